@@ -1,0 +1,28 @@
+#include "kdbench/status.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static _Thread_local char last_error[512];
+
+kd_status kd_fail(kd_status code, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return code;
+}
+
+const char *kd_last_error(void) { return last_error; }
+
+const char *kd_status_name(kd_status s) {
+  switch (s) {
+    case KD_OK: return "ok";
+    case KD_EINVAL: return "invalid input";
+    case KD_EIO: return "i/o error";
+    case KD_ENOMEM: return "out of memory";
+    case KD_ENUM: return "numerical failure";
+    case KD_ENODEV: return "no device";
+  }
+  return "unknown";
+}

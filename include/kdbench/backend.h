@@ -1,0 +1,69 @@
+/* The stage primitive and the backends that run it.
+ *
+ * A stage is one regression fit on n fresh samples: generate the design X (n x p,
+ * rows ~ N(0, diag(lambda))) from its stream, form every label vector that shares
+ * X at once (y_r = X source_r + sigma_r z, one common noise vector z), solve ridge or
+ * ridgeless for all of them against one factorisation, and return each fit's exact
+ * risk  sum_j metric_j (beta_hat_jr - target_j)^2.
+ *
+ * Backends are descriptors (name, state size, function pointers), in the manner of
+ * GSL's algorithm types; the CPU backend is the reference for every other one. */
+#ifndef KDBENCH_BACKEND_H
+#define KDBENCH_BACKEND_H
+
+#include <stddef.h>
+
+#include "kdbench/rng.h"
+#include "kdbench/status.h"
+
+typedef struct {
+  /* in */
+  size_t n, p;             /* samples, features of this stage's design */
+  const double *lambda;    /* p: the design's covariance spectrum */
+  double ridge;            /* >= 0; 0 = minimum-norm least squares */
+  size_t k;                /* number of right-hand sides */
+  const double *sources;   /* p x k, column-major: beta_src of each RHS */
+  const double *sigma;     /* k: noise level of each RHS */
+  const double *target;    /* p: the risk's reference (beta* on these features) */
+  const double *metric;    /* p: the risk's covariance; NULL = lambda */
+  kd_rng_addr design;      /* stream of X (column j = feature j, row i = sample i) */
+  kd_rng_addr noise;       /* stream of z (column 0) */
+  /* out */
+  double *risk;            /* k risks */
+  double *beta_hat;        /* p x k fitted coefficients, or NULL when not needed */
+  int fallback;            /* 1 when the orthogonal-factorisation path was taken */
+} kd_stage;
+
+typedef struct kd_backend_type {
+  const char *name;
+  size_t state_size;
+  /* KD_OK when usable on this machine; otherwise the reason is in kd_last_error(). */
+  kd_status (*probe)(void);
+  kd_status (*init)(void *state);
+  void (*release)(void *state);
+  kd_status (*run_stage)(void *state, kd_stage *st);
+  /* One line: library versions, device name, threads. */
+  void (*describe)(void *state, char *buf, size_t len);
+} kd_backend_type;
+
+typedef struct {
+  const kd_backend_type *type;
+  void *state;
+} kd_backend;
+
+extern const kd_backend_type kd_backend_cpu;
+#ifdef KDBENCH_HAVE_CUDA
+extern const kd_backend_type kd_backend_cuda;
+#endif
+
+/* "cpu", "cuda", or "auto" (cuda when a device answers, else cpu). */
+kd_status kd_backend_open(const char *name, kd_backend *b);
+void kd_backend_close(kd_backend *b);
+static inline kd_status kd_stage_run(kd_backend *b, kd_stage *st) {
+  return b->type->run_stage(b->state, st);
+}
+
+/* Bytes a stage of this shape needs on the CPU backend (the memory check). */
+size_t kd_stage_bytes(size_t n, size_t p, size_t k);
+
+#endif

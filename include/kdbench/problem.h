@@ -1,0 +1,64 @@
+/* The problem model: a diagonal covariance (the spectrum), a ground truth beta*
+ * and label noise. Conventions (fixed, written into every output):
+ *   - Sigma = diag(lambda_1 >= ... >= lambda_p > 0), eigenbasis coordinates;
+ *   - risk = excess risk (b - beta*)^T Sigma (b - beta*); test risk = risk + sigma^2;
+ *   - ridge minimises (1/n)||y - X b||^2 + lambda ||b||^2 (so the Gram gets n*lambda). */
+#ifndef KDBENCH_PROBLEM_H
+#define KDBENCH_PROBLEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kdbench/status.h"
+
+typedef enum {
+  KD_SPEC_POWERLAW, /* lambda_i = i^-alpha */
+  KD_SPEC_ISOTROPIC,/* lambda_i = level_a */
+  KD_SPEC_TWOLEVEL, /* lambda_i = level_a for i <= strong, level_b after */
+  KD_SPEC_FILE,     /* one eigenvalue per line, non-increasing */
+} kd_spectrum_kind;
+
+typedef enum {
+  KD_BETA_POWERLAW, /* lambda_i beta*_i^2 = i^-signal_exp, beta*_i > 0 */
+  KD_BETA_GAUSS,    /* beta*_i ~ N(0, 1/p), drawn from the seed */
+  KD_BETA_FILE,     /* one value per line, p lines */
+} kd_beta_kind;
+
+typedef struct {
+  kd_spectrum_kind kind;
+  double alpha;           /* power law */
+  size_t strong;          /* two-level: number of strong features */
+  double level_a, level_b;/* two-level levels (isotropic uses level_a) */
+  const char *path;       /* file */
+} kd_spectrum_spec;
+
+typedef struct {
+  kd_beta_kind kind;
+  double signal_exp;      /* power law: the b of lambda_i beta_i^2 = i^-b */
+  const char *path;       /* file */
+} kd_beta_spec;
+
+typedef struct {
+  size_t p;
+  double *lambda;         /* p eigenvalues, non-increasing */
+  double *beta;           /* p coordinates of beta* */
+  double sigma;           /* noise of ground-truth labels */
+  double teacher_sigma;   /* noise of surrogate (teacher) labels */
+} kd_problem;
+
+/* Fills lambda[0..p). A file spectrum sets *p from the file when *p == 0, and must
+ * otherwise have exactly *p lines. Errors name the file and line. */
+kd_status kd_spectrum_build(const kd_spectrum_spec *s, size_t *p, double **lambda);
+kd_status kd_beta_build(const kd_beta_spec *b, size_t p, const double *lambda,
+                        uint64_t seed, double **beta);
+/* Both of the above, plus the noise levels. */
+kd_status kd_problem_init(kd_problem *pr, const kd_spectrum_spec *s,
+                          const kd_beta_spec *b, size_t p, double sigma,
+                          double teacher_sigma, uint64_t seed);
+void kd_problem_free(kd_problem *pr);
+
+/* Reads a file of one positive-or-any double per line (blank lines and lines
+ * starting with '#' skipped). positive != 0 rejects values <= 0. */
+kd_status kd_read_vector_file(const char *path, int positive, double **out, size_t *count);
+
+#endif

@@ -1,0 +1,242 @@
+/* Counter-based random numbers shared, bit for bit, by the CPU and CUDA backends.
+ *
+ * Philox4x32-10 (Salmon et al., SC'11; the Random123 bijection, cuRAND's layout)
+ * turns a 128-bit counter and a 64-bit key into four 32-bit words. Every draw has
+ * an address, so any design, any trial, any grid point can be regenerated alone:
+ *
+ *   key     = run seed (k0 = low word, k1 = high word)
+ *   counter = { row pair i/2,  column j,  trial << 8 | purpose,  point id }
+ *
+ * One Philox call gives two normals: rows 2t and 2t+1 of a column. (In cuRAND's
+ * terms: subsequence = c3:c2, offset = 4 * c1:c0.)
+ *
+ * Normals come from exact 53-bit uniforms and a Box-Muller transform whose log and
+ * sincospi are written here with IEEE basic operations only (+ - * / sqrt are
+ * correctly rounded on both sides). On the device every operation goes through
+ * __dmul_rn/__dadd_rn, which are never fused; on the host the translation units
+ * are compiled with -ffp-contract=off. Hence identical doubles everywhere.
+ * Accuracy (about 1 ulp) is immaterial; bit-identity is the point.
+ *
+ * This header is compiled by gcc and by nvcc: keep it C and C++ clean. */
+#ifndef KDBENCH_RNG_H
+#define KDBENCH_RNG_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__CUDACC__)
+#define KD_HD static inline __host__ __device__
+#else
+#define KD_HD static inline
+#endif
+
+#if defined(__CUDA_ARCH__)
+#define KD_MUL(a, b) __dmul_rn((a), (b))
+#define KD_ADD(a, b) __dadd_rn((a), (b))
+#define KD_SUB(a, b) __dsub_rn((a), (b))
+#else
+#define KD_MUL(a, b) ((a) * (b))
+#define KD_ADD(a, b) ((a) + (b))
+#define KD_SUB(a, b) ((a) - (b))
+#endif
+
+/* What a stream of draws is for (the low 8 bits of counter word 2). */
+enum {
+  KD_PURPOSE_DESIGN = 0,     /* the design matrix of a stage */
+  KD_PURPOSE_NOISE = 1,      /* label noise of a stage */
+  KD_STAGE_STUDENT = 0 << 4, /* OR-ed with the above */
+  KD_STAGE_WEAK = 1 << 4,
+  KD_PURPOSE_BETA = 0xff,    /* a random ground truth (point 0, trial 0) */
+};
+
+typedef struct {
+  uint64_t seed;    /* the run's seed: the Philox key */
+  uint32_t point;   /* grid point id (kd_point_id) */
+  uint32_t trial;   /* trial index, < 2^24 */
+  uint32_t purpose; /* stage | kind, < 2^8 */
+} kd_rng_addr;
+
+#define KD_MAX_TRIALS (1u << 24)
+
+/* ---- Philox4x32-10 ---------------------------------------------------------- */
+
+KD_HD void kd_philox4x32_10(const uint32_t ctr_in[4], const uint32_t key_in[2],
+                            uint32_t out[4]) {
+  uint32_t c0 = ctr_in[0], c1 = ctr_in[1], c2 = ctr_in[2], c3 = ctr_in[3];
+  uint32_t k0 = key_in[0], k1 = key_in[1];
+  for (int r = 0; r < 10; ++r) {
+    if (r > 0) {
+      k0 += 0x9E3779B9u;
+      k1 += 0xBB67AE85u;
+    }
+    uint64_t p0 = (uint64_t)0xD2511F53u * c0;
+    uint64_t p1 = (uint64_t)0xCD9E8D57u * c2;
+    uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1 ^ k0;
+    uint32_t n1 = (uint32_t)p1;
+    uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3 ^ k1;
+    uint32_t n3 = (uint32_t)p0;
+    c0 = n0; c1 = n1; c2 = n2; c3 = n3;
+  }
+  out[0] = c0; out[1] = c1; out[2] = c2; out[3] = c3;
+}
+
+/* ---- exact uniforms ------------------------------------------------------------ */
+
+/* 53-bit integer from two words: (hi << 21) | (lo >> 11). */
+KD_HD uint64_t kd_bits53(uint32_t hi, uint32_t lo) {
+  return ((uint64_t)hi << 21) | (uint64_t)(lo >> 11);
+}
+/* (k + 1) 2^-53 in (0, 1]: never 0, so its log is finite. Exact conversion. */
+KD_HD double kd_uniform_open0(uint64_t k) {
+  return (double)(int64_t)(k + 1) * 0x1p-53;
+}
+/* k 2^-53 in [0, 1). */
+KD_HD double kd_uniform_open1(uint64_t k) { return (double)(int64_t)k * 0x1p-53; }
+
+/* ---- portable log and sincospi --------------------------------------------------- */
+
+KD_HD uint64_t kd_d2u(double x) {
+#if defined(__CUDA_ARCH__)
+  return (uint64_t)__double_as_longlong(x);
+#else
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  return u;
+#endif
+}
+KD_HD double kd_u2d(uint64_t u) {
+#if defined(__CUDA_ARCH__)
+  return __longlong_as_double((long long)u);
+#else
+  double x;
+  memcpy(&x, &u, sizeof x);
+  return x;
+#endif
+}
+
+/* Natural log of a positive normal double: x = 2^e f, f in [sqrt(1/2), sqrt(2)),
+ * log f = 2 atanh(s), s = (f-1)/(f+1), |s| <= 0.1716, series to s^23. */
+KD_HD double kd_log(double x) {
+  uint64_t b = kd_d2u(x);
+  int e = (int)((b >> 52) & 0x7ff) - 1023;
+  double f = kd_u2d((b & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
+  if (f > 1.41421356237309504880) {
+    f = KD_MUL(f, 0.5);
+    e += 1;
+  }
+  double s = KD_SUB(f, 1.0) / KD_ADD(f, 1.0);
+  double s2 = KD_MUL(s, s);
+  double p = 1.0 / 23;
+  p = KD_ADD(1.0 / 21, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 19, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 17, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 15, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 13, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 11, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 9, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 7, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 5, KD_MUL(s2, p));
+  p = KD_ADD(1.0 / 3, KD_MUL(s2, p));
+  double two_s = KD_MUL(2.0, s);
+  double logf = KD_ADD(two_s, KD_MUL(KD_MUL(two_s, s2), p));
+  /* ln 2 split (fdlibm): e * LN2_HI is exact for |e| < 2^11. */
+  const double LN2_HI = 6.93147180369123816490e-01;
+  const double LN2_LO = 1.90821492927058770002e-10;
+  double de = (double)e;
+  return KD_ADD(KD_MUL(de, LN2_HI), KD_ADD(KD_MUL(de, LN2_LO), logf));
+}
+
+/* sin(pi r), cos(pi r) for |r| <= 1/4: Taylor series in r^2 to degree 17/16. */
+KD_HD void kd_sincospi_reduced(double r, double *s, double *c) {
+  double r2 = KD_MUL(r, r);
+  double ps = 7.95205400147551278478e-7;
+  ps = KD_ADD(-2.19153534478302158274e-5, KD_MUL(r2, ps));
+  ps = KD_ADD(4.66302805767612564421e-4, KD_MUL(r2, ps));
+  ps = KD_ADD(-7.37043094571435077726e-3, KD_MUL(r2, ps));
+  ps = KD_ADD(8.21458866111282287988e-2, KD_MUL(r2, ps));
+  ps = KD_ADD(-5.99264529320792076888e-1, KD_MUL(r2, ps));
+  ps = KD_ADD(2.55016403987734544386, KD_MUL(r2, ps));
+  ps = KD_ADD(-5.16771278004997002925, KD_MUL(r2, ps));
+  ps = KD_ADD(3.14159265358979323846, KD_MUL(r2, ps));
+  double pc = 4.3030695870329470073e-6;
+  pc = KD_ADD(-1.04638104924845707118e-4, KD_MUL(r2, pc));
+  pc = KD_ADD(1.92957430940392304790e-3, KD_MUL(r2, pc));
+  pc = KD_ADD(-2.58068913900140600126e-2, KD_MUL(r2, pc));
+  pc = KD_ADD(2.35330630358893204542e-1, KD_MUL(r2, pc));
+  pc = KD_ADD(-1.33526276885458949588, KD_MUL(r2, pc));
+  pc = KD_ADD(4.05871212641676821819, KD_MUL(r2, pc));
+  pc = KD_ADD(-4.93480220054467930942, KD_MUL(r2, pc));
+  pc = KD_ADD(1.0, KD_MUL(r2, pc));
+  *s = KD_MUL(r, ps);
+  *c = pc;
+}
+
+/* sin and cos of 2 pi u for u = k 2^-53, k < 2^53, reduced in integers:
+ * 4u = q + d 2^-51 with q the nearest integer, so 2 pi u = q pi/2 + pi r,
+ * r = d 2^-52 in [-1/4, 1/4), exactly. */
+KD_HD void kd_sincos2pi_bits(uint64_t k, double *s, double *c) {
+  uint64_t q = (k + (1ULL << 50)) >> 51; /* 0..4 */
+  int64_t d = (int64_t)k - (int64_t)(q << 51);
+  double r = (double)d * 0x1p-52;
+  double sr, cr;
+  kd_sincospi_reduced(r, &sr, &cr);
+  switch (q & 3) {
+    case 0: *s = sr; *c = cr; break;
+    case 1: *s = cr; *c = -sr; break;
+    case 2: *s = -sr; *c = -cr; break;
+    default: *s = -cr; *c = sr; break;
+  }
+}
+
+/* ---- normals -------------------------------------------------------------------- */
+
+/* Two standard normals from one Philox output (Box-Muller). */
+KD_HD void kd_normal_pair(const uint32_t w[4], double *z0, double *z1) {
+  double u1 = kd_uniform_open0(kd_bits53(w[0], w[1]));
+  uint64_t k2 = kd_bits53(w[2], w[3]);
+  double rad = sqrt(KD_MUL(-2.0, kd_log(u1)));
+  double s, c;
+  kd_sincos2pi_bits(k2, &s, &c);
+  *z0 = KD_MUL(rad, c);
+  *z1 = KD_MUL(rad, s);
+}
+
+KD_HD void kd_rng_counter(kd_rng_addr a, uint64_t row_pair, uint32_t col,
+                          uint32_t ctr[4], uint32_t key[2]) {
+  ctr[0] = (uint32_t)row_pair;
+  ctr[1] = col;
+  ctr[2] = (a.trial << 8) | (a.purpose & 0xffu);
+  ctr[3] = a.point;
+  key[0] = (uint32_t)a.seed;
+  key[1] = (uint32_t)(a.seed >> 32);
+}
+
+/* The normal at (row, col) of the stream `a`: the reference definition that the
+ * bulk fills (CPU and GPU) must reproduce exactly. */
+KD_HD double kd_rng_normal_at(kd_rng_addr a, uint64_t row, uint32_t col) {
+  uint32_t ctr[4], key[2], w[4];
+  kd_rng_counter(a, row >> 1, col, ctr, key);
+  kd_philox4x32_10(ctr, key, w);
+  double z0, z1;
+  kd_normal_pair(w, &z0, &z1);
+  return (row & 1) ? z1 : z0;
+}
+
+/* ---- host-side bulk generation (host/rng.c) ----------------------------------------- */
+#include <stddef.h>
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Z[i + (j - col0) ld] = normal(a, row i, column j) for i < n, col0 <= j < col0+ncol,
+ * each column scaled by scale[j - col0] when scale is not NULL. Parallel over columns. */
+void kd_rng_fill(kd_rng_addr a, size_t n, uint32_t col0, size_t ncol,
+                 const double *scale, double *Z, size_t ld);
+
+/* 32-bit FNV-1a of a string: the id of a grid point from its canonical text. */
+uint32_t kd_hash32(const char *s);
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,98 @@
+/* The theory engine: deterministic equivalents (DE) of ridge(less) regression for
+ * a diagonal covariance, and what kd-theory.md builds on them. Every function is
+ * cheap (O(p) after the tau solve) and exact-double careful (pairwise sums).
+ * Notation follows ../shared/spec/kd-theory.md: tau, zeta_i, Omega. */
+#ifndef KDBENCH_THEORY_H
+#define KDBENCH_THEORY_H
+
+#include <stddef.h>
+
+#include "kdbench/status.h"
+
+/* The DE statistics of a fit on n samples with ridge lambda >= 0. */
+typedef struct {
+  double n, ridge;
+  double tau;      /* effective regularisation (0: ridgeless with n >= p) */
+  double omega;    /* 1 - (1/n) sum zeta_i^2 */
+  double df1, df2; /* sum zeta_i, sum zeta_i^2 */
+  double resid;    /* relative residual of the fixed-point equation (0 if tau = 0) */
+} kd_de;
+
+/* tau: ridge:  n - sum lambda_i/(lambda_i + tau) = n lambda / tau;
+ *      ridgeless, p > n: sum lambda_i/(lambda_i + tau) = n;  ridgeless, n >= p: 0.
+ * Bracketed, safeguarded Newton in log tau; relative residual below 1e-12. */
+kd_status kd_de_solve(const double *lambda, size_t p, double n, double ridge, kd_de *de);
+static inline double kd_zeta(double lambda_i, double tau) {
+  return tau == 0.0 ? 1.0 : lambda_i / (lambda_i + tau);
+}
+
+/* Risk (excess) of a student trained on labels X beta_s + sigma_lab z  (Theorem 1,
+ * kd-theory.md section 4). beta_s = beta gives the ground-truth risk (section 3). */
+double kd_risk_surrogate(const double *lambda, const double *beta, const double *beta_s,
+                         size_t p, const kd_de *de, double sigma_lab);
+
+/* Optimal surrogate gains g_i (beta_s = g .* beta), section 5, and its risk. */
+void kd_optimal_gains(const double *lambda, size_t p, const kd_de *de, double *g);
+double kd_risk_optimal(const double *lambda, const double *beta, size_t p,
+                       const kd_de *de, double sigma_lab);
+
+/* Optimal 0-1 mask (section 6): keep i iff (1 - zeta_i)^2 < Omega; zeta decreases
+ * with i so the mask is top-k. Returns k*. */
+size_t kd_optimal_mask_k(const double *lambda, size_t p, const kd_de *de);
+/* Risk of the top-k mask of beta* for every k = 0..p: risk_k[k]. O(p). */
+void kd_risk_topk_all(const double *lambda, const double *beta, size_t p,
+                      const kd_de *de, double sigma_lab, double *risk_k);
+
+/* Two-stage weak-to-strong (section 7): the weak model is fitted on m samples of
+ * its own spectrum lambda_w (NULL: the student's), using the top-k features, with
+ * ridge `ridge` and ground-truth labels of noise sigma. Its coordinates have mean mu_i
+ * and variance v_i (both 0 outside the top k). Where the weak fit is ridgeless with
+ * k < m - 1 the moments are exact (v_i = sigma_eff^2 / ((m - k - 1) lambda_w_i)). */
+typedef struct {
+  double m;
+  size_t k;
+  double ridge;
+  const double *lambda_w; /* NULL: same spectrum as the student */
+  double sigma;           /* noise of the weak model's ground-truth labels */
+} kd_weak_spec;
+
+typedef struct {
+  int exact;              /* 1 when the moments are exact (see above) */
+  double sigma_eff2;      /* sigma^2 + dropped signal */
+  kd_de de;               /* the weak stage's DE (over its k features) */
+} kd_weak_info;
+
+kd_status kd_weak_moments(const double *lambda, const double *beta, size_t p,
+                          const kd_weak_spec *w, double *mu, double *v, kd_weak_info *info);
+/* The weak model's own risk under the student's covariance lambda. */
+double kd_risk_weak(const double *lambda, const double *beta, size_t p,
+                    const double *mu, const double *v);
+/* Student on n samples (de) trained on weak labels + sigma_lab noise. */
+double kd_risk_w2s(const double *lambda, const double *beta, size_t p, const kd_de *de,
+                   const double *mu, const double *v, double sigma_lab);
+/* The k in [1, p] minimising kd_risk_w2s for a weak model on m samples (ties: the
+ * smallest k). */
+kd_status kd_best_k_w2s(const double *lambda, const double *beta, size_t p,
+                        const kd_de *de, const kd_weak_spec *w, double sigma_lab,
+                        size_t *k_best, double *risk_best);
+
+/* Exact finite-sample expected risks (kd-theory.md section 12).
+ * Ridgeless, n > p + 1, any Sigma:  ||beta_s - beta*||^2_Sigma + sigma^2 p/(n - p - 1). */
+double kd_exact_ols(const double *lambda, const double *beta, const double *beta_s,
+                    size_t p, double n, double sigma_lab);
+/* Ridgeless, isotropic Sigma = c I, p > n + 1. */
+double kd_exact_iso_minnorm(double c, const double *beta, const double *beta_s,
+                            size_t p, double n, double sigma_lab);
+
+/* Continuum limit (section 8): lambda_i = i^-alpha, lambda_i beta_i^2 = i^-b, p -> inf,
+ * ridgeless, noiseless: E(n) ~ C n^-exponent. */
+typedef struct {
+  double exponent;        /* b - 1, or 2 alpha when b > 2 alpha + 1 (saturated) */
+  double A1;              /* (pi/alpha) / sin(pi/alpha) */
+  double omega;           /* 1/alpha */
+  double u_star;          /* mask threshold: keep u < u_star; k* ~ n u_star / A1 */
+  double c_strong, c_optimal, c_mask; /* constants (NaN when saturated) */
+} kd_continuum;
+kd_status kd_continuum_limit(double alpha, double b, kd_continuum *out);
+
+#endif
