@@ -1,25 +1,134 @@
-/* Bulk generation on the CPU: the same values as kd_rng_normal_at, a Philox call
- * per pair of rows. This file must be compiled with -ffp-contract=off (CMake sets
- * it for the whole project) so that no multiply-add is fused. */
+/* Bulk generation on the CPU: exactly the values of kd_rng_normal_at, computed for
+ * KD_LANES row pairs at a time so that the compiler vectorises Philox and the
+ * Box-Muller transform (AVX2 clone where the CPU has it, plain x86-64 otherwise).
+ * Every lane performs the same IEEE operations in the same order as the scalar
+ * reference in rng.h (tests/test_rng.c checks bit-identity), so vectorisation
+ * changes the speed, not the numbers. Compiled with -ffp-contract=off (no fused
+ * multiply-add), -fno-math-errno (lets sqrt vectorise; its argument is >= 0) and
+ * -fno-trapping-math (lets selects be if-converted); none changes a value. */
 #include "kdbench/rng.h"
+
+#define KD_LANES 8
+
+typedef union {
+  double d;
+  uint64_t u;
+} bits64;
+
+/* Exact conversion of k < 2^53 to double without a 64-bit integer conversion
+ * instruction (AVX2 has none): the low 52 bits through the 2^52 exponent trick,
+ * bit 52 added as a power of two. */
+static inline double u53_to_double(uint64_t k) {
+  bits64 b = {.u = 0x4330000000000000ULL | (k & 0x000fffffffffffffULL)};
+  return (b.d - 0x1p52) + ((k >> 52) ? 0x1p52 : 0.0); /* a select, not a conversion */
+}
+
+/* kd_log of rng.h, without branches (selects and exact scalings instead). */
+static inline double log_lane(double x) {
+  bits64 b = {.d = x};
+  uint64_t big_exp = (b.u >> 52) & 0x7ff; /* biased exponent */
+  bits64 m = {.u = (b.u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL};
+  uint64_t big = m.d > 1.41421356237309504880;
+  double f = m.d * (big ? 0.5 : 1.0); /* exact either way */
+  double s = (f - 1.0) / (f + 1.0), s2 = s * s, p = 1.0 / 23;
+  p = 1.0 / 21 + s2 * p;
+  p = 1.0 / 19 + s2 * p;
+  p = 1.0 / 17 + s2 * p;
+  p = 1.0 / 15 + s2 * p;
+  p = 1.0 / 13 + s2 * p;
+  p = 1.0 / 11 + s2 * p;
+  p = 1.0 / 9 + s2 * p;
+  p = 1.0 / 7 + s2 * p;
+  p = 1.0 / 5 + s2 * p;
+  p = 1.0 / 3 + s2 * p;
+  double two_s = 2.0 * s, logf = two_s + (two_s * s2) * p;
+  double de = u53_to_double(big_exp + big) - 1023.0; /* exact: small integers */
+  return de * 6.93147180369123816490e-01 + (de * 1.90821492927058770002e-10 + logf);
+}
+
+/* kd_sincos2pi_bits of rng.h, without branches: quadrant q swaps sin and cos when
+ * odd, negates sin for q in {2, 3} and cos for q in {1, 2}. */
+static inline void sincos_lane(uint64_t k, double *s, double *c) {
+  uint64_t q = (k + (1ULL << 50)) >> 51;
+  uint64_t d = k - (q << 51); /* two's complement of a value in [-2^50, 2^50) */
+  uint64_t neg = d >> 63;
+  double mag = u53_to_double(neg ? (uint64_t)0 - d : d);
+  double r = (neg ? -mag : mag) * 0x1p-52;
+  double sr, cr;
+  kd_sincospi_reduced(r, &sr, &cr);
+  uint64_t odd = q & 1, sneg = (q >> 1) & 1, cneg = ((q + 1) >> 1) & 1;
+  double a = odd ? cr : sr, bb = odd ? sr : cr;
+  *s = sneg ? -a : a;
+  *c = cneg ? -bb : bb;
+}
+
+/* One column, rows [2 t0, 2 t0 + 2 KD_LANES): z0 to even rows, z1 to odd rows. */
+static inline void lanes(const uint32_t ctr[4], const uint32_t key[2], uint32_t t0,
+                         double z0[KD_LANES], double z1[KD_LANES]) {
+  uint32_t a0[KD_LANES], a1[KD_LANES], a2[KD_LANES], a3[KD_LANES];
+  for (int l = 0; l < KD_LANES; ++l) {
+    a0[l] = t0 + (uint32_t)l;
+    a1[l] = ctr[1];
+    a2[l] = ctr[2];
+    a3[l] = ctr[3];
+  }
+  uint32_t k0 = key[0], k1 = key[1];
+  for (int r = 0; r < 10; ++r) {
+    for (int l = 0; l < KD_LANES; ++l) {
+      uint64_t p0 = (uint64_t)0xD2511F53u * a0[l];
+      uint64_t p1 = (uint64_t)0xCD9E8D57u * a2[l];
+      uint32_t n0 = (uint32_t)(p1 >> 32) ^ a1[l] ^ k0;
+      uint32_t n2 = (uint32_t)(p0 >> 32) ^ a3[l] ^ k1;
+      a1[l] = (uint32_t)p1;
+      a3[l] = (uint32_t)p0;
+      a0[l] = n0;
+      a2[l] = n2;
+    }
+    k0 += 0x9E3779B9u;
+    k1 += 0xBB67AE85u;
+  }
+  double rad[KD_LANES], s[KD_LANES], c[KD_LANES];
+  for (int l = 0; l < KD_LANES; ++l) {
+    double u1 = u53_to_double(kd_bits53(a0[l], a1[l]) + 1) * 0x1p-53;
+    rad[l] = __builtin_sqrt(-2.0 * log_lane(u1));
+  }
+  for (int l = 0; l < KD_LANES; ++l) sincos_lane(kd_bits53(a2[l], a3[l]), &s[l], &c[l]);
+  for (int l = 0; l < KD_LANES; ++l) {
+    z0[l] = rad[l] * c[l];
+    z1[l] = rad[l] * s[l];
+  }
+}
+
+__attribute__((target_clones("avx2", "default")))
+static void fill_column(kd_rng_addr a, size_t n, uint32_t col, double scale, double *out) {
+  uint32_t ctr[4], key[2];
+  kd_rng_counter(a, 0, col, ctr, key);
+  size_t pairs = (n + 1) / 2, t = 0;
+  double z0[KD_LANES], z1[KD_LANES];
+  for (; t + KD_LANES <= pairs; t += KD_LANES) {
+    lanes(ctr, key, (uint32_t)t, z0, z1);
+    for (int l = 0; l < KD_LANES; ++l) {
+      size_t i = 2 * (t + (size_t)l);
+      out[i] = z0[l] * scale;
+      if (i + 1 < n) out[i + 1] = z1[l] * scale;
+    }
+  }
+  for (; t < pairs; ++t) { /* the tail, by the scalar reference */
+    uint32_t w[4];
+    ctr[0] = (uint32_t)t;
+    kd_philox4x32_10(ctr, key, w);
+    double y0, y1;
+    kd_normal_pair(w, &y0, &y1);
+    out[2 * t] = y0 * scale;
+    if (2 * t + 1 < n) out[2 * t + 1] = y1 * scale;
+  }
+}
 
 void kd_rng_fill(kd_rng_addr a, size_t n, uint32_t col0, size_t ncol,
                  const double *scale, double *Z, size_t ld) {
 #pragma omp parallel for schedule(static) if (n * ncol > 65536)
-  for (size_t jj = 0; jj < ncol; ++jj) {
-    uint32_t ctr[4], key[2], w[4];
-    double *col = Z + jj * ld;
-    double s = scale ? scale[jj] : 1.0;
-    kd_rng_counter(a, 0, col0 + (uint32_t)jj, ctr, key);
-    for (size_t i = 0; i < n; i += 2) {
-      double z0, z1;
-      ctr[0] = (uint32_t)(i >> 1);
-      kd_philox4x32_10(ctr, key, w);
-      kd_normal_pair(w, &z0, &z1);
-      col[i] = scale ? z0 * s : z0;
-      if (i + 1 < n) col[i + 1] = scale ? z1 * s : z1;
-    }
-  }
+  for (size_t jj = 0; jj < ncol; ++jj)
+    fill_column(a, n, col0 + (uint32_t)jj, scale ? scale[jj] : 1.0, Z + jj * ld);
 }
 
 uint32_t kd_hash32(const char *s) {

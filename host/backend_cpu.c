@@ -1,0 +1,408 @@
+/* The CPU backend: OpenBLAS + LAPACKE, the reference every other backend is checked
+ * against (gpu-pipeline.md 2.1-2.3, 2.6).
+ *
+ * One stage = draw X and z, form all k label vectors, factor ONE Gram, solve all k
+ * right-hand sides against it, score each fit:
+ *   p > n          kernel form   G = X X^T + n ridge I,  beta_hat = X^T G^-1 Y
+ *   n >= p, ridge  primal form   G = X^T X + n ridge I,  beta_hat = G^-1 X^T Y
+ *   n >= p, ridge 0  whitened    the same on Z (X = Z Lambda^1/2), theta = Lambda^1/2 beta:
+ *                  OLS is equivariant under column scaling, so the Gram's conditioning
+ *                  depends on n/p only, never on the spectrum.
+ * When the Cholesky factor fails or is too ill-conditioned to trust, the trial is
+ * redone by a rank-revealing orthogonal factorisation (dgelsy) and flagged.
+ *
+ * All workspaces are grow-only and live in the state: once the largest shape has
+ * been seen, a trial allocates nothing. LAPACK is called through the *_work entry
+ * points, which neither allocate nor scan the inputs for NaNs. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kdbench/backend.h"
+
+/* Cholesky on the Gram has a forward error of about u / rcond(G); at rcond = 1e-10
+ * that is ~1e-6 relative, the least accuracy we accept before paying for QR. */
+#define KD_CPU_RCOND_MIN 1e-10
+
+/* dgelsy's rank threshold: it keeps the leading block of the pivoted QR whose
+ * estimated condition number stays below 1/rcond. We reach dgelsy only when
+ * kappa(X) > ~1e5, and there we want the minimum-norm solution of the problem the
+ * data actually pose: keep every direction whose singular value is above the
+ * rounding floor (~ sqrt(n p) u ||X||, i.e. 1e-14..1e-13 ||X|| at our sizes) and drop
+ * only those below it. A larger threshold (1e-8, say) would truncate genuine small
+ * singular directions and change the estimator (the interpolator would no longer
+ * interpolate); a smaller one would let pure rounding noise into the solution. */
+#define KD_CPU_GELSY_RCOND 1e-13
+
+typedef struct {
+  void *ptr;
+  size_t cap; /* bytes */
+} kd_buf;
+
+typedef enum {
+  W_X,      /* n x p: the design X, or Z on the whitened path */
+  W_Y,      /* n x k: labels; the kernel path solves in place */
+  W_G,      /* m x m: the Gram, then its Cholesky factor */
+  W_B,      /* p x k: X^T Y, then beta_hat (theta_hat when whitened) */
+  W_NOISE,  /* n: the common noise vector z */
+  W_SCALE,  /* p: sqrt(lambda) */
+  W_SRC,    /* p x k: sqrt(lambda) .* sources on the whitened path */
+  W_WORK,   /* 3m doubles: dlansy, dpocon */
+  W_IWORK,  /* m ints: dpocon */
+  /* fallback only, allocated the first time it is taken */
+  W_AUG,    /* (n+p) x p: [X; sqrt(n ridge) I] for ridge */
+  W_RHS,    /* max(rows, p) x k: dgelsy's right-hand sides, then its solution */
+  W_LSWORK, /* dgelsy's optimal workspace */
+  W_JPVT,   /* p ints: dgelsy's column pivots */
+  W_COUNT
+} kd_work_id;
+
+static const char *const work_names[W_COUNT] = {
+    "the design", "the labels", "the Gram matrix", "the solutions",
+    "the noise", "the column scales", "the whitened sources", "the LAPACK workspace",
+    "the LAPACK integer workspace", "the augmented ridge system",
+    "the least-squares right-hand sides", "the least-squares workspace",
+    "the column pivots"};
+
+typedef struct {
+  kd_buf w[W_COUNT];
+} cpu_state;
+
+/* ---- sizes (shared by the allocations and kd_stage_bytes) ------------------------ */
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
+
+/* a * b, or SIZE_MAX when it overflows. */
+static size_t mul_sat(size_t a, size_t b) {
+  return (b != 0 && a > SIZE_MAX / b) ? SIZE_MAX : a * b;
+}
+static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+/* Rows of the least-squares problem the fallback solves. */
+static size_t fallback_rows(size_t n, size_t p, int ridge) { return ridge ? n + p : n; }
+
+/* Bytes of each buffer of the Cholesky path for a stage of this shape. */
+static void main_bytes(size_t n, size_t p, size_t k, int whiten, size_t bytes[W_COUNT]) {
+  size_t m = min_sz(n, p), d = sizeof(double);
+  bytes[W_X] = mul_sat(mul_sat(n, p), d);
+  bytes[W_Y] = mul_sat(mul_sat(n, k), d);
+  bytes[W_G] = mul_sat(mul_sat(m, m), d);
+  bytes[W_B] = mul_sat(mul_sat(p, k), d);
+  bytes[W_NOISE] = mul_sat(n, d);
+  bytes[W_SCALE] = mul_sat(p, d);
+  bytes[W_SRC] = whiten ? mul_sat(mul_sat(p, k), d) : 0;
+  bytes[W_WORK] = mul_sat(mul_sat(3, m), d);
+  bytes[W_IWORK] = mul_sat(m, sizeof(lapack_int));
+}
+
+/* dgelsy's optimal workspace, in doubles, from its own query (no data touched). */
+static size_t gelsy_lwork(lapack_int rows, lapack_int p, lapack_int k) {
+  double query = 0, a = 0, b = 0;
+  lapack_int jpvt = 0, rank = 0;
+  lapack_int ldb = rows > p ? rows : p;
+  lapack_int info = LAPACKE_dgelsy_work(LAPACK_COL_MAJOR, rows, p, k, &a, rows, &b, ldb,
+                                        &jpvt, KD_CPU_GELSY_RCOND, &rank, &query, -1);
+  return info == 0 ? (size_t)query : SIZE_MAX;
+}
+
+/* Bytes of each buffer of the orthogonal-factorisation fallback. */
+static void fallback_bytes(size_t n, size_t p, size_t k, int ridge, size_t bytes[W_COUNT]) {
+  size_t rows = fallback_rows(n, p, ridge), d = sizeof(double);
+  bytes[W_AUG] = ridge ? mul_sat(mul_sat(rows, p), d) : 0;
+  bytes[W_RHS] = mul_sat(mul_sat(max_sz(rows, p), k), d);
+  bytes[W_LSWORK] =
+      mul_sat(gelsy_lwork((lapack_int)rows, (lapack_int)p, (lapack_int)k), d);
+  bytes[W_JPVT] = mul_sat(p, sizeof(lapack_int));
+}
+
+/* Shapes whose every dimension (the augmented system's n + p rows included) fits a
+ * LAPACK integer; kd_stage_bytes reports SIZE_MAX for the others. */
+static int shape_fits_lapack(size_t n, size_t p, size_t k) {
+  return n <= INT_MAX && p <= INT_MAX - n && k <= INT_MAX;
+}
+
+/* The worst case: the Cholesky buffers of the fatter of the two n >= p variants, plus
+ * the ridge fallback's augmented system (the largest fallback), since any trial may
+ * need it. A ridgeless stage never allocates W_AUG, so this overstates its needs by
+ * 8 (n + p) p bytes; the signature carries no ridge to be tighter. */
+size_t kd_stage_bytes(size_t n, size_t p, size_t k) {
+  if (!shape_fits_lapack(n, p, k)) return SIZE_MAX;
+  size_t bytes[W_COUNT] = {0};
+  main_bytes(n, p, k, n >= p, bytes);
+  fallback_bytes(n, p, k, 1, bytes);
+  size_t ridgeless_lswork = mul_sat(gelsy_lwork((lapack_int)n, (lapack_int)p,
+                                                (lapack_int)k), sizeof(double));
+  bytes[W_LSWORK] = max_sz(bytes[W_LSWORK], ridgeless_lswork);
+  size_t total = sizeof(cpu_state);
+  for (int i = 0; i < W_COUNT; ++i) total = add_sat(total, bytes[i]);
+  return total;
+}
+
+/* ---- workspaces ------------------------------------------------------------------- */
+
+/* Grows buffer `id` to at least `bytes` (contents are not kept). */
+static kd_status reserve(cpu_state *s, kd_work_id id, size_t bytes) {
+  kd_buf *b = &s->w[id];
+  if (bytes == SIZE_MAX)
+    return kd_fail(KD_ENOMEM, "cpu backend: %s of this stage exceeds the address space",
+                   work_names[id]);
+  if (b->cap >= bytes) return KD_OK;
+  free(b->ptr);
+  b->ptr = malloc(bytes);
+  b->cap = b->ptr ? bytes : 0;
+  if (!b->ptr)
+    return kd_fail(KD_ENOMEM, "cpu backend: cannot allocate %zu bytes for %s", bytes,
+                   work_names[id]);
+  return KD_OK;
+}
+
+static kd_status reserve_all(cpu_state *s, const size_t bytes[W_COUNT], int first, int last) {
+  for (int i = first; i <= last; ++i) {
+    kd_status rc = reserve(s, (kd_work_id)i, bytes[i]);
+    if (rc != KD_OK) return rc;
+  }
+  return KD_OK;
+}
+
+static double *dbuf(cpu_state *s, kd_work_id id) { return s->w[id].ptr; }
+static lapack_int *ibuf(cpu_state *s, kd_work_id id) { return s->w[id].ptr; }
+
+/* ---- validation ------------------------------------------------------------------- */
+
+typedef enum { ANY_FINITE, NON_NEGATIVE, POSITIVE } kd_range;
+
+static kd_status check_vector(const double *v, size_t len, const char *name, kd_range range) {
+  static const char *const what[] = {"finite number", "non-negative finite number",
+                                     "positive finite number"};
+  for (size_t j = 0; j < len; ++j) {
+    int ok = isfinite(v[j]) && (range == ANY_FINITE || v[j] > 0 ||
+                                (range == NON_NEGATIVE && v[j] == 0));
+    if (!ok)
+      return kd_fail(KD_EINVAL, "stage: %s[%zu] = %g, expected a %s", name, j, v[j],
+                     what[range]);
+  }
+  return KD_OK;
+}
+
+static kd_status validate(const kd_stage *st) {
+  if (!st) return kd_fail(KD_EINVAL, "stage: NULL stage");
+  if (st->n == 0) return kd_fail(KD_EINVAL, "stage: n = 0 samples (need at least one)");
+  if (st->p == 0) return kd_fail(KD_EINVAL, "stage: p = 0 features (need at least one)");
+  if (st->k == 0) return kd_fail(KD_EINVAL, "stage: k = 0 right-hand sides (need at least one)");
+  if (!shape_fits_lapack(st->n, st->p, st->k))
+    return kd_fail(KD_EINVAL, "stage: n = %zu, p = %zu, k = %zu exceed LAPACK's int range",
+                   st->n, st->p, st->k);
+  if (!(st->ridge >= 0 && isfinite(st->ridge)))
+    return kd_fail(KD_EINVAL, "stage: ridge = %g, expected a non-negative finite number",
+                   st->ridge);
+  const struct { const void *ptr; const char *name; } need[] = {
+      {st->lambda, "lambda"}, {st->sources, "sources"}, {st->sigma, "sigma"},
+      {st->target, "target"}, {st->risk, "risk"}};
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; ++i)
+    if (!need[i].ptr) return kd_fail(KD_EINVAL, "stage: %s is NULL", need[i].name);
+  kd_status rc = check_vector(st->lambda, st->p, "lambda", POSITIVE);
+  if (rc == KD_OK) rc = check_vector(st->sigma, st->k, "sigma", NON_NEGATIVE);
+  if (rc == KD_OK) rc = check_vector(st->sources, st->p * st->k, "sources", ANY_FINITE);
+  if (rc == KD_OK) rc = check_vector(st->target, st->p, "target", ANY_FINITE);
+  if (rc == KD_OK && st->metric) rc = check_vector(st->metric, st->p, "metric", NON_NEGATIVE);
+  return rc;
+}
+
+/* ---- the stage, step by step ------------------------------------------------------ */
+
+static int whitened(const kd_stage *st) { return st->ridge == 0 && st->n >= st->p; }
+
+/* X (or Z when whitened) and z from their streams; Y = X S + z sigma^T, which on the
+ * whitened path is Z (sqrt(lambda) .* S) + z sigma^T: the same labels. */
+static void draw(cpu_state *s, const kd_stage *st) {
+  const int n = (int)st->n, p = (int)st->p, k = (int)st->k;
+  double *x = dbuf(s, W_X), *y = dbuf(s, W_Y), *z = dbuf(s, W_NOISE);
+  double *scale = dbuf(s, W_SCALE);
+  for (int j = 0; j < p; ++j) scale[j] = sqrt(st->lambda[j]);
+  const double *src = st->sources;
+  if (whitened(st)) {
+    double *theta = dbuf(s, W_SRC);
+    for (int r = 0; r < k; ++r)
+      for (int j = 0; j < p; ++j) theta[j + (size_t)r * p] = scale[j] * src[j + (size_t)r * p];
+    src = theta;
+  }
+  kd_rng_fill(st->design, st->n, 0, st->p, whitened(st) ? NULL : scale, x, st->n);
+  kd_rng_fill(st->noise, st->n, 0, 1, NULL, z, st->n);
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, k, p, 1.0, x, n, src, p, 0.0,
+              y, n);
+  cblas_dger(CblasColMajor, n, k, 1.0, z, 1, st->sigma, 1, y, n);
+}
+
+/* Lower triangle of G = X X^T (p > n) or X^T X (n >= p), plus n ridge on the diagonal. */
+static void form_gram(cpu_state *s, const kd_stage *st) {
+  const int n = (int)st->n, p = (int)st->p;
+  const int kernel = st->p > st->n, m = kernel ? n : p;
+  double *g = dbuf(s, W_G);
+  cblas_dsyrk(CblasColMajor, CblasLower, kernel ? CblasNoTrans : CblasTrans, m,
+              kernel ? p : n, 1.0, dbuf(s, W_X), n, 0.0, g, m);
+  const double shift = (double)st->n * st->ridge;
+  for (int i = 0; i < m; ++i) g[i + (size_t)i * m] += shift;
+}
+
+/* Cholesky of G in place; *trusted = 0 when it breaks down or rcond < KD_CPU_RCOND_MIN
+ * (anorm is taken before the factorisation overwrites G). */
+static kd_status factor_gram(cpu_state *s, lapack_int m, int *trusted) {
+  double *g = dbuf(s, W_G), *work = dbuf(s, W_WORK);
+  double anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'L', m, g, m, work);
+  lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', m, g, m);
+  if (info < 0) return kd_fail(KD_ENUM, "cpu backend: dpotrf argument %d is invalid", (int)-info);
+  *trusted = 0;
+  if (info > 0) return KD_OK;
+  double rcond = 0;
+  info = LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'L', m, g, m, anorm, &rcond, work,
+                             ibuf(s, W_IWORK));
+  if (info != 0) return kd_fail(KD_ENUM, "cpu backend: dpocon argument %d is invalid", (int)-info);
+  *trusted = rcond >= KD_CPU_RCOND_MIN; /* false for a NaN rcond too */
+  return KD_OK;
+}
+
+/* B = beta_hat (theta_hat when whitened) from the Cholesky factor, all RHS at once. */
+static kd_status solve_cholesky(cpu_state *s, const kd_stage *st) {
+  const int n = (int)st->n, p = (int)st->p, k = (int)st->k;
+  const int kernel = st->p > st->n;
+  double *x = dbuf(s, W_X), *y = dbuf(s, W_Y), *g = dbuf(s, W_G), *b = dbuf(s, W_B);
+  lapack_int info;
+  if (kernel) { /* A = G^-1 Y in place, then beta_hat = X^T A */
+    info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', n, k, g, n, y, n);
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, p, k, n, 1.0, x, n, y, n, 0.0, b, p);
+  } else { /* C = X^T Y, then beta_hat = G^-1 C in place */
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, p, k, n, 1.0, x, n, y, n, 0.0, b, p);
+    info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', p, k, g, p, b, p);
+  }
+  if (info != 0) return kd_fail(KD_ENUM, "cpu backend: dpotrs argument %d is invalid", (int)-info);
+  return KD_OK;
+}
+
+/* The fallback's matrix: X itself (destroyed, it is redrawn every trial) when
+ * ridgeless, else the augmented [X; sqrt(n ridge) I], whose least-squares solution
+ * is the ridge solution. */
+static double *fallback_matrix(cpu_state *s, const kd_stage *st) {
+  if (st->ridge == 0) return dbuf(s, W_X);
+  const size_t n = st->n, p = st->p, rows = n + p;
+  double *a = dbuf(s, W_AUG);
+  LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', (lapack_int)n, (lapack_int)p, dbuf(s, W_X),
+                      (lapack_int)n, a, (lapack_int)rows);
+  LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', (lapack_int)p, (lapack_int)p, 0.0,
+                      sqrt((double)n * st->ridge), a + n, (lapack_int)rows);
+  return a;
+}
+
+/* B = the minimum-norm least-squares solution by dgelsy (complete orthogonal
+ * factorisation), all RHS at once. Y is intact: both Cholesky paths consume it only
+ * after the conditioning check. */
+static kd_status solve_orthogonal(cpu_state *s, const kd_stage *st) {
+  const size_t n = st->n, p = st->p, k = st->k;
+  const int ridge = st->ridge > 0;
+  const size_t rows = fallback_rows(n, p, ridge), ldb = max_sz(rows, p);
+  size_t bytes[W_COUNT] = {0};
+  fallback_bytes(n, p, k, ridge, bytes);
+  kd_status rc = reserve_all(s, bytes, W_AUG, W_JPVT);
+  if (rc != KD_OK) return rc;
+  double *a = fallback_matrix(s, st), *rhs = dbuf(s, W_RHS);
+  LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', (lapack_int)ldb, (lapack_int)k, 0.0, 0.0, rhs,
+                      (lapack_int)ldb);
+  LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', (lapack_int)n, (lapack_int)k, dbuf(s, W_Y),
+                      (lapack_int)n, rhs, (lapack_int)ldb);
+  lapack_int *jpvt = ibuf(s, W_JPVT);
+  lapack_int rank = 0;
+  for (size_t j = 0; j < p; ++j) jpvt[j] = 0; /* every column free to pivot */
+  lapack_int info = LAPACKE_dgelsy_work(
+      LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)p, (lapack_int)k, a, (lapack_int)rows,
+      rhs, (lapack_int)ldb, jpvt, KD_CPU_GELSY_RCOND, &rank, dbuf(s, W_LSWORK),
+      (lapack_int)(bytes[W_LSWORK] / sizeof(double)));
+  if (info != 0) return kd_fail(KD_ENUM, "cpu backend: dgelsy argument %d is invalid", (int)-info);
+  LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', (lapack_int)p, (lapack_int)k, rhs,
+                      (lapack_int)ldb, dbuf(s, W_B), (lapack_int)p);
+  return KD_OK;
+}
+
+/* theta_hat -> beta_hat on the whitened path. */
+static void unwhiten(cpu_state *s, const kd_stage *st) {
+  const double *scale = dbuf(s, W_SCALE);
+  double *b = dbuf(s, W_B);
+  for (size_t r = 0; r < st->k; ++r)
+    for (size_t j = 0; j < st->p; ++j) b[j + r * st->p] /= scale[j];
+}
+
+static void score(cpu_state *s, kd_stage *st) {
+  const double *b = dbuf(s, W_B);
+  const double *metric = st->metric ? st->metric : st->lambda;
+  for (size_t r = 0; r < st->k; ++r) {
+    const double *br = b + r * st->p;
+    double sum = 0;
+    for (size_t j = 0; j < st->p; ++j) {
+      double d = br[j] - st->target[j];
+      sum += metric[j] * d * d;
+    }
+    st->risk[r] = sum;
+  }
+  if (st->beta_hat)
+    LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', (lapack_int)st->p, (lapack_int)st->k, b,
+                        (lapack_int)st->p, st->beta_hat, (lapack_int)st->p);
+}
+
+static kd_status cpu_run_stage(void *state, kd_stage *st) {
+  cpu_state *s = state;
+  kd_status rc = validate(st);
+  if (rc != KD_OK) return rc;
+  st->fallback = 0;
+  size_t bytes[W_COUNT] = {0};
+  main_bytes(st->n, st->p, st->k, whitened(st), bytes);
+  rc = reserve_all(s, bytes, W_X, W_IWORK);
+  if (rc != KD_OK) return rc;
+  draw(s, st);
+  form_gram(s, st);
+  int trusted = 0;
+  rc = factor_gram(s, (lapack_int)min_sz(st->n, st->p), &trusted);
+  if (rc == KD_OK) rc = trusted ? solve_cholesky(s, st) : solve_orthogonal(s, st);
+  if (rc != KD_OK) return rc;
+  st->fallback = !trusted;
+  if (whitened(st)) unwhiten(s, st);
+  score(s, st);
+  return KD_OK;
+}
+
+/* ---- the descriptor ---------------------------------------------------------------- */
+
+static kd_status cpu_probe(void) { return KD_OK; }
+
+static kd_status cpu_init(void *state) {
+  (void)state; /* zeroed by kd_backend_open: every workspace starts empty */
+  return KD_OK;
+}
+
+static void cpu_release(void *state) {
+  cpu_state *s = state;
+  for (int i = 0; i < W_COUNT; ++i) {
+    free(s->w[i].ptr);
+    s->w[i] = (kd_buf){0};
+  }
+}
+
+static void cpu_describe(void *state, char *buf, size_t len) {
+  (void)state;
+  lapack_int major = 0, minor = 0, patch = 0;
+  LAPACKE_ilaver(&major, &minor, &patch);
+  snprintf(buf, len, "cpu: %s, LAPACK %d.%d.%d, %d threads", openblas_get_config(),
+           (int)major, (int)minor, (int)patch, openblas_get_num_threads());
+}
+
+const kd_backend_type kd_backend_cpu = {
+    .name = "cpu",
+    .state_size = sizeof(cpu_state),
+    .probe = cpu_probe,
+    .init = cpu_init,
+    .release = cpu_release,
+    .run_stage = cpu_run_stage,
+    .describe = cpu_describe,
+};

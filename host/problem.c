@@ -1,0 +1,174 @@
+/* Spectra, ground truths and the files they may come from. */
+#include "kdbench/problem.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/rng.h"
+
+static kd_status alloc_doubles(size_t n, double **out) {
+  *out = malloc(sizeof(double) * (n ? n : 1));
+  if (!*out) return kd_fail(KD_ENOMEM, "cannot allocate %zu doubles", n);
+  return KD_OK;
+}
+
+/* Skips blank lines and '#' comments; every other line must hold exactly one
+ * finite number (and, with `positive`, a number > 0). */
+kd_status kd_read_vector_file(const char *path, int positive, double **out, size_t *count) {
+  FILE *f = fopen(path, "r");
+  if (!f) return kd_fail(KD_EIO, "%s: cannot open: %s", path, strerror(errno));
+  size_t cap = 1024, len = 0, lineno = 0;
+  double *v = malloc(sizeof(double) * cap);
+  char line[512];
+  kd_status st = v ? KD_OK : kd_fail(KD_ENOMEM, "%s: out of memory", path);
+  while (st == KD_OK && fgets(line, sizeof line, f)) {
+    ++lineno;
+    char *s = line;
+    while (*s == ' ' || *s == '\t') ++s;
+    if (*s == '\n' || *s == '\r' || *s == '\0' || *s == '#') continue;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') ++end;
+    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(x)) {
+      s[strcspn(s, "\r\n")] = '\0';
+      st = kd_fail(KD_EINVAL, "%s:%zu: not a number: '%s'", path, lineno, s);
+    } else if (positive && !(x > 0)) {
+      st = kd_fail(KD_EINVAL, "%s:%zu: eigenvalue must be positive, got %g", path, lineno, x);
+    } else {
+      if (len == cap) {
+        double *w = realloc(v, sizeof(double) * (cap *= 2));
+        if (!w) {
+          st = kd_fail(KD_ENOMEM, "%s: out of memory", path);
+          break;
+        }
+        v = w;
+      }
+      v[len++] = x;
+    }
+  }
+  fclose(f);
+  if (st == KD_OK && len == 0) st = kd_fail(KD_EINVAL, "%s: no values", path);
+  if (st != KD_OK) {
+    free(v);
+    return st;
+  }
+  *out = v;
+  *count = len;
+  return KD_OK;
+}
+
+static kd_status spectrum_from_file(const char *path, size_t *p, double **lambda) {
+  double *v;
+  size_t len;
+  kd_status st = kd_read_vector_file(path, 1, &v, &len);
+  if (st != KD_OK) return st;
+  for (size_t i = 1; i < len; ++i)
+    if (v[i] > v[i - 1]) {
+      free(v);
+      return kd_fail(KD_EINVAL,
+                     "%s: eigenvalue %zu (%g) exceeds the one before it (%g): "
+                     "list them in non-increasing order",
+                     path, i + 1, v[i], v[i - 1]);
+    }
+  if (*p != 0 && *p != len) {
+    free(v);
+    return kd_fail(KD_EINVAL, "%s: has %zu eigenvalues but p = %zu", path, len, *p);
+  }
+  *p = len;
+  *lambda = v;
+  return KD_OK;
+}
+
+kd_status kd_spectrum_build(const kd_spectrum_spec *s, size_t *p, double **lambda) {
+  if (s->kind == KD_SPEC_FILE) return spectrum_from_file(s->path, p, lambda);
+  if (*p == 0) return kd_fail(KD_EINVAL, "p must be a positive integer");
+  switch (s->kind) {
+    case KD_SPEC_POWERLAW:
+      if (!(s->alpha > 0) || !isfinite(s->alpha))
+        return kd_fail(KD_EINVAL, "alpha must be positive, got %g", s->alpha);
+      break;
+    case KD_SPEC_ISOTROPIC:
+      if (!(s->level_a > 0) || !isfinite(s->level_a))
+        return kd_fail(KD_EINVAL, "isotropic level must be positive, got %g", s->level_a);
+      break;
+    case KD_SPEC_TWOLEVEL:
+      if (!(s->level_a > 0 && s->level_b > 0) || !isfinite(s->level_a) || !isfinite(s->level_b))
+        return kd_fail(KD_EINVAL, "two-level levels must be positive, got %g and %g",
+                       s->level_a, s->level_b);
+      if (s->level_a < s->level_b)
+        return kd_fail(KD_EINVAL, "two-level: strong level %g is below weak level %g",
+                       s->level_a, s->level_b);
+      if (s->strong > *p)
+        return kd_fail(KD_EINVAL, "two-level: %zu strong features exceed p = %zu", s->strong, *p);
+      break;
+    case KD_SPEC_FILE: break;
+  }
+  kd_status st = alloc_doubles(*p, lambda);
+  if (st != KD_OK) return st;
+  for (size_t i = 0; i < *p; ++i) {
+    switch (s->kind) {
+      case KD_SPEC_POWERLAW: (*lambda)[i] = pow((double)(i + 1), -s->alpha); break;
+      case KD_SPEC_ISOTROPIC: (*lambda)[i] = s->level_a; break;
+      case KD_SPEC_TWOLEVEL: (*lambda)[i] = i < s->strong ? s->level_a : s->level_b; break;
+      case KD_SPEC_FILE: break;
+    }
+  }
+  return KD_OK;
+}
+
+kd_status kd_beta_build(const kd_beta_spec *b, size_t p, const double *lambda,
+                        uint64_t seed, double **beta) {
+  if (b->kind == KD_BETA_FILE) {
+    size_t len;
+    kd_status st = kd_read_vector_file(b->path, 0, beta, &len);
+    if (st != KD_OK) return st;
+    if (len != p) {
+      free(*beta);
+      return kd_fail(KD_EINVAL, "%s: has %zu values but p = %zu", b->path, len, p);
+    }
+    return KD_OK;
+  }
+  if (b->kind == KD_BETA_POWERLAW && (!(b->signal_exp > 0) || !isfinite(b->signal_exp)))
+    return kd_fail(KD_EINVAL, "signal exponent must be positive, got %g", b->signal_exp);
+  kd_status st = alloc_doubles(p, beta);
+  if (st != KD_OK) return st;
+  if (b->kind == KD_BETA_POWERLAW) {
+    for (size_t i = 0; i < p; ++i) (*beta)[i] = sqrt(pow((double)(i + 1), -b->signal_exp) / lambda[i]);
+  } else {
+    kd_rng_addr a = {.seed = seed, .point = 0, .trial = 0, .purpose = KD_PURPOSE_BETA};
+    kd_rng_fill(a, p, 0, 1, NULL, *beta, p);
+    double s = 1.0 / sqrt((double)p);
+    for (size_t i = 0; i < p; ++i) (*beta)[i] *= s;
+  }
+  return KD_OK;
+}
+
+kd_status kd_problem_init(kd_problem *pr, const kd_spectrum_spec *s, const kd_beta_spec *b,
+                          size_t p, double sigma, double teacher_sigma, uint64_t seed) {
+  memset(pr, 0, sizeof *pr);
+  if (!(sigma >= 0) || !isfinite(sigma))
+    return kd_fail(KD_EINVAL, "sigma must be >= 0, got %g", sigma);
+  if (!(teacher_sigma >= 0) || !isfinite(teacher_sigma))
+    return kd_fail(KD_EINVAL, "teacher sigma must be >= 0, got %g", teacher_sigma);
+  kd_status st = kd_spectrum_build(s, &p, &pr->lambda);
+  if (st != KD_OK) return st;
+  pr->p = p;
+  st = kd_beta_build(b, p, pr->lambda, seed, &pr->beta);
+  if (st != KD_OK) {
+    kd_problem_free(pr);
+    return st;
+  }
+  pr->sigma = sigma;
+  pr->teacher_sigma = teacher_sigma;
+  return KD_OK;
+}
+
+void kd_problem_free(kd_problem *pr) {
+  free(pr->lambda);
+  free(pr->beta);
+  pr->lambda = pr->beta = NULL;
+}

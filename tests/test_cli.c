@@ -1,0 +1,142 @@
+/* Bad input: one line on standard error naming the culprit, exit status 2, and no
+ * output file (finished or partial) left behind. Runs the real kdbench binary. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static void make_dir(void) {
+  snprintf(dir, sizeof dir, "/tmp/kdbench-cli-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(bad_input, .init = make_dir, .fini = remove_dir);
+
+static int exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+static void write_file(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Runs kdbench with `args` (a shell fragment; "@" is replaced by the test folder),
+ * writing its CSV into the folder; returns the exit status and stderr's text. */
+static int run(const char *args, char *err, size_t errlen) {
+  char expanded[1024] = "", cmd[2048];
+  for (const char *s = args; *s; ++s) {
+    if (*s == '@') strncat(expanded, dir, sizeof expanded - strlen(expanded) - 1);
+    else strncat(expanded, (char[]){*s, 0}, sizeof expanded - strlen(expanded) - 1);
+  }
+  snprintf(cmd, sizeof cmd, "%s --csv %s/out.csv --quiet %s >/dev/null 2>%s/err.txt",
+           KDBENCH_BIN, dir, expanded, dir);
+  int status = system(cmd);
+  char path[512];
+  snprintf(path, sizeof path, "%s/err.txt", dir);
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f);
+  size_t len = fread(err, 1, errlen - 1, f);
+  err[len] = '\0';
+  fclose(f);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void expect_error(const char *args, const char *culprit) {
+  char err[4096];
+  int code = run(args, err, sizeof err);
+  cr_expect_eq(code, 2, "'%s': exit status %d, want 2 (stderr: %s)", args, code, err);
+  cr_expect(strncmp(err, "kdbench: ", 9) == 0, "'%s': message '%s'", args, err);
+  char *nl = strchr(err, '\n');
+  cr_expect(nl && nl[1] == '\0', "'%s': want exactly one line, got '%s'", args, err);
+  cr_expect(strstr(err, culprit) != NULL, "'%s': message '%s' does not name '%s'", args, err,
+            culprit);
+  char path[512];
+  snprintf(path, sizeof path, "%s/out.csv", dir);
+  cr_expect(!exists(path), "'%s' left %s behind", args, path);
+  snprintf(path, sizeof path, "%s/out.csv.partial", dir);
+  cr_expect(!exists(path), "'%s' left %s behind", args, path);
+}
+
+Test(bad_input, n_zero) { expect_error("--sweep n --n 0", "--n"); }
+Test(bad_input, n_list_empty_entry) { expect_error("--sweep n --n 100,,200", "--n"); }
+Test(bad_input, p_zero) { expect_error("--sweep n --p 0", "--p"); }
+Test(bad_input, alpha_zero) { expect_error("--sweep n --alpha 0", "--alpha"); }
+Test(bad_input, alpha_negative) { expect_error("--sweep n --alpha -1.5", "--alpha"); }
+Test(bad_input, sigma_negative) { expect_error("--sweep n --sigma -0.1", "--sigma"); }
+Test(bad_input, teacher_sigma_negative) {
+  expect_error("--sweep n --teacher-sigma -1", "--teacher-sigma");
+}
+Test(bad_input, ridge_negative) { expect_error("--sweep n --ridge -1e-3", "--ridge"); }
+Test(bad_input, unknown_flag) { expect_error("--sweep n --bogus 3", "--bogus"); }
+Test(bad_input, unknown_pipeline) {
+  expect_error("--sweep n --pipelines strong,teacher", "teacher");
+}
+Test(bad_input, malformed_integer) { expect_error("--sweep n --p 12x", "12x"); }
+Test(bad_input, malformed_number) { expect_error("--sweep n --sigma abc", "abc"); }
+Test(bad_input, fractional_trials) { expect_error("--sweep n --trials 2.5", "--trials"); }
+Test(bad_input, unknown_backend) { expect_error("--sweep n --backend tpu", "tpu"); }
+Test(bad_input, unknown_axis) { expect_error("--sweep q", "q"); }
+Test(bad_input, missing_sweep) { expect_error("--n 100", "--sweep"); }
+Test(bad_input, k_above_p) { expect_error("--sweep n --n 100 --p 50 --k 60", "k = 60"); }
+
+Test(bad_input, spectrum_file_nonpositive) {
+  write_file("spec.txt", "1\n0.5\n-2\n0.1\n");
+  expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:3");
+}
+
+Test(bad_input, spectrum_file_zero) {
+  write_file("spec.txt", "1\n0\n");
+  expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:2");
+}
+
+Test(bad_input, spectrum_file_nonnumeric) {
+  write_file("spec.txt", "# eigenvalues\n1\nabc\n");
+  expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:3: not a number: 'abc'");
+}
+
+Test(bad_input, spectrum_file_increasing) {
+  write_file("spec.txt", "1\n0.5\n0.7\n");
+  expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "non-increasing");
+}
+
+Test(bad_input, spectrum_file_missing) {
+  expect_error("--sweep n --n 10 --spectrum file:@/nope.txt", "nope.txt");
+}
+
+Test(bad_input, beta_file_wrong_length) {
+  write_file("beta.txt", "1\n2\n");
+  expect_error("--sweep n --n 10 --p 5 --beta file:@/beta.txt", "beta.txt");
+}
+
+Test(bad_input, memory_exceeds_machine) {
+  expect_error("--sweep n --p 2000000 --n 1000000", "GiB");
+}
+
+Test(bad_input, unwritable_output) {
+  expect_error("--sweep n --n 30 --trials 2 --csv /proc/kdbench/x.csv", "/proc/kdbench/x.csv");
+}
+
+Test(good_input, help_and_version) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "%s --help | grep -q -- '--teacher-sigma'", KDBENCH_BIN);
+  cr_expect_eq(system(cmd), 0, "--help lists --teacher-sigma");
+  snprintf(cmd, sizeof cmd, "%s --version | grep -q '^kdbench '", KDBENCH_BIN);
+  cr_expect_eq(system(cmd), 0, "--version prints the version");
+}

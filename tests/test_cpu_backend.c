@@ -1,0 +1,560 @@
+/* The CPU backend against exact finite-sample identities (kd-theory.md 12) and
+ * against the algebraic properties each solution must have: interpolation and
+ * minimum norm, the ridge normal equations, ridge -> ridgeless, linearity in the
+ * right-hand sides, the orthogonal-factorisation fallback, input checks and
+ * determinism. Designs and labels are regenerated here from the same streams with
+ * kd_rng_fill, so the tests also pin down exactly what a stage draws. */
+#include <criterion/criterion.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/backend.h"
+
+#define SEED 0x6b6462656e6368ULL /* "kdbench" */
+
+/* ---- fixtures ------------------------------------------------------------------- */
+
+static kd_backend cpu;
+
+static void open_cpu(void) { cr_assert_eq(kd_backend_open("cpu", &cpu), KD_OK, "%s", kd_last_error()); }
+static void close_cpu(void) { kd_backend_close(&cpu); }
+
+TestSuite(identities, .init = open_cpu, .fini = close_cpu);
+TestSuite(solution, .init = open_cpu, .fini = close_cpu);
+TestSuite(fallback, .init = open_cpu, .fini = close_cpu);
+TestSuite(inputs, .init = open_cpu, .fini = close_cpu);
+TestSuite(determinism, .init = open_cpu, .fini = close_cpu);
+
+static double *vec(size_t len) {
+  double *v = calloc(len ? len : 1, sizeof *v);
+  cr_assert_not_null(v);
+  return v;
+}
+
+/* lambda_j = (j+1)^-alpha (alpha = 0: isotropic). */
+static double *power_law(size_t p, double alpha) {
+  double *l = vec(p);
+  for (size_t j = 0; j < p; ++j) l[j] = pow((double)(j + 1), -alpha);
+  return l;
+}
+
+/* A smooth ground truth and, as a second column, a surrogate that differs from it. */
+static double *truth_and_surrogate(size_t p) {
+  double *s = vec(2 * p);
+  for (size_t j = 0; j < p; ++j) {
+    s[j] = 1.0 / sqrt((double)(j + 1));
+    s[p + j] = s[j] * (j % 2 ? 0.5 : 1.3) + 0.1;
+  }
+  return s;
+}
+
+static kd_stage stage(size_t n, size_t p, size_t k, const double *lambda, double ridge,
+                      const double *sources, const double *sigma, const double *target,
+                      uint32_t trial, double *risk, double *beta_hat) {
+  kd_stage st = {.n = n, .p = p, .lambda = lambda, .ridge = ridge, .k = k,
+                 .sources = sources, .sigma = sigma, .target = target,
+                 .design = {.seed = SEED, .point = 7, .trial = trial,
+                            .purpose = KD_STAGE_STUDENT | KD_PURPOSE_DESIGN},
+                 .noise = {.seed = SEED, .point = 7, .trial = trial,
+                           .purpose = KD_STAGE_STUDENT | KD_PURPOSE_NOISE},
+                 .risk = risk, .beta_hat = beta_hat};
+  return st;
+}
+
+static void run(kd_stage *st) {
+  cr_assert_eq(kd_stage_run(&cpu, st), KD_OK, "%s", kd_last_error());
+}
+
+/* X (n x p) and Y (n x k) as the stage must have drawn them, formed with plain loops
+ * so that nothing is shared with the backend but the generator. */
+static void regenerate(const kd_stage *st, double *x, double *y) {
+  const size_t n = st->n, p = st->p;
+  double *scale = vec(p), *z = vec(n);
+  for (size_t j = 0; j < p; ++j) scale[j] = sqrt(st->lambda[j]);
+  kd_rng_fill(st->design, n, 0, p, scale, x, n);
+  kd_rng_fill(st->noise, n, 0, 1, NULL, z, n);
+  for (size_t r = 0; r < st->k; ++r)
+    for (size_t i = 0; i < n; ++i) {
+      double sum = st->sigma[r] * z[i];
+      for (size_t j = 0; j < p; ++j) sum += x[i + j * n] * st->sources[j + r * p];
+      y[i + r * n] = sum;
+    }
+  free(scale);
+  free(z);
+}
+
+static double norm2(const double *v, size_t len) {
+  double s = 0;
+  for (size_t i = 0; i < len; ++i) s += v[i] * v[i];
+  return sqrt(s);
+}
+
+static double rel_diff(const double *a, const double *b, size_t len) {
+  double d = 0;
+  for (size_t i = 0; i < len; ++i) d += (a[i] - b[i]) * (a[i] - b[i]);
+  return sqrt(d) / norm2(b, len);
+}
+
+/* out = X b (n x p times p), or X^T v (p) when transposed. */
+static void matvec(const double *x, size_t n, size_t p, int transposed, const double *v,
+                   double *out) {
+  memset(out, 0, (transposed ? p : n) * sizeof *out);
+  for (size_t j = 0; j < p; ++j)
+    for (size_t i = 0; i < n; ++i) {
+      if (transposed) out[j] += x[i + j * n] * v[i];
+      else out[i] += x[i + j * n] * v[j];
+    }
+}
+
+/* ||X b - y|| / ||y|| for every column. */
+static double worst_interpolation(const kd_stage *st, const double *x, const double *y) {
+  double *fit = vec(st->n), worst = 0;
+  for (size_t r = 0; r < st->k; ++r) {
+    matvec(x, st->n, st->p, 0, st->beta_hat + r * st->p, fit);
+    worst = fmax(worst, rel_diff(fit, y + r * st->n, st->n));
+  }
+  free(fit);
+  return worst;
+}
+
+/* The minimum-norm least-squares solutions by SVD (dgelsd), p x k. */
+static double *svd_solution(const double *x, const double *y, size_t n, size_t p, size_t k) {
+  size_t ldb = n > p ? n : p;
+  double *a = vec(n * p), *b = vec(ldb * k), *s = vec(n < p ? n : p), *out = vec(p * k);
+  memcpy(a, x, n * p * sizeof *a);
+  for (size_t r = 0; r < k; ++r) memcpy(b + r * ldb, y + r * n, n * sizeof *b);
+  lapack_int rank;
+  cr_assert_eq(LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, (lapack_int)k,
+                              a, (lapack_int)n, b, (lapack_int)ldb, s, -1.0, &rank), 0);
+  for (size_t r = 0; r < k; ++r) memcpy(out + r * p, b + r * ldb, p * sizeof *out);
+  free(a);
+  free(b);
+  free(s);
+  return out;
+}
+
+typedef struct {
+  double mean, se;
+} estimate;
+
+/* Mean and standard error of column r of a trials x k table. */
+static estimate summarise(const double *risks, size_t trials, size_t k, size_t r) {
+  double sum = 0, sq = 0;
+  for (size_t t = 0; t < trials; ++t) sum += risks[t * k + r];
+  double mean = sum / (double)trials;
+  for (size_t t = 0; t < trials; ++t) sq += pow(risks[t * k + r] - mean, 2);
+  return (estimate){mean, sqrt(sq / (double)(trials - 1) / (double)trials)};
+}
+
+static void expect_within_4se(estimate e, double want, const char *what) {
+  cr_expect_lt(fabs(e.mean - want), 4 * e.se, "%s: mean %g +- %g, exact %g", what, e.mean,
+               e.se, want);
+}
+
+/* trials x k risks of a ridgeless stage on the ground truth and on a surrogate. */
+static double *simulate(size_t n, size_t p, const double *lambda, const double *sources,
+                        double sigma, size_t trials) {
+  double sig[2] = {sigma, sigma}, *risks = vec(trials * 2);
+  for (size_t t = 0; t < trials; ++t) {
+    kd_stage st = stage(n, p, 2, lambda, 0, sources, sig, sources, (uint32_t)t,
+                        risks + 2 * t, NULL);
+    run(&st);
+  }
+  return risks;
+}
+
+/* ---- exact finite-sample identities (kd-theory.md 12) ----------------------------- */
+
+/* OLS, n > p + 1, any Sigma: excess risk = ||b_src - b*||^2_Sigma + sigma^2 p/(n-p-1). */
+Test(identities, ols_power_law_spectrum) {
+  const size_t n = 60, p = 20, trials = 2000;
+  const double sigma = 0.5;
+  double *lambda = power_law(p, 2), *src = truth_and_surrogate(p);
+  double *risks = simulate(n, p, lambda, src, sigma, trials);
+  double variance = sigma * sigma * (double)p / (double)(n - p - 1), shift = 0;
+  for (size_t j = 0; j < p; ++j) shift += lambda[j] * pow(src[p + j] - src[j], 2);
+  expect_within_4se(summarise(risks, trials, 2, 0), variance, "OLS on the ground truth");
+  expect_within_4se(summarise(risks, trials, 2, 1), shift + variance, "OLS on a surrogate");
+  free(lambda);
+  free(src);
+  free(risks);
+}
+
+/* Min-norm, Sigma = I, p > n + 1: (n/p)||bs||^2 - 2(n/p)<bs,b> + ||b||^2 + sigma^2 n/(p-n-1). */
+Test(identities, min_norm_isotropic) {
+  const size_t n = 20, p = 60, trials = 2000;
+  const double sigma = 0.5, ratio = (double)n / (double)p;
+  double *lambda = power_law(p, 0), *src = truth_and_surrogate(p);
+  double *risks = simulate(n, p, lambda, src, sigma, trials);
+  const double *b = src, *bs = src + p;
+  double bb = 0, ss = 0, sb = 0;
+  for (size_t j = 0; j < p; ++j) {
+    bb += b[j] * b[j];
+    ss += bs[j] * bs[j];
+    sb += bs[j] * b[j];
+  }
+  double variance = sigma * sigma * (double)n / (double)(p - n - 1);
+  expect_within_4se(summarise(risks, trials, 2, 0), bb * (1 - ratio) + variance,
+                    "min-norm on the ground truth");
+  expect_within_4se(summarise(risks, trials, 2, 1),
+                    ratio * ss - 2 * ratio * sb + bb + variance, "min-norm on a surrogate");
+  free(lambda);
+  free(src);
+  free(risks);
+}
+
+/* ---- properties of the solutions ---------------------------------------------------- */
+
+/* p > n: X beta_hat = y, and beta_hat is the minimum-norm one (equals dgelsd's). */
+Test(solution, min_norm_interpolates) {
+  const size_t n = 30, p = 90, k = 2;
+  double *lambda = power_law(p, 1), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.2};
+  double risk[2], *beta = vec(p * k), *x = vec(n * p), *y = vec(n * k);
+  for (uint32_t t = 0; t < 3; ++t) {
+    kd_stage st = stage(n, p, k, lambda, 0, src, sigma, src, t, risk, beta);
+    run(&st);
+    cr_expect_eq(st.fallback, 0, "a well-conditioned shape took the fallback");
+    regenerate(&st, x, y);
+    double res = worst_interpolation(&st, x, y);
+    cr_expect_lt(res, 1e-8, "trial %u: ||X b - y|| / ||y|| = %g", t, res);
+    double *ref = svd_solution(x, y, n, p, k);
+    double dist = rel_diff(beta, ref, p * k);
+    cr_expect_lt(dist, 1e-8, "trial %u: distance to the SVD min-norm solution %g", t, dist);
+    free(ref);
+  }
+  free(lambda);
+  free(src);
+  free(beta);
+  free(x);
+  free(y);
+}
+
+/* ||(X^T X + n ridge I) b - X^T y|| / ||X^T y|| for RHS 0. */
+static double normal_equations_residual(const kd_stage *st, const double *x, const double *y) {
+  const size_t n = st->n, p = st->p;
+  double *xb = vec(n), *lhs = vec(p), *rhs = vec(p);
+  matvec(x, n, p, 0, st->beta_hat, xb);
+  matvec(x, n, p, 1, xb, lhs);
+  for (size_t j = 0; j < p; ++j) lhs[j] += (double)n * st->ridge * st->beta_hat[j];
+  matvec(x, n, p, 1, y, rhs);
+  double res = rel_diff(lhs, rhs, p);
+  free(xb);
+  free(lhs);
+  free(rhs);
+  return res;
+}
+
+/* Ridge (both forms) and whitened OLS solve their normal equations. */
+Test(solution, normal_equations) {
+  const struct { size_t n, p; double ridge; } cases[] = {
+      {30, 90, 0.05}, {90, 30, 0.05}, {90, 30, 0}, {40, 40, 0.01}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+    const size_t n = cases[c].n, p = cases[c].p;
+    double *lambda = power_law(p, 1), *src = truth_and_surrogate(p), sigma = 0.3, risk;
+    double *beta = vec(p), *x = vec(n * p), *y = vec(n);
+    kd_stage st = stage(n, p, 1, lambda, cases[c].ridge, src, &sigma, src, 11, &risk, beta);
+    run(&st);
+    regenerate(&st, x, y);
+    double res = normal_equations_residual(&st, x, y);
+    cr_expect_lt(res, 1e-10, "n=%zu p=%zu ridge=%g: residual %g", n, p, cases[c].ridge, res);
+    free(lambda);
+    free(src);
+    free(beta);
+    free(x);
+    free(y);
+  }
+}
+
+/* beta_hat(ridge = 1e-10) -> beta_hat(0), for p > n and n > p. */
+Test(solution, ridge_tends_to_ridgeless) {
+  const size_t shapes[][2] = {{30, 90}, {90, 30}};
+  for (size_t c = 0; c < 2; ++c) {
+    const size_t n = shapes[c][0], p = shapes[c][1];
+    double *lambda = power_law(p, 1), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.5};
+    double risk[2], *b0 = vec(2 * p), *b1 = vec(2 * p);
+    kd_stage st0 = stage(n, p, 2, lambda, 0, src, sigma, src, 3, risk, b0);
+    kd_stage st1 = stage(n, p, 2, lambda, 1e-10, src, sigma, src, 3, risk, b1);
+    run(&st0);
+    run(&st1);
+    double d = rel_diff(b1, b0, 2 * p);
+    cr_expect_lt(d, 1e-6, "n=%zu p=%zu: ridge 1e-10 vs 0 differ by %g", n, p, d);
+    free(lambda);
+    free(src);
+    free(b0);
+    free(b1);
+  }
+}
+
+/* Solving [s1, s2, s3] at once gives the risks of three single-RHS stages. */
+Test(solution, multiple_rhs_equal_single_runs) {
+  const struct { size_t n, p; double ridge; } cases[] = {
+      {30, 90, 0}, {90, 30, 0}, {90, 30, 0.02}, {30, 90, 0.02}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+    const size_t n = cases[c].n, p = cases[c].p, k = 3;
+    double *lambda = power_law(p, 1.5), *src = vec(p * k), sigma[3] = {0.5, 0, 1.0};
+    double *pair = truth_and_surrogate(p);
+    memcpy(src, pair, 2 * p * sizeof *src);
+    for (size_t j = 0; j < p; ++j) src[2 * p + j] = 0; /* pure noise */
+    double all[3], one;
+    kd_stage st = stage(n, p, k, lambda, cases[c].ridge, src, sigma, pair, 5, all, NULL);
+    run(&st);
+    for (size_t r = 0; r < k; ++r) {
+      kd_stage s1 = stage(n, p, 1, lambda, cases[c].ridge, src + r * p, sigma + r, pair, 5,
+                          &one, NULL);
+      run(&s1);
+      cr_expect_lt(fabs(all[r] - one), 1e-12 * fabs(one), "case %zu RHS %zu: %.17g vs %.17g",
+                   c, r, all[r], one);
+    }
+    free(lambda);
+    free(src);
+    free(pair);
+  }
+}
+
+/* risk_r = sum_j metric_j (beta_hat_jr - target_j)^2, metric defaulting to lambda;
+ * leaving beta_hat NULL changes nothing. */
+Test(solution, risk_is_the_metric_distance) {
+  const size_t n = 40, p = 25;
+  double *lambda = power_law(p, 1), *src = truth_and_surrogate(p), *ones = vec(p);
+  for (size_t j = 0; j < p; ++j) ones[j] = 1;
+  double sigma[2] = {0.4, 0.4}, risk[2], bare[2], *beta = vec(2 * p);
+  for (int use_ones = 0; use_ones < 2; ++use_ones) {
+    const double *metric = use_ones ? ones : lambda;
+    kd_stage st = stage(n, p, 2, lambda, 0.01, src, sigma, src + p, 9, risk, beta);
+    st.metric = use_ones ? ones : NULL;
+    run(&st);
+    kd_stage nb = stage(n, p, 2, lambda, 0.01, src, sigma, src + p, 9, bare, NULL);
+    nb.metric = st.metric;
+    run(&nb);
+    for (size_t r = 0; r < 2; ++r) {
+      double want = 0;
+      for (size_t j = 0; j < p; ++j) want += metric[j] * pow(beta[r * p + j] - src[p + j], 2);
+      cr_expect_lt(fabs(risk[r] - want), 1e-13 * want, "metric %d RHS %zu", use_ones, r);
+      cr_expect_eq(bare[r], risk[r], "beta_hat = NULL changed the risk");
+    }
+  }
+  free(lambda);
+  free(src);
+  free(ones);
+  free(beta);
+}
+
+/* ---- the orthogonal-factorisation fallback ------------------------------------------ */
+
+/* p > n ridgeless on a steep spectrum (lambda_j = j^-6): the kernel Gram's rcond is far
+ * below 1e-10, so the trial goes to dgelsy and must still interpolate, with the
+ * minimum norm. */
+Test(fallback, steep_spectrum_min_norm) {
+  const size_t n = 50, p = 100, k = 2;
+  double *lambda = power_law(p, 6), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.1};
+  double risk[2], *beta = vec(p * k), *x = vec(n * p), *y = vec(n * k);
+  for (uint32_t t = 0; t < 3; ++t) {
+    kd_stage st = stage(n, p, k, lambda, 0, src, sigma, src, t, risk, beta);
+    run(&st);
+    cr_expect_eq(st.fallback, 1, "trial %u did not take the fallback", t);
+    cr_expect(isfinite(risk[0]) && isfinite(risk[1]));
+    regenerate(&st, x, y);
+    double res = worst_interpolation(&st, x, y);
+    cr_expect_lt(res, 1e-8, "trial %u: ||X b - y|| / ||y|| = %g", t, res);
+    double *ref = svd_solution(x, y, n, p, k);
+    double dist = rel_diff(beta, ref, p * k);
+    cr_expect_lt(dist, 1e-6, "trial %u: distance to the SVD min-norm solution %g", t, dist);
+    free(ref);
+  }
+  free(lambda);
+  free(src);
+  free(beta);
+  free(x);
+  free(y);
+}
+
+/* The ridge solution by the SVD of X: b = V diag(s / (s^2 + n ridge)) U^T y. */
+static double *svd_ridge(const double *x, const double *y, size_t n, size_t p, double ridge) {
+  const size_t m = n < p ? n : p;
+  double *a = vec(n * p), *s = vec(m), *u = vec(n * m), *vt = vec(m * p), *b = vec(p);
+  memcpy(a, x, n * p * sizeof *a);
+  cr_assert_eq(LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'S', (lapack_int)n, (lapack_int)p, a,
+                              (lapack_int)n, s, u, (lapack_int)n, vt, (lapack_int)m), 0);
+  for (size_t i = 0; i < m; ++i) {
+    double uty = 0;
+    for (size_t r = 0; r < n; ++r) uty += u[r + i * n] * y[r];
+    double f = s[i] / (s[i] * s[i] + (double)n * ridge) * uty;
+    for (size_t j = 0; j < p; ++j) b[j] += vt[i + j * m] * f;
+  }
+  free(a);
+  free(s);
+  free(u);
+  free(vt);
+  return b;
+}
+
+/* A ridge small enough that rcond(G + n ridge I) < 1e-10 on a steep spectrum
+ * (lambda_j = j^-6, lambda_60 = 2e-11), yet large enough to matter for the trailing
+ * coefficients: the augmented least squares [X; sqrt(n ridge) I] b = [y; 0] is
+ * solved instead, and must match the SVD's filter-factor formula. */
+Test(fallback, tiny_ridge_augmented_system) {
+  const size_t n = 120, p = 60;
+  const double ridge = 1e-11;
+  double *lambda = power_law(p, 6), *src = truth_and_surrogate(p), sigma = 0.5, risk;
+  double *beta = vec(p), *x = vec(n * p), *y = vec(n);
+  kd_stage st = stage(n, p, 1, lambda, ridge, src, &sigma, src, 2, &risk, beta);
+  run(&st);
+  cr_expect_eq(st.fallback, 1, "the tiny ridge did not take the fallback");
+  cr_expect(isfinite(risk));
+  regenerate(&st, x, y);
+  double *ref = svd_ridge(x, y, n, p, ridge), *ols = svd_ridge(x, y, n, p, 0);
+  double dist = rel_diff(beta, ref, p);
+  cr_expect_lt(dist, 1e-8, "distance to the SVD ridge solution %g", dist);
+  cr_expect_gt(rel_diff(ols, ref, p), 1e-4, "the ridge does not matter: a vacuous test");
+  free(ref);
+  free(ols);
+  free(lambda);
+  free(src);
+  free(beta);
+  free(x);
+  free(y);
+}
+
+/* n = p ridgeless runs whitened, on Z, whose conditioning no spectrum can spoil; a
+ * nearly singular Gaussian Z is rare (about 1 trial in 1000 at n = p = 50 has
+ * rcond(Z^T Z) < 1e-10), so scan trials for one. Its fallback solves on Z as well,
+ * and must still return the (unique) interpolator in beta coordinates. */
+Test(fallback, whitened_square_design) {
+  const size_t n = 50, p = 50;
+  double *lambda = power_law(p, 2), *src = truth_and_surrogate(p), sigma = 0.5, risk;
+  double *beta = vec(p), *x = vec(n * p), *y = vec(n);
+  kd_stage st;
+  uint32_t t = 0;
+  do {
+    st = stage(n, p, 1, lambda, 0, src, &sigma, src, t++, &risk, beta);
+    run(&st);
+  } while (!st.fallback && t < 20000);
+  cr_assert_eq(st.fallback, 1, "no trial among %u took the fallback", t);
+  regenerate(&st, x, y);
+  double res = worst_interpolation(&st, x, y);
+  cr_expect_lt(res, 1e-8, "trial %u: ||X b - y|| / ||y|| = %g", t - 1, res);
+  double *ref = svd_solution(x, y, n, p, 1);
+  double dist = rel_diff(beta, ref, p);
+  cr_expect_lt(dist, 1e-6, "trial %u: distance to the SVD solution %g", t - 1, dist);
+  cr_expect(isfinite(risk));
+  free(ref);
+  free(lambda);
+  free(src);
+  free(beta);
+  free(x);
+  free(y);
+}
+
+/* At the interpolation threshold the expected risk is infinite, but each trial must
+ * still give a finite, non-negative risk (whitened n = p, n = p + 1; kernel n = p - 1). */
+Test(fallback, threshold_shapes_stay_finite) {
+  const size_t p = 100;
+  double *lambda = power_law(p, 2), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.5};
+  for (size_t n = p - 1; n <= p + 1; ++n)
+    for (uint32_t t = 0; t < 20; ++t) {
+      double risk[2];
+      kd_stage st = stage(n, p, 2, lambda, 0, src, sigma, src, t, risk, NULL);
+      run(&st);
+      for (int r = 0; r < 2; ++r)
+        cr_expect(isfinite(risk[r]) && risk[r] >= 0, "n=%zu trial %u: risk %g", n, t, risk[r]);
+    }
+  free(lambda);
+  free(src);
+}
+
+/* ---- inputs ------------------------------------------------------------------------ */
+
+static void expect_rejected(kd_stage st, const char *culprit) {
+  cr_expect_eq(kd_stage_run(&cpu, &st), KD_EINVAL, "a bad %s was accepted", culprit);
+  cr_expect_not_null(strstr(kd_last_error(), culprit), "message '%s' does not name %s",
+                     kd_last_error(), culprit);
+}
+
+Test(inputs, bad_stages_are_rejected) {
+  const size_t p = 4;
+  double lambda[4] = {1, 0.5, 0.25, 0.125}, src[4] = {1, 1, 1, 1}, sigma = 0.1, risk;
+  const kd_stage good = stage(8, p, 1, lambda, 0, src, &sigma, src, 0, &risk, NULL);
+  kd_stage st = good;
+  run(&st);
+  st = good, st.n = 0, expect_rejected(st, "n = 0");
+  st = good, st.p = 0, expect_rejected(st, "p = 0");
+  st = good, st.k = 0, expect_rejected(st, "k = 0");
+  st = good, st.ridge = -1, expect_rejected(st, "ridge");
+  st = good, st.ridge = NAN, expect_rejected(st, "ridge");
+  st = good, st.lambda = NULL, expect_rejected(st, "lambda");
+  st = good, st.sources = NULL, expect_rejected(st, "sources");
+  st = good, st.sigma = NULL, expect_rejected(st, "sigma");
+  st = good, st.target = NULL, expect_rejected(st, "target");
+  st = good, st.risk = NULL, expect_rejected(st, "risk");
+  double bad_lambda[4] = {1, 0.5, 0, 0.1};
+  st = good, st.lambda = bad_lambda, expect_rejected(st, "lambda[2]");
+  double bad_sigma = -0.1;
+  st = good, st.sigma = &bad_sigma, expect_rejected(st, "sigma[0]");
+  double bad_src[4] = {1, 1, 1, NAN};
+  st = good, st.sources = bad_src, expect_rejected(st, "sources[3]");
+  st = good, st.target = bad_src, expect_rejected(st, "target[3]");
+  double bad_metric[4] = {1, -1, 1, 1};
+  st = good, st.metric = bad_metric, expect_rejected(st, "metric[1]");
+  cr_expect_eq(kd_stage_run(&cpu, NULL), KD_EINVAL);
+}
+
+Test(inputs, backend_names) {
+  kd_backend b;
+  cr_expect_eq(kd_backend_open("xyz", &b), KD_EINVAL);
+  cr_expect_not_null(strstr(kd_last_error(), "'xyz'"), "%s", kd_last_error());
+  cr_expect_eq(kd_backend_open(NULL, &b), KD_EINVAL);
+#ifndef KDBENCH_HAVE_CUDA
+  cr_expect_eq(kd_backend_open("cuda", &b), KD_ENODEV);
+  cr_expect_not_null(strstr(kd_last_error(), "not built in"), "%s", kd_last_error());
+  cr_assert_eq(kd_backend_open("auto", &b), KD_OK, "%s", kd_last_error());
+  cr_expect_eq(b.type, &kd_backend_cpu);
+  kd_backend_close(&b);
+#endif
+  char line[512];
+  cpu.type->describe(cpu.state, line, sizeof line);
+  cr_expect(strncmp(line, "cpu: OpenBLAS", 13) == 0 && strstr(line, "threads"), "%s", line);
+  cr_expect_eq(cpu.type->probe(), KD_OK);
+}
+
+/* The memory check covers at least the design, the Gram and the fallback's copy. */
+Test(inputs, stage_bytes_counts_the_big_buffers) {
+  const size_t n = 300, p = 500, k = 4;
+  size_t floor = sizeof(double) * (n * p + n * n + (n + p) * p + n * k + p * k);
+  cr_expect_geq(kd_stage_bytes(n, p, k), floor);
+  cr_expect_lt(kd_stage_bytes(n, p, k), 2 * floor + 64 * 8 * (n + p) * 8);
+  cr_expect_eq(kd_stage_bytes(SIZE_MAX / 2, 2, 1), SIZE_MAX);
+}
+
+/* ---- determinism ------------------------------------------------------------------- */
+
+/* Same addresses -> bit-identical risks, also after the workspaces grew for a bigger
+ * shape; another trial or point -> other risks. */
+Test(determinism, addresses_fix_the_risks) {
+  const size_t shapes[][2] = {{40, 90}, {90, 40}};
+  double *big_l = power_law(200, 1), *big_s = truth_and_surrogate(200), sigma[2] = {0.5, 0.5};
+  for (size_t c = 0; c < 2; ++c) {
+    const size_t n = shapes[c][0], p = shapes[c][1];
+    double *lambda = power_law(p, 1), *src = truth_and_surrogate(p);
+    double first[2], again[2], other[2], moved[2], big[2];
+    kd_stage st = stage(n, p, 2, lambda, 0, src, sigma, src, 4, first, NULL);
+    run(&st);
+    kd_stage grow = stage(150, 200, 2, big_l, 0, big_s, sigma, big_s, 4, big, NULL);
+    run(&grow);
+    st.risk = again;
+    run(&st);
+    cr_expect_eq(memcmp(first, again, sizeof first), 0, "shape %zu: risks changed on rerun", c);
+    st.risk = other, st.design.trial = st.noise.trial = 5;
+    run(&st);
+    cr_expect_neq(first[0], other[0], "trial 5 repeated trial 4");
+    st.risk = moved, st.design.trial = st.noise.trial = 4, st.design.point = st.noise.point = 8;
+    run(&st);
+    cr_expect_neq(first[0], moved[0], "point 8 repeated point 7");
+    free(lambda);
+    free(src);
+  }
+  free(big_l);
+  free(big_s);
+}
