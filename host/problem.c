@@ -128,6 +128,7 @@ kd_status kd_beta_build(const kd_beta_spec *b, size_t p, const double *lambda,
     if (st != KD_OK) return st;
     if (len != p) {
       free(*beta);
+      *beta = NULL;
       return kd_fail(KD_EINVAL, "%s: has %zu values but p = %zu", b->path, len, p);
     }
     return KD_OK;

@@ -20,7 +20,9 @@ typedef struct {
 
 /* tau: ridge:  n - sum lambda_i/(lambda_i + tau) = n lambda / tau;
  *      ridgeless, p > n: sum lambda_i/(lambda_i + tau) = n;  ridgeless, n >= p: 0.
- * Bracketed, safeguarded Newton in log tau; relative residual below 1e-12. */
+ * Bracketed, safeguarded Newton in log tau; relative residual below 1e-12.
+ * KD_EINVAL (naming the culprit) for n <= 0, p == 0, ridge < 0, a lambda_i that is
+ * not finite and positive; KD_ENUM if the residual bound is not met. */
 kd_status kd_de_solve(const double *lambda, size_t p, double n, double ridge, kd_de *de);
 static inline double kd_zeta(double lambda_i, double tau) {
   return tau == 0.0 ? 1.0 : lambda_i / (lambda_i + tau);
@@ -71,12 +73,18 @@ double kd_risk_weak(const double *lambda, const double *beta, size_t p,
 double kd_risk_w2s(const double *lambda, const double *beta, size_t p, const kd_de *de,
                    const double *mu, const double *v, double sigma_lab);
 /* The k in [1, p] minimising kd_risk_w2s for a weak model on m samples (ties: the
- * smallest k). */
+ * smallest k); w->k is ignored. Where the moments are exact (ridgeless, k < m - 1) all
+ * those k are scanned in O(p) total by prefix sums. The other k need a weak DE solve
+ * each (O(p)): all are scanned when p <= 5000; above that, a log-spaced grid (4 per
+ * octave) and a ternary refinement between the best grid point's neighbours, which
+ * assumes the risk is unimodal there (a heuristic for that region). */
 kd_status kd_best_k_w2s(const double *lambda, const double *beta, size_t p,
                         const kd_de *de, const kd_weak_spec *w, double sigma_lab,
                         size_t *k_best, double *risk_best);
 
-/* Exact finite-sample expected risks (kd-theory.md section 12).
+/* Exact finite-sample expected risks (kd-theory.md section 12). Outside their regime
+ * (n <= p for OLS, p <= n for min-norm) they return NaN; at the threshold (n = p + 1,
+ * p = n + 1) the noise term is +inf (0 without noise).
  * Ridgeless, n > p + 1, any Sigma:  ||beta_s - beta*||^2_Sigma + sigma^2 p/(n - p - 1). */
 double kd_exact_ols(const double *lambda, const double *beta, const double *beta_s,
                     size_t p, double n, double sigma_lab);
@@ -87,12 +95,14 @@ double kd_exact_iso_minnorm(double c, const double *beta, const double *beta_s,
 /* Continuum limit (section 8): lambda_i = i^-alpha, lambda_i beta_i^2 = i^-b, p -> inf,
  * ridgeless, noiseless: E(n) ~ C n^-exponent. */
 typedef struct {
-  double exponent;        /* b - 1, or 2 alpha when b > 2 alpha + 1 (saturated) */
+  double exponent;        /* b - 1, or 2 alpha when b >= 2 alpha + 1 (saturated; at
+                             equality the rate carries a log factor) */
   double A1;              /* (pi/alpha) / sin(pi/alpha) */
   double omega;           /* 1/alpha */
   double u_star;          /* mask threshold: keep u < u_star; k* ~ n u_star / A1 */
   double c_strong, c_optimal, c_mask; /* constants (NaN when saturated) */
 } kd_continuum;
+/* KD_EINVAL unless alpha > 1 and b > 1; KD_ENUM if a GSL quadrature fails. */
 kd_status kd_continuum_limit(double alpha, double b, kd_continuum *out);
 
 #endif

@@ -1,0 +1,204 @@
+/* Theory beside simulation: at points covering p > n, n > p, ridge, and every
+ * pipeline, the Monte Carlo mean agrees with the theory column within 5 % and within
+ * 4 standard errors. Also: a trial regenerated alone equals the one drawn inside a
+ * sweep, and a point's numbers do not depend on the grid around it. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/pipeline.h"
+#include "kdbench/stats.h"
+#include "kdbench/sweep.h"
+
+typedef struct {
+  kd_problem pr;
+  kd_backend be;
+} fixture;
+
+static void setup(fixture *f, kd_spectrum_spec spec, size_t p, double sigma) {
+  kd_beta_spec beta = {.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
+  cr_assert_eq(kd_problem_init(&f->pr, &spec, &beta, p, sigma, sigma, 7), KD_OK, "%s",
+               kd_last_error());
+  cr_assert_eq(kd_backend_open("cpu", &f->be), KD_OK, "%s", kd_last_error());
+}
+
+static void teardown(fixture *f) {
+  kd_backend_close(&f->be);
+  kd_problem_free(&f->pr);
+}
+
+/* Simulates `trials` trials of the point and checks every selected pipeline. */
+static void check_point(fixture *f, kd_point pt, unsigned pipes, uint32_t trials,
+                        const char *what) {
+  kd_plan pl;
+  cr_assert_eq(kd_plan_point(&f->pr, &pt, pipes, &pl), KD_OK, "%s", kd_last_error());
+  kd_trial_ws ws;
+  cr_assert_eq(kd_trial_ws_init(&ws, &f->pr, &pl), KD_OK);
+  double *risk = malloc(sizeof(double) * KD_NPIPES * trials);
+  for (uint32_t t = 0; t < trials; ++t) {
+    double r[KD_NPIPES];
+    int fb[KD_NPIPES];
+    cr_assert_eq(kd_run_trial(&f->be, &f->pr, &pl, 2024, t, &ws, r, fb), KD_OK, "%s",
+                 kd_last_error());
+    for (int q = 0; q < KD_NPIPES; ++q) risk[q * trials + t] = r[q];
+  }
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    if (!((pipes >> q) & 1u)) continue;
+    kd_summary s;
+    kd_summarize(risk + q * trials, trials, &s);
+    double th = pl.theory[q], dev = s.mean / th - 1;
+    cr_expect(fabs(dev) < 0.05 && fabs(s.mean - th) < 4 * s.se,
+              "%s, %s (n=%zu, k=%zu): sim %.5g +- %.2g vs theory %.5g (%s): %+.2f%%, %.1f SE",
+              what, kd_pipeline_name(q), pt.n, pl.pt.k, s.mean, s.se, th,
+              pl.kind[q] == KD_THEORY_EXACT ? "exact" : "de", 100 * dev,
+              (s.mean - th) / s.se);
+  }
+  free(risk);
+  kd_trial_ws_free(&ws);
+  kd_plan_free(&pl);
+}
+
+static const kd_spectrum_spec powerlaw2 = {.kind = KD_SPEC_POWERLAW, .alpha = 2};
+
+Test(agreement, overparameterised_all_pipelines) {
+  fixture f;
+  setup(&f, powerlaw2, 500, 0.5);
+  kd_point pt = {.n = 200, .m = 2000};
+  check_point(&f, pt, KD_PIPES_DEFAULT | (1u << KD_PIPE_WEAK), 300, "p > n ridgeless");
+  teardown(&f);
+}
+
+Test(agreement, overparameterised_small_n) {
+  fixture f;
+  setup(&f, powerlaw2, 500, 0.5);
+  kd_point pt = {.n = 60, .m = 5000};
+  check_point(&f, pt, KD_PIPES_DEFAULT, 300, "p >> n ridgeless");
+  teardown(&f);
+}
+
+Test(agreement, underparameterised_exact) {
+  fixture f;
+  setup(&f, powerlaw2, 200, 0.5);
+  kd_point pt = {.n = 500, .m = 1000};
+  check_point(&f, pt, KD_PIPES_DEFAULT, 300, "n > p ridgeless");
+  teardown(&f);
+}
+
+Test(agreement, ridge_both_regimes) {
+  fixture f;
+  setup(&f, powerlaw2, 400, 0.5);
+  kd_point over = {.n = 150, .ridge = 1e-3, .m = 1000};
+  check_point(&f, over, KD_PIPES_DEFAULT, 300, "p > n ridge");
+  kd_point under = {.n = 800, .ridge = 1e-2, .m = 1000};
+  check_point(&f, under, KD_PIPES_DEFAULT, 300, "n > p ridge");
+  teardown(&f);
+}
+
+Test(agreement, two_level_spectrum) {
+  fixture f;
+  kd_spectrum_spec two = {.kind = KD_SPEC_TWOLEVEL, .strong = 50, .level_a = 1, .level_b = 0.01};
+  setup(&f, two, 400, 0.3);
+  kd_point pt = {.n = 150, .m = 2000};
+  check_point(&f, pt, (1u << KD_PIPE_STRONG) | (1u << KD_PIPE_OPTIMAL) | (1u << KD_PIPE_MASK),
+              300, "two-level p > n");
+  teardown(&f);
+}
+
+Test(agreement, isotropic_exact) {
+  fixture f;
+  kd_spectrum_spec iso = {.kind = KD_SPEC_ISOTROPIC, .level_a = 1};
+  setup(&f, iso, 300, 0.5);
+  kd_point pt = {.n = 100, .m = 1000};
+  check_point(&f, pt, (1u << KD_PIPE_STRONG) | (1u << KD_PIPE_OPTIMAL), 300,
+              "isotropic p > n");
+  teardown(&f);
+}
+
+Test(agreement, w2s_underparameterised_student) {
+  fixture f;
+  setup(&f, powerlaw2, 150, 0.5);
+  kd_point pt = {.n = 400, .m = 600, .k = 100};
+  check_point(&f, pt, (1u << KD_PIPE_W2S) | (1u << KD_PIPE_WEAK), 300, "n > p, w2s k=100");
+  teardown(&f);
+}
+
+/* ---- reproducibility ------------------------------------------------------------------ */
+
+static char *read_all(const char *path) {
+  FILE *f = fopen(path, "r");
+  cr_assert_not_null(f, "%s", path);
+  static char buf[1 << 16];
+  size_t len = fread(buf, 1, sizeof buf - 1, f);
+  buf[len] = '\0';
+  fclose(f);
+  return strdup(buf);
+}
+
+/* The CSV row of n = 100 is the same whether the grid holds other points or not. */
+Test(reproducibility, point_independent_of_grid) {
+  kd_sweep_config cfg;
+  kd_sweep_default(&cfg);
+  cfg.p = 120;
+  cfg.m = 400;
+  cfg.trials = 5;
+  cfg.backend = "cpu";
+  size_t grid[] = {40, 100, 200}, alone[] = {100};
+  cfg.n = grid;
+  cfg.n_count = 3;
+  cfg.csv_path = "/tmp/kdbench-test-grid.csv";
+  cr_assert_eq(kd_sweep_run(&cfg, NULL), KD_OK, "%s", kd_last_error());
+  char *a = read_all(cfg.csv_path);
+  cfg.n = alone;
+  cfg.n_count = 1;
+  cfg.csv_path = "/tmp/kdbench-test-alone.csv";
+  cr_assert_eq(kd_sweep_run(&cfg, NULL), KD_OK, "%s", kd_last_error());
+  char *b = read_all(cfg.csv_path);
+  /* every line of the lone run (after the header) appears in the grid run */
+  char *save = NULL;
+  int lines = 0;
+  for (char *line = strtok_r(b, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ++lines)
+    cr_expect(strstr(a, line) != NULL, "row '%s' differs inside the grid", line);
+  cr_expect_eq(lines, 5, "header + 4 pipelines");
+  free(a);
+  free(b);
+}
+
+/* A trial regenerated alone equals the same trial inside a run of many. */
+Test(reproducibility, trial_regenerated_alone) {
+  fixture f;
+  setup(&f, powerlaw2, 150, 0.5);
+  kd_point pt = {.n = 80, .m = 300};
+  kd_plan pl;
+  cr_assert_eq(kd_plan_point(&f.pr, &pt, KD_PIPES_DEFAULT, &pl), KD_OK);
+  kd_trial_ws ws;
+  cr_assert_eq(kd_trial_ws_init(&ws, &f.pr, &pl), KD_OK);
+  double seq[6][KD_NPIPES], alone[KD_NPIPES];
+  int fb[KD_NPIPES];
+  for (uint32_t t = 0; t < 6; ++t) kd_run_trial(&f.be, &f.pr, &pl, 99, t, &ws, seq[t], fb);
+  cr_assert_eq(kd_run_trial(&f.be, &f.pr, &pl, 99, 4, &ws, alone, fb), KD_OK);
+  for (int q = 0; q <= KD_PIPE_W2S; ++q) {
+    cr_expect_eq(alone[q], seq[4][q], "%s: %.17g vs %.17g", kd_pipeline_name(q), alone[q],
+                 seq[4][q]);
+    cr_expect_neq(seq[3][q], seq[4][q], "trials 3 and 4 differ");
+  }
+  kd_trial_ws_free(&ws);
+  kd_plan_free(&pl);
+  teardown(&f);
+}
+
+Test(reproducibility, default_grid_passes_through_p) {
+  size_t *n, count;
+  cr_assert_eq(kd_default_n_grid(500, &n, &count), KD_OK);
+  int has_p = 0;
+  for (size_t i = 0; i < count; ++i) {
+    has_p |= n[i] == 500;
+    if (i) cr_expect_gt(n[i], n[i - 1], "increasing");
+  }
+  cr_expect(has_p);
+  cr_expect_eq(n[0], 20);
+  cr_expect_eq(n[count - 1], 2000);
+  cr_expect_geq(count, 12);
+  free(n);
+}
