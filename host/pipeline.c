@@ -155,6 +155,9 @@ kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes
   snprintf(key, sizeof key, "n=%zu p=%zu m=%zu k=%zu ridge=%.17g weak_ridge=%.17g", pt->n, p,
            pl->pt.m, pl->pt.k, pt->ridge, pt->weak_ridge);
   pl->id = kd_hash32(key);
+  snprintf(key, sizeof key, "weak m=%zu k=%zu p=%zu weak_ridge=%.17g", pl->pt.m, pl->pt.k, p,
+           pt->weak_ridge);
+  pl->weak_id = kd_hash32(key);
   return KD_OK;
 }
 
@@ -176,6 +179,7 @@ size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl) {
 
 kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan *pl) {
   size_t p = pr->p;
+  memset(ws, 0, sizeof *ws);
   ws->sources = malloc(sizeof(double) * p * 4);
   ws->sigma = malloc(sizeof(double) * 4);
   ws->risk = malloc(sizeof(double) * 4);
@@ -207,8 +211,8 @@ static kd_status run_weak(kd_backend *be, const kd_problem *pr, const kd_plan *p
   kd_stage st = {
       .n = pl->pt.m, .p = k, .lambda = pr->lambda, .ridge = pl->pt.weak_ridge, .k = 1,
       .sources = pr->beta, .sigma = &sigma, .target = pr->beta, .metric = NULL,
-      .design = {seed, pl->id, trial, KD_STAGE_WEAK | KD_PURPOSE_DESIGN},
-      .noise = {seed, pl->id, trial, KD_STAGE_WEAK | KD_PURPOSE_NOISE},
+      .design = {seed, pl->weak_id, trial, KD_STAGE_WEAK | KD_PURPOSE_DESIGN},
+      .noise = {seed, pl->weak_id, trial, KD_STAGE_WEAK | KD_PURPOSE_NOISE},
       .risk = risk, .beta_hat = ws->weak_hat};
   kd_status s = kd_stage_run(be, &st);
   if (s != KD_OK) return s;
@@ -226,10 +230,13 @@ kd_status kd_run_trial(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
     risk[q] = NAN;
     fallback[q] = 0;
   }
-  if (has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK)) {
-    kd_status s = run_weak(be, pr, pl, seed, trial, ws, &risk[KD_PIPE_WEAK],
-                           &fallback[KD_PIPE_WEAK]);
+  if ((has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK)) && !ws->weak_ready) {
+    kd_status s = run_weak(be, pr, pl, seed, trial, ws, &ws->weak_risk, &ws->weak_fallback);
     if (s != KD_OK) return s;
+  }
+  if (has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK)) {
+    risk[KD_PIPE_WEAK] = ws->weak_risk;
+    fallback[KD_PIPE_WEAK] = ws->weak_fallback;
   }
   for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q) {
     if (!has(pl->pipes, (kd_pipeline)q)) continue;

@@ -45,7 +45,9 @@ typedef enum { KD_THEORY_DE, KD_THEORY_EXACT } kd_theory_kind;
 typedef struct {
   kd_point pt;       /* with k resolved */
   unsigned pipes;
-  uint32_t id;       /* the point's RNG id */
+  uint32_t id;       /* the point's RNG id (student stage) */
+  uint32_t weak_id;  /* the weak teacher's RNG id: a hash of (m, k, weak ridge) only, so
+                        every student size n sees the same teacher in trial t */
   kd_de de;          /* the student's DE */
   double *beta_opt;  /* optimal surrogate */
   double *beta_mask; /* optimal 0-1 mask of beta* */
@@ -61,9 +63,14 @@ typedef struct {
 kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes, kd_plan *pl);
 void kd_plan_free(kd_plan *pl);
 
-/* Work buffers of a trial, reused across trials. */
+/* Work buffers of a trial, reused across trials. When weak_ready is set, the
+ * trial takes the weak teacher from weak_hat / weak_risk / weak_fallback instead of
+ * fitting it (a sweep's cache of teachers shared across student sizes). */
 typedef struct {
   double *sources, *sigma, *risk, *weak_hat;
+  int weak_ready;
+  double weak_risk;
+  int weak_fallback;
 } kd_trial_ws;
 kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan *pl);
 void kd_trial_ws_free(kd_trial_ws *ws);
