@@ -68,11 +68,12 @@ static kd_status spectrum_from_file(const char *path, size_t *p, double **lambda
   if (st != KD_OK) return st;
   for (size_t i = 1; i < len; ++i)
     if (v[i] > v[i - 1]) {
+      kd_status st = kd_fail(KD_EINVAL,
+                             "%s: eigenvalue %zu (%g) exceeds the one before it (%g): "
+                             "list them in non-increasing order",
+                             path, i + 1, v[i], v[i - 1]);
       free(v);
-      return kd_fail(KD_EINVAL,
-                     "%s: eigenvalue %zu (%g) exceeds the one before it (%g): "
-                     "list them in non-increasing order",
-                     path, i + 1, v[i], v[i - 1]);
+      return st;
     }
   if (*p != 0 && *p != len) {
     free(v);
