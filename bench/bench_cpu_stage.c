@@ -1,0 +1,489 @@
+/* bench_cpu_stage: time per trial of the CPU stage (gpu-pipeline.md 2.8, 3.2, 5.3).
+ *
+ * Per shape: one warm-up stage (trial 0), then stages on trials 1, 2, ... until at
+ * least `min_samples` samples and `min_time` seconds are in, or, for slow shapes,
+ * `max_time` seconds and `floor_samples` samples. Reported: median, min and IQR of
+ * the time per trial, trials/s, GFLOP/s under the flop model below and its share of
+ * a DGEMM ceiling measured in the same run; then the stage's three big steps timed
+ * alone on the same shape (generation, Gram, factor + solve) to show where time goes.
+ *
+ * Flop model (gpu-pipeline.md 2.8), m = min(n, p), M = max(n, p), k right-hand sides:
+ *   F = m^2 M + m^3/3 + 2 m^2 k + 2 n p k + [p > n] 2 n p k
+ * The Gram counts m^2 M (SYRK computes one triangle), not the 2 m^2 M of a DGEMM.
+ *
+ * Problem: lambda_i = i^-2, lambda_i beta*_i^2 = i^-1.5, k = 4 sources
+ * beta* x {1, 0.75, 0.5, 0.25}, sigma = 0.5 for each, risk against beta*.
+ *
+ *   bench_cpu_stage [--quick] [--json FILE]
+ *     --quick  the three small shapes on a short budget (a smoke test)
+ *     --json   also write the results to FILE (read by bench/compare.sh) */
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kdbench/backend.h"
+#include "kdbench/problem.h"
+#include "kdbench/version.h"
+
+#define K_RHS 4
+#define SIGMA 0.5
+#define SEED 20240601u
+#define DGEMM_N 2000
+#define FLOP_MODEL "F = m^2 M + m^3/3 + 2 m^2 k + 2 n p k + [p>n] 2 n p k (SYRK counts m^2 M)"
+
+static const double source_scale[K_RHS] = {1.0, 0.75, 0.5, 0.25};
+
+typedef struct {
+  size_t n, p;
+  double ridge;
+  int quick; /* part of the --quick set */
+} shape;
+
+/* The square shape sits at the interpolation peak: its main row is ridge 1e-3; the
+ * ridgeless row after it shows what the peak costs (and how often it falls back). */
+static const shape shapes[] = {
+    {200, 500, 0.0, 1},     {1000, 2000, 0.0, 1}, {2000, 1000, 0.0, 1},
+    {4000, 4000, 1e-3, 0},  {4000, 4000, 0.0, 0},
+};
+#define N_SHAPES (sizeof shapes / sizeof shapes[0])
+
+/* ---- timing harness ------------------------------------------------------------------ */
+
+typedef struct {
+  unsigned min_samples; /* stop once this many samples ... */
+  double min_time;      /* ... and this many seconds are in; */
+  double max_time;      /* or once this many seconds ... */
+  unsigned floor_samples; /* ... and this many samples are in */
+} budget;
+
+static const budget stage_full = {5, 1.5, 12.0, 3};
+static const budget stage_quick = {3, 0.2, 1.0, 3};
+static const budget part_full = {5, 0.3, 4.0, 3};
+static const budget part_quick = {3, 0.05, 0.5, 3};
+
+typedef struct {
+  unsigned count;
+  double median, min, q1, q3, total; /* seconds */
+} timing;
+
+/* Seconds spent in the timed part of one repetition (rep 0 = warm-up), < 0 on failure. */
+typedef double (*timed_fn)(void *ctx, unsigned rep);
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void *xmalloc(size_t bytes) {
+  void *p = malloc(bytes ? bytes : 1);
+  if (!p) {
+    fprintf(stderr, "bench_cpu_stage: cannot allocate %zu bytes\n", bytes);
+    exit(1);
+  }
+  return p;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Quantile of sorted x (linear interpolation between order statistics). */
+static double quantile(const double *x, unsigned count, double q) {
+  double pos = q * (count - 1);
+  unsigned lo = (unsigned)pos;
+  if (lo + 1 >= count) return x[count - 1];
+  return x[lo] + (pos - lo) * (x[lo + 1] - x[lo]);
+}
+
+static void summarize(double *t, unsigned count, timing *out) {
+  qsort(t, count, sizeof *t, cmp_double);
+  out->count = count;
+  out->min = t[0];
+  out->q1 = quantile(t, count, 0.25);
+  out->median = quantile(t, count, 0.5);
+  out->q3 = quantile(t, count, 0.75);
+  out->total = 0;
+  for (unsigned i = 0; i < count; ++i) out->total += t[i];
+}
+
+static int budget_met(const budget *b, unsigned count, double total) {
+  return (count >= b->min_samples && total >= b->min_time) ||
+         (count >= b->floor_samples && total >= b->max_time);
+}
+
+/* One warm-up, then repetitions 1, 2, ... until the budget is met. 0 on success. */
+static int measure(timed_fn fn, void *ctx, const budget *b, timing *out) {
+  if (fn(ctx, 0) < 0) return -1;
+  unsigned cap = 64, count = 0;
+  double *t = xmalloc(cap * sizeof *t), total = 0;
+  while (!budget_met(b, count, total)) {
+    double s = fn(ctx, count + 1);
+    if (s < 0) {
+      free(t);
+      return -1;
+    }
+    if (count == cap) {
+      double *grown = xmalloc(2 * cap * sizeof *t);
+      memcpy(grown, t, cap * sizeof *t);
+      free(t);
+      t = grown;
+      cap *= 2;
+    }
+    t[count++] = s;
+    total += s;
+  }
+  summarize(t, count, out);
+  free(t);
+  return 0;
+}
+
+/* ---- flop model ------------------------------------------------------------------------ */
+
+static double model_flops(size_t n, size_t p, size_t k) {
+  double m = (double)(n < p ? n : p), M = (double)(n < p ? p : n);
+  double npk = 2.0 * (double)n * (double)p * (double)k;
+  return m * m * M + m * m * m / 3 + 2 * m * m * (double)k + npk + (p > n ? npk : 0);
+}
+
+/* ---- the DGEMM ceiling -------------------------------------------------------------------- */
+
+typedef struct {
+  int n;
+  double *a, *b, *c;
+} dgemm_ctx;
+
+static double time_dgemm(void *ctx, unsigned rep) {
+  (void)rep;
+  dgemm_ctx *d = ctx;
+  double t0 = now();
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, d->n, d->n, d->n, 1.0, d->a, d->n,
+              d->b, d->n, 0.0, d->c, d->n);
+  return now() - t0;
+}
+
+/* GFLOP/s of an n^3 DGEMM (median of 5 after a warm-up), or a negative value. */
+static double dgemm_ceiling(int n) {
+  size_t nn = (size_t)n * (size_t)n;
+  dgemm_ctx d = {n, xmalloc(nn * sizeof(double)), xmalloc(nn * sizeof(double)),
+                 xmalloc(nn * sizeof(double))};
+  kd_rng_addr a = {.seed = SEED, .point = 1, .trial = 0, .purpose = KD_PURPOSE_DESIGN};
+  kd_rng_fill(a, (size_t)n, 0, (size_t)n, NULL, d.a, (size_t)n);
+  a.trial = 1;
+  kd_rng_fill(a, (size_t)n, 0, (size_t)n, NULL, d.b, (size_t)n);
+  const budget b = {5, 0.0, 0.0, 5};
+  timing t;
+  int rc = measure(time_dgemm, &d, &b, &t);
+  free(d.a);
+  free(d.b);
+  free(d.c);
+  return rc == 0 ? 2.0 * n * (double)n * n / t.median * 1e-9 : -1;
+}
+
+/* ---- one shape's problem and stage ---------------------------------------------------------- */
+
+typedef struct {
+  double *lambda, *beta, *sources, *scale;
+  double sigma[K_RHS], risk[K_RHS];
+} problem;
+
+static kd_status problem_init(problem *pr, size_t p) {
+  const kd_spectrum_spec spec = {.kind = KD_SPEC_POWERLAW, .alpha = 2.0};
+  const kd_beta_spec bspec = {.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
+  memset(pr, 0, sizeof *pr);
+  kd_status rc = kd_spectrum_build(&spec, &p, &pr->lambda);
+  if (rc == KD_OK) rc = kd_beta_build(&bspec, p, pr->lambda, SEED, &pr->beta);
+  if (rc != KD_OK) return rc;
+  pr->sources = xmalloc(p * K_RHS * sizeof(double));
+  pr->scale = xmalloc(p * sizeof(double));
+  for (size_t j = 0; j < p; ++j) pr->scale[j] = sqrt(pr->lambda[j]);
+  for (size_t r = 0; r < K_RHS; ++r) {
+    for (size_t j = 0; j < p; ++j) pr->sources[j + r * p] = source_scale[r] * pr->beta[j];
+    pr->sigma[r] = SIGMA;
+  }
+  return KD_OK;
+}
+
+static void problem_free(problem *pr) {
+  free(pr->lambda);
+  free(pr->beta);
+  free(pr->sources);
+  free(pr->scale);
+}
+
+static kd_rng_addr stream(const shape *s, unsigned purpose) {
+  char name[64];
+  snprintf(name, sizeof name, "bench n=%zu p=%zu ridge=%g", s->n, s->p, s->ridge);
+  return (kd_rng_addr){.seed = SEED, .point = kd_hash32(name), .trial = 0, .purpose = purpose};
+}
+
+typedef struct {
+  kd_backend *backend;
+  kd_stage st;
+  unsigned fallbacks; /* timed trials that took the orthogonal-factorisation path */
+} stage_ctx;
+
+static double time_stage(void *ctx, unsigned rep) {
+  stage_ctx *c = ctx;
+  c->st.design.trial = c->st.noise.trial = rep;
+  double t0 = now();
+  kd_status rc = kd_stage_run(c->backend, &c->st);
+  double t = now() - t0;
+  if (rc != KD_OK) {
+    fprintf(stderr, "bench_cpu_stage: %s\n", kd_last_error());
+    return -1;
+  }
+  if (rep > 0) c->fallbacks += (unsigned)c->st.fallback;
+  return t;
+}
+
+/* ---- the stage's steps timed alone -------------------------------------------------------------- */
+
+typedef struct {
+  size_t n, p, m;
+  int kernel; /* p > n: G = X X^T, else X^T X */
+  double shift; /* n ridge */
+  kd_rng_addr design;
+  const double *scale; /* NULL on the whitened path (ridgeless n >= p) */
+  double *x, *gram, *factor, *rhs, *sol, *work;
+  lapack_int *iwork;
+} parts_ctx;
+
+static double time_generation(void *ctx, unsigned rep) {
+  parts_ctx *c = ctx;
+  kd_rng_addr a = c->design;
+  a.trial = rep;
+  double t0 = now();
+  kd_rng_fill(a, c->n, 0, c->p, c->scale, c->x, c->n);
+  return now() - t0;
+}
+
+static double time_gram(void *ctx, unsigned rep) {
+  (void)rep;
+  parts_ctx *c = ctx;
+  const int m = (int)c->m, depth = (int)(c->kernel ? c->p : c->n);
+  double t0 = now();
+  cblas_dsyrk(CblasColMajor, CblasLower, c->kernel ? CblasNoTrans : CblasTrans, m, depth, 1.0,
+              c->x, (int)c->n, 0.0, c->gram, m);
+  for (size_t i = 0; i < c->m; ++i) c->gram[i + i * c->m] += c->shift;
+  return now() - t0;
+}
+
+/* What the backend does with a Gram: norm, Cholesky, condition estimate, k solves. */
+static double time_factor_solve(void *ctx, unsigned rep) {
+  (void)rep;
+  parts_ctx *c = ctx;
+  const lapack_int m = (lapack_int)c->m;
+  memcpy(c->factor, c->gram, c->m * c->m * sizeof(double));
+  memcpy(c->sol, c->rhs, c->m * K_RHS * sizeof(double));
+  double t0 = now(), rcond = 0;
+  double anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'L', m, c->factor, m, c->work);
+  lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', m, c->factor, m);
+  if (info == 0)
+    info = LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'L', m, c->factor, m, anorm, &rcond, c->work,
+                               c->iwork);
+  if (info == 0)
+    info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', m, K_RHS, c->factor, m, c->sol, m);
+  double t = now() - t0;
+  if (info != 0) fprintf(stderr, "bench_cpu_stage: Cholesky step failed (info %d)\n", (int)info);
+  return info == 0 ? t : -1;
+}
+
+typedef struct {
+  timing gen, gram, solve;
+} parts;
+
+static int time_parts(const shape *s, const problem *pr, const budget *b, parts *out) {
+  parts_ctx c = {.n = s->n, .p = s->p, .m = s->n < s->p ? s->n : s->p, .kernel = s->p > s->n,
+                 .shift = (double)s->n * s->ridge,
+                 .design = stream(s, KD_PURPOSE_DESIGN | KD_STAGE_STUDENT)};
+  c.scale = (c.kernel || s->ridge > 0) ? pr->scale : NULL;
+  c.x = xmalloc(s->n * s->p * sizeof(double));
+  c.gram = xmalloc(c.m * c.m * sizeof(double));
+  c.factor = xmalloc(c.m * c.m * sizeof(double));
+  c.rhs = xmalloc(c.m * K_RHS * sizeof(double));
+  c.sol = xmalloc(c.m * K_RHS * sizeof(double));
+  c.work = xmalloc(3 * c.m * sizeof(double));
+  c.iwork = xmalloc(c.m * sizeof(lapack_int));
+  kd_rng_addr r = c.design;
+  r.purpose = KD_PURPOSE_NOISE;
+  kd_rng_fill(r, c.m, 0, K_RHS, NULL, c.rhs, c.m);
+  int rc = measure(time_generation, &c, b, &out->gen);
+  if (rc == 0) rc = measure(time_gram, &c, b, &out->gram);
+  if (rc == 0) rc = measure(time_factor_solve, &c, b, &out->solve);
+  free(c.x);
+  free(c.gram);
+  free(c.factor);
+  free(c.rhs);
+  free(c.sol);
+  free(c.work);
+  free(c.iwork);
+  return rc;
+}
+
+/* ---- one shape, end to end ------------------------------------------------------------------- */
+
+typedef struct {
+  shape s;
+  timing stage;
+  parts parts;
+  unsigned fallbacks;
+  double flops;
+} result;
+
+static const char *path_name(const shape *s) {
+  if (s->p > s->n) return "kernel";
+  return s->ridge > 0 ? "primal" : "primal-whitened";
+}
+
+static int run_shape(kd_backend *be, const shape *s, int quick, result *out) {
+  problem pr;
+  kd_status st = problem_init(&pr, s->p);
+  if (st != KD_OK) {
+    fprintf(stderr, "bench_cpu_stage: %s\n", kd_last_error());
+    return -1;
+  }
+  stage_ctx c = {.backend = be};
+  c.st = (kd_stage){.n = s->n, .p = s->p, .lambda = pr.lambda, .ridge = s->ridge, .k = K_RHS,
+                    .sources = pr.sources, .sigma = pr.sigma, .target = pr.beta,
+                    .design = stream(s, KD_PURPOSE_DESIGN | KD_STAGE_STUDENT),
+                    .noise = stream(s, KD_PURPOSE_NOISE | KD_STAGE_STUDENT), .risk = pr.risk};
+  out->s = *s;
+  out->flops = model_flops(s->n, s->p, K_RHS);
+  int rc = measure(time_stage, &c, quick ? &stage_quick : &stage_full, &out->stage);
+  out->fallbacks = c.fallbacks;
+  if (rc == 0) rc = time_parts(s, &pr, quick ? &part_quick : &part_full, &out->parts);
+  problem_free(&pr);
+  return rc;
+}
+
+/* ---- reports ------------------------------------------------------------------------------------- */
+
+static double gflops(const result *r) { return r->flops / r->stage.median * 1e-9; }
+static double normals_per_s(const result *r) {
+  return (double)r->s.n * (double)r->s.p / r->parts.gen.median;
+}
+
+static void print_result(FILE *f, const result *r, double ceiling) {
+  const timing *t = &r->stage;
+  const double med = t->median;
+  fprintf(f, "\nn=%zu p=%zu k=%d ridge=%g (%s form)\n", r->s.n, r->s.p, K_RHS, r->s.ridge,
+          path_name(&r->s));
+  fprintf(f, "  stage    %u trials: median %.3f ms, min %.3f ms, IQR %.3f ms, %.2f trials/s\n",
+          t->count, 1e3 * med, 1e3 * t->min, 1e3 * (t->q3 - t->q1), t->count / t->total);
+  fprintf(f, "  flops    %.3e/trial: %.2f GFLOP/s = %.1f %% of the DGEMM ceiling\n", r->flops,
+          gflops(r), 100 * gflops(r) / ceiling);
+  fprintf(f, "  fallback %u of %u timed trials took the orthogonal path\n", r->fallbacks,
+          t->count);
+  const parts *p = &r->parts;
+  double rest = med - p->gen.median - p->gram.median - p->solve.median;
+  fprintf(f, "  steps    generation %.3f ms (%.0f %%; %.3g normals/s, %.2f GB/s), "
+             "Gram %.3f ms (%.0f %%), factor+solve %.3f ms (%.0f %%), rest %.3f ms\n",
+          1e3 * p->gen.median, 100 * p->gen.median / med, normals_per_s(r),
+          8e-9 * normals_per_s(r), 1e3 * p->gram.median, 100 * p->gram.median / med,
+          1e3 * p->solve.median, 100 * p->solve.median / med, 1e3 * rest);
+}
+
+static void json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (; *s; ++s) {
+    if (*s == '"' || *s == '\\') fputc('\\', f);
+    if ((unsigned char)*s >= 0x20) fputc(*s, f);
+  }
+  fputc('"', f);
+}
+
+static void json_timing(FILE *f, const char *name, const timing *t) {
+  fprintf(f, "\"%s\": {\"count\": %u, \"median_s\": %.6e, \"min_s\": %.6e, \"q1_s\": %.6e, "
+             "\"q3_s\": %.6e, \"total_s\": %.6e}",
+          name, t->count, t->median, t->min, t->q1, t->q3, t->total);
+}
+
+static void json_result(FILE *f, const result *r, double ceiling) {
+  fprintf(f, "    {\"n\": %zu, \"p\": %zu, \"k\": %d, \"ridge\": %g, \"path\": \"%s\", ", r->s.n,
+          r->s.p, K_RHS, r->s.ridge, path_name(&r->s));
+  fprintf(f, "\"flops\": %.6e, \"gflops\": %.4f, \"pct_dgemm\": %.3f, \"trials_per_s\": %.4f, "
+             "\"fallbacks\": %u,\n     ",
+          r->flops, gflops(r), 100 * gflops(r) / ceiling, r->stage.count / r->stage.total,
+          r->fallbacks);
+  json_timing(f, "stage", &r->stage);
+  fputs(",\n     ", f);
+  json_timing(f, "generation", &r->parts.gen);
+  fputs(",\n     ", f);
+  json_timing(f, "gram", &r->parts.gram);
+  fputs(",\n     ", f);
+  json_timing(f, "factor_solve", &r->parts.solve);
+  fprintf(f, ",\n     \"gen_normals_per_s\": %.6e, \"gen_gb_per_s\": %.4f}", normals_per_s(r),
+          8e-9 * normals_per_s(r));
+}
+
+static int write_json(const char *path, const char *describe, double ceiling, int quick,
+                      const result *r, size_t count) {
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    perror(path);
+    return -1;
+  }
+  fprintf(f, "{\n  \"bench\": \"bench_cpu_stage\",\n  \"kdbench\": \"%s (%s)\",\n  \"backend\": ",
+          KDBENCH_VERSION, KDBENCH_GIT_COMMIT);
+  json_string(f, describe);
+  fprintf(f, ",\n  \"nproc\": %ld,\n  \"quick\": %s,\n  \"flop_model\": \"%s\",\n", 
+          sysconf(_SC_NPROCESSORS_ONLN), quick ? "true" : "false", FLOP_MODEL);
+  fprintf(f, "  \"problem\": \"lambda_i = i^-2, lambda_i beta_i^2 = i^-1.5, k = 4 sources "
+             "beta* x {1, 0.75, 0.5, 0.25}, sigma = 0.5\",\n");
+  fprintf(f, "  \"dgemm\": {\"n\": %d, \"gflops\": %.4f},\n  \"shapes\": [\n", DGEMM_N, ceiling);
+  for (size_t i = 0; i < count; ++i) {
+    json_result(f, &r[i], ceiling);
+    fputs(i + 1 < count ? ",\n" : "\n", f);
+  }
+  fputs("  ]\n}\n", f);
+  return fclose(f) == 0 ? 0 : -1;
+}
+
+/* ---- main ------------------------------------------------------------------------------------------- */
+
+static int usage(void) {
+  fputs("usage: bench_cpu_stage [--quick] [--json FILE]\n", stderr);
+  return 2;
+}
+
+int main(int argc, char **argv) {
+  int quick = 0;
+  const char *json = NULL;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--quick") == 0) quick = 1;
+    else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
+    else return usage();
+  }
+  kd_backend be;
+  if (kd_backend_open("cpu", &be) != KD_OK) {
+    fprintf(stderr, "bench_cpu_stage: %s\n", kd_last_error());
+    return 1;
+  }
+  char describe[256];
+  be.type->describe(be.state, describe, sizeof describe);
+  printf("kdbench %s (%s) CPU stage benchmark, %s\n%s; %ld online CPUs\n", KDBENCH_VERSION,
+         KDBENCH_GIT_COMMIT, quick ? "quick" : "full", describe, sysconf(_SC_NPROCESSORS_ONLN));
+  printf("flop model: %s\n", FLOP_MODEL);
+  double ceiling = dgemm_ceiling(DGEMM_N);
+  printf("DGEMM ceiling (cblas_dgemm %d^3, median of 5): %.2f GFLOP/s\n", DGEMM_N, ceiling);
+  fflush(stdout);
+  result res[N_SHAPES];
+  size_t count = 0;
+  int rc = 0;
+  for (size_t i = 0; i < N_SHAPES && rc == 0; ++i) {
+    if (quick && !shapes[i].quick) continue;
+    rc = run_shape(&be, &shapes[i], quick, &res[count]);
+    if (rc == 0) print_result(stdout, &res[count++], ceiling);
+    fflush(stdout);
+  }
+  kd_backend_close(&be);
+  if (rc == 0 && json) rc = write_json(json, describe, ceiling, quick, res, count);
+  return rc == 0 ? 0 : 1;
+}

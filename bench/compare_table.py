@@ -1,0 +1,61 @@
+#!/usr/bin/env python3
+"""Markdown table of bench_cpu_stage's and numpy_peer.py's JSON results, side by side.
+
+  /usr/bin/python3 bench/compare_table.py KDBENCH.json NUMPY.json
+
+Ratios are numpy median / kdbench median per shape (> 1: kdbench is faster). Where the
+lstsq peer ran one call with all 4 label vectors (the largest shape) its ratio is a lower
+bound of the 4-call ratio and is marked >=.
+"""
+import json
+import sys
+
+GOALS = (("gram_chol", 2.0), ("lstsq", 10.0))
+
+
+def ms(t):
+    return f"{1e3 * t['median_s']:.1f}" if t else "n/a"
+
+
+def ratio(t, ours):
+    if not t:
+        return "n/a"
+    bound = ">=" if "1 call" in t.get("mode", "") else ""
+    return f"{bound}{t['median_s'] / ours:.2f}x"
+
+
+def verdict(t, ours, goal):
+    if t["median_s"] / ours >= goal:
+        return "met"
+    return "undecided (a lower bound)" if "1 call" in t.get("mode", "") else "NOT met"
+
+
+def main():
+    kd, npj = (json.load(open(p)) for p in sys.argv[1:3])
+    peers = {(s["n"], s["p"], s["ridge"]): s for s in npj["shapes"]}
+    print(f"\nDGEMM ceiling {kd['dgemm']['gflops']:.1f} GFLOP/s ({kd['dgemm']['n']}^3); "
+          f"{kd['backend']}; numpy {npj['numpy']} on {npj['blas_loaded'][-1].split('/')[-1]}; "
+          f"flop model {kd['flop_model']}\n")
+    print("| n x p | ridge | kdbench ms/trial | GFLOP/s | % DGEMM | fallbacks | numpy chol ms "
+          "| numpy solve(G) ms | numpy lstsq ms | chol/kd | solve(G)/kd | lstsq/kd |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    verdicts = []
+    for s in kd["shapes"]:
+        ours = s["stage"]["median_s"]
+        pe = peers.get((s["n"], s["p"], s["ridge"]), {})
+        chol, solve, ls = (pe.get(k) for k in ("gram_chol", "gram_solve", "lstsq"))
+        print(f"| {s['n']} x {s['p']} | {s['ridge']:g} | {1e3 * ours:.1f} | {s['gflops']:.1f} "
+              f"| {s['pct_dgemm']:.0f} | {s['fallbacks']}/{s['stage']['count']} | {ms(chol)} "
+              f"| {ms(solve)} | {ms(ls)} | {ratio(chol, ours)} | {ratio(solve, ours)} "
+              f"| {ratio(ls, ours)} |")
+        v = [f"{key} {ratio(pe[key], ours)} {verdict(pe[key], ours, goal)} (goal {goal:g}x)"
+             for key, goal in GOALS if pe.get(key)]
+        if pe.get("solve_mismatches"):
+            v.append(f"numpy's two Gram solves disagreed (> 1e-6) on {pe['solve_mismatches']} trials")
+        verdicts.append(f"- {s['n']} x {s['p']} ridge {s['ridge']:g}: " + "; ".join(v))
+    print("\nGoals: kdbench >= 2x numpy Gram+Cholesky, >= 10x numpy lstsq.")
+    print("\n".join(verdicts))
+
+
+if __name__ == "__main__":
+    main()
