@@ -36,42 +36,6 @@
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
-/* ---- validation: the CPU backend's checks and messages --------------------------------- */
-
-static kd_status check_vector(const double *v, size_t len, const char *name, int positive) {
-  for (size_t j = 0; j < len; ++j) {
-    int bad = positive ? !(v[j] > 0 && isfinite(v[j])) : !(v[j] >= 0 && isfinite(v[j]));
-    if (bad)
-      return kd_fail(KD_EINVAL, "stage: %s[%zu] = %g, expected a %s finite number", name,
-                     j, v[j], positive ? "positive" : "non-negative");
-  }
-  return KD_OK;
-}
-
-static kd_status validate(const kd_stage *st) {
-  if (!st) return kd_fail(KD_EINVAL, "stage: NULL stage");
-  if (st->n == 0) return kd_fail(KD_EINVAL, "stage: n = 0 samples (need at least one)");
-  if (st->p == 0) return kd_fail(KD_EINVAL, "stage: p = 0 features (need at least one)");
-  if (st->k == 0) return kd_fail(KD_EINVAL, "stage: k = 0 right-hand sides (need at least one)");
-  /* The CPU's LAPACK int limits, kept so that both backends accept the same stages
-   * (cusolverDnDormqr in the fallback takes int dimensions too). */
-  if (!(st->n <= INT32_MAX && st->p <= INT32_MAX - st->n && st->k <= INT32_MAX))
-    return kd_fail(KD_EINVAL, "stage: n = %zu, p = %zu, k = %zu exceed LAPACK's int range",
-                   st->n, st->p, st->k);
-  if (!(st->ridge >= 0 && isfinite(st->ridge)))
-    return kd_fail(KD_EINVAL, "stage: ridge = %g, expected a non-negative finite number",
-                   st->ridge);
-  const struct { const void *ptr; const char *name; } need[] = {
-      {st->lambda, "lambda"}, {st->sources, "sources"}, {st->sigma, "sigma"},
-      {st->target, "target"}, {st->risk, "risk"}};
-  for (size_t i = 0; i < sizeof need / sizeof need[0]; ++i)
-    if (!need[i].ptr) return kd_fail(KD_EINVAL, "stage: %s is NULL", need[i].name);
-  kd_status rc = check_vector(st->lambda, st->p, "lambda", 1);
-  if (rc == KD_OK) rc = check_vector(st->sigma, st->k, "sigma", 0);
-  if (rc == KD_OK && st->metric) rc = check_vector(st->metric, st->p, "metric", 0);
-  return rc;
-}
-
 /* ---- buffers ------------------------------------------------------------------------------ */
 
 static int whitened(const kd_stage *st) { return st->ridge == 0 && st->n >= st->p; }
@@ -269,7 +233,7 @@ static kd_status run(kd_cuda_state *s, kd_stage *st) {
 
 static kd_status cuda_run_stage(void *state, kd_stage *st) {
   kd_cuda_state *s = (kd_cuda_state *)state;
-  KD_TRY(validate(st));
+  KD_TRY(kd_stage_validate(st));
   st->fallback = 0;
   kd_status rc = run(s, st);
   /* A failure may leave copies from the staging buffers in flight: let them land

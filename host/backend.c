@@ -2,6 +2,8 @@
  * cuda/ (kd_stage_bytes lives beside the CPU buffers it counts, in backend_cpu.c). */
 #include "kdbench/backend.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,4 +61,47 @@ void kd_backend_close(kd_backend *b) {
   b->type->release(b->state);
   free(b->state);
   *b = (kd_backend){0};
+}
+
+/* ---- the stage's inputs, checked once for every backend ------------------------------ */
+
+typedef enum { ANY_FINITE, NON_NEGATIVE, POSITIVE } kd_range;
+
+static kd_status check_vector(const double *v, size_t len, const char *name, kd_range range) {
+  static const char *const what[] = {"finite number", "non-negative finite number",
+                                     "positive finite number"};
+  for (size_t j = 0; j < len; ++j) {
+    int ok = isfinite(v[j]) && (range == ANY_FINITE || v[j] > 0 ||
+                                (range == NON_NEGATIVE && v[j] == 0));
+    if (!ok)
+      return kd_fail(KD_EINVAL, "stage: %s[%zu] = %g, expected a %s", name, j, v[j],
+                     what[range]);
+  }
+  return KD_OK;
+}
+
+kd_status kd_stage_validate(const kd_stage *st) {
+  if (!st) return kd_fail(KD_EINVAL, "stage: NULL stage");
+  if (st->n == 0) return kd_fail(KD_EINVAL, "stage: n = 0 samples (need at least one)");
+  if (st->p == 0) return kd_fail(KD_EINVAL, "stage: p = 0 features (need at least one)");
+  if (st->k == 0) return kd_fail(KD_EINVAL, "stage: k = 0 right-hand sides (need at least one)");
+  /* LAPACK's int dimensions, the ridge fallback's n + p rows included (cuSOLVER's
+   * Dormqr takes int too): both backends accept the same stages. */
+  if (!(st->n <= INT_MAX && st->p <= INT_MAX - st->n && st->k <= INT_MAX))
+    return kd_fail(KD_EINVAL, "stage: n = %zu, p = %zu, k = %zu exceed LAPACK's int range",
+                   st->n, st->p, st->k);
+  if (!(st->ridge >= 0 && isfinite(st->ridge)))
+    return kd_fail(KD_EINVAL, "stage: ridge = %g, expected a non-negative finite number",
+                   st->ridge);
+  const struct { const void *ptr; const char *name; } need[] = {
+      {st->lambda, "lambda"}, {st->sources, "sources"}, {st->sigma, "sigma"},
+      {st->target, "target"}, {st->risk, "risk"}};
+  for (size_t i = 0; i < sizeof need / sizeof need[0]; ++i)
+    if (!need[i].ptr) return kd_fail(KD_EINVAL, "stage: %s is NULL", need[i].name);
+  kd_status rc = check_vector(st->lambda, st->p, "lambda", POSITIVE);
+  if (rc == KD_OK) rc = check_vector(st->sigma, st->k, "sigma", NON_NEGATIVE);
+  if (rc == KD_OK) rc = check_vector(st->sources, st->p * st->k, "sources", ANY_FINITE);
+  if (rc == KD_OK) rc = check_vector(st->target, st->p, "target", ANY_FINITE);
+  if (rc == KD_OK && st->metric) rc = check_vector(st->metric, st->p, "metric", NON_NEGATIVE);
+  return rc;
 }

@@ -172,47 +172,6 @@ static kd_status reserve_all(cpu_state *s, const size_t bytes[W_COUNT], int firs
 static double *dbuf(cpu_state *s, kd_work_id id) { return s->w[id].ptr; }
 static lapack_int *ibuf(cpu_state *s, kd_work_id id) { return s->w[id].ptr; }
 
-/* ---- validation ------------------------------------------------------------------- */
-
-typedef enum { ANY_FINITE, NON_NEGATIVE, POSITIVE } kd_range;
-
-static kd_status check_vector(const double *v, size_t len, const char *name, kd_range range) {
-  static const char *const what[] = {"finite number", "non-negative finite number",
-                                     "positive finite number"};
-  for (size_t j = 0; j < len; ++j) {
-    int ok = isfinite(v[j]) && (range == ANY_FINITE || v[j] > 0 ||
-                                (range == NON_NEGATIVE && v[j] == 0));
-    if (!ok)
-      return kd_fail(KD_EINVAL, "stage: %s[%zu] = %g, expected a %s", name, j, v[j],
-                     what[range]);
-  }
-  return KD_OK;
-}
-
-static kd_status validate(const kd_stage *st) {
-  if (!st) return kd_fail(KD_EINVAL, "stage: NULL stage");
-  if (st->n == 0) return kd_fail(KD_EINVAL, "stage: n = 0 samples (need at least one)");
-  if (st->p == 0) return kd_fail(KD_EINVAL, "stage: p = 0 features (need at least one)");
-  if (st->k == 0) return kd_fail(KD_EINVAL, "stage: k = 0 right-hand sides (need at least one)");
-  if (!shape_fits_lapack(st->n, st->p, st->k))
-    return kd_fail(KD_EINVAL, "stage: n = %zu, p = %zu, k = %zu exceed LAPACK's int range",
-                   st->n, st->p, st->k);
-  if (!(st->ridge >= 0 && isfinite(st->ridge)))
-    return kd_fail(KD_EINVAL, "stage: ridge = %g, expected a non-negative finite number",
-                   st->ridge);
-  const struct { const void *ptr; const char *name; } need[] = {
-      {st->lambda, "lambda"}, {st->sources, "sources"}, {st->sigma, "sigma"},
-      {st->target, "target"}, {st->risk, "risk"}};
-  for (size_t i = 0; i < sizeof need / sizeof need[0]; ++i)
-    if (!need[i].ptr) return kd_fail(KD_EINVAL, "stage: %s is NULL", need[i].name);
-  kd_status rc = check_vector(st->lambda, st->p, "lambda", POSITIVE);
-  if (rc == KD_OK) rc = check_vector(st->sigma, st->k, "sigma", NON_NEGATIVE);
-  if (rc == KD_OK) rc = check_vector(st->sources, st->p * st->k, "sources", ANY_FINITE);
-  if (rc == KD_OK) rc = check_vector(st->target, st->p, "target", ANY_FINITE);
-  if (rc == KD_OK && st->metric) rc = check_vector(st->metric, st->p, "metric", NON_NEGATIVE);
-  return rc;
-}
-
 /* ---- the stage, step by step ------------------------------------------------------ */
 
 static int whitened(const kd_stage *st) { return st->ridge == 0 && st->n >= st->p; }
@@ -353,7 +312,7 @@ static void score(cpu_state *s, kd_stage *st) {
 
 static kd_status cpu_run_stage(void *state, kd_stage *st) {
   cpu_state *s = state;
-  kd_status rc = validate(st);
+  kd_status rc = kd_stage_validate(st);
   if (rc != KD_OK) return rc;
   st->fallback = 0;
   size_t bytes[W_COUNT] = {0};

@@ -63,6 +63,10 @@ static inline kd_status kd_stage_run(kd_backend *b, kd_stage *st) {
   return b->type->run_stage(b->state, st);
 }
 
+/* Checks a stage's inputs (sizes, NULL pointers, finite and signed values); the
+ * reason names the culprit. Every backend's run_stage starts with it. */
+kd_status kd_stage_validate(const kd_stage *st);
+
 /* Bytes a stage of this shape needs on the CPU backend (the memory check). */
 size_t kd_stage_bytes(size_t n, size_t p, size_t k);
 
