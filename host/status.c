@@ -23,6 +23,7 @@ const char *kd_status_name(kd_status s) {
     case KD_ENOMEM: return "out of memory";
     case KD_ENUM: return "numerical failure";
     case KD_ENODEV: return "no device";
+    case KD_ESTOP: return "stopped";
   }
   return "unknown";
 }

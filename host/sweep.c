@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/point.h"
 #include "kdbench/stats.h"
 
 void kd_sweep_default(kd_sweep_config *cfg) {
@@ -205,74 +206,6 @@ static kd_status make_parent_dirs(const char *path) {
   return KD_OK;
 }
 
-/* The weak teachers of the last point, one per trial: a point with the same
- * (m, k, weak ridge) reuses them instead of refitting (the weak stage's random
- * numbers do not depend on n, so the result is identical, only cheaper). */
-typedef struct {
-  size_t m, k;
-  double weak_ridge;
-  int valid;
-  double *hat, *risk;
-  int *fallback;
-} teacher_cache;
-
-static void cache_free(teacher_cache *c) {
-  free(c->hat);
-  free(c->risk);
-  free(c->fallback);
-}
-
-static int cache_hit(const teacher_cache *c, const kd_plan *pl) {
-  return c->valid && c->m == pl->pt.m && c->k == pl->pt.k && c->weak_ridge == pl->pt.weak_ridge;
-}
-
-static kd_status cache_reset(teacher_cache *c, const kd_plan *pl, uint32_t trials) {
-  cache_free(c);
-  *c = (teacher_cache){.m = pl->pt.m, .k = pl->pt.k, .weak_ridge = pl->pt.weak_ridge};
-  c->hat = malloc(sizeof(double) * trials * pl->pt.k);
-  c->risk = malloc(sizeof(double) * trials);
-  c->fallback = malloc(sizeof(int) * trials);
-  if (!c->hat || !c->risk || !c->fallback)
-    return kd_fail(KD_ENOMEM, "cannot cache %u weak teachers of %zu features", trials, pl->pt.k);
-  return KD_OK;
-}
-
-/* Trials of one point; the risks land in risks[q * trials + t]. */
-static kd_status run_point(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
-                           const kd_sweep_config *cfg, teacher_cache *cache, double *risks,
-                           long fallbacks[KD_NPIPES]) {
-  int weak = (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
-  int hit = weak && cache_hit(cache, pl);
-  kd_trial_ws ws;
-  kd_status st = kd_trial_ws_init(&ws, pr, pl);
-  if (st == KD_OK && weak && !hit) st = cache_reset(cache, pl, cfg->trials);
-  for (int q = 0; q < KD_NPIPES; ++q) fallbacks[q] = 0;
-  size_t k = pl->pt.k;
-  for (uint32_t t = 0; t < cfg->trials && st == KD_OK; ++t) {
-    double r[KD_NPIPES];
-    int fb[KD_NPIPES];
-    if (hit) {
-      memcpy(ws.weak_hat, cache->hat + (size_t)t * k, sizeof(double) * k);
-      ws.weak_risk = cache->risk[t];
-      ws.weak_fallback = cache->fallback[t];
-      ws.weak_ready = 1;
-    }
-    st = kd_run_trial(be, pr, pl, cfg->seed, t, &ws, r, fb);
-    if (st == KD_OK && weak && !hit) {
-      memcpy(cache->hat + (size_t)t * k, ws.weak_hat, sizeof(double) * k);
-      cache->risk[t] = ws.weak_risk;
-      cache->fallback[t] = ws.weak_fallback;
-    }
-    for (int q = 0; q < KD_NPIPES; ++q) {
-      risks[(size_t)q * cfg->trials + t] = r[q];
-      fallbacks[q] += fb[q];
-    }
-  }
-  if (weak && !hit) cache->valid = st == KD_OK;
-  kd_trial_ws_free(&ws);
-  return st;
-}
-
 kd_status kd_sweep_run(const kd_sweep_config *cfg, FILE *table) {
   kd_status st = validate(cfg);
   if (st != KD_OK) return st;
@@ -315,14 +248,14 @@ kd_status kd_sweep_run(const kd_sweep_config *cfg, FILE *table) {
     if (table) write_table_header(table, cfg, &pr, desc);
   }
   size_t done = 0;
-  teacher_cache cache = {0};
+  kd_teacher_cache cache = {0};
   for (size_t i = 0; i < n_count && st == KD_OK; ++i) {
     kd_point pt = {.n = n[i], .ridge = cfg->ridge, .m = cfg->m, .k = cfg->k};
     kd_plan pl;
     st = kd_plan_point(&pr, &pt, cfg->pipelines, &pl);
     if (st != KD_OK) break;
     long fallbacks[KD_NPIPES];
-    st = run_point(&be, &pr, &pl, cfg, &cache, risks, fallbacks);
+    st = kd_run_point(&be, &pr, 0, &pl, cfg->seed, cfg->trials, &cache, NULL, risks, fallbacks);
     for (int q = 0; q < KD_NPIPES && st == KD_OK; ++q) {
       if (!((cfg->pipelines >> q) & 1u)) continue;
       kd_summary s;
@@ -336,7 +269,7 @@ kd_status kd_sweep_run(const kd_sweep_config *cfg, FILE *table) {
   }
 
   free(risks);
-  cache_free(&cache);
+  kd_teacher_cache_free(&cache);
   if (csv && fclose(csv) != 0 && st == KD_OK)
     st = kd_fail(KD_EIO, "%s: write failed: %s", partial, strerror(errno));
   if (csv && st == KD_OK && rename(partial, cfg->csv_path) != 0)

@@ -5,7 +5,8 @@
 #   scripts/setup.sh --bench  also the NumPy peer used by bench/
 set -euo pipefail
 
-pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev libcriterion-dev)
+pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev libcriterion-dev
+      libinih-dev libcjson-dev python3-matplotlib)
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(python3-numpy); fi
 
 missing=()

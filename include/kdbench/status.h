@@ -11,6 +11,7 @@ typedef enum {
   KD_ENOMEM,   /* an allocation failed, or a size exceeds the machine's memory */
   KD_ENUM,     /* a numerical failure (root not bracketed, LAPACK error) */
   KD_ENODEV,   /* a backend or device is not available */
+  KD_ESTOP,    /* stopped on request (SIGINT, SIGTERM) */
 } kd_status;
 
 /* Records a printf-style reason and returns `code` (so: return kd_fail(...)). */

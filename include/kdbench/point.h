@@ -1,0 +1,39 @@
+/* One grid point's trials: the loop over trials, the weak teachers shared across
+ * points, and the stop flag that signals set. */
+#ifndef KDBENCH_POINT_H
+#define KDBENCH_POINT_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kdbench/pipeline.h"
+
+/* The weak teachers of the last point, one per trial: a point with the same
+ * (m, k, weak ridge) reuses them instead of refitting (the weak stage's random
+ * numbers do not depend on n, so the result is identical, only cheaper). The
+ * cache is also keyed by the problem it was fitted on (`problem_id`). */
+typedef struct {
+  size_t m, k;
+  double weak_ridge;
+  uint64_t problem_id;
+  uint32_t trials;
+  int valid;
+  double *hat, *risk;
+  int *fallback;
+} kd_teacher_cache;
+
+void kd_teacher_cache_free(kd_teacher_cache *c);
+
+/* Runs trials 0 .. trials-1 of the planned point. risks[q * trials + t] is the
+ * excess risk of pipeline q in trial t (NaN for pipelines not selected);
+ * fallbacks[q] counts the trials where a stage of q took the fallback.
+ * `cache` may be NULL. `problem_id` identifies the problem (spectrum, beta*, noise)
+ * for the cache. When *stop becomes non-zero (a signal), the point is abandoned
+ * between trials and KD_ESTOP is returned. `stop` may be NULL. */
+kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
+                       const kd_plan *pl, uint64_t seed, uint32_t trials,
+                       kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
+                       long fallbacks[KD_NPIPES]);
+
+#endif
