@@ -335,6 +335,31 @@ static void cuda_describe(void *state, char *buf, size_t len) {
            s->rcond_min);
 }
 
+/* The metadata's backend.cuda object, as key=value lines. */
+static void cuda_facts(void *state, char *buf, size_t len) {
+  kd_cuda_state *s = (kd_cuda_state *)state;
+  int driver = 0, runtime = 0, blas[3] = {0}, solver[3] = {0};
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
+  cublasGetProperty(MAJOR_VERSION, &blas[0]);
+  cublasGetProperty(MINOR_VERSION, &blas[1]);
+  cublasGetProperty(PATCH_LEVEL, &blas[2]);
+  cusolverGetProperty(MAJOR_VERSION, &solver[0]);
+  cusolverGetProperty(MINOR_VERSION, &solver[1]);
+  cusolverGetProperty(PATCH_LEVEL, &solver[2]);
+  cudaDeviceProp prop;
+  if (cudaGetDeviceProperties(&prop, s->device) != cudaSuccess) {
+    memset(&prop, 0, sizeof prop);
+    snprintf(prop.name, sizeof prop.name, "device %d", s->device);
+  }
+  snprintf(buf, len,
+           "device=%s\ncompute_capability=%d.%d\ndriver=%d.%d\nruntime=%d.%d\n"
+           "cublas=%d.%d.%d\ncusolver=%d.%d.%d\ngram=%s\n",
+           prop.name, prop.major, prop.minor, driver / 1000, driver % 1000 / 10, runtime / 1000,
+           runtime % 1000 / 10, blas[0], blas[1], blas[2], solver[0], solver[1], solver[2],
+           s->gram == KD_GRAM_SYRK ? "DSYRK" : "DGEMM");
+}
+
 extern "C" const kd_backend_type kd_backend_cuda = {
     "cuda",                /* name */
     sizeof(kd_cuda_state), /* state_size */
@@ -343,4 +368,5 @@ extern "C" const kd_backend_type kd_backend_cuda = {
     cuda_release,
     cuda_run_stage,
     cuda_describe,
+    cuda_facts,
 };

@@ -1,27 +1,30 @@
-/* Command-line parsing: flags -> kd_sweep_config, with one-line errors that name
- * the flag and the offending text. */
+/* The command line: flags -> kd_config through the same setter that scenario files
+ * use, with one-line errors that name the flag and the offending text. */
 #include "kdbench/cli.h"
 
-#include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/scenario.h"
 #include "kdbench/version.h"
 
 const char *kd_cli_usage =
-    "usage: kdbench --sweep n [options]\n"
+    "usage: kdbench --sweep AXIS[,AXIS] [options]     run a sweep\n"
+    "       kdbench --scenario FILE | --preset NAME [options]\n"
+    "       kdbench --print-scenario [options]         the effective scenario, as a file\n"
+    "       kdbench --list-presets\n"
+    "       kdbench report RUN                         Markdown + LaTeX tables of a run\n"
     "\n"
     "Knowledge-distillation benchmark: Monte Carlo risk of ridge(less) students trained\n"
     "on ground-truth, surrogate or weak-teacher labels, beside its deterministic-\n"
     "equivalent (or exact) theory, for x ~ N(0, Sigma), Sigma diagonal.\n"
     "\n"
-    "With no other flag, --sweep n runs the embedded default, the Figure 1 setting of\n"
-    "Ildiz et al. (ICLR 2025): p = 500, lambda_i = i^-2, lambda_i beta*_i^2 = i^-1.5,\n"
-    "sigma = 0.5, n on a log grid from 20 to 2000 through n = p, pipelines\n"
-    "strong,optimal,mask,w2s, 200 trials, seed 1.\n"
+    "With no other flag, --sweep n runs the embedded default (the preset fig1), the\n"
+    "Figure 1 setting of Ildiz et al. (ICLR 2025): p = 500, lambda_i = i^-2,\n"
+    "lambda_i beta*_i^2 = i^-1.5, sigma = 0.5, n on a log grid from 20 to 2000 through\n"
+    "n = p, pipelines strong,optimal,mask,w2s, 200 trials, seed 1.\n"
     "\n"
     "Problem\n"
     "  --p N               features (default 500)\n"
@@ -33,244 +36,171 @@ const char *kd_cli_usage =
     "                      (beta_i ~ N(0, 1/p) from the seed) | file:PATH (p values)\n"
     "  --signal-exp B      the b above (default 1.5)\n"
     "  --sigma S           noise of ground-truth labels (default 0.5)\n"
-    "  --teacher-sigma S   noise of surrogate/teacher labels (default: --sigma)\n"
+    "  --teacher-sigma S   noise of surrogate/teacher labels (default: same as --sigma)\n"
     "Student and teacher\n"
     "  --ridge L           student ridge; 0 = ridgeless (default 0). Ridge minimises\n"
     "                      (1/n)||y - Xb||^2 + L ||b||^2\n"
     "  --m M               weak teacher's sample size (default 5000)\n"
-    "  --k K               weak teacher's features, the top K (default: the k that\n"
+    "  --k K               weak teacher's features, the top K (default auto: the k that\n"
     "                      minimises the theoretical w2s risk for that m and n)\n"
     "  --pipelines LIST    comma list of strong, optimal, mask, w2s, weak\n"
     "                      (default strong,optimal,mask,w2s; weak = the teacher itself)\n"
     "Sweep\n"
-    "  --sweep n           sweep the sample size n\n"
-    "  --n LIST            comma list of n replacing the default grid\n"
+    "  --sweep AXES        the swept axis, or two (n,p: the grid; the first is the x\n"
+    "                      axis): n, p, m, k, ridge, alpha, sigma\n"
+    "  --n, --p, --m, --k, --ridge, --alpha, --sigma VALUES\n"
+    "                      a swept axis's values: a comma list whose items are numbers\n"
+    "                      or ranges A:B:logN (N log-spaced), A:B:linN (N evenly\n"
+    "                      spaced) or A:B:pow2 (powers of two); n, p, m, k are rounded\n"
+    "                      and de-duplicated. Defaults: n: log grid 20..2000 through\n"
+    "                      n = p (about 8 a decade); p: 100,200,500,1000,2000;\n"
+    "                      m: 500,...,20000; k: 10:p:log8; ridge: 1e-4:1:log9;\n"
+    "                      alpha: 1.25,1.5,2,3,4; sigma: 0,0.1,0.25,0.5,1\n"
     "  --trials T          Monte Carlo trials per point (default 200)\n"
     "  --seed S            64-bit seed (default 1); any point or trial can be\n"
     "                      regenerated alone from (seed, point, trial)\n"
     "  --backend B         cpu | cuda | auto (default auto: cuda when a GPU answers)\n"
+    "Scenarios\n"
+    "  --scenario FILE     run the scenario file (INI; keys are these flags without\n"
+    "                      dashes); flags given as well override it\n"
+    "  --preset NAME       an embedded scenario (--list-presets); the default is fig1\n"
+    "  --print-scenario    print the effective scenario in that format and exit\n"
     "Output\n"
-    "  --csv FILE          tidy CSV, one row per n x pipeline (default results/sweep-n.csv)\n"
-    "  --quiet             no table on standard output\n"
+    "  --csv FILE          the run's tidy CSV (default results/sweep-n.csv); beside it\n"
+    "                      FILE.jsonl (the rows as JSON Lines) and FILE.meta.json\n"
+    "                      (scenario, versions, backend, times); see docs/run-format.md\n"
+    "  --raw               also store every trial's risk in the JSON Lines\n"
+    "  --force             overwrite an output made by another scenario\n"
+    "  --quiet             no table on standard output, no progress line\n"
+    "  --verbose           a timing line per point on standard error\n"
     "  --help, --version\n"
+    "\n"
+    "Resume: every finished point is on disk (fsynced) before the next starts; the\n"
+    "same command run again skips the points already done. SIGINT/SIGTERM stop\n"
+    "between trials (exit status 130/143) and lose only the point in flight.\n"
     "\n"
     "CSV columns: pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,\n"
     "sim_ci_low,sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag.\n"
     "Risks are excess risks (b - beta*)' Sigma (b - beta*) (test risk = risk + sigma^2);\n"
-    "ratio = sim_mean / theory; theory_kind is 'exact' where a finite-sample formula\n"
-    "exists (ridgeless n > p + 1; isotropic p > n + 1) and 'de' (deterministic\n"
-    "equivalent) elsewhere; flag is 'peak' at ridgeless |n - p| <= 1 (infinite expected\n"
-    "risk: read the median) and 'near-peak' where |n - p| < p/10 and theory is 'de'.\n"
+    "ratio = sim_mean / theory; m, k are the weak model's (k is the mask's size for\n"
+    "mask); theory_kind is 'exact' where a finite-sample formula exists (ridgeless\n"
+    "n > p + 1; isotropic p > n + 1) and 'de' (deterministic equivalent) elsewhere;\n"
+    "flag is 'peak' at ridgeless |n - p| <= 1 (infinite expected risk: read the\n"
+    "median) and 'near-peak' where |n - p| < p/10 and theory is 'de'.\n"
     "Bad input: a one-line error and exit status 2.\n";
 
 enum {
-  OPT_SWEEP = 256, OPT_N, OPT_P, OPT_ALPHA, OPT_SIGNAL, OPT_SIGMA, OPT_TSIGMA, OPT_RIDGE,
-  OPT_M, OPT_K, OPT_PIPES, OPT_TRIALS, OPT_SEED, OPT_BACKEND, OPT_CSV, OPT_QUIET,
-  OPT_HELP, OPT_VERSION, OPT_SPECTRUM, OPT_BETA,
+  OPT_SETTING = 256, /* every setting of kd_config: the flag's name is the setting's */
+  OPT_SCENARIO, OPT_PRESET, OPT_PRINT, OPT_LIST, OPT_QUIET, OPT_VERBOSE, OPT_FORCE,
+  OPT_RAW, OPT_HELP, OPT_VERSION,
 };
 
 static const struct option options[] = {
-    {"sweep", required_argument, 0, OPT_SWEEP},
-    {"n", required_argument, 0, OPT_N},
-    {"p", required_argument, 0, OPT_P},
-    {"alpha", required_argument, 0, OPT_ALPHA},
-    {"signal-exp", required_argument, 0, OPT_SIGNAL},
-    {"sigma", required_argument, 0, OPT_SIGMA},
-    {"teacher-sigma", required_argument, 0, OPT_TSIGMA},
-    {"ridge", required_argument, 0, OPT_RIDGE},
-    {"m", required_argument, 0, OPT_M},
-    {"k", required_argument, 0, OPT_K},
-    {"pipelines", required_argument, 0, OPT_PIPES},
-    {"trials", required_argument, 0, OPT_TRIALS},
-    {"seed", required_argument, 0, OPT_SEED},
-    {"backend", required_argument, 0, OPT_BACKEND},
-    {"csv", required_argument, 0, OPT_CSV},
+    {"sweep", required_argument, 0, OPT_SETTING},
+    {"n", required_argument, 0, OPT_SETTING},
+    {"p", required_argument, 0, OPT_SETTING},
+    {"m", required_argument, 0, OPT_SETTING},
+    {"k", required_argument, 0, OPT_SETTING},
+    {"ridge", required_argument, 0, OPT_SETTING},
+    {"alpha", required_argument, 0, OPT_SETTING},
+    {"sigma", required_argument, 0, OPT_SETTING},
+    {"spectrum", required_argument, 0, OPT_SETTING},
+    {"beta", required_argument, 0, OPT_SETTING},
+    {"signal-exp", required_argument, 0, OPT_SETTING},
+    {"teacher-sigma", required_argument, 0, OPT_SETTING},
+    {"pipelines", required_argument, 0, OPT_SETTING},
+    {"trials", required_argument, 0, OPT_SETTING},
+    {"seed", required_argument, 0, OPT_SETTING},
+    {"backend", required_argument, 0, OPT_SETTING},
+    {"csv", required_argument, 0, OPT_SETTING},
+    {"scenario", required_argument, 0, OPT_SCENARIO},
+    {"preset", required_argument, 0, OPT_PRESET},
+    {"print-scenario", no_argument, 0, OPT_PRINT},
+    {"list-presets", no_argument, 0, OPT_LIST},
+    {"raw", no_argument, 0, OPT_RAW},
     {"quiet", no_argument, 0, OPT_QUIET},
+    {"verbose", no_argument, 0, OPT_VERBOSE},
+    {"force", no_argument, 0, OPT_FORCE},
     {"help", no_argument, 0, OPT_HELP},
     {"version", no_argument, 0, OPT_VERSION},
-    {"spectrum", required_argument, 0, OPT_SPECTRUM},
-    {"beta", required_argument, 0, OPT_BETA},
     {0, 0, 0, 0},
 };
 
-/* ---- strict number parsing -------------------------------------------------------- */
-
-static kd_status parse_double(const char *flag, const char *text, double *out) {
-  char *end;
-  errno = 0;
-  double x = strtod(text, &end);
-  if (end == text || *end != '\0' || errno == ERANGE || !isfinite(x))
-    return kd_fail(KD_EINVAL, "--%s: not a number: '%s'", flag, text);
-  *out = x;
-  return KD_OK;
-}
-
-/* A positive integer (1e4 is accepted when it is an exact integer). */
-static kd_status parse_count(const char *flag, const char *text, size_t *out) {
-  double x = 0;
-  if (parse_double(flag, text, &x) != KD_OK || x != floor(x) || x > 9007199254740992.0)
-    return kd_fail(KD_EINVAL, "--%s: not an integer: '%s'", flag, text);
-  if (x < 1) return kd_fail(KD_EINVAL, "--%s: must be a positive integer, got '%s'", flag, text);
-  *out = (size_t)x;
-  return KD_OK;
-}
-
-static kd_status parse_nonneg(const char *flag, const char *text, double *out) {
-  kd_status st = parse_double(flag, text, out);
-  if (st == KD_OK && *out < 0) return kd_fail(KD_EINVAL, "--%s: must be >= 0, got '%s'", flag, text);
-  return st;
-}
-
-static kd_status parse_positive(const char *flag, const char *text, double *out) {
-  kd_status st = parse_double(flag, text, out);
-  if (st == KD_OK && !(*out > 0)) return kd_fail(KD_EINVAL, "--%s: must be positive, got '%s'", flag, text);
-  return st;
-}
-
-static kd_status parse_seed(const char *text, uint64_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long x = strtoull(text, &end, 0);
-  if (end == text || *end != '\0' || errno == ERANGE || text[0] == '-')
-    return kd_fail(KD_EINVAL, "--seed: not a non-negative 64-bit integer: '%s'", text);
-  *out = x;
-  return KD_OK;
-}
-
-static kd_status parse_n_list(const char *text, kd_cli *cli) {
-  size_t count = 1;
-  for (const char *s = text; *s; ++s) count += *s == ',';
-  size_t *v = malloc(sizeof(size_t) * count);
-  if (!v) return kd_fail(KD_ENOMEM, "out of memory");
-  char *copy = strdup(text), *save = NULL, *tok;
-  size_t len = 0;
-  kd_status st = copy ? KD_OK : kd_fail(KD_ENOMEM, "out of memory");
-  for (tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && st == KD_OK;
-       tok = strtok_r(NULL, ",", &save))
-    st = parse_count("n", tok, &v[len++]);
-  if (st == KD_OK && len != count) st = kd_fail(KD_EINVAL, "--n: empty entry in '%s'", text);
-  free(copy);
-  if (st != KD_OK) {
-    free(v);
-    return st;
-  }
-  free(cli->n_owned);
-  cli->n_owned = v;
-  cli->cfg.n = v;
-  cli->cfg.n_count = len;
-  return KD_OK;
-}
-
-static kd_status parse_spectrum(const char *text, kd_spectrum_spec *s) {
-  double a, b;
-  size_t k;
-  if (strcmp(text, "powerlaw") == 0) {
-    s->kind = KD_SPEC_POWERLAW;
-  } else if (strcmp(text, "isotropic") == 0) {
-    s->kind = KD_SPEC_ISOTROPIC;
-    s->level_a = 1.0;
-  } else if (strncmp(text, "isotropic:", 10) == 0) {
-    s->kind = KD_SPEC_ISOTROPIC;
-    return parse_positive("spectrum", text + 10, &s->level_a);
-  } else if (strncmp(text, "twolevel:", 9) == 0) {
-    char tail;
-    if (sscanf(text + 9, "%zu,%lf,%lf%c", &k, &a, &b, &tail) != 3 || !(a > 0) || !(b > 0))
-      return kd_fail(KD_EINVAL, "--spectrum: expected twolevel:K,A,B with A, B > 0, got '%s'", text);
-    *s = (kd_spectrum_spec){.kind = KD_SPEC_TWOLEVEL, .strong = k, .level_a = a, .level_b = b};
-  } else if (strncmp(text, "file:", 5) == 0 && text[5]) {
-    s->kind = KD_SPEC_FILE;
-    s->path = text + 5;
-  } else {
-    return kd_fail(KD_EINVAL,
-                   "--spectrum: unknown '%s' (expected powerlaw, isotropic[:LEVEL], "
-                   "twolevel:K,A,B or file:PATH)", text);
-  }
-  return KD_OK;
-}
-
-static kd_status parse_beta(const char *text, kd_beta_spec *b) {
-  if (strcmp(text, "powerlaw") == 0) b->kind = KD_BETA_POWERLAW;
-  else if (strcmp(text, "gauss") == 0) b->kind = KD_BETA_GAUSS;
-  else if (strncmp(text, "file:", 5) == 0 && text[5]) {
-    b->kind = KD_BETA_FILE;
-    b->path = text + 5;
-  } else
-    return kd_fail(KD_EINVAL, "--beta: unknown '%s' (expected powerlaw, gauss or file:PATH)", text);
-  return KD_OK;
-}
-
-static kd_status apply(kd_cli *cli, int opt, const char *arg) {
-  kd_sweep_config *c = &cli->cfg;
-  size_t z;
-  switch (opt) {
-    case OPT_SWEEP:
-      if (strcmp(arg, "n") != 0)
-        return kd_fail(KD_EINVAL, "--sweep: unknown axis '%s' (this version sweeps n)", arg);
-      cli->sweep = 1;
-      return KD_OK;
-    case OPT_N: return parse_n_list(arg, cli);
-    case OPT_P: cli->p_set = 1; return parse_count("p", arg, &c->p);
-    case OPT_ALPHA: return parse_positive("alpha", arg, &c->spectrum.alpha);
-    case OPT_SIGNAL: return parse_positive("signal-exp", arg, &c->beta.signal_exp);
-    case OPT_SIGMA: return parse_nonneg("sigma", arg, &c->sigma);
-    case OPT_TSIGMA: return parse_nonneg("teacher-sigma", arg, &c->teacher_sigma);
-    case OPT_RIDGE: return parse_nonneg("ridge", arg, &c->ridge);
-    case OPT_M: return parse_count("m", arg, &c->m);
-    case OPT_K: return parse_count("k", arg, &c->k);
-    case OPT_PIPES: return kd_pipelines_parse(arg, &c->pipelines);
-    case OPT_TRIALS: {
-      kd_status st = parse_count("trials", arg, &z);
-      if (st == KD_OK && z >= KD_MAX_TRIALS)
-        return kd_fail(KD_EINVAL, "--trials: at most %u, got '%s'", KD_MAX_TRIALS - 1, arg);
-      c->trials = (uint32_t)z;
-      return st;
-    }
-    case OPT_SEED: return parse_seed(arg, &c->seed);
-    case OPT_BACKEND:
-      if (strcmp(arg, "cpu") && strcmp(arg, "cuda") && strcmp(arg, "auto"))
-        return kd_fail(KD_EINVAL, "--backend: unknown '%s' (expected cpu, cuda or auto)", arg);
-      c->backend = arg;
-      return KD_OK;
-    case OPT_CSV: c->csv_path = arg; return KD_OK;
-    case OPT_QUIET: c->quiet = 1; return KD_OK;
-    case OPT_HELP: cli->action = KD_CLI_HELP; return KD_OK;
-    case OPT_VERSION: cli->action = KD_CLI_VERSION; return KD_OK;
-    case OPT_SPECTRUM: return parse_spectrum(arg, &c->spectrum);
-    case OPT_BETA: return parse_beta(arg, &c->beta);
-  }
-  return kd_fail(KD_EINVAL, "internal: unhandled option %d", opt);
-}
-
-kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli) {
-  memset(cli, 0, sizeof *cli);
-  kd_sweep_default(&cli->cfg);
-  cli->action = KD_CLI_RUN;
+/* getopt over argv; `pass` 0 handles the scenario source and the actions, pass 1
+ * --spectrum (a spectrum file resets p, which a --p anywhere then overrides), pass 2
+ * the other settings: flags override the scenario, wherever they stand. */
+static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
   opterr = 0;
   optind = 1;
-  int opt;
-  while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+  int opt, index = -1;
+  while ((opt = getopt_long(argc, argv, ":", options, &index)) != -1) {
     if (opt == '?')
       return kd_fail(KD_EINVAL, "unknown flag '%s' (see kdbench --help)", argv[optind - 1]);
-    if (opt == ':')
-      return kd_fail(KD_EINVAL, "flag '%s' needs a value", argv[optind - 1]);
-    kd_status st = apply(cli, opt, optarg);
+    if (opt == ':') return kd_fail(KD_EINVAL, "flag '%s' needs a value", argv[optind - 1]);
+    kd_status st = KD_OK;
+    if (pass == 0) {
+      switch (opt) {
+        case OPT_SCENARIO:
+        case OPT_PRESET:
+          if (cli->source)
+            return kd_fail(KD_EINVAL, "give one of --scenario and --preset, once");
+          cli->source = opt == OPT_SCENARIO ? "scenario" : "preset";
+          cli->source_arg = optarg;
+          break;
+        case OPT_PRINT: cli->action = KD_CLI_PRINT; break;
+        case OPT_LIST: cli->action = KD_CLI_LIST; break;
+        case OPT_HELP: cli->action = KD_CLI_HELP; break;
+        case OPT_VERSION: cli->action = KD_CLI_VERSION; break;
+        default: break;
+      }
+    } else {
+      kd_config *c = &cli->cfg;
+      switch (pass == 1 && opt != OPT_SETTING ? 0 : opt) {
+        case OPT_SETTING:
+          if ((pass == 1) == !strcmp(options[index].name, "spectrum"))
+            st = kd_config_set(c, options[index].name, optarg);
+          break;
+        case OPT_RAW: c->raw = 1; break;
+        case OPT_QUIET: c->quiet = 1; break;
+        case OPT_VERBOSE: c->verbose = 1; break;
+        case OPT_FORCE: c->force = 1; break;
+        default: break;
+      }
+    }
     if (st != KD_OK) return st;
   }
   if (optind < argc)
     return kd_fail(KD_EINVAL, "unexpected argument '%s' (see kdbench --help)", argv[optind]);
-  if (cli->action != KD_CLI_RUN) return KD_OK;
-  if (!cli->sweep) {
-    cli->action = KD_CLI_HELP;
-    return kd_fail(KD_EINVAL, "nothing to do: give --sweep n (see kdbench --help)");
-  }
-  /* A spectrum file fixes p itself unless --p says what it must be. */
-  if (cli->cfg.spectrum.kind == KD_SPEC_FILE && !cli->p_set) cli->cfg.p = 0;
   return KD_OK;
 }
 
-void kd_cli_free(kd_cli *cli) {
-  free(cli->n_owned);
-  cli->n_owned = NULL;
+kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli) {
+  memset(cli, 0, sizeof *cli);
+  cli->action = KD_CLI_RUN;
+  kd_config_default(&cli->cfg);
+  kd_status st = scan(argc, argv, cli, 0);
+  if (st != KD_OK || cli->action == KD_CLI_HELP || cli->action == KD_CLI_VERSION ||
+      cli->action == KD_CLI_LIST)
+    return st;
+  if (cli->source && !strcmp(cli->source, "preset")) st = kd_scenario_preset(&cli->cfg, cli->source_arg);
+  if (cli->source && !strcmp(cli->source, "scenario")) {
+    /* A file states what differs from the embedded default, like a preset. */
+    st = kd_scenario_load(&cli->cfg, cli->source_arg);
+  }
+  if (st != KD_OK) return st;
+  int swept_before = cli->cfg.n_swept;
+  /* The embedded default names its axis; on the command line nothing runs without
+   * --sweep, a scenario or a preset. */
+  if (!cli->source) cli->cfg.n_swept = 0;
+  st = scan(argc, argv, cli, 1);
+  if (st == KD_OK) st = scan(argc, argv, cli, 2);
+  if (st != KD_OK) return st;
+  if (cli->action == KD_CLI_PRINT && cli->cfg.n_swept == 0) cli->cfg.n_swept = swept_before;
+  if (cli->action == KD_CLI_RUN && cli->cfg.n_swept == 0) {
+    cli->action = KD_CLI_HELP;
+    return kd_fail(KD_EINVAL, "nothing to do: give --sweep n, --scenario FILE or --preset NAME (see kdbench --help)");
+  }
+  return kd_config_check(&cli->cfg);
 }
 
 void kd_cli_version(FILE *out) {

@@ -1,27 +1,66 @@
 /* kdbench: parse, run, and turn a failure into one line and an exit status. */
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "kdbench/cli.h"
+#include "kdbench/report.h"
+#include "kdbench/scenario.h"
 #include "kdbench/sweep.h"
 
 /* Exit 2 for anything the user can fix (input, files, sizes, backend choice);
- * 1 for a numerical failure inside a run. */
-static int exit_code(kd_status st) { return st == KD_ENUM ? 1 : 2; }
+ * 1 for a numerical failure inside a run; 128 + the signal for a stop on request. */
+static int exit_code(kd_status st) {
+  if (st == KD_ENUM) return 1;
+  if (st == KD_ESTOP) return 128 + (kd_sweep_stop_signal() ? kd_sweep_stop_signal() : SIGINT);
+  return 2;
+}
+
+static int fail(kd_status st) {
+  fprintf(stderr, "kdbench: %s\n", kd_last_error());
+  return exit_code(st);
+}
+
+/* kdbench report RUN */
+static int report_main(int argc, char **argv) {
+  if (argc != 3 || argv[2][0] == '-')
+    return fail(kd_fail(KD_EINVAL, "usage: kdbench report RUN (a run's stem or one of its files)"));
+  kd_status st = kd_report_run(argv[2], KD_REPORT_MD | KD_REPORT_TEX, stdout);
+  return st == KD_OK ? 0 : fail(st);
+}
+
+/* The command line, for the run's metadata. */
+static char *command_line(int argc, char **argv) {
+  size_t len = 1;
+  for (int i = 0; i < argc; ++i) len += strlen(argv[i]) + 3;
+  char *s = malloc(len);
+  if (!s) return NULL;
+  s[0] = '\0';
+  for (int i = 0; i < argc; ++i) {
+    if (i) strcat(s, " ");
+    int quote = strpbrk(argv[i], " \t'\"") != NULL;
+    if (quote) strcat(s, "'");
+    strcat(s, argv[i]);
+    if (quote) strcat(s, "'");
+  }
+  return s;
+}
 
 int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "report") == 0) return report_main(argc, argv);
   kd_cli cli;
   kd_status st = kd_cli_parse(argc, argv, &cli);
-  if (st == KD_OK && cli.action == KD_CLI_HELP) {
-    fputs(kd_cli_usage, stdout);
-  } else if (st == KD_OK && cli.action == KD_CLI_VERSION) {
-    kd_cli_version(stdout);
-  } else if (st == KD_OK) {
-    st = kd_sweep_run(&cli.cfg, cli.cfg.quiet ? NULL : stdout);
+  if (st != KD_OK) return fail(st);
+  switch (cli.action) {
+    case KD_CLI_HELP: fputs(kd_cli_usage, stdout); return 0;
+    case KD_CLI_VERSION: kd_cli_version(stdout); return 0;
+    case KD_CLI_LIST: kd_scenario_list_presets(stdout); return 0;
+    case KD_CLI_PRINT: kd_config_print(&cli.cfg, stdout, 0); return 0;
+    case KD_CLI_RUN: break;
   }
-  kd_cli_free(&cli);
-  if (st != KD_OK) {
-    fprintf(stderr, "kdbench: %s\n", kd_last_error());
-    return exit_code(st);
-  }
-  return 0;
+  char *command = command_line(argc, argv);
+  st = kd_sweep_run(&cli.cfg, command, cli.cfg.quiet ? NULL : stdout);
+  free(command);
+  return st == KD_OK ? 0 : fail(st);
 }

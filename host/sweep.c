@@ -1,62 +1,21 @@
-/* The sweep runner: the n axis, point by point, theory beside simulation, written
- * to a tidy CSV and a readable table. */
+/* The sweep runner: the grid, point by point, theory beside simulation, each
+ * finished point on disk before the next starts; points already in the output are
+ * skipped; a signal stops between trials. */
 #include "kdbench/sweep.h"
 
-#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/grid.h"
 #include "kdbench/point.h"
-#include "kdbench/stats.h"
-
-void kd_sweep_default(kd_sweep_config *cfg) {
-  memset(cfg, 0, sizeof *cfg);
-  cfg->spectrum = (kd_spectrum_spec){.kind = KD_SPEC_POWERLAW, .alpha = 2.0};
-  cfg->beta = (kd_beta_spec){.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
-  cfg->p = 500;
-  cfg->sigma = 0.5;
-  cfg->teacher_sigma = -1;
-  cfg->ridge = 0;
-  cfg->m = 5000;
-  cfg->k = 0;
-  cfg->pipelines = KD_PIPES_DEFAULT;
-  cfg->trials = 200;
-  cfg->seed = 1;
-  cfg->backend = "auto";
-  cfg->csv_path = "results/sweep-n.csv";
-}
-
-/* Geometric segments between the anchors 20, p and 2000, about 8 points a decade. */
-kd_status kd_default_n_grid(size_t p, size_t **n, size_t *count) {
-  double anchors[3] = {20, 2000, 0};
-  size_t na = 2;
-  if (p > 20 && p < 2000) {
-    anchors[1] = (double)p;
-    anchors[2] = 2000;
-    na = 3;
-  }
-  size_t cap = 64, len = 0;
-  size_t *v = malloc(sizeof(size_t) * cap);
-  if (!v) return kd_fail(KD_ENOMEM, "out of memory");
-  v[len++] = 20;
-  for (size_t s = 0; s + 1 < na; ++s) {
-    double a = anchors[s], b = anchors[s + 1];
-    int steps = (int)lround(8 * log10(b / a));
-    if (steps < 1) steps = 1;
-    for (int i = 1; i <= steps; ++i) {
-      size_t x = (size_t)llround(a * pow(b / a, (double)i / steps));
-      if (x != v[len - 1] && len < cap) v[len++] = x;
-    }
-  }
-  *n = v;
-  *count = len;
-  return KD_OK;
-}
+#include "kdbench/progress.h"
+#include "kdbench/run.h"
+#include "kdbench/run_meta.h"
 
 size_t kd_available_memory(void) {
   FILE *f = fopen("/proc/meminfo", "r");
@@ -74,55 +33,142 @@ size_t kd_available_memory(void) {
   return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : 0;
 }
 
-/* ---- validation before any work ----------------------------------------------------- */
+/* ---- signals -------------------------------------------------------------------------- */
 
-static kd_status check_memory(const kd_sweep_config *cfg, const size_t *n, size_t n_count,
-                              size_t p) {
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig) { stop_signal = sig; }
+
+int kd_sweep_stop_signal(void) { return stop_signal; }
+
+/* SA_RESETHAND: a second Ctrl-C kills at once. */
+static void catch_signals(struct sigaction old[2]) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  stop_signal = 0;
+  sigaction(SIGINT, &sa, &old[0]);
+  sigaction(SIGTERM, &sa, &old[1]);
+}
+
+static void release_signals(const struct sigaction old[2]) {
+  sigaction(SIGINT, &old[0], NULL);
+  sigaction(SIGTERM, &old[1], NULL);
+}
+
+/* ---- hashes ----------------------------------------------------------------------------- */
+
+static void hex(uint64_t h, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)h); }
+
+/* The canonical scenario text plus every point's values: what the numbers depend on. */
+static kd_status hash_of(const kd_config *c, const kd_grid *g, char hash[17]) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return kd_fail(KD_ENOMEM, "out of memory");
+  kd_config_print(c, f, 1);
+  fclose(f);
+  uint64_t h = kd_fnv1a(KD_FNV_INIT, text, len);
+  free(text);
+  for (size_t i = 0; i < g->count; ++i) {
+    char pt[256];
+    kd_grid_point_text(&g->pt[i], pt, sizeof pt);
+    h = kd_fnv1a(h, pt, strlen(pt) + 1);
+  }
+  hex(h, hash);
+  return KD_OK;
+}
+
+static void point_key(const char *hash, const kd_grid_point *pt, char key[17]) {
+  char text[256];
+  kd_grid_point_text(pt, text, sizeof text);
+  hex(kd_fnv1a(kd_fnv1a(KD_FNV_INIT, hash, 16), text, strlen(text)), key);
+}
+
+/* ---- validation before any work --------------------------------------------------------- */
+
+/* p of a spectrum file when the config leaves it to the file. */
+static kd_status resolve_p(kd_config *c) {
+  if (c->p) return KD_OK;
+  kd_spectrum_spec s;
+  kd_status st = kd_config_spectrum(c, &s);
+  double *lambda = NULL;
+  if (st == KD_OK) st = kd_spectrum_build(&s, &c->p, &lambda);
+  free(lambda);
+  return st;
+}
+
+static kd_status check_memory(const kd_config *c, const kd_grid *g) {
   size_t avail = kd_available_memory();
   if (avail == 0) return KD_OK;
-  for (size_t i = 0; i < n_count; ++i) {
-    size_t need = kd_stage_bytes(n[i], p, 4);
-    size_t weak = kd_stage_bytes(cfg->m, cfg->k ? cfg->k : p, 1);
+  for (size_t i = 0; i < g->count; ++i) {
+    const kd_grid_point *pt = &g->pt[i];
+    size_t need = kd_stage_bytes(pt->n, pt->p, 4);
+    size_t weak = kd_stage_bytes(pt->m, pt->k ? pt->k : pt->p, 1);
     if (weak > need) need = weak;
     if (need > avail)
       return kd_fail(KD_ENOMEM,
                      "point n = %zu, p = %zu (m = %zu) needs %.2f GiB but only %.2f GiB "
                      "of memory is available",
-                     n[i], p, cfg->m, need / 1073741824.0, avail / 1073741824.0);
+                     pt->n, pt->p, pt->m, need / 1073741824.0, avail / 1073741824.0);
   }
+  (void)c;
   return KD_OK;
 }
 
-static kd_status validate(const kd_sweep_config *cfg) {
-  if (cfg->n && cfg->n_count == 0) return kd_fail(KD_EINVAL, "the n axis is empty");
-  for (size_t i = 0; cfg->n && i < cfg->n_count; ++i)
-    if (cfg->n[i] == 0) return kd_fail(KD_EINVAL, "n must be a positive integer, got 0");
-  if (cfg->trials == 0 || cfg->trials >= KD_MAX_TRIALS)
-    return kd_fail(KD_EINVAL, "trials must be between 1 and %u", KD_MAX_TRIALS - 1);
-  if (!(cfg->ridge >= 0) || !isfinite(cfg->ridge))
-    return kd_fail(KD_EINVAL, "ridge must be >= 0, got %g", cfg->ridge);
-  if (cfg->m == 0) return kd_fail(KD_EINVAL, "m must be a positive integer");
+typedef struct {
+  kd_problem pr;
+  int valid;
+  size_t p;
+  double alpha, sigma;
+  uint64_t id; /* changes whenever the problem does (the teacher cache's key) */
+} problem_slot;
+
+static kd_status problem_for(const kd_config *c, const kd_grid_point *gp, problem_slot *ps) {
+  if (ps->valid && ps->p == gp->p && ps->alpha == gp->alpha && ps->sigma == gp->sigma) return KD_OK;
+  if (ps->valid) kd_problem_free(&ps->pr);
+  ps->valid = 0;
+  kd_config pc = *c;
+  pc.alpha = gp->alpha;
+  kd_spectrum_spec s;
+  kd_beta_spec b;
+  kd_status st = kd_config_spectrum(&pc, &s);
+  if (st == KD_OK) st = kd_config_beta(&pc, &b);
+  double tsig = c->teacher_sigma < 0 ? gp->sigma : c->teacher_sigma;
+  if (st == KD_OK) st = kd_problem_init(&ps->pr, &s, &b, gp->p, gp->sigma, tsig, c->seed);
+  if (st != KD_OK) return st;
+  ps->valid = 1;
+  ps->p = gp->p;
+  ps->alpha = gp->alpha;
+  ps->sigma = gp->sigma;
+  ++ps->id;
   return KD_OK;
 }
 
-/* ---- writers ---------------------------------------------------------------------------- */
-
-static const char *CSV_HEADER =
-    "pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,sim_ci_low,"
-    "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag\n";
-
-static void put_num(FILE *f, double x) {
-  if (isnan(x)) return; /* empty cell */
-  if (isinf(x))
-    fputs(x > 0 ? "inf" : "-inf", f);
-  else
-    fprintf(f, "%.10g", x);
+/* Builds every distinct problem of the grid once (cheap: O(p)), so that a bad
+ * spectrum or beta* file is an error before any output exists. */
+static kd_status check_problems(const kd_config *c, const kd_grid *g) {
+  problem_slot ps = {0};
+  kd_status st = KD_OK;
+  for (size_t i = 0; i < g->count && st == KD_OK; ++i) st = problem_for(c, &g->pt[i], &ps);
+  if (ps.valid) kd_problem_free(&ps.pr);
+  return st;
 }
 
-static void put_sep_num(FILE *f, double x) {
-  fputc(',', f);
-  put_num(f, x);
+kd_status kd_scenario_hash(const kd_config *cfg, char hash[17]) {
+  kd_config c = *cfg;
+  kd_grid g;
+  kd_status st = resolve_p(&c);
+  if (st == KD_OK) st = kd_grid_build(&c, &g);
+  if (st != KD_OK) return st;
+  st = hash_of(&c, &g, hash);
+  kd_grid_free(&g);
+  return st;
 }
+
+/* ---- rows and the table ------------------------------------------------------------------- */
 
 /* "peak": ridgeless at |n - p| <= 1, the mean is meaningless (use the median);
  * "near-peak": |n - p| < p/10 where the deterministic equivalent has a finite-size
@@ -130,157 +176,271 @@ static void put_sep_num(FILE *f, double x) {
 static const char *flag_of(const kd_plan *pl, int q, size_t p) {
   if (pl->peak[q]) return "peak";
   if (pl->pt.ridge == 0 && q != KD_PIPE_WEAK && pl->kind[q] == KD_THEORY_DE &&
-      (double)labs((long)pl->pt.n - (long)p) < p / 10.0)
+      fabs((double)pl->pt.n - (double)p) < p / 10.0)
     return "near-peak";
   return "";
 }
 
-static void write_csv_row(FILE *f, const kd_sweep_config *cfg, const kd_problem *pr,
-                          const kd_plan *pl, int q, const kd_summary *s, long fallbacks) {
-  int uses_weak = q == KD_PIPE_W2S || q == KD_PIPE_WEAK;
-  int powerlaw = cfg->spectrum.kind == KD_SPEC_POWERLAW;
-  int signal = cfg->beta.kind == KD_BETA_POWERLAW;
-  double ratio = isfinite(pl->theory[q]) && pl->theory[q] > 0 ? s->mean / pl->theory[q] : NAN;
-  fprintf(f, "%s,%zu,%zu,", kd_pipeline_name((kd_pipeline)q), pl->pt.n, pr->p);
-  if (uses_weak) fprintf(f, "%zu,%zu", pl->pt.m, pl->pt.k);
-  else fputc(',', f);
-  put_sep_num(f, pl->pt.ridge);
-  put_sep_num(f, powerlaw ? cfg->spectrum.alpha : NAN);
-  put_sep_num(f, signal ? cfg->beta.signal_exp : NAN);
-  put_sep_num(f, q == KD_PIPE_STRONG || q == KD_PIPE_WEAK ? pr->sigma : pr->teacher_sigma);
-  fprintf(f, ",%zu", s->count);
-  put_sep_num(f, s->mean);
-  put_sep_num(f, s->se);
-  put_sep_num(f, s->ci_low);
-  put_sep_num(f, s->ci_high);
-  put_sep_num(f, s->median);
-  put_sep_num(f, pl->theory[q]);
-  put_sep_num(f, ratio);
-  fprintf(f, ",%ld,%s,%s\n", fallbacks, pl->kind[q] == KD_THEORY_EXACT ? "exact" : "de",
-          flag_of(pl, q, pr->p));
+static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *pl,
+                       const kd_grid_point *gp, int q, const double *risks, long fallbacks) {
+  kd_row r = {.pipeline = (kd_pipeline)q, .n = pl->pt.n, .p = pr->p};
+  if (q == KD_PIPE_W2S || q == KD_PIPE_WEAK) {
+    r.m = pl->pt.m;
+    r.k = pl->pt.k;
+  }
+  if (q == KD_PIPE_MASK) r.k = pl->k_mask;
+  r.ridge = pl->pt.ridge;
+  r.alpha = strcmp(c->spectrum, "powerlaw") == 0 ? gp->alpha : NAN;
+  r.signal_exp = strcmp(c->beta, "powerlaw") == 0 ? c->signal_exp : NAN;
+  r.sigma = q == KD_PIPE_STRONG || q == KD_PIPE_WEAK ? pr->sigma : pr->teacher_sigma;
+  kd_summarize(risks, c->trials, &r.s);
+  r.theory = pl->theory[q];
+  r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
+  r.fallbacks = fallbacks;
+  r.exact = pl->kind[q] == KD_THEORY_EXACT;
+  snprintf(r.flag, sizeof r.flag, "%s", flag_of(pl, q, pr->p));
+  return r;
 }
 
-static void write_table_header(FILE *t, const kd_sweep_config *cfg, const kd_problem *pr,
-                               const char *backend) {
-  fprintf(t, "# kdbench sweep over n: p = %zu, ", pr->p);
-  if (cfg->spectrum.kind == KD_SPEC_POWERLAW) fprintf(t, "lambda_i = i^-%g, ", cfg->spectrum.alpha);
-  if (cfg->beta.kind == KD_BETA_POWERLAW)
-    fprintf(t, "lambda_i beta_i^2 = i^-%g, ", cfg->beta.signal_exp);
-  fprintf(t, "sigma = %g, teacher sigma = %g, ridge = %g, m = %zu, %u trials, seed %llu\n",
-          pr->sigma, pr->teacher_sigma, cfg->ridge, cfg->m, cfg->trials,
-          (unsigned long long)cfg->seed);
+static double axis_value(const kd_row *r, kd_axis a, const kd_grid_point *gp) {
+  switch (a) {
+    case KD_AXIS_N: return (double)r->n;
+    case KD_AXIS_P: return (double)r->p;
+    case KD_AXIS_M: return (double)gp->m;
+    case KD_AXIS_K: return (double)gp->k;
+    case KD_AXIS_RIDGE: return r->ridge;
+    case KD_AXIS_ALPHA: return gp->alpha;
+    default: return gp->sigma;
+  }
+}
+
+static int swept(const kd_config *c, kd_axis a) {
+  for (int i = 0; i < c->n_swept; ++i)
+    if (c->swept[i] == a) return 1;
+  return 0;
+}
+
+static void write_table_header(FILE *t, const kd_config *c, const char *backend) {
+  fprintf(t, "# kdbench sweep over ");
+  for (int i = 0; i < c->n_swept; ++i) fprintf(t, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
+  fputs(":", t);
+  if (!swept(c, KD_AXIS_P)) fprintf(t, " p = %zu,", c->p);
+  if (strcmp(c->spectrum, "powerlaw") != 0) fprintf(t, " spectrum %s,", c->spectrum);
+  else if (!swept(c, KD_AXIS_ALPHA)) fprintf(t, " lambda_i = i^-%g,", c->alpha);
+  if (!strcmp(c->beta, "powerlaw")) fprintf(t, " lambda_i beta_i^2 = i^-%g,", c->signal_exp);
+  else fprintf(t, " beta* %s,", c->beta);
+  if (!swept(c, KD_AXIS_SIGMA)) fprintf(t, " sigma = %g,", c->sigma);
+  if (c->teacher_sigma >= 0) fprintf(t, " teacher sigma = %g,", c->teacher_sigma);
+  if (!swept(c, KD_AXIS_RIDGE)) fprintf(t, " ridge = %g,", c->ridge);
+  if (!swept(c, KD_AXIS_M)) fprintf(t, " m = %zu,", c->m);
+  fprintf(t, " %u trials, seed %llu\n", c->trials, (unsigned long long)c->seed);
   fprintf(t, "# backend: %s\n", backend);
   fprintf(t, "# risk = excess risk (b - beta*)' Sigma (b - beta*); CI = 95%% t-interval\n");
-  fprintf(t, "%6s  %-8s %5s  %11s  %9s  %11s  %6s  %-5s  %s\n", "n", "pipeline", "k",
-          "sim_mean", "+-CI95", "theory", "ratio", "kind", "flag");
+  for (int i = c->n_swept - 1; i >= 0; --i)
+    if (c->swept[i] != KD_AXIS_N) fprintf(t, "%8s  ", kd_axis_name(c->swept[i]));
+  fprintf(t, "%6s  %-8s %5s  %11s  %9s  %11s  %6s  %-5s  %s\n", "n", "pipeline", "k", "sim_mean",
+          "+-CI95", "theory", "ratio", "kind", "flag");
 }
 
-static void write_table_row(FILE *t, const kd_plan *pl, int q, const kd_summary *s, size_t p,
-                            long fallbacks) {
+/* "n=200 p=500": the swept axes of a point (progress lines). */
+static void point_label(const kd_config *c, const kd_grid_point *gp, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < c->n_swept && used < len; ++i) {
+    kd_row r = {.n = gp->n, .p = gp->p, .ridge = gp->ridge};
+    used += (size_t)snprintf(buf + used, len - used, "%s%s=%g", i ? " " : "",
+                             kd_axis_name(c->swept[i]), axis_value(&r, c->swept[i], gp));
+  }
+}
+
+static void write_table_row(FILE *t, const kd_config *c, const kd_row *r, const kd_grid_point *gp) {
   char k[24] = "-";
-  if (q == KD_PIPE_W2S || q == KD_PIPE_WEAK) snprintf(k, sizeof k, "%zu", pl->pt.k);
-  if (q == KD_PIPE_MASK) snprintf(k, sizeof k, "%zu", pl->k_mask);
-  double half = s->ci_high - s->mean;
-  fprintf(t, "%6zu  %-8s %5s  %11.5g  %9.2g  %11.5g  %6.3f  %-5s  %s", pl->pt.n,
-          kd_pipeline_name((kd_pipeline)q), k, s->mean, half, pl->theory[q],
-          isfinite(pl->theory[q]) ? s->mean / pl->theory[q] : NAN,
-          pl->kind[q] == KD_THEORY_EXACT ? "exact" : "de", flag_of(pl, q, p));
-  if (pl->peak[q]) fprintf(t, " (median %.4g)", s->median);
-  if (fallbacks) fprintf(t, " [%ld fallbacks]", fallbacks);
+  if (r->k) snprintf(k, sizeof k, "%zu", r->k);
+  for (int i = c->n_swept - 1; i >= 0; --i)
+    if (c->swept[i] != KD_AXIS_N) fprintf(t, "%8.4g  ", axis_value(r, c->swept[i], gp));
+  fprintf(t, "%6zu  %-8s %5s  %11.5g  %9.2g  %11.5g  %6.3f  %-5s  %s", r->n,
+          kd_pipeline_name(r->pipeline), k, r->s.mean, r->s.ci_high - r->s.mean, r->theory,
+          r->ratio, r->exact ? "exact" : "de", r->flag);
+  if (!strcmp(r->flag, "peak")) fprintf(t, " (median %.4g)", r->s.median);
+  if (r->fallbacks) fprintf(t, " [%ld fallbacks]", r->fallbacks);
   fputc('\n', t);
 }
 
-/* ---- the run ------------------------------------------------------------------------------ */
+/* ---- the run -------------------------------------------------------------------------------- */
 
-static kd_status make_parent_dirs(const char *path) {
-  char buf[4096];
-  if (strlen(path) >= sizeof buf) return kd_fail(KD_EIO, "%s: path too long", path);
-  strcpy(buf, path);
-  for (char *s = buf + 1; *s; ++s) {
-    if (*s != '/') continue;
-    *s = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-      return kd_fail(KD_EIO, "%s: cannot create directory %s: %s", path, buf, strerror(errno));
-    *s = '/';
-  }
-  return KD_OK;
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-kd_status kd_sweep_run(const kd_sweep_config *cfg, FILE *table) {
-  kd_status st = validate(cfg);
+typedef struct {
+  const kd_config *c;
+  const kd_grid *g;
+  kd_backend *be;
+  kd_run_store *rs;
+  kd_run_meta *meta;
+  double *wall;
+  FILE *table;
+  kd_progress *pg;
+} run_ctx;
+
+/* Computes point i and appends its rows. */
+static kd_status compute_point(run_ctx *x, size_t i, const char *key, problem_slot *ps,
+                               kd_teacher_cache *cache, double *risks) {
+  const kd_config *c = x->c;
+  const kd_grid_point *gp = &x->g->pt[i];
+  double t0 = now();
+  kd_status st = problem_for(c, gp, ps);
   if (st != KD_OK) return st;
-  kd_problem pr;
-  double tsig = cfg->teacher_sigma < 0 ? cfg->sigma : cfg->teacher_sigma;
-  st = kd_problem_init(&pr, &cfg->spectrum, &cfg->beta, cfg->p, cfg->sigma, tsig, cfg->seed);
+  kd_point pt = {.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k};
+  kd_plan pl;
+  st = kd_plan_point(&ps->pr, &pt, c->pipelines, &pl);
   if (st != KD_OK) return st;
-  if (cfg->k > pr.p) {
-    kd_problem_free(&pr);
-    return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu", cfg->k, pr.p);
+  long fallbacks[KD_NPIPES];
+  st = kd_run_point(x->be, &ps->pr, ps->id, &pl, c->seed, c->trials, cache, &stop_signal, risks,
+                    fallbacks);
+  kd_row rows[KD_NPIPES];
+  size_t count = 0;
+  double wall = now() - t0;
+  for (int q = 0; q < KD_NPIPES && st == KD_OK; ++q) {
+    if (!(c->pipelines >> q & 1u)) continue;
+    kd_row r = make_row(c, &ps->pr, &pl, gp, q, risks + (size_t)q * c->trials, fallbacks[q]);
+    r.point = i;
+    memcpy(r.key, key, sizeof r.key);
+    r.wall_s = wall;
+    if (c->raw) {
+      r.risks = risks + (size_t)q * c->trials; /* borrowed: not freed */
+      r.n_risks = c->trials;
+    }
+    rows[count++] = r;
   }
-  size_t *grid = NULL, n_count = cfg->n_count;
-  const size_t *n = cfg->n;
-  if (!n) {
-    st = kd_default_n_grid(pr.p, &grid, &n_count);
-    n = grid;
+  if (st == KD_OK) st = kd_run_append(x->rs, rows, count);
+  if (st == KD_OK) {
+    x->wall[i] = wall;
+    ++x->meta->points_done;
+    st = kd_run_meta_write(x->rs->meta_path, x->meta);
   }
-  if (st == KD_OK) st = check_memory(cfg, n, n_count, pr.p);
+  for (size_t r = 0; st == KD_OK && x->table && r < count; ++r) write_table_row(x->table, c, &rows[r], gp);
+  char label[128];
+  point_label(c, gp, label, sizeof label);
+  if (st == KD_OK)
+    kd_progress_point(x->pg, label, wall, kd_point_cost(gp->n, gp->p, c->trials), c->trials, 0);
+  kd_plan_free(&pl);
+  return st;
+}
+
+static size_t popcount(unsigned x) {
+  size_t n = 0;
+  for (; x; x &= x - 1) ++n;
+  return n;
+}
+
+kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
+  kd_config c = *cfg;
+  kd_grid g = {0};
+  kd_status st = kd_config_check(&c);
+  if (st == KD_OK) st = resolve_p(&c);
+  if (st == KD_OK) st = kd_grid_build(&c, &g);
+  if (st == KD_OK) st = check_memory(&c, &g);
+  if (st == KD_OK) st = check_problems(&c, &g);
+  char hash[17];
+  if (st == KD_OK) st = hash_of(&c, &g, hash);
+  char *scenario = NULL;
+  size_t scenario_len = 0;
+  FILE *sf = open_memstream(&scenario, &scenario_len);
+  if (sf) {
+    kd_config_print(&c, sf, 0);
+    fclose(sf);
+  }
   kd_backend be = {0};
-  if (st == KD_OK) st = kd_backend_open(cfg->backend, &be);
+  if (st == KD_OK) st = kd_backend_open(c.backend, &be);
+  kd_run_store rs;
+  int store_open = 0;
+  if (st == KD_OK) {
+    st = kd_run_open(&rs, c.csv, hash, popcount(c.pipelines), c.force, stderr);
+    store_open = st == KD_OK;
+  }
+  double *risks = malloc(sizeof(double) * KD_NPIPES * c.trials);
+  double *wall = malloc(sizeof(double) * (g.count ? g.count : 1));
+  if (st == KD_OK && (!risks || !wall)) st = kd_fail(KD_ENOMEM, "cannot allocate %u trials", c.trials);
   if (st != KD_OK) {
-    free(grid);
-    kd_problem_free(&pr);
+    if (store_open) kd_run_close(&rs);
+    kd_backend_close(&be);
+    kd_grid_free(&g);
+    free(scenario);
+    free(risks);
+    free(wall);
     return st;
   }
 
-  char partial[4096];
-  snprintf(partial, sizeof partial, "%s.partial", cfg->csv_path);
-  FILE *csv = NULL;
-  st = make_parent_dirs(cfg->csv_path);
-  if (st == KD_OK && !(csv = fopen(partial, "w")))
-    st = kd_fail(KD_EIO, "%s: cannot write: %s", cfg->csv_path, strerror(errno));
-  double *risks = malloc(sizeof(double) * KD_NPIPES * cfg->trials);
-  if (st == KD_OK && !risks) st = kd_fail(KD_ENOMEM, "cannot allocate %u trials", cfg->trials);
-
   char desc[512] = "";
   be.type->describe(be.state, desc, sizeof desc);
-  if (st == KD_OK) {
-    fputs(CSV_HEADER, csv);
-    if (table) write_table_header(table, cfg, &pr, desc);
+  if (table) write_table_header(table, &c, desc);
+  kd_run_meta meta = {.cfg = &c, .command = command, .scenario = scenario ? scenario : "",
+                      .hash = hash, .backend = &be, .started = time(NULL),
+                      .points_total = g.count, .wall_s = wall};
+  double cost_total = 0;
+  for (size_t i = 0; i < g.count; ++i) {
+    wall[i] = NAN;
+    cost_total += kd_point_cost(g.pt[i].n, g.pt[i].p, c.trials);
   }
-  size_t done = 0;
+  kd_progress pg;
+  kd_progress_start(&pg, stderr, !c.quiet && isatty(STDERR_FILENO), c.verbose, g.count, cost_total);
+  run_ctx x = {.c = &c, .g = &g, .be = &be, .rs = &rs, .meta = &meta, .wall = wall,
+               .table = table, .pg = &pg};
+  struct sigaction old[2];
+  catch_signals(old);
+  problem_slot ps = {0};
   kd_teacher_cache cache = {0};
-  for (size_t i = 0; i < n_count && st == KD_OK; ++i) {
-    kd_point pt = {.n = n[i], .ridge = cfg->ridge, .m = cfg->m, .k = cfg->k};
-    kd_plan pl;
-    st = kd_plan_point(&pr, &pt, cfg->pipelines, &pl);
-    if (st != KD_OK) break;
-    long fallbacks[KD_NPIPES];
-    st = kd_run_point(&be, &pr, 0, &pl, cfg->seed, cfg->trials, &cache, NULL, risks, fallbacks);
-    for (int q = 0; q < KD_NPIPES && st == KD_OK; ++q) {
-      if (!((cfg->pipelines >> q) & 1u)) continue;
-      kd_summary s;
-      kd_summarize(risks + (size_t)q * cfg->trials, cfg->trials, &s);
-      write_csv_row(csv, cfg, &pr, &pl, q, &s, fallbacks[q]);
-      if (table) write_table_row(table, &pl, q, &s, pr.p, fallbacks[q]);
+  st = kd_run_meta_write(rs.meta_path, &meta);
+  for (size_t i = 0; i < g.count && st == KD_OK; ++i) {
+    char key[17];
+    point_key(hash, &g.pt[i], key);
+    size_t count = 0;
+    const kd_row *done = kd_run_find(&rs, key, &count);
+    if (done) { /* finished by an earlier run of the same scenario */
+      wall[i] = done->wall_s;
+      ++meta.points_done;
+      ++meta.points_resumed;
+      for (size_t r = 0; table && r < count; ++r) write_table_row(table, &c, &done[r], &g.pt[i]);
+      char label[128];
+      point_label(&c, &g.pt[i], label, sizeof label);
+      kd_progress_point(&pg, label, 0, kd_point_cost(g.pt[i].n, g.pt[i].p, c.trials), c.trials, 1);
+      continue;
     }
+    if (stop_signal) st = kd_fail(KD_ESTOP, "stopped");
+    else st = compute_point(&x, i, key, &ps, &cache, risks);
     if (table) fflush(table);
-    kd_plan_free(&pl);
-    if (st == KD_OK) ++done;
   }
-
-  free(risks);
+  kd_progress_end(&pg);
+  release_signals(old);
+  if (st == KD_OK) {
+    meta.finished = time(NULL);
+    st = kd_run_meta_write(rs.meta_path, &meta);
+  }
+  if (st == KD_ESTOP)
+    st = kd_fail(KD_ESTOP, "stopped by %s after %zu of %zu points; they are in %s: run the same "
+                 "command again to resume", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                 meta.points_done, g.count, c.csv);
+  else if (st != KD_OK && meta.points_done == 0 && rs.n_rows == 0) {
+    /* Nothing finished: leave no output that looks like a run. */
+    unlink(rs.csv_path);
+    unlink(rs.jsonl_path);
+    unlink(rs.meta_path);
+  } else if (st != KD_OK && meta.points_done > 0)
+    fprintf(stderr, "kdbench: %zu finished point(s) kept in %s; run the same command again to resume\n",
+            meta.points_done, c.csv);
+  else if (st == KD_OK && meta.points_resumed && table)
+    fprintf(table, "# %zu of %zu points were already in %s (same scenario) and were not recomputed\n",
+            meta.points_resumed, g.count, c.csv);
   kd_teacher_cache_free(&cache);
-  if (csv && fclose(csv) != 0 && st == KD_OK)
-    st = kd_fail(KD_EIO, "%s: write failed: %s", partial, strerror(errno));
-  if (csv && st == KD_OK && rename(partial, cfg->csv_path) != 0)
-    st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", cfg->csv_path, partial, strerror(errno));
-  /* Finished points are never thrown away: a run that fails after some points
-   * keeps them in the .partial file and says so. */
-  if (csv && st != KD_OK && done == 0) unlink(partial);
-  if (csv && st != KD_OK && done > 0)
-    fprintf(stderr, "kdbench: %zu finished point(s) kept in %s\n", done, partial);
+  if (ps.valid) kd_problem_free(&ps.pr);
+  kd_run_close(&rs);
   kd_backend_close(&be);
-  kd_problem_free(&pr);
-  free(grid);
+  kd_grid_free(&g);
+  free(scenario);
+  free(risks);
+  free(wall);
   return st;
 }

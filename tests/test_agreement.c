@@ -10,6 +10,7 @@
 
 #include "kdbench/pipeline.h"
 #include "kdbench/stats.h"
+#include "kdbench/grid.h"
 #include "kdbench/sweep.h"
 
 typedef struct {
@@ -138,23 +139,22 @@ static char *read_all(const char *path) {
 
 /* The CSV row of n = 100 is the same whether the grid holds other points or not. */
 Test(reproducibility, point_independent_of_grid) {
-  kd_sweep_config cfg;
-  kd_sweep_default(&cfg);
-  cfg.p = 120;
-  cfg.m = 400;
-  cfg.trials = 5;
-  cfg.backend = "cpu";
-  size_t grid[] = {40, 100, 200}, alone[] = {100};
-  cfg.n = grid;
-  cfg.n_count = 3;
-  cfg.csv_path = "/tmp/kdbench-test-grid.csv";
-  cr_assert_eq(kd_sweep_run(&cfg, NULL), KD_OK, "%s", kd_last_error());
-  char *a = read_all(cfg.csv_path);
-  cfg.n = alone;
-  cfg.n_count = 1;
-  cfg.csv_path = "/tmp/kdbench-test-alone.csv";
-  cr_assert_eq(kd_sweep_run(&cfg, NULL), KD_OK, "%s", kd_last_error());
-  char *b = read_all(cfg.csv_path);
+  kd_config cfg;
+  kd_config_default(&cfg);
+  cfg.quiet = 1;
+  cfg.force = 1;
+  cr_assert_eq(kd_config_set(&cfg, "p", "120"), KD_OK);
+  cr_assert_eq(kd_config_set(&cfg, "m", "400"), KD_OK);
+  cr_assert_eq(kd_config_set(&cfg, "trials", "5"), KD_OK);
+  cr_assert_eq(kd_config_set(&cfg, "backend", "cpu"), KD_OK);
+  cr_assert_eq(kd_config_set(&cfg, "n", "40,100,200"), KD_OK);
+  cr_assert_eq(kd_config_set(&cfg, "csv", "/tmp/kdbench-test-grid.csv"), KD_OK);
+  cr_assert_eq(kd_sweep_run(&cfg, NULL, NULL), KD_OK, "%s", kd_last_error());
+  char *a = read_all(cfg.csv);
+  cr_assert_eq(kd_config_set(&cfg, "n", "100"), KD_OK);
+  cr_assert_eq(kd_config_set(&cfg, "csv", "/tmp/kdbench-test-alone.csv"), KD_OK);
+  cr_assert_eq(kd_sweep_run(&cfg, NULL, NULL), KD_OK, "%s", kd_last_error());
+  char *b = read_all(cfg.csv);
   /* every line of the lone run (after the header) appears in the grid run */
   char *save = NULL;
   int lines = 0;

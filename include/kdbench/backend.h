@@ -44,6 +44,9 @@ typedef struct kd_backend_type {
   kd_status (*run_stage)(void *state, kd_stage *st);
   /* One line: library versions, device name, threads. */
   void (*describe)(void *state, char *buf, size_t len);
+  /* Optional (NULL: none): device facts for the run's metadata, "key=value" lines
+   * (device, compute_capability, driver, runtime, cublas, cusolver). */
+  void (*facts)(void *state, char *buf, size_t len);
 } kd_backend_type;
 
 typedef struct {

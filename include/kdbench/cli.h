@@ -1,27 +1,26 @@
-/* The command line of kdbench. */
+/* The command line of kdbench (the report subcommand is dispatched in main.c). */
 #ifndef KDBENCH_CLI_H
 #define KDBENCH_CLI_H
 
 #include <stdio.h>
 
-#include "kdbench/sweep.h"
+#include "kdbench/config.h"
 
-typedef enum { KD_CLI_RUN, KD_CLI_HELP, KD_CLI_VERSION } kd_cli_action;
+typedef enum { KD_CLI_RUN, KD_CLI_HELP, KD_CLI_VERSION, KD_CLI_PRINT, KD_CLI_LIST } kd_cli_action;
 
 typedef struct {
-  kd_sweep_config cfg;
+  kd_config cfg;
   kd_cli_action action;
-  int sweep;        /* --sweep n given */
-  int p_set;        /* --p given */
-  size_t *n_owned;  /* the --n list */
+  const char *source;     /* "scenario", "preset" or NULL */
+  const char *source_arg; /* its file or name */
 } kd_cli;
 
 extern const char *kd_cli_usage;
 
-/* Parses argv into cli (starting from the embedded default). On error the reason
- * (naming the flag and the text) is in kd_last_error(). */
+/* Parses argv into cli: the embedded default, then the scenario or preset, then
+ * the flags. On error the reason (naming the flag and the text) is in
+ * kd_last_error(). */
 kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli);
-void kd_cli_free(kd_cli *cli);
 void kd_cli_version(FILE *out);
 
 #endif

@@ -1,0 +1,449 @@
+/* Settings by name: one setter for the command line, scenario files and presets,
+ * strict number parsing, and the printer that writes a config back as a scenario. */
+#include "kdbench/config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/pipeline.h"
+#include "kdbench/rng.h"
+#include "kdbench/scenario.h"
+
+static const char *const AXIS_NAMES[KD_NAXES] = {"n", "p", "m", "k", "ridge", "alpha", "sigma"};
+
+const char *kd_axis_name(kd_axis a) { return (unsigned)a < KD_NAXES ? AXIS_NAMES[a] : "?"; }
+
+int kd_axis_parse(const char *name) {
+  for (int a = 0; a < KD_NAXES; ++a)
+    if (strcmp(name, AXIS_NAMES[a]) == 0) return a;
+  return -1;
+}
+
+int kd_axis_is_integer(kd_axis a) { return a <= KD_AXIS_K; }
+
+/* ---- strict number parsing ------------------------------------------------------------ */
+
+static kd_status parse_double(const char *name, const char *text, double *out) {
+  char *end;
+  errno = 0;
+  double x = strtod(text, &end);
+  if (end == text || *end != '\0' || errno == ERANGE || !isfinite(x))
+    return kd_fail(KD_EINVAL, "--%s: not a number: '%s'", name, text);
+  *out = x;
+  return KD_OK;
+}
+
+/* A positive integer (1e4 is accepted when it is an exact integer). */
+static kd_status parse_count(const char *name, const char *text, size_t *out) {
+  double x = 0;
+  if (parse_double(name, text, &x) != KD_OK || x != floor(x) || x > 9007199254740992.0)
+    return kd_fail(KD_EINVAL, "--%s: not an integer: '%s'", name, text);
+  if (x < 1) return kd_fail(KD_EINVAL, "--%s: must be a positive integer, got '%s'", name, text);
+  *out = (size_t)x;
+  return KD_OK;
+}
+
+static kd_status parse_nonneg(const char *name, const char *text, double *out) {
+  kd_status st = parse_double(name, text, out);
+  if (st == KD_OK && *out < 0)
+    return kd_fail(KD_EINVAL, "--%s: must be >= 0, got '%s'", name, text);
+  return st;
+}
+
+static kd_status parse_positive(const char *name, const char *text, double *out) {
+  kd_status st = parse_double(name, text, out);
+  if (st == KD_OK && !(*out > 0))
+    return kd_fail(KD_EINVAL, "--%s: must be positive, got '%s'", name, text);
+  return st;
+}
+
+static kd_status parse_seed(const char *text, uint64_t *out) {
+  char *end;
+  errno = 0;
+  unsigned long long x = strtoull(text, &end, 0);
+  if (end == text || *end != '\0' || errno == ERANGE || text[0] == '-')
+    return kd_fail(KD_EINVAL, "--seed: not a non-negative 64-bit integer: '%s'", text);
+  *out = x;
+  return KD_OK;
+}
+
+static kd_status parse_bool(const char *name, const char *text, int *out) {
+  if (!strcmp(text, "true") || !strcmp(text, "yes") || !strcmp(text, "1")) *out = 1;
+  else if (!strcmp(text, "false") || !strcmp(text, "no") || !strcmp(text, "0")) *out = 0;
+  else return kd_fail(KD_EINVAL, "--%s: expected true or false, got '%s'", name, text);
+  return KD_OK;
+}
+
+static kd_status copy_text(const char *name, const char *text, char *dst, size_t len) {
+  if (strlen(text) >= len) return kd_fail(KD_EINVAL, "--%s: value too long (%zu characters)", name, strlen(text));
+  strcpy(dst, text);
+  return KD_OK;
+}
+
+/* ---- axis values ------------------------------------------------------------------------ */
+
+static kd_status push(double **v, size_t *len, size_t *cap, double x) {
+  if (*len == *cap) {
+    size_t nc = *cap ? 2 * *cap : 16;
+    double *nv = realloc(*v, sizeof(double) * nc);
+    if (!nv) return kd_fail(KD_ENOMEM, "out of memory");
+    *v = nv;
+    *cap = nc;
+  }
+  (*v)[(*len)++] = x;
+  return KD_OK;
+}
+
+/* One item: a number, or A:B:logN | A:B:linN | A:B:pow2. */
+static kd_status parse_item(const char *name, char *item, double **v, size_t *len, size_t *cap) {
+  char *c1 = strchr(item, ':');
+  if (!c1) {
+    double x = 0;
+    kd_status st = parse_double(name, item, &x);
+    return st == KD_OK ? push(v, len, cap, x) : st;
+  }
+  char *c2 = strchr(c1 + 1, ':');
+  if (!c2)
+    return kd_fail(KD_EINVAL, "--%s: range '%s' needs a spacing: A:B:logN, A:B:linN or A:B:pow2",
+                   name, item);
+  *c1 = *c2 = '\0';
+  double a = 0, b = 0;
+  if (parse_double(name, item, &a) != KD_OK || parse_double(name, c1 + 1, &b) != KD_OK)
+    return kd_fail(KD_EINVAL, "--%s: range bounds must be numbers, got '%s:%s'", name, item, c1 + 1);
+  const char *sp = c2 + 1;
+  if (strcmp(sp, "pow2") == 0) {
+    if (!(a > 0) || !(b >= a))
+      return kd_fail(KD_EINVAL, "--%s: pow2 range needs 0 < A <= B, got %g:%g", name, a, b);
+    for (double x = exp2(ceil(log2(a))); x <= b * (1 + 1e-12); x *= 2) {
+      kd_status st = push(v, len, cap, x);
+      if (st != KD_OK) return st;
+    }
+    return KD_OK;
+  }
+  int lg = strncmp(sp, "log", 3) == 0, ln = strncmp(sp, "lin", 3) == 0;
+  char *end;
+  long count = (lg || ln) ? strtol(sp + 3, &end, 10) : 0;
+  if (!(lg || ln) || end == sp + 3 || *end != '\0' || count < 1 || count > 100000)
+    return kd_fail(KD_EINVAL, "--%s: unknown spacing '%s' (expected logN, linN or pow2, N >= 1)",
+                   name, sp);
+  if (lg && !(a > 0 && b > 0))
+    return kd_fail(KD_EINVAL, "--%s: a log range needs positive bounds, got %g:%g", name, a, b);
+  for (long i = 0; i < count; ++i) {
+    double f = count == 1 ? 0 : (double)i / (double)(count - 1);
+    double x = lg ? a * pow(b / a, f) : a + (b - a) * f;
+    if (i == count - 1) x = b; /* the end point exactly, not a rounding of it */
+    kd_status st = push(v, len, cap, x);
+    if (st != KD_OK) return st;
+  }
+  return KD_OK;
+}
+
+kd_status kd_axis_values(kd_axis a, const char *text, double **out, size_t *count) {
+  const char *name = kd_axis_name(a);
+  char *copy = strdup(text);
+  if (!copy) return kd_fail(KD_ENOMEM, "out of memory");
+  double *v = NULL;
+  size_t len = 0, cap = 0;
+  kd_status st = KD_OK;
+  char *s = copy;
+  for (;;) {
+    char *comma = strchr(s, ',');
+    if (comma) *comma = '\0';
+    if (*s == '\0') {
+      st = kd_fail(KD_EINVAL, "--%s: empty entry in '%s'", name, text);
+      break;
+    }
+    st = parse_item(name, s, &v, &len, &cap);
+    if (st != KD_OK || !comma) break;
+    s = comma + 1;
+  }
+  free(copy);
+  if (st == KD_OK && kd_axis_is_integer(a)) {
+    size_t kept = 0;
+    for (size_t i = 0; i < len && st == KD_OK; ++i) {
+      double x = round(v[i]);
+      if (x < 1 || x > 9007199254740992.0) {
+        st = kd_fail(KD_EINVAL, "--%s: values must be positive integers, got %g", name, v[i]);
+        break;
+      }
+      int seen = 0;
+      for (size_t j = 0; j < kept; ++j) seen |= v[j] == x;
+      if (!seen) v[kept++] = x;
+    }
+    len = kept;
+  }
+  for (size_t i = 0; i < len && st == KD_OK; ++i) {
+    int bad = (a == KD_AXIS_ALPHA && !(v[i] > 0)) ||
+              ((a == KD_AXIS_RIDGE || a == KD_AXIS_SIGMA) && v[i] < 0);
+    if (bad)
+      st = kd_fail(KD_EINVAL, "--%s: must be %s, got %g", name,
+                   a == KD_AXIS_ALPHA ? "positive" : ">= 0", v[i]);
+  }
+  if (st != KD_OK) {
+    free(v);
+    return st;
+  }
+  *out = v;
+  *count = len;
+  return KD_OK;
+}
+
+/* ---- the settings ------------------------------------------------------------------------- */
+
+typedef struct {
+  const char *name, *section;
+} setting;
+
+/* Order = the order kd_config_print writes them in. */
+static const setting SETTINGS[] = {
+    {"spectrum", "problem"}, {"p", "problem"}, {"alpha", "problem"},
+    {"beta", "problem"},   {"signal-exp", "problem"}, {"sigma", "problem"},
+    {"teacher-sigma", "problem"}, {"ridge", "student"}, {"m", "teacher"},
+    {"k", "teacher"},      {"pipelines", "sweep"},  {"sweep", "sweep"},
+    {"n", "sweep"},        {"trials", "sweep"},     {"seed", "sweep"},
+    {"backend", "run"},    {"csv", "output"},       {"raw", "output"},
+};
+
+int kd_config_known(const char *name, const char **section) {
+  for (size_t i = 0; i < sizeof SETTINGS / sizeof *SETTINGS; ++i)
+    if (strcmp(name, SETTINGS[i].name) == 0) {
+      if (section) *section = SETTINGS[i].section;
+      return 1;
+    }
+  return 0;
+}
+
+static int is_single_value(const char *text) { return !strchr(text, ',') && !strchr(text, ':'); }
+
+static kd_status set_sweep(kd_config *c, const char *text) {
+  char buf[64];
+  if (strlen(text) >= sizeof buf) return kd_fail(KD_EINVAL, "--sweep: unknown axes '%s'", text);
+  strcpy(buf, text);
+  int count = 0;
+  kd_axis axes[KD_MAX_SWEPT];
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    int a = kd_axis_parse(tok);
+    if (a < 0)
+      return kd_fail(KD_EINVAL, "--sweep: unknown axis '%s' (expected n, p, m, k, ridge, alpha or sigma)", tok);
+    if (count == KD_MAX_SWEPT)
+      return kd_fail(KD_EINVAL, "--sweep: at most %d axes at once, got '%s'", KD_MAX_SWEPT, text);
+    if (count == 1 && axes[0] == (kd_axis)a)
+      return kd_fail(KD_EINVAL, "--sweep: axis '%s' given twice", tok);
+    axes[count++] = (kd_axis)a;
+  }
+  if (count == 0) return kd_fail(KD_EINVAL, "--sweep: no axis given");
+  c->n_swept = count;
+  memcpy(c->swept, axes, sizeof axes);
+  return KD_OK;
+}
+
+/* An axis setting: the text is kept (a list is checked now, used once the sweep is
+ * known); a single value also sets the scalar. */
+static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
+  const char *name = kd_axis_name(a);
+  if (a == KD_AXIS_K && strcmp(text, "auto") == 0) {
+    c->k = 0;
+    c->values[a][0] = '\0';
+    return KD_OK;
+  }
+  if (a == KD_AXIS_N && strcmp(text, "default") == 0) {
+    c->values[a][0] = '\0';
+    return KD_OK;
+  }
+  double *v = NULL;
+  size_t count = 0;
+  kd_status st = kd_axis_values(a, text, &v, &count);
+  if (st != KD_OK) return st;
+  if (is_single_value(text)) {
+    /* The scalar, parsed strictly (an integer axis does not round a single value). */
+    switch (a) {
+      case KD_AXIS_N: { size_t z; st = parse_count(name, text, &z); break; }
+      case KD_AXIS_P: st = parse_count(name, text, &c->p); break;
+      case KD_AXIS_M: st = parse_count(name, text, &c->m); break;
+      case KD_AXIS_K: st = parse_count(name, text, &c->k); break;
+      case KD_AXIS_RIDGE: st = parse_nonneg(name, text, &c->ridge); break;
+      case KD_AXIS_ALPHA: st = parse_positive(name, text, &c->alpha); break;
+      case KD_AXIS_SIGMA: st = parse_nonneg(name, text, &c->sigma); break;
+      default: break;
+    }
+  }
+  free(v);
+  if (st != KD_OK) return st;
+  return copy_text(name, text, c->values[a], sizeof c->values[a]);
+}
+
+static kd_status check_spectrum_text(const char *text) {
+  size_t k;
+  double a, b;
+  char tail;
+  if (!strcmp(text, "powerlaw") || !strcmp(text, "isotropic")) return KD_OK;
+  if (!strncmp(text, "isotropic:", 10)) return parse_positive("spectrum", text + 10, &a);
+  if (!strncmp(text, "twolevel:", 9)) {
+    if (sscanf(text + 9, "%zu,%lf,%lf%c", &k, &a, &b, &tail) != 3 || !(a > 0) || !(b > 0))
+      return kd_fail(KD_EINVAL, "--spectrum: expected twolevel:K,A,B with A, B > 0, got '%s'", text);
+    return KD_OK;
+  }
+  if (!strncmp(text, "file:", 5) && text[5]) return KD_OK;
+  return kd_fail(KD_EINVAL,
+                 "--spectrum: unknown '%s' (expected powerlaw, isotropic[:LEVEL], "
+                 "twolevel:K,A,B or file:PATH)", text);
+}
+
+kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
+  int a = kd_axis_parse(name);
+  if (a >= 0) return set_axis(c, (kd_axis)a, text);
+  size_t z;
+  if (!strcmp(name, "spectrum")) {
+    kd_status st = check_spectrum_text(text);
+    if (st == KD_OK && !strncmp(text, "file:", 5)) { /* p: the file's length, unless set after */
+      c->p = 0;
+      c->values[KD_AXIS_P][0] = '\0';
+    }
+    return st == KD_OK ? copy_text(name, text, c->spectrum, sizeof c->spectrum) : st;
+  }
+  if (!strcmp(name, "beta")) {
+    if (strcmp(text, "powerlaw") && strcmp(text, "gauss") && !(strncmp(text, "file:", 5) == 0 && text[5]))
+      return kd_fail(KD_EINVAL, "--beta: unknown '%s' (expected powerlaw, gauss or file:PATH)", text);
+    return copy_text(name, text, c->beta, sizeof c->beta);
+  }
+  if (!strcmp(name, "signal-exp")) return parse_positive(name, text, &c->signal_exp);
+  if (!strcmp(name, "teacher-sigma")) {
+    if (!strcmp(text, "same")) {
+      c->teacher_sigma = -1;
+      return KD_OK;
+    }
+    return parse_nonneg(name, text, &c->teacher_sigma);
+  }
+  if (!strcmp(name, "pipelines")) return kd_pipelines_parse(text, &c->pipelines);
+  if (!strcmp(name, "sweep")) return set_sweep(c, text);
+  if (!strcmp(name, "trials")) {
+    kd_status st = parse_count(name, text, &z);
+    if (st == KD_OK && z >= KD_MAX_TRIALS)
+      return kd_fail(KD_EINVAL, "--trials: at most %u, got '%s'", KD_MAX_TRIALS - 1, text);
+    c->trials = (uint32_t)z;
+    return st;
+  }
+  if (!strcmp(name, "seed")) return parse_seed(text, &c->seed);
+  if (!strcmp(name, "backend")) {
+    if (strcmp(text, "cpu") && strcmp(text, "cuda") && strcmp(text, "auto"))
+      return kd_fail(KD_EINVAL, "--backend: unknown '%s' (expected cpu, cuda or auto)", text);
+    return copy_text(name, text, c->backend, sizeof c->backend);
+  }
+  if (!strcmp(name, "csv")) {
+    if (!*text) return kd_fail(KD_EINVAL, "--csv: empty path");
+    return copy_text(name, text, c->csv, sizeof c->csv);
+  }
+  if (!strcmp(name, "raw")) return parse_bool(name, text, &c->raw);
+  return kd_fail(KD_EINVAL, "unknown setting '%s'", name);
+}
+
+void kd_config_default(kd_config *c) {
+  /* The preset is embedded and tested; it cannot fail. */
+  memset(c, 0, sizeof *c);
+  if (kd_scenario_preset(c, "fig1") != KD_OK) abort();
+}
+
+/* ---- cross-setting checks ------------------------------------------------------------ */
+
+static int is_swept(const kd_config *c, kd_axis a) {
+  for (int i = 0; i < c->n_swept; ++i)
+    if (c->swept[i] == a) return 1;
+  return 0;
+}
+
+kd_status kd_config_check(const kd_config *c) {
+  if (c->n_swept == 0) return kd_fail(KD_EINVAL, "nothing to sweep: give --sweep AXIS (see kdbench --help)");
+  for (int a = 0; a < KD_NAXES; ++a)
+    if (!is_swept(c, (kd_axis)a) && c->values[a][0] && !is_single_value(c->values[a]))
+      return kd_fail(KD_EINVAL, "--%s: several values ('%s') but %s is not swept (add it to --sweep)",
+                     kd_axis_name((kd_axis)a), c->values[a], kd_axis_name((kd_axis)a));
+  int file = strncmp(c->spectrum, "file:", 5) == 0;
+  if (file && is_swept(c, KD_AXIS_P))
+    return kd_fail(KD_EINVAL, "--sweep p: a spectrum file fixes p");
+  if (is_swept(c, KD_AXIS_ALPHA) && strcmp(c->spectrum, "powerlaw") != 0)
+    return kd_fail(KD_EINVAL, "--sweep alpha: needs --spectrum powerlaw, got '%s'", c->spectrum);
+  if (c->k && c->p && c->k > c->p && !is_swept(c, KD_AXIS_K) && !is_swept(c, KD_AXIS_P))
+    return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu", c->k, c->p);
+  return KD_OK;
+}
+
+kd_status kd_config_spectrum(const kd_config *c, kd_spectrum_spec *s) {
+  memset(s, 0, sizeof *s);
+  const char *t = c->spectrum;
+  double a = 1, b = 1;
+  size_t k = 0;
+  if (!strcmp(t, "powerlaw")) {
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_POWERLAW, .alpha = c->alpha};
+  } else if (!strncmp(t, "isotropic", 9)) {
+    if (t[9] == ':') a = strtod(t + 10, NULL);
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_ISOTROPIC, .level_a = a};
+  } else if (!strncmp(t, "twolevel:", 9) && sscanf(t + 9, "%zu,%lf,%lf", &k, &a, &b) == 3) {
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_TWOLEVEL, .strong = k, .level_a = a, .level_b = b};
+  } else if (!strncmp(t, "file:", 5)) {
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_FILE, .path = t + 5};
+  } else {
+    return check_spectrum_text(t);
+  }
+  return KD_OK;
+}
+
+kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b) {
+  memset(b, 0, sizeof *b);
+  if (!strcmp(c->beta, "powerlaw")) *b = (kd_beta_spec){.kind = KD_BETA_POWERLAW, .signal_exp = c->signal_exp};
+  else if (!strcmp(c->beta, "gauss")) b->kind = KD_BETA_GAUSS;
+  else if (!strncmp(c->beta, "file:", 5)) *b = (kd_beta_spec){.kind = KD_BETA_FILE, .path = c->beta + 5};
+  else return kd_fail(KD_EINVAL, "--beta: unknown '%s'", c->beta);
+  return KD_OK;
+}
+
+/* ---- printing ------------------------------------------------------------------------------ */
+
+static void print_axis(const kd_config *c, FILE *out, kd_axis a, const char *scalar) {
+  fprintf(out, "%s = %s\n", kd_axis_name(a), c->values[a][0] ? c->values[a] : scalar);
+}
+
+void kd_config_print(const kd_config *c, FILE *out, int canonical) {
+  char buf[64];
+  if (!canonical)
+    fputs("# kdbench scenario: run it with  kdbench --scenario FILE\n"
+          "# Keys are the command-line flags without dashes; flags override them.\n"
+          "# Axis values: a number, or for a swept axis a comma list whose items may be\n"
+          "# ranges A:B:logN, A:B:linN or A:B:pow2.\n", out);
+  /* spectrum before p: a spectrum file resets p to its length. */
+  fprintf(out, "\n[problem]\nspectrum = %s\n", c->spectrum);
+  snprintf(buf, sizeof buf, "%zu", c->p);
+  if (c->p == 0 && !c->values[KD_AXIS_P][0]) fputs("# p: the spectrum file's length\n", out);
+  else print_axis(c, out, KD_AXIS_P, buf);
+  snprintf(buf, sizeof buf, "%.17g", c->alpha);
+  print_axis(c, out, KD_AXIS_ALPHA, buf);
+  fprintf(out, "beta = %s\nsignal-exp = %.17g\n", c->beta, c->signal_exp);
+  snprintf(buf, sizeof buf, "%.17g", c->sigma);
+  print_axis(c, out, KD_AXIS_SIGMA, buf);
+  if (c->teacher_sigma < 0) fputs("teacher-sigma = same\n", out);
+  else fprintf(out, "teacher-sigma = %.17g\n", c->teacher_sigma);
+  fputs("\n[student]\n", out);
+  snprintf(buf, sizeof buf, "%.17g", c->ridge);
+  print_axis(c, out, KD_AXIS_RIDGE, buf);
+  fputs("\n[teacher]\n", out);
+  snprintf(buf, sizeof buf, "%zu", c->m);
+  print_axis(c, out, KD_AXIS_M, buf);
+  snprintf(buf, sizeof buf, "%zu", c->k);
+  print_axis(c, out, KD_AXIS_K, c->k ? buf : "auto");
+  fputs("\n[sweep]\nsweep = ", out);
+  for (int i = 0; i < c->n_swept; ++i) fprintf(out, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
+  fputc('\n', out);
+  print_axis(c, out, KD_AXIS_N, "default");
+  fputs("pipelines = ", out);
+  int first = 1;
+  for (int q = 0; q < KD_NPIPES; ++q)
+    if (c->pipelines >> q & 1u) {
+      fprintf(out, "%s%s", first ? "" : ",", kd_pipeline_name((kd_pipeline)q));
+      first = 0;
+    }
+  fprintf(out, "\ntrials = %u\nseed = %llu\n", c->trials, (unsigned long long)c->seed);
+  if (canonical) return;
+  fprintf(out, "\n[run]\nbackend = %s\n", c->backend);
+  fprintf(out, "\n[output]\ncsv = %s\nraw = %s\n", c->csv, c->raw ? "true" : "false");
+}

@@ -1,0 +1,108 @@
+/* NAME.meta.json through cJSON, written to a temporary file and renamed. */
+#include "kdbench/run_meta.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/pipeline.h"
+#include "kdbench/run.h"
+#include "kdbench/version.h"
+
+static void add_time(cJSON *o, const char *key, time_t t) {
+  if (!t) {
+    cJSON_AddNullToObject(o, key);
+    return;
+  }
+  char buf[32];
+  struct tm tm;
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+  cJSON_AddStringToObject(o, key, buf);
+}
+
+static cJSON *backend_object(kd_backend *be) {
+  cJSON *b = cJSON_CreateObject();
+  char desc[1024] = "";
+  if (be && be->type) {
+    be->type->describe(be->state, desc, sizeof desc);
+    cJSON_AddStringToObject(b, "name", be->type->name);
+  }
+  cJSON_AddStringToObject(b, "description", desc);
+  /* The host's BLAS and LAPACK serve every backend (the CPU stages, the theory). */
+  cJSON_AddStringToObject(b, "blas", openblas_get_config());
+  lapack_int major = 0, minor = 0, patch = 0;
+  LAPACKE_ilaver(&major, &minor, &patch);
+  char lapack[32];
+  snprintf(lapack, sizeof lapack, "%d.%d.%d", (int)major, (int)minor, (int)patch);
+  cJSON_AddStringToObject(b, "lapack", lapack);
+  cJSON *facts = cJSON_AddObjectToObject(b, "cuda");
+  int any = 0;
+  if (be && be->type && be->type->facts) {
+    /* Backend facts as "key=value" lines. */
+    char text[2048] = "";
+    be->type->facts(be->state, text, sizeof text);
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+      char *eq = strchr(line, '=');
+      if (!eq) continue;
+      *eq = '\0';
+      cJSON_AddStringToObject(facts, line, eq + 1);
+      any = 1;
+    }
+  }
+  if (!any) cJSON_ReplaceItemInObject(b, "cuda", cJSON_CreateNull());
+  return b;
+}
+
+kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
+  const kd_config *c = m->cfg;
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return kd_fail(KD_ENOMEM, "out of memory");
+  cJSON_AddNumberToObject(o, "schema", KD_RUN_SCHEMA);
+  cJSON *v = cJSON_AddObjectToObject(o, "kdbench");
+  cJSON_AddStringToObject(v, "version", KDBENCH_VERSION);
+  cJSON_AddStringToObject(v, "git_commit", KDBENCH_GIT_COMMIT);
+  cJSON_AddStringToObject(o, "command", m->command ? m->command : "");
+  cJSON_AddStringToObject(o, "scenario", m->scenario);
+  cJSON_AddStringToObject(o, "scenario_hash", m->hash);
+  cJSON *axes = cJSON_AddArrayToObject(o, "axes");
+  for (int i = 0; i < c->n_swept; ++i)
+    cJSON_AddItemToArray(axes, cJSON_CreateString(kd_axis_name(c->swept[i])));
+  cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+  cJSON_AddNumberToObject(o, "trials", c->trials);
+  cJSON *pipes = cJSON_AddArrayToObject(o, "pipelines");
+  for (int q = 0; q < KD_NPIPES; ++q)
+    if (c->pipelines >> q & 1u) cJSON_AddItemToArray(pipes, cJSON_CreateString(kd_pipeline_name((kd_pipeline)q)));
+  cJSON_AddItemToObject(o, "backend", backend_object(m->backend));
+  cJSON *conv = cJSON_AddObjectToObject(o, "conventions");
+  cJSON_AddStringToObject(conv, "risk", "excess risk (b - beta*)' Sigma (b - beta*); test risk = risk + sigma^2");
+  cJSON_AddStringToObject(conv, "ridge", "minimises (1/n)||y - Xb||^2 + ridge ||b||^2");
+  cJSON_AddStringToObject(conv, "ci", "95% t-interval over trials");
+  add_time(o, "started", m->started);
+  add_time(o, "finished", m->finished);
+  cJSON_AddBoolToObject(o, "complete", m->points_done == m->points_total);
+  cJSON_AddNumberToObject(o, "points_total", (double)m->points_total);
+  cJSON_AddNumberToObject(o, "points_done", (double)m->points_done);
+  cJSON_AddNumberToObject(o, "points_resumed", (double)m->points_resumed);
+  cJSON *wall = cJSON_AddArrayToObject(o, "point_wall_s");
+  for (size_t i = 0; i < m->points_total; ++i)
+    cJSON_AddItemToArray(wall, isfinite(m->wall_s[i]) ? cJSON_CreateNumber(m->wall_s[i]) : cJSON_CreateNull());
+  char *text = cJSON_Print(o);
+  cJSON_Delete(o);
+  if (!text) return kd_fail(KD_ENOMEM, "out of memory");
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  FILE *f = fopen(tmp, "w");
+  kd_status st = KD_OK;
+  if (!f) st = kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+  if (f && (fputs(text, f) < 0 || fputc('\n', f) == EOF || fclose(f) != 0))
+    st = kd_fail(KD_EIO, "%s: write failed: %s", tmp, strerror(errno));
+  free(text);
+  if (st == KD_OK && rename(tmp, path) != 0)
+    st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
+  return st;
+}

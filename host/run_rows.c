@@ -1,0 +1,222 @@
+/* A run's rows as CSV lines and as JSON Lines objects (cJSON), both ways. */
+#include <cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/run.h"
+
+const char *const kd_csv_header =
+    "pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,sim_ci_low,"
+    "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag\n";
+
+uint64_t kd_fnv1a(uint64_t h, const void *data, size_t len) {
+  const unsigned char *b = data;
+  for (size_t i = 0; i < len; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
+  return h;
+}
+
+/* ---- CSV ------------------------------------------------------------------------------ */
+
+static void put_num(FILE *f, double x) {
+  fputc(',', f);
+  if (isnan(x)) return; /* empty cell */
+  if (isinf(x)) fputs(x > 0 ? "inf" : "-inf", f);
+  else fprintf(f, "%.10g", x);
+}
+
+static void put_count(FILE *f, size_t x) {
+  fputc(',', f);
+  if (x) fprintf(f, "%zu", x);
+}
+
+void kd_row_write_csv(FILE *f, const kd_row *r) {
+  fprintf(f, "%s,%zu,%zu", kd_pipeline_name(r->pipeline), r->n, r->p);
+  put_count(f, r->m);
+  put_count(f, r->k);
+  put_num(f, r->ridge);
+  put_num(f, r->alpha);
+  put_num(f, r->signal_exp);
+  put_num(f, r->sigma);
+  fprintf(f, ",%zu", r->s.count);
+  put_num(f, r->s.mean);
+  put_num(f, r->s.se);
+  put_num(f, r->s.ci_low);
+  put_num(f, r->s.ci_high);
+  put_num(f, r->s.median);
+  put_num(f, r->theory);
+  put_num(f, r->ratio);
+  fprintf(f, ",%ld,%s,%s\n", r->fallbacks, r->exact ? "exact" : "de", r->flag);
+}
+
+/* ---- JSON ---------------------------------------------------------------------------- */
+
+/* NaN -> null; +-inf -> "inf" / "-inf" (JSON has no non-finite numbers). */
+static void add_num(cJSON *o, const char *key, double x) {
+  if (isnan(x)) cJSON_AddNullToObject(o, key);
+  else if (isinf(x)) cJSON_AddStringToObject(o, key, x > 0 ? "inf" : "-inf");
+  else cJSON_AddNumberToObject(o, key, x);
+}
+
+static void add_count(cJSON *o, const char *key, size_t x) {
+  if (x) cJSON_AddNumberToObject(o, key, (double)x);
+  else cJSON_AddNullToObject(o, key);
+}
+
+char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  cJSON_AddNumberToObject(o, "schema", KD_RUN_SCHEMA);
+  cJSON_AddStringToObject(o, "scenario_hash", scenario_hash);
+  cJSON_AddStringToObject(o, "point_key", r->key);
+  cJSON_AddNumberToObject(o, "point", (double)r->point);
+  cJSON_AddStringToObject(o, "pipeline", kd_pipeline_name(r->pipeline));
+  cJSON_AddNumberToObject(o, "n", (double)r->n);
+  cJSON_AddNumberToObject(o, "p", (double)r->p);
+  add_count(o, "m", r->m);
+  add_count(o, "k", r->k);
+  add_num(o, "ridge", r->ridge);
+  add_num(o, "alpha", r->alpha);
+  add_num(o, "signal_exp", r->signal_exp);
+  add_num(o, "sigma", r->sigma);
+  cJSON_AddNumberToObject(o, "trials", (double)r->s.count);
+  add_num(o, "sim_mean", r->s.mean);
+  add_num(o, "sim_se", r->s.se);
+  add_num(o, "sim_ci_low", r->s.ci_low);
+  add_num(o, "sim_ci_high", r->s.ci_high);
+  add_num(o, "sim_median", r->s.median);
+  add_num(o, "theory", r->theory);
+  add_num(o, "ratio", r->ratio);
+  cJSON_AddNumberToObject(o, "fallbacks", (double)r->fallbacks);
+  cJSON_AddStringToObject(o, "theory_kind", r->exact ? "exact" : "de");
+  cJSON_AddStringToObject(o, "flag", r->flag);
+  add_num(o, "wall_s", r->wall_s);
+  if (r->risks) {
+    cJSON *a = cJSON_AddArrayToObject(o, "risks");
+    for (size_t t = 0; a && t < r->n_risks; ++t) {
+      cJSON *x = isfinite(r->risks[t]) ? cJSON_CreateNumber(r->risks[t]) : cJSON_CreateNull();
+      cJSON_AddItemToArray(a, x);
+    }
+  }
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  if (!text) return NULL;
+  size_t len = strlen(text);
+  char *line = realloc(text, len + 2);
+  if (!line) {
+    free(text);
+    return NULL;
+  }
+  line[len] = '\n';
+  line[len + 1] = '\0';
+  return line;
+}
+
+/* ---- reading back ------------------------------------------------------------------------ */
+
+typedef struct {
+  const cJSON *o;
+  const char *origin;
+  kd_status st;
+} reader;
+
+static const cJSON *item(reader *rd, const char *key) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(rd->o, key);
+  if (!x && rd->st == KD_OK) rd->st = kd_fail(KD_EINVAL, "%s: missing key '%s'", rd->origin, key);
+  return x;
+}
+
+static double get_num(reader *rd, const char *key) {
+  const cJSON *x = item(rd, key);
+  if (!x || cJSON_IsNull(x)) return NAN;
+  if (cJSON_IsNumber(x)) return x->valuedouble;
+  if (cJSON_IsString(x)) {
+    if (!strcmp(x->valuestring, "inf")) return INFINITY;
+    if (!strcmp(x->valuestring, "-inf")) return -INFINITY;
+    if (!strcmp(x->valuestring, "nan")) return NAN;
+  }
+  if (rd->st == KD_OK) rd->st = kd_fail(KD_EINVAL, "%s: key '%s' is not a number", rd->origin, key);
+  return NAN;
+}
+
+static size_t get_count(reader *rd, const char *key) {
+  double x = get_num(rd, key);
+  if (isnan(x)) return 0;
+  if (!(x >= 0) || x != floor(x)) {
+    if (rd->st == KD_OK) rd->st = kd_fail(KD_EINVAL, "%s: key '%s' is not a count", rd->origin, key);
+    return 0;
+  }
+  return (size_t)x;
+}
+
+static const char *get_str(reader *rd, const char *key) {
+  const cJSON *x = item(rd, key);
+  if (x && cJSON_IsString(x)) return x->valuestring;
+  if (x && rd->st == KD_OK) rd->st = kd_fail(KD_EINVAL, "%s: key '%s' is not a string", rd->origin, key);
+  return "";
+}
+
+static int find_pipeline(const char *name) {
+  for (int q = 0; q < KD_NPIPES; ++q)
+    if (!strcmp(name, kd_pipeline_name((kd_pipeline)q))) return q;
+  return -1;
+}
+
+kd_status kd_row_from_json(const char *line, const char *origin, kd_row *r, char hash[17]) {
+  memset(r, 0, sizeof *r);
+  cJSON *o = cJSON_Parse(line);
+  if (!o || !cJSON_IsObject(o)) {
+    cJSON_Delete(o);
+    return kd_fail(KD_EINVAL, "%s: not a JSON object", origin);
+  }
+  reader rd = {.o = o, .origin = origin};
+  double schema = get_num(&rd, "schema");
+  if (rd.st == KD_OK && schema != KD_RUN_SCHEMA)
+    rd.st = kd_fail(KD_EINVAL, "%s: schema %g, this kdbench reads schema %d", origin, schema,
+                    KD_RUN_SCHEMA);
+  snprintf(hash, 17, "%s", get_str(&rd, "scenario_hash"));
+  snprintf(r->key, sizeof r->key, "%s", get_str(&rd, "point_key"));
+  r->point = get_count(&rd, "point");
+  const char *pipe = get_str(&rd, "pipeline");
+  int q = find_pipeline(pipe);
+  if (q < 0 && rd.st == KD_OK) rd.st = kd_fail(KD_EINVAL, "%s: unknown pipeline '%s'", origin, pipe);
+  r->pipeline = q < 0 ? KD_PIPE_STRONG : (kd_pipeline)q;
+  r->n = get_count(&rd, "n");
+  r->p = get_count(&rd, "p");
+  r->m = get_count(&rd, "m");
+  r->k = get_count(&rd, "k");
+  r->ridge = get_num(&rd, "ridge");
+  r->alpha = get_num(&rd, "alpha");
+  r->signal_exp = get_num(&rd, "signal_exp");
+  r->sigma = get_num(&rd, "sigma");
+  r->s.count = get_count(&rd, "trials");
+  r->s.mean = get_num(&rd, "sim_mean");
+  r->s.se = get_num(&rd, "sim_se");
+  r->s.ci_low = get_num(&rd, "sim_ci_low");
+  r->s.ci_high = get_num(&rd, "sim_ci_high");
+  r->s.median = get_num(&rd, "sim_median");
+  r->theory = get_num(&rd, "theory");
+  r->ratio = get_num(&rd, "ratio");
+  r->fallbacks = (long)get_count(&rd, "fallbacks");
+  r->exact = !strcmp(get_str(&rd, "theory_kind"), "exact");
+  snprintf(r->flag, sizeof r->flag, "%s", get_str(&rd, "flag"));
+  r->wall_s = get_num(&rd, "wall_s");
+  const cJSON *risks = cJSON_GetObjectItemCaseSensitive(o, "risks");
+  if (rd.st == KD_OK && cJSON_IsArray(risks)) {
+    r->n_risks = (size_t)cJSON_GetArraySize(risks);
+    r->risks = malloc(sizeof(double) * (r->n_risks ? r->n_risks : 1));
+    if (!r->risks) rd.st = kd_fail(KD_ENOMEM, "out of memory");
+    size_t t = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, risks) if (r->risks) r->risks[t++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+  }
+  cJSON_Delete(o);
+  if (rd.st != KD_OK) kd_row_free(r);
+  return rd.st;
+}
+
+void kd_row_free(kd_row *r) {
+  free(r->risks);
+  r->risks = NULL;
+  r->n_risks = 0;
+}

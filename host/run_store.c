@@ -1,0 +1,258 @@
+/* The run's files on disk: append a point's rows with fsync, read them back to
+ * resume, drop a torn tail, refuse another scenario's output. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kdbench/run.h"
+#include "kdbench/run_paths.h"
+
+static kd_status make_parent_dirs(const char *path) {
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) return kd_fail(KD_EIO, "%s: path too long", path);
+  strcpy(buf, path);
+  for (char *s = buf + 1; *s; ++s) {
+    if (*s != '/') continue;
+    *s = '\0';
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+      return kd_fail(KD_EIO, "%s: cannot create directory %s: %s", path, buf, strerror(errno));
+    *s = '/';
+  }
+  return KD_OK;
+}
+
+static kd_status write_all(int fd, const char *buf, size_t len, const char *path) {
+  while (len > 0) {
+    ssize_t w = write(fd, buf, len);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return kd_fail(KD_EIO, "%s: write failed: %s", path, strerror(errno));
+    buf += w;
+    len -= (size_t)w;
+  }
+  return KD_OK;
+}
+
+static char *read_all(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  size_t cap = 0;
+  FILE *mem = open_memstream(&buf, &cap);
+  char chunk[65536];
+  size_t got;
+  while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
+  fclose(f);
+  if (!mem) return NULL;
+  fclose(mem);
+  *len = cap;
+  return buf;
+}
+
+/* Writes `text` to path through a temporary file and a rename (never half a file). */
+static kd_status replace_file(const char *path, const char *text, size_t len) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+  if (fd < 0) return kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+  kd_status st = write_all(fd, text, len, tmp);
+  if (st == KD_OK && fsync(fd) != 0) st = kd_fail(KD_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
+  close(fd);
+  if (st == KD_OK && rename(tmp, path) != 0)
+    st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
+  if (st != KD_OK) unlink(tmp);
+  return st;
+}
+
+/* The CSV and the JSON Lines text of rows. */
+static kd_status render(const kd_row *rows, size_t count, const char *hash, char **csv,
+                        size_t *csv_len, char **jsonl, size_t *jsonl_len) {
+  FILE *c = open_memstream(csv, csv_len), *j = jsonl ? open_memstream(jsonl, jsonl_len) : NULL;
+  kd_status st = c && (!jsonl || j) ? KD_OK : kd_fail(KD_ENOMEM, "out of memory");
+  for (size_t i = 0; i < count && st == KD_OK; ++i) {
+    kd_row_write_csv(c, &rows[i]);
+    if (!j) continue;
+    char *line = kd_row_to_json(&rows[i], hash);
+    if (!line) st = kd_fail(KD_ENOMEM, "out of memory");
+    else fputs(line, j);
+    free(line);
+  }
+  if (c) fclose(c);
+  if (j) fclose(j);
+  return st;
+}
+
+static void free_rows(kd_run_store *rs) {
+  for (size_t i = 0; i < rs->n_rows; ++i) kd_row_free(&rs->rows[i]);
+  free(rs->rows);
+  rs->rows = NULL;
+  rs->n_rows = 0;
+}
+
+/* Reads the JSON Lines into rs->rows; *changed when a torn tail or an incomplete
+ * point was dropped. */
+static kd_status load(kd_run_store *rs, char *text, size_t len, size_t rows_per_point,
+                      FILE *log, int *changed) {
+  size_t cap = 0, lineno = 0;
+  char *s = text, *end = text + len;
+  kd_status st = KD_OK;
+  while (s < end && st == KD_OK) {
+    char *nl = memchr(s, '\n', (size_t)(end - s));
+    ++lineno;
+    int last = !nl || nl + 1 == end;
+    if (!nl) { /* no newline: the write was cut */
+      if (log) fprintf(log, "kdbench: warning: %s:%zu: torn last line dropped (its point is recomputed)\n",
+                       rs->jsonl_path, lineno);
+      *changed = 1;
+      break;
+    }
+    *nl = '\0';
+    char origin[4200], hash[17];
+    snprintf(origin, sizeof origin, "%s:%zu", rs->jsonl_path, lineno);
+    kd_row r;
+    st = kd_row_from_json(s, origin, &r, hash);
+    if (st != KD_OK && last) {
+      if (log) fprintf(log, "kdbench: warning: %s: unreadable last line dropped (its point is recomputed)\n", origin);
+      *changed = 1;
+      st = KD_OK;
+      break;
+    }
+    if (st != KD_OK)
+      return kd_fail(st, "%s (a corrupt run: repair it or start afresh with --force)", kd_last_error());
+    if (strcmp(hash, rs->hash) != 0) {
+      kd_row_free(&r);
+      return kd_fail(KD_EINVAL,
+                     "%s holds a run of another scenario (hash %s, this one %s): use --force "
+                     "to overwrite it, or write elsewhere with --csv",
+                     rs->jsonl_path, hash, rs->hash);
+    }
+    if (rs->n_rows == cap) {
+      cap = cap ? 2 * cap : 64;
+      kd_row *nr = realloc(rs->rows, sizeof *nr * cap);
+      if (!nr) {
+        kd_row_free(&r);
+        return kd_fail(KD_ENOMEM, "out of memory");
+      }
+      rs->rows = nr;
+    }
+    rs->rows[rs->n_rows++] = r;
+    s = nl + 1;
+  }
+  if (st != KD_OK) return st;
+  /* Keep only complete points: all their rows, consecutive. */
+  size_t kept = 0;
+  for (size_t i = 0; i < rs->n_rows;) {
+    size_t j = i;
+    while (j < rs->n_rows && !strcmp(rs->rows[j].key, rs->rows[i].key)) ++j;
+    if (j - i == rows_per_point) {
+      for (size_t t = i; t < j; ++t) rs->rows[kept++] = rs->rows[t];
+    } else {
+      if (log) fprintf(log, "kdbench: warning: %s: point %zu has %zu of its %zu rows; recomputed\n",
+                       rs->jsonl_path, rs->rows[i].point, j - i, rows_per_point);
+      for (size_t t = i; t < j; ++t) kd_row_free(&rs->rows[t]);
+      *changed = 1;
+    }
+    i = j;
+  }
+  rs->n_rows = kept;
+  return KD_OK;
+}
+
+static int exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const char *hash,
+                      size_t rows_per_point, int force, FILE *log) {
+  memset(rs, 0, sizeof *rs);
+  rs->fd_csv = rs->fd_jsonl = -1;
+  snprintf(rs->hash, sizeof rs->hash, "%s", hash);
+  char stem[4096];
+  kd_status st = kd_run_stem(csv_path, stem, sizeof stem);
+  if (st == KD_OK && strlen(csv_path) >= sizeof rs->csv_path)
+    st = kd_fail(KD_EINVAL, "--csv: path too long");
+  if (st == KD_OK) st = kd_run_path(stem, ".jsonl", rs->jsonl_path, sizeof rs->jsonl_path);
+  if (st == KD_OK) st = kd_run_path(stem, ".meta.json", rs->meta_path, sizeof rs->meta_path);
+  if (st != KD_OK) return st;
+  strcpy(rs->csv_path, csv_path);
+  st = make_parent_dirs(csv_path);
+  if (st != KD_OK) return st;
+
+  int have_jsonl = exists(rs->jsonl_path), changed = 0;
+  if (!force && !have_jsonl && exists(csv_path))
+    return kd_fail(KD_EINVAL,
+                   "%s exists without %s beside it (not a resumable kdbench run): use --force "
+                   "to overwrite it, or write elsewhere with --csv",
+                   csv_path, rs->jsonl_path);
+  if (!force && have_jsonl) {
+    size_t len = 0;
+    char *text = read_all(rs->jsonl_path, &len);
+    if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", rs->jsonl_path, strerror(errno));
+    st = load(rs, text, len, rows_per_point, log, &changed);
+    free(text);
+  }
+  /* The JSON Lines are the record; the CSV is rewritten from them. */
+  char *csv = NULL, *jsonl = NULL;
+  size_t csv_len = 0, jsonl_len = 0;
+  if (st == KD_OK)
+    st = render(rs->rows, rs->n_rows, hash, &csv, &csv_len, changed || force || !have_jsonl ? &jsonl : NULL,
+                &jsonl_len);
+  if (st == KD_OK && jsonl) st = replace_file(rs->jsonl_path, jsonl, jsonl_len);
+  if (st == KD_OK) {
+    size_t hl = strlen(kd_csv_header);
+    char *full = malloc(hl + csv_len + 1);
+    if (!full) st = kd_fail(KD_ENOMEM, "out of memory");
+    else {
+      memcpy(full, kd_csv_header, hl);
+      memcpy(full + hl, csv, csv_len);
+      st = replace_file(csv_path, full, hl + csv_len);
+      free(full);
+    }
+  }
+  free(csv);
+  free(jsonl);
+  if (st == KD_OK && (rs->fd_jsonl = open(rs->jsonl_path, O_WRONLY | O_APPEND)) < 0)
+    st = kd_fail(KD_EIO, "%s: cannot append: %s", rs->jsonl_path, strerror(errno));
+  if (st == KD_OK && (rs->fd_csv = open(csv_path, O_WRONLY | O_APPEND)) < 0)
+    st = kd_fail(KD_EIO, "%s: cannot append: %s", csv_path, strerror(errno));
+  if (st != KD_OK) kd_run_close(rs);
+  return st;
+}
+
+const kd_row *kd_run_find(const kd_run_store *rs, const char *key, size_t *count) {
+  for (size_t i = 0; i < rs->n_rows; ++i) {
+    if (strcmp(rs->rows[i].key, key) != 0) continue;
+    size_t j = i;
+    while (j < rs->n_rows && !strcmp(rs->rows[j].key, key)) ++j;
+    *count = j - i;
+    return &rs->rows[i];
+  }
+  *count = 0;
+  return NULL;
+}
+
+kd_status kd_run_append(kd_run_store *rs, const kd_row *rows, size_t count) {
+  char *csv = NULL, *jsonl = NULL;
+  size_t csv_len = 0, jsonl_len = 0;
+  kd_status st = render(rows, count, rs->hash, &csv, &csv_len, &jsonl, &jsonl_len);
+  /* The JSON Lines first: they are what resume trusts. */
+  if (st == KD_OK) st = write_all(rs->fd_jsonl, jsonl, jsonl_len, rs->jsonl_path);
+  if (st == KD_OK && fsync(rs->fd_jsonl) != 0)
+    st = kd_fail(KD_EIO, "%s: fsync failed: %s", rs->jsonl_path, strerror(errno));
+  if (st == KD_OK) st = write_all(rs->fd_csv, csv, csv_len, rs->csv_path);
+  if (st == KD_OK && fsync(rs->fd_csv) != 0)
+    st = kd_fail(KD_EIO, "%s: fsync failed: %s", rs->csv_path, strerror(errno));
+  free(csv);
+  free(jsonl);
+  return st;
+}
+
+void kd_run_close(kd_run_store *rs) {
+  if (rs->fd_csv >= 0) close(rs->fd_csv);
+  if (rs->fd_jsonl >= 0) close(rs->fd_jsonl);
+  rs->fd_csv = rs->fd_jsonl = -1;
+  free_rows(rs);
+}

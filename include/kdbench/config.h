@@ -1,0 +1,88 @@
+/* The effective configuration of a run (a "scenario"): problem, student, teacher,
+ * sweep axes, trials, backend and outputs.
+ *
+ * Every setting has one name, the same as its command-line flag (without the
+ * dashes) and its key in a scenario file, and one setter, kd_config_set, used by the
+ * command line, scenario files and presets alike. Text is copied into the config,
+ * so a config can be copied by assignment and owns nothing. */
+#ifndef KDBENCH_CONFIG_H
+#define KDBENCH_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "kdbench/problem.h"
+#include "kdbench/status.h"
+
+/* The parameters a sweep can vary. */
+typedef enum {
+  KD_AXIS_N, KD_AXIS_P, KD_AXIS_M, KD_AXIS_K, KD_AXIS_RIDGE, KD_AXIS_ALPHA, KD_AXIS_SIGMA,
+  KD_NAXES
+} kd_axis;
+
+#define KD_MAX_SWEPT 2
+#define KD_TEXT_LEN 2048
+
+typedef struct {
+  /* problem */
+  char spectrum[KD_TEXT_LEN]; /* powerlaw | isotropic[:L] | twolevel:K,A,B | file:PATH */
+  char beta[KD_TEXT_LEN];     /* powerlaw | gauss | file:PATH */
+  size_t p;                   /* 0 with a spectrum file and no p given: the file's length */
+  double alpha, signal_exp, sigma;
+  double teacher_sigma;       /* < 0: the same as sigma */
+  /* student and teacher */
+  double ridge;
+  size_t m, k;                /* k = 0: the theory-optimal k */
+  unsigned pipelines;
+  /* sweep */
+  int n_swept;
+  kd_axis swept[KD_MAX_SWEPT];      /* swept[0] is the x axis: the inner loop */
+  char values[KD_NAXES][KD_TEXT_LEN]; /* an axis's values as given; "" = default */
+  uint32_t trials;
+  uint64_t seed;
+  /* run and output */
+  char backend[16];           /* cpu | cuda | auto */
+  char csv[KD_TEXT_LEN];      /* the run's CSV; the other files sit beside it */
+  int raw;                    /* per-trial risks in the JSON Lines */
+  /* presentation (command line only, not part of a scenario) */
+  int quiet, verbose, force;
+} kd_config;
+
+const char *kd_axis_name(kd_axis a);
+/* "n" -> KD_AXIS_N; -1 when unknown. */
+int kd_axis_parse(const char *name);
+/* Integer axes (n, p, m, k) are rounded and de-duplicated. */
+int kd_axis_is_integer(kd_axis a);
+
+/* The embedded default: the preset fig1 (the paper's Figure 1 setting). */
+void kd_config_default(kd_config *c);
+
+/* Sets one setting by its name ("p", "signal-exp", "sweep", "csv", ...) from text.
+ * The error names the setting and the text. Axis settings (n, p, m, k, ridge, alpha,
+ * sigma) accept a single value or, when the axis is swept, a list/range (see
+ * kd_axis_values). */
+kd_status kd_config_set(kd_config *c, const char *name, const char *text);
+/* 1 when `name` is a setting kd_config_set knows; its scenario-file section in *section. */
+int kd_config_known(const char *name, const char **section);
+
+/* Cross-setting checks once everything is set: a list given for an axis that is
+ * not swept, k > p, a p axis with a spectrum file, ... */
+kd_status kd_config_check(const kd_config *c);
+
+/* The spectrum and beta* specs of the config (their paths point into c). */
+kd_status kd_config_spectrum(const kd_config *c, kd_spectrum_spec *s);
+kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b);
+
+/* Writes the config as a scenario file (INI), which kd_scenario_load reads back to
+ * the same config. With `canonical`, only what determines the numbers (no run or
+ * output section, no comments): the text the scenario hash is taken of. */
+void kd_config_print(const kd_config *c, FILE *out, int canonical);
+
+/* The values of an axis from its text: comma-separated items, each a number or a
+ * range A:B:logN (N log-spaced values from A to B), A:B:linN (N evenly spaced) or
+ * A:B:pow2 (the powers of two from A to B). Integer axes are rounded and
+ * de-duplicated (first occurrence kept). Caller frees *v. */
+kd_status kd_axis_values(kd_axis a, const char *text, double **v, size_t *count);
+
+#endif

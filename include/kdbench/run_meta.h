@@ -1,0 +1,25 @@
+/* The metadata of a run (NAME.meta.json, docs/run-format.md), rewritten atomically
+ * after every point so that it always describes what is on disk. */
+#ifndef KDBENCH_RUN_META_H
+#define KDBENCH_RUN_META_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "kdbench/backend.h"
+#include "kdbench/config.h"
+
+typedef struct {
+  const kd_config *cfg;
+  const char *command;       /* the command line */
+  const char *scenario;      /* kd_config_print's text */
+  const char *hash;
+  kd_backend *backend;
+  time_t started, finished;  /* finished = 0: not finished */
+  size_t points_total, points_done, points_resumed;
+  const double *wall_s;      /* points_total wall times; NaN = not done */
+} kd_run_meta;
+
+kd_status kd_run_meta_write(const char *path, const kd_run_meta *m);
+
+#endif

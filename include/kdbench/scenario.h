@@ -1,0 +1,21 @@
+/* Scenario files (INI, read with libinih) and the named presets embedded in
+ * kdbench. A scenario sets any setting of kd_config by the name of its flag, in the
+ * section kd_config_known gives it; kd_config_print writes one back. */
+#ifndef KDBENCH_SCENARIO_H
+#define KDBENCH_SCENARIO_H
+
+#include <stdio.h>
+
+#include "kdbench/config.h"
+
+/* Applies the settings of the scenario file `path` to c (on top of what c holds).
+ * Errors name the file, the line and the key. */
+kd_status kd_scenario_load(kd_config *c, const char *path);
+/* The same for INI text; `origin` names it in errors. */
+kd_status kd_scenario_load_text(kd_config *c, const char *text, const char *origin);
+/* Resets c to the defaults of nothing, then applies the preset `name`. */
+kd_status kd_scenario_preset(kd_config *c, const char *name);
+/* One line per preset: name and what it computes. */
+void kd_scenario_list_presets(FILE *out);
+
+#endif
