@@ -1,0 +1,49 @@
+/* kdbench report RUN: load the stored run, lay out its table, write NAME.md and
+ * NAME.tex (each through a temporary file renamed into place, so a reader never
+ * sees half a table). */
+#include "kdbench/report.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kdbench/run_paths.h"
+#include "report_internal.h"
+
+typedef kd_status (*table_writer)(const kd_report *, FILE *);
+
+static kd_status write_table(const char *stem, const char *ext, table_writer write,
+                             const kd_report *r, FILE *log) {
+  char path[4096], tmp[4096];
+  kd_status st = kd_run_path(stem, ext, path, sizeof path);
+  if (st || (st = kd_run_path(path, ".tmp", tmp, sizeof tmp))) return st;
+  FILE *f = fopen(tmp, "w");
+  if (!f) return kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+  st = write(r, f);
+  int failed = ferror(f);
+  if (fclose(f) != 0 || failed) st = st ? st : kd_fail(KD_EIO, "%s: write error", tmp);
+  if (!st && rename(tmp, path) != 0)
+    st = kd_fail(KD_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
+  if (st) {
+    remove(tmp);
+    return st;
+  }
+  if (log) fprintf(log, "wrote %s\n", path);
+  return KD_OK;
+}
+
+kd_status kd_report_run(const char *run, unsigned formats, FILE *log) {
+  if (formats == 0 || (formats & ~(unsigned)(KD_REPORT_MD | KD_REPORT_TEX)))
+    return kd_fail(KD_EINVAL, "report: formats 0x%x: not a set of KD_REPORT_MD, KD_REPORT_TEX",
+                   formats);
+  char stem[4096];
+  kd_report r = {0};
+  kd_status st = kd_run_stem(run, stem, sizeof stem);
+  if (!st) st = kd_report_load(stem, &r, log);
+  if (!st) st = kd_report_layout(&r);
+  if (!st && (formats & KD_REPORT_MD)) st = write_table(stem, ".md", kd_report_write_md, &r, log);
+  if (!st && (formats & KD_REPORT_TEX))
+    st = write_table(stem, ".tex", kd_report_write_tex, &r, log);
+  kd_report_free(&r);
+  return st;
+}

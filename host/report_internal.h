@@ -1,0 +1,89 @@
+/* What the report writers share: a stored run as loaded from NAME.jsonl and
+ * NAME.meta.json (report_load.c), its table layout (report_layout.c), and the
+ * number formatting both table formats use. Private to host/report*.c (and
+ * tests/test_report.c). */
+#ifndef KDBENCH_REPORT_INTERNAL_H
+#define KDBENCH_REPORT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "kdbench/status.h"
+
+/* The parameters of a JSONL row that can be swept or vary; CSV/JSONL names. */
+enum {
+  KD_RP_N,
+  KD_RP_P,
+  KD_RP_M,
+  KD_RP_K,
+  KD_RP_RIDGE,
+  KD_RP_ALPHA,
+  KD_RP_SIGNAL_EXP,
+  KD_RP_SIGMA,
+  KD_RP_TRIALS,
+  KD_RP_COUNT
+};
+extern const char *const kd_report_param_names[KD_RP_COUNT];
+
+/* Pipelines in table order. */
+enum { KD_RPIPE_COUNT = 5 };
+extern const char *const kd_report_pipe_names[KD_RPIPE_COUNT];
+
+enum { KD_RFLAG_NONE, KD_RFLAG_PEAK, KD_RFLAG_NEAR_PEAK };
+
+typedef struct {
+  char point_key[17];
+  long point, line; /* grid index; JSONL line (the later of two duplicates wins) */
+  int pipe;         /* index in kd_report_pipe_names */
+  double param[KD_RP_COUNT];
+  unsigned char has_param[KD_RP_COUNT]; /* 0: null in the JSONL (m, k, alpha, ...) */
+  double sim_mean, sim_median, ci_half; /* ci_half: (ci_high - ci_low) / 2 */
+  double theory;                        /* may be +-inf or nan */
+  int has_theory;                       /* 0: null (not available) */
+  int flag;                             /* KD_RFLAG_* */
+} kd_report_row;
+
+typedef struct {
+  char *run_name; /* the stem's last component */
+  char *scenario_hash, *version, *commit, *backend, *backend_description, *risk, *ci;
+  long seed, trials, points_total;
+  int complete;
+  int axes[KD_RP_COUNT], naxes; /* swept parameters, in meta order */
+} kd_report_meta;
+
+/* A table row: one grid point. */
+typedef struct {
+  const kd_report_row *cell[KD_RPIPE_COUNT]; /* NULL: no row for that pipeline */
+} kd_report_point;
+
+typedef struct {
+  kd_report_meta meta;
+  kd_report_row *rows; /* sorted by (point, pipe), duplicates resolved */
+  size_t nrows;
+  kd_report_point *points;
+  size_t npoints;
+  int lead[KD_RP_COUNT], nlead;                          /* leading columns: axes, then others */
+  int pipe_present[KD_RPIPE_COUNT];                      /* pipelines with at least one row */
+  unsigned char pipe_param[KD_RPIPE_COUNT][KD_RP_COUNT]; /* a column in that pipeline's group */
+  char *fixed; /* what does not vary, as plain text: "p = 500, ridge = 0, ..." ("" if none) */
+  int any_peak, any_near_peak;
+} kd_report;
+
+/* report_load.c: meta and rows (rows sorted and de-duplicated); warnings to log. */
+kd_status kd_report_load(const char *stem, kd_report *r, FILE *log);
+/* report_layout.c: points, leading and per-pipeline columns, the fixed text. */
+kd_status kd_report_layout(kd_report *r);
+void kd_report_free(kd_report *r);
+
+/* The value of parameter q at a point for the leading column (0 if none has it). */
+int kd_report_lead_value(const kd_report_point *pt, int q, double *v);
+
+/* x to `digits` significant digits: "0.9916", "12535", "0.00086", "1.234e-5", "inf", "nan". */
+void kd_report_fmt(double x, int digits, char *out, size_t len);
+/* A parameter value: integers exactly, reals to 6 significant digits (%g). */
+void kd_report_fmt_param(int q, double x, char *out, size_t len);
+
+kd_status kd_report_write_md(const kd_report *r, FILE *out);
+kd_status kd_report_write_tex(const kd_report *r, FILE *out);
+
+#endif

@@ -1,0 +1,32 @@
+/* `kdbench report RUN`: the Markdown and LaTeX tables of a stored run, made from
+ * NAME.jsonl and NAME.meta.json (docs/run-format.md) without recomputing anything.
+ * The same run gives byte-identical tables. */
+#ifndef KDBENCH_REPORT_H
+#define KDBENCH_REPORT_H
+
+#include <stdio.h>
+
+#include "kdbench/status.h"
+
+enum {
+  KD_REPORT_MD = 1u << 0,  /* NAME.md: a GitHub-flavoured Markdown table */
+  KD_REPORT_TEX = 1u << 1, /* NAME.tex: a booktabs table float (needs booktabs only) */
+};
+
+/* Writes NAME.md and/or NAME.tex beside the run (RUN: its stem or any of its files;
+ * each file replaced atomically) and prints "wrote PATH" for each to `log` (which may
+ * be NULL), with a warning there for a torn last JSONL line, which is skipped.
+ * KD_EIO: a file cannot be read or written; KD_EINVAL: a line that is not JSON, a
+ * missing or mistyped key (file, line and key named), an empty run, bad `formats`. */
+kd_status kd_report_run(const char *run, unsigned formats, FILE *log);
+
+/* `text` as LaTeX text-mode source that typesets it literally: the ten specials
+ * (# $ % & _ { } ~ ^ \) and < > | escaped, control characters as spaces, and
+ * non-ASCII characters (which LaTeX may not know) as '?'. */
+void kd_tex_escape(FILE *out, const char *text);
+
+/* `text` as GFM inline text, safe in a table cell: Markdown punctuation and '|'
+ * backslash-escaped, control characters (line breaks) as spaces. */
+void kd_md_escape(FILE *out, const char *text);
+
+#endif

@@ -1,0 +1,17 @@
+/* The files of a run share a stem: DIR/NAME.csv, .jsonl, .meta.json, .md, .tex,
+ * .png, .pdf (docs/run-format.md). A RUN argument may be the stem or any of them. */
+#ifndef KDBENCH_RUN_PATHS_H
+#define KDBENCH_RUN_PATHS_H
+
+#include <stddef.h>
+
+#include "kdbench/status.h"
+
+/* The stem of `run`: `run` itself less one known suffix, if it ends in one.
+ * KD_EINVAL for an empty run or stem, or one that does not fit in `len` bytes. */
+kd_status kd_run_stem(const char *run, char *stem, size_t len);
+
+/* out = stem + ext (ext like ".jsonl"); KD_EINVAL if it does not fit in `len`. */
+kd_status kd_run_path(const char *stem, const char *ext, char *out, size_t len);
+
+#endif

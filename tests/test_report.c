@@ -1,0 +1,685 @@
+/* kdbench report: the tables made from a stored run (tests/data, written by hand in
+ * the format of docs/run-format.md) hold the expected rows and values in both formats;
+ * Markdown is well-formed GFM, LaTeX escapes every special character (and compiles,
+ * where pdflatex is installed); torn, corrupt, incomplete and missing inputs; run
+ * stems. Each test works on copies in a temporary folder. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../host/report_internal.h"
+#include "kdbench/report.h"
+#include "kdbench/run_paths.h"
+
+static char dir[256];
+
+static void make_dir(void) {
+  snprintf(dir, sizeof dir, "/tmp/kdbench-report-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(report, .init = make_dir, .fini = remove_dir);
+TestSuite(run_paths);
+TestSuite(report_format);
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  cr_assert_not_null(f, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  rewind(f);
+  char *s = malloc((size_t)n + 1);
+  cr_assert_not_null(s);
+  cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+  s[n] = '\0';
+  fclose(f);
+  return s;
+}
+
+static void spill(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+static int exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+/* dir/NAME + ext */
+static const char *in_dir(const char *name, const char *ext) {
+  static char paths[4][1024];
+  static int next;
+  char *p = paths[next++ % 4];
+  snprintf(p, sizeof paths[0], "%s/%s%s", dir, name, ext);
+  return p;
+}
+
+static void copy_file(const char *fixture, const char *name, const char *ext) {
+  char src[1024];
+  snprintf(src, sizeof src, "%s/tests/data/%s%s", KDBENCH_SOURCE_DIR, fixture, ext);
+  char *text = slurp(src);
+  spill(in_dir(name, ext), text);
+  free(text);
+}
+
+/* Copies a fixture run (its JSONL and meta) into the test folder as NAME. */
+static void copy_run(const char *fixture, const char *name) {
+  copy_file(fixture, name, ".jsonl");
+  copy_file(fixture, name, ".meta.json");
+}
+
+/* Runs the report on dir/NAME with `formats`, the log captured into *log (freed by
+ * the caller). */
+static kd_status report(const char *name, unsigned formats, char **log) {
+  size_t len;
+  FILE *f = open_memstream(log, &len);
+  cr_assert_not_null(f);
+  kd_status st = kd_report_run(in_dir(name, ""), formats, f);
+  fclose(f);
+  return st;
+}
+
+static void report_ok(const char *name) {
+  char *log;
+  kd_status st = report(name, KD_REPORT_MD | KD_REPORT_TEX, &log);
+  cr_assert_eq(st, KD_OK, "report failed: %s", kd_last_error());
+  free(log);
+}
+
+/* The lines of `text` that start with `prefix`, one after another (static buffer). */
+static const char *lines_starting(const char *text, const char *prefix) {
+  static char out[16384];
+  out[0] = '\0';
+  for (const char *s = text; *s;) {
+    const char *end = strchr(s, '\n');
+    size_t n = end ? (size_t)(end - s + 1) : strlen(s);
+    if (strncmp(s, prefix, strlen(prefix)) == 0) strncat(out, s, n);
+    s += n;
+  }
+  return out;
+}
+
+static char *jsonl_line(const char *jsonl, int line) { /* 1-based; malloc'd, no newline */
+  const char *s = jsonl;
+  for (int i = 1; i < line; ++i) s = strchr(s, '\n') + 1;
+  size_t n = (size_t)(strchr(s, '\n') - s);
+  char *out = strndup(s, n);
+  cr_assert_not_null(out);
+  return out;
+}
+
+/* Replaces line `line` (1-based) of dir/NAME.jsonl by `with` (NULL: deletes it). */
+static void replace_line(const char *name, int line, const char *with) {
+  char *text = slurp(in_dir(name, ".jsonl"));
+  char *out = calloc(strlen(text) + (with ? strlen(with) : 0) + 2, 1);
+  cr_assert_not_null(out);
+  int i = 1;
+  for (char *s = text; *s; ++i) {
+    char *end = strchr(s, '\n');
+    size_t n = (size_t)(end - s + 1);
+    if (i != line)
+      strncat(out, s, n);
+    else if (with)
+      strcat(strcat(out, with), "\n");
+    s += n;
+  }
+  spill(in_dir(name, ".jsonl"), out);
+  free(text);
+  free(out);
+}
+
+static void append_text(const char *name, const char *ext, const char *text) {
+  FILE *f = fopen(in_dir(name, ext), "ab");
+  cr_assert_not_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* ---- the fixture run's tables ------------------------------------------------------ */
+
+static const char *fig1_md_rows =
+    "| 20 | 0.9916 ± 0.039 | 0.9767 | 0.7298 ± 0.022 | 0.7192 | 20 | 0.7508 ± 0.023 | 0.7394 "
+    "| 20 | 0.7539 ± 0.023 | 0.7410 |\n"
+    "| 155 | 0.5106 ± 0.010 | 0.5061 | 0.4596 ± 0.0085 | 0.4550 | 156 | 0.4669 ± 0.0085 | "
+    "0.4622 | 149 | 0.4740 ± 0.0084 | 0.4695 |\n"
+    "| 470 | 4.118 ± 0.22 | 3.801‡ | 4.101 ± 0.21 | 3.785‡ | 470 | 4.109 ± 0.22 | 3.793‡ | 431 "
+    "| 4.187 ± 0.22 | 3.866‡ |\n"
+    "| 500 | 262.9† | ∞ | 262.9† | ∞ | 500 | 262.9† | ∞ | 500 | 262.8† | ∞ |\n"
+    "| 2000 | 0.08339 ± 0.00086 | 0.08339 | 0.08339 ± 0.00086 | 0.08339 | 500 | 0.08339 ± "
+    "0.00086 | 0.08339 | 500 | 0.1110 ± 0.0011 | 0.1112 |\n";
+
+Test(report, fixture_markdown_rows_and_values) {
+  copy_run("fig1-mini", "run");
+  char *log;
+  cr_assert_eq(report("run", KD_REPORT_MD | KD_REPORT_TEX, &log), KD_OK, "%s", kd_last_error());
+  char expect_log[2048];
+  snprintf(expect_log, sizeof expect_log, "wrote %s\nwrote %s\n", in_dir("run", ".md"),
+           in_dir("run", ".tex"));
+  cr_assert_str_eq(log, expect_log);
+  free(log);
+
+  char *md = slurp(in_dir("run", ".md"));
+  char table[8192];
+  snprintf(table, sizeof table, "%s%s",
+           "| n | strong: sim | strong: theory | optimal: sim | optimal: theory | mask: k "
+           "| mask: sim | mask: theory | w2s: k | w2s: sim | w2s: theory |\n"
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+           fig1_md_rows);
+  cr_assert_str_eq(lines_starting(md, "|"), table);
+  /* the setting, what does not vary, and every mark explained */
+  cr_assert_not_null(strstr(md,
+                            "Scenario 5c1d2e3f4a5b6c7d, seed 1, 200 trials, backend cpu, "
+                            "kdbench 0.1.0 (commit 86c2bf0e1a2b); 5 of 5 points."));
+  cr_assert_not_null(strstr(
+      md, "Fixed: p = 500, m = 5000, ridge = 0, alpha = 2, signal\\_exp = 1.5, sigma = 0.5."));
+  cr_assert_not_null(strstr(md, "\n- † Interpolation peak"));
+  cr_assert_not_null(strstr(md, "\n- ‡ Near the peak"));
+  cr_assert_not_null(strstr(md, "- Risk: excess risk (b - beta\\*)' Sigma (b - beta\\*); test"));
+  free(md);
+}
+
+/* The table lines, '|' as in the Markdown: the header row's cells again. */
+Test(report, markdown_is_a_well_formed_gfm_table) {
+  copy_run("fig1-mini", "run");
+  report_ok("run");
+  char *md = slurp(in_dir("run", ".md"));
+  const char *s = strstr(md, "\n|") + 1;
+  int lines = 0, header_cells = -1;
+  while (*s == '|') {
+    int cells = 0;
+    for (; *s != '\n'; ++s)
+      if (*s == '|' && s[-1] != '\\') ++cells;
+    cr_assert_eq(s[-1], '|', "a table line ends with '|'");
+    if (header_cells < 0) header_cells = cells;
+    cr_assert_eq(cells, header_cells, "line %d has %d separators, the header %d", lines + 1, cells,
+                 header_cells);
+    ++lines, ++s;
+  }
+  cr_assert_eq(lines, 2 + 5, "header, delimiter and 5 points");
+  cr_assert_eq(*s, '\n', "a blank line after the table");
+  free(md);
+}
+
+Test(report, fixture_latex_rows_and_booktabs) {
+  copy_run("fig1-mini", "run");
+  report_ok("run");
+  char *tex = slurp(in_dir("run", ".tex"));
+  const char *expect[] = {
+      "\\begin{table}",
+      "\\begin{tabular}{rr@{\\,}lrr@{\\,}lrrr@{\\,}lrrr@{\\,}lr}\n\\toprule\n",
+      " & \\multicolumn{3}{c}{strong} & \\multicolumn{3}{c}{optimal} & "
+      "\\multicolumn{4}{c}{mask} & \\multicolumn{4}{c}{w2s} \\\\\n",
+      "\\cmidrule(lr){2-4}\\cmidrule(lr){5-7}\\cmidrule(lr){8-11}\\cmidrule(lr){12-15}\n",
+      "$n$ & \\multicolumn{2}{c}{sim} & theory & \\multicolumn{2}{c}{sim} & theory & $k$ & "
+      "\\multicolumn{2}{c}{sim} & theory & $k$ & \\multicolumn{2}{c}{sim} & theory \\\\\n"
+      "\\midrule\n",
+      "$20$ & $0.9916$ & ${}\\pm 0.039$ & $0.9767$ & $0.7298$ & ${}\\pm 0.022$ & $0.7192$ & $20$ "
+      "& $0.7508$ & ${}\\pm 0.023$ & $0.7394$ & $20$ & $0.7539$ & ${}\\pm 0.023$ & $0.7410$ \\\\\n",
+      "$470$ & $4.118$ & ${}\\pm 0.22$ & $3.801^{\\ddagger}$ &",
+      "$500$ & $262.9^{\\dagger}$ & & $\\infty$ & $262.9^{\\dagger}$ & & $\\infty$ & $500$ & "
+      "$262.9^{\\dagger}$ & & $\\infty$ & $500$ & $262.8^{\\dagger}$ & & $\\infty$ \\\\\n",
+      "$2000$ & $0.08339$ & ${}\\pm 0.00086$ & $0.08339$ &",
+      "\\\\\n\\bottomrule\n\\end{tabular}\n",
+      "Scenario \\texttt{5c1d2e3f4a5b6c7d}, seed 1, 200~trials, backend cpu, kdbench 0.1.0 "
+      "(commit \\texttt{86c2bf0e1a2b}); 5 of 5 points. Fixed: p = 500, m = 5000, ridge = 0, "
+      "alpha = 2, signal\\_exp = 1.5, sigma = 0.5.}",
+      "$^{\\dagger}$\\,Interpolation peak",
+      "$^{\\ddagger}$\\,Near the peak",
+      "test risk = risk + sigma\\textasciicircum{}2.",
+      "Backend: cpu: OpenBLAS 0.3.21 NO\\_LAPACKE DYNAMIC\\_ARCH, 2 threads.",
+      "\\end{table}\n",
+  };
+  for (size_t i = 0; i < sizeof expect / sizeof *expect; ++i)
+    cr_expect_not_null(strstr(tex, expect[i]), "missing:\n%s\nin:\n%s", expect[i], tex);
+  /* the points in grid order, one table row each */
+  const char *a = strstr(tex, "\n$20$"), *b = strstr(tex, "\n$155$"), *c = strstr(tex, "\n$470$"),
+             *d = strstr(tex, "\n$500$"), *e = strstr(tex, "\n$2000$");
+  cr_assert(a && b && c && d && e && a < b && b < c && c < d && d < e);
+  free(tex);
+}
+
+Test(report, regenerates_byte_identical_tables) {
+  copy_run("fig1-mini", "run");
+  report_ok("run");
+  char *md1 = slurp(in_dir("run", ".md")), *tex1 = slurp(in_dir("run", ".tex"));
+  report_ok("run");
+  char *md2 = slurp(in_dir("run", ".md")), *tex2 = slurp(in_dir("run", ".tex"));
+  cr_assert_str_eq(md1, md2);
+  cr_assert_str_eq(tex1, tex2);
+  cr_assert(!exists(in_dir("run", ".md.tmp")) && !exists(in_dir("run", ".tex.tmp")));
+  free(md1), free(md2), free(tex1), free(tex2);
+}
+
+Test(report, one_format_at_a_time_and_any_run_file_names_the_run) {
+  copy_run("fig1-mini", "run");
+  cr_assert_eq(kd_report_run(in_dir("run", ".meta.json"), KD_REPORT_TEX, NULL), KD_OK, "%s",
+               kd_last_error());
+  cr_assert(exists(in_dir("run", ".tex")) && !exists(in_dir("run", ".md")));
+  cr_assert_eq(kd_report_run(in_dir("run", ".csv"), KD_REPORT_MD, NULL), KD_OK, "%s",
+               kd_last_error());
+  cr_assert(exists(in_dir("run", ".md")));
+  cr_assert_eq(kd_report_run(in_dir("run", ""), 0, NULL), KD_EINVAL);
+  cr_assert_eq(kd_report_run(in_dir("run", ""), 4, NULL), KD_EINVAL);
+}
+
+/* Rows come back in (point, pipeline) order whatever the file order; of two rows for
+ * the same point_key and pipeline the later wins. */
+Test(report, rows_ordered_by_point_and_pipeline_later_duplicate_wins) {
+  copy_run("fig1-mini", "ref");
+  report_ok("ref");
+  char *ref = slurp(in_dir("ref", ".md"));
+
+  copy_run("fig1-mini", "run");
+  char *jsonl = slurp(in_dir("run", ".jsonl"));
+  char shuffled[32768] = "";
+  for (int line = 20; line >= 1; --line) { /* reversed */
+    char *l = jsonl_line(jsonl, line);
+    strcat(strcat(shuffled, l), "\n");
+    free(l);
+  }
+  spill(in_dir("run", ".jsonl"), shuffled);
+  report_ok("run");
+  char *md = slurp(in_dir("run", ".md"));
+  cr_assert_str_eq(strstr(md, "\n|"), strstr(ref, "\n|"), "reversed lines, same table");
+  free(md);
+
+  /* a stale copy of point 0's strong row first, then the one that must win */
+  char *strong0 = jsonl_line(jsonl, 1), *stale = strdup(strong0);
+  memcpy(strstr(stale, "\"sim_mean\":0.991627594"), "\"sim_mean\":0.123456789", 22);
+  spill(in_dir("run", ".jsonl"), stale);
+  append_text("run", ".jsonl", "\n");
+  append_text("run", ".jsonl", shuffled);
+  report_ok("run");
+  md = slurp(in_dir("run", ".md"));
+  cr_assert_str_eq(strstr(md, "\n|"), strstr(ref, "\n|"), "the later duplicate wins");
+  free(md);
+
+  append_text("run", ".jsonl", stale); /* now the stale one is the later */
+  append_text("run", ".jsonl", "\n");
+  report_ok("run");
+  md = slurp(in_dir("run", ".md"));
+  cr_assert_not_null(strstr(md, "\n| 20 | 0.1235 ± 0.039 | 0.9767 |"), "%s", md);
+  free(md), free(ref), free(jsonl), free(strong0), free(stale);
+}
+
+Test(report, two_axes_are_both_leading_columns) {
+  copy_run("grid-np", "grid");
+  report_ok("grid");
+  char *md = slurp(in_dir("grid", ".md"));
+  cr_assert_str_eq(lines_starting(md, "|"),
+                   "| n | p | strong: sim | strong: theory | w2s: k | w2s: sim | w2s: theory |\n"
+                   "|---:|---:|---:|---:|---:|---:|---:|\n"
+                   "| 100 | 200 | 0.6000 ± 0.018 | 0.6060 | 50 | 0.7200 ± 0.029 | 0.7128 |\n"
+                   "| 400 | 200 | 0.2513 ± 0.0075 | 0.2538 | 100 | 0.3015 ± 0.012 | 0.2985 |\n"
+                   "| 100 | 800 | 2.400 ± 0.072 | 2.424 | 50 | 2.880 ± 0.12 | 2.851 |\n"
+                   "| 400 | 800 | 0.6000 ± 0.018 | 0.6060 | 200 | 0.7200 ± 0.029 | — |\n");
+  cr_assert_not_null(strstr(md,
+                            "Fixed: m = 2000, ridge = 0, alpha = 2, signal\\_exp = 1.5, "
+                            "sigma = 0.5.\n"));
+  cr_assert_null(strstr(md, "†"), "no peak, no peak note");
+  char *tex = slurp(in_dir("grid", ".tex"));
+  cr_assert_not_null(strstr(tex, "\n$n$ & $p$ & \\multicolumn{2}{c}{sim} & theory & $k$ & "));
+  cr_assert_not_null(strstr(tex,
+                            "\n$400$ & $800$ & $0.6000$ & ${}\\pm 0.018$ & $0.6060$ & $200$ "
+                            "& $0.7200$ & ${}\\pm 0.029$ & --- \\\\\n"));
+  free(md), free(tex);
+}
+
+/* The writer stores NaN as null: one trial has no confidence interval. */
+Test(report, a_null_interval_shows_the_mean_alone) {
+  copy_run("fig1-mini", "run");
+  char *jsonl = slurp(in_dir("run", ".jsonl"));
+  char *line = jsonl_line(jsonl, 1), edited[4096];
+  const char *from = "\"sim_ci_low\":0.9524483318";
+  char *at = strstr(line, from);
+  cr_assert_not_null(at);
+  snprintf(edited, sizeof edited, "%.*s\"sim_ci_low\":null%s", (int)(at - line), line,
+           at + strlen(from));
+  replace_line("run", 1, edited);
+  report_ok("run");
+  char *md = slurp(in_dir("run", ".md")), *tex = slurp(in_dir("run", ".tex"));
+  cr_assert_not_null(strstr(md, "\n| 20 | 0.9916 | 0.9767 | 0.7298 ± 0.022 |"), "%s", md);
+  cr_assert_not_null(strstr(tex, "\n$20$ & $0.9916$ & & $0.9767$ &"), "%s", tex);
+  free(jsonl), free(line), free(md), free(tex);
+}
+
+/* ---- torn, corrupt, incomplete, missing ------------------------------------------- */
+
+Test(report, torn_last_line_without_newline_is_skipped_with_a_warning) {
+  copy_run("fig1-mini", "ref");
+  report_ok("ref");
+  copy_run("fig1-mini", "run");
+  append_text("run", ".jsonl", "{\"schema\":1,\"scenario_hash\":\"5c1d2e3f4a5b6c7d\",\"poi");
+  char *log;
+  cr_assert_eq(report("run", KD_REPORT_MD, &log), KD_OK, "%s", kd_last_error());
+  char warning[1024];
+  snprintf(warning, sizeof warning, "warning: %s:21: torn last line (no newline) skipped\n",
+           in_dir("run", ".jsonl"));
+  cr_assert_not_null(strstr(log, warning), "log: %s", log);
+  char *md = slurp(in_dir("run", ".md")), *ref = slurp(in_dir("ref", ".md"));
+  cr_assert_str_eq(strstr(md, "\n|"), strstr(ref, "\n|"));
+  free(log), free(md), free(ref);
+}
+
+Test(report, torn_last_line_that_does_not_parse_is_skipped_with_a_warning) {
+  copy_run("fig1-mini", "run");
+  append_text("run", ".jsonl", "{\"schema\":1,\"scenario_hash\":\"5c1d\n");
+  char *log;
+  cr_assert_eq(report("run", KD_REPORT_MD, &log), KD_OK, "%s", kd_last_error());
+  cr_assert_not_null(strstr(log, ".jsonl:21: torn last line (not valid JSON) skipped\n"), "%s",
+                     log);
+  free(log);
+}
+
+Test(report, corrupt_middle_line_is_an_error_naming_the_line) {
+  copy_run("fig1-mini", "run");
+  replace_line("run", 3, "{\"schema\":1, oops");
+  char *log;
+  cr_assert_eq(report("run", KD_REPORT_MD | KD_REPORT_TEX, &log), KD_EINVAL);
+  char expect[1024];
+  snprintf(expect, sizeof expect, "%s:3: not valid JSON", in_dir("run", ".jsonl"));
+  cr_assert_str_eq(kd_last_error(), expect);
+  cr_assert(!exists(in_dir("run", ".md")) && !exists(in_dir("run", ".tex")));
+  free(log);
+
+  /* trailing garbage after a complete object is not JSON either */
+  copy_run("fig1-mini", "run");
+  char *jsonl = slurp(in_dir("run", ".jsonl"));
+  char *line = jsonl_line(jsonl, 5), glued[4096];
+  snprintf(glued, sizeof glued, "%s}", line);
+  replace_line("run", 5, glued);
+  cr_assert_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL);
+  cr_assert_not_null(strstr(kd_last_error(), ".jsonl:5: not valid JSON"), "%s", kd_last_error());
+  free(jsonl), free(line);
+}
+
+Test(report, missing_or_mistyped_keys_are_named_with_file_and_line) {
+  struct {
+    const char *from, *to, *message;
+  } cases[] = {
+      {"\"sim_mean\":", "\"sim_meen\":", ".jsonl:2: key \"sim_mean\" is missing"},
+      {"\"n\":20,", "\"n\":20.5,", ".jsonl:2: key \"n\" is not an integer"},
+      {"\"theory\":0.7191786894", "\"theory\":\"big\"",
+       ".jsonl:2: key \"theory\" is not a number or null"},
+      {"\"pipeline\":\"optimal\"", "\"pipeline\":\"teacher\"",
+       ".jsonl:2: key \"pipeline\" is not a known pipeline"},
+      {"\"flag\":\"\"", "\"flag\":\"spike\"", ".jsonl:2: key \"flag\" is not \"peak\""},
+      {"\"schema\":1", "\"schema\":2", ".jsonl:2: key \"schema\": 2 is not 1"},
+      {"\"scenario_hash\":\"5c1d2e3f4a5b6c7d\"", "\"scenario_hash\":\"0000000000000000\"",
+       ".jsonl:2: key \"scenario_hash\": 0000000000000000 differs from the meta file's "
+       "5c1d2e3f4a5b6c7d"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+    copy_run("fig1-mini", "run");
+    char *jsonl = slurp(in_dir("run", ".jsonl"));
+    char *line = jsonl_line(jsonl, 2), edited[4096];
+    char *at = strstr(line, cases[i].from);
+    cr_assert_not_null(at, "case %zu", i);
+    snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - line), line, cases[i].to,
+             at + strlen(cases[i].from));
+    replace_line("run", 2, edited);
+    cr_expect_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL, "case %zu", i);
+    cr_expect_not_null(strstr(kd_last_error(), cases[i].message), "case %zu: %s", i,
+                       kd_last_error());
+    free(jsonl), free(line);
+  }
+}
+
+Test(report, meta_problems_are_named) {
+  struct {
+    const char *from, *to, *message;
+  } cases[] = {
+      {"\"axes\":", "\"axis\":", ".meta.json: key \"axes\" is missing"},
+      {"\"axes\": [\n    \"n\"\n  ]", "\"axes\": [\"q\"]",
+       ".meta.json: key \"axes\": unknown axis 'q'"},
+      {"\"git_commit\":", "\"commit\":", ".meta.json: key \"git_commit\" is missing"},
+      {"\"seed\": 1", "\"seed\": \"one\"", ".meta.json: key \"seed\" is not an integer"},
+      {"\"complete\": true", "\"complete\": 1",
+       ".meta.json: key \"complete\" is not true or false"},
+      {"\"schema\": 1,", "\"schema\": 1,,", ".meta.json: not valid JSON"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+    copy_run("fig1-mini", "run");
+    char *meta = slurp(in_dir("run", ".meta.json")), edited[8192];
+    char *at = strstr(meta, cases[i].from);
+    cr_assert_not_null(at, "case %zu", i);
+    snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - meta), meta, cases[i].to,
+             at + strlen(cases[i].from));
+    spill(in_dir("run", ".meta.json"), edited);
+    cr_expect_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL, "case %zu", i);
+    cr_expect_not_null(strstr(kd_last_error(), cases[i].message), "case %zu: %s", i,
+                       kd_last_error());
+    free(meta);
+  }
+}
+
+Test(report, missing_files_are_errors_naming_them) {
+  copy_file("fig1-mini", "run", ".jsonl");
+  cr_assert_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EIO);
+  char expect[1024];
+  snprintf(expect, sizeof expect, "%s: cannot open: No such file or directory",
+           in_dir("run", ".meta.json"));
+  cr_assert_str_eq(kd_last_error(), expect);
+
+  copy_file("fig1-mini", "other", ".meta.json");
+  cr_assert_eq(kd_report_run(in_dir("other", ".csv"), KD_REPORT_MD, NULL), KD_EIO);
+  snprintf(expect, sizeof expect, "%s: cannot open: No such file or directory",
+           in_dir("other", ".jsonl"));
+  cr_assert_str_eq(kd_last_error(), expect);
+  cr_assert(!exists(in_dir("other", ".md")));
+}
+
+Test(report, an_empty_run_is_an_error) {
+  copy_run("fig1-mini", "run");
+  spill(in_dir("run", ".jsonl"), "");
+  cr_assert_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL);
+  cr_assert_not_null(strstr(kd_last_error(), ".jsonl: no rows (an empty run)"));
+  /* only a torn line: empty too, after the warning */
+  spill(in_dir("run", ".jsonl"), "{\"schema\":1");
+  char *log;
+  cr_assert_eq(report("run", KD_REPORT_MD, &log), KD_EINVAL);
+  cr_assert_not_null(strstr(log, "torn last line"));
+  free(log);
+}
+
+Test(report, an_incomplete_run_says_so) {
+  copy_run("fig1-mini", "run");
+  char *meta = slurp(in_dir("run", ".meta.json"));
+  memcpy(strstr(meta, "\"complete\": true"), "\"complete\":false", 16);
+  spill(in_dir("run", ".meta.json"), meta);
+  for (int line = 20; line > 12; --line) replace_line("run", line, NULL); /* 3 points left */
+  report_ok("run");
+  char *md = slurp(in_dir("run", ".md"));
+  cr_assert_not_null(strstr(md, "; 3 of 5 points (an incomplete run)."), "%s", md);
+  cr_assert_null(strstr(md, "| 500 |"));
+  free(meta), free(md);
+}
+
+/* ---- escaping ---------------------------------------------------------------------- */
+
+static char *escaped(void (*escape)(FILE *, const char *), const char *text) {
+  char *buf;
+  size_t len;
+  FILE *f = open_memstream(&buf, &len);
+  cr_assert_not_null(f);
+  escape(f, text);
+  fclose(f);
+  return buf;
+}
+
+Test(report_format, tex_escape_of_every_special_character) {
+  struct {
+    const char *in, *out;
+  } cases[] = {
+      {"#", "\\#"},
+      {"$", "\\$"},
+      {"%", "\\%"},
+      {"&", "\\&"},
+      {"_", "\\_"},
+      {"{", "\\{"},
+      {"}", "\\}"},
+      {"~", "\\textasciitilde{}"},
+      {"^", "\\textasciicircum{}"},
+      {"\\", "\\textbackslash{}"},
+      {"<>|", "\\textless{}\\textgreater{}\\textbar{}"},
+      {"a--b", "a-{}-b"},
+      {"line\n\nbreak\t", "line  break "},
+      {"λ=½", "?=?"},
+      {"OpenBLAS 0.3.21 (Zen)", "OpenBLAS 0.3.21 (Zen)"},
+      {"\\textbf{x}_1 %50 & #2 $y$ ~^",
+       "\\textbackslash{}textbf\\{x\\}\\_1 \\%50 \\& \\#2 \\$y\\$ "
+       "\\textasciitilde{}\\textasciicircum{}"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+    char *out = escaped(kd_tex_escape, cases[i].in);
+    cr_expect_str_eq(out, cases[i].out, "case %zu", i);
+    free(out);
+  }
+}
+
+Test(report_format, markdown_escape) {
+  char *out = escaped(kd_md_escape, "a|b *c* _d_ `e` [f](g) <h> \\ ~ & $x$\nnext");
+  cr_assert_str_eq(out,
+                   "a\\|b \\*c\\* \\_d\\_ \\`e\\` \\[f\\](g) \\<h\\> \\\\ \\~ \\& \\$x\\$ next");
+  free(out);
+}
+
+Test(report_format, significant_digits) {
+  struct {
+    double x;
+    int digits;
+    const char *out;
+  } cases[] = {
+      {0.991627594, 4, "0.9916"},  {0.0392, 2, "0.039"},
+      {0.01004, 2, "0.010"},       {12535.08728, 4, "12535"},
+      {9.99996, 4, "10.00"},       {0.000862, 2, "0.00086"},
+      {1.23456e-5, 4, "1.235e-5"}, {2.5e7, 2, "2.5e7"},
+      {-0.5, 4, "-0.5000"},        {0, 4, "0"},
+      {1.0 / 0.0, 4, "inf"},       {-1.0 / 0.0, 4, "-inf"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+    char out[64];
+    kd_report_fmt(cases[i].x, cases[i].digits, out, sizeof out);
+    cr_expect_str_eq(out, cases[i].out, "case %zu", i);
+  }
+}
+
+/* A run whose name and meta strings hold every LaTeX special character: they come out
+ * escaped, and the table compiles in a document that loads only booktabs. */
+static const char *nasty_name = "we_ird%run&#1$~^{x}";
+
+static void make_nasty_run(void) {
+  copy_run("fig1-mini", nasty_name);
+  char *meta = slurp(in_dir(nasty_name, ".meta.json")), edited[8192];
+  const char *from = "\"description\": \"cpu: OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH, 2 threads\"";
+  char *at = strstr(meta, from);
+  cr_assert_not_null(at);
+  snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - meta), meta,
+           "\"description\": \"a\\\\b {c} 100% & #1 $5 ~x^2 <y> |z| --- \\u00e9\\n\\nend\"",
+           at + strlen(from));
+  at = strstr(edited, "\"version\": \"0.1.0\"");
+  memcpy(at, "\"version\": \"0_1%0\"", 18);
+  spill(in_dir(nasty_name, ".meta.json"), edited);
+  free(meta);
+}
+
+Test(report, nasty_strings_are_escaped_in_both_formats) {
+  make_nasty_run();
+  report_ok(nasty_name);
+  char *tex = slurp(in_dir(nasty_name, ".tex")), *md = slurp(in_dir(nasty_name, ".md"));
+  cr_assert_not_null(strstr(tex,
+                            "\\caption{Excess risk of run "
+                            "we\\_ird\\%run\\&\\#1\\$\\textasciitilde{}\\textasciicircum{}"
+                            "\\{x\\}, simulation"),
+                     "%s", tex);
+  cr_assert_not_null(strstr(tex, "kdbench 0\\_1\\%0 (commit"));
+  cr_assert_not_null(strstr(tex,
+                            "Backend: a\\textbackslash{}b \\{c\\} 100\\% \\& \\#1 \\$5 "
+                            "\\textasciitilde{}x\\textasciicircum{}2 \\textless{}y\\textgreater{} "
+                            "\\textbar{}z\\textbar{} -{}-{}- ?  end.\\par"),
+                     "%s", tex);
+  cr_assert_not_null(strstr(md, "## kdbench run we\\_ird%run\\&#1\\$\\~^{x}\n"), "%s", md);
+  cr_assert_not_null(
+      strstr(md, "- Backend: a\\\\b {c} 100% \\& #1 \\$5 \\~x^2 \\<y\\> \\|z\\| --- é  end.\n"),
+      "%s", md);
+  free(tex), free(md);
+}
+
+Test(report, latex_compiles_with_booktabs_only) {
+  if (system("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1")) {
+    remove_dir(); /* a skipped test does not reach the suite's .fini */
+    cr_skip_test("pdflatex or booktabs.sty not installed");
+  }
+  make_nasty_run();
+  report_ok(nasty_name);
+  copy_run("grid-np", "grid");
+  report_ok("grid");
+  /* \input of a name with specials is awkward: copy the tables to plain names */
+  char *tex = slurp(in_dir(nasty_name, ".tex"));
+  spill(in_dir("nasty", ".tex"), tex);
+  free(tex);
+  spill(in_dir("doc", ".tex"),
+        "\\documentclass{article}\n\\usepackage{booktabs}\n"
+        "\\begin{document}\n\\input{nasty}\n\\input{grid}\n\\end{document}\n");
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && pdflatex -interaction=nonstopmode -halt-on-error doc.tex >latex.out 2>&1",
+           dir);
+  int rc = system(cmd);
+  char *log = slurp(in_dir("doc", ".log"));
+  cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log);
+  cr_assert_null(strstr(log, "\n! "), "a LaTeX error:\n%s", log);
+  free(log);
+}
+
+/* ---- run stems ---------------------------------------------------------------------- */
+
+Test(run_paths, stem_from_each_file_of_a_run) {
+  const char *suffixes[] = {"", ".csv", ".jsonl", ".meta.json", ".md", ".tex", ".png", ".pdf"};
+  for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; ++i) {
+    char run[256], stem[256];
+    snprintf(run, sizeof run, "results/sweep-n%s", suffixes[i]);
+    cr_assert_eq(kd_run_stem(run, stem, sizeof stem), KD_OK, "%s: %s", run, kd_last_error());
+    cr_expect_str_eq(stem, "results/sweep-n", "%s", run);
+  }
+  char stem[64];
+  cr_assert_eq(kd_run_stem("a.b.json", stem, sizeof stem), KD_OK);
+  cr_expect_str_eq(stem, "a.b.json", "only the run's own suffixes are removed");
+  cr_assert_eq(kd_run_stem("x.csv.csv", stem, sizeof stem), KD_OK);
+  cr_expect_str_eq(stem, "x.csv", "one suffix at most");
+  cr_assert_eq(kd_run_stem("run.json", stem, sizeof stem), KD_OK);
+  cr_expect_str_eq(stem, "run.json");
+}
+
+Test(run_paths, bad_runs) {
+  char stem[16];
+  cr_expect_eq(kd_run_stem("", stem, sizeof stem), KD_EINVAL);
+  cr_expect_eq(kd_run_stem(".csv", stem, sizeof stem), KD_EINVAL);
+  cr_expect_eq(kd_run_stem("dir/.meta.json", stem, sizeof stem), KD_EINVAL);
+  cr_expect_eq(kd_run_stem("results/sweep-n.csv", stem, 15), KD_EINVAL, "too long");
+  cr_expect_not_null(strstr(kd_last_error(), "too long"));
+  cr_expect_eq(kd_run_stem("results/sweep.csv", stem, 14), KD_OK, "13 bytes and a NUL fit");
+  cr_expect_str_eq(stem, "results/sweep");
+}
+
+Test(run_paths, path_of_a_run_file) {
+  char out[32];
+  cr_assert_eq(kd_run_path("results/sweep-n", ".jsonl", out, sizeof out), KD_OK);
+  cr_assert_str_eq(out, "results/sweep-n.jsonl");
+  cr_assert_eq(kd_run_path("results/sweep-n", ".meta.json", out, 26), KD_OK);
+  cr_assert_eq(kd_run_path("results/sweep-n", ".meta.json", out, 25), KD_EINVAL);
+  cr_assert_not_null(strstr(kd_last_error(), "too long"));
+}
