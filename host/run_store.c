@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -160,6 +161,28 @@ static kd_status load(kd_run_store *rs, char *text, size_t len, size_t rows_per_
   return KD_OK;
 }
 
+/* flock on NAME.lock, re-checked against the path: the previous holder unlinks the
+ * file as it releases it, and a lock on an unlinked file would guard nothing. */
+static kd_status take_lock(kd_run_store *rs, const char *csv_path) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    int fd = open(rs->lock_path, O_RDWR | O_CREAT, 0666);
+    if (fd < 0) return kd_fail(KD_EIO, "%s: cannot create: %s", rs->lock_path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      close(fd);
+      return kd_fail(KD_EINVAL, "%s is being written by another kdbench (%s is locked)", csv_path,
+                     rs->lock_path);
+    }
+    struct stat held, now;
+    if (fstat(fd, &held) == 0 && stat(rs->lock_path, &now) == 0 && held.st_ino == now.st_ino &&
+        held.st_dev == now.st_dev) {
+      rs->fd_lock = fd;
+      return KD_OK;
+    }
+    close(fd); /* the file was replaced under us: try the new one */
+  }
+  return kd_fail(KD_EIO, "%s: cannot take the lock", rs->lock_path);
+}
+
 static int exists(const char *path) {
   struct stat sb;
   return stat(path, &sb) == 0;
@@ -168,7 +191,7 @@ static int exists(const char *path) {
 kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const char *hash,
                       size_t rows_per_point, int force, FILE *log) {
   memset(rs, 0, sizeof *rs);
-  rs->fd_csv = rs->fd_jsonl = -1;
+  rs->fd_csv = rs->fd_jsonl = rs->fd_lock = -1;
   snprintf(rs->hash, sizeof rs->hash, "%s", hash);
   char stem[4096];
   kd_status st = kd_run_stem(csv_path, stem, sizeof stem);
@@ -179,6 +202,11 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const char *hash,
   if (st != KD_OK) return st;
   strcpy(rs->csv_path, csv_path);
   st = make_parent_dirs(csv_path);
+  if (st == KD_OK) st = kd_run_path(stem, ".lock", rs->lock_path, sizeof rs->lock_path);
+  if (st != KD_OK) return st;
+  /* One writer per run: a second kdbench on the same output is refused, not mixed in.
+   * The lock dies with the process (a SIGKILL included). */
+  st = take_lock(rs, csv_path);
   if (st != KD_OK) return st;
 
   int have_jsonl = exists(rs->jsonl_path), changed = 0;
@@ -254,5 +282,10 @@ void kd_run_close(kd_run_store *rs) {
   if (rs->fd_csv >= 0) close(rs->fd_csv);
   if (rs->fd_jsonl >= 0) close(rs->fd_jsonl);
   rs->fd_csv = rs->fd_jsonl = -1;
+  if (rs->fd_lock >= 0) {
+    unlink(rs->lock_path); /* while still holding it: a waiting writer re-checks the file */
+    close(rs->fd_lock);
+    rs->fd_lock = -1;
+  }
   free_rows(rs);
 }

@@ -44,14 +44,15 @@ void kd_row_free(kd_row *r);
 uint64_t kd_fnv1a(uint64_t h, const void *data, size_t len);
 
 typedef struct {
-  char csv_path[4096], jsonl_path[4096], meta_path[4096];
+  char csv_path[4096], jsonl_path[4096], meta_path[4096], lock_path[4096];
   char hash[17];
-  int fd_csv, fd_jsonl;
+  int fd_csv, fd_jsonl, fd_lock; /* NAME.lock: flock-ed while a kdbench writes the run */
   kd_row *rows;          /* finished rows found on opening, in file order */
   size_t n_rows;
 } kd_run_store;
 
-/* Opens the run whose CSV is csv_path for appending. Rows of the same scenario
+/* Opens the run whose CSV is csv_path for appending; a run another process is
+ * writing (its NAME.lock is held) is refused. Rows of the same scenario
  * already there are kept (see kd_run_find) unless `force`; a torn last line and
  * points with fewer rows than `rows_per_point` are dropped with a warning on `log`;
  * another scenario's output (or a CSV without its JSON Lines) is refused unless
