@@ -60,6 +60,9 @@ const char *kd_cli_usage =
     "  --seed S            64-bit seed (default 1); any point or trial can be\n"
     "                      regenerated alone from (seed, point, trial)\n"
     "  --backend B         cpu | cuda | auto (default auto: cuda when a GPU answers)\n"
+    "  --job J             sweep (default) | weights: beta*, the optimal surrogate and\n"
+    "                      the optimal mask feature by feature at one --n (theory only;\n"
+    "                      CSV i,lambda,beta_star,gain,beta_optimal,beta_mask)\n"
     "Scenarios\n"
     "  --scenario FILE     run the scenario file (INI; keys are these flags without\n"
     "                      dashes); flags given as well override it\n"
@@ -113,6 +116,7 @@ static const struct option options[] = {
     {"seed", required_argument, 0, OPT_SETTING},
     {"backend", required_argument, 0, OPT_SETTING},
     {"csv", required_argument, 0, OPT_SETTING},
+    {"job", required_argument, 0, OPT_SETTING},
     {"scenario", required_argument, 0, OPT_SCENARIO},
     {"preset", required_argument, 0, OPT_PRESET},
     {"print-scenario", no_argument, 0, OPT_PRINT},
@@ -196,7 +200,7 @@ kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli) {
   if (st == KD_OK) st = scan(argc, argv, cli, 2);
   if (st != KD_OK) return st;
   if (cli->action == KD_CLI_PRINT && cli->cfg.n_swept == 0) cli->cfg.n_swept = swept_before;
-  if (cli->action == KD_CLI_RUN && cli->cfg.n_swept == 0) {
+  if (cli->action == KD_CLI_RUN && cli->cfg.n_swept == 0 && strcmp(cli->cfg.job, "weights") != 0) {
     cli->action = KD_CLI_HELP;
     return kd_fail(KD_EINVAL, "nothing to do: give --sweep n, --scenario FILE or --preset NAME (see kdbench --help)");
   }

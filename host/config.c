@@ -203,7 +203,7 @@ static const setting SETTINGS[] = {
     {"teacher-sigma", "problem"}, {"ridge", "student"}, {"m", "teacher"},
     {"k", "teacher"},      {"pipelines", "sweep"},  {"sweep", "sweep"},
     {"n", "sweep"},        {"trials", "sweep"},     {"seed", "sweep"},
-    {"backend", "run"},    {"csv", "output"},       {"raw", "output"},
+    {"job", "run"},        {"backend", "run"},      {"csv", "output"},       {"raw", "output"},
 };
 
 int kd_config_known(const char *name, const char **section) {
@@ -331,6 +331,11 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
       return kd_fail(KD_EINVAL, "--backend: unknown '%s' (expected cpu, cuda or auto)", text);
     return copy_text(name, text, c->backend, sizeof c->backend);
   }
+  if (!strcmp(name, "job")) {
+    if (strcmp(text, "sweep") && strcmp(text, "weights"))
+      return kd_fail(KD_EINVAL, "--job: unknown '%s' (expected sweep or weights)", text);
+    return copy_text(name, text, c->job, sizeof c->job);
+  }
   if (!strcmp(name, "csv")) {
     if (!*text) return kd_fail(KD_EINVAL, "--csv: empty path");
     return copy_text(name, text, c->csv, sizeof c->csv);
@@ -354,6 +359,7 @@ static int is_swept(const kd_config *c, kd_axis a) {
 }
 
 kd_status kd_config_check(const kd_config *c) {
+  if (!strcmp(c->job, "weights")) return KD_OK; /* kd_weights_run checks its own */
   if (c->n_swept == 0) return kd_fail(KD_EINVAL, "nothing to sweep: give --sweep AXIS (see kdbench --help)");
   for (int a = 0; a < KD_NAXES; ++a)
     if (!is_swept(c, (kd_axis)a) && c->values[a][0] && !is_single_value(c->values[a]))
@@ -444,6 +450,6 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
     }
   fprintf(out, "\ntrials = %u\nseed = %llu\n", c->trials, (unsigned long long)c->seed);
   if (canonical) return;
-  fprintf(out, "\n[run]\nbackend = %s\n", c->backend);
+  fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", c->job, c->backend);
   fprintf(out, "\n[output]\ncsv = %s\nraw = %s\n", c->csv, c->raw ? "true" : "false");
 }

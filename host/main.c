@@ -8,6 +8,7 @@
 #include "kdbench/report.h"
 #include "kdbench/scenario.h"
 #include "kdbench/sweep.h"
+#include "kdbench/weights.h"
 
 /* Exit 2 for anything the user can fix (input, files, sizes, backend choice);
  * 1 for a numerical failure inside a run; 128 + the signal for a stop on request. */
@@ -58,6 +59,10 @@ int main(int argc, char **argv) {
     case KD_CLI_LIST: kd_scenario_list_presets(stdout); return 0;
     case KD_CLI_PRINT: kd_config_print(&cli.cfg, stdout, 0); return 0;
     case KD_CLI_RUN: break;
+  }
+  if (!strcmp(cli.cfg.job, "weights")) {
+    st = kd_weights_run(&cli.cfg, cli.cfg.quiet ? NULL : stdout);
+    return st == KD_OK ? 0 : fail(st);
   }
   char *command = command_line(argc, argv);
   st = kd_sweep_run(&cli.cfg, command, cli.cfg.quiet ? NULL : stdout);

@@ -77,7 +77,7 @@ static const char *BASE =
     "[student]\nridge = 0\n"
     "[teacher]\nm = 5000\nk = auto\n"
     "[sweep]\nsweep = n\nn = default\npipelines = strong,optimal,mask,w2s\ntrials = 200\nseed = 1\n"
-    "[run]\nbackend = auto\n"
+    "[run]\njob = sweep\nbackend = auto\n"
     "[output]\ncsv = results/sweep-n.csv\nraw = false\n";
 
 static const preset PRESETS[] = {

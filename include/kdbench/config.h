@@ -42,6 +42,7 @@ typedef struct {
   uint32_t trials;
   uint64_t seed;
   /* run and output */
+  char job[16];               /* sweep (default) | weights (include/kdbench/weights.h) */
   char backend[16];           /* cpu | cuda | auto */
   char csv[KD_TEXT_LEN];      /* the run's CSV; the other files sit beside it */
   int raw;                    /* per-trial risks in the JSON Lines */
