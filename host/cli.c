@@ -66,7 +66,10 @@ const char *kd_cli_usage =
     "Scenarios\n"
     "  --scenario FILE     run the scenario file (INI; keys are these flags without\n"
     "                      dashes); flags given as well override it\n"
-    "  --preset NAME       an embedded scenario (--list-presets); the default is fig1\n"
+    "  --preset NAME       an embedded scenario (--list-presets); the default is fig1;\n"
+    "                      a preset of several runs runs them in turn, flags apply to each\n"
+    "  --quick             with --preset: the reduced size CI runs (few trials, a coarse\n"
+    "                      grid), written under results/quick/ instead of results/\n"
     "  --print-scenario    print the effective scenario in that format and exit\n"
     "Output\n"
     "  --csv FILE          the run's tidy CSV (default results/sweep-n.csv); beside it\n"
@@ -95,7 +98,7 @@ const char *kd_cli_usage =
 enum {
   OPT_SETTING = 256, /* every setting of kd_config: the flag's name is the setting's */
   OPT_SCENARIO, OPT_PRESET, OPT_PRINT, OPT_LIST, OPT_QUIET, OPT_VERBOSE, OPT_FORCE,
-  OPT_RAW, OPT_HELP, OPT_VERSION,
+  OPT_RAW, OPT_HELP, OPT_VERSION, OPT_QUICK,
 };
 
 static const struct option options[] = {
@@ -122,6 +125,7 @@ static const struct option options[] = {
     {"print-scenario", no_argument, 0, OPT_PRINT},
     {"list-presets", no_argument, 0, OPT_LIST},
     {"raw", no_argument, 0, OPT_RAW},
+    {"quick", no_argument, 0, OPT_QUICK},
     {"quiet", no_argument, 0, OPT_QUIET},
     {"verbose", no_argument, 0, OPT_VERBOSE},
     {"force", no_argument, 0, OPT_FORCE},
@@ -152,6 +156,7 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
           cli->source_arg = optarg;
           break;
         case OPT_PRINT: cli->action = KD_CLI_PRINT; break;
+        case OPT_QUICK: cli->quick = 1; break;
         case OPT_LIST: cli->action = KD_CLI_LIST; break;
         case OPT_HELP: cli->action = KD_CLI_HELP; break;
         case OPT_VERSION: cli->action = KD_CLI_VERSION; break;
@@ -178,7 +183,7 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
   return KD_OK;
 }
 
-kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli) {
+kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli, int part) {
   memset(cli, 0, sizeof *cli);
   cli->action = KD_CLI_RUN;
   kd_config_default(&cli->cfg);
@@ -186,7 +191,14 @@ kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli) {
   if (st != KD_OK || cli->action == KD_CLI_HELP || cli->action == KD_CLI_VERSION ||
       cli->action == KD_CLI_LIST)
     return st;
-  if (cli->source && !strcmp(cli->source, "preset")) st = kd_scenario_preset(&cli->cfg, cli->source_arg);
+  int preset = cli->source && !strcmp(cli->source, "preset");
+  if (cli->quick && !preset) return kd_fail(KD_EINVAL, "--quick: only with --preset NAME");
+  if (preset) {
+    cli->parts = kd_scenario_preset_parts(cli->source_arg);
+    st = kd_scenario_preset_part(&cli->cfg, cli->source_arg, part, cli->quick);
+  } else {
+    cli->parts = 1;
+  }
   if (cli->source && !strcmp(cli->source, "scenario")) {
     /* A file states what differs from the embedded default, like a preset. */
     st = kd_scenario_load(&cli->cfg, cli->source_arg);

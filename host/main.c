@@ -48,24 +48,36 @@ static char *command_line(int argc, char **argv) {
   return s;
 }
 
+/* One part of the command: a sweep, the weights job, or the scenario's text. */
+static kd_status run_part(kd_cli *cli, const char *command) {
+  if (cli->action == KD_CLI_PRINT) {
+    if (cli->parts > 1) printf("# part %d of %d\n", cli->part + 1, cli->parts);
+    kd_config_print(&cli->cfg, stdout, 0);
+    return KD_OK;
+  }
+  FILE *table = cli->cfg.quiet ? NULL : stdout;
+  if (!strcmp(cli->cfg.job, "weights")) return kd_weights_run(&cli->cfg, table);
+  return kd_sweep_run(&cli->cfg, command, table);
+}
+
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "report") == 0) return report_main(argc, argv);
   kd_cli cli;
-  kd_status st = kd_cli_parse(argc, argv, &cli);
+  kd_status st = kd_cli_parse(argc, argv, &cli, 0);
   if (st != KD_OK) return fail(st);
   switch (cli.action) {
     case KD_CLI_HELP: fputs(kd_cli_usage, stdout); return 0;
     case KD_CLI_VERSION: kd_cli_version(stdout); return 0;
     case KD_CLI_LIST: kd_scenario_list_presets(stdout); return 0;
-    case KD_CLI_PRINT: kd_config_print(&cli.cfg, stdout, 0); return 0;
-    case KD_CLI_RUN: break;
-  }
-  if (!strcmp(cli.cfg.job, "weights")) {
-    st = kd_weights_run(&cli.cfg, cli.cfg.quiet ? NULL : stdout);
-    return st == KD_OK ? 0 : fail(st);
+    default: break;
   }
   char *command = command_line(argc, argv);
-  st = kd_sweep_run(&cli.cfg, command, cli.cfg.quiet ? NULL : stdout);
+  int parts = cli.parts;
+  for (int part = 0; part < parts && st == KD_OK; ++part) {
+    if (part > 0) st = kd_cli_parse(argc, argv, &cli, part);
+    cli.part = part;
+    if (st == KD_OK) st = run_part(&cli, command);
+  }
   free(command);
   return st == KD_OK ? 0 : fail(st);
 }

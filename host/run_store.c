@@ -11,20 +11,6 @@
 #include "kdbench/run.h"
 #include "kdbench/run_paths.h"
 
-static kd_status make_parent_dirs(const char *path) {
-  char buf[4096];
-  if (strlen(path) >= sizeof buf) return kd_fail(KD_EIO, "%s: path too long", path);
-  strcpy(buf, path);
-  for (char *s = buf + 1; *s; ++s) {
-    if (*s != '/') continue;
-    *s = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-      return kd_fail(KD_EIO, "%s: cannot create directory %s: %s", path, buf, strerror(errno));
-    *s = '/';
-  }
-  return KD_OK;
-}
-
 static kd_status write_all(int fd, const char *buf, size_t len, const char *path) {
   while (len > 0) {
     ssize_t w = write(fd, buf, len);
@@ -201,7 +187,7 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const char *hash,
   if (st == KD_OK) st = kd_run_path(stem, ".meta.json", rs->meta_path, sizeof rs->meta_path);
   if (st != KD_OK) return st;
   strcpy(rs->csv_path, csv_path);
-  st = make_parent_dirs(csv_path);
+  st = kd_make_parent_dirs(csv_path);
   if (st == KD_OK) st = kd_run_path(stem, ".lock", rs->lock_path, sizeof rs->lock_path);
   if (st != KD_OK) return st;
   /* One writer per run: a second kdbench on the same output is refused, not mixed in.

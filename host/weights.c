@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kdbench/run_paths.h"
 #include "kdbench/theory.h"
 
 kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
@@ -27,6 +28,7 @@ kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
   char tmp[KD_TEXT_LEN + 8];
   snprintf(tmp, sizeof tmp, "%s.tmp", cfg->csv);
   FILE *f = NULL;
+  if (st == KD_OK) st = kd_make_parent_dirs(cfg->csv);
   if (st == KD_OK && !(f = fopen(tmp, "w")))
     st = kd_fail(KD_EIO, "%s: cannot write: %s", cfg->csv, strerror(errno));
   size_t k = 0;

@@ -13,14 +13,17 @@ typedef struct {
   kd_cli_action action;
   const char *source;     /* "scenario", "preset" or NULL */
   const char *source_arg; /* its file or name */
+  int parts;              /* runs of the scenario (a preset may have several) */
+  int quick;              /* --quick */
+  int part;               /* the part being run */
 } kd_cli;
 
 extern const char *kd_cli_usage;
 
-/* Parses argv into cli: the embedded default, then the scenario or preset, then
- * the flags. On error the reason (naming the flag and the text) is in
- * kd_last_error(). */
-kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli);
+/* Parses argv into cli: the embedded default, then the scenario or part `part` of
+ * the preset, then the flags. cli->parts tells how many parts there are. On error
+ * the reason (naming the flag and the text) is in kd_last_error(). */
+kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli, int part);
 void kd_cli_version(FILE *out);
 
 #endif

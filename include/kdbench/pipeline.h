@@ -8,6 +8,7 @@
 #ifndef KDBENCH_PIPELINE_H
 #define KDBENCH_PIPELINE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,8 +46,8 @@ typedef enum { KD_THEORY_DE, KD_THEORY_EXACT } kd_theory_kind;
 typedef struct {
   kd_point pt;       /* with k resolved */
   unsigned pipes;
-  uint32_t id;       /* the point's RNG id (student stage) */
-  uint32_t weak_id;  /* the weak teacher's RNG id: a hash of (m, k, weak ridge) only, so
+  uint32_t id;       /* the student stage's RNG id: a hash of (n, p) only */
+  uint32_t weak_id;  /* the weak teacher's RNG id: a hash of (m, k, p, weak ridge) only, so
                         every student size n sees the same teacher in trial t */
   kd_de de;          /* the student's DE */
   double *beta_opt;  /* optimal surrogate */
@@ -84,5 +85,44 @@ kd_status kd_run_trial(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
 
 /* Bytes of backend workspace the point's stages need (the memory check). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl);
+
+/* ---- trials side by side (host/point.c) ------------------------------------------ */
+
+/* How the trials of a point share the cores, decided by the shape alone:
+ *   small stages (every design of the point has at most KD_TEAM_MAX_ELEMS entries) on
+ *     the CPU backend: one trial per thread, side by side (OpenMP, as many threads as
+ *     omp_get_max_threads()), each with its own backend workspace, and BLAS on ONE
+ *     thread inside every trial, whatever the team's size. A trial's numbers are then
+ *     bit-identical for any number of threads, and no BLAS thread pool competes with
+ *     the team for the cores.
+ *   large stages, or another backend: one trial at a time, BLAS on every core.
+ * Either way trial t draws from its own streams, so the results do not depend on
+ * which thread ran it. */
+#define KD_TEAM_MAX_ELEMS ((size_t)1 << 22) /* 4 Mi entries: a 32 MiB design */
+
+typedef struct {
+  int workers;     /* trials side by side (1: one at a time) */
+  int single_blas; /* BLAS on one thread inside every trial */
+  kd_backend *be;  /* worker 0's backend: the caller's */
+  kd_backend *own; /* workers 1 .. workers-1: instances of the same backend type */
+} kd_trial_team;
+
+/* A team for trials whose largest design has `max_elems` entries; at most `trials`
+ * workers (0 = no limit) and at most `max_workers` (0 = omp_get_max_threads()). */
+kd_status kd_trial_team_open(kd_trial_team *team, kd_backend *be, size_t max_elems,
+                             uint32_t trials, int max_workers);
+void kd_trial_team_close(kd_trial_team *team);
+
+/* One trial on worker `worker`'s backend `be`. */
+typedef kd_status (*kd_trial_fn)(void *ctx, kd_backend *be, int worker, uint32_t trial);
+
+/* Runs fn for trials first .. first+count-1 on the team (worker 0 is the calling
+ * thread). A non-zero *stop (`stop` may be NULL) is honoured between trials with
+ * KD_ESTOP. After a failure no later trial starts; every earlier one still runs, and
+ * the status of the lowest-numbered failed trial is returned with its reason in the
+ * calling thread's kd_last_error(): the same error a one-at-a-time loop would stop at.
+ * The BLAS thread count is restored on return. */
+kd_status kd_trial_team_run(kd_trial_team *team, uint32_t first, uint32_t count,
+                            kd_trial_fn fn, void *ctx, volatile sig_atomic_t *stop);
 
 #endif

@@ -13,9 +13,18 @@
 kd_status kd_scenario_load(kd_config *c, const char *path);
 /* The same for INI text; `origin` names it in errors. */
 kd_status kd_scenario_load_text(kd_config *c, const char *text, const char *origin);
-/* Resets c to the defaults of nothing, then applies the preset `name`. */
+/* Presets (host/presets.c): embedded scenarios, each of one or more parts (a part is
+ * one run with its own output under results/<preset>/). */
+
+/* Number of parts of preset `name`; 0 when there is no such preset. */
+int kd_scenario_preset_parts(const char *name);
+/* Resets c (keeping quiet, verbose, force), then applies part `part` of the preset.
+ * With `quick`, the preset's reduced size for CI (few trials, a coarse grid) and
+ * outputs under results/quick/ instead of results/. */
+kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int quick);
+/* Part 0, full size. */
 kd_status kd_scenario_preset(kd_config *c, const char *name);
-/* One line per preset: name and what it computes. */
+/* One line per preset: name, parts and what it computes. */
 void kd_scenario_list_presets(FILE *out);
 
 #endif

@@ -1,0 +1,95 @@
+/* The embedded presets: the default (fig1) and the paper's reproductions (issue 5),
+ * each written to its own folder under results/. A preset says only what differs
+ * from BASE; a part is one run; `quick` is the reduced size CI runs. */
+#include <string.h>
+
+#include "kdbench/scenario.h"
+
+static const char *BASE =
+    "[problem]\np = 500\nspectrum = powerlaw\nalpha = 2\nbeta = powerlaw\nsignal-exp = 1.5\n"
+    "sigma = 0.5\nteacher-sigma = same\n"
+    "[student]\nridge = 0\n"
+    "[teacher]\nm = 5000\nk = auto\n"
+    "[sweep]\nsweep = n\nn = default\npipelines = strong,optimal,mask,w2s\ntrials = 200\nseed = 1\n"
+    "[run]\njob = sweep\nbackend = auto\n"
+    "[output]\ncsv = results/sweep-n.csv\nraw = false\n";
+
+#define MAX_PARTS 4
+
+typedef struct {
+  const char *name, *about;
+  const char *parts[MAX_PARTS];
+  const char *quick;
+} preset;
+
+/* scaling: noiseless (the floor sigma^2 (alpha - 1) would bend the curve), p = 4000
+ * so that n <= p/4 leaves a decade and a half to fit; (alpha, b) with b < 2 alpha + 1. */
+#define SCALING(alpha, b)                                                                  \
+  "[problem]\np = 4000\nalpha = " #alpha "\nsignal-exp = " #b "\nsigma = 0\n"               \
+  "[sweep]\nn = 25:1000:log11\npipelines = strong,optimal,mask\ntrials = 100\n"             \
+  "[output]\ncsv = results/scaling/alpha" #alpha "-b" #b ".csv\nraw = true\n"
+
+static const preset PRESETS[] = {
+    {"fig1", "the paper's Figure 1 setting: risk against n at p = 500, four pipelines (the default)",
+     {""}, "[sweep]\nn = 20,100,1000\ntrials = 4\n"},
+    {"fig1a", "Figure 1a: beta*, the optimal surrogate and the optimal mask by feature, p = 500, n = 200",
+     {"[sweep]\nn = 200\n[run]\njob = weights\n[output]\ncsv = results/fig1a/weights.csv\n"}, ""},
+    {"fig1b", "Figure 1b: risk against n for strong, optimal, mask; theory through simulation",
+     {"[sweep]\npipelines = strong,optimal,mask\n[output]\ncsv = results/fig1b/sweep-n.csv\nraw = true\n"},
+     "[sweep]\nn = 20,50,100,1000\ntrials = 4\n"},
+    {"scaling", "scaling laws: exponents and constants of strong, optimal, mask for four (alpha, b), noiseless",
+     {SCALING(2, 1.5), SCALING(1.5, 2), SCALING(2, 2), SCALING(3, 2)},
+     "[problem]\np = 400\n[sweep]\nn = 20:100:log4\ntrials = 4\n"},
+    {"w2s", "weak-to-strong: an m x k grid of weak teachers for a student at n = 200, p = 500",
+     {"[teacher]\nm = 1000,2000,5000,20000\nk = 50,100,150,200,300,400\n"
+      "[sweep]\nsweep = k,m\nn = 200\npipelines = strong,w2s,weak\ntrials = 100\n"
+      "[output]\ncsv = results/w2s/grid.csv\nraw = true\n"},
+     "[teacher]\nm = 1000,2000\nk = 50,200\n[sweep]\ntrials = 4\n"},
+};
+
+static const preset *find(const char *name) {
+  for (size_t i = 0; i < sizeof PRESETS / sizeof *PRESETS; ++i)
+    if (!strcmp(name, PRESETS[i].name)) return &PRESETS[i];
+  return NULL;
+}
+
+int kd_scenario_preset_parts(const char *name) {
+  const preset *p = find(name);
+  int n = 0;
+  while (p && n < MAX_PARTS && p->parts[n]) ++n;
+  return n;
+}
+
+kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int quick) {
+  const preset *p = find(name);
+  if (!p) return kd_fail(KD_EINVAL, "--preset: unknown '%s' (see kdbench --list-presets)", name);
+  if (part < 0 || part >= kd_scenario_preset_parts(name))
+    return kd_fail(KD_EINVAL, "--preset %s: no part %d", name, part);
+  int quiet = c->quiet, verbose = c->verbose, force = c->force;
+  memset(c, 0, sizeof *c);
+  c->quiet = quiet, c->verbose = verbose, c->force = force;
+  char origin[64];
+  snprintf(origin, sizeof origin, "preset %s", name);
+  kd_status st = kd_scenario_load_text(c, BASE, origin);
+  if (st == KD_OK) st = kd_scenario_load_text(c, p->parts[part], origin);
+  if (st == KD_OK && quick) st = kd_scenario_load_text(c, p->quick, origin);
+  if (st == KD_OK && quick && !strncmp(c->csv, "results/", 8)) {
+    char path[KD_TEXT_LEN];
+    snprintf(path, sizeof path, "results/quick/%s", c->csv + 8);
+    st = kd_config_set(c, "csv", path);
+  }
+  return st;
+}
+
+kd_status kd_scenario_preset(kd_config *c, const char *name) {
+  return kd_scenario_preset_part(c, name, 0, 0);
+}
+
+void kd_scenario_list_presets(FILE *out) {
+  for (size_t i = 0; i < sizeof PRESETS / sizeof *PRESETS; ++i) {
+    int parts = kd_scenario_preset_parts(PRESETS[i].name);
+    fprintf(out, "%-8s %s", PRESETS[i].name, PRESETS[i].about);
+    if (parts > 1) fprintf(out, " (%d runs)", parts);
+    fputc('\n', out);
+  }
+}
