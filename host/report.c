@@ -41,6 +41,7 @@ kd_status kd_report_run(const char *run, unsigned formats, FILE *log) {
   kd_status st = kd_run_stem(run, stem, sizeof stem);
   if (!st) st = kd_report_load(stem, &r, log);
   if (!st) st = kd_report_layout(&r);
+  if (!st) st = kd_report_load_fit(stem, &r, log);
   if (!st && (formats & KD_REPORT_MD)) st = write_table(stem, ".md", kd_report_write_md, &r, log);
   if (!st && (formats & KD_REPORT_TEX))
     st = write_table(stem, ".tex", kd_report_write_tex, &r, log);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "kdbench/fit_run.h"
 #include "kdbench/status.h"
 
 /* The parameters of a JSONL row that can be swept or vary; CSV/JSONL names. */
@@ -67,6 +68,7 @@ typedef struct {
   unsigned char pipe_param[KD_RPIPE_COUNT][KD_RP_COUNT]; /* a column in that pipeline's group */
   char *fixed; /* what does not vary, as plain text: "p = 500, ridge = 0, ..." ("" if none) */
   int any_peak, any_near_peak;
+  kd_fit_result *fit; /* NAME.fit.json (kdbench fit) when it exists for this run, else NULL */
 } kd_report;
 
 /* report_load.c: meta and rows (rows sorted and de-duplicated); warnings to log. */
@@ -85,5 +87,14 @@ void kd_report_fmt_param(int q, double x, char *out, size_t len);
 
 kd_status kd_report_write_md(const kd_report *r, FILE *out);
 kd_status kd_report_write_tex(const kd_report *r, FILE *out);
+
+/* report_fit.c: NAME.fit.json into r->fit (left NULL when there is none; one from
+ * another scenario is ignored with a warning on log), and its two tables (scaling
+ * laws, weak-to-strong) appended to the Markdown and to the LaTeX. */
+kd_status kd_report_load_fit(const char *stem, kd_report *r, FILE *log);
+void kd_report_write_fit_md(const kd_fit_result *f, FILE *out);
+void kd_report_write_fit_tex(const kd_fit_result *f, FILE *out);
+/* A number from kd_report_fmt in LaTeX math mode (report_tex.c). */
+void kd_report_tex_number(FILE *out, const char *s);
 
 #endif

@@ -165,6 +165,8 @@ void kd_report_free(kd_report *r) {
   free(m->run_name), free(m->scenario_hash), free(m->version), free(m->commit);
   free(m->backend), free(m->backend_description), free(m->risk), free(m->ci);
   free(r->rows), free(r->points), free(r->fixed);
+  if (r->fit) kd_fit_result_free(r->fit);
+  free(r->fit);
   memset(r, 0, sizeof *r);
 }
 

@@ -141,5 +141,6 @@ kd_status kd_report_write_md(const kd_report *r, FILE *out) {
     kd_md_escape(out, m->backend_description);
     fputs(".\n", out);
   }
+  if (r->fit) kd_report_write_fit_md(r->fit, out);
   return KD_OK;
 }

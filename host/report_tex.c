@@ -57,6 +57,8 @@ static void tex_number(FILE *out, const char *s) {
   }
 }
 
+void kd_report_tex_number(FILE *out, const char *s) { tex_number(out, s); }
+
 /* Two tabular columns, r@{}l, so that the \pm signs line up: mean & \pm CI. */
 static void sim_cell(FILE *out, const kd_report_row *c) {
   char mean[64], ci[64];
@@ -246,5 +248,6 @@ kd_status kd_report_write_tex(const kd_report *r, FILE *out) {
   fputs("}\n", out);
   notes(out, r);
   fputs("\\end{table}\n", out);
+  if (r->fit) kd_report_write_fit_tex(r->fit, out);
   return KD_OK;
 }

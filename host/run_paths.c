@@ -5,8 +5,8 @@
 #include <string.h>
 
 /* Longest first where one suffix ends another (".meta.json" before any ".json"). */
-static const char *const run_suffixes[] = {".meta.json", ".jsonl", ".csv", ".md",
-                                           ".tex",       ".png",   ".pdf"};
+static const char *const run_suffixes[] = {".meta.json", ".fit.json", ".jsonl", ".csv",
+                                           ".md", ".tex", ".png", ".pdf"};
 
 static int ends_with(const char *s, size_t len, const char *suffix) {
   size_t n = strlen(suffix);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/json_num.h"
 #include "kdbench/run.h"
 
 const char *const kd_csv_header =
@@ -51,11 +52,8 @@ void kd_row_write_csv(FILE *f, const kd_row *r) {
 
 /* ---- JSON ---------------------------------------------------------------------------- */
 
-/* NaN -> null; +-inf -> "inf" / "-inf" (JSON has no non-finite numbers). */
 static void add_num(cJSON *o, const char *key, double x) {
-  if (isnan(x)) cJSON_AddNullToObject(o, key);
-  else if (isinf(x)) cJSON_AddStringToObject(o, key, x > 0 ? "inf" : "-inf");
-  else cJSON_AddNumberToObject(o, key, x);
+  cJSON_AddItemToObject(o, key, kd_json_number(x));
 }
 
 static void add_count(cJSON *o, const char *key, size_t x) {
@@ -94,8 +92,7 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
   if (r->risks) {
     cJSON *a = cJSON_AddArrayToObject(o, "risks");
     for (size_t t = 0; a && t < r->n_risks; ++t) {
-      cJSON *x = isfinite(r->risks[t]) ? cJSON_CreateNumber(r->risks[t]) : cJSON_CreateNull();
-      cJSON_AddItemToArray(a, x);
+      cJSON_AddItemToArray(a, kd_json_number(r->risks[t]));
     }
   }
   char *text = cJSON_PrintUnformatted(o);

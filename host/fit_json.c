@@ -1,0 +1,484 @@
+/* NAME.fit.json both ways (cJSON), and the text tables of `kdbench fit`. Every
+ * number round-trips exactly (cJSON prints 17 digits where 15 do not suffice);
+ * NaN is null, infinities are the strings "inf" and "-inf" (as in NAME.jsonl). */
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/fit_run.h"
+#include "kdbench/json_num.h"
+
+/* ---- writing ------------------------------------------------------------------------------ */
+
+static cJSON *num(double x) { return kd_json_number(x); }
+
+static void add_num(cJSON *o, const char *key, double x) { cJSON_AddItemToObject(o, key, num(x)); }
+
+static void add_array(cJSON *o, const char *key, const double *x, size_t n) {
+  cJSON *a = cJSON_AddArrayToObject(o, key);
+  for (size_t i = 0; a && i < n; ++i) cJSON_AddItemToArray(a, num(x[i]));
+}
+
+static cJSON *powerlaw_json(const kd_powerlaw_fit *f) {
+  if (f->npts == 0) return cJSON_CreateNull();
+  cJSON *o = cJSON_CreateObject();
+  add_num(o, "exponent", f->exponent);
+  add_num(o, "se", f->se);
+  add_num(o, "ci_low", f->ci_low);
+  add_num(o, "ci_high", f->ci_high);
+  add_num(o, "prefactor", f->prefactor);
+  add_num(o, "r2", f->r2);
+  return o;
+}
+
+static cJSON *group_json(const kd_fit_group *g) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "pipeline", g->pipeline);
+  cJSON_AddStringToObject(o, "group", g->group);
+  cJSON_AddNumberToObject(o, "points", (double)g->npts);
+  add_array(o, "x", g->x, g->npts);
+  add_array(o, "sim", g->sim, g->npts);
+  add_array(o, "theory", g->theory, g->npts);
+  add_array(o, "floor", g->floor, g->npts);
+  cJSON_AddItemToObject(o, "sim_fit", powerlaw_json(&g->sim_fit));
+  cJSON_AddItemToObject(o, "theory_fit", powerlaw_json(&g->theory_fit));
+  cJSON *ci = cJSON_AddObjectToObject(o, "ci");
+  cJSON_AddStringToObject(ci, "kind", g->ci_kind);
+  add_num(ci, "low", g->ci_low);
+  add_num(ci, "high", g->ci_high);
+  cJSON_AddNumberToObject(ci, "replicates_used", (double)g->boot_used);
+  /* derived, for readers of the file (not read back) */
+  double *loc = malloc((g->npts > 1 ? g->npts - 1 : 1) * sizeof *loc);
+  cJSON *le = cJSON_AddObjectToObject(o, "local_exponents");
+  if (loc && g->npts > 1) {
+    kd_local_exponents(g->x, g->sim, g->npts, loc);
+    add_array(le, "sim", loc, g->npts - 1);
+    kd_local_exponents(g->x, g->theory, g->npts, loc);
+    add_array(le, "theory", loc, g->npts - 1);
+  }
+  free(loc);
+  cJSON *cont = cJSON_AddObjectToObject(o, "continuum");
+  add_num(cont, "exponent", g->cont_exponent);
+  add_num(cont, "constant", g->cont_constant);
+  add_num(cont, "ratio_strong", g->cont_ratio_strong);
+  cJSON *r = cJSON_AddObjectToObject(o, "ratio_strong");
+  add_num(r, "sim", g->ratio_strong);
+  add_num(r, "theory", g->ratio_strong_theory);
+  return o;
+}
+
+static cJSON *w2s_json(const kd_w2s_entry *e) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "point", (double)e->point);
+  cJSON_AddNumberToObject(o, "n", (double)e->n);
+  cJSON_AddNumberToObject(o, "p", (double)e->p);
+  cJSON_AddNumberToObject(o, "m", (double)e->m);
+  cJSON_AddNumberToObject(o, "k", (double)e->k);
+  cJSON_AddStringToObject(o, "flag", e->flag);
+  const struct {
+    const char *key;
+    double v;
+  } nums[] = {{"strong", e->strong},
+              {"strong_ci", e->strong_ci},
+              {"w2s", e->w2s},
+              {"w2s_ci", e->w2s_ci},
+              {"weak", e->weak},
+              {"weak_ci", e->weak_ci},
+              {"strong_theory", e->strong_th},
+              {"w2s_theory", e->w2s_th},
+              {"weak_theory", e->weak_th},
+              {"ratio", e->ratio},
+              {"diff", e->diff},
+              {"diff_ci", e->diff_ci},
+              {"pgr", e->pgr},
+              {"pgr_theory", e->pgr_th},
+              {"gain_theory", e->gain_th},
+              {"misfit_theory", e->misfit_th},
+              {"best_k_risk", e->best_k_risk}};
+  for (size_t i = 0; i < sizeof nums / sizeof *nums; ++i) add_num(o, nums[i].key, nums[i].v);
+  cJSON_AddBoolToObject(o, "diff_paired", e->diff_paired);
+  cJSON_AddStringToObject(o, "pgr_flag", kd_pgr_flag_name(e->pgr_flag));
+  cJSON_AddStringToObject(o, "pgr_theory_flag", kd_pgr_flag_name(e->pgr_th_flag));
+  cJSON_AddNumberToObject(o, "best_k", (double)e->best_k);
+  cJSON_AddNumberToObject(o, "best_k_sim", (double)e->best_k_sim);
+  return o;
+}
+
+static cJSON *result_json(const kd_fit_result *r) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddNumberToObject(o, "schema", KD_FIT_SCHEMA);
+  cJSON_AddStringToObject(o, "run", r->run);
+  cJSON_AddStringToObject(o, "scenario_hash", r->scenario_hash);
+  cJSON_AddStringToObject(o, "x", r->x);
+  cJSON *w = cJSON_AddObjectToObject(o, "window");
+  add_num(w, "lo", r->window_lo);
+  add_num(w, "hi", r->window_hi);
+  cJSON_AddStringToObject(w, "rule", r->window);
+  cJSON_AddNumberToObject(w, "left_out_flagged", (double)r->left_out);
+  cJSON_AddStringToObject(o, "target", r->target);
+  cJSON_AddBoolToObject(o, "floor_subtracted", r->floor);
+  cJSON *b = cJSON_AddObjectToObject(o, "bootstrap");
+  cJSON_AddNumberToObject(b, "replicates", (double)r->bootstrap);
+  cJSON_AddNumberToObject(b, "seed", (double)r->seed);
+  cJSON *notes = cJSON_AddArrayToObject(o, "notes");
+  for (size_t i = 0; i < r->nnotes; ++i)
+    cJSON_AddItemToArray(notes, cJSON_CreateString(r->notes[i]));
+  cJSON *fits = cJSON_AddArrayToObject(o, "fits");
+  for (size_t g = 0; g < r->ngroups; ++g) cJSON_AddItemToArray(fits, group_json(&r->groups[g]));
+  cJSON *w2s = cJSON_AddArrayToObject(o, "w2s");
+  for (size_t i = 0; i < r->nw2s; ++i) cJSON_AddItemToArray(w2s, w2s_json(&r->w2s[i]));
+  return o;
+}
+
+kd_status kd_fit_write_json(const kd_fit_result *res, const char *path) {
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  cJSON *o = result_json(res);
+  char *text = o ? cJSON_Print(o) : NULL;
+  cJSON_Delete(o);
+  if (!text) return kd_fail(KD_ENOMEM, "fit: out of memory writing %s", path);
+  FILE *f = fopen(tmp, "w");
+  kd_status st = KD_OK;
+  if (!f) {
+    st = kd_fail(KD_EIO, "fit: %s: cannot write: %s", tmp, strerror(errno));
+  } else {
+    fputs(text, f);
+    fputc('\n', f);
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) st = kd_fail(KD_EIO, "fit: %s: write error", tmp);
+    if (st == KD_OK && rename(tmp, path) != 0)
+      st = kd_fail(KD_EIO, "fit: %s: cannot rename to %s: %s", tmp, path, strerror(errno));
+    if (st != KD_OK) remove(tmp);
+  }
+  free(text);
+  return st;
+}
+
+/* ---- reading ------------------------------------------------------------------------------ */
+
+typedef struct {
+  const char *path;
+  kd_status st;
+} reader;
+
+static const cJSON *item(reader *rd, const cJSON *o, const char *key) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+  if (!x && rd->st == KD_OK)
+    rd->st = kd_fail(KD_EINVAL, "%s: key \"%s\" is missing", rd->path, key);
+  return x;
+}
+
+static double value(reader *rd, const cJSON *x, const char *key) {
+  if (!x || cJSON_IsNull(x)) return NAN;
+  if (cJSON_IsNumber(x)) return x->valuedouble;
+  if (cJSON_IsString(x) && !strcmp(x->valuestring, "inf")) return INFINITY;
+  if (cJSON_IsString(x) && !strcmp(x->valuestring, "-inf")) return -INFINITY;
+  if (rd->st == KD_OK) rd->st = kd_fail(KD_EINVAL, "%s: key \"%s\" is not a number", rd->path, key);
+  return NAN;
+}
+
+static double get_num(reader *rd, const cJSON *o, const char *key) {
+  return value(rd, item(rd, o, key), key);
+}
+
+static size_t get_count(reader *rd, const cJSON *o, const char *key) {
+  double x = get_num(rd, o, key);
+  if (!(x >= 0 && x == floor(x) && x < 9007199254740992.0)) {
+    if (rd->st == KD_OK)
+      rd->st = kd_fail(KD_EINVAL, "%s: key \"%s\" is not a count", rd->path, key);
+    return 0;
+  }
+  return (size_t)x;
+}
+
+static void get_str(reader *rd, const cJSON *o, const char *key, char *out, size_t len) {
+  const cJSON *x = item(rd, o, key);
+  out[0] = '\0';
+  if (x && cJSON_IsString(x) && strlen(x->valuestring) < len) {
+    strcpy(out, x->valuestring);
+  } else if (x && rd->st == KD_OK) {
+    rd->st = kd_fail(KD_EINVAL, "%s: key \"%s\" is not a string (of fewer than %zu bytes)",
+                     rd->path, key, len);
+  }
+}
+
+static int get_bool(reader *rd, const cJSON *o, const char *key) {
+  const cJSON *x = item(rd, o, key);
+  if (x && !cJSON_IsBool(x) && rd->st == KD_OK)
+    rd->st = kd_fail(KD_EINVAL, "%s: key \"%s\" is not true or false", rd->path, key);
+  return cJSON_IsTrue(x);
+}
+
+static void get_array(reader *rd, const cJSON *o, const char *key, double *out, size_t n) {
+  const cJSON *a = item(rd, o, key), *x;
+  if (a && (!cJSON_IsArray(a) || (size_t)cJSON_GetArraySize(a) != n)) {
+    if (rd->st == KD_OK)
+      rd->st =
+          kd_fail(KD_EINVAL, "%s: key \"%s\" is not an array of %zu numbers", rd->path, key, n);
+    return;
+  }
+  size_t i = 0;
+  cJSON_ArrayForEach(x, a) out[i++] = value(rd, x, key);
+}
+
+static void get_powerlaw(reader *rd, const cJSON *o, const char *key, size_t npts,
+                         kd_powerlaw_fit *f) {
+  const cJSON *x = item(rd, o, key);
+  memset(f, 0, sizeof *f);
+  if (!x || cJSON_IsNull(x)) return;
+  f->npts = npts;
+  f->exponent = get_num(rd, x, "exponent");
+  f->se = get_num(rd, x, "se");
+  f->ci_low = get_num(rd, x, "ci_low");
+  f->ci_high = get_num(rd, x, "ci_high");
+  f->prefactor = get_num(rd, x, "prefactor");
+  f->r2 = get_num(rd, x, "r2");
+}
+
+static void read_group(reader *rd, const cJSON *o, kd_fit_group *g) {
+  get_str(rd, o, "pipeline", g->pipeline, sizeof g->pipeline);
+  get_str(rd, o, "group", g->group, sizeof g->group);
+  g->npts = get_count(rd, o, "points");
+  if (rd->st != KD_OK) return;
+  if (!(g->x = malloc((4 * g->npts + 1) * sizeof *g->x))) {
+    rd->st = kd_fail(KD_ENOMEM, "%s: out of memory", rd->path);
+    return;
+  }
+  g->sim = g->x + g->npts, g->theory = g->x + 2 * g->npts, g->floor = g->x + 3 * g->npts;
+  get_array(rd, o, "x", g->x, g->npts);
+  get_array(rd, o, "sim", g->sim, g->npts);
+  get_array(rd, o, "theory", g->theory, g->npts);
+  get_array(rd, o, "floor", g->floor, g->npts);
+  get_powerlaw(rd, o, "sim_fit", g->npts, &g->sim_fit);
+  get_powerlaw(rd, o, "theory_fit", g->npts, &g->theory_fit);
+  const cJSON *ci = item(rd, o, "ci"), *cont = item(rd, o, "continuum"),
+              *ratio = item(rd, o, "ratio_strong");
+  if (rd->st != KD_OK) return;
+  get_str(rd, ci, "kind", g->ci_kind, sizeof g->ci_kind);
+  g->ci_low = get_num(rd, ci, "low");
+  g->ci_high = get_num(rd, ci, "high");
+  g->boot_used = get_count(rd, ci, "replicates_used");
+  g->cont_exponent = get_num(rd, cont, "exponent");
+  g->cont_constant = get_num(rd, cont, "constant");
+  g->cont_ratio_strong = get_num(rd, cont, "ratio_strong");
+  g->ratio_strong = get_num(rd, ratio, "sim");
+  g->ratio_strong_theory = get_num(rd, ratio, "theory");
+}
+
+static kd_pgr_flag get_flag(reader *rd, const cJSON *o, const char *key) {
+  char name[16];
+  get_str(rd, o, key, name, sizeof name);
+  int f = kd_pgr_flag_parse(name);
+  if (f < 0 && rd->st == KD_OK)
+    rd->st = kd_fail(KD_EINVAL, "%s: key \"%s\": unknown flag '%s'", rd->path, key, name);
+  return f < 0 ? KD_PGR_MISSING : (kd_pgr_flag)f;
+}
+
+static void read_w2s(reader *rd, const cJSON *o, kd_w2s_entry *e) {
+  e->point = (long)get_count(rd, o, "point");
+  e->n = get_count(rd, o, "n");
+  e->p = get_count(rd, o, "p");
+  e->m = get_count(rd, o, "m");
+  e->k = get_count(rd, o, "k");
+  get_str(rd, o, "flag", e->flag, sizeof e->flag);
+  e->strong = get_num(rd, o, "strong");
+  e->strong_ci = get_num(rd, o, "strong_ci");
+  e->w2s = get_num(rd, o, "w2s");
+  e->w2s_ci = get_num(rd, o, "w2s_ci");
+  e->weak = get_num(rd, o, "weak");
+  e->weak_ci = get_num(rd, o, "weak_ci");
+  e->strong_th = get_num(rd, o, "strong_theory");
+  e->w2s_th = get_num(rd, o, "w2s_theory");
+  e->weak_th = get_num(rd, o, "weak_theory");
+  e->ratio = get_num(rd, o, "ratio");
+  e->diff = get_num(rd, o, "diff");
+  e->diff_ci = get_num(rd, o, "diff_ci");
+  e->diff_paired = get_bool(rd, o, "diff_paired");
+  e->pgr = get_num(rd, o, "pgr");
+  e->pgr_flag = get_flag(rd, o, "pgr_flag");
+  e->pgr_th = get_num(rd, o, "pgr_theory");
+  e->pgr_th_flag = get_flag(rd, o, "pgr_theory_flag");
+  e->gain_th = get_num(rd, o, "gain_theory");
+  e->misfit_th = get_num(rd, o, "misfit_theory");
+  e->best_k = get_count(rd, o, "best_k");
+  e->best_k_risk = get_num(rd, o, "best_k_risk");
+  e->best_k_sim = get_count(rd, o, "best_k_sim");
+}
+
+static void read_result(reader *rd, const cJSON *o, kd_fit_result *r) {
+  double schema = get_num(rd, o, "schema");
+  if (rd->st == KD_OK && schema != KD_FIT_SCHEMA)
+    rd->st = kd_fail(KD_EINVAL, "%s: schema %g, this kdbench reads schema %d", rd->path, schema,
+                     KD_FIT_SCHEMA);
+  get_str(rd, o, "run", r->run, sizeof r->run);
+  get_str(rd, o, "scenario_hash", r->scenario_hash, sizeof r->scenario_hash);
+  get_str(rd, o, "x", r->x, sizeof r->x);
+  get_str(rd, o, "target", r->target, sizeof r->target);
+  r->floor = get_bool(rd, o, "floor_subtracted");
+  const cJSON *w = item(rd, o, "window"), *b = item(rd, o, "bootstrap"),
+              *notes = item(rd, o, "notes"), *fits = item(rd, o, "fits"), *w2s = item(rd, o, "w2s"),
+              *x;
+  if (rd->st != KD_OK) return;
+  r->window_lo = get_num(rd, w, "lo");
+  r->window_hi = get_num(rd, w, "hi");
+  get_str(rd, w, "rule", r->window, sizeof r->window);
+  r->left_out = get_count(rd, w, "left_out_flagged");
+  r->bootstrap = get_count(rd, b, "replicates");
+  r->seed = (uint64_t)get_num(rd, b, "seed");
+  if (!cJSON_IsArray(notes) || !cJSON_IsArray(fits) || !cJSON_IsArray(w2s)) {
+    if (rd->st == KD_OK)
+      rd->st = kd_fail(KD_EINVAL, "%s: \"notes\", \"fits\" and \"w2s\" must be arrays", rd->path);
+    return;
+  }
+  size_t nn = (size_t)cJSON_GetArraySize(notes), nf = (size_t)cJSON_GetArraySize(fits),
+         nw = (size_t)cJSON_GetArraySize(w2s);
+  r->notes = calloc(nn + 1, sizeof *r->notes);
+  r->groups = calloc(nf + 1, sizeof *r->groups);
+  r->w2s = calloc(nw + 1, sizeof *r->w2s);
+  if (!r->notes || !r->groups || !r->w2s) {
+    rd->st = kd_fail(KD_ENOMEM, "%s: out of memory", rd->path);
+    return;
+  }
+  cJSON_ArrayForEach(x, notes) {
+    if (rd->st != KD_OK) return;
+    if (!cJSON_IsString(x))
+      rd->st = kd_fail(KD_EINVAL, "%s: a note is not a string", rd->path);
+    else if (!(r->notes[r->nnotes++] = strdup(x->valuestring)))
+      rd->st = kd_fail(KD_ENOMEM, "%s: out of memory", rd->path);
+  }
+  cJSON_ArrayForEach(x, fits) if (rd->st == KD_OK) read_group(rd, x, &r->groups[r->ngroups++]);
+  cJSON_ArrayForEach(x, w2s) if (rd->st == KD_OK) read_w2s(rd, x, &r->w2s[r->nw2s++]);
+}
+
+kd_status kd_fit_read_json(const char *path, kd_fit_result *res) {
+  memset(res, 0, sizeof *res);
+  FILE *f = fopen(path, "rb");
+  if (!f) return kd_fail(KD_EIO, "%s: cannot open: %s", path, strerror(errno));
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  char chunk[65536];
+  size_t got;
+  while (m && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
+  fclose(f);
+  if (!m || fclose(m) != 0) {
+    free(text);
+    return kd_fail(KD_ENOMEM, "%s: out of memory", path);
+  }
+  cJSON *o = cJSON_Parse(text);
+  free(text);
+  if (!o || !cJSON_IsObject(o)) {
+    cJSON_Delete(o);
+    return kd_fail(KD_EINVAL, "%s: not a JSON object", path);
+  }
+  reader rd = {.path = path};
+  read_result(&rd, o, res);
+  cJSON_Delete(o);
+  if (rd.st != KD_OK) kd_fit_result_free(res);
+  return rd.st;
+}
+
+/* ---- the text tables ---------------------------------------------------------------------- */
+
+static void pnum(FILE *out, const char *fmt, double x, int width) {
+  if (isnan(x))
+    fprintf(out, "%*s", width, "-");
+  else
+    fprintf(out, fmt, width, x);
+}
+
+/* The PGR, or why there is none. */
+static void pgr_cell(FILE *out, double pgr, kd_pgr_flag f) {
+  if (f == KD_PGR_OK)
+    pnum(out, " %*.4f", pgr, 8);
+  else
+    fprintf(out, " %8s", f == KD_PGR_MISSING ? "-" : kd_pgr_flag_name(f));
+}
+
+void kd_fit_print(const kd_fit_result *r, FILE *out) {
+  fprintf(out, "# kdbench fit of run %s (scenario %s): risk ~ C %s^-exponent\n", r->run,
+          r->scenario_hash, r->x);
+  fprintf(out, "# window: %s; rows flagged peak or near-peak never enter (%zu left out)\n",
+          r->window, r->left_out);
+  fprintf(out, "# fitted: %s\n", r->target);
+  if (r->bootstrap)
+    fprintf(out,
+            "# CI: 95%% percentile bootstrap over trials (%zu replicates, seed %llu) where "
+            "per-trial risks exist, else the regression's t-interval\n",
+            r->bootstrap, (unsigned long long)r->seed);
+  else
+    fprintf(out, "# CI: the regression's 95%% t-interval (--bootstrap 0)\n");
+  fprintf(out,
+          "# theory: the same fit of the theory column; continuum: kd-theory.md section 8 "
+          "(p -> inf); C/C_strong: geometric mean of the ratio over the window\n");
+  fprintf(out, "%-8s %-14s %4s %9s %21s %9s %7s %9s %9s %9s %9s %9s %9s %9s\n", "pipeline", "group",
+          "pts", "exponent", "95% CI", "se", "R2", "C", "C/Cstrong", "th_exp", "th_C/Cs",
+          "cont_exp", "cont_C", "cont_C/Cs");
+  for (size_t i = 0; i < r->ngroups; ++i) {
+    const kd_fit_group *g = &r->groups[i];
+    char ci[64];
+    snprintf(ci, sizeof ci, "[%.4f, %.4f] %s", g->ci_low, g->ci_high,
+             !strcmp(g->ci_kind, "bootstrap") ? "b" : "t");
+    fprintf(out, "%-8s %-14s %4zu", g->pipeline, g->group[0] ? g->group : "-", g->npts);
+    pnum(out, " %*.4f", g->sim_fit.exponent, 9);
+    fprintf(out, " %21s", isnan(g->ci_low) ? "-" : ci);
+    pnum(out, " %*.2g", g->sim_fit.se, 9);
+    pnum(out, " %*.4f", g->sim_fit.r2, 7);
+    pnum(out, " %*.4g", g->sim_fit.prefactor, 9);
+    pnum(out, " %*.4f", g->ratio_strong, 9);
+    pnum(out, " %*.4f", g->theory_fit.npts ? g->theory_fit.exponent : NAN, 9);
+    pnum(out, " %*.4f", g->ratio_strong_theory, 9);
+    pnum(out, " %*.4f", g->cont_exponent, 9);
+    pnum(out, " %*.4g", g->cont_constant, 9);
+    pnum(out, " %*.4f", g->cont_ratio_strong, 9);
+    fputc('\n', out);
+  }
+  fprintf(out, "# local exponents between neighbouring %s (sim / theory):\n", r->x);
+  for (size_t i = 0; i < r->ngroups; ++i) {
+    const kd_fit_group *g = &r->groups[i];
+    double *ls = malloc(2 * (g->npts + 1) * sizeof *ls);
+    if (!ls) continue;
+    kd_local_exponents(g->x, g->sim, g->npts, ls);
+    kd_local_exponents(g->x, g->theory, g->npts, ls + g->npts);
+    fprintf(out, "#   %-8s%s%s:", g->pipeline, g->group[0] ? " " : "", g->group);
+    for (size_t j = 0; j + 1 < g->npts; ++j)
+      fprintf(out, " %g-%g: %.3f/%.3f", g->x[j], g->x[j + 1], ls[j], ls[g->npts + j]);
+    fputc('\n', out);
+    free(ls);
+  }
+  if (r->nw2s) {
+    fprintf(out,
+            "# weak-to-strong: ratio = w2s/strong; diff = w2s - strong +- 95%% CI "
+            "(paired over trials where marked p); PGR = (weak - w2s)/(weak - strong), "
+            "not divided when the gap is within 2 SE of 0 (gap~0) or negative (gap<0); "
+            "gain = weak - w2s, misfit = E||b_w2s - b_weak||^2_Sigma (theory)\n");
+    fprintf(out, "%6s %6s %6s %5s %9s %9s %7s %20s %9s %8s %8s %9s %9s %6s %6s %s\n", "n", "p", "m",
+            "k", "strong", "w2s", "ratio", "diff", "weak", "PGR", "PGR_th", "gain_th", "misfit_th",
+            "best_k", "bestk_s", "flag");
+    for (size_t i = 0; i < r->nw2s; ++i) {
+      const kd_w2s_entry *e = &r->w2s[i];
+      char diff[64];
+      snprintf(diff, sizeof diff, "%.4g +- %.2g%s", e->diff, e->diff_ci,
+               e->diff_paired ? " p" : "");
+      fprintf(out, "%6zu %6zu %6zu %5zu", e->n, e->p, e->m, e->k);
+      pnum(out, " %*.5g", e->strong, 9);
+      pnum(out, " %*.5g", e->w2s, 9);
+      pnum(out, " %*.4f", e->ratio, 7);
+      fprintf(out, " %20s", isnan(e->diff) ? "-" : diff);
+      pnum(out, " %*.5g", e->weak, 9);
+      pgr_cell(out, e->pgr, e->pgr_flag);
+      pgr_cell(out, e->pgr_th, e->pgr_th_flag);
+      pnum(out, " %*.4g", e->gain_th, 9);
+      pnum(out, " %*.4g", e->misfit_th, 9);
+      fprintf(out, " %6zu", e->best_k);
+      if (e->best_k_sim)
+        fprintf(out, " %6zu", e->best_k_sim);
+      else
+        fprintf(out, " %6s", "-");
+      fprintf(out, " %s\n", e->flag);
+    }
+  }
+  for (size_t i = 0; i < r->nnotes; ++i) fprintf(out, "# note: %s\n", r->notes[i]);
+}
