@@ -244,11 +244,28 @@ static kd_status cuda_run_stage(void *state, kd_stage *st) {
 
 /* ---- the descriptor ------------------------------------------------------------------------- */
 
+/* KDBENCH_CUDA_DEVICE (kdbench --device K): the device of this process, numbered
+ * among those CUDA_VISIBLE_DEVICES leaves visible; unset: the current one (0). */
+static kd_status select_device(int count) {
+  const char *dev = getenv("KDBENCH_CUDA_DEVICE");
+  if (!dev || !*dev) return KD_OK;
+  char *end = NULL;
+  long k = strtol(dev, &end, 10);
+  if (*end || k < 0) return kd_fail(KD_EINVAL, "KDBENCH_CUDA_DEVICE = '%s': expected a device number", dev);
+  if (k >= count)
+    return kd_fail(KD_ENODEV, "--device %ld: only %d CUDA device(s) visible (CUDA_VISIBLE_DEVICES = %s)",
+                   k, count, getenv("CUDA_VISIBLE_DEVICES") ? getenv("CUDA_VISIBLE_DEVICES") : "unset");
+  cudaError_t e = cudaSetDevice((int)k);
+  if (e != cudaSuccess) return kd_fail(KD_ENODEV, "--device %ld: %s", k, cudaGetErrorString(e));
+  return KD_OK;
+}
+
 static kd_status cuda_probe(void) {
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) return kd_fail(KD_ENODEV, "no CUDA device: %s", cudaGetErrorString(e));
   if (count == 0) return kd_fail(KD_ENODEV, "no CUDA device: the driver reports none");
+  KD_TRY(select_device(count));
   return kd_cuda_kernels_usable();
 }
 
@@ -275,6 +292,9 @@ static kd_status read_settings(kd_cuda_state *s) {
 
 static kd_status setup(kd_cuda_state *s) {
   KD_TRY(read_settings(s));
+  int count = 0;
+  KD_CUDA(cudaGetDeviceCount(&count));
+  KD_TRY(select_device(count));
   KD_CUDA(cudaGetDevice(&s->device));
   KD_CUDA(cudaStreamCreateWithFlags(&s->stream, cudaStreamNonBlocking));
   KD_CUBLAS(cublasCreate(&s->blas));

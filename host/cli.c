@@ -16,6 +16,11 @@ const char *kd_cli_usage =
     "       kdbench --print-scenario [options]         the effective scenario, as a file\n"
     "       kdbench --list-presets\n"
     "       kdbench report RUN                         Markdown + LaTeX tables of a run\n"
+    "       kdbench fit RUN [options]                  scaling-law fits, w2s metrics\n"
+    "                                                  (kdbench fit --help)\n"
+    "       kdbench merge [--partial] [--force] [--out RUN] SHARDS...\n"
+    "                                                  one run from shard outputs\n"
+    "       kdbench missing [--array] RUN              what is left to compute, as commands\n"
     "\n"
     "Knowledge-distillation benchmark: Monte Carlo risk of ridge(less) students trained\n"
     "on ground-truth, surrogate or weak-teacher labels, beside its deterministic-\n"
@@ -60,6 +65,11 @@ const char *kd_cli_usage =
     "  --seed S            64-bit seed (default 1); any point or trial can be\n"
     "                      regenerated alone from (seed, point, trial)\n"
     "  --backend B         cpu | cuda | auto (default auto: cuda when a GPU answers)\n"
+    "  --device K          the CUDA device to use (default 0, the first visible one)\n"
+    "  --shard I/N         compute only part I of N of the grid (1 <= I <= N; parts\n"
+    "                      balanced by flops), into NAME.shards/shard-00I-of-00N.csv\n"
+    "                      beside NAME.csv; in a Slurm array task the default is the\n"
+    "                      task's part; off: the whole grid. See docs/cluster.md\n"
     "  --job J             sweep (default) | weights: beta*, the optimal surrogate and\n"
     "                      the optimal mask feature by feature at one --n (theory only;\n"
     "                      CSV i,lambda,beta_star,gain,beta_optimal,beta_mask)\n"
@@ -75,7 +85,9 @@ const char *kd_cli_usage =
     "  --csv FILE          the run's tidy CSV (default results/sweep-n.csv); beside it\n"
     "                      FILE.jsonl (the rows as JSON Lines) and FILE.meta.json\n"
     "                      (scenario, versions, backend, times); see docs/run-format.md\n"
-    "  --raw               also store every trial's risk in the JSON Lines\n"
+    "  --raw               also store every trial's risk in the JSON Lines (the fits'\n"
+    "                      bootstrap needs them)\n"
+    "  --fit               fit the finished run (as kdbench fit RUN does)\n"
     "  --force             overwrite an output made by another scenario\n"
     "  --quiet             no table on standard output, no progress line\n"
     "  --verbose           a timing line per point on standard error\n"
@@ -98,7 +110,7 @@ const char *kd_cli_usage =
 enum {
   OPT_SETTING = 256, /* every setting of kd_config: the flag's name is the setting's */
   OPT_SCENARIO, OPT_PRESET, OPT_PRINT, OPT_LIST, OPT_QUIET, OPT_VERBOSE, OPT_FORCE,
-  OPT_RAW, OPT_HELP, OPT_VERSION, OPT_QUICK,
+  OPT_RAW, OPT_FIT, OPT_HELP, OPT_VERSION, OPT_QUICK, OPT_DEVICE,
 };
 
 static const struct option options[] = {
@@ -125,7 +137,10 @@ static const struct option options[] = {
     {"print-scenario", no_argument, 0, OPT_PRINT},
     {"list-presets", no_argument, 0, OPT_LIST},
     {"raw", no_argument, 0, OPT_RAW},
+    {"fit", no_argument, 0, OPT_FIT},
     {"quick", no_argument, 0, OPT_QUICK},
+    {"shard", required_argument, 0, OPT_SETTING},
+    {"device", required_argument, 0, OPT_DEVICE},
     {"quiet", no_argument, 0, OPT_QUIET},
     {"verbose", no_argument, 0, OPT_VERBOSE},
     {"force", no_argument, 0, OPT_FORCE},
@@ -157,6 +172,14 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
           break;
         case OPT_PRINT: cli->action = KD_CLI_PRINT; break;
         case OPT_QUICK: cli->quick = 1; break;
+        case OPT_DEVICE: { /* --device K: a CUDA device number */
+          char *end;
+          long k = strtol(optarg, &end, 10);
+          if (end == optarg || *end || k < 0 || k > 4095 || optarg[0] == '-' || optarg[0] == '+')
+            return kd_fail(KD_EINVAL, "--device: expected a CUDA device number (0, 1, ...), got '%s'", optarg);
+          cli->device = (int)k;
+          break;
+        }
         case OPT_LIST: cli->action = KD_CLI_LIST; break;
         case OPT_HELP: cli->action = KD_CLI_HELP; break;
         case OPT_VERSION: cli->action = KD_CLI_VERSION; break;
@@ -170,6 +193,7 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
             st = kd_config_set(c, options[index].name, optarg);
           break;
         case OPT_RAW: c->raw = 1; break;
+        case OPT_FIT: c->fit = 1; break;
         case OPT_QUIET: c->quiet = 1; break;
         case OPT_VERBOSE: c->verbose = 1; break;
         case OPT_FORCE: c->force = 1; break;
@@ -186,6 +210,7 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
 kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli, int part) {
   memset(cli, 0, sizeof *cli);
   cli->action = KD_CLI_RUN;
+  cli->device = -1;
   kd_config_default(&cli->cfg);
   kd_status st = scan(argc, argv, cli, 0);
   if (st != KD_OK || cli->action == KD_CLI_HELP || cli->action == KD_CLI_VERSION ||

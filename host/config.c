@@ -10,6 +10,7 @@
 #include "kdbench/pipeline.h"
 #include "kdbench/rng.h"
 #include "kdbench/scenario.h"
+#include "kdbench/shard.h"
 
 static const char *const AXIS_NAMES[KD_NAXES] = {"n", "p", "m", "k", "ridge", "alpha", "sigma"};
 
@@ -116,18 +117,23 @@ static kd_status parse_item(const char *name, char *item, double **v, size_t *le
   if (strcmp(sp, "pow2") == 0) {
     if (!(a > 0) || !(b >= a))
       return kd_fail(KD_EINVAL, "--%s: pow2 range needs 0 < A <= B, got %g:%g", name, a, b);
+    size_t before = *len;
     for (double x = exp2(ceil(log2(a))); x <= b * (1 + 1e-12); x *= 2) {
       kd_status st = push(v, len, cap, x);
       if (st != KD_OK) return st;
     }
+    if (*len == before) /* an empty range would make an empty grid */
+      return kd_fail(KD_EINVAL, "--%s: no power of two between %g and %g", name, a, b);
     return KD_OK;
   }
   int lg = strncmp(sp, "log", 3) == 0, ln = strncmp(sp, "lin", 3) == 0;
   char *end;
   long count = (lg || ln) ? strtol(sp + 3, &end, 10) : 0;
-  if (!(lg || ln) || end == sp + 3 || *end != '\0' || count < 1 || count > 100000)
+  if (!(lg || ln) || end == sp + 3 || *end != '\0' || count < 1 || count > 10000)
     return kd_fail(KD_EINVAL, "--%s: unknown spacing '%s' (expected logN, linN or pow2, N >= 1)",
                    name, sp);
+  if (b < a)
+    return kd_fail(KD_EINVAL, "--%s: reversed range %g:%g (write it A:B with A <= B)", name, a, b);
   if (lg && !(a > 0 && b > 0))
     return kd_fail(KD_EINVAL, "--%s: a log range needs positive bounds, got %g:%g", name, a, b);
   for (long i = 0; i < count; ++i) {
@@ -160,11 +166,13 @@ kd_status kd_axis_values(kd_axis a, const char *text, double **out, size_t *coun
     s = comma + 1;
   }
   free(copy);
-  if (st == KD_OK && kd_axis_is_integer(a)) {
+  /* Every axis is de-duplicated: two equal values would be two points with the same
+   * key, which resume cannot tell apart. */
+  if (st == KD_OK) {
     size_t kept = 0;
     for (size_t i = 0; i < len && st == KD_OK; ++i) {
-      double x = round(v[i]);
-      if (x < 1 || x > 9007199254740992.0) {
+      double x = kd_axis_is_integer(a) ? round(v[i]) : v[i];
+      if (kd_axis_is_integer(a) && (x < 1 || x > 9007199254740992.0)) {
         st = kd_fail(KD_EINVAL, "--%s: values must be positive integers, got %g", name, v[i]);
         break;
       }
@@ -203,7 +211,8 @@ static const setting SETTINGS[] = {
     {"teacher-sigma", "problem"}, {"ridge", "student"}, {"m", "teacher"},
     {"k", "teacher"},      {"pipelines", "sweep"},  {"sweep", "sweep"},
     {"n", "sweep"},        {"trials", "sweep"},     {"seed", "sweep"},
-    {"job", "run"},        {"backend", "run"},      {"csv", "output"},       {"raw", "output"},
+    {"job", "run"},        {"backend", "run"},      {"shard", "run"},
+    {"csv", "output"},     {"raw", "output"}, {"fit", "output"},
 };
 
 int kd_config_known(const char *name, const char **section) {
@@ -341,6 +350,12 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
     return copy_text(name, text, c->csv, sizeof c->csv);
   }
   if (!strcmp(name, "raw")) return parse_bool(name, text, &c->raw);
+  if (!strcmp(name, "fit")) return parse_bool(name, text, &c->fit);
+  if (!strcmp(name, "shard")) { /* shard: checked now, resolved by the sweep (host/shard.c) */
+    kd_shard_spec spec;
+    kd_status st = kd_shard_parse(text, &spec);
+    return st == KD_OK ? copy_text(name, text, c->shard, sizeof c->shard) : st;
+  }
   return kd_fail(KD_EINVAL, "unknown setting '%s'", name);
 }
 
@@ -406,12 +421,19 @@ kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b) {
 
 /* ---- printing ------------------------------------------------------------------------------ */
 
+/* Canonical text (the hash's): the parsed value, never the text as typed (5e2 and 500
+ * are one scenario); a list is left to the grid's point values, which the hash covers. */
+static int canonical_text;
+
 static void print_axis(const kd_config *c, FILE *out, kd_axis a, const char *scalar) {
-  fprintf(out, "%s = %s\n", kd_axis_name(a), c->values[a][0] ? c->values[a] : scalar);
+  const char *text = c->values[a][0] ? c->values[a] : scalar;
+  if (canonical_text) text = is_single_value(text) ? scalar : "(the grid)";
+  fprintf(out, "%s = %s\n", kd_axis_name(a), text);
 }
 
 void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   char buf[64];
+  canonical_text = canonical;
   if (!canonical)
     fputs("# kdbench scenario: run it with  kdbench --scenario FILE\n"
           "# Keys are the command-line flags without dashes; flags override them.\n"
@@ -449,7 +471,13 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
       first = 0;
     }
   fprintf(out, "\ntrials = %u\nseed = %llu\n", c->trials, (unsigned long long)c->seed);
-  if (canonical) return;
+  /* --raw changes what a row holds: a run is resumed only with the same choice. */
+  if (canonical) {
+    fprintf(out, "raw = %s\n", c->raw ? "true" : "false");
+    return;
+  }
   fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", c->job, c->backend);
-  fprintf(out, "\n[output]\ncsv = %s\nraw = %s\n", c->csv, c->raw ? "true" : "false");
+  if (c->shard[0]) fprintf(out, "shard = %s\n", c->shard); /* shard: only when given */
+  fprintf(out, "\n[output]\ncsv = %s\nraw = %s\nfit = %s\n", c->csv, c->raw ? "true" : "false",
+          c->fit ? "true" : "false");
 }

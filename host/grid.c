@@ -99,7 +99,9 @@ kd_status kd_grid_build(const kd_config *c, kd_grid *g) {
     return kd_fail(KD_EINVAL, "n is not swept: give the student's sample size with --n N");
   kd_grid_point base = {.p = c->p, .m = c->m, .k = c->k, .ridge = c->ridge, .alpha = c->alpha,
                         .sigma = c->sigma};
-  if (!n_swept) base.n = (size_t)strtoull(c->values[KD_AXIS_N], NULL, 10);
+  /* A single value, already checked to be a positive integer (which may be written
+   * 1e3 or 200.0): read it as a number, not as digits. */
+  if (!n_swept) base.n = (size_t)strtod(c->values[KD_AXIS_N], NULL);
   kd_axis inner = c->swept[0];
   double *outer_v = NULL;
   size_t outer_count = 1, cap = 0;

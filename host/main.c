@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "kdbench/cli.h"
+#include "kdbench/fit_run.h"
+#include "kdbench/merge.h"
+#include "kdbench/shard.h"
 #include "kdbench/report.h"
 #include "kdbench/scenario.h"
 #include "kdbench/sweep.h"
@@ -57,14 +60,39 @@ static kd_status run_part(kd_cli *cli, const char *command) {
   }
   FILE *table = cli->cfg.quiet ? NULL : stdout;
   if (!strcmp(cli->cfg.job, "weights")) return kd_weights_run(&cli->cfg, table);
-  return kd_sweep_run(&cli->cfg, command, table);
+  kd_status st = kd_sweep_run(&cli->cfg, command, table);
+  kd_shard_spec shard = {0}; /* shard: a shard has only part of the run; fit after the merge */
+  if (st == KD_OK && cli->cfg.fit && kd_shard_resolve(cli->cfg.shard, &shard, NULL) == KD_OK && shard.count) {
+    fprintf(stderr, "kdbench: --fit: not for one shard; fit the run once merged: kdbench fit %s\n", cli->cfg.csv);
+    return st;
+  }
+  if (st == KD_OK && cli->cfg.fit) {
+    char *argv[] = {"fit", cli->cfg.csv, NULL};
+    if (kd_fit_main(2, argv) != 0) return kd_fail(KD_EINVAL, "the run is complete; its fit failed (above)");
+  }
+  return st;
+}
+
+/* kdbench merge ... | kdbench missing ... (host/merge_cli.c) */
+static int shards_main(int argc, char **argv) {
+  char *command = command_line(argc, argv);
+  kd_status st = !strcmp(argv[1], "merge") ? kd_merge_main(argc, argv, command) : kd_missing_main(argc, argv);
+  free(command);
+  return st == KD_OK ? 0 : fail(st);
 }
 
 int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "report") == 0) return report_main(argc, argv);
+  if (argc > 1 && strcmp(argv[1], "fit") == 0) return kd_fit_main(argc - 1, argv + 1);
+  if (argc > 1 && (!strcmp(argv[1], "merge") || !strcmp(argv[1], "missing"))) return shards_main(argc, argv);
   kd_cli cli;
   kd_status st = kd_cli_parse(argc, argv, &cli, 0);
   if (st != KD_OK) return fail(st);
+  if (cli.device >= 0) { /* --device K: read by the CUDA backend (cuda/backend_cuda.cu) */
+    char k[16];
+    snprintf(k, sizeof k, "%d", cli.device);
+    setenv("KDBENCH_CUDA_DEVICE", k, 1);
+  }
   switch (cli.action) {
     case KD_CLI_HELP: fputs(kd_cli_usage, stdout); return 0;
     case KD_CLI_VERSION: kd_cli_version(stdout); return 0;

@@ -12,7 +12,7 @@ static const char *BASE =
     "[teacher]\nm = 5000\nk = auto\n"
     "[sweep]\nsweep = n\nn = default\npipelines = strong,optimal,mask,w2s\ntrials = 200\nseed = 1\n"
     "[run]\njob = sweep\nbackend = auto\n"
-    "[output]\ncsv = results/sweep-n.csv\nraw = false\n";
+    "[output]\ncsv = results/sweep-n.csv\nraw = false\nfit = false\n";
 
 #define MAX_PARTS 4
 
@@ -27,7 +27,7 @@ typedef struct {
 #define SCALING(alpha, b)                                                                  \
   "[problem]\np = 4000\nalpha = " #alpha "\nsignal-exp = " #b "\nsigma = 0\n"               \
   "[sweep]\nn = 25:1000:log11\npipelines = strong,optimal,mask\ntrials = 100\n"             \
-  "[output]\ncsv = results/scaling/alpha" #alpha "-b" #b ".csv\nraw = true\n"
+  "[output]\ncsv = results/scaling/alpha" #alpha "-b" #b ".csv\nraw = true\nfit = true\n"
 
 static const preset PRESETS[] = {
     {"fig1", "the paper's Figure 1 setting: risk against n at p = 500, four pipelines (the default)",
@@ -35,7 +35,7 @@ static const preset PRESETS[] = {
     {"fig1a", "Figure 1a: beta*, the optimal surrogate and the optimal mask by feature, p = 500, n = 200",
      {"[sweep]\nn = 200\n[run]\njob = weights\n[output]\ncsv = results/fig1a/weights.csv\n"}, ""},
     {"fig1b", "Figure 1b: risk against n for strong, optimal, mask; theory through simulation",
-     {"[sweep]\npipelines = strong,optimal,mask\n[output]\ncsv = results/fig1b/sweep-n.csv\nraw = true\n"},
+     {"[sweep]\npipelines = strong,optimal,mask\n[output]\ncsv = results/fig1b/sweep-n.csv\nraw = true\nfit = true\n"},
      "[sweep]\nn = 20,50,100,1000\ntrials = 4\n"},
     {"scaling", "scaling laws: exponents and constants of strong, optimal, mask for four (alpha, b), noiseless",
      {SCALING(2, 1.5), SCALING(1.5, 2), SCALING(2, 2), SCALING(3, 2)},
@@ -43,7 +43,7 @@ static const preset PRESETS[] = {
     {"w2s", "weak-to-strong: an m x k grid of weak teachers for a student at n = 200, p = 500",
      {"[teacher]\nm = 1000,2000,5000,20000\nk = 50,100,150,200,300,400\n"
       "[sweep]\nsweep = k,m\nn = 200\npipelines = strong,w2s,weak\ntrials = 100\n"
-      "[output]\ncsv = results/w2s/grid.csv\nraw = true\n"},
+      "[output]\ncsv = results/w2s/grid.csv\nraw = true\nfit = true\n"},
      "[teacher]\nm = 1000,2000\nk = 50,200\n[sweep]\ntrials = 4\n"},
 };
 

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "kdbench/json_num.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/run.h"
 #include "kdbench/version.h"
@@ -58,6 +60,23 @@ static cJSON *backend_object(kd_backend *be) {
   return b;
 }
 
+/* shard: "shard": {index, count, from_slurm, grid_points, cost_share, host, pid, points}. */
+static void add_shard(cJSON *o, const kd_shard *sh) {
+  cJSON *s = cJSON_AddObjectToObject(o, "shard");
+  cJSON_AddNumberToObject(s, "index", sh->spec.index);
+  cJSON_AddNumberToObject(s, "count", sh->spec.count);
+  cJSON_AddBoolToObject(s, "from_slurm", sh->from_slurm);
+  cJSON_AddNumberToObject(s, "grid_points", (double)sh->grid_points);
+  cJSON_AddNumberToObject(s, "cost_share", sh->cost_share);
+  char host[256] = "";
+  gethostname(host, sizeof host);
+  host[sizeof host - 1] = '\0';
+  cJSON_AddStringToObject(s, "host", host);
+  cJSON_AddNumberToObject(s, "pid", (double)getpid());
+  cJSON *pts = cJSON_AddArrayToObject(s, "points");
+  for (size_t j = 0; j < sh->n_points; ++j) cJSON_AddItemToArray(pts, cJSON_CreateNumber((double)sh->points[j]));
+}
+
 kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   const kd_config *c = m->cfg;
   cJSON *o = cJSON_CreateObject();
@@ -88,9 +107,10 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   cJSON_AddNumberToObject(o, "points_total", (double)m->points_total);
   cJSON_AddNumberToObject(o, "points_done", (double)m->points_done);
   cJSON_AddNumberToObject(o, "points_resumed", (double)m->points_resumed);
+  if (m->shard) add_shard(o, m->shard); /* shard */
   cJSON *wall = cJSON_AddArrayToObject(o, "point_wall_s");
   for (size_t i = 0; i < m->points_total; ++i)
-    cJSON_AddItemToArray(wall, isfinite(m->wall_s[i]) ? cJSON_CreateNumber(m->wall_s[i]) : cJSON_CreateNull());
+    cJSON_AddItemToArray(wall, kd_json_number(m->wall_s[i]));
   char *text = cJSON_Print(o);
   cJSON_Delete(o);
   if (!text) return kd_fail(KD_ENOMEM, "out of memory");

@@ -196,11 +196,14 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const char *hash,
   if (st != KD_OK) return st;
 
   int have_jsonl = exists(rs->jsonl_path), changed = 0;
-  if (!force && !have_jsonl && exists(csv_path))
-    return kd_fail(KD_EINVAL,
-                   "%s exists without %s beside it (not a resumable kdbench run): use --force "
-                   "to overwrite it, or write elsewhere with --csv",
-                   csv_path, rs->jsonl_path);
+  if (!force && !have_jsonl && exists(csv_path)) {
+    st = kd_fail(KD_EINVAL,
+                 "%s exists without %s beside it (not a resumable kdbench run): use --force "
+                 "to overwrite it, or write elsewhere with --csv",
+                 csv_path, rs->jsonl_path);
+    kd_run_close(rs); /* release and remove NAME.lock: leave the folder as it was */
+    return st;
+  }
   if (!force && have_jsonl) {
     size_t len = 0;
     char *text = read_all(rs->jsonl_path, &len);

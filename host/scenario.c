@@ -4,31 +4,64 @@
 #include <ini.h>
 #include <string.h>
 
+/* inih reads lines through this source, which counts them: a handler error then
+ * names its own line (inih only returns the line of its first error, which may be
+ * a syntax error before it). */
+typedef struct {
+  FILE *f;         /* a file, or */
+  const char *s;   /* the rest of a text */
+  int lines, open; /* lines read to their newline; the last read ended mid-line */
+} line_source;
+
+static char *read_line(char *buf, int num, void *stream) {
+  line_source *src = stream;
+  char *got = NULL;
+  if (src->f) {
+    got = fgets(buf, num, src->f);
+  } else if (*src->s && num >= 2) {
+    size_t n = 0;
+    while (n + 1 < (size_t)num && src->s[n] && src->s[n] != '\n') buf[n] = src->s[n], ++n;
+    if (n + 1 < (size_t)num && src->s[n] == '\n') buf[n] = '\n', ++n;
+    buf[n] = '\0';
+    src->s += n;
+    got = buf;
+  }
+  if (got) {
+    size_t n = strlen(buf);
+    src->open = !(n && buf[n - 1] == '\n');
+    src->lines += !src->open;
+  }
+  return got;
+}
+
 typedef struct {
   kd_config *cfg;
-  const char *origin;
-  kd_status st; /* the first error; inih goes on after a failed line */
+  line_source *src;
+  kd_status st;     /* the first error; inih goes on after a failed line */
+  int line;         /* its line */
+  char reason[512]; /* its reason, without the origin */
 } load_state;
 
 static int on_setting(void *user, const char *section, const char *name, const char *value) {
   load_state *s = user;
   if (s->st != KD_OK) return 1;
+  s->line = s->src->lines + s->src->open;
   const char *home = NULL;
   if (!kd_config_known(name, &home)) {
-    s->st = kd_fail(KD_EINVAL, "%s: unknown key '%s' in [%s]", s->origin, name, section);
+    s->st = KD_EINVAL;
+    snprintf(s->reason, sizeof s->reason, "unknown key '%s' in [%s]", name, section);
     return 0;
   }
   if (strcmp(section, home) != 0) {
-    s->st = kd_fail(KD_EINVAL, "%s: key '%s' belongs in [%s], found in [%s]", s->origin, name,
-                    home, section);
+    s->st = KD_EINVAL;
+    snprintf(s->reason, sizeof s->reason, "key '%s' belongs in [%s], found in [%s]", name, home,
+             section);
     return 0;
   }
   kd_status st = kd_config_set(s->cfg, name, value);
   if (st != KD_OK) {
-    /* Prefix the setter's reason with where it came from. */
-    char reason[400];
-    snprintf(reason, sizeof reason, "%s", kd_last_error());
-    s->st = kd_fail(st, "%s: %s", s->origin, reason);
+    s->st = st;
+    snprintf(s->reason, sizeof s->reason, "%s", kd_last_error());
     return 0;
   }
   return 1;
@@ -41,25 +74,30 @@ static void configure_inih(void) {
   ini_max_line = 1 << 20;
 }
 
-static kd_status finish(load_state *s, int rc, const char *origin) {
-  if (s->st != KD_OK) return s->st;
-  if (rc < 0) return kd_fail(KD_EIO, "%s: cannot read: %m", origin);
-  if (rc > 0) return kd_fail(KD_EINVAL, "%s:%d: not an INI line (expected [section] or key = value)", origin, rc);
+/* The first error in line order: the handler's (s.line) or inih's own (rc: its line). */
+static kd_status parse(kd_config *c, line_source *src, const char *origin) {
+  configure_inih();
+  load_state s = {.cfg = c, .src = src};
+  int rc = ini_parse_stream(read_line, src, on_setting, &s);
+  if (s.st != KD_OK && (rc <= 0 || s.line <= rc))
+    return kd_fail(s.st, "%s:%d: %s", origin, s.line, s.reason);
+  if (rc < 0) return kd_fail(KD_ENOMEM, "%s: out of memory", origin);
+  if (rc > 0)
+    return kd_fail(KD_EINVAL, "%s:%d: not an INI line (expected [section] or key = value)", origin, rc);
   return KD_OK;
 }
 
 kd_status kd_scenario_load(kd_config *c, const char *path) {
-  configure_inih();
   FILE *f = fopen(path, "r");
   if (!f) return kd_fail(KD_EIO, "--scenario: cannot open %s: %m", path);
-  load_state s = {.cfg = c, .origin = path};
-  int rc = ini_parse_file(f, on_setting, &s);
+  line_source src = {.f = f};
+  kd_status st = parse(c, &src, path);
+  if (st == KD_OK && ferror(f)) st = kd_fail(KD_EIO, "%s: cannot read", path);
   fclose(f);
-  return finish(&s, rc, path);
+  return st;
 }
 
 kd_status kd_scenario_load_text(kd_config *c, const char *text, const char *origin) {
-  configure_inih();
-  load_state s = {.cfg = c, .origin = origin};
-  return finish(&s, ini_parse_string(text, on_setting, &s), origin);
+  line_source src = {.s = text};
+  return parse(c, &src, origin);
 }

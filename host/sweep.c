@@ -16,6 +16,7 @@
 #include "kdbench/progress.h"
 #include "kdbench/run.h"
 #include "kdbench/run_meta.h"
+#include "kdbench/shard.h"
 
 size_t kd_available_memory(void) {
   FILE *f = fopen("/proc/meminfo", "r");
@@ -285,8 +286,8 @@ typedef struct {
   kd_progress *pg;
 } run_ctx;
 
-/* Computes point i and appends its rows. */
-static kd_status compute_point(run_ctx *x, size_t i, const char *key, problem_slot *ps,
+/* Computes point i (the j-th of this process: shard) and appends its rows. */
+static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key, problem_slot *ps,
                                kd_teacher_cache *cache, double *risks) {
   const kd_config *c = x->c;
   const kd_grid_point *gp = &x->g->pt[i];
@@ -317,7 +318,7 @@ static kd_status compute_point(run_ctx *x, size_t i, const char *key, problem_sl
   }
   if (st == KD_OK) st = kd_run_append(x->rs, rows, count);
   if (st == KD_OK) {
-    x->wall[i] = wall;
+    x->wall[j] = wall;
     ++x->meta->points_done;
     st = kd_run_meta_write(x->rs->meta_path, x->meta);
   }
@@ -353,19 +354,24 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
     kd_config_print(&c, sf, 0);
     fclose(sf);
   }
+  /* shard: the points this process computes and the CSV it writes (host/shard*.c) */
+  kd_shard sh = {0};
+  if (st == KD_OK) st = kd_shard_open(&sh, &c, &g);
   kd_backend be = {0};
   if (st == KD_OK) st = kd_backend_open(c.backend, &be);
   kd_run_store rs;
   int store_open = 0;
   if (st == KD_OK) {
-    st = kd_run_open(&rs, c.csv, hash, popcount(c.pipelines), c.force, stderr);
+    st = kd_run_open(&rs, sh.csv, hash, popcount(c.pipelines), c.force, stderr);
     store_open = st == KD_OK;
+    if (store_open) st = kd_shard_save_scenario(&sh, &c); /* shard */
   }
   double *risks = malloc(sizeof(double) * KD_NPIPES * c.trials);
-  double *wall = malloc(sizeof(double) * (g.count ? g.count : 1));
+  double *wall = malloc(sizeof(double) * (sh.n_points ? sh.n_points : 1));
   if (st == KD_OK && (!risks || !wall)) st = kd_fail(KD_ENOMEM, "cannot allocate %u trials", c.trials);
   if (st != KD_OK) {
     if (store_open) kd_run_close(&rs);
+    kd_shard_close(&sh); /* shard */
     kd_backend_close(&be);
     kd_grid_free(&g);
     free(scenario);
@@ -376,17 +382,23 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
 
   char desc[512] = "";
   be.type->describe(be.state, desc, sizeof desc);
+  if (table && sh.spec.count) /* shard */
+    fprintf(table, "# shard %u/%u%s: %zu of %zu points (%.1f %% of the flop-model cost), in %s\n",
+            sh.spec.index, sh.spec.count, sh.from_slurm ? " (the Slurm array task)" : "",
+            sh.n_points, g.count, 100 * sh.cost_share, sh.csv);
   if (table) write_table_header(table, &c, desc);
   kd_run_meta meta = {.cfg = &c, .command = command, .scenario = scenario ? scenario : "",
                       .hash = hash, .backend = &be, .started = time(NULL),
-                      .points_total = g.count, .wall_s = wall};
+                      .points_total = sh.n_points, .wall_s = wall,
+                      .shard = sh.spec.count ? &sh : NULL};
   double cost_total = 0;
-  for (size_t i = 0; i < g.count; ++i) {
-    wall[i] = NAN;
-    cost_total += kd_point_cost(g.pt[i].n, g.pt[i].p, c.trials);
+  for (size_t j = 0; j < sh.n_points; ++j) {
+    const kd_grid_point *gp = &g.pt[sh.points[j]];
+    wall[j] = NAN;
+    cost_total += kd_point_cost(gp->n, gp->p, c.trials);
   }
   kd_progress pg;
-  kd_progress_start(&pg, stderr, !c.quiet && isatty(STDERR_FILENO), c.verbose, g.count, cost_total);
+  kd_progress_start(&pg, stderr, !c.quiet && isatty(STDERR_FILENO), c.verbose, sh.n_points, cost_total);
   run_ctx x = {.c = &c, .g = &g, .be = &be, .rs = &rs, .meta = &meta, .wall = wall,
                .table = table, .pg = &pg};
   struct sigaction old[2];
@@ -394,13 +406,14 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   problem_slot ps = {0};
   kd_teacher_cache cache = {0};
   st = kd_run_meta_write(rs.meta_path, &meta);
-  for (size_t i = 0; i < g.count && st == KD_OK; ++i) {
+  for (size_t j = 0; j < sh.n_points && st == KD_OK; ++j) {
+    size_t i = sh.points[j]; /* shard: the global index */
     char key[17];
     point_key(hash, &g.pt[i], key);
     size_t count = 0;
     const kd_row *done = kd_run_find(&rs, key, &count);
     if (done) { /* finished by an earlier run of the same scenario */
-      wall[i] = done->wall_s;
+      wall[j] = done->wall_s;
       ++meta.points_done;
       ++meta.points_resumed;
       for (size_t r = 0; table && r < count; ++r) write_table_row(table, &c, &done[r], &g.pt[i]);
@@ -410,7 +423,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
       continue;
     }
     if (stop_signal) st = kd_fail(KD_ESTOP, "stopped");
-    else st = compute_point(&x, i, key, &ps, &cache, risks);
+    else st = compute_point(&x, i, j, key, &ps, &cache, risks);
     if (table) fflush(table);
   }
   kd_progress_end(&pg);
@@ -422,7 +435,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   if (st == KD_ESTOP)
     st = kd_fail(KD_ESTOP, "stopped by %s after %zu of %zu points; they are in %s: run the same "
                  "command again to resume", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
-                 meta.points_done, g.count, c.csv);
+                 meta.points_done, sh.n_points, sh.csv);
   else if (st != KD_OK && meta.points_done == 0 && rs.n_rows == 0) {
     /* Nothing finished: leave no output that looks like a run. */
     unlink(rs.csv_path);
@@ -430,13 +443,14 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
     unlink(rs.meta_path);
   } else if (st != KD_OK && meta.points_done > 0)
     fprintf(stderr, "kdbench: %zu finished point(s) kept in %s; run the same command again to resume\n",
-            meta.points_done, c.csv);
+            meta.points_done, sh.csv);
   else if (st == KD_OK && meta.points_resumed && table)
     fprintf(table, "# %zu of %zu points were already in %s (same scenario) and were not recomputed\n",
-            meta.points_resumed, g.count, c.csv);
+            meta.points_resumed, sh.n_points, sh.csv);
   kd_teacher_cache_free(&cache);
   if (ps.valid) kd_problem_free(&ps.pr);
   kd_run_close(&rs);
+  kd_shard_close(&sh); /* shard */
   kd_backend_close(&be);
   kd_grid_free(&g);
   free(scenario);

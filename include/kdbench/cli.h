@@ -16,6 +16,7 @@ typedef struct {
   int parts;              /* runs of the scenario (a preset may have several) */
   int quick;              /* --quick */
   int part;               /* the part being run */
+  int device;             /* --device K (the CUDA device); -1 when not given */
 } kd_cli;
 
 extern const char *kd_cli_usage;

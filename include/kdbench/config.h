@@ -46,6 +46,10 @@ typedef struct {
   char backend[16];           /* cpu | cuda | auto */
   char csv[KD_TEXT_LEN];      /* the run's CSV; the other files sit beside it */
   int raw;                    /* per-trial risks in the JSON Lines */
+  int fit;                    /* kdbench fit on the run when it is complete */
+  /* shard (host/shard.c): "I/N", "off", or "" (the Slurm array task, if any). Not
+   * part of what determines the numbers: neither hashed nor printed canonically. */
+  char shard[24];
   /* presentation (command line only, not part of a scenario) */
   int quiet, verbose, force;
 } kd_config;
@@ -82,8 +86,9 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical);
 
 /* The values of an axis from its text: comma-separated items, each a number or a
  * range A:B:logN (N log-spaced values from A to B), A:B:linN (N evenly spaced) or
- * A:B:pow2 (the powers of two from A to B). Integer axes are rounded and
- * de-duplicated (first occurrence kept). Caller frees *v. */
+ * A:B:pow2 (the powers of two from A to B); a range must have A <= B and at least
+ * one value. Integer axes are rounded; every axis is de-duplicated (first
+ * occurrence kept). Caller frees *v. */
 kd_status kd_axis_values(kd_axis a, const char *text, double **v, size_t *count);
 
 #endif

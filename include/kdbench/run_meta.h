@@ -8,6 +8,7 @@
 
 #include "kdbench/backend.h"
 #include "kdbench/config.h"
+#include "kdbench/shard.h"
 
 typedef struct {
   const kd_config *cfg;
@@ -18,6 +19,8 @@ typedef struct {
   time_t started, finished;  /* finished = 0: not finished */
   size_t points_total, points_done, points_resumed;
   const double *wall_s;      /* points_total wall times; NaN = not done */
+  const kd_shard *shard;     /* NULL when not sharded; for a shard, points_* and wall_s
+                              * count its points (kd_shard.points), not the grid's */
 } kd_run_meta;
 
 kd_status kd_run_meta_write(const char *path, const kd_run_meta *m);

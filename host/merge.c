@@ -1,0 +1,233 @@
+/* kdbench merge: the shards' rows in grid order as one run (CSV, JSON Lines,
+ * metadata), refused while anything is missing unless asked for a partial merge. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kdbench/run_paths.h"
+#include "shard_set.h"
+
+/* Writes `text` to path through a temporary file, fsync and rename. */
+static kd_status replace_file(const char *path, const char *text, size_t len) {
+  char tmp[4300];
+  snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) return kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
+  kd_status st = KD_OK;
+  for (size_t done = 0; done < len && st == KD_OK;) {
+    ssize_t w = write(fd, text + done, len - done);
+    if (w < 0 && errno != EINTR) st = kd_fail(KD_EIO, "%s: write failed: %s", tmp, strerror(errno));
+    if (w > 0) done += (size_t)w;
+  }
+  if (st == KD_OK && fsync(fd) != 0) st = kd_fail(KD_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
+  close(fd);
+  if (st == KD_OK && rename(tmp, path) != 0)
+    st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
+  if (st != KD_OK) unlink(tmp);
+  return st;
+}
+
+static int exists(const char *path) {
+  struct stat sb;
+  return stat(path, &sb) == 0;
+}
+
+/* OUT may be overwritten: not being written, and of this scenario (or `force`). */
+static kd_status check_target(const char *stem, const char *hash, int force) {
+  char meta[4200], jsonl[4200], csv[4200];
+  snprintf(meta, sizeof meta, "%s.meta.json", stem);
+  snprintf(jsonl, sizeof jsonl, "%s.jsonl", stem);
+  snprintf(csv, sizeof csv, "%s.csv", stem);
+  if (kd_shard_running(stem))
+    return kd_fail(KD_EINVAL, "%s is being written by a kdbench (%s.lock is held): merge elsewhere "
+                   "with --out", csv, stem);
+  if (force || (!exists(meta) && !exists(jsonl) && !exists(csv))) return KD_OK;
+  FILE *f = fopen(meta, "r");
+  char *text = NULL;
+  size_t len = 0;
+  if (f) {
+    FILE *mem = open_memstream(&text, &len);
+    char chunk[4096];
+    size_t got;
+    while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
+    if (mem) fclose(mem);
+    fclose(f);
+  }
+  cJSON *o = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "scenario_hash");
+  kd_status st = KD_OK;
+  if (!cJSON_IsString(h))
+    st = kd_fail(KD_EINVAL, "%s exists and is not a kdbench run (no readable %s): use --force to "
+                 "overwrite it, or merge elsewhere with --out", csv, meta);
+  else if (strcmp(h->valuestring, hash))
+    st = kd_fail(KD_EINVAL, "%s holds a run of another scenario (hash %s, the shards' %s): use "
+                 "--force to overwrite it, or merge elsewhere with --out", csv, h->valuestring, hash);
+  cJSON_Delete(o);
+  return st;
+}
+
+/* ---- the metadata ----------------------------------------------------------------------- */
+
+static const char *meta_text(const cJSON *meta, const char *key) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(meta, key);
+  return cJSON_IsString(x) ? x->valuestring : NULL;
+}
+
+static double meta_number(const cJSON *meta, const char *key) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(meta, key);
+  return cJSON_IsNumber(x) ? x->valuedouble : 0;
+}
+
+static void set_item(cJSON *o, const char *key, cJSON *value) {
+  if (cJSON_GetObjectItemCaseSensitive(o, key)) cJSON_ReplaceItemInObjectCaseSensitive(o, key, value);
+  else cJSON_AddItemToObject(o, key, value);
+}
+
+/* The first shard's metadata made the run's: command, times, counts, wall times,
+ * and "merged" (where each shard ran) in place of "shard". */
+static char *merged_meta(const kd_shard_set *set, const char *command, int partial, FILE *log) {
+  cJSON *m = cJSON_Duplicate(set->shard[0].meta, 1);
+  if (!m) return NULL;
+  size_t missing = kd_shard_set_missing(set), resumed = 0;
+  int complete = missing == 0 && set->n_shards == set->count;
+  const char *started = NULL, *finished = NULL;
+  cJSON *merged = cJSON_CreateObject(), *from = cJSON_AddArrayToObject(merged, "shards");
+  const char *backend0 = NULL;
+  for (size_t k = 0; k < set->n_shards; ++k) {
+    const kd_shard_out *s = &set->shard[k];
+    const char *a = meta_text(s->meta, "started"), *b = meta_text(s->meta, "finished");
+    if (a && (!started || strcmp(a, started) < 0)) started = a;
+    if (!b) complete = 0;
+    else if (!finished || strcmp(b, finished) > 0) finished = b;
+    resumed += (size_t)meta_number(s->meta, "points_resumed");
+    const cJSON *be = cJSON_GetObjectItemCaseSensitive(s->meta, "backend");
+    const char *name = meta_text(be, "name");
+    if (name && !backend0) backend0 = name;
+    if (name && backend0 && strcmp(name, backend0) && log)
+      fprintf(log, "kdbench: warning: shards ran on different backends (%s, %s): their last digits "
+              "may differ from a run on one backend\n", backend0, name);
+    cJSON *e = cJSON_CreateObject();
+    char id[48];
+    snprintf(id, sizeof id, "%u/%u", s->spec.index, s->spec.count);
+    cJSON_AddStringToObject(e, "shard", id);
+    cJSON_AddStringToObject(e, "stem", s->stem);
+    cJSON_AddStringToObject(e, "ran", s->who);
+    cJSON_AddStringToObject(e, "backend", name ? name : "");
+    cJSON_AddNumberToObject(e, "points", (double)s->n_points);
+    cJSON_AddNumberToObject(e, "points_done", (double)s->done);
+    cJSON_AddItemToArray(from, e);
+  }
+  cJSON *gone = cJSON_AddArrayToObject(merged, "missing_points");
+  cJSON *wall = cJSON_CreateArray();
+  for (size_t i = 0; i < set->grid_points; ++i) {
+    const kd_point_rows *pt = &set->point[i];
+    if (pt->shard < 0) cJSON_AddItemToArray(gone, cJSON_CreateNumber((double)i));
+    cJSON_AddItemToArray(wall, pt->shard < 0 || pt->wall_s != pt->wall_s ? cJSON_CreateNull()
+                                                                         : cJSON_CreateNumber(pt->wall_s));
+  }
+  cJSON_AddNumberToObject(merged, "count", set->count);
+  cJSON_AddBoolToObject(merged, "partial", partial && !complete);
+  set_item(m, "command", cJSON_CreateString(command ? command : ""));
+  const char *scenario = meta_text(m, "scenario"); /* without the first shard's "shard = I/N" */
+  char *plain = scenario ? strdup(scenario) : NULL;
+  char *at = plain ? strstr(plain, "\nshard = ") : NULL;
+  if (at) {
+    char *end = strchr(at + 1, '\n');
+    if (end) memmove(at, end, strlen(end) + 1);
+    else at[1] = '\0';
+    set_item(m, "scenario", cJSON_CreateString(plain));
+  }
+  free(plain);
+  set_item(m, "started", started ? cJSON_CreateString(started) : cJSON_CreateNull());
+  set_item(m, "finished", complete && finished ? cJSON_CreateString(finished) : cJSON_CreateNull());
+  set_item(m, "complete", cJSON_CreateBool(complete));
+  set_item(m, "points_total", cJSON_CreateNumber((double)set->grid_points));
+  set_item(m, "points_done", cJSON_CreateNumber((double)(set->grid_points - missing)));
+  set_item(m, "points_resumed", cJSON_CreateNumber((double)resumed));
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "shard");
+  set_item(m, "point_wall_s", wall);
+  set_item(m, "merged", merged);
+  char *text = cJSON_Print(m);
+  cJSON_Delete(m);
+  return text;
+}
+
+/* ---- the run -------------------------------------------------------------------------------- */
+
+/* OUT's stem: `out`, or NAME for shards that all come from NAME.shards/. */
+static kd_status out_stem(const kd_shard_set *set, const char *out, char *stem, size_t len) {
+  if (out) return kd_run_stem(out, stem, len);
+  size_t n = strlen(set->dir);
+  if (n > 7 && !strcmp(set->dir + n - 7, ".shards")) {
+    snprintf(stem, len, "%.*s", (int)(n - 7), set->dir);
+    return KD_OK;
+  }
+  return kd_fail(KD_EINVAL, "merge: give the run to write with --out RUN (the shards are not all "
+                 "in one NAME.shards directory)");
+}
+
+kd_status kd_merge(const kd_shard_set *set, const char *out, int partial, int force,
+                   const char *command, FILE *log, FILE *msg) {
+  char stem[4096];
+  kd_status st = out_stem(set, out, stem, sizeof stem);
+  if (st != KD_OK) return st;
+  size_t missing = kd_shard_set_missing(set), running = kd_shard_set_running(set);
+  if (missing || running) {
+    char *gaps = kd_shard_set_gaps(set);
+    if (!partial)
+      st = kd_fail(KD_EINVAL, "cannot merge %s yet: %s; see kdbench missing %s, or merge what is "
+                   "there with --partial", stem, gaps ? gaps : "shards missing", stem);
+    else if (log)
+      fprintf(log, "kdbench: warning: a partial merge into %s: %s\n", stem, gaps ? gaps : "");
+    free(gaps);
+    if (st != KD_OK) return st;
+  }
+  st = check_target(stem, set->hash, force);
+  if (st != KD_OK) return st;
+  char *csv = NULL, *jsonl = NULL;
+  size_t csv_len = 0, jsonl_len = 0;
+  FILE *c = open_memstream(&csv, &csv_len), *j = open_memstream(&jsonl, &jsonl_len);
+  if (!c || !j) st = kd_fail(KD_ENOMEM, "out of memory");
+  if (c) fputs(kd_csv_header, c);
+  for (size_t i = 0; i < set->grid_points && st == KD_OK; ++i) {
+    const kd_point_rows *pt = &set->point[i];
+    if (pt->shard < 0) continue;
+    fwrite(pt->json, 1, pt->json_len, j);
+    if (pt->csv) fwrite(pt->csv, 1, pt->csv_len, c);
+    else
+      for (size_t r = 0; r < set->rows_per_point; ++r) kd_row_write_csv(c, &pt->rows[r]);
+  }
+  if (c) fclose(c);
+  if (j) fclose(j);
+  char *meta = st == KD_OK ? merged_meta(set, command, partial, log) : NULL;
+  if (st == KD_OK && !meta) st = kd_fail(KD_ENOMEM, "out of memory");
+  char path[4200];
+  if (st == KD_OK) st = kd_make_parent_dirs(stem);
+  if (st == KD_OK && (st = kd_run_path(stem, ".jsonl", path, sizeof path)) == KD_OK)
+    st = replace_file(path, jsonl, jsonl_len);
+  if (st == KD_OK && (st = kd_run_path(stem, ".csv", path, sizeof path)) == KD_OK)
+    st = replace_file(path, csv, csv_len);
+  if (st == KD_OK && (st = kd_run_path(stem, ".meta.json", path, sizeof path)) == KD_OK) {
+    size_t len = strlen(meta); /* as run_meta.c writes it: ending in a newline */
+    char *text = malloc(len + 2);
+    if (!text) st = kd_fail(KD_ENOMEM, "out of memory");
+    else {
+      memcpy(text, meta, len);
+      text[len] = '\n';
+      st = replace_file(path, text, len + 1);
+      free(text);
+    }
+  }
+  if (st == KD_OK && msg)
+    fprintf(msg, "kdbench: merged %zu of %u shards (%zu of %zu points) into %s.csv%s\n",
+            set->n_shards, set->count, set->grid_points - missing, set->grid_points, stem,
+            missing ? " (partial)" : "");
+  free(csv);
+  free(jsonl);
+  free(meta);
+  return st;
+}

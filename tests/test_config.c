@@ -1,0 +1,781 @@
+/* Settings, axes, scenarios, presets, the grid and the scenario hash, in process:
+ * axis values (lists, logN / linN / pow2 ranges, rounding and de-duplication, every
+ * malformed text refused naming its flag), cross-setting checks, the scenario round
+ * trip (printed, re-read, same canonical text and hash), scenario-file errors naming
+ * file, line and key, presets, grid order, and what the hash does and does not see. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/config.h"
+#include "kdbench/grid.h"
+#include "kdbench/scenario.h"
+#include "kdbench/sweep.h"
+
+static char dir[256];
+
+static void make_dir(void) {
+  snprintf(dir, sizeof dir, "/tmp/kdbench-config-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(axis_values);
+TestSuite(settings);
+TestSuite(scenario, .init = make_dir, .fini = remove_dir);
+TestSuite(grid);
+TestSuite(scenario_hash, .init = make_dir, .fini = remove_dir);
+
+/* ---- helpers ------------------------------------------------------------------------- */
+
+static size_t values(kd_axis a, const char *text, double **v) {
+  size_t n = 0;
+  kd_status st = kd_axis_values(a, text, v, &n);
+  cr_assert_eq(st, KD_OK, "--%s %s: %s", kd_axis_name(a), text, kd_last_error());
+  return n;
+}
+
+static void expect_values(kd_axis a, const char *text, const double *want, size_t n_want) {
+  double *v = NULL;
+  size_t n = values(a, text, &v);
+  cr_expect_eq(n, n_want, "--%s %s: %zu values, want %zu", kd_axis_name(a), text, n, n_want);
+  for (size_t i = 0; i < n && i < n_want; ++i)
+    cr_expect_eq(v[i], want[i], "--%s %s: value %zu is %.17g, want %.17g", kd_axis_name(a), text,
+                 i, v[i], want[i]);
+  free(v);
+}
+
+/* The error's message names the flag of the axis and `needle`. */
+static void expect_axis_error(kd_axis a, const char *text, const char *needle) {
+  double *v = NULL;
+  size_t n = 0;
+  kd_status st = kd_axis_values(a, text, &v, &n);
+  cr_expect_neq(st, KD_OK, "--%s '%s' accepted (%zu values)", kd_axis_name(a), text, n);
+  if (st == KD_OK) {
+    free(v);
+    return;
+  }
+  char flag[32];
+  snprintf(flag, sizeof flag, "--%s", kd_axis_name(a));
+  const char *msg = kd_last_error();
+  cr_expect(strstr(msg, flag) != NULL, "'%s': message '%s' does not name %s", text, msg, flag);
+  cr_expect(strstr(msg, needle) != NULL, "'%s': message '%s' does not say '%s'", text, msg, needle);
+  cr_expect(strchr(msg, '\n') == NULL, "'%s': message is not one line: '%s'", text, msg);
+}
+
+static void set(kd_config *c, const char *name, const char *text) {
+  kd_status st = kd_config_set(c, name, text);
+  cr_assert_eq(st, KD_OK, "set %s = %s: %s", name, text, kd_last_error());
+}
+
+static void expect_set_error(kd_config *c, const char *name, const char *text, const char *needle) {
+  kd_status st = kd_config_set(c, name, text);
+  cr_expect_neq(st, KD_OK, "set %s = '%s' accepted", name, text);
+  if (st != KD_OK)
+    cr_expect(strstr(kd_last_error(), needle) != NULL, "set %s = '%s': message '%s' lacks '%s'",
+              name, text, kd_last_error(), needle);
+}
+
+static void expect_check_error(const kd_config *c, const char *needle) {
+  kd_status st = kd_config_check(c);
+  cr_expect_neq(st, KD_OK, "check passed, want an error naming '%s'", needle);
+  if (st != KD_OK)
+    cr_expect(strstr(kd_last_error(), needle) != NULL, "check: message '%s' lacks '%s'",
+              kd_last_error(), needle);
+}
+
+/* kd_config_print's text; caller frees. */
+static char *printed(const kd_config *c, int canonical) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  cr_assert_not_null(f);
+  kd_config_print(c, f, canonical);
+  fclose(f);
+  return text;
+}
+
+static void hash_of(const kd_config *c, char h[17]) {
+  kd_status st = kd_scenario_hash(c, h);
+  cr_assert_eq(st, KD_OK, "hash: %s", kd_last_error());
+}
+
+static void path_in_dir(char *out, size_t len, const char *name) {
+  snprintf(out, len, "%s/%s", dir, name);
+}
+
+static void write_file(const char *name, const char *text) {
+  char path[512];
+  path_in_dir(path, sizeof path, name);
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f, "cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A small config: p = 40, n swept over two values, 3 trials. */
+static void small_config(kd_config *c) {
+  kd_config_default(c);
+  set(c, "p", "40");
+  set(c, "n", "20,60");
+  set(c, "trials", "3");
+}
+
+/* ---- axis values ---------------------------------------------------------------------- */
+
+Test(axis_values, plain_lists_keep_their_order) {
+  expect_values(KD_AXIS_N, "100", (double[]){100}, 1);
+  expect_values(KD_AXIS_N, "400,100,200", (double[]){400, 100, 200}, 3);
+  expect_values(KD_AXIS_RIDGE, "0.5,0,1e-3", (double[]){0.5, 0, 1e-3}, 3);
+  expect_values(KD_AXIS_SIGMA, "0.25", (double[]){0.25}, 1);
+  expect_values(KD_AXIS_ALPHA, "1.25,3", (double[]){1.25, 3}, 2);
+}
+
+Test(axis_values, log_range_is_geometric_with_exact_ends) {
+  double *v = NULL;
+  size_t n = values(KD_AXIS_RIDGE, "1e-4:1:log9", &v);
+  cr_assert_eq(n, 9);
+  cr_expect_eq(v[0], 1e-4, "first value %.17g", v[0]);
+  cr_expect_eq(v[8], 1.0, "last value %.17g", v[8]);
+  for (size_t i = 0; i + 1 < n; ++i) {
+    double r = v[i + 1] / v[i];
+    cr_expect(fabs(r - sqrt(10.0)) < 1e-12 * sqrt(10.0), "ratio %zu: %.17g", i, r);
+  }
+  free(v);
+
+  /* An integer axis: N distinct rounded values, both ends exact, each the rounding of
+   * the geometric value. */
+  n = values(KD_AXIS_N, "20:2000:log16", &v);
+  cr_assert_eq(n, 16);
+  cr_expect_eq(v[0], 20);
+  cr_expect_eq(v[15], 2000);
+  for (size_t i = 0; i < n; ++i) {
+    double g = 20 * pow(100.0, (double)i / 15);
+    cr_expect(v[i] == floor(v[i]) && fabs(v[i] - g) <= 0.5 + 1e-9, "value %zu: %g (geometric %g)",
+              i, v[i], g);
+  }
+  free(v);
+
+  expect_values(KD_AXIS_RIDGE, "0.5:0.5:log1", (double[]){0.5}, 1);
+}
+
+Test(axis_values, lin_range_is_even_with_exact_ends) {
+  expect_values(KD_AXIS_SIGMA, "0:1:lin5", (double[]){0, 0.25, 0.5, 0.75, 1}, 5);
+  expect_values(KD_AXIS_N, "100:500:lin5", (double[]){100, 200, 300, 400, 500}, 5);
+  double *v = NULL;
+  size_t n = values(KD_AXIS_RIDGE, "0.1:0.7:lin7", &v);
+  cr_assert_eq(n, 7);
+  cr_expect_eq(v[0], 0.1);
+  cr_expect_eq(v[6], 0.7);
+  for (size_t i = 0; i + 1 < n; ++i)
+    cr_expect(fabs(v[i + 1] - v[i] - 0.1) < 1e-15, "step %zu: %.17g", i, v[i + 1] - v[i]);
+  free(v);
+}
+
+Test(axis_values, pow2_range) {
+  expect_values(KD_AXIS_N, "10:100:pow2", (double[]){16, 32, 64}, 3);
+  expect_values(KD_AXIS_N, "16:64:pow2", (double[]){16, 32, 64}, 3); /* both ends included */
+  expect_values(KD_AXIS_P, "1:8:pow2", (double[]){1, 2, 4, 8}, 4);
+  expect_values(KD_AXIS_RIDGE, "0.2:1:pow2", (double[]){0.25, 0.5, 1}, 3);
+}
+
+Test(axis_values, mixed_items) {
+  /* sqrt(20 * 200) = 63.2 -> 63 */
+  expect_values(KD_AXIS_N, "20:200:log3,500", (double[]){20, 63, 200, 500}, 4);
+  expect_values(KD_AXIS_N, "7,10:100:pow2,3", (double[]){7, 16, 32, 64, 3}, 5);
+  expect_values(KD_AXIS_RIDGE, "0,1e-3:1e-1:log3", (double[]){0, 1e-3, 1e-2, 1e-1}, 4);
+}
+
+Test(axis_values, integer_axes_rounded_and_deduplicated_first_kept) {
+  /* 10^(i/19): 1, 1.13, 1.27, 1.44, 1.62, ... rounded: 1, 1, 1, 1, 2, ... */
+  expect_values(KD_AXIS_N, "1:10:log20", (double[]){1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, 10);
+  expect_values(KD_AXIS_N, "3,1,2.6,1.4,200.4", (double[]){3, 1, 200}, 3);
+  expect_values(KD_AXIS_K, "5:8:lin7", (double[]){5, 6, 7, 8}, 4); /* 5, 5.5, 6, ... */
+  expect_values(KD_AXIS_M, "1000,1e3,999.6", (double[]){1000}, 1);
+}
+
+Test(axis_values, real_axes_deduplicated_too) {
+  /* Two equal values would be two grid points with one key: resume could not tell
+   * them apart. */
+  expect_values(KD_AXIS_RIDGE, "0.1,0.2,0.1", (double[]){0.1, 0.2}, 2);
+  expect_values(KD_AXIS_SIGMA, "0.5:0.5:lin3", (double[]){0.5}, 1);
+}
+
+Test(axis_values, errors_name_the_flag) {
+  expect_axis_error(KD_AXIS_N, "100,,200", "empty entry");
+  expect_axis_error(KD_AXIS_N, "100,", "empty entry");
+  expect_axis_error(KD_AXIS_N, ",100", "empty entry");
+  expect_axis_error(KD_AXIS_N, "", "empty entry");
+  expect_axis_error(KD_AXIS_N, "1:10:geo3", "geo3");
+  expect_axis_error(KD_AXIS_N, "1:10:log", "log");
+  expect_axis_error(KD_AXIS_N, "1:10:log0", "log0");
+  expect_axis_error(KD_AXIS_N, "1:10:lin2x", "lin2x");
+  expect_axis_error(KD_AXIS_RIDGE, "0:1:log5", "positive");
+  expect_axis_error(KD_AXIS_RIDGE, "-1:1:log5", "positive");
+  expect_axis_error(KD_AXIS_RIDGE, "-0.1", ">= 0");
+  expect_axis_error(KD_AXIS_RIDGE, "0.1,-0.2", ">= 0");
+  expect_axis_error(KD_AXIS_SIGMA, "-0.5", ">= 0");
+  expect_axis_error(KD_AXIS_SIGMA, "-1:1:lin3", ">= 0");
+  expect_axis_error(KD_AXIS_ALPHA, "0", "positive");
+  expect_axis_error(KD_AXIS_ALPHA, "-2", "positive");
+  expect_axis_error(KD_AXIS_ALPHA, "0:2:lin3", "positive");
+  expect_axis_error(KD_AXIS_N, "1:10", "spacing");
+  expect_axis_error(KD_AXIS_N, "a:10:log3", "a");
+  expect_axis_error(KD_AXIS_N, "12x", "12x");
+  expect_axis_error(KD_AXIS_N, "0.4", "positive integers");
+  expect_axis_error(KD_AXIS_P, "0", "positive integers");
+  expect_axis_error(KD_AXIS_RIDGE, "nan", "nan");
+  expect_axis_error(KD_AXIS_RIDGE, "inf", "inf");
+}
+
+Test(axis_values, empty_and_reversed_ranges_refused) {
+  expect_axis_error(KD_AXIS_N, "5:7:pow2", "power of two");
+  expect_axis_error(KD_AXIS_N, "100:10:pow2", "pow2");
+  expect_axis_error(KD_AXIS_N, "2000:20:log5", "reversed");
+  expect_axis_error(KD_AXIS_SIGMA, "1:0:lin3", "reversed");
+}
+
+/* ---- settings and checks ---------------------------------------------------------------- */
+
+Test(settings, default_is_fig1_and_passes_checks) {
+  kd_config c;
+  kd_config_default(&c);
+  cr_expect_eq(c.p, 500);
+  cr_expect_eq(c.trials, 200);
+  cr_expect_eq(c.seed, 1);
+  cr_expect_eq(c.n_swept, 1);
+  cr_expect_eq(c.swept[0], KD_AXIS_N);
+  cr_expect_eq(c.k, 0);
+  cr_expect_eq(c.m, 5000);
+  cr_expect_str_eq(c.spectrum, "powerlaw");
+  cr_expect_eq(kd_config_check(&c), KD_OK, "%s", kd_last_error());
+}
+
+Test(settings, known_names_and_sections) {
+  const char *sec = NULL;
+  cr_expect(kd_config_known("p", &sec));
+  cr_expect_str_eq(sec, "problem");
+  cr_expect(kd_config_known("ridge", &sec));
+  cr_expect_str_eq(sec, "student");
+  cr_expect(kd_config_known("k", &sec));
+  cr_expect_str_eq(sec, "teacher");
+  cr_expect(kd_config_known("n", &sec));
+  cr_expect_str_eq(sec, "sweep");
+  cr_expect(kd_config_known("csv", &sec));
+  cr_expect_str_eq(sec, "output");
+  cr_expect(!kd_config_known("quiet", NULL));
+  cr_expect(!kd_config_known("bogus", NULL));
+  kd_config c;
+  kd_config_default(&c);
+  expect_set_error(&c, "bogus", "1", "bogus");
+}
+
+Test(settings, list_for_unswept_axis_refused_naming_it) {
+  kd_config c;
+  kd_config_default(&c); /* sweeps n */
+  set(&c, "p", "100,200");
+  expect_check_error(&c, "--p");
+  expect_check_error(&c, "not swept");
+  kd_config_default(&c);
+  set(&c, "ridge", "1e-3:1:log3");
+  expect_check_error(&c, "--ridge");
+  kd_config_default(&c);
+  set(&c, "sweep", "p");
+  set(&c, "n", "100,200");
+  expect_check_error(&c, "--n");
+  /* A single value for an unswept axis is fine; a list for a swept one too. */
+  kd_config_default(&c);
+  set(&c, "sweep", "n,p");
+  set(&c, "p", "100,200");
+  set(&c, "ridge", "0.5");
+  cr_expect_eq(kd_config_check(&c), KD_OK, "%s", kd_last_error());
+}
+
+Test(settings, sweep_axes) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "sweep", "n,p");
+  cr_expect_eq(c.n_swept, 2);
+  cr_expect_eq(c.swept[0], KD_AXIS_N);
+  cr_expect_eq(c.swept[1], KD_AXIS_P);
+  set(&c, "sweep", "ridge");
+  cr_expect_eq(c.n_swept, 1);
+  cr_expect_eq(c.swept[0], KD_AXIS_RIDGE);
+  expect_set_error(&c, "sweep", "q", "'q'");
+  expect_set_error(&c, "sweep", "n,q", "'q'");
+  expect_set_error(&c, "sweep", "n,p,m", "at most 2");
+  expect_set_error(&c, "sweep", "n,n", "twice");
+  expect_set_error(&c, "sweep", "", "--sweep");
+  expect_set_error(&c, "sweep", ",", "--sweep");
+  /* A refused --sweep leaves the previous one. */
+  cr_expect_eq(c.n_swept, 1);
+  cr_expect_eq(c.swept[0], KD_AXIS_RIDGE);
+}
+
+Test(settings, k_above_p_refused) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "p", "50");
+  set(&c, "k", "60");
+  expect_check_error(&c, "k = 60 exceeds p = 50");
+  set(&c, "k", "50");
+  cr_expect_eq(kd_config_check(&c), KD_OK, "%s", kd_last_error());
+  set(&c, "k", "auto");
+  cr_expect_eq(c.k, 0);
+  cr_expect_eq(kd_config_check(&c), KD_OK, "%s", kd_last_error());
+}
+
+Test(settings, other_cross_checks) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "spectrum", "isotropic");
+  set(&c, "sweep", "alpha");
+  expect_check_error(&c, "--sweep alpha");
+  kd_config_default(&c);
+  set(&c, "spectrum", "file:/nonexistent/spec.txt");
+  cr_expect_eq(c.p, 0, "a spectrum file leaves p to its length");
+  set(&c, "sweep", "p");
+  expect_check_error(&c, "spectrum file");
+}
+
+Test(settings, scalar_values_are_strict) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "p", "1e3");
+  cr_expect_eq(c.p, 1000);
+  expect_set_error(&c, "p", "2.5", "--p");
+  expect_set_error(&c, "trials", "0", "--trials");
+  expect_set_error(&c, "seed", "-1", "--seed");
+  set(&c, "seed", "18446744073709551615");
+  cr_expect_eq(c.seed, UINT64_MAX);
+  expect_set_error(&c, "raw", "maybe", "--raw");
+  expect_set_error(&c, "csv", "", "--csv");
+  expect_set_error(&c, "spectrum", "twolevel:3,1", "twolevel");
+  expect_set_error(&c, "spectrum", "cubic", "cubic");
+  expect_set_error(&c, "beta", "file:", "--beta");
+  expect_set_error(&c, "teacher-sigma", "-1", "--teacher-sigma");
+  expect_set_error(&c, "backend", "tpu", "tpu");
+}
+
+/* ---- scenario files ---------------------------------------------------------------------- */
+
+/* Prints c as a scenario file, reads it back onto the embedded default and compares
+ * the canonical texts, the full texts and the hashes. */
+static void round_trip(const kd_config *c) {
+  char path[512];
+  path_in_dir(path, sizeof path, "round.ini");
+  FILE *f = fopen(path, "w");
+  cr_assert_not_null(f);
+  kd_config_print(c, f, 0);
+  fclose(f);
+  kd_config back;
+  kd_config_default(&back);
+  kd_status st = kd_scenario_load(&back, path);
+  cr_assert_eq(st, KD_OK, "reading back: %s", kd_last_error());
+  char *a = printed(c, 1), *b = printed(&back, 1);
+  cr_expect_str_eq(b, a, "canonical text changed by the round trip");
+  free(a);
+  free(b);
+  a = printed(c, 0);
+  b = printed(&back, 0);
+  cr_expect_str_eq(b, a, "scenario text changed by the round trip");
+  free(a);
+  free(b);
+  cr_expect_eq(back.raw, c->raw);
+  char h1[17], h2[17];
+  hash_of(c, h1);
+  hash_of(&back, h2);
+  cr_expect_str_eq(h2, h1);
+}
+
+Test(scenario, round_trip_of_the_default) {
+  kd_config c;
+  kd_config_default(&c);
+  round_trip(&c);
+}
+
+Test(scenario, round_trip_of_a_nontrivial_config) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "sweep", "n,p");
+  set(&c, "n", "20:400:log5,1000");
+  set(&c, "p", "30,100:200:lin3");
+  set(&c, "spectrum", "twolevel:10,1,0.01");
+  set(&c, "beta", "gauss");
+  set(&c, "sigma", "0.3");
+  set(&c, "teacher-sigma", "0.125");
+  set(&c, "k", "8");
+  set(&c, "m", "300");
+  set(&c, "ridge", "1e-3");
+  set(&c, "pipelines", "strong,w2s,weak");
+  set(&c, "trials", "7");
+  set(&c, "seed", "12345678901234567890");
+  set(&c, "backend", "cpu");
+  set(&c, "csv", "some/where.csv");
+  set(&c, "raw", "true");
+  cr_assert_eq(kd_config_check(&c), KD_OK, "%s", kd_last_error());
+  round_trip(&c);
+}
+
+Test(scenario, round_trip_of_a_ridge_sweep_with_a_spectrum_file) {
+  write_file("spec.txt", "1\n0.5\n0.25\n0.125\n0.0625\n");
+  char spec[600];
+  snprintf(spec, sizeof spec, "file:%s/spec.txt", dir);
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "spectrum", spec);
+  set(&c, "sweep", "ridge");
+  set(&c, "ridge", "1e-4:1:log3");
+  set(&c, "n", "12");
+  set(&c, "alpha", "1.5");
+  set(&c, "teacher-sigma", "0");
+  cr_assert_eq(c.p, 0);
+  round_trip(&c);
+}
+
+Test(scenario, text_sets_settings_by_section) {
+  kd_config c;
+  kd_config_default(&c);
+  kd_status st = kd_scenario_load_text(&c,
+                                       "; a comment\n[problem]\np = 64\n[sweep]\nsweep = ridge\n"
+                                       "ridge = 0.1,1\n[student]\nridge = 0.1,1\n[teacher]\nk = 7\n",
+                                       "inline");
+  /* ridge lives in [student]: the [sweep] line is refused. */
+  cr_expect_neq(st, KD_OK);
+  cr_expect(strstr(kd_last_error(), "inline:6") != NULL, "message: %s", kd_last_error());
+  kd_config_default(&c);
+  st = kd_scenario_load_text(&c, "[problem]\np = 64\n[sweep]\nsweep = ridge\n[student]\nridge = 0.1,1\n",
+                             "inline");
+  cr_assert_eq(st, KD_OK, "%s", kd_last_error());
+  cr_expect_eq(c.p, 64);
+  cr_expect_eq(c.swept[0], KD_AXIS_RIDGE);
+  cr_expect_str_eq(c.values[KD_AXIS_RIDGE], "0.1,1");
+}
+
+/* The scenario `text` is refused; the message is one line naming the file and each
+ * of `needles`. */
+static void expect_scenario_error(const char *text, const char *needle1, const char *needle2) {
+  write_file("bad.ini", text);
+  char path[512];
+  path_in_dir(path, sizeof path, "bad.ini");
+  kd_config c;
+  kd_config_default(&c);
+  kd_status st = kd_scenario_load(&c, path);
+  cr_expect_neq(st, KD_OK, "accepted: %s", text);
+  if (st == KD_OK) return;
+  const char *msg = kd_last_error();
+  cr_expect(strstr(msg, path) != NULL, "message '%s' does not name the file", msg);
+  cr_expect(strstr(msg, needle1) != NULL, "message '%s' lacks '%s'", msg, needle1);
+  if (needle2) cr_expect(strstr(msg, needle2) != NULL, "message '%s' lacks '%s'", msg, needle2);
+  cr_expect(strchr(msg, '\n') == NULL, "message is not one line: '%s'", msg);
+}
+
+Test(scenario, errors_name_file_line_and_key) {
+  expect_scenario_error("[problem]\np = 50\nbogus = 3\n", "bogus", "bad.ini:3");
+  expect_scenario_error("[problem]\np = 50\n[sweep]\nalpha = 2\n", "alpha", "bad.ini:4");
+  expect_scenario_error("[problem]\nsigma = 0.5\np = 12x\n", "12x", "bad.ini:3");
+  expect_scenario_error("[problem]\nsigma = -1\n", "--sigma", "bad.ini:2");
+  expect_scenario_error("[sweep]\nsweep = n,q\n", "'q'", "bad.ini:2");
+  expect_scenario_error("[sweep]\nn = 1:10:geo3\n", "geo3", "bad.ini:2");
+  expect_scenario_error("[sweep]\npipelines = strong,teacher\n", "teacher", NULL);
+  expect_scenario_error("p = 50\n", "p", "[]");                /* no section */
+  expect_scenario_error("[problem]\np = 50\nthis is not ini\n", "bad.ini:3", "INI");
+  expect_scenario_error("[problem\np = 50\n", "bad.ini:1", NULL);
+  /* The first error in line order, whether inih's or a setting's. */
+  expect_scenario_error("[problem]\nnonsense\np = 12x\n", "bad.ini:2", "INI");
+  expect_scenario_error("[problem]\np = 12x\nnonsense\n", "bad.ini:2", "12x");
+  expect_scenario_error("[problem]\np = 50\np = 12x", "bad.ini:3", "12x"); /* no newline */
+}
+
+Test(scenario, long_lines_and_line_numbers_after_them) {
+  /* An n list of some 2000 characters (a setting holds up to KD_TEXT_LEN): inih
+   * grows its line buffer, the lines after it keep their numbers. */
+  size_t cap = 40000, len = 0;
+  char *text = malloc(cap);
+  cr_assert_not_null(text);
+  len += (size_t)snprintf(text + len, cap - len, "[sweep]\nsweep = n\nn = 20");
+  for (int i = 21; i < 420; ++i) len += (size_t)snprintf(text + len, cap - len, ",%d", i);
+  len += (size_t)snprintf(text + len, cap - len, "\ntrials = 3\n");
+  kd_config c;
+  kd_config_default(&c);
+  cr_assert_eq(kd_scenario_load_text(&c, text, "inline"), KD_OK, "%s", kd_last_error());
+  cr_expect_eq(c.trials, 3);
+  double *v = NULL;
+  cr_expect_eq(values(KD_AXIS_N, c.values[KD_AXIS_N], &v), 400);
+  free(v);
+  snprintf(text + len, cap - len, "[problem]\nbogus = 1\n");
+  kd_config_default(&c);
+  cr_expect_neq(kd_scenario_load_text(&c, text, "inline"), KD_OK);
+  cr_expect(strstr(kd_last_error(), "inline:6: unknown key 'bogus'") != NULL, "message: %s",
+            kd_last_error());
+  free(text);
+}
+
+Test(scenario, first_error_wins) {
+  expect_scenario_error("[problem]\nbogus = 1\np = 12x\n", "bogus", "bad.ini:2");
+}
+
+Test(scenario, missing_file_named) {
+  char path[512];
+  path_in_dir(path, sizeof path, "nope.ini");
+  kd_config c;
+  kd_config_default(&c);
+  cr_expect_neq(kd_scenario_load(&c, path), KD_OK);
+  cr_expect(strstr(kd_last_error(), path) != NULL, "message: %s", kd_last_error());
+}
+
+Test(scenario, presets) {
+  kd_config a, b;
+  kd_config_default(&a);
+  memset(&b, 0xab, sizeof b);
+  b.quiet = 1, b.verbose = 0, b.force = 1;
+  cr_assert_eq(kd_scenario_preset(&b, "fig1"), KD_OK, "%s", kd_last_error());
+  char *ta = printed(&a, 0), *tb = printed(&b, 0);
+  cr_expect_str_eq(tb, ta, "preset fig1 differs from the embedded default");
+  free(ta);
+  free(tb);
+  cr_expect_eq(b.quiet, 1, "a preset keeps the presentation flags");
+  cr_expect_eq(b.force, 1);
+  char h1[17], h2[17];
+  hash_of(&a, h1);
+  hash_of(&b, h2);
+  cr_expect_str_eq(h2, h1);
+
+  cr_expect_neq(kd_scenario_preset(&b, "nope"), KD_OK);
+  cr_expect(strstr(kd_last_error(), "'nope'") != NULL, "message: %s", kd_last_error());
+
+  char *list = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&list, &len);
+  kd_scenario_list_presets(f);
+  fclose(f);
+  cr_expect(strncmp(list, "fig1 ", 5) == 0 || strstr(list, "\nfig1 ") != NULL, "list: %s", list);
+  free(list);
+}
+
+/* ---- the grid ------------------------------------------------------------------------------- */
+
+static void build(const kd_config *c, kd_grid *g) {
+  kd_status st = kd_grid_build(c, g);
+  cr_assert_eq(st, KD_OK, "grid: %s", kd_last_error());
+}
+
+Test(grid, two_axes_p_outer_n_inner) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "sweep", "n,p");
+  set(&c, "n", "20,50,100");
+  set(&c, "p", "30,60");
+  kd_grid g;
+  build(&c, &g);
+  cr_assert_eq(g.count, 6);
+  const size_t n[] = {20, 50, 100, 20, 50, 100}, p[] = {30, 30, 30, 60, 60, 60};
+  for (size_t i = 0; i < g.count; ++i) {
+    cr_expect_eq(g.pt[i].n, n[i], "point %zu: n = %zu", i, g.pt[i].n);
+    cr_expect_eq(g.pt[i].p, p[i], "point %zu: p = %zu", i, g.pt[i].p);
+    cr_expect_eq(g.pt[i].m, 5000);
+    cr_expect_eq(g.pt[i].ridge, 0);
+    cr_expect_eq(g.pt[i].sigma, 0.5);
+  }
+  kd_grid_free(&g);
+
+  /* The other way round: p inner. */
+  set(&c, "sweep", "p,n");
+  build(&c, &g);
+  cr_assert_eq(g.count, 6);
+  cr_expect(g.pt[0].n == 20 && g.pt[0].p == 30 && g.pt[1].n == 20 && g.pt[1].p == 60 &&
+            g.pt[2].n == 50 && g.pt[2].p == 30);
+  kd_grid_free(&g);
+}
+
+Test(grid, default_n_grid_passes_through_each_p) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "sweep", "n,p");
+  set(&c, "p", "100,1000");
+  kd_grid g;
+  build(&c, &g);
+  size_t blocks = 0, i = 0;
+  while (i < g.count) {
+    size_t p = g.pt[i].p, j = i;
+    int through = 0;
+    cr_expect_eq(g.pt[i].n, 20, "p = %zu: grid starts at %zu", p, g.pt[i].n);
+    for (; j < g.count && g.pt[j].p == p; ++j) {
+      through |= g.pt[j].n == p;
+      if (j > i) cr_expect_gt(g.pt[j].n, g.pt[j - 1].n, "p = %zu: not increasing at %zu", p, j);
+    }
+    cr_expect_eq(g.pt[j - 1].n, 2000, "p = %zu: grid ends at %zu", p, g.pt[j - 1].n);
+    cr_expect(through, "p = %zu: the n grid misses n = p", p);
+    ++blocks;
+    i = j;
+  }
+  cr_expect_eq(blocks, 2);
+  cr_expect_eq(g.pt[0].p, 100);
+  kd_grid_free(&g);
+
+  size_t *n = NULL, count = 0;
+  cr_assert_eq(kd_default_n_grid(500, &n, &count), KD_OK);
+  cr_expect_eq(count, 17, "the default sweep has 17 points (README)");
+  free(n);
+}
+
+Test(grid, n_not_swept_needs_a_single_n) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "sweep", "p");
+  set(&c, "p", "30,60");
+  kd_grid g;
+  cr_expect_neq(kd_grid_build(&c, &g), KD_OK);
+  cr_expect(strstr(kd_last_error(), "--n") != NULL, "message: %s", kd_last_error());
+  set(&c, "n", "1e2"); /* a valid integer, written as a number */
+  build(&c, &g);
+  cr_assert_eq(g.count, 2);
+  cr_expect_eq(g.pt[0].n, 100, "--n 1e2 gave n = %zu", g.pt[0].n);
+  cr_expect_eq(g.pt[1].n, 100);
+  cr_expect_eq(g.pt[0].p, 30);
+  cr_expect_eq(g.pt[1].p, 60);
+  kd_grid_free(&g);
+}
+
+Test(grid, other_axes_set_their_field) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "n", "50");
+  set(&c, "sweep", "ridge,sigma");
+  set(&c, "ridge", "0,0.5");
+  set(&c, "sigma", "0.1,1");
+  kd_grid g;
+  build(&c, &g);
+  cr_assert_eq(g.count, 4);
+  cr_expect(g.pt[0].ridge == 0 && g.pt[0].sigma == 0.1 && g.pt[1].ridge == 0.5 &&
+            g.pt[1].sigma == 0.1 && g.pt[2].ridge == 0 && g.pt[2].sigma == 1);
+  for (size_t i = 0; i < g.count; ++i) cr_expect_eq(g.pt[i].n, 50);
+  kd_grid_free(&g);
+
+  /* k swept without values: 10..p, each block within its p, ending at p. */
+  kd_config_default(&c);
+  set(&c, "n", "50");
+  set(&c, "sweep", "k,p");
+  set(&c, "p", "20,64");
+  build(&c, &g);
+  for (size_t i = 0; i < g.count; ++i) {
+    cr_expect_leq(g.pt[i].k, g.pt[i].p);
+    cr_expect_geq(g.pt[i].k, 10);
+    if (i + 1 == g.count || g.pt[i + 1].p != g.pt[i].p)
+      cr_expect_eq(g.pt[i].k, g.pt[i].p, "the k grid ends at p");
+  }
+  kd_grid_free(&g);
+}
+
+Test(grid, k_above_p_at_a_point_refused_naming_it) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "sweep", "p");
+  set(&c, "p", "100,50");
+  set(&c, "n", "40");
+  set(&c, "k", "80");
+  cr_expect_eq(kd_config_check(&c), KD_OK, "the check leaves it to the grid: %s", kd_last_error());
+  kd_grid g;
+  cr_expect_neq(kd_grid_build(&c, &g), KD_OK);
+  const char *msg = kd_last_error();
+  cr_expect(strstr(msg, "k = 80") && strstr(msg, "p = 50") && strstr(msg, "n=40 p=50"),
+            "message: %s", msg);
+  cr_expect_null(g.pt);
+}
+
+/* ---- the scenario hash ---------------------------------------------------------------------- */
+
+static int is_hex16(const char *h) {
+  if (strlen(h) != 16) return 0;
+  for (const char *s = h; *s; ++s)
+    if (!strchr("0123456789abcdef", *s)) return 0;
+  return 1;
+}
+
+Test(scenario_hash, changes_with_what_determines_the_numbers) {
+  kd_config base;
+  small_config(&base);
+  char h0[17];
+  hash_of(&base, h0);
+  cr_expect(is_hex16(h0), "hash '%s'", h0);
+  char again[17];
+  hash_of(&base, again);
+  cr_expect_str_eq(again, h0, "the hash is a function of the config");
+
+  static const char *const changes[][2] = {
+      {"p", "41"},           {"trials", "4"},         {"seed", "2"},
+      {"pipelines", "strong,optimal"}, {"pipelines", "strong,optimal,mask,w2s,weak"},
+      {"n", "20,61"},        {"n", "60,20"},          {"alpha", "2.5"},
+      {"sigma", "0.4"},      {"teacher-sigma", "0.1"}, {"ridge", "0.1"},
+      {"m", "400"},          {"k", "5"},              {"spectrum", "isotropic"},
+      {"beta", "gauss"},     {"signal-exp", "1"},
+  };
+  for (size_t i = 0; i < sizeof changes / sizeof *changes; ++i) {
+    kd_config c;
+    small_config(&c);
+    set(&c, changes[i][0], changes[i][1]);
+    char h[17];
+    hash_of(&c, h);
+    cr_expect_str_neq(h, h0, "%s = %s does not change the hash", changes[i][0], changes[i][1]);
+  }
+  /* The swept axis: the same values, another axis. */
+  kd_config c;
+  small_config(&c);
+  set(&c, "sweep", "n,p");
+  char h[17];
+  hash_of(&c, h);
+  cr_expect_str_neq(h, h0, "--sweep n,p does not change the hash");
+}
+
+Test(scenario_hash, blind_to_outputs_backend_and_presentation) {
+  kd_config base;
+  small_config(&base);
+  char h0[17];
+  hash_of(&base, h0);
+  static const char *const same[][2] = {
+      {"csv", "elsewhere/other.csv"}, {"backend", "cpu"}, {"backend", "cuda"}, {"fit", "true"},
+  };
+  for (size_t i = 0; i < sizeof same / sizeof *same; ++i) {
+    kd_config c;
+    small_config(&c);
+    set(&c, same[i][0], same[i][1]);
+    char h[17];
+    hash_of(&c, h);
+    cr_expect_str_eq(h, h0, "%s = %s changes the hash", same[i][0], same[i][1]);
+  }
+  kd_config c;
+  small_config(&c);
+  c.quiet = 1, c.verbose = 1, c.force = 1;
+  char h[17];
+  hash_of(&c, h);
+  cr_expect_str_eq(h, h0, "--quiet/--verbose/--force change the hash");
+  /* --raw changes what a row holds: resuming a run without per-trial risks with --raw
+   * would mix rows with and without them. */
+  small_config(&c);
+  set(&c, "raw", "true");
+  hash_of(&c, h);
+  cr_expect_str_neq(h, h0, "--raw does not change the hash");
+  /* The same numbers typed two ways are one scenario. */
+  small_config(&c);
+  char p_text[32];
+  snprintf(p_text, sizeof p_text, "%zue0", c.p);
+  set(&c, "p", p_text);
+  hash_of(&c, h);
+  cr_expect_str_eq(h, h0, "p = %s changes the hash", p_text);
+}
+
+Test(scenario_hash, refuses_a_config_without_a_grid) {
+  kd_config c;
+  small_config(&c);
+  set(&c, "sweep", "p");
+  set(&c, "n", "default"); /* n neither swept nor given */
+  char h[17];
+  cr_expect_neq(kd_scenario_hash(&c, h), KD_OK);
+}

@@ -1,0 +1,739 @@
+/* The files of a run and resuming it, with the real kdbench binary in a temporary
+ * folder: a re-run computes nothing; a torn or cut .jsonl is repaired and the final
+ * CSV is byte-identical to an uninterrupted run's; corrupt records, another
+ * scenario's output and a CSV without its records are refused (files untouched)
+ * unless --force; SIGINT / SIGTERM / SIGKILL lose at most the point in flight;
+ * --raw; standard error stays quiet when it is not a terminal; --print-scenario
+ * round trip; presets; bad input leaves no file behind. */
+#include <cJSON.h>
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char dir[256];
+
+static void make_dir(void) {
+  snprintf(dir, sizeof dir, "/tmp/kdbench-resume-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(resume, .init = make_dir, .fini = remove_dir);
+TestSuite(refuse, .init = make_dir, .fini = remove_dir);
+TestSuite(signals, .init = make_dir, .fini = remove_dir, .timeout = 300);
+TestSuite(outputs, .init = make_dir, .fini = remove_dir);
+
+/* A small sweep: 4 points x 4 pipelines, well under a second. */
+#define SMALL "--sweep n --n 20:80:log4 --p 40 --trials 5"
+/* One that takes a second or more: 12 points, the later ones the larger. */
+#define LONGER "--sweep n --n 20:400:log12 --trials 50 --p 100"
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static char *path_of(const char *name) {
+  static char buf[4][512];
+  static int next;
+  char *p = buf[next++ % 4];
+  snprintf(p, 512, "%s/%s", dir, name);
+  return p;
+}
+
+/* The bytes of a file (NUL-terminated; *len without it), or NULL when it does not
+ * exist. */
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  rewind(f);
+  char *buf = malloc((size_t)n + 1);
+  cr_assert_not_null(buf);
+  size_t got = fread(buf, 1, (size_t)n, f);
+  fclose(f);
+  buf[got] = '\0';
+  if (len) *len = got;
+  return buf;
+}
+
+static char *slurp_in(const char *name) { return slurp(path_of(name), NULL); }
+
+static void write_file(const char *name, const char *text, size_t len) {
+  FILE *f = fopen(path_of(name), "wb");
+  cr_assert_not_null(f);
+  fwrite(text, 1, len, f);
+  fclose(f);
+}
+
+static int exists_in(const char *name) {
+  struct stat sb;
+  return stat(path_of(name), &sb) == 0;
+}
+
+/* stderr of the last run() */
+static char err[8192];
+
+/* Runs `kdbench ARGS` (printf-style; "@" stands for the test folder) with standard
+ * output to @/stdout.txt and standard error to @/stderr.txt (files: not a
+ * terminal); returns the exit status, and standard error in `err`. */
+static int run(const char *fmt, ...) {
+  char args[2048], expanded[4096] = "", cmd[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  for (const char *s = args; *s; ++s) {
+    if (*s == '@') strncat(expanded, dir, sizeof expanded - strlen(expanded) - 1);
+    else strncat(expanded, (char[]){*s, 0}, sizeof expanded - strlen(expanded) - 1);
+  }
+  snprintf(cmd, sizeof cmd, "%s %s >%s/stdout.txt 2>%s/stderr.txt", KDBENCH_BIN, expanded, dir, dir);
+  int status = system(cmd);
+  char *e = slurp_in("stderr.txt");
+  cr_assert_not_null(e);
+  snprintf(err, sizeof err, "%s", e);
+  free(e);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void run_ok(const char *fmt, ...) {
+  char args[2048];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  int code = run("%s", args);
+  cr_assert_eq(code, 0, "kdbench %s: exit status %d (stderr: %s)", args, code, err);
+}
+
+static int one_line(const char *text) {
+  const char *nl = strchr(text, '\n');
+  return nl && nl[1] == '\0';
+}
+
+/* A failure the user can fix: exit 2, one line naming `culprit`. */
+static void expect_refused(int code, const char *culprit) {
+  cr_expect_eq(code, 2, "exit status %d, want 2 (stderr: %s)", code, err);
+  cr_expect(strncmp(err, "kdbench: ", 9) == 0 && one_line(err), "want one line, got '%s'", err);
+  cr_expect(strstr(err, culprit) != NULL, "message '%s' does not name '%s'", err, culprit);
+}
+
+static cJSON *json_file(const char *name) {
+  char *text = slurp_in(name);
+  cr_assert_not_null(text, "%s missing", name);
+  cJSON *o = cJSON_Parse(text);
+  free(text);
+  cr_assert_not_null(o, "%s does not parse", name);
+  return o;
+}
+
+static double meta_num(const cJSON *meta, const char *key) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(meta, key);
+  cr_assert(cJSON_IsNumber(x), "meta.json: '%s' is not a number", key);
+  return x->valuedouble;
+}
+
+static const char *meta_str(const cJSON *meta, const char *key) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(meta, key);
+  cr_assert(cJSON_IsString(x), "meta.json: '%s' is not a string", key);
+  return x->valuestring;
+}
+
+/* Every line of a .jsonl parses to an object; returns the number of lines. */
+static size_t check_jsonl(const char *name, const char *hash) {
+  char *text = slurp_in(name);
+  cr_assert_not_null(text, "%s missing", name);
+  size_t lines = 0;
+  char *s = text;
+  while (*s) {
+    char *nl = strchr(s, '\n');
+    cr_assert_not_null(nl, "%s: last line without a newline", name);
+    *nl = '\0';
+    cJSON *o = cJSON_Parse(s);
+    cr_assert(cJSON_IsObject(o), "%s:%zu does not parse: %s", name, lines + 1, s);
+    if (hash) {
+      const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "scenario_hash");
+      cr_expect(cJSON_IsString(h) && !strcmp(h->valuestring, hash), "%s:%zu: other hash", name,
+                lines + 1);
+    }
+    cJSON_Delete(o);
+    ++lines;
+    s = nl + 1;
+  }
+  free(text);
+  return lines;
+}
+
+static void expect_same_file(const char *a, const char *b) {
+  size_t la = 0, lb = 0;
+  char *x = slurp_in(a), *y = slurp_in(b);
+  cr_assert_not_null(x, "%s missing", a);
+  cr_assert_not_null(y, "%s missing", b);
+  la = strlen(x), lb = strlen(y);
+  cr_expect(la == lb && memcmp(x, y, la) == 0, "%s and %s differ:\n--- %s\n%s\n--- %s\n%s", a, b,
+            a, x, b, y);
+  free(x);
+  free(y);
+}
+
+/* Every file of the folder, names and bytes (less our own stdout/stderr captures). */
+static char *snapshot(void) {
+  struct dirent **list = NULL;
+  int n = scandir(dir, &list, NULL, alphasort);
+  cr_assert_geq(n, 0);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  for (int i = 0; i < n; ++i) {
+    const char *name = list[i]->d_name;
+    if (strcmp(name, ".") && strcmp(name, "..") && strcmp(name, "stdout.txt") &&
+        strcmp(name, "stderr.txt")) {
+      char *bytes = slurp_in(name);
+      fprintf(out, "== %s\n%s", name, bytes ? bytes : "(a folder)\n");
+      free(bytes);
+    }
+    free(list[i]);
+  }
+  free(list);
+  fclose(out);
+  return text;
+}
+
+/* The names in the folder, less our captures, comma-separated. */
+static char *names(void) {
+  char *snap = snapshot(), *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  for (char *s = strstr(snap, "== "); s; s = strstr(s + 1, "\n== ")) {
+    if (*s == '\n') ++s;
+    char *nl = strchr(s, '\n');
+    fprintf(out, "%.*s,", (int)(nl - s - 3), s + 3);
+  }
+  fclose(out);
+  free(snap);
+  return text;
+}
+
+static size_t count_lines(const char *name) {
+  char *text = slurp_in(name);
+  size_t n = 0;
+  for (char *s = text; s && *s; ++s) n += *s == '\n';
+  free(text);
+  return n;
+}
+
+/* Cuts a file to `len` bytes. */
+static void cut(const char *name, size_t len) { cr_assert_eq(truncate(path_of(name), (off_t)len), 0); }
+
+/* The offset of the start of line `line` (0-based) of a file. */
+static size_t line_start(const char *name, size_t line) {
+  char *text = slurp_in(name);
+  cr_assert_not_null(text);
+  size_t off = 0;
+  for (size_t l = 0; l < line; ++l) {
+    char *nl = strchr(text + off, '\n');
+    cr_assert_not_null(nl, "%s has fewer than %zu lines", name, line + 1);
+    off = (size_t)(nl - text) + 1;
+  }
+  free(text);
+  return off;
+}
+
+/* ---- resume ------------------------------------------------------------------------------- */
+
+Test(resume, same_command_again_computes_nothing) {
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  cr_expect_str_eq(err, "", "stderr of a first run: %s", err);
+  char *csv = slurp_in("r.csv"), *jsonl = slurp_in("r.jsonl");
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_total"), 4);
+  cr_expect_eq(meta_num(meta, "points_done"), 4);
+  cr_expect_eq(meta_num(meta, "points_resumed"), 0);
+  cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "complete")));
+  char hash[17];
+  snprintf(hash, sizeof hash, "%s", meta_str(meta, "scenario_hash"));
+  cJSON_Delete(meta);
+  cr_expect_eq(check_jsonl("r.jsonl", hash), 16);
+  cr_expect(!exists_in("r.lock"), "the lock outlives the run");
+
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  cr_expect_str_eq(err, "", "stderr of a re-run: %s", err);
+  meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_total"), 4);
+  cr_expect_eq(meta_num(meta, "points_done"), 4);
+  cr_expect_eq(meta_num(meta, "points_resumed"), 4, "the re-run computed points");
+  cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "complete")));
+  cr_expect_str_eq(meta_str(meta, "scenario_hash"), hash);
+  cJSON_Delete(meta);
+  char *csv2 = slurp_in("r.csv"), *jsonl2 = slurp_in("r.jsonl");
+  cr_expect_str_eq(csv2, csv, "the CSV changed");
+  cr_expect_str_eq(jsonl2, jsonl, "the JSON Lines changed");
+  free(csv);
+  free(csv2);
+  free(jsonl);
+  free(jsonl2);
+
+  /* With the table: it says the points were already there. */
+  run_ok(SMALL " --csv @/r.csv");
+  char *out = slurp_in("stdout.txt");
+  cr_expect(strstr(out, "4 of 4 points were already in") != NULL, "table: %s", out);
+  free(out);
+}
+
+Test(resume, csv_and_jsonl_agree_row_by_row) {
+  run_ok(SMALL " --csv @/r.csv --quiet --pipelines strong,w2s,weak");
+  char *csv = slurp_in("r.csv"), *jsonl = slurp_in("r.jsonl");
+  /* CSV: header + 4 points x 3 pipelines, grouped by point, pipelines in order. */
+  const char *order[] = {"strong,", "w2s,", "weak,"};
+  char *line = strchr(csv, '\n') + 1, *j = jsonl;
+  for (int r = 0; r < 12; ++r) {
+    cr_assert(strncmp(line, order[r % 3], strlen(order[r % 3])) == 0, "CSV row %d: %.40s", r, line);
+    char *jn = strchr(j, '\n');
+    *jn = '\0';
+    cJSON *o = cJSON_Parse(j);
+    cr_assert_not_null(o);
+    cr_expect_eq(cJSON_GetObjectItem(o, "point")->valuedouble, r / 3);
+    cr_expect_eq(cJSON_GetObjectItem(o, "schema")->valuedouble, 1);
+    char want[64];
+    snprintf(want, sizeof want, "%s,%d,40,", cJSON_GetObjectItem(o, "pipeline")->valuestring,
+             (int)cJSON_GetObjectItem(o, "n")->valuedouble);
+    cr_expect(strncmp(line, want, strlen(want)) == 0, "CSV row %d: %.40s, JSON says %s", r, line,
+              want);
+    cJSON_Delete(o);
+    j = jn + 1;
+    line = strchr(line, '\n') + 1;
+  }
+  cr_expect_eq(*line, '\0', "the CSV has more rows");
+  cr_expect_eq(*j, '\0', "the JSON Lines have more rows");
+  free(csv);
+  free(jsonl);
+}
+
+/* A reference run into ref.csv and the same into r.csv. */
+static void two_runs(const char *args) {
+  run_ok("%s --csv @/ref.csv --quiet", args);
+  run_ok("%s --csv @/r.csv --quiet", args);
+  expect_same_file("ref.csv", "r.csv");
+}
+
+Test(resume, torn_line_is_dropped_and_recomputed) {
+  two_runs(SMALL);
+  /* A write torn in the middle of line 6 (point 1's second row), in both files. */
+  size_t at = line_start("r.jsonl", 5) + 37;
+  cut("r.jsonl", at);
+  cut("r.csv", line_start("r.csv", 4) + 11);
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  cr_expect(strstr(err, "torn") != NULL, "no warning of the torn line: '%s'", err);
+  cr_expect(strstr(err, "r.jsonl") != NULL, "the warning does not name the file: '%s'", err);
+  expect_same_file("ref.csv", "r.csv");
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_resumed"), 1, "point 0 only was whole");
+  cr_expect_eq(meta_num(meta, "points_done"), 4);
+  cJSON_Delete(meta);
+  cr_expect_eq(check_jsonl("r.jsonl", NULL), 16);
+}
+
+Test(resume, torn_last_line_of_the_file) {
+  two_runs(SMALL);
+  size_t len = 0;
+  free(slurp(path_of("r.jsonl"), &len));
+  cut("r.jsonl", len - 1); /* only the final newline lost */
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  cr_expect(strstr(err, "torn") != NULL, "no warning: '%s'", err);
+  expect_same_file("ref.csv", "r.csv");
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_resumed"), 3);
+  cJSON_Delete(meta);
+}
+
+Test(resume, last_point_cut_is_recomputed) {
+  two_runs(SMALL);
+  /* The last point's rows cut after two whole lines (of four). */
+  cut("r.jsonl", line_start("r.jsonl", 14));
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  cr_expect(strstr(err, "2 of its 4 rows") != NULL, "no warning of the incomplete point: '%s'", err);
+  cr_expect(one_line(err), "one warning, got '%s'", err);
+  expect_same_file("ref.csv", "r.csv");
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_resumed"), 3);
+  cJSON_Delete(meta);
+  cr_expect_eq(check_jsonl("r.jsonl", NULL), 16);
+}
+
+Test(resume, lost_csv_is_rebuilt_from_the_records) {
+  two_runs(SMALL);
+  cr_assert_eq(unlink(path_of("r.csv")), 0);
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  cr_expect_str_eq(err, "");
+  expect_same_file("ref.csv", "r.csv");
+  /* A CSV that lost its tail, or has garbage in it: the records win. */
+  cut("r.csv", 300);
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  expect_same_file("ref.csv", "r.csv");
+}
+
+Test(resume, only_the_missing_points_are_computed) {
+  two_runs(SMALL);
+  cut("r.jsonl", line_start("r.jsonl", 8)); /* points 0 and 1 kept, whole */
+  run_ok(SMALL " --csv @/r.csv --quiet --verbose");
+  const char *want = "kdbench: point 1/4 n=20: already done\n"
+                     "kdbench: point 2/4 n=32: already done\n"
+                     "kdbench: point 3/4 n=50: ";
+  cr_expect(strncmp(err, want, strlen(want)) == 0, "verbose lines: '%s'", err);
+  cr_expect(strstr(err, "kdbench: point 4/4 n=80: ") != NULL, "verbose lines: '%s'", err);
+  int done = 0;
+  for (const char *q = err; (q = strstr(q, "already done")); ++q) ++done;
+  cr_expect_eq(done, 2, "points 0 and 1 only are already done: '%s'", err);
+  cr_expect_eq(count_lines("stderr.txt"), 4);
+  expect_same_file("ref.csv", "r.csv");
+}
+
+/* ---- refusals ------------------------------------------------------------------------------ */
+
+Test(refuse, corrupt_middle_line_names_file_and_line) {
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  size_t len = 0;
+  char *text = slurp(path_of("r.jsonl"), &len);
+  size_t a = line_start("r.jsonl", 2), b = line_start("r.jsonl", 3);
+  char *broken = malloc(len + 16);
+  memcpy(broken, text, a);
+  memcpy(broken + a, "{\"schema\": 1,\n", 14); /* line 3: a broken object */
+  memcpy(broken + a + 14, text + b, len - b);
+  write_file("r.jsonl", broken, a + 14 + len - b);
+  free(text);
+  free(broken);
+  char *before = snapshot();
+  int code = run(SMALL " --csv @/r.csv --quiet");
+  expect_refused(code, "r.jsonl:3");
+  char *after = snapshot();
+  cr_expect_str_eq(after, before, "a refused run changed the folder");
+  free(before);
+  free(after);
+}
+
+Test(refuse, output_of_another_scenario) {
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  char *before = snapshot();
+  int code = run("--sweep n --n 20:80:log4 --p 40 --trials 6 --csv @/r.csv --quiet");
+  expect_refused(code, "--force");
+  cr_expect(strstr(err, "r.jsonl") != NULL, "message: %s", err);
+  char *after = snapshot();
+  cr_expect_str_eq(after, before, "a refused run changed the folder");
+  free(before);
+  free(after);
+  /* Another seed, another pipeline set: the same. */
+  expect_refused(run(SMALL " --seed 2 --csv @/r.csv --quiet"), "--force");
+  expect_refused(run(SMALL " --pipelines strong --csv @/r.csv --quiet"), "--force");
+
+  run_ok("--sweep n --n 20:80:log4 --p 40 --trials 6 --csv @/r.csv --quiet --force");
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "trials"), 6);
+  cr_expect_eq(meta_num(meta, "points_resumed"), 0);
+  cr_expect_eq(check_jsonl("r.jsonl", meta_str(meta, "scenario_hash")), 16);
+  cJSON_Delete(meta);
+  char *csv = slurp_in("r.csv");
+  cr_expect(strstr(csv, ",40,,,0,2,1.5,0.5,6,") != NULL, "CSV rows have 6 trials: %s", csv);
+  cr_expect(strstr(csv, ",0.5,5,") == NULL, "CSV keeps rows of the old run");
+  free(csv);
+}
+
+Test(refuse, csv_without_its_records) {
+  write_file("x.csv", "my own table\n", 13);
+  int code = run(SMALL " --csv @/x.csv --quiet");
+  expect_refused(code, "x.csv");
+  cr_expect(strstr(err, "--force") != NULL, "message: %s", err);
+  char *list = names();
+  cr_expect_str_eq(list, "x.csv,", "a refused run left files behind: %s", list);
+  free(list);
+  char *text = slurp_in("x.csv");
+  cr_expect_str_eq(text, "my own table\n");
+  free(text);
+  run_ok(SMALL " --csv @/x.csv --quiet --force");
+  cr_expect(exists_in("x.jsonl") && exists_in("x.meta.json"));
+}
+
+Test(refuse, bad_input_leaves_no_file) {
+  write_file("beta.txt", "1\n2\n3\n", 6);
+  expect_refused(run("--sweep n --n 10 --p 5 --beta file:@/beta.txt --csv @/o/r.csv --quiet"),
+                 "beta.txt");
+  expect_refused(run("--sweep n --n 100 --p 50 --k 60 --csv @/o/r.csv --quiet"), "k = 60");
+  expect_refused(run("--sweep p --p 100,50 --n 40 --k 80 --csv @/o/r.csv --quiet"), "p = 50");
+  expect_refused(run("--sweep n --n 5:7:pow2 --p 50 --csv @/o/r.csv --quiet"), "--n");
+  expect_refused(run("--sweep n --n 100:20:log3 --p 50 --csv @/o/r.csv --quiet"), "--n");
+  char *list = names();
+  /* The output folder itself may exist; nothing in it. */
+  cr_expect(!strcmp(list, "beta.txt,") || !strcmp(list, "beta.txt,o,"), "left behind: %s", list);
+  free(list);
+  if (exists_in("o")) {
+    DIR *d = opendir(path_of("o"));
+    struct dirent *e;
+    int files = 0;
+    while ((e = readdir(d)))
+      if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) ++files;
+    closedir(d);
+    cr_expect_eq(files, 0, "files left in the output folder");
+  }
+}
+
+Test(refuse, stale_lock_is_reused_and_removed) {
+  write_file("r.lock", "", 0); /* left by a SIGKILL: not locked */
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  cr_expect(!exists_in("r.lock"));
+}
+
+/* ---- signals --------------------------------------------------------------------------------- */
+
+/* Starts kdbench ARGS... in the background, stdout/stderr to @/bg.out / @/bg.err. */
+static pid_t start(const char *const *args) {
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    int out = open(path_of("bg.out"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(path_of("bg.err"), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(e, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *)KDBENCH_BIN;
+    for (; args[n - 1] && n < 31; ++n) argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    execv(KDBENCH_BIN, argv);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Waits until @/NAME has a whole line (a point on disk); fails when the process
+ * ended first. */
+static void wait_for_a_point(pid_t pid, const char *name) {
+  for (int i = 0; i < 60000; ++i) {
+    char *text = slurp_in(name);
+    int has = text && strchr(text, '\n');
+    free(text);
+    if (has) return;
+    int status;
+    cr_assert_eq(waitpid(pid, &status, WNOHANG), 0, "kdbench ended before its first point");
+    nanosleep(&(struct timespec){0, 1000000}, NULL);
+  }
+  cr_assert_fail("no point after a minute");
+}
+
+static void stop_and_resume(int sig, int want_status, const char *sig_name) {
+  static const char *const args[] = {"--sweep", "n", "--n", "20:400:log12", "--trials", "50",
+                                     "--p", "100", "--quiet", "--csv", NULL, NULL};
+  const char *argv[12];
+  memcpy(argv, args, sizeof args);
+  char csv[512];
+  snprintf(csv, sizeof csv, "%s/r.csv", dir);
+  argv[10] = csv;
+  pid_t pid = start(argv);
+  wait_for_a_point(pid, "r.jsonl");
+  cr_assert_eq(kill(pid, sig), 0);
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  char *e = slurp_in("bg.err");
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    cr_assert_fail("the run ended before the signal: make it longer (stderr: %s)", e);
+  if (sig == SIGKILL) {
+    cr_expect(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  } else {
+    cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == want_status,
+              "%s: status %d, want exit %d (stderr: %s)", sig_name, status, want_status, e);
+    cr_expect(one_line(e) && strstr(e, sig_name) != NULL, "message: '%s'", e);
+    /* The points said to be kept are those on disk, whole, and they parse. */
+    size_t lines = check_jsonl("r.jsonl", NULL);
+    cr_expect_eq(lines % 4, 0, "%zu rows: a point is not whole", lines);
+    char want[64];
+    snprintf(want, sizeof want, "after %zu of 12 points", lines / 4);
+    cr_expect(strstr(e, want) != NULL, "message '%s' does not say '%s'", e, want);
+    cr_expect(strstr(e, "r.csv") != NULL, "message '%s' does not name the output", e);
+    cr_expect_eq(count_lines("r.csv"), lines + 1, "the CSV and the records disagree");
+    cJSON *meta = json_file("r.meta.json");
+    cr_expect_eq(meta_num(meta, "points_done"), (double)(lines / 4));
+    cr_expect(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(meta, "complete")));
+    cr_expect(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(meta, "finished")));
+    cJSON_Delete(meta);
+    cr_expect(!exists_in("r.lock"), "the lock outlives the stopped run");
+  }
+  free(e);
+  size_t kept = count_lines("r.jsonl") / 4;
+  cr_expect_lt(kept, 12, "all points were done");
+
+  run_ok(LONGER " --csv @/r.csv --quiet");
+  if (sig != SIGKILL) cr_expect_str_eq(err, "", "a clean stop needs no repair: '%s'", err);
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_geq(meta_num(meta, "points_resumed"), (double)kept);
+  cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(meta, "complete")));
+  cJSON_Delete(meta);
+  cr_expect_eq(check_jsonl("r.jsonl", NULL), 48);
+  run_ok(LONGER " --csv @/ref.csv --quiet");
+  expect_same_file("ref.csv", "r.csv");
+}
+
+Test(signals, sigterm_stops_and_resumes) { stop_and_resume(SIGTERM, 143, "SIGTERM"); }
+Test(signals, sigint_stops_and_resumes) { stop_and_resume(SIGINT, 130, "SIGINT"); }
+Test(signals, sigkill_loses_at_most_the_point_in_flight) {
+  stop_and_resume(SIGKILL, 0, "SIGKILL");
+}
+
+Test(signals, second_writer_refused_while_the_first_runs) {
+  static const char *const args[] = {"--sweep", "n", "--n", "20:400:log12", "--trials", "50",
+                                     "--p", "100", "--quiet", "--csv", NULL, NULL};
+  const char *argv[12];
+  memcpy(argv, args, sizeof args);
+  char csv[512];
+  snprintf(csv, sizeof csv, "%s/r.csv", dir);
+  argv[10] = csv;
+  pid_t pid = start(argv);
+  wait_for_a_point(pid, "r.jsonl");
+  int code = run(LONGER " --csv @/r.csv --quiet");
+  int status = 0;
+  kill(pid, SIGTERM);
+  waitpid(pid, &status, 0);
+  expect_refused(code, "locked");
+}
+
+/* ---- outputs -------------------------------------------------------------------------------- */
+
+Test(outputs, raw_risks_average_to_sim_mean) {
+  run_ok(SMALL " --trials 7 --raw --csv @/raw.csv --quiet");
+  run_ok(SMALL " --trials 7 --csv @/plain.csv --quiet");
+  expect_same_file("raw.csv", "plain.csv"); /* --raw changes no number */
+  char *text = slurp_in("raw.jsonl");
+  size_t rows = 0;
+  for (char *s = text, *nl; *s; s = nl + 1) {
+    nl = strchr(s, '\n');
+    *nl = '\0';
+    cJSON *o = cJSON_Parse(s);
+    cr_assert_not_null(o);
+    const cJSON *risks = cJSON_GetObjectItemCaseSensitive(o, "risks");
+    cr_assert(cJSON_IsArray(risks), "row %zu has no risks", rows);
+    cr_expect_eq(cJSON_GetArraySize(risks), 7);
+    double sum = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, risks) {
+      cr_expect(cJSON_IsNumber(x) && x->valuedouble >= 0, "row %zu: a risk is not a number", rows);
+      sum += x->valuedouble;
+    }
+    double mean = cJSON_GetObjectItemCaseSensitive(o, "sim_mean")->valuedouble;
+    cr_expect(fabs(sum / 7 - mean) <= 1e-12 * fabs(mean), "row %zu: mean of risks %.17g, sim_mean %.17g",
+              rows, sum / 7, mean);
+    cJSON_Delete(o);
+    ++rows;
+  }
+  cr_expect_eq(rows, 16);
+  free(text);
+  text = slurp_in("plain.jsonl");
+  cr_expect(strstr(text, "\"risks\"") == NULL, "risks without --raw");
+  free(text);
+}
+
+Test(outputs, stderr_quiet_when_not_a_terminal) {
+  run_ok(SMALL " --csv @/a.csv");
+  cr_expect_str_eq(err, "", "stderr without --quiet: '%s'", err);
+  char *out = slurp_in("stdout.txt");
+  cr_expect(strstr(out, "# kdbench sweep over n") != NULL, "no table: %s", out);
+  cr_expect_eq(count_lines("stdout.txt"), 4 + 16, "table: %s", out);
+  free(out);
+  run_ok(SMALL " --csv @/b.csv --quiet");
+  cr_expect_str_eq(err, "", "stderr with --quiet: '%s'", err);
+  out = slurp_in("stdout.txt");
+  cr_expect_str_eq(out, "", "stdout with --quiet: '%s'", out);
+  free(out);
+}
+
+Test(outputs, verbose_prints_a_line_per_point) {
+  run_ok(SMALL " --csv @/a.csv --quiet --verbose");
+  const char *s = err;
+  for (int i = 1; i <= 4; ++i) {
+    char want[64];
+    snprintf(want, sizeof want, "kdbench: point %d/4 n=", i);
+    cr_expect(strncmp(s, want, strlen(want)) == 0, "line %d: '%s'", i, s);
+    const char *nl = strchr(s, '\n');
+    cr_assert_not_null(nl);
+    cr_expect(memmem(s, (size_t)(nl - s), " s (", 4) != NULL, "line %d has no timing: %.*s", i,
+              (int)(nl - s), s);
+    cr_expect(memchr(s, '\r', (size_t)(nl - s)) == NULL && memchr(s, '\033', (size_t)(nl - s)) == NULL,
+              "terminal codes on a file");
+    s = nl + 1;
+  }
+  cr_expect_str_eq(s, "", "more than 4 lines: %s", err);
+}
+
+Test(outputs, print_scenario_round_trip) {
+  int code = run("--print-scenario --sweep n,p --n 20,40 --p 30,50 --trials 3 --ridge 0.01 "
+                 "--csv @/a.csv");
+  cr_assert_eq(code, 0, "%s", err);
+  char *text = slurp_in("stdout.txt");
+  write_file("s.ini", text, strlen(text));
+  free(text);
+  run_ok("--scenario @/s.ini --quiet");
+  run_ok("--sweep n,p --n 20,40 --p 30,50 --trials 3 --ridge 0.01 --csv @/b.csv --quiet");
+  cJSON *a = json_file("a.meta.json"), *b = json_file("b.meta.json");
+  cr_expect_str_eq(meta_str(a, "scenario_hash"), meta_str(b, "scenario_hash"));
+  cr_expect_eq(meta_num(a, "points_total"), 4);
+  /* The scenario stored in the metadata runs the same scenario. */
+  write_file("m.ini", meta_str(a, "scenario"), strlen(meta_str(a, "scenario")));
+  cJSON_Delete(b);
+  expect_same_file("a.csv", "b.csv");
+  run_ok("--scenario @/m.ini --csv @/c.csv --quiet");
+  b = json_file("c.meta.json");
+  cr_expect_str_eq(meta_str(b, "scenario_hash"), meta_str(a, "scenario_hash"));
+  cJSON_Delete(b);
+  /* Flags override the file. */
+  run_ok("--scenario @/s.ini --trials 2 --csv @/d.csv --quiet");
+  b = json_file("d.meta.json");
+  cr_expect_eq(meta_num(b, "trials"), 2);
+  cr_expect_str_neq(meta_str(b, "scenario_hash"), meta_str(a, "scenario_hash"));
+  cJSON_Delete(b);
+  cJSON_Delete(a);
+  /* --print-scenario with no flag prints the embedded default, which re-reads to the
+   * same text. */
+  cr_assert_eq(run("--print-scenario"), 0);
+  text = slurp_in("stdout.txt");
+  write_file("default.ini", text, strlen(text));
+  cr_assert_eq(run("--scenario @/default.ini --print-scenario"), 0);
+  char *again = slurp_in("stdout.txt");
+  cr_expect_str_eq(again, text);
+  free(text);
+  free(again);
+}
+
+Test(outputs, presets) {
+  cr_assert_eq(run("--list-presets"), 0);
+  char *out = slurp_in("stdout.txt");
+  cr_expect(strncmp(out, "fig1 ", 5) == 0 || strstr(out, "\nfig1 ") != NULL, "presets: %s", out);
+  free(out);
+  expect_refused(run("--preset nope --quiet"), "nope");
+  cr_assert_eq(run("--preset fig1 --print-scenario"), 0);
+  char *preset = slurp_in("stdout.txt");
+  cr_assert_eq(run("--print-scenario"), 0);
+  out = slurp_in("stdout.txt");
+  cr_expect_str_eq(preset, out, "--preset fig1 is not the default");
+  free(preset);
+  free(out);
+  expect_refused(run("--scenario @/nope.ini"), "nope.ini");
+  const char *bad = "[problem]\np = 50\n[sweep]\nbogus = 1\n";
+  write_file("bad.ini", bad, strlen(bad));
+  expect_refused(run("--scenario @/bad.ini --csv @/r.csv --quiet"), "bad.ini:4");
+  cr_expect(strstr(err, "bogus") != NULL, "message: %s", err);
+  cr_expect(!exists_in("r.csv"));
+}

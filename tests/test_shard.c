@@ -1,0 +1,511 @@
+/* Shards, merge and missing: the partition (flop-balanced, disjoint, deterministic),
+ * the Slurm array default, shard file names; then through the real kdbench binary:
+ * N shards merged equal the unsharded run byte for byte; a shard killed by SIGKILL
+ * resumes without recomputing; merge refuses incomplete, running, corrupt and
+ * foreign shards, naming them; `kdbench missing` prints what completes the run. */
+#include <cJSON.h>
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kdbench/shard.h"
+
+/* ---- the partition and the names (no binary) ------------------------------------------ */
+
+Test(shard_spec, parse) {
+  kd_shard_spec s;
+  cr_assert_eq(kd_shard_parse("3/8", &s), KD_OK);
+  cr_expect(s.index == 3 && s.count == 8);
+  cr_assert_eq(kd_shard_parse("1/1", &s), KD_OK);
+  cr_assert_eq(kd_shard_parse("off", &s), KD_OK);
+  cr_expect_eq(s.count, 0u);
+  const char *bad[] = {"0/8", "9/8", "3/0", "3", "a/b", "3/8x", "-1/8", "/8", "3/", "1/100001", " 3/8", ""};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+    cr_expect_eq(kd_shard_parse(bad[i], &s), KD_EINVAL, "'%s' accepted", bad[i]);
+    cr_expect(strstr(kd_last_error(), "--shard") != NULL, "'%s': %s", bad[i], kd_last_error());
+  }
+}
+
+static void slurm_env(const char *id, const char *min, const char *max, const char *count,
+                      const char *step) {
+  const char *names[] = {"SLURM_ARRAY_TASK_ID", "SLURM_ARRAY_TASK_MIN", "SLURM_ARRAY_TASK_MAX",
+                         "SLURM_ARRAY_TASK_COUNT", "SLURM_ARRAY_TASK_STEP"};
+  const char *values[] = {id, min, max, count, step};
+  for (int i = 0; i < 5; ++i) {
+    if (values[i]) setenv(names[i], values[i], 1);
+    else unsetenv(names[i]);
+  }
+}
+
+Test(shard_spec, slurm_default) {
+  kd_shard_spec s;
+  int slurm = -1;
+  slurm_env(NULL, NULL, NULL, NULL, NULL);
+  cr_assert_eq(kd_shard_resolve("", &s, &slurm), KD_OK);
+  cr_expect(s.count == 0 && slurm == 0, "outside Slurm: the whole grid");
+  slurm_env("7", "5", "8", "4", "1"); /* --array=5-8: task 7 is the third */
+  cr_assert_eq(kd_shard_resolve("", &s, &slurm), KD_OK);
+  cr_expect(s.index == 3 && s.count == 4 && slurm == 1, "got %u/%u", s.index, s.count);
+  slurm_env("0", "0", "7", "8", NULL); /* --array=0-7, no STEP */
+  cr_assert_eq(kd_shard_resolve("", &s, NULL), KD_OK);
+  cr_expect(s.index == 1 && s.count == 8);
+  slurm_env("5", "1", "9", "5", "2"); /* --array=1-9:2 */
+  cr_assert_eq(kd_shard_resolve("", &s, NULL), KD_OK);
+  cr_expect(s.index == 3 && s.count == 5, "got %u/%u", s.index, s.count);
+  cr_assert_eq(kd_shard_resolve("2/3", &s, &slurm), KD_OK, "--shard wins over Slurm");
+  cr_expect(s.index == 2 && s.count == 3 && slurm == 0);
+  cr_assert_eq(kd_shard_resolve("off", &s, NULL), KD_OK);
+  cr_expect_eq(s.count, 0u);
+  slurm_env("5", "3", "5", "2", "1"); /* --array=3,5: not evenly spaced */
+  cr_expect_eq(kd_shard_resolve("", &s, NULL), KD_EINVAL);
+  cr_expect(strstr(kd_last_error(), "--shard") != NULL, "%s", kd_last_error());
+  slurm_env("x", "1", "3", "3", "1");
+  cr_expect_eq(kd_shard_resolve("", &s, NULL), KD_EINVAL);
+  cr_expect(strstr(kd_last_error(), "SLURM_ARRAY_TASK_ID") != NULL, "%s", kd_last_error());
+  slurm_env("2", NULL, "3", "3", "1");
+  cr_expect_eq(kd_shard_resolve("", &s, NULL), KD_EINVAL);
+  cr_expect(strstr(kd_last_error(), "SLURM_ARRAY_TASK_MIN") != NULL, "%s", kd_last_error());
+}
+
+/* Costs spread over six decades, in a fixed pseudo-random order. */
+static void costs(double *c, size_t n) {
+  unsigned long long x = 12345;
+  for (size_t i = 0; i < n; ++i) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    c[i] = 1 + (double)(x >> 40) * (double)(x >> 40) / 1e4;
+  }
+}
+
+Test(shard_partition, disjoint_covering_balanced_deterministic) {
+  enum { P = 61 };
+  double c[P], total = 0, max = 0;
+  costs(c, P);
+  for (size_t i = 0; i < P; ++i) {
+    total += c[i];
+    if (c[i] > max) max = c[i];
+  }
+  const unsigned counts[] = {1, 2, 3, 7, 16, 61, 100};
+  for (size_t t = 0; t < sizeof counts / sizeof *counts; ++t) {
+    unsigned n = counts[t];
+    int owner[P];
+    for (size_t i = 0; i < P; ++i) owner[i] = 0;
+    for (unsigned s = 1; s <= n; ++s) {
+      size_t *idx = NULL, *again = NULL, m = 0, m2 = 0;
+      kd_shard_spec spec = {s, n};
+      cr_assert_eq(kd_shard_points(c, P, spec, &idx, &m), KD_OK);
+      cr_assert_eq(kd_shard_points(c, P, spec, &again, &m2), KD_OK);
+      cr_expect(m == m2 && (m == 0 || memcmp(idx, again, m * sizeof *idx) == 0), "not deterministic");
+      double load = 0;
+      for (size_t j = 0; j < m; ++j) {
+        cr_assert_lt(idx[j], P);
+        if (j) cr_expect_gt(idx[j], idx[j - 1], "indices not increasing");
+        cr_expect_eq(owner[idx[j]], 0, "point %zu in shards %d and %u of %u", idx[j], owner[idx[j]], s, n);
+        owner[idx[j]] = (int)s;
+        load += c[idx[j]];
+      }
+      /* Greedy list scheduling: no shard exceeds the mean by more than one point. */
+      cr_expect_leq(load, total / n + max, "shard %u/%u: load %g, mean %g", s, n, load, total / n);
+      free(idx);
+      free(again);
+    }
+    for (size_t i = 0; i < P; ++i) cr_expect_neq(owner[i], 0, "point %zu in no shard of %u", i, n);
+  }
+}
+
+Test(shard_partition, by_cost_not_by_count) {
+  double c[11] = {100, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+  size_t *idx = NULL, m = 0;
+  cr_assert_eq(kd_shard_points(c, 11, (kd_shard_spec){1, 2}, &idx, &m), KD_OK);
+  cr_expect(m == 1 && idx[0] == 0, "the costly point alone in shard 1 (got %zu points)", m);
+  free(idx);
+  cr_assert_eq(kd_shard_points(c, 11, (kd_shard_spec){2, 2}, &idx, &m), KD_OK);
+  cr_expect_eq(m, 10u);
+  free(idx);
+  cr_assert_eq(kd_shard_points(c, 11, (kd_shard_spec){0, 0}, &idx, &m), KD_OK);
+  cr_expect_eq(m, 11u, "not sharded: every point");
+  free(idx);
+}
+
+Test(shard_names, stems_and_parsing) {
+  char stem[4096];
+  cr_assert_eq(kd_shard_stem("results/sweep-n.csv", (kd_shard_spec){3, 8}, stem, sizeof stem), KD_OK);
+  cr_expect_str_eq(stem, "results/sweep-n.shards/shard-003-of-008");
+  cr_assert_eq(kd_shard_stem("results/sweep-n", (kd_shard_spec){3, 1200}, stem, sizeof stem), KD_OK);
+  cr_expect_str_eq(stem, "results/sweep-n.shards/shard-0003-of-1200");
+  kd_shard_spec s;
+  cr_expect(kd_shard_name_parse("a/b.shards/shard-003-of-008.meta.json", &s) && s.index == 3 && s.count == 8);
+  cr_expect(kd_shard_name_parse("shard-0003-of-1200.csv", &s) && s.index == 3 && s.count == 1200);
+  cr_expect(kd_shard_name_parse("shard-001-of-002", &s));
+  cr_expect(!kd_shard_name_parse("shard-009-of-008.csv", &s));
+  cr_expect(!kd_shard_name_parse("shard-000-of-008.csv", &s));
+  cr_expect(!kd_shard_name_parse("shard-003-of-008x.csv", &s));
+  cr_expect(!kd_shard_name_parse("sweep-n.csv", &s));
+  cr_expect(!kd_shard_name_parse("shard--3-of-008.csv", &s));
+}
+
+/* ---- through the binary ------------------------------------------------------------------ */
+
+static char dir[256];
+
+static void make_dir(void) {
+  slurm_env(NULL, NULL, NULL, NULL, NULL); /* even when the tests run in a Slurm array */
+  snprintf(dir, sizeof dir, "/tmp/kdbench-shard-XXXXXX");
+  cr_assert_not_null(mkdtemp(dir));
+}
+
+static void remove_dir(void) {
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(shards, .init = make_dir, .fini = remove_dir, .timeout = 300);
+
+#define K KDBENCH_BIN
+/* Five points, two pipelines, a few trials: milliseconds a run. */
+#define GRID "--sweep n --n 10,20,30,40,60 --p 30 --m 100 --trials 4 --pipelines strong,w2s --backend cpu --quiet"
+
+/* Runs a shell command in the test folder, stdout to out.txt, stderr to err.txt;
+ * returns the exit status. */
+static int sh(const char *fmt, ...) {
+  char cmd[4096], full[4800];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  snprintf(full, sizeof full, "cd '%s' && (%s) >out.txt 2>err.txt", dir, cmd);
+  int status = system(full);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A file of the test folder (NULL when absent); caller frees. */
+static char *slurp(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *text = malloc((size_t)len + 1);
+  size_t got = fread(text, 1, (size_t)len, f);
+  text[got] = '\0';
+  fclose(f);
+  return text;
+}
+
+static void spill(const char *name, const char *text) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "wb");
+  cr_assert_not_null(f, "%s", path);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A value of a JSON file, by a dotted key ("shard.from_slurm"); NAN when absent. */
+static double json_num(const char *name, const char *key) {
+  char *text = slurp(name);
+  cJSON *o = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  char buf[128];
+  snprintf(buf, sizeof buf, "%s", key);
+  const cJSON *v = o;
+  for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
+    v = cJSON_GetObjectItemCaseSensitive(v, k);
+  double x = cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : NAN;
+  cJSON_Delete(o);
+  return x;
+}
+
+/* The error of the last sh(): exactly one line, starting "kdbench: ", containing `what`. */
+static void expect_one_line(const char *what) {
+  char *err = slurp("err.txt");
+  cr_assert_not_null(err);
+  cr_expect(strncmp(err, "kdbench: ", 9) == 0, "message '%s'", err);
+  char *nl = strchr(err, '\n');
+  cr_expect(nl && nl[1] == '\0', "want exactly one line, got '%s'", err);
+  cr_expect(strstr(err, what) != NULL, "message '%s' does not name '%s'", err, what);
+  free(err);
+}
+
+static void expect_same_file(const char *a, const char *b) {
+  char *x = slurp(a), *y = slurp(b);
+  cr_assert(x && y, "%s or %s missing", a, b);
+  cr_expect_str_eq(x, y, "%s and %s differ", a, b);
+  free(x);
+  free(y);
+}
+
+/* The unsharded reference full.csv and shards 1..n of run.csv. */
+static void run_reference_and_shards(unsigned n) {
+  cr_assert_eq(sh("%s %s --csv full.csv", K, GRID), 0, "the unsharded run failed");
+  for (unsigned i = 1; i <= n; ++i)
+    cr_assert_eq(sh("%s %s --csv run.csv --shard %u/%u", K, GRID, i, n), 0, "shard %u/%u failed", i, n);
+}
+
+Test(shards, merged_equals_unsharded) {
+  run_reference_and_shards(3);
+  cr_assert_eq(sh("%s merge run.shards", K), 0, "merge failed");
+  expect_same_file("run.csv", "full.csv");
+  /* The same rows in the JSON Lines, in grid order (wall times aside), and every
+   * shard of the unsharded run's scenario. */
+  char *a = slurp("run.jsonl"), *b = slurp("full.jsonl");
+  cr_assert(a && b);
+  size_t rows = 0;
+  for (char *x = a, *y = b, *nx, *ny; *x && *y; x = nx + 1, y = ny + 1, ++rows) {
+    nx = strchr(x, '\n');
+    ny = strchr(y, '\n');
+    cr_assert(nx && ny);
+    char *wx = strstr(x, "\"wall_s\""), *wy = strstr(y, "\"wall_s\"");
+    cr_assert(wx && wy && wx < nx && wy < ny);
+    cr_expect(wx - x == wy - y && !strncmp(x, y, (size_t)(wx - x)), "row %zu differs", rows);
+  }
+  cr_expect_eq(rows, 10u, "5 points x 2 pipelines");
+  free(a);
+  free(b);
+  double full = json_num("full.meta.json", "points_total");
+  cr_expect_eq(full, 5);
+  cr_expect_eq(json_num("run.meta.json", "complete"), 1);
+  cr_expect_eq(json_num("run.meta.json", "points_total"), 5);
+  char *merged = slurp("run.meta.json");
+  cr_expect(merged && !strstr(merged, "shard = ") && !strstr(merged, "\"shard\": {") &&
+            strstr(merged, "\"merged\""), "the merged run's metadata is not a shard's");
+  free(merged);
+  char *m1 = slurp("full.meta.json"), *m2 = slurp("run.shards/shard-002-of-003.meta.json");
+  cr_assert(m1 && m2);
+  cr_expect(strstr(m2, "\"scenario_hash\"") && !strncmp(strstr(m1, "\"scenario_hash\""),
+                                                          strstr(m2, "\"scenario_hash\""), 37),
+            "a shard has the unsharded run's scenario hash");
+  free(m1);
+  free(m2);
+  cr_expect_eq(json_num("run.shards/shard-001-of-003.meta.json", "shard.grid_points"), 5);
+  cr_expect_eq(json_num("run.shards/shard-001-of-003.meta.json", "shard.from_slurm"), 0);
+  /* --print-scenario shows the shard in [run]; the canonical text does not have it. */
+  cr_assert_eq(sh("%s %s --shard 2/3 --print-scenario", K, GRID), 0);
+  char *ini = slurp("out.txt");
+  cr_expect(ini && strstr(ini, "[run]") && strstr(ini, "shard = 2/3\n") > strstr(ini, "[run]"), "%s", ini);
+  free(ini);
+  ini = slurp("run.shards/scenario.ini");
+  cr_expect(ini && !strstr(ini, "shard ="), "scenario.ini is every shard's: no shard in it");
+  free(ini);
+}
+
+Test(shards, slurm_array_task_by_default) {
+  cr_assert_eq(sh("%s %s --csv full.csv", K, GRID), 0);
+  for (int id = 4; id <= 6; ++id) /* --array=4-6 */
+    cr_assert_eq(sh("SLURM_ARRAY_TASK_ID=%d SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_MAX=6 "
+                    "SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_STEP=1 %s %s --csv run.csv", id, K, GRID),
+                 0, "task %d", id);
+  cr_expect_eq(json_num("run.shards/shard-002-of-003.meta.json", "shard.from_slurm"), 1);
+  cr_expect_eq(json_num("run.shards/shard-002-of-003.meta.json", "shard.index"), 2);
+  cr_assert_eq(sh("%s merge run", K), 0);
+  expect_same_file("run.csv", "full.csv");
+  /* An array that is not evenly spaced needs --shard. */
+  cr_expect_eq(sh("SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=3 SLURM_ARRAY_TASK_MAX=5 "
+                  "SLURM_ARRAY_TASK_COUNT=2 %s %s --csv other.csv", K, GRID), 2);
+  expect_one_line("--shard");
+}
+
+Test(shards, bad_flags) {
+  const char *bad[] = {"--shard 0/3", "--shard 4/3", "--shard 3", "--shard x/y", "--shard 1/0"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+    cr_expect_eq(sh("%s %s --csv run.csv %s", K, GRID, bad[i]), 2, "%s", bad[i]);
+    expect_one_line("--shard");
+  }
+  cr_expect_eq(sh("%s %s --csv run.csv --device x", K, GRID), 2);
+  expect_one_line("--device");
+  cr_expect_eq(sh("%s merge", K), 2);
+  expect_one_line("usage");
+  cr_expect_eq(sh("%s merge --bogus run", K), 2);
+  expect_one_line("--bogus");
+  cr_expect_eq(sh("%s merge nowhere", K), 2);
+  expect_one_line("nowhere");
+  cr_expect_eq(sh("%s missing", K), 2);
+  expect_one_line("usage");
+  struct stat sb;
+  char path[512];
+  snprintf(path, sizeof path, "%s/run.shards", dir);
+  cr_expect(stat(path, &sb) != 0, "bad flags left %s behind", path);
+  cr_expect_eq(sh("%s --help | grep -q -- '--shard I/N' && %s --help | grep -q 'kdbench merge'", K, K), 0,
+               "--help lists --shard and merge");
+}
+
+Test(shards, empty_shards_when_more_shards_than_points) {
+  run_reference_and_shards(7); /* 5 points, 7 shards: two shards are empty */
+  cr_assert_eq(sh("%s merge run.shards", K), 0);
+  expect_same_file("run.csv", "full.csv");
+}
+
+/* Points complete in a JSON Lines file (rows / rows per point). */
+static size_t jsonl_points(const char *name, size_t rows_per_point) {
+  char *text = slurp(name);
+  size_t lines = 0;
+  for (char *s = text; s && (s = strchr(s, '\n')); ++s) ++lines;
+  free(text);
+  return lines / rows_per_point;
+}
+
+Test(shards, sigkill_then_resume_without_recomputing) {
+  /* Six points that take a while each (about 1 s in all, one OpenBLAS thread). */
+  const char *slow = "--sweep n --n 100:400:log6 --p 200 --trials 40 --pipelines strong --backend cpu --quiet"
+                     " --csv run.csv --shard 1/1";
+  char cmd[1024], meta[512];
+  snprintf(cmd, sizeof cmd, "cd '%s' && exec %s %s", dir, K, slow);
+  snprintf(meta, sizeof meta, "run.shards/shard-001-of-001.meta.json");
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  /* SIGKILL as soon as two points are on disk. */
+  struct timespec nap = {0, 2000000};
+  for (int i = 0; i < 60000 && !(json_num(meta, "points_done") >= 2); ++i) nanosleep(&nap, NULL);
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  cr_assert(WIFSIGNALED(status), "the shard finished before it could be killed: make it slower");
+  size_t before = jsonl_points("run.shards/shard-001-of-001.jsonl", 1);
+  cr_assert_geq(before, 2u);
+  cr_assert_lt(before, 6u);
+  char *first = slurp("run.shards/shard-001-of-001.jsonl");
+  /* merge refuses it, naming the shard; --partial merges what is there */
+  cr_expect_eq(sh("%s merge run.shards", K), 2);
+  expect_one_line("shard 1/1 stopped after");
+  cr_assert_eq(sh("%s merge --partial run.shards", K), 0);
+  cr_expect_eq(json_num("run.meta.json", "complete"), 0);
+  cr_expect_eq(json_num("run.meta.json", "points_done"), (double)before);
+  cr_assert_eq(sh("%s missing --array run", K), 0);
+  char *out = slurp("out.txt");
+  cr_expect_str_eq(out, "1\n");
+  free(out);
+  /* The same command again: the finished points are taken as they are. */
+  cr_assert_eq(sh("%s %s", K, slow), 0, "resume failed");
+  cr_expect_eq(json_num(meta, "points_resumed"), (double)before);
+  cr_expect_eq(json_num(meta, "complete"), 1);
+  char *after = slurp("run.shards/shard-001-of-001.jsonl");
+  cr_assert(first && after);
+  cr_expect(strncmp(first, after, strlen(first)) == 0, "resumed rows were rewritten (recomputed?)");
+  free(first);
+  free(after);
+  cr_assert_eq(sh("%s merge run.shards", K), 0);
+  cr_assert_eq(sh("%s %s --csv full.csv --shard off", K, slow), 0);
+  expect_same_file("run.csv", "full.csv");
+}
+
+Test(shards, merge_refuses_a_running_shard) {
+  run_reference_and_shards(2);
+  /* What a shard being computed holds: the flock of its .lock (host/run_store.c). */
+  char path[512];
+  snprintf(path, sizeof path, "%s/run.shards/shard-002-of-002.lock", dir);
+  int fd = open(path, O_RDWR | O_CREAT, 0666);
+  cr_assert_geq(fd, 0);
+  cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+  cr_expect_eq(sh("%s merge run.shards", K), 2);
+  expect_one_line("shard 2/2 still running");
+  cr_expect_eq(sh("%s missing run", K), 0);
+  char *out = slurp("out.txt");
+  cr_expect(out && strstr(out, "still running"), "%s", out);
+  free(out);
+  close(fd);
+  unlink(path);
+  cr_assert_eq(sh("%s merge run.shards", K), 0, "once it has ended");
+  expect_same_file("run.csv", "full.csv");
+}
+
+Test(shards, missing_prints_the_commands_that_complete_the_run) {
+  run_reference_and_shards(3);
+  cr_assert_eq(sh("rm run.shards/shard-002-of-003.*"), 0);
+  cr_expect_eq(sh("%s merge run.shards", K), 2);
+  expect_one_line("shard 2/3 not started");
+  cr_assert_eq(sh("%s missing --array run.csv", K), 0);
+  char *out = slurp("out.txt");
+  cr_expect_str_eq(out, "2\n");
+  free(out);
+  cr_assert_eq(sh("%s missing run", K), 0);
+  out = slurp("out.txt");
+  cr_assert_not_null(out);
+  cr_expect(strstr(out, "--scenario run.shards/scenario.ini --shard 2/3\n"), "%s", out);
+  cr_expect(strstr(out, "KDBENCH_ARRAY=2 scripts/slurm/submit.sh"), "%s", out);
+  free(out);
+  /* Run exactly the printed commands, then merge. */
+  cr_assert_eq(sh("%s missing run | grep -v '^#' > todo.sh && sh todo.sh", K), 0);
+  cr_assert_eq(sh("%s merge run.shards", K), 0);
+  expect_same_file("run.csv", "full.csv");
+  cr_assert_eq(sh("%s missing run", K), 0);
+  out = slurp("out.txt");
+  cr_expect(out && strstr(out, "0 of 5 points missing") && strstr(out, "nothing to compute"), "%s", out);
+  free(out);
+  /* A run that is not sharded: the command that resumes it. */
+  cr_assert_eq(sh("%s missing full", K), 0);
+  out = slurp("out.txt");
+  cr_expect(out && strstr(out, "complete (5 points)"), "%s", out);
+  free(out);
+}
+
+Test(shards, corrupt_shard_files_are_named) {
+  run_reference_and_shards(3);
+  /* A line in the middle of a shard's JSON Lines */
+  char *text = slurp("run.shards/shard-002-of-003.jsonl");
+  cr_assert_not_null(text);
+  char *second = strchr(text, '\n') + 1;
+  second[5] = '#';
+  spill("run.shards/shard-002-of-003.jsonl", text);
+  free(text);
+  cr_expect_eq(sh("%s merge run.shards", K), 2);
+  expect_one_line("shard-002-of-003.jsonl:2");
+  /* A shard's metadata */
+  spill("run.shards/shard-001-of-003.meta.json", "{\"schema\": 1, \"scenario_hash\": ");
+  cr_expect_eq(sh("%s merge run.shards", K), 2);
+  expect_one_line("shard-001-of-003.meta.json");
+  cr_expect_eq(sh("%s missing run", K), 2);
+  expect_one_line("shard-001-of-003.meta.json");
+  struct stat sb;
+  char path[512];
+  snprintf(path, sizeof path, "%s/run.csv", dir);
+  cr_expect(stat(path, &sb) != 0, "a refused merge wrote %s", path);
+}
+
+Test(shards, torn_last_line_is_a_missing_point) {
+  run_reference_and_shards(2);
+  char *text = slurp("run.shards/shard-001-of-002.jsonl");
+  cr_assert_not_null(text);
+  text[strlen(text) - 7] = '\0'; /* the end of the last line cut off */
+  spill("run.shards/shard-001-of-002.jsonl", text);
+  free(text);
+  cr_expect_eq(sh("%s merge run.shards", K), 2);
+  char *err = slurp("err.txt"); /* a warning, then the error */
+  cr_expect(err && strstr(err, "shard-001-of-002.jsonl:") && strstr(err, "torn last line") &&
+            strstr(err, "\nkdbench: cannot merge run yet: shard 1/2 stopped") &&
+            strstr(err, "1 of 5 points missing"), "%s", err);
+  free(err);
+  cr_assert_eq(sh("%s %s --csv run.csv --shard 1/2", K, GRID), 0, "resuming the shard");
+  cr_assert_eq(sh("%s merge run.shards", K), 0);
+  expect_same_file("run.csv", "full.csv");
+}
+
+Test(shards, shards_of_another_scenario_are_refused) {
+  run_reference_and_shards(2);
+  cr_assert_eq(sh("%s %s --seed 2 --csv other.csv --shard 2/2", K, GRID), 0);
+  cr_assert_eq(sh("for f in other.shards/shard-002-of-002.*; do cp $f run.shards/; done"), 0);
+  cr_expect_eq(sh("%s merge run.shards", K), 2);
+  expect_one_line("shards of different scenarios");
+  /* and an output of another scenario is not overwritten */
+  cr_assert_eq(sh("%s %s --seed 3 --csv third.csv", K, GRID), 0);
+  cr_assert_eq(sh("rm run.shards/shard-002-of-002.* && %s %s --csv run.csv --shard 2/2", K, GRID), 0);
+  cr_expect_eq(sh("%s merge --out third run.shards", K), 2);
+  expect_one_line("another scenario");
+  cr_assert_eq(sh("%s merge --force --out third run.shards", K), 0);
+  expect_same_file("third.csv", "full.csv");
+}
