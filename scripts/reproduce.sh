@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Reproduces a preset end to end: its runs (kdbench --preset NAME, with the fits the
+# preset asks for), then the report tables and the figure of each run.
+#   scripts/reproduce.sh PRESET [kdbench flags...]     e.g. scripts/reproduce.sh scaling --backend cuda
+# Outputs land where the preset writes them (results/PRESET/, or results/quick/PRESET/
+# with --quick). Needs a built ./build/kdbench (or KDBENCH=path) and Debian's
+# python3-matplotlib (scripts/setup.sh installs it).
+set -euo pipefail
+preset=${1:?usage: scripts/reproduce.sh PRESET [kdbench flags...]}
+shift
+kdbench=${KDBENCH:-./build/kdbench}
+py=/usr/bin/python3
+
+"$kdbench" --preset "$preset" "$@"
+
+# Every run the preset wrote: the csv settings of its parts, as --print-scenario shows them.
+mapfile -t csvs < <("$kdbench" --preset "$preset" "$@" --print-scenario | sed -n 's/^csv = //p')
+for csv in "${csvs[@]}"; do
+  case "$csv" in
+    */weights.csv) "$py" scripts/plot_weights.py "$csv" ;;
+    *) "$kdbench" report "$csv"
+       "$py" scripts/plot_run.py "$csv" ;;
+  esac
+done
