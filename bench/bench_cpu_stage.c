@@ -1,11 +1,19 @@
 /* bench_cpu_stage: time per trial of the CPU stage (gpu-pipeline.md 2.8, 3.2, 5.3).
  *
- * Per shape: one warm-up stage (trial 0), then stages on trials 1, 2, ... until at
- * least `min_samples` samples and `min_time` seconds are in, or, for slow shapes,
- * `max_time` seconds and `floor_samples` samples. Reported: median, min and IQR of
- * the time per trial, trials/s, GFLOP/s under the flop model below and its share of
- * a DGEMM ceiling measured in the same run; then the stage's three big steps timed
- * alone on the same shape (generation, Gram, factor + solve) to show where time goes.
+ * Trials run as kdbench runs them (kd_trial_team, pipeline.h): at shapes whose design
+ * has at most KD_TEAM_MAX_ELEMS entries, one trial per core side by side, each with
+ * single-threaded BLAS; at larger shapes one trial at a time with BLAS on every core.
+ * A sample is a batch of trials (4 per worker side by side; 1 one at a time) and its
+ * time per trial is the batch's wall time / its trials: the inverse throughput.
+ *
+ * Per shape: one warm-up batch (trials 0, 1, ...), then batches on the next trials
+ * until at least `min_samples` samples and `min_time` seconds are in, or, for slow
+ * shapes, `max_time` seconds and `floor_samples` samples. Reported: median, min and
+ * IQR of the time per trial, trials/s, GFLOP/s under the flop model below and its
+ * share of a DGEMM ceiling measured in the same run, each trial's own latency; then
+ * the stage's three big steps timed alone on the same shape (generation, Gram,
+ * factor + solve) with the threads one trial has (one core side by side, all of them
+ * one at a time) to show where time goes.
  *
  * Flop model (gpu-pipeline.md 2.8), m = min(n, p), M = max(n, p), k right-hand sides:
  *   F = m^2 M + m^3/3 + 2 m^2 k + 2 n p k + [p > n] 2 n p k
@@ -14,12 +22,15 @@
  * Problem: lambda_i = i^-2, lambda_i beta*_i^2 = i^-1.5, k = 4 sources
  * beta* x {1, 0.75, 0.5, 0.25}, sigma = 0.5 for each, risk against beta*.
  *
- *   bench_cpu_stage [--quick] [--json FILE]
- *     --quick  the three small shapes on a short budget (a smoke test)
- *     --json   also write the results to FILE (read by bench/compare.sh) */
+ *   bench_cpu_stage [--quick] [--one-at-a-time] [--json FILE]
+ *     --quick          the three small shapes on a short budget (a smoke test)
+ *     --one-at-a-time  every shape one trial at a time with BLAS on every core (the
+ *                      way kdbench ran before trials went side by side), for comparison
+ *     --json           also write the results to FILE (read by bench/compare.sh) */
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +38,7 @@
 #include <unistd.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/pipeline.h"
 #include "kdbench/problem.h"
 #include "kdbench/version.h"
 
@@ -223,24 +235,68 @@ static kd_rng_addr stream(const shape *s, unsigned purpose) {
   return (kd_rng_addr){.seed = SEED, .point = kd_hash32(name), .trial = 0, .purpose = purpose};
 }
 
+#define BATCH_PER_WORKER 4
+
 typedef struct {
-  kd_backend *backend;
-  kd_stage st;
+  kd_trial_team team;
+  kd_stage proto;     /* the stage; its trial, risks set per trial */
+  unsigned batch;     /* trials per sample */
+  uint32_t base;      /* the first trial of the current batch */
+  double *risk;       /* batch x K_RHS */
+  int *fallback;      /* batch */
+  double *latency;    /* batch: each trial's own seconds */
+  double *lat_all;    /* every timed trial's latency */
+  unsigned lat_count, lat_cap;
   unsigned fallbacks; /* timed trials that took the orthogonal-factorisation path */
 } stage_ctx;
 
+static kd_status stage_trial(void *ctx, kd_backend *be, int worker, uint32_t trial) {
+  (void)worker;
+  stage_ctx *c = ctx;
+  const unsigned i = trial - c->base;
+  kd_stage st = c->proto;
+  st.design.trial = st.noise.trial = trial;
+  st.risk = c->risk + (size_t)i * K_RHS;
+  double t0 = now();
+  kd_status rc = kd_stage_run(be, &st);
+  c->latency[i] = now() - t0;
+  c->fallback[i] = st.fallback;
+  return rc;
+}
+
+/* One batch: its wall time (measure() sees batches; run_shape divides by the size). */
 static double time_stage(void *ctx, unsigned rep) {
   stage_ctx *c = ctx;
-  c->st.design.trial = c->st.noise.trial = rep;
   double t0 = now();
-  kd_status rc = kd_stage_run(c->backend, &c->st);
+  kd_status rc = kd_trial_team_run(&c->team, c->base, c->batch, stage_trial, c, NULL);
   double t = now() - t0;
   if (rc != KD_OK) {
     fprintf(stderr, "bench_cpu_stage: %s\n", kd_last_error());
     return -1;
   }
-  if (rep > 0) c->fallbacks += (unsigned)c->st.fallback;
+  c->base += c->batch;
+  if (rep == 0) return t;
+  for (unsigned i = 0; i < c->batch; ++i) {
+    c->fallbacks += (unsigned)c->fallback[i];
+    if (c->lat_count == c->lat_cap) {
+      c->lat_cap = c->lat_cap ? 2 * c->lat_cap : 256;
+      double *grown = xmalloc(c->lat_cap * sizeof *grown);
+      if (c->lat_count) memcpy(grown, c->lat_all, c->lat_count * sizeof *grown);
+      free(c->lat_all);
+      c->lat_all = grown;
+    }
+    c->lat_all[c->lat_count++] = c->latency[i];
+  }
   return t;
+}
+
+/* A batch's timing -> the timing per trial (count stays the number of batches). */
+static void per_trial(timing *t, unsigned batch) {
+  t->median /= batch;
+  t->min /= batch;
+  t->q1 /= batch;
+  t->q3 /= batch;
+  t->total /= batch;
 }
 
 /* ---- the stage's steps timed alone -------------------------------------------------------------- */
@@ -299,7 +355,15 @@ typedef struct {
   timing gen, gram, solve;
 } parts;
 
-static int time_parts(const shape *s, const problem *pr, const budget *b, parts *out) {
+/* The steps alone, with the threads one trial of the team has: one core when trials
+ * run side by side (BLAS and generation on one thread), every core otherwise. */
+static int time_parts(const shape *s, const problem *pr, const budget *b,
+                      const kd_trial_team *team, parts *out) {
+  const int blas_before = openblas_get_num_threads(), omp_before = omp_get_max_threads();
+  if (team->workers > 1) {
+    openblas_set_num_threads(1);
+    omp_set_num_threads(1);
+  }
   parts_ctx c = {.n = s->n, .p = s->p, .m = s->n < s->p ? s->n : s->p, .kernel = s->p > s->n,
                  .shift = (double)s->n * s->ridge,
                  .design = stream(s, KD_PURPOSE_DESIGN | KD_STAGE_STUDENT)};
@@ -317,6 +381,10 @@ static int time_parts(const shape *s, const problem *pr, const budget *b, parts 
   int rc = measure(time_generation, &c, b, &out->gen);
   if (rc == 0) rc = measure(time_gram, &c, b, &out->gram);
   if (rc == 0) rc = measure(time_factor_solve, &c, b, &out->solve);
+  if (team->workers > 1) {
+    openblas_set_num_threads(blas_before);
+    omp_set_num_threads(omp_before);
+  }
   free(c.x);
   free(c.gram);
   free(c.factor);
@@ -331,7 +399,10 @@ static int time_parts(const shape *s, const problem *pr, const budget *b, parts 
 
 typedef struct {
   shape s;
-  timing stage;
+  timing stage;   /* per trial: batch wall time / batch size */
+  timing latency; /* each trial's own time (count: trials) */
+  int workers, blas_threads;
+  unsigned batch;
   parts parts;
   unsigned fallbacks;
   double flops;
@@ -342,23 +413,44 @@ static const char *path_name(const shape *s) {
   return s->ridge > 0 ? "primal" : "primal-whitened";
 }
 
-static int run_shape(kd_backend *be, const shape *s, int quick, result *out) {
+static int run_shape(kd_backend *be, const shape *s, int quick, int one_at_a_time,
+                     result *out) {
   problem pr;
   kd_status st = problem_init(&pr, s->p);
+  stage_ctx c = {0};
+  if (st == KD_OK && one_at_a_time)
+    c.team = (kd_trial_team){.workers = 1, .single_blas = 0, .be = be};
+  else if (st == KD_OK)
+    st = kd_trial_team_open(&c.team, be, s->n * s->p, 0, 0);
   if (st != KD_OK) {
     fprintf(stderr, "bench_cpu_stage: %s\n", kd_last_error());
     return -1;
   }
-  stage_ctx c = {.backend = be};
-  c.st = (kd_stage){.n = s->n, .p = s->p, .lambda = pr.lambda, .ridge = s->ridge, .k = K_RHS,
-                    .sources = pr.sources, .sigma = pr.sigma, .target = pr.beta,
-                    .design = stream(s, KD_PURPOSE_DESIGN | KD_STAGE_STUDENT),
-                    .noise = stream(s, KD_PURPOSE_NOISE | KD_STAGE_STUDENT), .risk = pr.risk};
+  c.proto = (kd_stage){.n = s->n, .p = s->p, .lambda = pr.lambda, .ridge = s->ridge, .k = K_RHS,
+                       .sources = pr.sources, .sigma = pr.sigma, .target = pr.beta,
+                       .design = stream(s, KD_PURPOSE_DESIGN | KD_STAGE_STUDENT),
+                       .noise = stream(s, KD_PURPOSE_NOISE | KD_STAGE_STUDENT)};
+  c.batch = c.team.workers > 1 ? BATCH_PER_WORKER * (unsigned)c.team.workers : 1;
+  c.risk = xmalloc(c.batch * K_RHS * sizeof(double));
+  c.fallback = xmalloc(c.batch * sizeof(int));
+  c.latency = xmalloc(c.batch * sizeof(double));
   out->s = *s;
   out->flops = model_flops(s->n, s->p, K_RHS);
+  out->workers = c.team.workers;
+  out->blas_threads = c.team.single_blas ? 1 : openblas_get_num_threads();
+  out->batch = c.batch;
   int rc = measure(time_stage, &c, quick ? &stage_quick : &stage_full, &out->stage);
+  if (rc == 0) {
+    per_trial(&out->stage, c.batch);
+    summarize(c.lat_all, c.lat_count, &out->latency);
+  }
   out->fallbacks = c.fallbacks;
-  if (rc == 0) rc = time_parts(s, &pr, quick ? &part_quick : &part_full, &out->parts);
+  if (rc == 0) rc = time_parts(s, &pr, quick ? &part_quick : &part_full, &c.team, &out->parts);
+  kd_trial_team_close(&c.team);
+  free(c.risk);
+  free(c.fallback);
+  free(c.latency);
+  free(c.lat_all);
   problem_free(&pr);
   return rc;
 }
@@ -375,19 +467,28 @@ static void print_result(FILE *f, const result *r, double ceiling) {
   const double med = t->median;
   fprintf(f, "\nn=%zu p=%zu k=%d ridge=%g (%s form)\n", r->s.n, r->s.p, K_RHS, r->s.ridge,
           path_name(&r->s));
-  fprintf(f, "  stage    %u trials: median %.3f ms, min %.3f ms, IQR %.3f ms, %.2f trials/s\n",
-          t->count, 1e3 * med, 1e3 * t->min, 1e3 * (t->q3 - t->q1), t->count / t->total);
+  if (r->workers > 1)
+    fprintf(f, "  mode     %d trials side by side, BLAS on 1 thread each; batches of %u\n",
+            r->workers, r->batch);
+  else
+    fprintf(f, "  mode     one trial at a time, BLAS on %d thread(s)\n", r->blas_threads);
+  fprintf(f, "  stage    %u trials: median %.3f ms/trial, min %.3f ms, IQR %.3f ms, "
+             "%.2f trials/s; latency of one trial: median %.3f ms\n",
+          t->count * r->batch, 1e3 * med, 1e3 * t->min, 1e3 * (t->q3 - t->q1),
+          t->count / t->total, 1e3 * r->latency.median);
   fprintf(f, "  flops    %.3e/trial: %.2f GFLOP/s = %.1f %% of the DGEMM ceiling\n", r->flops,
           gflops(r), 100 * gflops(r) / ceiling);
   fprintf(f, "  fallback %u of %u timed trials took the orthogonal path\n", r->fallbacks,
-          t->count);
+          t->count * r->batch);
   const parts *p = &r->parts;
-  double rest = med - p->gen.median - p->gram.median - p->solve.median;
-  fprintf(f, "  steps    generation %.3f ms (%.0f %%; %.3g normals/s, %.2f GB/s), "
-             "Gram %.3f ms (%.0f %%), factor+solve %.3f ms (%.0f %%), rest %.3f ms\n",
-          1e3 * p->gen.median, 100 * p->gen.median / med, normals_per_s(r),
-          8e-9 * normals_per_s(r), 1e3 * p->gram.median, 100 * p->gram.median / med,
-          1e3 * p->solve.median, 100 * p->solve.median / med, 1e3 * rest);
+  /* the steps were timed with one trial's threads: compare them with its latency */
+  const double lat = r->latency.median;
+  double rest = lat - p->gen.median - p->gram.median - p->solve.median;
+  fprintf(f, "  steps    (of one trial's latency) generation %.3f ms (%.0f %%; %.3g normals/s, "
+             "%.2f GB/s), Gram %.3f ms (%.0f %%), factor+solve %.3f ms (%.0f %%), rest %.3f ms\n",
+          1e3 * p->gen.median, 100 * p->gen.median / lat, normals_per_s(r),
+          8e-9 * normals_per_s(r), 1e3 * p->gram.median, 100 * p->gram.median / lat,
+          1e3 * p->solve.median, 100 * p->solve.median / lat, 1e3 * rest);
 }
 
 static void json_string(FILE *f, const char *s) {
@@ -409,10 +510,13 @@ static void json_result(FILE *f, const result *r, double ceiling) {
   fprintf(f, "    {\"n\": %zu, \"p\": %zu, \"k\": %d, \"ridge\": %g, \"path\": \"%s\", ", r->s.n,
           r->s.p, K_RHS, r->s.ridge, path_name(&r->s));
   fprintf(f, "\"flops\": %.6e, \"gflops\": %.4f, \"pct_dgemm\": %.3f, \"trials_per_s\": %.4f, "
-             "\"fallbacks\": %u,\n     ",
+             "\"fallbacks\": %u, \"trials\": %u,\n     \"workers\": %d, \"blas_threads\": %d, "
+             "\"batch\": %u,\n     ",
           r->flops, gflops(r), 100 * gflops(r) / ceiling, r->stage.count / r->stage.total,
-          r->fallbacks);
+          r->fallbacks, r->stage.count * r->batch, r->workers, r->blas_threads, r->batch);
   json_timing(f, "stage", &r->stage);
+  fputs(",\n     ", f);
+  json_timing(f, "latency", &r->latency);
   fputs(",\n     ", f);
   json_timing(f, "generation", &r->parts.gen);
   fputs(",\n     ", f);
@@ -424,7 +528,7 @@ static void json_result(FILE *f, const result *r, double ceiling) {
 }
 
 static int write_json(const char *path, const char *describe, double ceiling, int quick,
-                      const result *r, size_t count) {
+                      int one_at_a_time, const result *r, size_t count) {
   FILE *f = fopen(path, "w");
   if (!f) {
     perror(path);
@@ -433,8 +537,10 @@ static int write_json(const char *path, const char *describe, double ceiling, in
   fprintf(f, "{\n  \"bench\": \"bench_cpu_stage\",\n  \"kdbench\": \"%s (%s)\",\n  \"backend\": ",
           KDBENCH_VERSION, KDBENCH_GIT_COMMIT);
   json_string(f, describe);
-  fprintf(f, ",\n  \"nproc\": %ld,\n  \"quick\": %s,\n  \"flop_model\": \"%s\",\n", 
-          sysconf(_SC_NPROCESSORS_ONLN), quick ? "true" : "false", FLOP_MODEL);
+  fprintf(f, ",\n  \"nproc\": %ld,\n  \"omp_threads\": %d,\n  \"quick\": %s,\n"
+             "  \"mode\": \"%s\",\n  \"flop_model\": \"%s\",\n",
+          sysconf(_SC_NPROCESSORS_ONLN), omp_get_max_threads(), quick ? "true" : "false",
+          one_at_a_time ? "one trial at a time" : "as kdbench runs trials", FLOP_MODEL);
   fprintf(f, "  \"problem\": \"lambda_i = i^-2, lambda_i beta_i^2 = i^-1.5, k = 4 sources "
              "beta* x {1, 0.75, 0.5, 0.25}, sigma = 0.5\",\n");
   fprintf(f, "  \"dgemm\": {\"n\": %d, \"gflops\": %.4f},\n  \"shapes\": [\n", DGEMM_N, ceiling);
@@ -449,15 +555,16 @@ static int write_json(const char *path, const char *describe, double ceiling, in
 /* ---- main ------------------------------------------------------------------------------------------- */
 
 static int usage(void) {
-  fputs("usage: bench_cpu_stage [--quick] [--json FILE]\n", stderr);
+  fputs("usage: bench_cpu_stage [--quick] [--one-at-a-time] [--json FILE]\n", stderr);
   return 2;
 }
 
 int main(int argc, char **argv) {
-  int quick = 0;
+  int quick = 0, one_at_a_time = 0;
   const char *json = NULL;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--quick") == 0) quick = 1;
+    else if (strcmp(argv[i], "--one-at-a-time") == 0) one_at_a_time = 1;
     else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
     else return usage();
   }
@@ -468,8 +575,10 @@ int main(int argc, char **argv) {
   }
   char describe[256];
   be.type->describe(be.state, describe, sizeof describe);
-  printf("kdbench %s (%s) CPU stage benchmark, %s\n%s; %ld online CPUs\n", KDBENCH_VERSION,
-         KDBENCH_GIT_COMMIT, quick ? "quick" : "full", describe, sysconf(_SC_NPROCESSORS_ONLN));
+  printf("kdbench %s (%s) CPU stage benchmark, %s, %s\n%s; %ld online CPUs, %d OpenMP threads\n",
+         KDBENCH_VERSION, KDBENCH_GIT_COMMIT, quick ? "quick" : "full",
+         one_at_a_time ? "one trial at a time" : "trials as kdbench runs them",
+         describe, sysconf(_SC_NPROCESSORS_ONLN), omp_get_max_threads());
   printf("flop model: %s\n", FLOP_MODEL);
   double ceiling = dgemm_ceiling(DGEMM_N);
   printf("DGEMM ceiling (cblas_dgemm %d^3, median of 5): %.2f GFLOP/s\n", DGEMM_N, ceiling);
@@ -479,11 +588,12 @@ int main(int argc, char **argv) {
   int rc = 0;
   for (size_t i = 0; i < N_SHAPES && rc == 0; ++i) {
     if (quick && !shapes[i].quick) continue;
-    rc = run_shape(&be, &shapes[i], quick, &res[count]);
+    rc = run_shape(&be, &shapes[i], quick, one_at_a_time, &res[count]);
     if (rc == 0) print_result(stdout, &res[count++], ceiling);
     fflush(stdout);
   }
   kd_backend_close(&be);
-  if (rc == 0 && json) rc = write_json(json, describe, ceiling, quick, res, count);
+  if (rc == 0 && json)
+    rc = write_json(json, describe, ceiling, quick, one_at_a_time, res, count);
   return rc == 0 ? 0 : 1;
 }

@@ -3,7 +3,8 @@
 # same machine, then a Markdown table of the medians and ratios (numpy / kdbench).
 #   bench/compare.sh [--quick]
 # Results: $BENCH_OUT (default build-bench/bench-results): kdbench.json, numpy.json,
-# compare.md (bench/compare_table.py redraws it from the two files). Takes about 4-5 minutes on 2 cores (--quick: under a minute).
+# compare.md (bench/compare_table.py redraws it from the two files). Takes about 2.5 minutes
+# on 2 cores (--quick: under a minute). bench/compare_rounds.sh repeats it R times.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)

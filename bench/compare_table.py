@@ -5,7 +5,8 @@
 
 Ratios are numpy median / kdbench median per shape (> 1: kdbench is faster). Where the
 lstsq peer ran one call with all 4 label vectors (the largest shape) its ratio is a lower
-bound of the 4-call ratio and is marked >=.
+bound of the 4-call ratio and is marked >=. "kd mode" is how kdbench ran its trials:
+WxB = W trials side by side with B BLAS threads each (1x2: one at a time, BLAS on 2).
 """
 import json
 import sys
@@ -36,16 +37,19 @@ def main():
     print(f"\nDGEMM ceiling {kd['dgemm']['gflops']:.1f} GFLOP/s ({kd['dgemm']['n']}^3); "
           f"{kd['backend']}; numpy {npj['numpy']} on {npj['blas_loaded'][-1].split('/')[-1]}; "
           f"flop model {kd['flop_model']}\n")
-    print("| n x p | ridge | kdbench ms/trial | GFLOP/s | % DGEMM | fallbacks | numpy chol ms "
-          "| numpy solve(G) ms | numpy lstsq ms | chol/kd | solve(G)/kd | lstsq/kd |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| n x p | ridge | kd mode | kdbench ms/trial | GFLOP/s | % DGEMM | fallbacks "
+          "| numpy chol ms | numpy solve(G) ms | numpy lstsq ms | chol/kd | solve(G)/kd "
+          "| lstsq/kd |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     verdicts = []
     for s in kd["shapes"]:
         ours = s["stage"]["median_s"]
         pe = peers.get((s["n"], s["p"], s["ridge"]), {})
         chol, solve, ls = (pe.get(k) for k in ("gram_chol", "gram_solve", "lstsq"))
-        print(f"| {s['n']} x {s['p']} | {s['ridge']:g} | {1e3 * ours:.1f} | {s['gflops']:.1f} "
-              f"| {s['pct_dgemm']:.0f} | {s['fallbacks']}/{s['stage']['count']} | {ms(chol)} "
+        mode = f"{s.get('workers', 1)}x{s.get('blas_threads', '?')}"
+        trials = s.get("trials", s["stage"]["count"])
+        print(f"| {s['n']} x {s['p']} | {s['ridge']:g} | {mode} | {1e3 * ours:.2f} "
+              f"| {s['gflops']:.1f} | {s['pct_dgemm']:.0f} | {s['fallbacks']}/{trials} | {ms(chol)} "
               f"| {ms(solve)} | {ms(ls)} | {ratio(chol, ours)} | {ratio(solve, ours)} "
               f"| {ratio(ls, ours)} |")
         v = [f"{key} {ratio(pe[key], ours)} {verdict(pe[key], ours, goal)} (goal {goal:g}x)"

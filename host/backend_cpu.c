@@ -9,7 +9,16 @@
  *                  OLS is equivariant under column scaling, so the Gram's conditioning
  *                  depends on n/p only, never on the spectrum.
  * When the Cholesky factor fails or is too ill-conditioned to trust, the trial is
- * redone by a rank-revealing orthogonal factorisation (dgelsy) and flagged.
+ * redone by a Householder QR (dgeqrt, blocked compact WY) of the design itself and
+ * flagged:
+ *   n >= p, ridge 0  QR of Z,  theta = R^-1 Q^T Y
+ *   p > n,  ridge 0  QR of X^T (a transposed copy), beta = Q [R^-T Y; 0]: the
+ *                    minimum-norm solution
+ *   ridge > 0        QR of the augmented [X; sqrt(n ridge) I], the ridge solution
+ * Its error grows like kappa(X), not kappa(X)^2 as the Gram's. Only when the
+ * triangular factor is itself numerically singular (dtrcon) does the trial go on to
+ * the rank-revealing dgelsy (on a design redrawn from its stream where the QR
+ * overwrote it).
  *
  * All workspaces are grow-only and live in the state: once the largest shape has
  * been seen, a trial allocates nothing. LAPACK is called through the *_work entry
@@ -38,6 +47,18 @@
  * interpolate); a smaller one would let pure rounding noise into the solution. */
 #define KD_CPU_GELSY_RCOND 1e-13
 
+/* The unpivoted QR solution is the minimum-norm one whenever the design has
+ * full rank; its triangular factor is "numerically singular", and dgelsy decides the
+ * rank instead, when dtrcon's estimate of its reciprocal 1-norm condition number is
+ * below this: 100 times dgelsy's own threshold, so that the QR path never keeps a
+ * direction that dgelsy would have dropped (up to the estimators' slack); there the
+ * solution's accuracy (about u kappa) is already ~1e-5 relative at best. */
+#define KD_CPU_QR_RCOND_MIN 1e-11
+
+/* Block size of dgeqrt / dgemqrt (at 4000 x 4000 with 2 threads, 96-128 took ~1.6 s
+ * against ~2.0 s for dgeqrf with LAPACK's default block of 32). */
+#define KD_CPU_QR_NB 128
+
 typedef struct {
   void *ptr;
   size_t cap; /* bytes */
@@ -57,7 +78,9 @@ typedef enum {
   W_AUG,    /* (n+p) x p: [X; sqrt(n ridge) I] for ridge */
   W_RHS,    /* max(rows, p) x k: dgelsy's right-hand sides, then its solution */
   W_LSWORK, /* dgelsy's optimal workspace */
-  W_JPVT,   /* p ints: dgelsy's column pivots */
+  W_JPVT,   /* p ints: dgelsy's column pivots; dtrcon's integer workspace */
+  W_QRT,    /* nb x cols: the block reflectors' triangular factors (dgeqrt) */
+  W_QRWORK, /* dgeqrt, dgemqrt and dtrcon workspace */
   W_COUNT
 } kd_work_id;
 
@@ -66,11 +89,19 @@ static const char *const work_names[W_COUNT] = {
     "the noise", "the column scales", "the whitened sources", "the LAPACK workspace",
     "the LAPACK integer workspace", "the augmented ridge system",
     "the least-squares right-hand sides", "the least-squares workspace",
-    "the column pivots"};
+    "the column pivots", "the block reflector factors", "the QR workspace"};
 
 typedef struct {
   kd_buf w[W_COUNT];
+  /* fallback solves since init, by kind (kd_cpu_fallback_counts, for tests) */
+  unsigned long qr_solves, gelsy_solves;
 } cpu_state;
+
+/* Test hook (kd_cpu_force_gelsy): every trial takes the fallback, and the fallback
+ * goes on to dgelsy, so that tests reach the dgelsy paths Gaussian designs never
+ * need. Off in every real run. */
+static int force_gelsy_flag;
+static int force_gelsy(void) { return __atomic_load_n(&force_gelsy_flag, __ATOMIC_RELAXED); }
 
 /* ---- sizes (shared by the allocations and kd_stage_bytes) ------------------------ */
 
@@ -110,6 +141,18 @@ static size_t gelsy_lwork(lapack_int rows, lapack_int p, lapack_int k) {
   return info == 0 ? (size_t)query : SIZE_MAX;
 }
 
+/* The fallback's QR: of X^T (cols = n) for ridgeless p > n, where the minimum-norm
+ * solution lives in the row space of X; of X, Z or the augmented system (cols = p)
+ * otherwise. Its matrix has qr_rows >= qr_cols rows. */
+static int fallback_kernel(size_t n, size_t p, int ridge) { return !ridge && p > n; }
+static size_t qr_rows(size_t n, size_t p, int ridge) {
+  return fallback_kernel(n, p, ridge) ? p : fallback_rows(n, p, ridge);
+}
+static size_t qr_cols(size_t n, size_t p, int ridge) {
+  return fallback_kernel(n, p, ridge) ? n : p;
+}
+static size_t qr_nb(size_t cols) { return cols < KD_CPU_QR_NB ? cols : KD_CPU_QR_NB; }
+
 /* Bytes of each buffer of the orthogonal-factorisation fallback. */
 static void fallback_bytes(size_t n, size_t p, size_t k, int ridge, size_t bytes[W_COUNT]) {
   size_t rows = fallback_rows(n, p, ridge), d = sizeof(double);
@@ -118,6 +161,12 @@ static void fallback_bytes(size_t n, size_t p, size_t k, int ridge, size_t bytes
   bytes[W_LSWORK] =
       mul_sat(gelsy_lwork((lapack_int)rows, (lapack_int)p, (lapack_int)k), d);
   bytes[W_JPVT] = mul_sat(p, sizeof(lapack_int));
+  /* the kernel form's QR works on a transposed copy of X, in the augmented buffer */
+  if (fallback_kernel(n, p, ridge)) bytes[W_AUG] = mul_sat(mul_sat(p, n), d);
+  size_t cols = qr_cols(n, p, ridge), nb = qr_nb(cols);
+  bytes[W_QRT] = mul_sat(mul_sat(nb, cols), d);
+  /* dgeqrt: nb cols; dgemqrt from the left: nb k; dtrcon: 3 cols */
+  bytes[W_QRWORK] = mul_sat(max_sz(mul_sat(nb, max_sz(cols, k)), mul_sat(3, cols)), d);
 }
 
 /* Shapes whose every dimension (the augmented system's n + p rows included) fits a
@@ -127,17 +176,17 @@ static int shape_fits_lapack(size_t n, size_t p, size_t k) {
 }
 
 /* The worst case: the Cholesky buffers of the fatter of the two n >= p variants, plus
- * the ridge fallback's augmented system (the largest fallback), since any trial may
- * need it. A ridgeless stage never allocates W_AUG, so this overstates its needs by
- * 8 (n + p) p bytes; the signature carries no ridge to be tighter. */
+ * the larger of the ridge and ridgeless fallbacks, buffer by buffer, since any trial
+ * may need one. A ridgeless stage allocates at most 8 n p bytes of W_AUG (the kernel
+ * form's copy of X^T), so this overstates its needs by up to 8 (n + p) p bytes; the
+ * signature carries no ridge to be tighter. */
 size_t kd_stage_bytes(size_t n, size_t p, size_t k) {
   if (!shape_fits_lapack(n, p, k)) return SIZE_MAX;
-  size_t bytes[W_COUNT] = {0};
+  size_t bytes[W_COUNT] = {0}, ridgeless[W_COUNT] = {0};
   main_bytes(n, p, k, n >= p, bytes);
   fallback_bytes(n, p, k, 1, bytes);
-  size_t ridgeless_lswork = mul_sat(gelsy_lwork((lapack_int)n, (lapack_int)p,
-                                                (lapack_int)k), sizeof(double));
-  bytes[W_LSWORK] = max_sz(bytes[W_LSWORK], ridgeless_lswork);
+  fallback_bytes(n, p, k, 0, ridgeless);
+  for (int i = W_AUG; i < W_COUNT; ++i) bytes[i] = max_sz(bytes[i], ridgeless[i]);
   size_t total = sizeof(cpu_state);
   for (int i = 0; i < W_COUNT; ++i) total = add_sat(total, bytes[i]);
   return total;
@@ -257,16 +306,10 @@ static double *fallback_matrix(cpu_state *s, const kd_stage *st) {
 }
 
 /* B = the minimum-norm least-squares solution by dgelsy (complete orthogonal
- * factorisation), all RHS at once. Y is intact: both Cholesky paths consume it only
- * after the conditioning check. */
-static kd_status solve_orthogonal(cpu_state *s, const kd_stage *st) {
+ * factorisation with column pivoting), all RHS at once. Needs X and Y as drawn. */
+static kd_status solve_gelsy(cpu_state *s, const kd_stage *st, const size_t bytes[W_COUNT]) {
   const size_t n = st->n, p = st->p, k = st->k;
-  const int ridge = st->ridge > 0;
-  const size_t rows = fallback_rows(n, p, ridge), ldb = max_sz(rows, p);
-  size_t bytes[W_COUNT] = {0};
-  fallback_bytes(n, p, k, ridge, bytes);
-  kd_status rc = reserve_all(s, bytes, W_AUG, W_JPVT);
-  if (rc != KD_OK) return rc;
+  const size_t rows = fallback_rows(n, p, st->ridge > 0), ldb = max_sz(rows, p);
   double *a = fallback_matrix(s, st), *rhs = dbuf(s, W_RHS);
   LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', (lapack_int)ldb, (lapack_int)k, 0.0, 0.0, rhs,
                       (lapack_int)ldb);
@@ -282,7 +325,94 @@ static kd_status solve_orthogonal(cpu_state *s, const kd_stage *st) {
   if (info != 0) return kd_fail(KD_ENUM, "cpu backend: dgelsy argument %d is invalid", (int)-info);
   LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', (lapack_int)p, (lapack_int)k, rhs,
                       (lapack_int)ldb, dbuf(s, W_B), (lapack_int)p);
+  ++s->gelsy_solves;
   return KD_OK;
+}
+
+static kd_status lapack_error(const char *routine, lapack_int info) {
+  return kd_fail(KD_ENUM, "cpu backend: %s argument %d is invalid", routine, (int)-info);
+}
+
+/* The triangular factor's reciprocal 1-norm condition number (dtrcon's estimate). */
+static kd_status triangle_rcond(cpu_state *s, char uplo, lapack_int m, const double *t,
+                                lapack_int ldt, double *rcond) {
+  lapack_int info = LAPACKE_dtrcon_work(LAPACK_COL_MAJOR, '1', uplo, 'N', m, t, ldt, rcond,
+                                        dbuf(s, W_QRWORK), ibuf(s, W_JPVT));
+  return info == 0 ? KD_OK : lapack_error("dtrcon", info);
+}
+
+/* B by Householder QR of the design (X^T in the kernel form) or of the augmented
+ * system; *singular = 1, with B untouched, when the triangular factor is numerically
+ * singular. Overwrites Z (ridgeless n >= p) and, when it succeeds, Y. */
+static kd_status solve_qr(cpu_state *s, const kd_stage *st, int *singular) {
+  const size_t n = st->n, p = st->p;
+  const int ridge = st->ridge > 0, kernel = fallback_kernel(n, p, ridge);
+  const lapack_int rows = (lapack_int)qr_rows(n, p, ridge), cols = (lapack_int)qr_cols(n, p, ridge);
+  const lapack_int nb = (lapack_int)qr_nb((size_t)cols), k = (lapack_int)st->k;
+  const lapack_int ln = (lapack_int)n;
+  double *t = dbuf(s, W_QRT), *work = dbuf(s, W_QRWORK), *b = dbuf(s, W_B), *y = dbuf(s, W_Y);
+  double *a;
+  if (kernel) { /* A = X^T (p x n); X itself stays as drawn */
+    const double *x = dbuf(s, W_X);
+    a = dbuf(s, W_AUG);
+    for (size_t j = 0; j < p; ++j)
+      for (size_t i = 0; i < n; ++i) a[j + i * p] = x[i + j * n];
+  } else {
+    a = fallback_matrix(s, st);
+  }
+  *singular = 0;
+  lapack_int info = LAPACKE_dgeqrt_work(LAPACK_COL_MAJOR, rows, cols, nb, a, rows, t, nb, work);
+  if (info != 0) return lapack_error("dgeqrt", info);
+  double rcond = 0;
+  kd_status rc = triangle_rcond(s, 'U', cols, a, rows, &rcond);
+  if (rc != KD_OK) return rc;
+  if (!(rcond >= KD_CPU_QR_RCOND_MIN) || force_gelsy()) { /* NaN included */
+    *singular = 1;
+    return KD_OK;
+  }
+  if (kernel) { /* X = R^T Q^T (first n columns of Q): beta = Q [R^-T Y; 0] */
+    info = LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, 'U', 'T', 'N', ln, k, a, rows, y, ln);
+    if (info != 0) return lapack_error("dtrtrs", info);
+    LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', rows, k, 0.0, 0.0, b, rows);
+    LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', ln, k, y, ln, b, rows);
+    info = LAPACKE_dgemqrt_work(LAPACK_COL_MAJOR, 'L', 'N', rows, k, cols, nb, a, rows, t, nb,
+                                b, rows, work);
+    if (info != 0) return lapack_error("dgemqrt", info);
+  } else { /* B = R^-1 (Q^T [Y; 0])[0:p] */
+    double *rhs = y; /* ridgeless: Y itself (n rows) */
+    if (ridge) {     /* [Y; 0], n + p rows */
+      rhs = dbuf(s, W_RHS);
+      LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', rows, k, 0.0, 0.0, rhs, rows);
+      LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', ln, k, y, ln, rhs, rows);
+    }
+    info = LAPACKE_dgemqrt_work(LAPACK_COL_MAJOR, 'L', 'T', rows, k, cols, nb, a, rows, t, nb,
+                                rhs, rows, work);
+    if (info != 0) return lapack_error("dgemqrt", info);
+    info = LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, 'U', 'N', 'N', cols, k, a, rows, rhs, rows);
+    if (info != 0) return lapack_error("dtrtrs", info);
+    LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', cols, k, rhs, rows, b, cols);
+  }
+  ++s->qr_solves;
+  return KD_OK;
+}
+
+/* B = the minimum-norm least-squares (or ridge) solution by an orthogonal
+ * factorisation, all RHS at once: QR first, dgelsy when its triangular factor
+ * is numerically singular. Y is intact on entry: both Cholesky paths consume it only
+ * after the conditioning check. */
+static kd_status solve_orthogonal(cpu_state *s, const kd_stage *st) {
+  const int ridge = st->ridge > 0;
+  size_t bytes[W_COUNT] = {0};
+  fallback_bytes(st->n, st->p, st->k, ridge, bytes);
+  kd_status rc = reserve_all(s, bytes, W_AUG, W_QRWORK);
+  if (rc != KD_OK) return rc;
+  int singular = 0;
+  rc = solve_qr(s, st, &singular);
+  if (rc != KD_OK || !singular) return rc;
+  /* The QR overwrote Z when n >= p (it worked on copies otherwise): the design is
+   * addressable, so draw it again rather than keep a copy on every trial. */
+  if (!ridge && !fallback_kernel(st->n, st->p, ridge)) draw(s, st);
+  return solve_gelsy(s, st, bytes);
 }
 
 /* theta_hat -> beta_hat on the whitened path. */
@@ -323,6 +453,7 @@ static kd_status cpu_run_stage(void *state, kd_stage *st) {
   form_gram(s, st);
   int trusted = 0;
   rc = factor_gram(s, (lapack_int)min_sz(st->n, st->p), &trusted);
+  trusted = trusted && !force_gelsy();
   if (rc == KD_OK) rc = trusted ? solve_cholesky(s, st) : solve_orthogonal(s, st);
   if (rc != KD_OK) return rc;
   st->fallback = !trusted;
@@ -339,6 +470,19 @@ static kd_status cpu_init(void *state) {
   (void)state; /* zeroed by kd_backend_open: every workspace starts empty */
   return KD_OK;
 }
+
+/* Test hooks (tests/test_cpu_backend.c declares them): the fallback solves this CPU
+ * backend state has made since it was opened, by QR and by dgelsy; and the switch
+ * that sends every trial to dgelsy. */
+void kd_cpu_fallback_counts(const void *state, unsigned long *qr, unsigned long *gelsy);
+void kd_cpu_fallback_counts(const void *state, unsigned long *qr, unsigned long *gelsy) {
+  const cpu_state *s = state;
+  *qr = s->qr_solves;
+  *gelsy = s->gelsy_solves;
+}
+
+void kd_cpu_force_gelsy(int on);
+void kd_cpu_force_gelsy(int on) { __atomic_store_n(&force_gelsy_flag, on != 0, __ATOMIC_RELAXED); }
 
 static void cpu_release(void *state) {
   cpu_state *s = state;

@@ -1,9 +1,118 @@
-/* The trial loop of one grid point, with the cache of weak teachers. */
+/* The trial loop of one grid point, with the cache of weak teachers, and the team
+ * that runs small trials side by side (pipeline.h). */
 #include "kdbench/point.h"
 
+#include <cblas.h>
 #include <math.h>
+#include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- the team ---------------------------------------------------------------------- */
+
+kd_status kd_trial_team_open(kd_trial_team *team, kd_backend *be, size_t max_elems,
+                             uint32_t trials, int max_workers) {
+  *team = (kd_trial_team){.workers = 1, .be = be};
+  if (!be || !be->type) return kd_fail(KD_EINVAL, "trial team: no backend");
+  /* Only the CPU backend: a device backend serialises on its device anyway. */
+  if (be->type != &kd_backend_cpu || max_elems > KD_TEAM_MAX_ELEMS) return KD_OK;
+  team->single_blas = 1;
+  int workers = max_workers > 0 ? max_workers : omp_get_max_threads();
+  if (trials > 0 && (uint32_t)workers > trials) workers = (int)trials;
+  if (workers <= 1) return KD_OK;
+  team->own = calloc((size_t)workers - 1, sizeof *team->own);
+  if (!team->own)
+    return kd_fail(KD_ENOMEM, "trial team: cannot allocate %d backend handles", workers - 1);
+  for (int w = 1; w < workers; ++w) {
+    const kd_backend_type *type = be->type;
+    void *state = calloc(1, type->state_size ? type->state_size : 1);
+    kd_status rc = state ? type->init(state)
+                         : kd_fail(KD_ENOMEM, "trial team: cannot allocate %zu bytes of "
+                                              "backend state", type->state_size);
+    if (rc != KD_OK) {
+      free(state);
+      kd_trial_team_close(team);
+      return rc;
+    }
+    team->own[w - 1] = (kd_backend){.type = type, .state = state};
+    team->workers = w + 1;
+  }
+  return KD_OK;
+}
+
+void kd_trial_team_close(kd_trial_team *team) {
+  if (!team) return;
+  for (int w = 1; w < team->workers && team->own; ++w) {
+    kd_backend *b = &team->own[w - 1];
+    if (!b->type) continue;
+    b->type->release(b->state);
+    free(b->state);
+  }
+  free(team->own);
+  *team = (kd_trial_team){0};
+}
+
+/* The lowest-numbered failure so far, shared by the workers. */
+typedef struct {
+  uint32_t trial; /* UINT32_MAX: none (trials are < KD_MAX_TRIALS) */
+  kd_status status;
+  char reason[512];
+} first_failure;
+
+static void record_failure(first_failure *f, uint32_t trial, kd_status status,
+                           const char *reason) {
+#pragma omp critical(kd_trial_team_failure)
+  {
+    if (trial < f->trial) {
+#pragma omp atomic write
+      f->trial = trial;
+      f->status = status;
+      snprintf(f->reason, sizeof f->reason, "%s", reason);
+    }
+  }
+}
+
+static uint32_t failed_before(first_failure *f) {
+  uint32_t t;
+#pragma omp atomic read
+  t = f->trial;
+  return t;
+}
+
+kd_status kd_trial_team_run(kd_trial_team *team, uint32_t first, uint32_t count,
+                            kd_trial_fn fn, void *ctx, volatile sig_atomic_t *stop) {
+  if (count == 0) return KD_OK;
+  const int blas_before = openblas_get_num_threads();
+  const int set_blas = team->single_blas && blas_before != 1;
+  if (set_blas) openblas_set_num_threads(1);
+  first_failure fail = {.trial = UINT32_MAX, .status = KD_OK};
+  const int workers = team->workers > 1 ? team->workers : 1;
+  const long last = (long)first + (long)count;
+#pragma omp parallel num_threads(workers) if (workers > 1)
+  {
+    const int w = omp_get_thread_num();
+    kd_backend *be = w == 0 ? team->be : &team->own[w - 1];
+    /* Trials are handed out in order; a trial after a known failure is skipped, one
+     * before it still runs, so that the lowest failing trial is always found. */
+#pragma omp for schedule(dynamic, 1)
+    for (long tt = first; tt < last; ++tt) {
+      const uint32_t t = (uint32_t)tt;
+      if (t > failed_before(&fail)) continue;
+      if (stop && *stop) {
+        record_failure(&fail, t, KD_ESTOP, "stopped by a signal");
+        continue;
+      }
+      kd_status st = fn(ctx, be, w, t);
+      if (st != KD_OK) record_failure(&fail, t, st, kd_last_error());
+    }
+  }
+  if (set_blas) openblas_set_num_threads(blas_before);
+  if (fail.status != KD_OK) return kd_fail(fail.status, "%s", fail.reason);
+  return KD_OK;
+}
+
+/* ---- the teacher cache ------------------------------------------------------------- */
 
 void kd_teacher_cache_free(kd_teacher_cache *c) {
   if (!c) return;
@@ -33,43 +142,82 @@ static kd_status cache_reset(kd_teacher_cache *c, const kd_plan *pl, uint64_t pr
   return KD_OK;
 }
 
+/* ---- the point ------------------------------------------------------------------------ */
+
+typedef struct {
+  const kd_problem *pr;
+  const kd_plan *pl;
+  uint64_t seed;
+  uint32_t trials;
+  kd_teacher_cache *cache;
+  int use_cache, hit;
+  kd_trial_ws *ws; /* one per worker */
+  double *risks;   /* risks[q * trials + t] */
+  int *fallback;   /* fallback[q * trials + t] */
+} point_ctx;
+
+static kd_status point_trial(void *vctx, kd_backend *be, int worker, uint32_t t) {
+  point_ctx *c = vctx;
+  kd_trial_ws *ws = &c->ws[worker];
+  const size_t k = c->pl->pt.k;
+  if (c->hit) {
+    memcpy(ws->weak_hat, c->cache->hat + (size_t)t * k, sizeof(double) * k);
+    ws->weak_risk = c->cache->risk[t];
+    ws->weak_fallback = c->cache->fallback[t];
+    ws->weak_ready = 1;
+  }
+  double r[KD_NPIPES];
+  int fb[KD_NPIPES];
+  kd_status st = kd_run_trial(be, c->pr, c->pl, c->seed, t, ws, r, fb);
+  if (st != KD_OK) return st;
+  if (c->use_cache && !c->hit) { /* trial t's own slot: no other worker writes it */
+    memcpy(c->cache->hat + (size_t)t * k, ws->weak_hat, sizeof(double) * k);
+    c->cache->risk[t] = ws->weak_risk;
+    c->cache->fallback[t] = ws->weak_fallback;
+  }
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    c->risks[(size_t)q * c->trials + t] = r[q];
+    c->fallback[(size_t)q * c->trials + t] = fb[q];
+  }
+  return KD_OK;
+}
+
+/* Entries of the largest design a trial of the point draws. */
+static size_t point_max_elems(const kd_problem *pr, const kd_plan *pl) {
+  size_t student = pl->pt.n * pr->p;
+  int weak = (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
+  size_t teacher = weak ? pl->pt.m * pl->pt.k : 0;
+  return student > teacher ? student : teacher;
+}
+
 kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
                        const kd_plan *pl, uint64_t seed, uint32_t trials,
                        kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
                        long fallbacks[KD_NPIPES]) {
   int weak = (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
-  int use_cache = weak && cache;
-  int hit = use_cache && cache_hit(cache, pl, problem_id, trials);
-  kd_trial_ws ws;
-  kd_status st = kd_trial_ws_init(&ws, pr, pl);
-  if (st == KD_OK && use_cache && !hit) st = cache_reset(cache, pl, problem_id, trials);
+  point_ctx c = {.pr = pr, .pl = pl, .seed = seed, .trials = trials, .cache = cache,
+                 .use_cache = weak && cache, .risks = risks};
+  c.hit = c.use_cache && cache_hit(cache, pl, problem_id, trials);
   for (int q = 0; q < KD_NPIPES; ++q) fallbacks[q] = 0;
-  size_t k = pl->pt.k;
-  for (uint32_t t = 0; t < trials && st == KD_OK; ++t) {
-    if (stop && *stop) {
-      st = kd_fail(KD_ESTOP, "stopped by a signal");
-      break;
-    }
-    double r[KD_NPIPES];
-    int fb[KD_NPIPES];
-    if (hit) {
-      memcpy(ws.weak_hat, cache->hat + (size_t)t * k, sizeof(double) * k);
-      ws.weak_risk = cache->risk[t];
-      ws.weak_fallback = cache->fallback[t];
-      ws.weak_ready = 1;
-    }
-    st = kd_run_trial(be, pr, pl, seed, t, &ws, r, fb);
-    if (st == KD_OK && use_cache && !hit) {
-      memcpy(cache->hat + (size_t)t * k, ws.weak_hat, sizeof(double) * k);
-      cache->risk[t] = ws.weak_risk;
-      cache->fallback[t] = ws.weak_fallback;
-    }
-    for (int q = 0; q < KD_NPIPES; ++q) {
-      risks[(size_t)q * trials + t] = r[q];
-      fallbacks[q] += fb[q];
-    }
-  }
-  if (use_cache && !hit) cache->valid = st == KD_OK;
-  kd_trial_ws_free(&ws);
+  kd_trial_team team;
+  kd_status st = kd_trial_team_open(&team, be, point_max_elems(pr, pl), trials, 0);
+  if (st != KD_OK) return st;
+  c.ws = calloc((size_t)team.workers, sizeof *c.ws);
+  c.fallback = calloc((size_t)KD_NPIPES * (trials ? trials : 1), sizeof *c.fallback);
+  if (!c.ws || !c.fallback)
+    st = kd_fail(KD_ENOMEM, "cannot allocate the trial buffers of %u trials", trials);
+  int ws_ready = 0;
+  for (; st == KD_OK && ws_ready < team.workers; ++ws_ready)
+    st = kd_trial_ws_init(&c.ws[ws_ready], pr, pl);
+  if (st == KD_OK && c.use_cache && !c.hit) st = cache_reset(cache, pl, problem_id, trials);
+  if (st == KD_OK) st = kd_trial_team_run(&team, 0, trials, point_trial, &c, stop);
+  if (st == KD_OK)
+    for (int q = 0; q < KD_NPIPES; ++q)
+      for (uint32_t t = 0; t < trials; ++t) fallbacks[q] += c.fallback[(size_t)q * trials + t];
+  if (c.use_cache && !c.hit) cache->valid = st == KD_OK;
+  for (int w = 0; w < ws_ready; ++w) kd_trial_ws_free(&c.ws[w]);
+  free(c.ws);
+  free(c.fallback);
+  kd_trial_team_close(&team);
   return st;
 }

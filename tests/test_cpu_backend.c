@@ -1,23 +1,45 @@
 /* The CPU backend against exact finite-sample identities (kd-theory.md 12) and
  * against the algebraic properties each solution must have: interpolation and
  * minimum norm, the ridge normal equations, ridge -> ridgeless, linearity in the
- * right-hand sides, the orthogonal-factorisation fallback, input checks and
- * determinism. Designs and labels are regenerated here from the same streams with
- * kd_rng_fill, so the tests also pin down exactly what a stage draws. */
+ * right-hand sides, the orthogonal-factorisation fallback (QR of Z, X^T or the
+ * augmented system; dgelsy when its triangular factor is singular), input checks and
+ * determinism; and the trial loop of a point run by a team of threads (point.c):
+ * results independent of the number of threads, the weak-teacher cache, the stop
+ * flag and the first error. Designs and labels are regenerated here from the same
+ * streams with kd_rng_fill, so the tests also pin down exactly what a stage draws. */
 #include <criterion/criterion.h>
 #include <lapacke.h>
 #include <math.h>
+#include <omp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/point.h"
 
 #define SEED 0x6b6462656e6368ULL /* "kdbench" */
 
 /* ---- fixtures ------------------------------------------------------------------- */
 
 static kd_backend cpu;
+
+/* Test hooks of host/backend_cpu.c: fallback solves so far, by QR and by dgelsy; and
+ * a switch that sends every trial through the fallback on to dgelsy. */
+void kd_cpu_fallback_counts(const void *state, unsigned long *qr, unsigned long *gelsy);
+void kd_cpu_force_gelsy(int on);
+
+typedef struct {
+  unsigned long qr, gelsy;
+} fallback_counts;
+
+static fallback_counts counts(void) {
+  fallback_counts c;
+  kd_cpu_fallback_counts(cpu.state, &c.qr, &c.gelsy);
+  return c;
+}
 
 static void open_cpu(void) { cr_assert_eq(kd_backend_open("cpu", &cpu), KD_OK, "%s", kd_last_error()); }
 static void close_cpu(void) { kd_backend_close(&cpu); }
@@ -345,16 +367,19 @@ Test(solution, risk_is_the_metric_distance) {
 /* ---- the orthogonal-factorisation fallback ------------------------------------------ */
 
 /* p > n ridgeless on a steep spectrum (lambda_j = j^-6): the kernel Gram's rcond is far
- * below 1e-10, so the trial goes to dgelsy and must still interpolate, with the
- * minimum norm. */
+ * below 1e-10, so the trial goes to the QR of X^T (kappa(X) ~ 1e6 is no problem there)
+ * and must still interpolate, with the minimum norm. */
 Test(fallback, steep_spectrum_min_norm) {
   const size_t n = 50, p = 100, k = 2;
   double *lambda = power_law(p, 6), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.1};
   double risk[2], *beta = vec(p * k), *x = vec(n * p), *y = vec(n * k);
   for (uint32_t t = 0; t < 3; ++t) {
     kd_stage st = stage(n, p, k, lambda, 0, src, sigma, src, t, risk, beta);
+    fallback_counts before = counts();
     run(&st);
     cr_expect_eq(st.fallback, 1, "trial %u did not take the fallback", t);
+    cr_expect_eq(counts().qr, before.qr + 1, "trial %u: not solved by the QR of X^T", t);
+    cr_expect_eq(counts().gelsy, before.gelsy, "trial %u: went on to dgelsy", t);
     cr_expect(isfinite(risk[0]) && isfinite(risk[1]));
     regenerate(&st, x, y);
     double res = worst_interpolation(&st, x, y);
@@ -401,8 +426,10 @@ Test(fallback, tiny_ridge_augmented_system) {
   double *lambda = power_law(p, 6), *src = truth_and_surrogate(p), sigma = 0.5, risk;
   double *beta = vec(p), *x = vec(n * p), *y = vec(n);
   kd_stage st = stage(n, p, 1, lambda, ridge, src, &sigma, src, 2, &risk, beta);
+  fallback_counts before = counts();
   run(&st);
   cr_expect_eq(st.fallback, 1, "the tiny ridge did not take the fallback");
+  cr_expect_eq(counts().qr, before.qr + 1, "not solved by the QR of the augmented system");
   cr_expect(isfinite(risk));
   regenerate(&st, x, y);
   double *ref = svd_ridge(x, y, n, p, ridge), *ols = svd_ridge(x, y, n, p, 0);
@@ -433,6 +460,8 @@ Test(fallback, whitened_square_design) {
     run(&st);
   } while (!st.fallback && t < 20000);
   cr_assert_eq(st.fallback, 1, "no trial among %u took the fallback", t);
+  cr_expect_gt(counts().qr, 0, "the fallback was not solved by the QR of Z");
+  cr_expect_eq(counts().gelsy, 0, "the fallback went on to dgelsy");
   regenerate(&st, x, y);
   double res = worst_interpolation(&st, x, y);
   cr_expect_lt(res, 1e-8, "trial %u: ||X b - y|| / ||y|| = %g", t - 1, res);
@@ -463,6 +492,127 @@ Test(fallback, threshold_shapes_stay_finite) {
     }
   free(lambda);
   free(src);
+}
+
+/* The same for p > n (kernel form): G = X X^T + n ridge I is hopeless at ridge 1e-13
+ * on lambda_j = j^-6; the augmented (n + p) x p system is solved by QR instead. */
+Test(fallback, tiny_ridge_kernel_form) {
+  const size_t n = 60, p = 120;
+  const double ridge = 1e-13;
+  double *lambda = power_law(p, 6), *src = truth_and_surrogate(p), sigma = 0.5, risk;
+  double *beta = vec(p), *x = vec(n * p), *y = vec(n);
+  kd_stage st = stage(n, p, 1, lambda, ridge, src, &sigma, src, 4, &risk, beta);
+  fallback_counts before = counts();
+  run(&st);
+  cr_expect_eq(st.fallback, 1, "the tiny ridge did not take the fallback");
+  cr_expect_eq(counts().qr, before.qr + 1, "not solved by the QR of the augmented system");
+  cr_expect_eq(counts().gelsy, before.gelsy, "went on to dgelsy");
+  regenerate(&st, x, y);
+  double *ref = svd_ridge(x, y, n, p, ridge);
+  double dist = rel_diff(beta, ref, p);
+  cr_expect_lt(dist, 1e-8, "distance to the SVD ridge solution %g", dist);
+  free(ref);
+  free(lambda);
+  free(src);
+  free(beta);
+  free(x);
+  free(y);
+}
+
+/* dgelsy after a QR: Gaussian designs never make the triangular factor singular, so
+ * the switch forces the way there in every form (whitened n >= p, where the QR
+ * overwrote Z and the design is drawn again; kernel p > n, where the QR worked on a
+ * copy of X^T; ridge, on the augmented system). The full-rank answer is unique: it
+ * must match the SVD's and the Cholesky path's. */
+Test(fallback, dgelsy_after_qr_every_form) {
+  const struct { size_t n, p; double ridge; } cases[] = {
+      {90, 30, 0}, {40, 40, 0}, {30, 90, 0}, {90, 30, 0.05}, {30, 90, 0.05}};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+    const size_t n = cases[c].n, p = cases[c].p, k = 2;
+    const double ridge = cases[c].ridge;
+    double *lambda = power_law(p, 1), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.2};
+    double risk[2], plain_risk[2], *beta = vec(p * k), *plain = vec(p * k);
+    double *x = vec(n * p), *y = vec(n * k);
+    kd_stage st = stage(n, p, k, lambda, ridge, src, sigma, src, 6, plain_risk, plain);
+    run(&st);
+    cr_expect_eq(st.fallback, 0);
+    fallback_counts before = counts();
+    kd_cpu_force_gelsy(1);
+    st = stage(n, p, k, lambda, ridge, src, sigma, src, 6, risk, beta);
+    run(&st);
+    kd_cpu_force_gelsy(0);
+    cr_expect_eq(st.fallback, 1, "case %zu: no fallback", c);
+    cr_expect_eq(counts().gelsy, before.gelsy + 1, "case %zu: dgelsy was not called", c);
+    regenerate(&st, x, y);
+    double *ref = vec(p * k);
+    for (size_t r = 0; r < k; ++r) {
+      double *one = ridge > 0 ? svd_ridge(x, y + r * n, n, p, ridge)
+                              : svd_solution(x, y + r * n, n, p, 1);
+      memcpy(ref + r * p, one, p * sizeof *ref);
+      free(one);
+    }
+    double dist = rel_diff(beta, ref, p * k), chol = rel_diff(beta, plain, p * k);
+    cr_expect_lt(dist, 1e-8, "case %zu: distance to the SVD solution %g", c, dist);
+    cr_expect_lt(chol, 1e-8, "case %zu: distance to the Cholesky solution %g", c, chol);
+    for (size_t r = 0; r < k; ++r)
+      cr_expect_lt(fabs(risk[r] - plain_risk[r]), 1e-8 * plain_risk[r], "case %zu risk %zu", c, r);
+    free(ref);
+    free(lambda);
+    free(src);
+    free(beta);
+    free(plain);
+    free(x);
+    free(y);
+  }
+}
+
+/* The minimum-norm solution among the directions whose singular value is above
+ * rcond * s_max (an SVD, for reference): p x k. */
+static double *svd_truncated(const double *x, const double *y, size_t n, size_t p, size_t k,
+                             double rcond) {
+  size_t ldb = n > p ? n : p;
+  double *a = vec(n * p), *b = vec(ldb * k), *s = vec(n < p ? n : p), *out = vec(p * k);
+  memcpy(a, x, n * p * sizeof *a);
+  for (size_t r = 0; r < k; ++r) memcpy(b + r * ldb, y + r * n, n * sizeof *b);
+  lapack_int rank;
+  cr_assert_eq(LAPACKE_dgelsd(LAPACK_COL_MAJOR, (lapack_int)n, (lapack_int)p, (lapack_int)k,
+                              a, (lapack_int)n, b, (lapack_int)ldb, s, rcond, &rank), 0);
+  for (size_t r = 0; r < k; ++r) memcpy(out + r * p, b + r * ldb, p * sizeof *out);
+  free(a);
+  free(b);
+  free(s);
+  return out;
+}
+
+/* A design that is numerically rank-deficient: 20 features at lambda = 1, the other
+ * 80 at 1e-40 (p > n = 50, ridgeless). The triangular factor of the QR of X^T is
+ * numerically singular, so the trial goes on to dgelsy on X (the QR worked on a
+ * copy), whose rank decision keeps the 20 strong directions only: the SVD's
+ * truncated solution. */
+Test(fallback, rank_deficient_design_takes_dgelsy) {
+  const size_t n = 50, p = 100, k = 2;
+  double *lambda = vec(p), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.1};
+  for (size_t j = 0; j < p; ++j) lambda[j] = j < 20 ? 1.0 : 1e-40;
+  double risk[2], *beta = vec(p * k), *x = vec(n * p), *y = vec(n * k);
+  for (uint32_t t = 0; t < 2; ++t) {
+    kd_stage st = stage(n, p, k, lambda, 0, src, sigma, src, t, risk, beta);
+    fallback_counts before = counts();
+    run(&st);
+    cr_expect_eq(st.fallback, 1, "trial %u did not take the fallback", t);
+    cr_expect_eq(counts().gelsy, before.gelsy + 1, "trial %u: dgelsy was not called", t);
+    cr_expect_eq(counts().qr, before.qr, "trial %u: the singular QR was used", t);
+    cr_expect(isfinite(risk[0]) && isfinite(risk[1]));
+    regenerate(&st, x, y);
+    double *ref = svd_truncated(x, y, n, p, k, 1e-13);
+    double dist = rel_diff(beta, ref, p * k);
+    cr_expect_lt(dist, 1e-8, "trial %u: distance to the truncated SVD solution %g", t, dist);
+    free(ref);
+  }
+  free(lambda);
+  free(src);
+  free(beta);
+  free(x);
+  free(y);
 }
 
 /* ---- inputs ------------------------------------------------------------------------ */
@@ -557,4 +707,223 @@ Test(determinism, addresses_fix_the_risks) {
   }
   free(big_l);
   free(big_s);
+}
+
+/* ---- a point's trials, side by side (point.c) --------------------------------------- */
+
+TestSuite(trials);
+
+typedef struct {
+  kd_problem pr;
+  kd_backend be;
+} point_fixture;
+
+static void point_setup(point_fixture *f, size_t p) {
+  kd_spectrum_spec spec = {.kind = KD_SPEC_POWERLAW, .alpha = 2.0};
+  kd_beta_spec beta = {.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
+  cr_assert_eq(kd_problem_init(&f->pr, &spec, &beta, p, 0.5, 0.5, 3), KD_OK, "%s",
+               kd_last_error());
+  cr_assert_eq(kd_backend_open("cpu", &f->be), KD_OK, "%s", kd_last_error());
+}
+
+static void point_teardown(point_fixture *f) {
+  kd_backend_close(&f->be);
+  kd_problem_free(&f->pr);
+}
+
+/* kd_run_point on `threads` OpenMP threads: risks (KD_NPIPES x trials), fallbacks. */
+static kd_status run_point_on(point_fixture *f, const kd_plan *pl, uint32_t trials,
+                              int threads, kd_teacher_cache *cache,
+                              volatile sig_atomic_t *stop, double *risks,
+                              long fallbacks[KD_NPIPES]) {
+  int before = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  kd_status st = kd_run_point(&f->be, &f->pr, 0, pl, 11, trials, cache, stop, risks, fallbacks);
+  omp_set_num_threads(before);
+  return st;
+}
+
+static int same_doubles(const double *a, const double *b, size_t len) {
+  return memcmp(a, b, len * sizeof *a) == 0;
+}
+
+/* Small points run one trial per thread with single-threaded BLAS: every trial's
+ * numbers are bit-identical for 1, 2 and 3 threads, the weak teachers included, with
+ * and without the cache, also at the interpolation peak (where fallbacks happen), and
+ * they agree with trials run one by one through kd_run_trial (whose BLAS may use
+ * several threads: round-off only). */
+Test(trials, results_do_not_depend_on_threads) {
+  point_fixture f;
+  point_setup(&f, 40);
+  const size_t sizes[] = {25, 40, 90}; /* p > n, the peak n = p, n > p */
+  const uint32_t trials = 23;
+  double *ref = vec(KD_NPIPES * trials), *got = vec(KD_NPIPES * trials);
+  for (size_t c = 0; c < 3; ++c) {
+    kd_point pt = {.n = sizes[c], .ridge = 0, .m = 120, .k = 0};
+    kd_plan pl;
+    cr_assert_eq(kd_plan_point(&f.pr, &pt, KD_PIPES_DEFAULT | 1u << KD_PIPE_WEAK, &pl), KD_OK,
+                 "%s", kd_last_error());
+    long fb_ref[KD_NPIPES], fb[KD_NPIPES];
+    cr_assert_eq(run_point_on(&f, &pl, trials, 1, NULL, NULL, ref, fb_ref), KD_OK, "%s",
+                 kd_last_error());
+    for (int threads = 2; threads <= 3; ++threads) {
+      kd_teacher_cache cache = {0};
+      for (int pass = 0; pass < 2; ++pass) { /* pass 1: the teachers come from the cache */
+        cr_assert_eq(run_point_on(&f, &pl, trials, threads, &cache, NULL, got, fb), KD_OK,
+                     "%s", kd_last_error());
+        cr_expect(same_doubles(ref, got, KD_NPIPES * trials),
+                  "n = %zu: %d threads (pass %d) changed the risks", sizes[c], threads, pass);
+        cr_expect_eq(memcmp(fb, fb_ref, sizeof fb), 0, "n = %zu: fallbacks changed", sizes[c]);
+      }
+      cr_expect(cache.valid, "the cache was not kept");
+      kd_teacher_cache_free(&cache);
+    }
+    kd_trial_ws ws;
+    cr_assert_eq(kd_trial_ws_init(&ws, &f.pr, &pl), KD_OK);
+    for (uint32_t t = 0; t < trials; ++t) {
+      double r[KD_NPIPES];
+      int fbt[KD_NPIPES];
+      cr_assert_eq(kd_run_trial(&f.be, &f.pr, &pl, 11, t, &ws, r, fbt), KD_OK);
+      for (int q = 0; q < KD_NPIPES; ++q) {
+        double want = r[q], have = ref[(size_t)q * trials + t];
+        if (isnan(want)) continue;
+        double tol = pl.peak[q] ? 1e-6 : 1e-12; /* the peak amplifies round-off */
+        cr_expect_leq(fabs(have - want), tol * fabs(want), "n = %zu %s trial %u: %.17g vs %.17g",
+                      sizes[c], kd_pipeline_name((kd_pipeline)q), t, have, want);
+      }
+    }
+    kd_trial_ws_free(&ws);
+    kd_plan_free(&pl);
+  }
+  free(ref);
+  free(got);
+  point_teardown(&f);
+}
+
+/* A cache filled at one n serves another n with the same teacher (m, k): the w2s and
+ * weak risks equal those of a run without the cache; a stop leaves it invalid. */
+Test(trials, teacher_cache_across_points) {
+  point_fixture f;
+  point_setup(&f, 40);
+  const uint32_t trials = 17;
+  unsigned pipes = KD_PIPES_DEFAULT | 1u << KD_PIPE_WEAK;
+  kd_point a = {.n = 30, .m = 150, .k = 12}, b = {.n = 70, .m = 150, .k = 12};
+  kd_plan pa, pb;
+  cr_assert_eq(kd_plan_point(&f.pr, &a, pipes, &pa), KD_OK);
+  cr_assert_eq(kd_plan_point(&f.pr, &b, pipes, &pb), KD_OK);
+  double *plain = vec(KD_NPIPES * trials), *cached = vec(KD_NPIPES * trials);
+  long fb[KD_NPIPES];
+  cr_assert_eq(run_point_on(&f, &pb, trials, 2, NULL, NULL, plain, fb), KD_OK);
+  kd_teacher_cache cache = {0};
+  cr_assert_eq(run_point_on(&f, &pa, trials, 2, &cache, NULL, cached, fb), KD_OK);
+  cr_assert(cache.valid && cache.k == 12 && cache.trials == trials);
+  double first_hat = cache.hat[5 * 12 + 3];
+  cr_assert_eq(run_point_on(&f, &pb, trials, 2, &cache, NULL, cached, fb), KD_OK);
+  cr_expect_eq(cache.hat[5 * 12 + 3], first_hat, "the hit refitted the teachers");
+  cr_expect(same_doubles(plain, cached, KD_NPIPES * trials), "the cached teachers differ");
+  volatile sig_atomic_t stop = 1;
+  kd_point c = {.n = 30, .m = 160, .k = 12}; /* another teacher: a miss, then stopped */
+  kd_plan pc;
+  cr_assert_eq(kd_plan_point(&f.pr, &c, pipes, &pc), KD_OK);
+  cr_expect_eq(run_point_on(&f, &pc, trials, 2, &cache, &stop, cached, fb), KD_ESTOP);
+  cr_expect_not_null(strstr(kd_last_error(), "stopped"), "%s", kd_last_error());
+  cr_expect(!cache.valid, "a stopped point left its cache valid");
+  kd_teacher_cache_free(&cache);
+  kd_plan_free(&pa);
+  kd_plan_free(&pb);
+  kd_plan_free(&pc);
+  free(plain);
+  free(cached);
+  point_teardown(&f);
+}
+
+/* The team's policy: side by side with single-threaded BLAS for small designs on the
+ * CPU backend, never more workers than trials; one at a time above the threshold. */
+Test(trials, team_policy) {
+  kd_backend be;
+  cr_assert_eq(kd_backend_open("cpu", &be), KD_OK);
+  kd_trial_team team;
+  cr_assert_eq(kd_trial_team_open(&team, &be, 1000, 100, 3), KD_OK);
+  cr_expect(team.workers == 3 && team.single_blas == 1);
+  kd_trial_team_close(&team);
+  cr_assert_eq(kd_trial_team_open(&team, &be, 1000, 2, 3), KD_OK);
+  cr_expect_eq(team.workers, 2);
+  kd_trial_team_close(&team);
+  cr_assert_eq(kd_trial_team_open(&team, &be, KD_TEAM_MAX_ELEMS + 1, 100, 3), KD_OK);
+  cr_expect(team.workers == 1 && team.single_blas == 0);
+  kd_trial_team_close(&team);
+  kd_backend_close(&be);
+}
+
+typedef struct {
+  volatile sig_atomic_t *stop;
+  uint32_t stop_at, fail_slow, fail_fast;
+  int ran[64];
+} probe_ctx;
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {0, ms * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+/* Trial t: marks itself run; may raise the stop flag, or fail (slowly or at once). */
+static kd_status probe_trial(void *vctx, kd_backend *be, int worker, uint32_t t) {
+  (void)be;
+  (void)worker;
+  probe_ctx *c = vctx;
+  __atomic_store_n(&c->ran[t], 1, __ATOMIC_RELAXED);
+  if (t == c->fail_fast) return kd_fail(KD_ENUM, "trial %u failed at once", t);
+  sleep_ms(2);
+  if (t == c->stop_at) *c->stop = 1;
+  if (t == c->fail_slow) {
+    sleep_ms(60);
+    return kd_fail(KD_ENOMEM, "trial %u failed slowly", t);
+  }
+  return KD_OK;
+}
+
+/* A stop raised during trial 5 ends the run with KD_ESTOP before any trial beyond
+ * the ones already under way; every trial before 5 has run. */
+Test(trials, stop_between_trials) {
+  kd_backend be;
+  cr_assert_eq(kd_backend_open("cpu", &be), KD_OK);
+  for (int workers = 1; workers <= 3; ++workers) {
+    kd_trial_team team;
+    cr_assert_eq(kd_trial_team_open(&team, &be, 1000, 0, workers), KD_OK);
+    volatile sig_atomic_t stop = 0;
+    probe_ctx c = {.stop = &stop, .stop_at = 5, .fail_slow = 99, .fail_fast = 99};
+    cr_expect_eq(kd_trial_team_run(&team, 0, 40, probe_trial, &c, &stop), KD_ESTOP);
+    cr_expect_not_null(strstr(kd_last_error(), "stopped by a signal"), "%s", kd_last_error());
+    for (uint32_t t = 0; t < 40; ++t) {
+      if (t <= 5)
+        cr_expect(c.ran[t], "%d workers: trial %u before the stop did not run", workers, t);
+      if (t >= 5 + (uint32_t)workers)
+        cr_expect(!c.ran[t], "%d workers: trial %u ran after the stop", workers, t);
+    }
+    kd_trial_team_close(&team);
+  }
+  kd_backend_close(&be);
+}
+
+/* Two trials fail: 9 at once, 7 after a delay. Whatever the timing, the run returns
+ * trial 7's status and reason on the calling thread (the error a loop would stop at),
+ * every trial before 7 has run, and no trial after the failures is started late. */
+Test(trials, first_error_with_its_reason) {
+  kd_backend be;
+  cr_assert_eq(kd_backend_open("cpu", &be), KD_OK);
+  for (int workers = 1; workers <= 3; ++workers) {
+    kd_trial_team team;
+    cr_assert_eq(kd_trial_team_open(&team, &be, 1000, 0, workers), KD_OK);
+    volatile sig_atomic_t stop = 0;
+    probe_ctx c = {.stop = &stop, .stop_at = 99, .fail_slow = 7, .fail_fast = 9};
+    kd_fail(KD_OK, "nothing yet");
+    cr_expect_eq(kd_trial_team_run(&team, 0, 60, probe_trial, &c, &stop), KD_ENOMEM);
+    cr_expect_str_eq(kd_last_error(), "trial 7 failed slowly", "%d workers", workers);
+    for (uint32_t t = 0; t < 7; ++t)
+      cr_expect(c.ran[t], "%d workers: trial %u did not run", workers, t);
+    for (uint32_t t = 9 + (uint32_t)workers; t < 60; ++t)
+      cr_expect(!c.ran[t], "%d workers: trial %u ran after the failures", workers, t);
+    kd_trial_team_close(&team);
+  }
+  kd_backend_close(&be);
 }

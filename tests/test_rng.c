@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kdbench/rng.h"
 
@@ -105,4 +106,114 @@ Test(normals, streams_differ) {
   cr_expect_neq(x, kd_rng_normal_at(d, 0, 0));
   cr_expect_neq(x, kd_rng_normal_at(a, 0, 1));
   cr_expect_neq(x, kd_rng_normal_at(a, 2, 0));
+}
+
+/* Bit-for-bit equality (distinguishes -0.0 from 0.0, unlike ==). */
+static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+
+/* Every column length from 1 to 70 (odd ones leave half a pair; short ones have no
+ * whole SIMD block), a few longer ones, both bulk paths, against the pointwise
+ * reference, with and without column scales. */
+Test(normals, bulk_fill_equals_pointwise_all_lengths) {
+  const size_t lengths[] = {1, 2, 3, 31, 32, 33, 63, 64, 65, 127, 1001};
+  double scale[3] = {0.75, 1.0, 3e-3};
+  double *Z = malloc(sizeof(double) * 1001 * 3);
+  cr_assert_not_null(Z);
+  for (int simd = 1; simd >= 0; --simd) {
+    kd_rng_set_simd(simd);
+    for (size_t c = 0; c < 70 + sizeof lengths / sizeof lengths[0]; ++c) {
+      size_t n = c < 70 ? c + 1 : lengths[c - 70];
+      kd_rng_addr a = {.seed = 0x9e3779b97f4a7c15ULL ^ n, .point = (uint32_t)(1000 + n),
+                       .trial = (uint32_t)(n * 7919), .purpose = (uint32_t)(n & 0xff)};
+      const double *sc = (n & 1) ? scale : NULL;
+      kd_rng_fill(a, n, (uint32_t)(n * 3), 3, sc, Z, n);
+      for (size_t j = 0; j < 3; ++j)
+        for (size_t i = 0; i < n; ++i) {
+          double want = kd_rng_normal_at(a, i, (uint32_t)(n * 3 + j)) * (sc ? sc[j] : 1.0);
+          cr_assert(same_bits(Z[i + j * n], want), "simd %d n=%zu (%zu, %zu): %.17g vs %.17g",
+                    simd, n, i, j, Z[i + j * n], want);
+        }
+    }
+  }
+  kd_rng_set_simd(1);
+  free(Z);
+}
+
+/* 2 x 1M values: the SIMD and the generic path agree everywhere, in parallel fills. */
+Test(normals, simd_equals_generic_large) {
+  const size_t n = 2001, p = 500;
+  double *a = malloc(sizeof(double) * n * p), *b = malloc(sizeof(double) * n * p);
+  double *scale = malloc(sizeof(double) * p);
+  cr_assert(a && b && scale);
+  for (size_t j = 0; j < p; ++j) scale[j] = 1.0 / (double)(j + 1);
+  for (int s = 0; s < 2; ++s) {
+    kd_rng_addr addr = {.seed = 1 + (uint64_t)s, .point = 0xdeadbeef, .trial = 77, .purpose = 1};
+    kd_rng_set_simd(0);
+    kd_rng_fill(addr, n, 5, p, s ? scale : NULL, a, n);
+    kd_rng_set_simd(1);
+    kd_rng_fill(addr, n, 5, p, s ? scale : NULL, b, n);
+    cr_expect_eq(memcmp(a, b, sizeof(double) * n * p), 0, "the two bulk paths differ");
+    for (size_t i = 0; i < n * p; i += 997) {
+      size_t row = i % n, col = i / n;
+      double want = kd_rng_normal_at(addr, row, (uint32_t)(5 + col)) * (s ? scale[col] : 1.0);
+      cr_assert(same_bits(b[i], want), "(%zu, %zu)", row, col);
+    }
+  }
+  free(a);
+  free(b);
+  free(scale);
+}
+
+/* Words chosen for the edges of the transform: the extreme uniforms (u1 = 2^-53 and
+ * u1 = 1, whose integer 2^53 has bit 53 set), the mantissa of u1 on either side of
+ * sqrt(2) (the log's range reduction), and the angle at every quadrant boundary
+ * (q = 0..4, r = -1/4 and just below 1/4); then pseudo-random words. */
+Test(normals, bulk_box_muller_edge_words) {
+  enum { COUNT = 1024 };
+  uint32_t *w = malloc(sizeof(uint32_t) * 4 * COUNT);
+  double *got = malloc(sizeof(double) * 2 * COUNT);
+  cr_assert(w && got);
+  uint64_t u1k[] = {0, 1, (1ULL << 53) - 2, (1ULL << 53) - 1, (1ULL << 52) - 1, 1ULL << 52,
+                    (uint64_t)(1.41421356237309504880 * 0x1p52) - 2,
+                    (uint64_t)(1.41421356237309504880 * 0x1p52) - 1,
+                    (uint64_t)(1.41421356237309504880 * 0x1p52),
+                    (uint64_t)(1.41421356237309504880 * 0x1p51) - 1,
+                    (uint64_t)(1.41421356237309504880 * 0x1p51)};
+  const size_t nu = sizeof u1k / sizeof u1k[0];
+  uint64_t x = 0x243f6a8885a308d3ULL;
+  for (size_t i = 0; i < COUNT; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    uint64_t k1 = i < nu ? u1k[i] : (x >> 11);
+    uint64_t k2;
+    if (i < 5 * 8) { /* quadrant q = i / 8, offsets around its edges */
+      const int64_t off[8] = {-(1LL << 50), -(1LL << 50) + 1, -1, 0, 1, (1LL << 50) - 2,
+                              (1LL << 50) - 1, 3};
+      int64_t v = (int64_t)((i / 8) << 51) + off[i % 8];
+      k2 = v < 0 ? 0 : (v >= (int64_t)(1ULL << 53) ? (1ULL << 53) - 1 : (uint64_t)v);
+    } else {
+      x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+      k2 = x >> 11;
+    }
+    /* the words behind each 53-bit integer; the 11 discarded bits are arbitrary */
+    w[4 * i] = (uint32_t)(k1 >> 21);
+    w[4 * i + 1] = (uint32_t)((k1 & 0x1fffff) << 11) | (uint32_t)(i & 0x7ff);
+    w[4 * i + 2] = (uint32_t)(k2 >> 21);
+    w[4 * i + 3] = (uint32_t)((k2 & 0x1fffff) << 11) | (uint32_t)((i * 37) & 0x7ff);
+  }
+  for (int simd = 1; simd >= 0; --simd) {
+    kd_rng_set_simd(simd);
+    for (size_t count = COUNT; count >= COUNT - 3; --count) { /* odd counts: the tails */
+      kd_normals_from_words(w, count, got);
+      for (size_t i = 0; i < count; ++i) {
+        double z0, z1;
+        kd_normal_pair(w + 4 * i, &z0, &z1);
+        cr_assert(same_bits(got[2 * i], z0) && same_bits(got[2 * i + 1], z1),
+                  "simd %d word set %zu: (%.17g, %.17g) vs (%.17g, %.17g)", simd, i,
+                  got[2 * i], got[2 * i + 1], z0, z1);
+      }
+    }
+  }
+  kd_rng_set_simd(1);
+  free(w);
+  free(got);
 }

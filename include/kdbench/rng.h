@@ -233,6 +233,14 @@ extern "C" {
 void kd_rng_fill(kd_rng_addr a, size_t n, uint32_t col0, size_t ncol,
                  const double *scale, double *Z, size_t ld);
 
+/* The bulk path's Box-Muller on given Philox outputs: z[2i], z[2i+1] from the words
+ * w[4i .. 4i+3], i < count, exactly as kd_normal_pair (a test hook for edge-case words). */
+void kd_normals_from_words(const uint32_t *w, size_t count, double *z);
+
+/* Turns the AVX2 bulk path off (0) or back on (1, when the CPU has AVX2); returns
+ * whether it was in use. Values never depend on it; tests compare both paths. */
+int kd_rng_set_simd(int on);
+
 /* 32-bit FNV-1a of a string: the id of a grid point from its canonical text. */
 uint32_t kd_hash32(const char *s);
 #ifdef __cplusplus
