@@ -329,55 +329,53 @@ static kd_status cuda_init(void *state) {
   return rc;
 }
 
+/* Device and library versions, for both the one-line description and the facts. */
+typedef struct {
+  cudaDeviceProp prop;
+  int driver, runtime, blas[3], solver[3];
+} cuda_versions;
+
+static void query_versions(const kd_cuda_state *s, cuda_versions *v) {
+  memset(v, 0, sizeof *v);
+  cudaDriverGetVersion(&v->driver);
+  cudaRuntimeGetVersion(&v->runtime);
+  cublasGetProperty(MAJOR_VERSION, &v->blas[0]);
+  cublasGetProperty(MINOR_VERSION, &v->blas[1]);
+  cublasGetProperty(PATCH_LEVEL, &v->blas[2]);
+  cusolverGetProperty(MAJOR_VERSION, &v->solver[0]);
+  cusolverGetProperty(MINOR_VERSION, &v->solver[1]);
+  cusolverGetProperty(PATCH_LEVEL, &v->solver[2]);
+  if (cudaGetDeviceProperties(&v->prop, s->device) != cudaSuccess) {
+    memset(&v->prop, 0, sizeof v->prop);
+    snprintf(v->prop.name, sizeof v->prop.name, "device %d", s->device);
+  }
+}
+
 static void cuda_describe(void *state, char *buf, size_t len) {
   kd_cuda_state *s = (kd_cuda_state *)state;
-  int driver = 0, runtime = 0, blas[3] = {0}, solver[3] = {0};
-  cudaDriverGetVersion(&driver);
-  cudaRuntimeGetVersion(&runtime);
-  cublasGetProperty(MAJOR_VERSION, &blas[0]);
-  cublasGetProperty(MINOR_VERSION, &blas[1]);
-  cublasGetProperty(PATCH_LEVEL, &blas[2]);
-  cusolverGetProperty(MAJOR_VERSION, &solver[0]);
-  cusolverGetProperty(MINOR_VERSION, &solver[1]);
-  cusolverGetProperty(PATCH_LEVEL, &solver[2]);
-  cudaDeviceProp prop;
-  if (cudaGetDeviceProperties(&prop, s->device) != cudaSuccess) {
-    memset(&prop, 0, sizeof prop);
-    snprintf(prop.name, sizeof prop.name, "device %d", s->device);
-  }
+  cuda_versions v;
+  query_versions(s, &v);
   snprintf(buf, len,
            "cuda: %s (sm_%d%d, %d SMs, %.1f GiB), driver %d.%d, runtime %d.%d, "
            "cuBLAS %d.%d.%d, cuSOLVER %d.%d.%d, Gram by %s, rcond_min %g",
-           prop.name, prop.major, prop.minor, prop.multiProcessorCount,
-           (double)prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), driver / 1000,
-           driver % 1000 / 10, runtime / 1000, runtime % 1000 / 10, blas[0], blas[1], blas[2],
-           solver[0], solver[1], solver[2], s->gram == KD_GRAM_SYRK ? "DSYRK" : "DGEMM",
-           s->rcond_min);
+           v.prop.name, v.prop.major, v.prop.minor, v.prop.multiProcessorCount,
+           (double)v.prop.totalGlobalMem / (1024.0 * 1024.0 * 1024.0), v.driver / 1000,
+           v.driver % 1000 / 10, v.runtime / 1000, v.runtime % 1000 / 10, v.blas[0], v.blas[1],
+           v.blas[2], v.solver[0], v.solver[1], v.solver[2],
+           s->gram == KD_GRAM_SYRK ? "DSYRK" : "DGEMM", s->rcond_min);
 }
 
 /* The metadata's backend.cuda object, as key=value lines. */
 static void cuda_facts(void *state, char *buf, size_t len) {
   kd_cuda_state *s = (kd_cuda_state *)state;
-  int driver = 0, runtime = 0, blas[3] = {0}, solver[3] = {0};
-  cudaDriverGetVersion(&driver);
-  cudaRuntimeGetVersion(&runtime);
-  cublasGetProperty(MAJOR_VERSION, &blas[0]);
-  cublasGetProperty(MINOR_VERSION, &blas[1]);
-  cublasGetProperty(PATCH_LEVEL, &blas[2]);
-  cusolverGetProperty(MAJOR_VERSION, &solver[0]);
-  cusolverGetProperty(MINOR_VERSION, &solver[1]);
-  cusolverGetProperty(PATCH_LEVEL, &solver[2]);
-  cudaDeviceProp prop;
-  if (cudaGetDeviceProperties(&prop, s->device) != cudaSuccess) {
-    memset(&prop, 0, sizeof prop);
-    snprintf(prop.name, sizeof prop.name, "device %d", s->device);
-  }
+  cuda_versions v;
+  query_versions(s, &v);
   snprintf(buf, len,
            "device=%s\ncompute_capability=%d.%d\ndriver=%d.%d\nruntime=%d.%d\n"
            "cublas=%d.%d.%d\ncusolver=%d.%d.%d\ngram=%s\n",
-           prop.name, prop.major, prop.minor, driver / 1000, driver % 1000 / 10, runtime / 1000,
-           runtime % 1000 / 10, blas[0], blas[1], blas[2], solver[0], solver[1], solver[2],
-           s->gram == KD_GRAM_SYRK ? "DSYRK" : "DGEMM");
+           v.prop.name, v.prop.major, v.prop.minor, v.driver / 1000, v.driver % 1000 / 10,
+           v.runtime / 1000, v.runtime % 1000 / 10, v.blas[0], v.blas[1], v.blas[2], v.solver[0],
+           v.solver[1], v.solver[2], s->gram == KD_GRAM_SYRK ? "DSYRK" : "DGEMM");
 }
 
 extern "C" const kd_backend_type kd_backend_cuda = {
