@@ -410,6 +410,17 @@ kd_status kd_config_spectrum(const kd_config *c, kd_spectrum_spec *s) {
   return KD_OK;
 }
 
+kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double sigma,
+                            double teacher_sigma, kd_problem *pr) {
+  kd_spectrum_spec s;
+  kd_beta_spec b;
+  kd_status st = kd_config_spectrum(c, &s);
+  if (st == KD_OK) st = kd_config_beta(c, &b);
+  if (st != KD_OK) return st;
+  if (s.kind == KD_SPEC_POWERLAW) s.alpha = alpha;
+  return kd_problem_init(pr, &s, &b, p, sigma, teacher_sigma, c->seed);
+}
+
 kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b) {
   memset(b, 0, sizeof *b);
   if (!strcmp(c->beta, "powerlaw")) *b = (kd_beta_spec){.kind = KD_BETA_POWERLAW, .signal_exp = c->signal_exp};
@@ -423,17 +434,15 @@ kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b) {
 
 /* Canonical text (the hash's): the parsed value, never the text as typed (5e2 and 500
  * are one scenario); a list is left to the grid's point values, which the hash covers. */
-static int canonical_text;
-
-static void print_axis(const kd_config *c, FILE *out, kd_axis a, const char *scalar) {
+static void print_axis(const kd_config *c, FILE *out, kd_axis a, const char *scalar,
+                       int canonical) {
   const char *text = c->values[a][0] ? c->values[a] : scalar;
-  if (canonical_text) text = is_single_value(text) ? scalar : "(the grid)";
+  if (canonical) text = is_single_value(text) ? scalar : "(the grid)";
   fprintf(out, "%s = %s\n", kd_axis_name(a), text);
 }
 
 void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   char buf[64];
-  canonical_text = canonical;
   if (!canonical)
     fputs("# kdbench scenario: run it with  kdbench --scenario FILE\n"
           "# Keys are the command-line flags without dashes; flags override them.\n"
@@ -443,26 +452,26 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   fprintf(out, "\n[problem]\nspectrum = %s\n", c->spectrum);
   snprintf(buf, sizeof buf, "%zu", c->p);
   if (c->p == 0 && !c->values[KD_AXIS_P][0]) fputs("# p: the spectrum file's length\n", out);
-  else print_axis(c, out, KD_AXIS_P, buf);
+  else print_axis(c, out, KD_AXIS_P, buf, canonical);
   snprintf(buf, sizeof buf, "%.17g", c->alpha);
-  print_axis(c, out, KD_AXIS_ALPHA, buf);
+  print_axis(c, out, KD_AXIS_ALPHA, buf, canonical);
   fprintf(out, "beta = %s\nsignal-exp = %.17g\n", c->beta, c->signal_exp);
   snprintf(buf, sizeof buf, "%.17g", c->sigma);
-  print_axis(c, out, KD_AXIS_SIGMA, buf);
+  print_axis(c, out, KD_AXIS_SIGMA, buf, canonical);
   if (c->teacher_sigma < 0) fputs("teacher-sigma = same\n", out);
   else fprintf(out, "teacher-sigma = %.17g\n", c->teacher_sigma);
   fputs("\n[student]\n", out);
   snprintf(buf, sizeof buf, "%.17g", c->ridge);
-  print_axis(c, out, KD_AXIS_RIDGE, buf);
+  print_axis(c, out, KD_AXIS_RIDGE, buf, canonical);
   fputs("\n[teacher]\n", out);
   snprintf(buf, sizeof buf, "%zu", c->m);
-  print_axis(c, out, KD_AXIS_M, buf);
+  print_axis(c, out, KD_AXIS_M, buf, canonical);
   snprintf(buf, sizeof buf, "%zu", c->k);
-  print_axis(c, out, KD_AXIS_K, c->k ? buf : "auto");
+  print_axis(c, out, KD_AXIS_K, c->k ? buf : "auto", canonical);
   fputs("\n[sweep]\nsweep = ", out);
   for (int i = 0; i < c->n_swept; ++i) fprintf(out, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
   fputc('\n', out);
-  print_axis(c, out, KD_AXIS_N, "default");
+  print_axis(c, out, KD_AXIS_N, "default", canonical);
   fputs("pipelines = ", out);
   int first = 1;
   for (int q = 0; q < KD_NPIPES; ++q)

@@ -261,14 +261,9 @@ static kd_status problem_of(problems *ps, size_t p, double alpha, const kd_probl
     if (st != KD_OK) return rebuild_error(st, ps->d);
     ps->loaded = 1;
   }
-  kd_config c = ps->cfg;
-  if (!isnan(alpha)) c.alpha = alpha;
-  kd_spectrum_spec s;
-  kd_beta_spec b;
   problem_entry e = {.p = p, .alpha = alpha};
-  if ((st = kd_config_spectrum(&c, &s)) || (st = kd_config_beta(&c, &b)) ||
-      (st = kd_problem_init(&e.pr, &s, &b, p, 0.0, 0.0, c.seed)))
-    return rebuild_error(st, ps->d);
+  st = kd_config_problem(&ps->cfg, p, isnan(alpha) ? ps->cfg.alpha : alpha, 0.0, 0.0, &e.pr);
+  if (st != KD_OK) return rebuild_error(st, ps->d);
   e.isotropic = e.pr.lambda[0] == e.pr.lambda[p - 1];
   problem_entry *bigger = realloc(ps->e, (ps->n + 1) * sizeof *bigger);
   if (!bigger) {

@@ -131,14 +131,8 @@ static kd_status problem_for(const kd_config *c, const kd_grid_point *gp, proble
   if (ps->valid && ps->p == gp->p && ps->alpha == gp->alpha && ps->sigma == gp->sigma) return KD_OK;
   if (ps->valid) kd_problem_free(&ps->pr);
   ps->valid = 0;
-  kd_config pc = *c;
-  pc.alpha = gp->alpha;
-  kd_spectrum_spec s;
-  kd_beta_spec b;
-  kd_status st = kd_config_spectrum(&pc, &s);
-  if (st == KD_OK) st = kd_config_beta(&pc, &b);
   double tsig = c->teacher_sigma < 0 ? gp->sigma : c->teacher_sigma;
-  if (st == KD_OK) st = kd_problem_init(&ps->pr, &s, &b, gp->p, gp->sigma, tsig, c->seed);
+  kd_status st = kd_config_problem(c, gp->p, gp->alpha, gp->sigma, tsig, &ps->pr);
   if (st != KD_OK) return st;
   ps->valid = 1;
   ps->p = gp->p;

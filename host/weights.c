@@ -14,12 +14,8 @@ kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
   size_t n = 0;
   if (!ntext[0] || strchr(ntext, ',') || strchr(ntext, ':') || sscanf(ntext, "%zu", &n) != 1 || n == 0)
     return kd_fail(KD_EINVAL, "--job weights: give one student size with --n N, got '%s'", ntext);
-  kd_spectrum_spec s;
-  kd_beta_spec b;
   kd_problem pr;
-  kd_status st = kd_config_spectrum(cfg, &s);
-  if (st == KD_OK) st = kd_config_beta(cfg, &b);
-  if (st == KD_OK) st = kd_problem_init(&pr, &s, &b, cfg->p, cfg->sigma, cfg->sigma, cfg->seed);
+  kd_status st = kd_config_problem(cfg, cfg->p, cfg->alpha, cfg->sigma, cfg->sigma, &pr);
   if (st != KD_OK) return st;
   size_t p = pr.p;
   kd_de de;

@@ -78,6 +78,10 @@ kd_status kd_config_check(const kd_config *c);
 /* The spectrum and beta* specs of the config (their paths point into c). */
 kd_status kd_config_spectrum(const kd_config *c, kd_spectrum_spec *s);
 kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b);
+/* The problem of the config at p features, power-law exponent alpha (ignored for other
+ * spectra) and the given noise levels. */
+kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double sigma,
+                            double teacher_sigma, kd_problem *pr);
 
 /* Writes the config as a scenario file (INI), which kd_scenario_load reads back to
  * the same config. With `canonical`, only what determines the numbers (no run or
