@@ -5,8 +5,13 @@
 #   scripts/setup.sh --bench  also the NumPy peer used by bench/
 set -euo pipefail
 
+# Beyond the build, the tests use /usr/bin/python3 (tests/test_slurm.sh) with matplotlib
+# (tests/test_plot.c) and pdflatex with booktabs.sty (tests/test_report.c and
+# tests/test_fit.c compile the LaTeX tables). Slurm is installed by the test that uses
+# it (tests/test_slurm.sh, through scripts/slurm_local.sh), which skips, saying why,
+# where it cannot be.
 pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev libcriterion-dev
-      libinih-dev libcjson-dev python3-matplotlib)
+      libinih-dev libcjson-dev python3 python3-matplotlib texlive-latex-base texlive-latex-recommended)
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(python3-numpy); fi
 
 missing=()

@@ -77,12 +77,15 @@ submit_and_wait() {
   note "array job $array and merge job $merge completed"
 }
 
+# Debian's python3, which scripts/setup.sh installs; a python3 earlier on PATH (a pyenv
+# shim, a virtual environment) is an interpreter setup.sh knows nothing of.
+py=/usr/bin/python3
 # The rows of a JSON Lines file without their wall times, sorted.
-rows() { python3 -c 'import json,sys
+rows() { "$py" -c 'import json,sys
 for l in open(sys.argv[1]):
     r = json.loads(l); r.pop("wall_s"); print(json.dumps(r, sort_keys=True))' "$1" | sort; }
 
-meta() { python3 -c 'import json,sys
+meta() { "$py" -c 'import json,sys
 m = json.load(open(sys.argv[1])); v = m
 for k in sys.argv[2].split("."): v = v[k]
 print(json.dumps(v))' "$1" "$2"; }
