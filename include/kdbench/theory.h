@@ -1,7 +1,7 @@
 /* The theory engine: deterministic equivalents (DE) of ridge(less) regression for
- * a diagonal covariance, and what kd-theory.md builds on them. Every function is
+ * a diagonal covariance, and what docs/theory.md builds on them. Every function is
  * cheap (O(p) after the tau solve) and exact-double careful (pairwise sums).
- * Notation follows ../shared/spec/kd-theory.md: tau, zeta_i, Omega. */
+ * Notation follows docs/theory.md#de: tau, zeta_i, Omega. */
 #ifndef KDBENCH_THEORY_H
 #define KDBENCH_THEORY_H
 
@@ -20,7 +20,8 @@ typedef struct {
 
 /* tau: ridge:  n - sum lambda_i/(lambda_i + tau) = n lambda / tau;
  *      ridgeless, p > n: sum lambda_i/(lambda_i + tau) = n;  ridgeless, n >= p: 0.
- * Bracketed, safeguarded Newton in log tau; relative residual below 1e-12.
+ * Bracketed, safeguarded Newton in log tau; relative residual below 1e-12
+ * (docs/theory.md#tau-solve).
  * KD_EINVAL (naming the culprit) for n <= 0, p == 0, ridge < 0, a lambda_i that is
  * not finite and positive; KD_ENUM if the residual bound is not met. */
 kd_status kd_de_solve(const double *lambda, size_t p, double n, double ridge, kd_de *de);
@@ -28,28 +29,30 @@ static inline double kd_zeta(double lambda_i, double tau) {
   return tau == 0.0 ? 1.0 : lambda_i / (lambda_i + tau);
 }
 
-/* Risk (excess) of a student trained on labels X beta_s + sigma_lab z  (Theorem 1,
- * kd-theory.md section 4). beta_s = beta gives the ground-truth risk (section 3). */
+/* Risk (excess) of a student trained on labels X beta_s + sigma_lab z
+ * (docs/theory.md#surrogate-risk). beta_s = beta gives the ground-truth risk. */
 double kd_risk_surrogate(const double *lambda, const double *beta, const double *beta_s,
                          size_t p, const kd_de *de, double sigma_lab);
 
-/* Optimal surrogate gains g_i (beta_s = g .* beta), section 5, and its risk. */
+/* Optimal surrogate gains g_i (beta_s = g .* beta) and its risk
+ * (docs/theory.md#optimal-surrogate). */
 void kd_optimal_gains(const double *lambda, size_t p, const kd_de *de, double *g);
 double kd_risk_optimal(const double *lambda, const double *beta, size_t p,
                        const kd_de *de, double sigma_lab);
 
-/* Optimal 0-1 mask (section 6): keep i iff (1 - zeta_i)^2 < Omega; zeta decreases
- * with i so the mask is top-k. Returns k*. */
+/* Optimal 0-1 mask (docs/theory.md#optimal-mask): keep i iff (1 - zeta_i)^2 < Omega;
+ * zeta decreases with i so the mask is top-k. Returns k*. */
 size_t kd_optimal_mask_k(const double *lambda, size_t p, const kd_de *de);
 /* Risk of the top-k mask of beta* for every k = 0..p: risk_k[k]. O(p). */
 void kd_risk_topk_all(const double *lambda, const double *beta, size_t p,
                       const kd_de *de, double sigma_lab, double *risk_k);
 
-/* Two-stage weak-to-strong (section 7): the weak model is fitted on m samples of
- * its own spectrum lambda_w (NULL: the student's), using the top-k features, with
- * ridge `ridge` and ground-truth labels of noise sigma. Its coordinates have mean mu_i
- * and variance v_i (both 0 outside the top k). Where the weak fit is ridgeless with
- * k < m - 1 the moments are exact (v_i = sigma_eff^2 / ((m - k - 1) lambda_w_i)). */
+/* Two-stage weak-to-strong (docs/theory.md#two-stage): the weak model is fitted on
+ * m samples of its own spectrum lambda_w (NULL: the student's), using the top-k
+ * features, with ridge `ridge` and ground-truth labels of noise sigma. Its
+ * coordinates have mean mu_i and variance v_i (both 0 outside the top k). Where the
+ * weak fit is ridgeless with k < m - 1 the moments are exact
+ * (v_i = sigma_eff^2 / ((m - k - 1) lambda_w_i)). */
 typedef struct {
   double m;
   size_t k;
@@ -82,7 +85,7 @@ kd_status kd_best_k_w2s(const double *lambda, const double *beta, size_t p,
                         const kd_de *de, const kd_weak_spec *w, double sigma_lab,
                         size_t *k_best, double *risk_best);
 
-/* Exact finite-sample expected risks (kd-theory.md section 12). Outside their regime
+/* Exact finite-sample expected risks (docs/theory.md#finite-size). Outside their regime
  * (n <= p for OLS, p <= n for min-norm) they return NaN; at the threshold (n = p + 1,
  * p = n + 1) the noise term is +inf (0 without noise).
  * Ridgeless, n > p + 1, any Sigma:  ||beta_s - beta*||^2_Sigma + sigma^2 p/(n - p - 1). */
@@ -92,8 +95,8 @@ double kd_exact_ols(const double *lambda, const double *beta, const double *beta
 double kd_exact_iso_minnorm(double c, const double *beta, const double *beta_s,
                             size_t p, double n, double sigma_lab);
 
-/* Continuum limit (section 8): lambda_i = i^-alpha, lambda_i beta_i^2 = i^-b, p -> inf,
- * ridgeless, noiseless: E(n) ~ C n^-exponent. */
+/* Continuum limit (docs/theory.md#continuum): lambda_i = i^-alpha,
+ * lambda_i beta_i^2 = i^-b, p -> inf, ridgeless, noiseless: E(n) ~ C n^-exponent. */
 typedef struct {
   double exponent;        /* b - 1, or 2 alpha when b >= 2 alpha + 1 (saturated; at
                              equality the rate carries a log factor) */
