@@ -1,4 +1,4 @@
-/* bench_cpu_stage: time per trial of the CPU stage (gpu-pipeline.md 2.8, 3.2, 5.3).
+/* bench_cpu_stage: time per trial of the CPU stage (docs/gpu.md#flops, docs/gpu.md#timing).
  *
  * Trials run as kdbench runs them (kd_trial_team, pipeline.h): at shapes whose design
  * has at most KD_TEAM_MAX_ELEMS entries, one trial per core side by side, each with
@@ -15,7 +15,7 @@
  * factor + solve) with the threads one trial has (one core side by side, all of them
  * one at a time) to show where time goes.
  *
- * Flop model (gpu-pipeline.md 2.8), m = min(n, p), M = max(n, p), k right-hand sides:
+ * Flop model (docs/gpu.md#flops), m = min(n, p), M = max(n, p), k right-hand sides:
  *   F = m^2 M + m^3/3 + 2 m^2 k + 2 n p k + [p > n] 2 n p k
  * The Gram counts m^2 M (SYRK computes one triangle), not the 2 m^2 M of a DGEMM.
  *

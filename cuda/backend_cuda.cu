@@ -1,5 +1,5 @@
 /* The CUDA backend: the CPU backend's stage (host/backend_cpu.c, the reference) on one
- * GPU with cuBLAS and cuSOLVER, FP64 throughout (gpu-pipeline.md 2.1, 2.2, 2.6, 2.7).
+ * GPU with cuBLAS and cuSOLVER, FP64 throughout (docs/gpu.md#device-steps).
  *
  *   p > n          kernel form   G = X X^T + n ridge I,  beta_hat = X^T G^-1 Y
  *   n >= p, ridge  primal form   G = X^T X + n ridge I,  beta_hat = G^-1 X^T Y
@@ -23,7 +23,7 @@
  *
  * Settings, read from the environment at init:
  *   KDBENCH_CUDA_GRAM=syrk|gemm   how the Gram is formed (default syrk; calibrate: DSYRK
- *                                 may run well below DGEMM speed, gpu-pipeline.md 1.2)
+ *                                 may run well below DGEMM speed, docs/gpu.md#flops)
  *   KDBENCH_CUDA_RCOND_MIN=x      the check's threshold (default 1e-10, the CPU's);
  *                                 any x > 1 sends every stage to the QR fallback */
 #include <stdio.h>

@@ -89,8 +89,8 @@ typedef enum {
 } kd_info_id;
 
 /* How the Gram matrix is formed: DSYRK (m^2 M flops) or DGEMM (2 m^2 M flops, but it
- * may well run faster: gpu-pipeline.md 1.2 warns that cuBLAS DSYRK can be far below
- * DGEMM speed). Chosen by KDBENCH_CUDA_GRAM=syrk|gemm at init; to be calibrated. */
+ * may well run faster, as cuBLAS DSYRK can fall well below DGEMM speed:
+ * docs/gpu.md#flops). Chosen by KDBENCH_CUDA_GRAM=syrk|gemm at init; to be calibrated. */
 typedef enum { KD_GRAM_SYRK, KD_GRAM_GEMM } kd_gram_method;
 
 typedef struct {

@@ -48,7 +48,7 @@ __global__ void scaled_identity_kernel(double *a, uint64_t m, uint64_t lda, doub
 
 /* ---- reductions (one block each, a fixed tree: the same sums on every run) --------------- */
 
-/* The conditioning check of gpu-pipeline.md 2.6. For triangular L the diagonal holds
+/* The conditioning check of docs/gpu.md#conditioning. For triangular L the diagonal holds
  * its eigenvalues, so sigma_max(L) >= max L_ii and sigma_min(L) <= min L_ii, hence
  * kappa_2(G) = kappa_2(L)^2 >= (max L_ii / min L_ii)^2: the ratio bounds rcond(G)
  * from above. It is a cheap, optimistic estimate (it can miss ill-conditioning that

@@ -1,5 +1,5 @@
 /* The orthogonal-factorisation fallback, taken when the Cholesky factor of the Gram
- * matrix fails or is too ill-conditioned to trust (gpu-pipeline.md 2.6): Householder
+ * matrix fails or is too ill-conditioned to trust (docs/gpu.md#qr-fallback): Householder
  * QR of the design itself, whose forward error grows like kappa(X) u instead of the
  * Gram's kappa(X)^2 u.
  *

@@ -1,5 +1,5 @@
 /* The CPU backend: OpenBLAS + LAPACKE, the reference every other backend is checked
- * against (gpu-pipeline.md 2.1-2.3, 2.6).
+ * against (docs/gpu.md#stage and docs/gpu.md#accuracy).
  *
  * One stage = draw X and z, form all k label vectors, factor ONE Gram, solve all k
  * right-hand sides against it, score each fit:

@@ -411,7 +411,7 @@ void kd_fit_print(const kd_fit_result *r, FILE *out) {
   else
     fprintf(out, "# CI: the regression's 95%% t-interval (--bootstrap 0)\n");
   fprintf(out,
-          "# theory: the same fit of the theory column; continuum: kd-theory.md section 8 "
+          "# theory: the same fit of the theory column; continuum: docs/theory.md#continuum "
           "(p -> inf); C/C_strong: geometric mean of the ratio over the window\n");
   fprintf(out, "%-8s %-14s %4s %9s %21s %9s %7s %9s %9s %9s %9s %9s %9s %9s\n", "pipeline", "group",
           "pts", "exponent", "95% CI", "se", "R2", "C", "C/Cstrong", "th_exp", "th_C/Cs",

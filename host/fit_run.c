@@ -388,7 +388,7 @@ static size_t collect(fit_ctx *c, int q, const char *key, const kd_row **rows, d
   return n;
 }
 
-/* The continuum limit of kd-theory.md section 8, where it applies: x = n, a
+/* The continuum limit of docs/theory.md#continuum, where it applies: x = n, a
  * ridgeless student on a power-law spectrum and beta*; constants for strong, optimal
  * and mask (no continuum limit for a weak teacher at fixed m). */
 static kd_status continuum(fit_ctx *c, kd_fit_group *g, const kd_row *r) {

@@ -37,7 +37,7 @@ static int has(unsigned pipes, kd_pipeline p) { return (pipes >> p) & 1u; }
 /* ---- theory of one point ----------------------------------------------------------- */
 
 /* E over a random source with coordinate means mu and variances v (v may be NULL) of
- * the exact ridgeless risk, where one exists (kd-theory.md section 12); -1 otherwise. */
+ * the exact ridgeless risk, where one exists (docs/theory.md#finite-size); -1 otherwise. */
 static double exact_risk(const kd_problem *pr, const kd_point *pt, int isotropic,
                          const double *mu, const double *v, double sigma_lab) {
   size_t p = pr->p;

@@ -158,7 +158,7 @@ static void md_scaling(const kd_fit_result *f, FILE *out) {
   }
   fputs(
       "\n- C/C\\_strong: the geometric mean of the ratio to `strong` over the window (the "
-      "ratio of prefactors of a common-exponent fit); continuum: p → ∞, kd-theory.md §8 "
+      "ratio of prefactors of a common-exponent fit); continuum: p → ∞, docs/theory.md#continuum "
       "(strong, optimal and mask only).\n",
       out);
 }

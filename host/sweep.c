@@ -167,7 +167,7 @@ kd_status kd_scenario_hash(const kd_config *cfg, char hash[17]) {
 
 /* "peak": ridgeless at |n - p| <= 1, the mean is meaningless (use the median);
  * "near-peak": |n - p| < p/10 where the deterministic equivalent has a finite-size
- * error growing like 1/|n - p| (kd-theory.md section 12). */
+ * error growing like 1/|n - p| (docs/theory.md#near-peak). */
 static const char *flag_of(const kd_plan *pl, int q, size_t p) {
   if (pl->peak[q]) return "peak";
   if (pl->pt.ridge == 0 && q != KD_PIPE_WEAK && pl->kind[q] == KD_THEORY_DE &&

@@ -1,6 +1,6 @@
-/* Model shift (kd-theory.md sections 4-6): the risk of a student trained on an
+/* Model shift (docs/theory.md, sections 4-6): the risk of a student trained on an
  * arbitrary surrogate, the optimal surrogate and the optimal top-k mask; and the exact
- * finite-sample risks of section 12. All sums are Neumaier-compensated. */
+ * finite-sample risks of docs/theory.md#finite-size. All sums are Neumaier-compensated. */
 #include <math.h>
 
 #include "kdbench/theory.h"
@@ -19,7 +19,7 @@ double kd_risk_surrogate(const double *lambda, const double *beta, const double 
   return kd_acc_sum(&bias) + kd_var_amp(sigma_lab * sigma_lab + kd_acc_sum(&unfit), de);
 }
 
-/* The per-coordinate optimum of section 5: with a = Omega zeta^2 and
+/* The per-coordinate optimum of docs/theory.md#optimal-surrogate: with a = Omega zeta^2 and
  * b = (1 - Omega)(1 - zeta)^2, g = Omega zeta / (a + b) and the coordinate's risk is
  * lambda beta^2 b / (a + b). At tau = 0 (ridgeless, n >= p) g = 1 and the
  * coordinate's risk is 0; that case is taken apart because Omega may be 0 there. */

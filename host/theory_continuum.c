@@ -1,4 +1,4 @@
-/* Scaling-law constants in the continuum limit (kd-theory.md section 8):
+/* Scaling-law constants in the continuum limit (docs/theory.md#continuum):
  * lambda_i = i^-alpha, lambda_i beta_i^2 = i^-b, p -> inf, ridgeless, noiseless,
  *   E(n) ~ C n^-(b-1),  C = A1^(b-1) int_0^inf u^-b h(u) du,  zeta(u) = 1/(1 + u^alpha). */
 #include <gsl/gsl_errno.h>

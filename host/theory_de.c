@@ -1,4 +1,4 @@
-/* The deterministic-equivalent solve (kd-theory.md section 3): tau from its
+/* The deterministic-equivalent solve (docs/theory.md#tau-solve): tau from its
  * fixed-point equation, and the statistics df1, df2, Omega at the root. */
 #include <float.h>
 #include <math.h>

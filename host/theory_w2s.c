@@ -1,4 +1,4 @@
-/* Two-stage weak-to-strong (kd-theory.md section 7): the weak model's coordinate
+/* Two-stage weak-to-strong (docs/theory.md#two-stage): the weak model's coordinate
  * moments, its own risk, the strong student's risk on its labels, and the best weak
  * capacity k. */
 #include <math.h>
@@ -84,7 +84,8 @@ double kd_risk_weak(const double *lambda, const double *beta, size_t p, const do
   return kd_acc_sum(&r);
 }
 
-/* Section 4 averaged over the surrogate's law: E[beta_s] = mu, Var[beta_s] = v. */
+/* docs/theory.md#surrogate-risk averaged over the surrogate's law:
+ * E[beta_s] = mu, Var[beta_s] = v (docs/theory.md#weak-moments). */
 double kd_risk_w2s(const double *lambda, const double *beta, size_t p, const kd_de *de,
                    const double *mu, const double *v, double sigma_lab) {
   kd_acc bias = {0.0, 0.0}, unfit = {0.0, 0.0};

@@ -1,4 +1,4 @@
-/* The CPU backend against exact finite-sample identities (kd-theory.md 12) and
+/* The CPU backend against exact finite-sample identities (docs/theory.md#finite-size) and
  * against the algebraic properties each solution must have: interpolation and
  * minimum norm, the ridge normal equations, ridge -> ridgeless, linearity in the
  * right-hand sides, the orthogonal-factorisation fallback (QR of Z, X^T or the
@@ -188,7 +188,7 @@ static double *simulate(size_t n, size_t p, const double *lambda, const double *
   return risks;
 }
 
-/* ---- exact finite-sample identities (kd-theory.md 12) ----------------------------- */
+/* ---- exact finite-sample identities (docs/theory.md#finite-size) ----------------- */
 
 /* OLS, n > p + 1, any Sigma: excess risk = ||b_src - b*||^2_Sigma + sigma^2 p/(n-p-1). */
 Test(identities, ols_power_law_spectrum) {

@@ -1,7 +1,9 @@
-/* The theory engine (kd-theory.md sections 3-8, 12): the tau solve's residual over
+/* The theory engine (docs/theory.md, sections 3-8 and 12; the paper/sectionN tests
+ * follow its section numbers): the tau solve's residual over
  * extreme spectra (checked independently in long double), closed forms (isotropic,
  * n > p, continuum Beta integrals, exact finite-sample risks), optimality of the
- * surrogate / mask / best weak capacity against brute force, and the spec's numbers. */
+ * surrogate / mask / best weak capacity against brute force, and the reference numbers
+ * that docs/theory.md prints. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdint.h>
@@ -331,18 +333,19 @@ Test(mask, rule_equals_bruteforce_topk) {
   }
 }
 
-/* ---- the numbers of kd-theory.md ------------------------------------------------- */
+/* ---- the numbers of docs/theory.md ----------------------------------------------- */
 
 /* |got - printed| within 0.6 units of the printed number's last digit. (0.6, not 0.5:
- * the table's n = 100 noiseless standard risk is printed 0.243 where the DE gives
- * 0.24247, presumably rounded twice, 0.24247 -> 0.2425 -> 0.243.) */
+ * the reference value of the n = 100 noiseless standard risk is 0.243 where the DE
+ * gives 0.24247, a double rounding, 0.24247 -> 0.2425 -> 0.243; docs/theory.md#figure-1
+ * prints 0.242.) */
 static void expect_printed(double got, double printed, double unit, const char *what,
                            double n) {
-  cr_expect_leq(fabs(got - printed), 0.6 * unit, "n %g, %s: got %.6g, kd-theory.md prints %g",
+  cr_expect_leq(fabs(got - printed), 0.6 * unit, "n %g, %s: got %.6g, reference %g",
                 n, what, got, printed);
 }
 
-/* Section 10's table: p = 500, lambda_i = i^-2, lambda_i beta_i^2 = i^-1.5. */
+/* docs/theory.md#figure-1, the table: p = 500, lambda_i = i^-2, lambda_i beta_i^2 = i^-1.5. */
 Test(paper, section10_table) {
   size_t p = 500;
   double *l = power_law(p, 2.0), *b = power_beta(p, 2.0, 1.5), *rk = alloc_doubles(p + 1);
@@ -364,7 +367,7 @@ Test(paper, section10_table) {
     expect_printed(de.tau, rows[r].tau, rows[r].tau_unit, "tau", n);
     expect_printed(de.omega, rows[r].omega, 1e-3, "Omega", n);
     size_t k = kd_optimal_mask_k(l, p, &de);
-    cr_expect_eq(k, rows[r].k, "n %g: k* %zu, kd-theory.md prints %zu", n, k, rows[r].k);
+    cr_expect_eq(k, rows[r].k, "n %g: k* %zu, reference %zu", n, k, rows[r].k);
     for (int s = 0; s < 2; ++s) {
       double sigma = s ? 0.5 : 0.0;
       kd_risk_topk_all(l, b, p, &de, sigma, rk);
@@ -380,7 +383,7 @@ Test(paper, section10_table) {
   free(rk);
 }
 
-/* Section 10's prose at n = 200: features 1..126 amplified, the largest gain 1.14 at
+/* docs/theory.md#figure-1 at n = 200: features 1..126 amplified, the largest gain 1.14 at
  * i = 84; the noiseless reductions 30 % (optimal) and 25 % (mask). */
 Test(paper, section10_gains_n200) {
   size_t p = 500;
@@ -393,22 +396,22 @@ Test(paper, section10_gains_n200) {
   for (size_t i = 0; i < p; ++i) {
     if (g[i] > g[imax]) imax = i;
     if (g[i] > 1) last_amplified = i + 1;
-    /* section 5: g > 1 iff zeta > 1 - Omega */
+    /* docs/theory.md#optimal-surrogate: g > 1 iff zeta > 1 - Omega */
     double z = kd_zeta(l[i], de.tau);
     cr_expect_eq(g[i] > 1, z > 1 - de.omega, "i %zu: gain %.6f, zeta %.6f, 1 - Omega %.6f",
                  i + 1, g[i], z, 1 - de.omega);
   }
-  cr_expect_eq(last_amplified, 126, "amplified 1..%zu, kd-theory.md says 1..126",
+  cr_expect_eq(last_amplified, 126, "amplified 1..%zu, docs/theory.md says 1..126",
                last_amplified);
-  cr_expect_eq(imax + 1, 84, "largest gain at i = %zu, kd-theory.md says 84", imax + 1);
-  cr_expect_leq(fabs(g[imax] - 1.14), 0.006, "largest gain %.4f, kd-theory.md says 1.14",
+  cr_expect_eq(imax + 1, 84, "largest gain at i = %zu, docs/theory.md says 84", imax + 1);
+  cr_expect_leq(fabs(g[imax] - 1.14), 0.006, "largest gain %.4f, docs/theory.md says 1.14",
                 g[imax]);
   double std = kd_risk_surrogate(l, b, b, p, &de, 0), opt = kd_risk_optimal(l, b, p, &de, 0);
   kd_risk_topk_all(l, b, p, &de, 0, rk);
   double mask = rk[kd_optimal_mask_k(l, p, &de)];
-  cr_expect_leq(fabs(1 - opt / std - 0.30), 0.006, "optimal reduction %.4f, spec 30 %%",
+  cr_expect_leq(fabs(1 - opt / std - 0.30), 0.006, "optimal reduction %.4f, expected 30 %%",
                 1 - opt / std);
-  cr_expect_leq(fabs(1 - mask / std - 0.25), 0.006, "mask reduction %.4f, spec 25 %%",
+  cr_expect_leq(fabs(1 - mask / std - 0.25), 0.006, "mask reduction %.4f, expected 25 %%",
                 1 - mask / std);
   free(l);
   free(b);
@@ -416,7 +419,7 @@ Test(paper, section10_gains_n200) {
   free(rk);
 }
 
-/* Section 9, ridge student at n = 200: tuning the ridge on a log grid gives, with
+/* docs/theory.md#ridge, a ridge student at n = 200: tuning the ridge on a log grid gives, with
  * sigma^2 = 0.25, ridge ~2e-4, standard 0.240 and optimal surrogate 0.214; noiseless,
  * 0.118 and 0.087. */
 Test(paper, section9_tuned_ridge) {
@@ -440,16 +443,17 @@ Test(paper, section9_tuned_ridge) {
                    s ? "optimal at tuned ridge, noisy" : "optimal at tuned ridge, noiseless",
                    200);
     if (s)
-      cr_expect(best_ridge > 1e-4 && best_ridge < 4e-4, "tuned ridge %g, spec 2e-4",
+      cr_expect(best_ridge > 1e-4 && best_ridge < 4e-4, "tuned ridge %g, expected about 2e-4",
                 best_ridge);
   }
   free(l);
   free(b);
 }
 
-/* Section 7 (n = 200, sigma^2 = 0.25 for both the weak labels and the student's): the
- * spec's numbers came from a DE weak stage (variance / (m - k)); here k < m - 1 uses
- * the exact m - k - 1. Both round to the spec's printed values: m = 1000: +3.68 %
+/* docs/theory.md#two-stage (n = 200, sigma^2 = 0.25 for both the weak labels and the
+ * student's): the reference values were first computed with a DE weak stage (variance
+ * / (m - k)); here k < m - 1 uses the exact m - k - 1. Both round to the same printed
+ * values: m = 1000: +3.68 %
  * (k 151), m = 2000: -1.20 % (k 174), m = 5000: -3.98 % (k 190), m = 1e12: -5.76 %
  * (k 203); noiseless m -> inf: -24.9 %. */
 Test(paper, section7_w2s) {
@@ -475,7 +479,7 @@ Test(paper, section7_w2s) {
     cr_assert_eq(kd_best_k_w2s(l, b, p, &de, &w, 0.5, &k, &risk), KD_OK, "%s", kd_last_error());
     double gain = risk / std - 1;
     cr_expect_leq(fabs(gain - rows[r].gain), rows[r].tol,
-                  "m %g: best w2s %+.4f vs standard, spec %+.3f", rows[r].m, gain,
+                  "m %g: best w2s %+.4f vs standard, expected %+.3f", rows[r].m, gain,
                   rows[r].gain);
     cr_expect(k >= rows[r].k_lo && k <= rows[r].k_hi, "m %g: best k %zu outside [%zu, %zu]",
               rows[r].m, k, rows[r].k_lo, rows[r].k_hi);
@@ -485,16 +489,16 @@ Test(paper, section7_w2s) {
   double risk;
   cr_assert_eq(kd_best_k_w2s(l, b, p, &de, &w, 0, &k, &risk), KD_OK, "%s", kd_last_error());
   double gain = risk / kd_risk_surrogate(l, b, b, p, &de, 0) - 1;
-  cr_expect_leq(fabs(gain + 0.249), 0.0006, "noiseless m -> inf: %+.4f, spec -24.9 %%", gain);
+  cr_expect_leq(fabs(gain + 0.249), 0.0006, "noiseless m -> inf: %+.4f, want -24.9 %%", gain);
   free(l);
   free(b);
 }
 
 /* m -> inf: v = O(1/m) -> 0 and mu -> the top-k mask of beta, so the w2s risk at every
  * k is risk_k[k] of kd_risk_topk_all (m = 1e16: equal to ~1e-13; at m = 1e12 the
- * O(1/m) variance still shows at 2e-10) and the best k is the mask's k*. kd-theory.md section 7
- * says k = 205 for this limit, but its own section 10 table (and this engine) give
- * k* = 203 at n = 200; k = 205 is where the noiseless m = 1000..2000 optima sit. */
+ * O(1/m) variance still shows at 2e-10) and the best k is the mask's k*: 203 at
+ * n = 200 (docs/theory.md#figure-1). (An earlier reference note gave k = 205 for this
+ * limit; 205 is where the noiseless m = 1000..2000 optima sit.) */
 Test(w2s, infinite_m_is_topk_mask) {
   size_t p = 500;
   double *l = power_law(p, 2.0), *b = power_beta(p, 2.0, 1.5), *rk = alloc_doubles(p + 1);
@@ -708,7 +712,7 @@ Test(w2s, best_k_exact_region_p1e6) {
   free(rk);
 }
 
-/* ---- continuum limit (section 8) --------------------------------------------------- */
+/* ---- continuum limit (docs/theory.md#continuum) ------------------------------------ */
 
 Test(continuum, spec_constants) {
   static const double cases[][4] = {{2.0, 1.5, 0.616, 0.638}, {1.5, 2.0, 0.794, 0.915}};
@@ -719,9 +723,9 @@ Test(continuum, spec_constants) {
     cr_expect_eq(out.exponent, cases[c][1] - 1, "exponent %g", out.exponent);
     double ro = out.c_optimal / out.c_strong, rm = out.c_mask / out.c_strong;
     cr_expect_leq(fabs(ro - cases[c][2]), 5e-4,
-                  "alpha %g b %g: optimal/standard %.5f, spec %.3f", cases[c][0], cases[c][1],
+                  "alpha %g b %g: optimal/standard %.5f, want %.3f", cases[c][0], cases[c][1],
                   ro, cases[c][2]);
-    cr_expect_leq(fabs(rm - cases[c][3]), 5e-4, "alpha %g b %g: mask/standard %.5f, spec %.3f",
+    cr_expect_leq(fabs(rm - cases[c][3]), 5e-4, "alpha %g b %g: mask/standard %.5f, want %.3f",
                   cases[c][0], cases[c][1], rm, cases[c][3]);
   }
 }
@@ -800,7 +804,7 @@ Test(continuum, finite_p_de_approaches_limit) {
   free(rk);
 }
 
-/* ---- exact finite-sample risks (section 12) --------------------------------------- */
+/* ---- exact finite-sample risks (docs/theory.md#finite-size) ----------------------- */
 
 Test(exact, ols_vs_de) {
   size_t p = 50;

@@ -1,4 +1,4 @@
-/* kdbench --job weights: the paper's Figure 1a numbers (kd-theory.md section 10) and the
+/* kdbench --job weights: the paper's Figure 1a numbers (docs/theory.md#figure-1) and the
  * identities between the CSV's columns. Runs the real binary. */
 #include <criterion/criterion.h>
 #include <math.h>
@@ -38,7 +38,7 @@ Test(weights, figure_1a) {
   }
   fclose(f);
   cr_expect_eq(rows, 500);
-  /* kd-theory.md section 10: features 1..126 amplified, max gain 1.14 at i = 84, mask 203 */
+  /* docs/theory.md#figure-1: features 1..126 amplified, max gain 1.14 at i = 84, mask 203 */
   cr_expect_eq(amplified, 126);
   cr_expect_eq(argmax, 84);
   cr_expect_float_eq(best, 1.14, 0.005);

@@ -3,7 +3,7 @@
  * interval of the exponent that resamples each point's per-trial risks.
  *
  * Convention: y ~ prefactor * x^-exponent, so a risk that falls with n has a
- * positive exponent (kd-theory.md section 8: E(n) ~ C n^-(b-1)). */
+ * positive exponent (docs/theory.md#continuum: E(n) ~ C n^-(b-1)). */
 #ifndef KDBENCH_FIT_H
 #define KDBENCH_FIT_H
 

@@ -8,10 +8,10 @@
  * risk ~ C x^-exponent by least squares in log-log (host/fit.c), the exponent's
  * standard error and 95 % interval (bootstrap over trials with --raw risks, else the
  * regression's t-interval), R^2, local exponents; the same fit of the theory column;
- * the continuum-limit exponent and constant (kd-theory.md section 8). Rows flagged
+ * the continuum-limit exponent and constant (docs/theory.md#continuum). Rows flagged
  * peak or near-peak never enter. Ridgeless rows with label noise are fitted as the
- * excess over the finite-p noise term sigma^2 (1 - Omega)/Omega (the floor), unless
- * --no-floor. */
+ * excess over the finite-p noise term sigma^2 (1 - Omega)/Omega (the floor,
+ * docs/theory.md#noise-floor), unless --no-floor. */
 #ifndef KDBENCH_FIT_RUN_H
 #define KDBENCH_FIT_RUN_H
 

@@ -1,7 +1,7 @@
-/* Weak-to-strong metrics on risks: the gain of a student trained on weak labels over
- * one trained on ground-truth labels at the same point, the performance gap
- * recovered (PGR), the misfit between student and weak teacher, and the weak model's
- * best capacity k (theory, kd-theory.md section 7). */
+/* Weak-to-strong metrics on risks (docs/theory.md#w2s-metrics): the gain of a student
+ * trained on weak labels over one trained on ground-truth labels at the same point,
+ * the performance gap recovered (PGR), the misfit between student and weak teacher,
+ * and the weak model's best capacity k (theory, docs/theory.md#best-k). */
 #ifndef KDBENCH_W2S_METRICS_H
 #define KDBENCH_W2S_METRICS_H
 
@@ -34,7 +34,7 @@ kd_status kd_paired_diff(const double *a, size_t na, const double *b, size_t nb,
 
 /* E ||beta_student - beta_weak||^2_Sigma for a student on n samples (de) trained on
  * labels X beta_w + sigma_lab z, where beta_w has independent coordinates of means mu
- * and variances v (kd_weak_moments). Sequence model (kd-theory.md section 3):
+ * and variances v (kd_weak_moments). Sequence model (docs/theory.md#sequence-model):
  * beta_student_i = zeta_i beta_w_i + zeta_i gamma g_i / sqrt(n lambda_i), so
  *   misfit = U / Omega + sigma_lab^2 (1 - Omega) / Omega,  U = sum lambda (1 - zeta)^2 (mu^2 + v);
  * ridgeless with n > p + 1 the student is OLS and the misfit is exactly
