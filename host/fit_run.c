@@ -1,7 +1,7 @@
 /* kdbench fit RUN: reads a stored run, chooses the window, fits every pipeline
  * (host/fit.c), computes the weak-to-strong metrics (host/w2s_metrics.c) and the
  * theory they need from the run's own scenario (NAME.meta.json). Output: the tables
- * (kd_fit_print) and NAME.fit.json (host/fit_json.c). */
+ * (kd_fit_print) and NAME.fit.json (host/fit_json.c); its command line is host/fit_cli.c. */
 #include "kdbench/fit_run.h"
 
 #include <cJSON.h>
@@ -762,99 +762,4 @@ kd_status kd_fit_run(const char *run, const kd_fit_options *o, kd_fit_result *re
   run_free(&d);
   if (st != KD_OK) kd_fit_result_free(res);
   return st;
-}
-
-/* ---- kdbench fit -------------------------------------------------------------------------------
- */
-
-static kd_status parse_window(const char *text, kd_fit_options *o) {
-  const char *colon = strchr(text, ':');
-  char *end;
-  o->lo = o->hi = NAN;
-  if (!colon)
-    return kd_fail(KD_EINVAL, "fit: --window '%s': expected LO:HI (either may be empty)", text);
-  if (colon > text) {
-    o->lo = strtod(text, &end);
-    if (end != colon) return kd_fail(KD_EINVAL, "fit: --window '%s': LO is not a number", text);
-  }
-  if (colon[1]) {
-    o->hi = strtod(colon + 1, &end);
-    if (*end) return kd_fail(KD_EINVAL, "fit: --window '%s': HI is not a number", text);
-  }
-  if (isnan(o->lo) && isnan(o->hi))
-    return kd_fail(KD_EINVAL, "fit: --window '%s': give LO, HI or both", text);
-  if (o->lo > o->hi) return kd_fail(KD_EINVAL, "fit: --window '%s': LO > HI", text);
-  return KD_OK;
-}
-
-static kd_status parse_count(const char *flag, const char *text, unsigned long long *out) {
-  char *end;
-  errno = 0;
-  *out = strtoull(text, &end, 10);
-  if (!*text || *end || errno || text[0] == '-')
-    return kd_fail(KD_EINVAL, "fit: %s '%s': not a non-negative integer", flag, text);
-  return KD_OK;
-}
-
-static const char *const fit_usage =
-    "usage: kdbench fit RUN [--x AXIS] [--window LO:HI] [--bootstrap B] [--seed S] [--no-floor]";
-
-static kd_status parse_args(int argc, char **argv, const char **run, kd_fit_options *o) {
-  kd_fit_options_default(o);
-  *run = NULL;
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    unsigned long long v;
-    kd_status st = KD_OK;
-    if (!strcmp(a, "--no-floor")) {
-      o->no_floor = 1;
-      continue;
-    }
-    if (a[0] != '-') {
-      if (*run) return kd_fail(KD_EINVAL, "fit: a second run '%s' (%s)", a, fit_usage);
-      *run = a;
-      continue;
-    }
-    if (strcmp(a, "--x") && strcmp(a, "--window") && strcmp(a, "--bootstrap") &&
-        strcmp(a, "--seed"))
-      return kd_fail(KD_EINVAL, "fit: unknown option '%s' (%s)", a, fit_usage);
-    if (i + 1 >= argc) return kd_fail(KD_EINVAL, "fit: %s needs a value (%s)", a, fit_usage);
-    const char *val = argv[++i];
-    if (!strcmp(a, "--x"))
-      o->x = val;
-    else if (!strcmp(a, "--window"))
-      st = parse_window(val, o);
-    else if (!strcmp(a, "--bootstrap") && !(st = parse_count(a, val, &v)))
-      o->bootstrap = (size_t)v;
-    else if (!strcmp(a, "--seed") && !(st = parse_count(a, val, &v)))
-      o->seed = v;
-    if (st != KD_OK) return st;
-  }
-  if (!*run) return kd_fail(KD_EINVAL, "fit: no run given (%s)", fit_usage);
-  return KD_OK;
-}
-
-int kd_fit_main(int argc, char **argv) {
-  const char *run;
-  kd_fit_options o;
-  kd_fit_result res;
-  char stem[4096], path[4200];
-  for (int i = 1; i < argc; ++i)
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-      puts(fit_usage);
-      return 0;
-    }
-  kd_status st = parse_args(argc, argv, &run, &o);
-  if (st == KD_OK) st = kd_run_stem(run, stem, sizeof stem);
-  if (st == KD_OK) st = kd_run_path(stem, ".fit.json", path, sizeof path);
-  if (st == KD_OK) st = kd_fit_run(run, &o, &res, stderr);
-  if (st == KD_OK) {
-    kd_fit_print(&res, stdout);
-    st = kd_fit_write_json(&res, path);
-    if (st == KD_OK) printf("wrote %s\n", path);
-    kd_fit_result_free(&res);
-  }
-  if (st == KD_OK) return 0;
-  fprintf(stderr, "kdbench: %s\n", kd_last_error());
-  return st == KD_ENUM ? 1 : 2;
 }

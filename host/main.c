@@ -26,8 +26,25 @@ static int fail(kd_status st) {
   return exit_code(st);
 }
 
+static const char *const report_help =
+    "usage: kdbench report RUN\n"
+    "The tables of a stored run (RUN: its stem or any of its files), made from\n"
+    "NAME.jsonl and NAME.meta.json without recomputing anything: NAME.md (Markdown)\n"
+    "and NAME.tex (a booktabs table float: it needs \\usepackage{booktabs} only),\n"
+    "written beside the run, each replaced whole; 'wrote PATH' for each on standard\n"
+    "output. With NAME.fit.json (kdbench fit RUN) of the same scenario, also the\n"
+    "scaling-law and weak-to-strong tables. The same run gives the same bytes.\n"
+    "  --help   this text\n"
+    "Bad input (a missing, malformed or empty run): a one-line error naming the file\n"
+    "(and the line), and exit status 2.\n";
+
 /* kdbench report RUN */
 static int report_main(int argc, char **argv) {
+  for (int i = 2; i < argc; ++i)
+    if (!strcmp(argv[i], "--help")) {
+      fputs(report_help, stdout);
+      return 0;
+    }
   if (argc != 3 || argv[2][0] == '-')
     return fail(kd_fail(KD_EINVAL, "usage: kdbench report RUN (a run's stem or one of its files)"));
   kd_status st = kd_report_run(argv[2], KD_REPORT_MD | KD_REPORT_TEX, stdout);
@@ -67,8 +84,8 @@ static kd_status run_part(kd_cli *cli, const char *command) {
     return st;
   }
   if (st == KD_OK && cli->cfg.fit) {
-    char *argv[] = {"fit", cli->cfg.csv, NULL};
-    if (kd_fit_main(2, argv) != 0) return kd_fail(KD_EINVAL, "the run is complete; its fit failed (above)");
+    char *argv[] = {"fit", cli->cfg.csv, "--quiet", NULL};
+    if (kd_fit_main(cli->cfg.quiet ? 3 : 2, argv) != 0) return kd_fail(KD_EINVAL, "the run is complete; its fit failed (above)");
   }
   return st;
 }

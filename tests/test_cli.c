@@ -140,3 +140,126 @@ Test(good_input, help_and_version) {
   snprintf(cmd, sizeof cmd, "%s --version | grep -q '^kdbench '", KDBENCH_BIN);
   cr_expect_eq(system(cmd), 0, "--version prints the version");
 }
+
+/* ---- good input: what a user sees --------------------------------------------------------- */
+
+TestSuite(usage, .init = make_dir, .fini = remove_dir, .timeout = 120);
+
+/* The text of the test folder's file `name` (malloc'd); NULL when it does not exist. */
+static char *slurp(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *m = open_memstream(&text, &len);
+  cr_assert_not_null(m);
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, m);
+  fclose(f);
+  fclose(m);
+  return text;
+}
+
+static int exists_in_dir(const char *name) {
+  char path[512];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return exists(path);
+}
+
+/* `kdbench ARGS` run in the test folder: its exit status; its standard output and error
+ * in *out and *err (malloc'd). */
+static int kdbench(const char *args, char **out, char **err) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && %s %s >stdout.txt 2>stderr.txt", dir, KDBENCH_BIN, args);
+  int status = system(cmd);
+  *out = slurp("stdout.txt");
+  *err = slurp("stderr.txt");
+  cr_assert(*out && *err);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* `kdbench ARGS` must succeed; its standard output (malloc'd). */
+static char *kdbench_ok(const char *args) {
+  char *out, *err;
+  int code = kdbench(args, &out, &err);
+  cr_assert_eq(code, 0, "kdbench %s: exit status %d: %s", args, code, err);
+  free(err);
+  return out;
+}
+
+Test(usage, every_command_prints_its_help_on_standard_output_and_exits_0) {
+  const struct {
+    const char *args, *needles[8];
+  } cases[] = {
+      {"--help", {"--quiet", "no --fit tables"}},
+      {"fit --help",
+       {"--x AXIS", "--window LO:HI", "--bootstrap B", "--seed S", "--no-floor", "--out FILE",
+        "--quiet"}},
+      {"report --help", {"NAME.md", "NAME.tex", "booktabs", "NAME.fit.json"}},
+      {"merge --help", {"--partial", "--force", "--quiet", "--out RUN"}},
+      {"missing --help", {"--array", "RUN.shards"}},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+    char *out, *err;
+    int code = kdbench(cases[i].args, &out, &err);
+    cr_expect_eq(code, 0, "kdbench %s: exit status %d (stderr: %s)", cases[i].args, code, err);
+    cr_expect_str_empty(err, "kdbench %s wrote to standard error: %s", cases[i].args, err);
+    cr_expect(!strncmp(out, "usage: kdbench", 14), "kdbench %s: %s", cases[i].args, out);
+    for (size_t j = 0; j < 8 && cases[i].needles[j]; ++j)
+      cr_expect_not_null(strstr(out, cases[i].needles[j]), "kdbench %s does not explain %s:\n%s",
+                         cases[i].args, cases[i].needles[j], out);
+    free(out);
+    free(err);
+  }
+}
+
+Test(usage, quiet_silences_the_fit_tables_too) {
+  char *out = kdbench_ok("--sweep n --n 20,30,40,60,80 --p 400 --trials 4 --pipelines strong "
+                         "--raw --fit --quiet --csv q.csv");
+  cr_expect_str_empty(out, "--quiet --fit printed:\n%s", out);
+  cr_expect(exists_in_dir("q.fit.json"), "--fit wrote no q.fit.json");
+  free(out);
+  out = kdbench_ok("fit q --quiet");
+  cr_expect_str_empty(out, "fit --quiet printed:\n%s", out);
+  free(out);
+  out = kdbench_ok("fit q");
+  cr_expect_not_null(strstr(out, "# kdbench fit of run q"), "%s", out);
+  free(out);
+}
+
+Test(usage, fit_out_writes_elsewhere_and_leaves_the_runs_fit_alone) {
+  free(kdbench_ok("--sweep n --n 20,30,40,60,80 --p 400 --trials 4 --pipelines strong --raw "
+                  "--quiet --csv r.csv"));
+  free(kdbench_ok("fit r --quiet"));
+  char *whole = slurp("r.fit.json");
+  cr_assert_not_null(whole);
+  char *out = kdbench_ok("fit r --window 25:60 --out fits/w.json");
+  cr_expect_not_null(strstr(out, "wrote fits/w.json\n"), "%s", out);
+  free(out);
+  char *again = slurp("r.fit.json"), *window = slurp("fits/w.json");
+  cr_assert_not_null(window, "--out fits/w.json was not written");
+  cr_expect_str_eq(again, whole, "--out changed r.fit.json");
+  cr_expect_not_null(strstr(window, "25 <= n <= 60 (--window)"), "%s", window);
+  cr_expect_null(strstr(whole, "(--window)"));
+  free(again), free(window);
+  /* --out is a .json name: never one of the run's own files */
+  const char *bad[] = {"r.csv", "r.jsonl", "r.meta.json", "fits/"};
+  char *csv = slurp("r.csv");
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+    char args[256], *o, *err;
+    snprintf(args, sizeof args, "fit r --out %s", bad[i]);
+    cr_expect_eq(kdbench(args, &o, &err), 2, "%s", args);
+    cr_expect_not_null(strstr(err, "--out"), "%s: %s", args, err);
+    cr_expect(strchr(err, '\n') == err + strlen(err) - 1, "%s: not one line: %s", args, err);
+    cr_expect_str_empty(o, "%s printed %s", args, o);
+    free(o), free(err);
+  }
+  char *csv2 = slurp("r.csv"), *fit2 = slurp("r.fit.json");
+  cr_expect_str_eq(csv2, csv, "a refused --out changed r.csv");
+  cr_expect_str_eq(fit2, whole, "a refused --out changed r.fit.json");
+  free(csv), free(csv2), free(fit2), free(whole);
+}
+

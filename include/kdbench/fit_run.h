@@ -3,6 +3,7 @@
  * to NAME.fit.json, which `kdbench report` turns into two more tables.
  *
  *   kdbench fit RUN [--x AXIS] [--window LO:HI] [--bootstrap B] [--seed S] [--no-floor]
+ *                   [--out FILE] [--quiet]            (host/fit_cli.c; kdbench fit --help)
  *
  * For every pipeline (and every value of a second swept axis) over the window:
  * risk ~ C x^-exponent by least squares in log-log (host/fit.c), the exponent's
@@ -110,8 +111,9 @@ kd_status kd_fit_read_json(const char *path, kd_fit_result *res);
  * and p > n + 1 exactly sigma^2 n/(p - n - 1); else the deterministic equivalent. */
 double kd_noise_floor(const kd_de *de, size_t p, int isotropic, double sigma);
 
-/* `kdbench fit ...` with argv[0] = "fit": prints the tables, writes NAME.fit.json;
- * returns the exit status (0; 2 for bad input, with "kdbench: REASON" on stderr). */
+/* `kdbench fit ...` with argv[0] = "fit": prints the tables (not with --quiet), writes
+ * NAME.fit.json (or --out FILE); returns the exit status (0; 2 for bad input, with
+ * "kdbench: REASON" on stderr). */
 int kd_fit_main(int argc, char **argv);
 
 #endif
