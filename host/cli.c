@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/run_paths.h"
 #include "kdbench/scenario.h"
 #include "kdbench/version.h"
 
@@ -78,13 +79,17 @@ const char *kd_cli_usage =
     "                      dashes); flags given as well override it\n"
     "  --preset NAME       an embedded scenario (--list-presets); the default is fig1;\n"
     "                      a preset of several runs runs them in turn, flags apply to each\n"
+    "                      (--csv: see below)\n"
     "  --quick             with --preset: the reduced size CI runs (few trials, a coarse\n"
     "                      grid), written under results/quick/ instead of results/\n"
     "  --print-scenario    print the effective scenario in that format and exit\n"
     "Output\n"
     "  --csv FILE          the run's tidy CSV (default results/sweep-n.csv); beside it\n"
     "                      FILE.jsonl (the rows as JSON Lines) and FILE.meta.json\n"
-    "                      (scenario, versions, backend, times); see docs/run-format.md\n"
+    "                      (scenario, versions, backend, times); see docs/run-format.md.\n"
+    "                      With --preset, --csv DIR/ puts each run in DIR under its\n"
+    "                      preset name (DIR/alpha2-b1.5.csv); with a preset of several\n"
+    "                      runs --csv NAME.csv is a prefix (NAME-alpha2-b1.5.csv, ...)\n"
     "  --raw               also store every trial's risk in the JSON Lines (the fits'\n"
     "                      bootstrap needs them)\n"
     "  --fit               fit the finished run (as kdbench fit RUN does)\n"
@@ -208,6 +213,26 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
   return KD_OK;
 }
 
+/* --csv with a preset, whose runs have their own file names (`own`, this part's):
+ * DIR/ puts each in DIR under its own name; with several runs, NAME.csv is a prefix,
+ * NAME-<own name>. Otherwise --csv names the run. */
+static kd_status preset_csv(kd_config *c, const char *own, int parts) {
+  const char *base = strrchr(own, '/');
+  base = base ? base + 1 : own;
+  size_t n = strlen(c->csv);
+  char path[2 * KD_TEXT_LEN + 2], stem[KD_TEXT_LEN];
+  if (c->csv[n - 1] == '/') {
+    snprintf(path, sizeof path, "%s%s", c->csv, base);
+  } else if (parts > 1) {
+    kd_status st = kd_run_stem(c->csv, stem, sizeof stem);
+    if (st != KD_OK) return kd_fail(st, "--csv: %s", kd_last_error());
+    snprintf(path, sizeof path, "%s-%s", stem, base);
+  } else {
+    return KD_OK;
+  }
+  return kd_config_set(c, "csv", path);
+}
+
 kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli, int part) {
   memset(cli, 0, sizeof *cli);
   cli->action = KD_CLI_RUN;
@@ -230,12 +255,20 @@ kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli, int part) {
     st = kd_scenario_load(&cli->cfg, cli->source_arg);
   }
   if (st != KD_OK) return st;
+  /* A preset's csv stays empty until a --csv sets it (an empty --csv is refused), so
+   * that preset_csv knows whether one was given. */
+  char own_csv[KD_TEXT_LEN];
+  snprintf(own_csv, sizeof own_csv, "%s", cli->cfg.csv);
+  if (preset) cli->cfg.csv[0] = '\0';
   int swept_before = cli->cfg.n_swept;
   /* The embedded default names its axis; on the command line nothing runs without
    * --sweep, a scenario or a preset. */
   if (!cli->source) cli->cfg.n_swept = 0;
   st = scan(argc, argv, cli, 1);
   if (st == KD_OK) st = scan(argc, argv, cli, 2);
+  if (st == KD_OK && preset)
+    st = cli->cfg.csv[0] ? preset_csv(&cli->cfg, own_csv, cli->parts)
+                         : kd_config_set(&cli->cfg, "csv", own_csv);
   if (st != KD_OK) return st;
   if (cli->action == KD_CLI_PRINT && cli->cfg.n_swept == 0) cli->cfg.n_swept = swept_before;
   if (cli->action == KD_CLI_RUN && cli->cfg.n_swept == 0 && strcmp(cli->cfg.job, "weights") != 0) {

@@ -194,7 +194,8 @@ Test(usage, every_command_prints_its_help_on_standard_output_and_exits_0) {
   const struct {
     const char *args, *needles[8];
   } cases[] = {
-      {"--help", {"--quiet", "no --fit tables"}},
+      {"--help",
+       {"--csv FILE", "--preset NAME", "--quiet", "no --fit tables", "NAME.csv is a prefix"}},
       {"fit --help",
        {"--x AXIS", "--window LO:HI", "--bootstrap B", "--seed S", "--no-floor", "--out FILE",
         "--quiet"}},
@@ -214,6 +215,40 @@ Test(usage, every_command_prints_its_help_on_standard_output_and_exits_0) {
     free(out);
     free(err);
   }
+}
+
+/* The four runs of --preset scaling: their names in the preset. */
+static const char *const scaling_runs[] = {"alpha2-b1.5", "alpha1.5-b2", "alpha2-b2", "alpha3-b2"};
+
+Test(usage, csv_names_a_prefix_or_a_folder_for_a_preset_of_several_runs) {
+  free(kdbench_ok("--preset scaling --quick --quiet")); /* the preset's own names */
+  char *out = kdbench_ok("--preset scaling --quick --quiet --csv mine.csv");
+  cr_expect_str_empty(out, "--quiet printed:\n%s", out); /* the preset fits each run */
+  free(out);
+  free(kdbench_ok("--preset scaling --quick --quiet --csv into/"));
+  for (size_t i = 0; i < 4; ++i) {
+    char own[256], prefixed[256], folder[256];
+    snprintf(own, sizeof own, "results/quick/scaling/%s.csv", scaling_runs[i]);
+    snprintf(prefixed, sizeof prefixed, "mine-%s.csv", scaling_runs[i]);
+    snprintf(folder, sizeof folder, "into/%s.csv", scaling_runs[i]);
+    char *a = slurp(own), *b = slurp(prefixed), *c = slurp(folder);
+    cr_assert(a && b && c, "run %zu: %s %s, %s %s, %s %s", i + 1, own, a ? "written" : "missing",
+              prefixed, b ? "written" : "missing", folder, c ? "written" : "missing");
+    cr_expect_str_eq(b, a, "%s differs from %s", prefixed, own);
+    cr_expect_str_eq(c, a, "%s differs from %s", folder, own);
+    free(a), free(b), free(c);
+    snprintf(prefixed, sizeof prefixed, "mine-%s.fit.json", scaling_runs[i]);
+    cr_expect(exists_in_dir(prefixed), "%s: the preset's fit is missing", prefixed);
+  }
+  cr_expect(!exists_in_dir("mine.csv"), "the prefix itself is no run");
+  /* one run: --csv names it, a folder takes the preset's name */
+  free(kdbench_ok("--preset fig1 --quick --quiet --csv one.csv"));
+  free(kdbench_ok("--preset fig1 --quick --quiet --csv fig/"));
+  cr_expect(exists_in_dir("one.csv") && exists_in_dir("fig/sweep-n.csv"));
+  char *out2 = kdbench_ok("--preset scaling --quick --csv p.csv --print-scenario");
+  cr_expect_not_null(strstr(out2, "# part 4 of 4\n"), "%s", out2);
+  cr_expect_not_null(strstr(out2, "csv = p-alpha3-b2.csv\n"), "%s", out2);
+  free(out2);
 }
 
 Test(usage, quiet_silences_the_fit_tables_too) {
