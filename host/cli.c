@@ -109,8 +109,12 @@ const char *kd_cli_usage =
     "ratio = sim_mean / theory; m, k are the weak model's (k is the mask's size for\n"
     "mask); theory_kind is 'exact' where a finite-sample formula exists (ridgeless\n"
     "n > p + 1; isotropic p > n + 1) and 'de' (deterministic equivalent) elsewhere;\n"
-    "flag is 'peak' at ridgeless |n - p| <= 1 (infinite expected risk: read the\n"
-    "median) and 'near-peak' where |n - p| < p/10 and theory is 'de'.\n"
+    "flag is 'peak' at a ridgeless fit's interpolation peak, where the expected risk is\n"
+    "infinite (read the median): the student's |n - p| <= 1 and, in w2s and weak rows,\n"
+    "the weak teacher's |m - k| <= 1; 'near-peak' where theory is 'de' for a ridgeless\n"
+    "fit within a tenth of its peak (its finite-size error grows like 1/distance): the\n"
+    "student's |n - p| < p/10 (not in weak rows) and, in w2s and weak rows, the\n"
+    "teacher's |m - k| < k/10 with k > m + 1 (for k < m - 1 its moments are exact).\n"
     "Bad input: a one-line error and exit status 2.\n";
 
 enum {

@@ -103,14 +103,14 @@ kd_status kd_report_write_md(const kd_report *r, FILE *out) {
   kd_md_escape(out, m->run_name);
   fputs("\n\nExcess risk, simulation beside theory. Scenario ", out);
   kd_md_escape(out, m->scenario_hash);
-  fprintf(out, ", seed %ld, %ld trials, backend ", m->seed, m->trials);
+  fprintf(out, ", seed %ld, %ld trial%s, backend ", m->seed, m->trials, m->trials == 1 ? "" : "s");
   kd_md_escape(out, m->backend);
   fputs(", kdbench ", out);
   kd_md_escape(out, m->version);
   fputs(" (commit ", out);
   kd_md_escape(out, m->commit);
-  fprintf(out, "); %zu of %ld points%s.\n\n", r->npoints, m->points_total,
-          m->complete ? "" : " (an incomplete run)");
+  fprintf(out, "); %zu of %ld point%s%s.\n\n", r->npoints, m->points_total,
+          m->points_total == 1 ? "" : "s", m->complete ? "" : " (an incomplete run)");
   if (*r->fixed) {
     fputs("Fixed: ", out);
     kd_md_escape(out, r->fixed);

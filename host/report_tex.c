@@ -184,14 +184,14 @@ static void caption(FILE *out, const kd_report *r) {
   kd_tex_escape(out, m->run_name);
   fputs(", simulation beside theory. Scenario \\texttt{", out);
   kd_tex_escape(out, m->scenario_hash);
-  fprintf(out, "}, seed %ld, %ld~trials, backend ", m->seed, m->trials);
+  fprintf(out, "}, seed %ld, %ld~trial%s, backend ", m->seed, m->trials, m->trials == 1 ? "" : "s");
   kd_tex_escape(out, m->backend);
   fputs(", kdbench ", out);
   kd_tex_escape(out, m->version);
   fputs(" (commit \\texttt{", out);
   kd_tex_escape(out, m->commit);
-  fprintf(out, "}); %zu of %ld points%s.", r->npoints, m->points_total,
-          m->complete ? "" : " (an incomplete run)");
+  fprintf(out, "}); %zu of %ld point%s%s.", r->npoints, m->points_total,
+          m->points_total == 1 ? "" : "s", m->complete ? "" : " (an incomplete run)");
   if (*r->fixed) {
     fputs(" Fixed: ", out);
     kd_tex_escape(out, r->fixed);

@@ -165,15 +165,22 @@ kd_status kd_scenario_hash(const kd_config *cfg, char hash[17]) {
 
 /* ---- rows and the table ------------------------------------------------------------------- */
 
-/* "peak": ridgeless at |n - p| <= 1, the mean is meaningless (use the median);
- * "near-peak": |n - p| < p/10 where the deterministic equivalent has a finite-size
- * error growing like 1/|n - p| (docs/theory.md#near-peak). */
+/* "peak": a ridgeless fit at its interpolation peak, the student's |n - p| <= 1 or
+ * (w2s, weak) the weak teacher's |m - k| <= 1 (kd_plan_point): the expected risk is
+ * infinite and the mean meaningless (use the median).
+ * "near-peak": a theory that is a deterministic equivalent of a ridgeless fit within
+ * a tenth of that fit's peak, where its finite-size error grows like 1/distance
+ * (docs/theory.md#near-peak): the student's |n - p| < p/10 (not for weak rows), or
+ * (w2s, weak) the teacher's |m - k| < k/10 when its moments are the DE, i.e. k > m + 1
+ * (for k < m - 1 they are the exact inverse-Wishart moments, right at any distance). */
 static const char *flag_of(const kd_plan *pl, int q, size_t p) {
   if (pl->peak[q]) return "peak";
-  if (pl->pt.ridge == 0 && q != KD_PIPE_WEAK && pl->kind[q] == KD_THEORY_DE &&
-      fabs((double)pl->pt.n - (double)p) < p / 10.0)
-    return "near-peak";
-  return "";
+  if (pl->kind[q] != KD_THEORY_DE) return "";
+  double n = (double)pl->pt.n, m = (double)pl->pt.m, k = (double)pl->pt.k;
+  int student = q != KD_PIPE_WEAK && pl->pt.ridge == 0 && fabs(n - (double)p) < p / 10.0;
+  int teacher = (q == KD_PIPE_W2S || q == KD_PIPE_WEAK) && pl->pt.weak_ridge == 0 &&
+                !pl->weak.exact && fabs(m - k) < k / 10.0;
+  return student || teacher ? "near-peak" : "";
 }
 
 static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *pl,
@@ -215,6 +222,11 @@ static int swept(const kd_config *c, kd_axis a) {
   return 0;
 }
 
+/* n and k, swept or not, are columns of every row: k is the row's (the weak model's,
+ * the swept value, for w2s and weak; the mask's size for mask); a swept axis's own
+ * column would repeat them. */
+static int own_column(kd_axis a) { return a == KD_AXIS_N || a == KD_AXIS_K; }
+
 static void write_table_header(FILE *t, const kd_config *c, const char *backend) {
   fprintf(t, "# kdbench sweep over ");
   for (int i = 0; i < c->n_swept; ++i) fprintf(t, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
@@ -228,11 +240,12 @@ static void write_table_header(FILE *t, const kd_config *c, const char *backend)
   if (c->teacher_sigma >= 0) fprintf(t, " teacher sigma = %g,", c->teacher_sigma);
   if (!swept(c, KD_AXIS_RIDGE)) fprintf(t, " ridge = %g,", c->ridge);
   if (!swept(c, KD_AXIS_M)) fprintf(t, " m = %zu,", c->m);
-  fprintf(t, " %u trials, seed %llu\n", c->trials, (unsigned long long)c->seed);
+  fprintf(t, " %u trial%s, seed %llu\n", c->trials, c->trials == 1 ? "" : "s",
+          (unsigned long long)c->seed);
   fprintf(t, "# backend: %s\n", backend);
   fprintf(t, "# risk = excess risk (b - beta*)' Sigma (b - beta*); CI = 95%% t-interval\n");
   for (int i = c->n_swept - 1; i >= 0; --i)
-    if (c->swept[i] != KD_AXIS_N) fprintf(t, "%8s  ", kd_axis_name(c->swept[i]));
+    if (!own_column(c->swept[i])) fprintf(t, "%8s  ", kd_axis_name(c->swept[i]));
   fprintf(t, "%6s  %-8s %5s  %11s  %9s  %11s  %6s  %-5s  %s\n", "n", "pipeline", "k", "sim_mean",
           "+-CI95", "theory", "ratio", "kind", "flag");
 }
@@ -252,12 +265,12 @@ static void write_table_row(FILE *t, const kd_config *c, const kd_row *r, const 
   char k[24] = "-";
   if (r->k) snprintf(k, sizeof k, "%zu", r->k);
   for (int i = c->n_swept - 1; i >= 0; --i)
-    if (c->swept[i] != KD_AXIS_N) fprintf(t, "%8.4g  ", axis_value(r, c->swept[i], gp));
+    if (!own_column(c->swept[i])) fprintf(t, "%8.4g  ", axis_value(r, c->swept[i], gp));
   fprintf(t, "%6zu  %-8s %5s  %11.5g  %9.2g  %11.5g  %6.3f  %-5s  %s", r->n,
           kd_pipeline_name(r->pipeline), k, r->s.mean, r->s.ci_high - r->s.mean, r->theory,
           r->ratio, r->exact ? "exact" : "de", r->flag);
   if (!strcmp(r->flag, "peak")) fprintf(t, " (median %.4g)", r->s.median);
-  if (r->fallbacks) fprintf(t, " [%ld fallbacks]", r->fallbacks);
+  if (r->fallbacks) fprintf(t, " [%ld fallback%s]", r->fallbacks, r->fallbacks == 1 ? "" : "s");
   fputc('\n', t);
 }
 

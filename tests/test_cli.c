@@ -195,7 +195,8 @@ Test(usage, every_command_prints_its_help_on_standard_output_and_exits_0) {
     const char *args, *needles[8];
   } cases[] = {
       {"--help",
-       {"--csv FILE", "--preset NAME", "--quiet", "no --fit tables", "NAME.csv is a prefix"}},
+       {"--csv FILE", "--preset NAME", "--quiet", "no --fit tables", "NAME.csv is a prefix",
+        "near-peak", "|m - k|"}},
       {"fit --help",
        {"--x AXIS", "--window LO:HI", "--bootstrap B", "--seed S", "--no-floor", "--out FILE",
         "--quiet"}},
@@ -298,3 +299,107 @@ Test(usage, fit_out_writes_elsewhere_and_leaves_the_runs_fit_alone) {
   free(csv), free(csv2), free(fit2), free(whole);
 }
 
+/* The column names of the sweep's table (the line after the '#' lines). */
+static void table_columns(const char *out, char *cols, size_t len) {
+  const char *line = out;
+  while (*line == '#') line = strchr(line, '\n') + 1;
+  size_t n = strcspn(line, "\n");
+  cr_assert_lt(n, len);
+  memcpy(cols, line, n);
+  cols[n] = '\0';
+}
+
+Test(usage, the_table_names_each_swept_axis_once) {
+  char *out = kdbench_ok("--sweep m,k --m 100,200 --k 10,20 --n 50 --p 100 --trials 2 "
+                         "--pipelines strong,mask,w2s --csv t.csv");
+  char cols[512];
+  table_columns(out, cols, sizeof cols);
+  const char *want[] = {"m", "n", "pipeline", "k", "sim_mean", "+-CI95", "theory", "ratio", "kind",
+                        "flag"};
+  char *save, *tok = strtok_r(cols, " ", &save);
+  for (size_t i = 0; i < sizeof want / sizeof *want; ++i, tok = strtok_r(NULL, " ", &save))
+    cr_expect(tok && !strcmp(tok, want[i]), "column %zu: '%s', want '%s'", i + 1, tok ? tok : "",
+              want[i]);
+  cr_expect_null(tok, "an extra column '%s'", tok ? tok : "");
+  /* the w2s row of m = 200, k = 20 shows both */
+  cr_expect_not_null(strstr(out, "\n     200      50  w2s         20  "), "%s", out);
+  free(out);
+}
+
+Test(usage, one_trial_is_one_trial_in_the_table_and_the_reports) {
+  char *out = kdbench_ok("--sweep n --n 30 --p 20 --trials 1 --pipelines strong --csv one.csv");
+  cr_expect_not_null(strstr(out, " 1 trial, seed 1\n"), "%s", out);
+  free(out);
+  free(kdbench_ok("report one"));
+  char *md = slurp("one.md"), *tex = slurp("one.tex");
+  cr_assert(md && tex);
+  cr_expect_not_null(strstr(md, ", 1 trial, backend "), "%s", md);
+  cr_expect_not_null(strstr(md, "; 1 of 1 point."), "%s", md);
+  cr_expect_not_null(strstr(tex, ", 1~trial, backend "), "%s", tex);
+  cr_expect_not_null(strstr(tex, "; 1 of 1 point."), "%s", tex);
+  free(md), free(tex);
+  free(kdbench_ok("--sweep n --n 30,40 --p 20 --trials 2 --pipelines strong --csv two.csv"));
+  free(kdbench_ok("report two"));
+  md = slurp("two.md");
+  cr_expect_not_null(strstr(md, ", 2 trials, backend "), "%s", md);
+  cr_expect_not_null(strstr(md, "; 2 of 2 points."), "%s", md);
+  free(md);
+}
+
+/* The flag of each row of a run's CSV, as "pipeline k=K n=N: FLAG" lines. */
+static char *flags_of(const char *csv) {
+  char *text = slurp(csv), *flags = NULL;
+  size_t len = 0;
+  cr_assert_not_null(text, "%s missing", csv);
+  FILE *f = open_memstream(&flags, &len);
+  char *save, *line = strtok_r(text, "\n", &save); /* the header */
+  while ((line = strtok_r(NULL, "\n", &save))) {
+    /* pipeline,n,p,m,k,...,theory_kind,flag: the flag is the last field */
+    char pipe[16];
+    size_t n, p, m = 0, k = 0;
+    cr_assert(sscanf(line, "%15[^,],%zu,%zu,", pipe, &n, &p) == 3, "%s", line);
+    const char *mk = strchr(strchr(strchr(line, ',') + 1, ',') + 1, ',') + 1;
+    sscanf(mk, "%zu,%zu", &m, &k);
+    fprintf(f, "%s k=%zu n=%zu: %s\n", pipe, k, n, strrchr(line, ',') + 1);
+  }
+  fclose(f);
+  free(text);
+  return flags;
+}
+
+Test(usage, near_peak_flags_the_students_and_the_weak_teachers_peak) {
+  /* the weak teacher (m = 100) near its peak: exact moments below it (k < m - 1), peak
+   * at |m - k| <= 1, the DE above, near-peak while k - m < k/10 */
+  free(kdbench_ok("--sweep k --k 20,95,99,100,101,105,111,112,115 --m 100 --n 50 --p 200 "
+                  "--pipelines strong,w2s,weak --trials 3 --quiet --csv weak.csv"));
+  char *got = flags_of("weak.csv");
+  const char *want_k[] = {"20", "95", "99", "100", "101", "105", "111", "112", "115"};
+  const char *want_flag[] = {"", "", "peak", "peak", "peak", "near-peak", "near-peak", "", ""};
+  for (size_t i = 0; i < 9; ++i) {
+    char line[128];
+    snprintf(line, sizeof line, "strong k=0 n=50: \n");
+    cr_expect_not_null(strstr(got, line), "the student is far from its peak:\n%s", got);
+    for (int w = 0; w < 2; ++w) {
+      snprintf(line, sizeof line, "%s k=%s n=50: %s\n", w ? "weak" : "w2s", want_k[i], want_flag[i]);
+      cr_expect_not_null(strstr(got, line), "want '%s' in:\n%s", line, got);
+    }
+  }
+  free(got);
+  /* the student near its peak (p = 200): a DE below it, exact above n = p + 1; no flag
+   * with a ridge */
+  free(kdbench_ok("--sweep n --n 175,185,199,200,201,215 --p 200 --pipelines strong,optimal "
+                  "--trials 3 --quiet --csv student.csv"));
+  free(kdbench_ok("--sweep n --n 185,215 --p 200 --ridge 0.01 --pipelines strong --trials 3 "
+                  "--quiet --csv ridge.csv"));
+  got = flags_of("student.csv");
+  const char *want[] = {"strong k=0 n=175: \n", "strong k=0 n=185: near-peak\n",
+                        "strong k=0 n=199: peak\n", "strong k=0 n=200: peak\n",
+                        "strong k=0 n=201: peak\n", "strong k=0 n=215: \n",
+                        "optimal k=0 n=185: near-peak\n", "optimal k=0 n=215: \n"};
+  for (size_t i = 0; i < sizeof want / sizeof *want; ++i)
+    cr_expect_not_null(strstr(got, want[i]), "want '%s' in:\n%s", want[i], got);
+  free(got);
+  got = flags_of("ridge.csv");
+  cr_expect_str_eq(got, "strong k=0 n=185: \nstrong k=0 n=215: \n");
+  free(got);
+}
