@@ -1,5 +1,6 @@
-/* Opening and closing backends by name; the descriptors live in backend_cpu.c and
- * cuda/ (kd_stage_bytes lives beside the CPU buffers it counts, in backend_cpu.c). */
+/* Opening and closing backends by name, and the sums of the memory check's workspace
+ * model; the descriptors live in backend_cpu.c and cuda/ (each workspace model lives
+ * beside the buffers it counts). */
 #include "kdbench/backend.h"
 
 #include <limits.h>
@@ -61,6 +62,20 @@ void kd_backend_close(kd_backend *b) {
   b->type->release(b->state);
   free(b->state);
   *b = (kd_backend){0};
+}
+
+/* ---- the workspace model ---------------------------------------------------------------- */
+
+void kd_workspace_grow(size_t *slots, const size_t *bytes, size_t count) {
+  for (size_t i = 0; i < count; ++i)
+    if (bytes[i] > slots[i]) slots[i] = bytes[i];
+}
+
+size_t kd_workspace_total(const size_t slots[KD_WORKSPACE_SLOTS]) {
+  size_t total = 0;
+  for (int i = 0; i < KD_WORKSPACE_SLOTS; ++i)
+    total = slots[i] > SIZE_MAX - total ? SIZE_MAX : total + slots[i];
+  return total;
 }
 
 /* ---- the stage's inputs, checked once for every backend ------------------------------ */

@@ -12,9 +12,13 @@
  * redone by a Householder QR (dgeqrt, blocked compact WY) of the design itself and
  * flagged:
  *   n >= p, ridge 0  QR of Z,  theta = R^-1 Q^T Y
- *   p > n,  ridge 0  QR of X^T (a transposed copy), beta = Q [R^-T Y; 0]: the
- *                    minimum-norm solution
- *   ridge > 0        QR of the augmented [X; sqrt(n ridge) I], the ridge solution
+ *   p > n,  ridge 0  QR of X^T (drawn again, transposed, into X's buffer),
+ *                    beta = Q [R^-T Y; 0]: the minimum-norm solution
+ *   n >= p, ridge    QR of the augmented [X; c I_p], c = sqrt(n ridge): the ridge
+ *                    solution is its least-squares solution
+ *   p > n,  ridge    QR of [X^T; c I_n]: the ridge solution is the top p rows of
+ *                    the minimum-norm solution of [X, c I_n] u = Y, u = Q [R^-T Y; 0]
+ *                    (an (n + p) x n system, not (n + p) x p)
  * Its error grows like kappa(X), not kappa(X)^2 as the Gram's. Only when the
  * triangular factor is itself numerically singular (dtrcon) does the trial go on to
  * the rank-revealing dgelsy (on a design redrawn from its stream where the QR
@@ -103,7 +107,7 @@ typedef struct {
 static int force_gelsy_flag;
 static int force_gelsy(void) { return __atomic_load_n(&force_gelsy_flag, __ATOMIC_RELAXED); }
 
-/* ---- sizes (shared by the allocations and kd_stage_bytes) ------------------------ */
+/* ---- sizes (shared by the allocations and the workspace model) -------------------- */
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
@@ -112,10 +116,12 @@ static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 static size_t mul_sat(size_t a, size_t b) {
   return (b != 0 && a > SIZE_MAX / b) ? SIZE_MAX : a * b;
 }
-static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
-/* Rows of the least-squares problem the fallback solves. */
-static size_t fallback_rows(size_t n, size_t p, int ridge) { return ridge ? n + p : n; }
+/* The fallback's system, rows x cols, whose least-squares (n >= p) or minimum-norm
+ * (p > n) solution is the fit: X (Z when whitened), or with ridge the augmented
+ * [X; c I_p] (n >= p) or [X, c I_n] (p > n), c = sqrt(n ridge). dgelsy solves it. */
+static size_t system_rows(size_t n, size_t p, int ridge) { return ridge && n >= p ? n + p : n; }
+static size_t system_cols(size_t n, size_t p, int ridge) { return ridge && p > n ? p + n : p; }
 
 /* Bytes of each buffer of the Cholesky path for a stage of this shape. */
 static void main_bytes(size_t n, size_t p, size_t k, int whiten, size_t bytes[W_COUNT]) {
@@ -141,56 +147,52 @@ static size_t gelsy_lwork(lapack_int rows, lapack_int p, lapack_int k) {
   return info == 0 ? (size_t)query : SIZE_MAX;
 }
 
-/* The fallback's QR: of X^T (cols = n) for ridgeless p > n, where the minimum-norm
- * solution lives in the row space of X; of X, Z or the augmented system (cols = p)
- * otherwise. Its matrix has qr_rows >= qr_cols rows. */
-static int fallback_kernel(size_t n, size_t p, int ridge) { return !ridge && p > n; }
+/* The fallback's QR: of the system's transpose (X^T or [X^T; c I_n], cols = n) when
+ * p > n, where the minimum-norm solution lives in the row space of X; of the system
+ * itself (cols = p) otherwise. Its matrix has qr_rows >= qr_cols rows. */
+static int fallback_kernel(size_t n, size_t p) { return p > n; }
 static size_t qr_rows(size_t n, size_t p, int ridge) {
-  return fallback_kernel(n, p, ridge) ? p : fallback_rows(n, p, ridge);
+  return fallback_kernel(n, p) ? system_cols(n, p, ridge) : system_rows(n, p, ridge);
 }
-static size_t qr_cols(size_t n, size_t p, int ridge) {
-  return fallback_kernel(n, p, ridge) ? n : p;
-}
+static size_t qr_cols(size_t n, size_t p) { return min_sz(n, p); }
 static size_t qr_nb(size_t cols) { return cols < KD_CPU_QR_NB ? cols : KD_CPU_QR_NB; }
 
 /* Bytes of each buffer of the orthogonal-factorisation fallback. */
 static void fallback_bytes(size_t n, size_t p, size_t k, int ridge, size_t bytes[W_COUNT]) {
-  size_t rows = fallback_rows(n, p, ridge), d = sizeof(double);
-  bytes[W_AUG] = ridge ? mul_sat(mul_sat(rows, p), d) : 0;
-  bytes[W_RHS] = mul_sat(mul_sat(max_sz(rows, p), k), d);
+  size_t rows = system_rows(n, p, ridge), sys_cols = system_cols(n, p, ridge), d = sizeof(double);
+  /* the augmented system, or (p > n) its transpose for the QR: the same size */
+  bytes[W_AUG] = ridge ? mul_sat(mul_sat(rows, sys_cols), d) : 0;
+  bytes[W_RHS] = mul_sat(mul_sat(max_sz(rows, sys_cols), k), d);
   bytes[W_LSWORK] =
-      mul_sat(gelsy_lwork((lapack_int)rows, (lapack_int)p, (lapack_int)k), d);
-  bytes[W_JPVT] = mul_sat(p, sizeof(lapack_int));
-  /* the kernel form's QR works on a transposed copy of X, in the augmented buffer */
-  if (fallback_kernel(n, p, ridge)) bytes[W_AUG] = mul_sat(mul_sat(p, n), d);
-  size_t cols = qr_cols(n, p, ridge), nb = qr_nb(cols);
+      mul_sat(gelsy_lwork((lapack_int)rows, (lapack_int)sys_cols, (lapack_int)k), d);
+  bytes[W_JPVT] = mul_sat(sys_cols, sizeof(lapack_int));
+  size_t cols = qr_cols(n, p), nb = qr_nb(cols);
   bytes[W_QRT] = mul_sat(mul_sat(nb, cols), d);
   /* dgeqrt: nb cols; dgemqrt from the left: nb k; dtrcon: 3 cols */
   bytes[W_QRWORK] = mul_sat(max_sz(mul_sat(nb, max_sz(cols, k)), mul_sat(3, cols)), d);
 }
 
 /* Shapes whose every dimension (the augmented system's n + p rows included) fits a
- * LAPACK integer; kd_stage_bytes reports SIZE_MAX for the others. */
+ * LAPACK integer, as kd_stage_validate requires. */
 static int shape_fits_lapack(size_t n, size_t p, size_t k) {
   return n <= INT_MAX && p <= INT_MAX - n && k <= INT_MAX;
 }
 
-/* The worst case: the Cholesky buffers of the fatter of the two n >= p variants, plus
- * the larger of the ridge and ridgeless fallbacks, buffer by buffer, since any trial
- * may need one. A ridgeless stage allocates at most 8 n p bytes of W_AUG (the kernel
- * form's copy of X^T), so this overstates its needs by up to 8 (n + p) p bytes; the
- * signature carries no ridge to be tighter. */
-size_t kd_stage_bytes(size_t n, size_t p, size_t k) {
-  if (!shape_fits_lapack(n, p, k)) return SIZE_MAX;
-  size_t bytes[W_COUNT] = {0}, ridgeless[W_COUNT] = {0};
-  main_bytes(n, p, k, n >= p, bytes);
-  fallback_bytes(n, p, k, 1, bytes);
-  fallback_bytes(n, p, k, 0, ridgeless);
-  for (int i = W_AUG; i < W_COUNT; ++i) bytes[i] = max_sz(bytes[i], ridgeless[i]);
-  size_t total = sizeof(cpu_state);
-  for (int i = 0; i < W_COUNT; ++i) total = add_sat(total, bytes[i]);
-  return total;
+/* The workspace model (kd_backend_type.workspace): slot i < W_COUNT is buffer i, as
+ * cpu_run_stage reserves it on the Cholesky path and solve_orthogonal on the
+ * fallback's, and slot W_COUNT the state itself. A shape no stage accepts is SIZE_MAX. */
+static void cpu_workspace(kd_workspace *w, size_t n, size_t p, size_t k, double ridge) {
+  size_t bytes[W_COUNT + 1] = {0};
+  if (!shape_fits_lapack(n, p, k)) {
+    bytes[W_X] = SIZE_MAX;
+  } else {
+    main_bytes(n, p, k, ridge == 0 && n >= p, bytes);
+    fallback_bytes(n, p, k, ridge > 0, bytes);
+  }
+  bytes[W_COUNT] = sizeof(cpu_state);
+  kd_workspace_grow(w->host, bytes, W_COUNT + 1);
 }
+_Static_assert(W_COUNT + 1 <= KD_WORKSPACE_SLOTS, "a workspace slot per buffer, and the state");
 
 /* ---- workspaces ------------------------------------------------------------------- */
 
@@ -291,17 +293,23 @@ static kd_status solve_cholesky(cpu_state *s, const kd_stage *st) {
   return KD_OK;
 }
 
-/* The fallback's matrix: X itself (destroyed, it is redrawn every trial) when
- * ridgeless, else the augmented [X; sqrt(n ridge) I], whose least-squares solution
- * is the ridge solution. */
+/* The fallback's system (system_rows x system_cols): X itself (destroyed, it is
+ * redrawn every trial) when ridgeless, else the augmented [X; c I_p] (n >= p) or
+ * [X, c I_n] (p > n), whose least-squares or minimum-norm solution has the ridge
+ * solution in its first p rows. */
 static double *fallback_matrix(cpu_state *s, const kd_stage *st) {
   if (st->ridge == 0) return dbuf(s, W_X);
-  const size_t n = st->n, p = st->p, rows = n + p;
+  const size_t n = st->n, p = st->p, rows = system_rows(n, p, 1);
+  const double c = sqrt((double)n * st->ridge);
   double *a = dbuf(s, W_AUG);
   LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', (lapack_int)n, (lapack_int)p, dbuf(s, W_X),
                       (lapack_int)n, a, (lapack_int)rows);
-  LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', (lapack_int)p, (lapack_int)p, 0.0,
-                      sqrt((double)n * st->ridge), a + n, (lapack_int)rows);
+  if (fallback_kernel(n, p)) /* c I_n to the right of X */
+    LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', (lapack_int)n, (lapack_int)n, 0.0, c,
+                        a + n * p, (lapack_int)n);
+  else /* c I_p below X */
+    LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', (lapack_int)p, (lapack_int)p, 0.0, c, a + n,
+                        (lapack_int)rows);
   return a;
 }
 
@@ -309,7 +317,9 @@ static double *fallback_matrix(cpu_state *s, const kd_stage *st) {
  * factorisation with column pivoting), all RHS at once. Needs X and Y as drawn. */
 static kd_status solve_gelsy(cpu_state *s, const kd_stage *st, const size_t bytes[W_COUNT]) {
   const size_t n = st->n, p = st->p, k = st->k;
-  const size_t rows = fallback_rows(n, p, st->ridge > 0), ldb = max_sz(rows, p);
+  const int ridge = st->ridge > 0;
+  const size_t rows = system_rows(n, p, ridge), cols = system_cols(n, p, ridge);
+  const size_t ldb = max_sz(rows, cols);
   double *a = fallback_matrix(s, st), *rhs = dbuf(s, W_RHS);
   LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', (lapack_int)ldb, (lapack_int)k, 0.0, 0.0, rhs,
                       (lapack_int)ldb);
@@ -317,9 +327,9 @@ static kd_status solve_gelsy(cpu_state *s, const kd_stage *st, const size_t byte
                       (lapack_int)n, rhs, (lapack_int)ldb);
   lapack_int *jpvt = ibuf(s, W_JPVT);
   lapack_int rank = 0;
-  for (size_t j = 0; j < p; ++j) jpvt[j] = 0; /* every column free to pivot */
+  for (size_t j = 0; j < cols; ++j) jpvt[j] = 0; /* every column free to pivot */
   lapack_int info = LAPACKE_dgelsy_work(
-      LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)p, (lapack_int)k, a, (lapack_int)rows,
+      LAPACK_COL_MAJOR, (lapack_int)rows, (lapack_int)cols, (lapack_int)k, a, (lapack_int)rows,
       rhs, (lapack_int)ldb, jpvt, KD_CPU_GELSY_RCOND, &rank, dbuf(s, W_LSWORK),
       (lapack_int)(bytes[W_LSWORK] / sizeof(double)));
   if (info != 0) return kd_fail(KD_ENUM, "cpu backend: dgelsy argument %d is invalid", (int)-info);
@@ -341,22 +351,39 @@ static kd_status triangle_rcond(cpu_state *s, char uplo, lapack_int m, const dou
   return info == 0 ? KD_OK : lapack_error("dtrcon", info);
 }
 
-/* B by Householder QR of the design (X^T in the kernel form) or of the augmented
- * system; *singular = 1, with B untouched, when the triangular factor is numerically
- * singular. Overwrites Z (ridgeless n >= p) and, when it succeeds, Y. */
+/* X^T (p x n) into the top of a (leading dimension lda), drawn again from its stream
+ * a block of columns at a time through the QR workspace (free until dgeqrt, and nb n
+ * doubles long): the values a transposed copy of X would hold, so that ridgeless it
+ * can go into X's own buffer instead of a second n x p one. */
+static void draw_transposed(cpu_state *s, const kd_stage *st, double *a, size_t lda) {
+  const size_t n = st->n, p = st->p, nb = qr_nb(n);
+  const double *scale = dbuf(s, W_SCALE);
+  double *block = dbuf(s, W_QRWORK);
+  for (size_t j0 = 0; j0 < p; j0 += nb) {
+    const size_t cols = min_sz(nb, p - j0);
+    kd_rng_fill(st->design, n, (uint32_t)j0, cols, scale + j0, block, n);
+    for (size_t i = 0; i < n; ++i)
+      for (size_t c = 0; c < cols; ++c) a[j0 + c + i * lda] = block[i + c * n];
+  }
+}
+
+/* B by Householder QR of the fallback's system (its transpose in the kernel form);
+ * *singular = 1, with B untouched, when the triangular factor is numerically
+ * singular. Overwrites X or Z when ridgeless and, when it succeeds, Y. */
 static kd_status solve_qr(cpu_state *s, const kd_stage *st, int *singular) {
   const size_t n = st->n, p = st->p;
-  const int ridge = st->ridge > 0, kernel = fallback_kernel(n, p, ridge);
-  const lapack_int rows = (lapack_int)qr_rows(n, p, ridge), cols = (lapack_int)qr_cols(n, p, ridge);
+  const int ridge = st->ridge > 0, kernel = fallback_kernel(n, p);
+  const lapack_int rows = (lapack_int)qr_rows(n, p, ridge), cols = (lapack_int)qr_cols(n, p);
   const lapack_int nb = (lapack_int)qr_nb((size_t)cols), k = (lapack_int)st->k;
   const lapack_int ln = (lapack_int)n;
   double *t = dbuf(s, W_QRT), *work = dbuf(s, W_QRWORK), *b = dbuf(s, W_B), *y = dbuf(s, W_Y);
   double *a;
-  if (kernel) { /* A = X^T (p x n); X itself stays as drawn */
-    const double *x = dbuf(s, W_X);
-    a = dbuf(s, W_AUG);
-    for (size_t j = 0; j < p; ++j)
-      for (size_t i = 0; i < n; ++i) a[j + i * p] = x[i + j * n];
+  if (kernel) { /* A = X^T (p x n) in place of X, or [X^T; c I_n] */
+    a = ridge ? dbuf(s, W_AUG) : dbuf(s, W_X);
+    draw_transposed(s, st, a, (size_t)rows);
+    if (ridge)
+      LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', ln, ln, 0.0, sqrt((double)n * st->ridge),
+                          a + p, rows);
   } else {
     a = fallback_matrix(s, st);
   }
@@ -370,14 +397,17 @@ static kd_status solve_qr(cpu_state *s, const kd_stage *st, int *singular) {
     *singular = 1;
     return KD_OK;
   }
-  if (kernel) { /* X = R^T Q^T (first n columns of Q): beta = Q [R^-T Y; 0] */
+  if (kernel) { /* A^T = R^T Q^T (first n columns of Q): u = Q [R^-T Y; 0], the
+                 * minimum-norm solution of A^T u = Y, whose first p rows are beta */
     info = LAPACKE_dtrtrs_work(LAPACK_COL_MAJOR, 'U', 'T', 'N', ln, k, a, rows, y, ln);
     if (info != 0) return lapack_error("dtrtrs", info);
-    LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', rows, k, 0.0, 0.0, b, rows);
-    LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', ln, k, y, ln, b, rows);
+    double *u = ridge ? dbuf(s, W_RHS) : b; /* p + n rows, or p */
+    LAPACKE_dlaset_work(LAPACK_COL_MAJOR, 'A', rows, k, 0.0, 0.0, u, rows);
+    LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', ln, k, y, ln, u, rows);
     info = LAPACKE_dgemqrt_work(LAPACK_COL_MAJOR, 'L', 'N', rows, k, cols, nb, a, rows, t, nb,
-                                b, rows, work);
+                                u, rows, work);
     if (info != 0) return lapack_error("dgemqrt", info);
+    if (ridge) LAPACKE_dlacpy_work(LAPACK_COL_MAJOR, 'A', (lapack_int)p, k, u, rows, b, (lapack_int)p);
   } else { /* B = R^-1 (Q^T [Y; 0])[0:p] */
     double *rhs = y; /* ridgeless: Y itself (n rows) */
     if (ridge) {     /* [Y; 0], n + p rows */
@@ -409,9 +439,9 @@ static kd_status solve_orthogonal(cpu_state *s, const kd_stage *st) {
   int singular = 0;
   rc = solve_qr(s, st, &singular);
   if (rc != KD_OK || !singular) return rc;
-  /* The QR overwrote Z when n >= p (it worked on copies otherwise): the design is
-   * addressable, so draw it again rather than keep a copy on every trial. */
-  if (!ridge && !fallback_kernel(st->n, st->p, ridge)) draw(s, st);
+  /* Ridgeless, the QR overwrote X or Z (it worked on the augmented system otherwise):
+   * the design is addressable, so draw it again rather than keep a copy of it. */
+  if (!ridge) draw(s, st);
   return solve_gelsy(s, st, bytes);
 }
 
@@ -484,6 +514,16 @@ void kd_cpu_fallback_counts(const void *state, unsigned long *qr, unsigned long 
 void kd_cpu_force_gelsy(int on);
 void kd_cpu_force_gelsy(int on) { __atomic_store_n(&force_gelsy_flag, on != 0, __ATOMIC_RELAXED); }
 
+/* Test hook: the bytes this state holds (its buffers' capacities and itself), which
+ * the workspace model must match once every buffer has been needed. */
+size_t kd_cpu_workspace_bytes(const void *state);
+size_t kd_cpu_workspace_bytes(const void *state) {
+  const cpu_state *s = state;
+  size_t total = sizeof *s;
+  for (int i = 0; i < W_COUNT; ++i) total += s->w[i].cap;
+  return total;
+}
+
 static void cpu_release(void *state) {
   cpu_state *s = state;
   for (int i = 0; i < W_COUNT; ++i) {
@@ -508,4 +548,5 @@ const kd_backend_type kd_backend_cpu = {
     .release = cpu_release,
     .run_stage = cpu_run_stage,
     .describe = cpu_describe,
+    .workspace = cpu_workspace,
 };

@@ -171,10 +171,11 @@ void kd_plan_free(kd_plan *pl) {
   pl->beta_opt = pl->beta_mask = pl->mu = pl->v = NULL;
 }
 
+/* The four p-vectors above, and kd_best_k_w2s's two scratch vectors of p + 1 while it
+ * searches k (counted whenever the plan has a weak model: it may have searched). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl) {
-  size_t student = kd_stage_bytes(pl->pt.n, pr->p, 4);
-  size_t weak = pl->pt.k ? kd_stage_bytes(pl->pt.m, pl->pt.k, 1) : 0;
-  return (student > weak ? student : weak) + sizeof(double) * 8 * pr->p;
+  int weak = has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK);
+  return sizeof(double) * (4 * pr->p + (weak ? 2 * (pr->p + 1) : 0));
 }
 
 /* ---- one trial ------------------------------------------------------------------------- */
@@ -191,6 +192,10 @@ kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan 
     return kd_fail(KD_ENOMEM, "cannot allocate trial buffers for p = %zu", p);
   }
   return KD_OK;
+}
+
+size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl) {
+  return sizeof(double) * (4 * pr->p + 4 + 4 + (pl->pt.k ? pl->pt.k : 1));
 }
 
 void kd_trial_ws_free(kd_trial_ws *ws) {

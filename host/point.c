@@ -11,15 +11,27 @@
 
 /* ---- the team ---------------------------------------------------------------------- */
 
+/* Trials side by side, BLAS on one thread: small stages on the CPU backend only (a
+ * device backend serialises on its device anyway). */
+static int side_by_side(const kd_backend_type *type, size_t max_elems) {
+  return type == &kd_backend_cpu && max_elems <= KD_TEAM_MAX_ELEMS;
+}
+
+int kd_trial_team_size(const kd_backend_type *type, size_t max_elems, uint32_t trials,
+                       int max_workers) {
+  if (!side_by_side(type, max_elems)) return 1;
+  int workers = max_workers > 0 ? max_workers : omp_get_max_threads();
+  if (trials > 0 && (uint32_t)workers > trials) workers = (int)trials;
+  return workers > 1 ? workers : 1;
+}
+
 kd_status kd_trial_team_open(kd_trial_team *team, kd_backend *be, size_t max_elems,
                              uint32_t trials, int max_workers) {
   *team = (kd_trial_team){.workers = 1, .be = be};
   if (!be || !be->type) return kd_fail(KD_EINVAL, "trial team: no backend");
-  /* Only the CPU backend: a device backend serialises on its device anyway. */
-  if (be->type != &kd_backend_cpu || max_elems > KD_TEAM_MAX_ELEMS) return KD_OK;
+  if (!side_by_side(be->type, max_elems)) return KD_OK;
   team->single_blas = 1;
-  int workers = max_workers > 0 ? max_workers : omp_get_max_threads();
-  if (trials > 0 && (uint32_t)workers > trials) workers = (int)trials;
+  int workers = kd_trial_team_size(be->type, max_elems, trials, max_workers);
   if (workers <= 1) return KD_OK;
   team->own = calloc((size_t)workers - 1, sizeof *team->own);
   if (!team->own)
@@ -188,6 +200,37 @@ static size_t point_max_elems(const kd_problem *pr, const kd_plan *pl) {
   int weak = (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
   size_t teacher = weak ? pl->pt.m * pl->pt.k : 0;
   return student > teacher ? student : teacher;
+}
+
+/* ---- the memory check's model of a point ---------------------------------------------- */
+
+static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+static size_t mul_sat(size_t a, size_t b) {
+  return b != 0 && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
+kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
+                          const kd_problem *pr, const kd_plan *pl, uint32_t trials) {
+  const int weak = (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
+  size_t nrhs = 0; /* the student stage's right-hand sides, as kd_run_trial stacks them */
+  for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q) nrhs += pl->pipes >> q & 1u;
+  kd_workspace one = {0}; /* a state that has run this point's stages */
+  if (nrhs && type->workspace) type->workspace(&one, pl->pt.n, pr->p, nrhs, pl->pt.ridge);
+  if (weak && type->workspace) type->workspace(&one, pl->pt.m, pl->pt.k, 1, pl->pt.weak_ridge);
+  kd_workspace_grow(caller->host, one.host, KD_WORKSPACE_SLOTS);
+  kd_workspace_grow(caller->device, one.device, KD_WORKSPACE_SLOTS);
+  const size_t workers = (size_t)kd_trial_team_size(type, point_max_elems(pr, pl), trials, 0);
+  kd_memory m = {.host = kd_workspace_total(caller->host),
+                 .device = kd_workspace_total(caller->device)};
+  /* workers 1 .. workers-1 open their own states for this point alone */
+  m.host = add_sat(m.host, mul_sat(workers - 1, kd_workspace_total(one.host)));
+  m.device = add_sat(m.device, mul_sat(workers - 1, kd_workspace_total(one.device)));
+  m.host = add_sat(m.host, mul_sat(workers, kd_trial_ws_bytes(pr, pl)));
+  m.host = add_sat(m.host, kd_plan_bytes(pr, pl));
+  m.host = add_sat(m.host, mul_sat(trials, KD_NPIPES * sizeof(int))); /* c.fallback */
+  if (weak) /* the teacher cache: per trial, the weak fit, its risk and its flag */
+    m.host = add_sat(m.host, mul_sat(trials, sizeof(double) * (pl->pt.k + 1) + sizeof(int)));
+  return m;
 }
 
 kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id,

@@ -101,24 +101,6 @@ static kd_status resolve_p(kd_config *c) {
   return st;
 }
 
-static kd_status check_memory(const kd_config *c, const kd_grid *g) {
-  size_t avail = kd_available_memory();
-  if (avail == 0) return KD_OK;
-  for (size_t i = 0; i < g->count; ++i) {
-    const kd_grid_point *pt = &g->pt[i];
-    size_t need = kd_stage_bytes(pt->n, pt->p, 4);
-    size_t weak = kd_stage_bytes(pt->m, pt->k ? pt->k : pt->p, 1);
-    if (weak > need) need = weak;
-    if (need > avail)
-      return kd_fail(KD_ENOMEM,
-                     "point n = %zu, p = %zu (m = %zu) needs %.2f GiB but only %.2f GiB "
-                     "of memory is available",
-                     pt->n, pt->p, pt->m, need / 1073741824.0, avail / 1073741824.0);
-  }
-  (void)c;
-  return KD_OK;
-}
-
 typedef struct {
   kd_problem pr;
   int valid;
@@ -149,6 +131,76 @@ static kd_status check_problems(const kd_config *c, const kd_grid *g) {
   kd_status st = KD_OK;
   for (size_t i = 0; i < g->count && st == KD_OK; ++i) st = problem_for(c, &g->pt[i], &ps);
   if (ps.valid) kd_problem_free(&ps.pr);
+  return st;
+}
+
+/* ---- the memory check ---------------------------------------------------------------- */
+
+static int weak_selected(unsigned pipes) {
+  return (pipes >> KD_PIPE_W2S & 1u) || (pipes >> KD_PIPE_WEAK & 1u);
+}
+
+static kd_status refuse(const kd_config *c, const kd_grid_point *gp, size_t k, size_t need,
+                        size_t have, int device) {
+  char weak[64] = "";
+  if (weak_selected(c->pipelines)) snprintf(weak, sizeof weak, ", m = %zu, k = %zu", gp->m, k);
+  return kd_fail(KD_ENOMEM, "point n = %zu, p = %zu%s needs %.2f GiB of %smemory but only "
+                 "%.2f GiB is %s", gp->n, gp->p, weak, need / 1073741824.0,
+                 device ? "device " : "", have / 1073741824.0,
+                 device ? "free on the device" : "available");
+}
+
+static size_t plus(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+/* The memory model of the run (kd_point_memory, host/point.c), point by point in the
+ * order they run, plus what the sweep holds beside a point: the problem's lambda and
+ * beta*, the risks of its trials, the wall times. Keeps the largest need in *peak.
+ * With `check`, the first point whose need exceeds what is available (host) or free
+ * (the device) is refused in one line naming it, the need and what is free. A point's
+ * p-vectors are checked before it is planned, so that an absurd p is refused rather
+ * than allocated. */
+static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_backend *be,
+                              int check, kd_memory *peak) {
+  const size_t avail = check ? kd_available_memory() : 0;
+  const size_t dev_free = check && be->type->device_free ? be->type->device_free(be->state) : 0;
+  problem_slot ps = {0};
+  kd_workspace grown = {0};
+  kd_status st = KD_OK;
+  *peak = (kd_memory){0};
+  for (size_t i = 0; i < g->count && st == KD_OK; ++i) {
+    const kd_grid_point *gp = &g->pt[i];
+    const size_t beside = sizeof(double) * (2 * gp->p + KD_NPIPES * (size_t)c->trials + g->count);
+    /* the problem, the plan's and one worker's p-vectors (kd_plan_bytes, kd_trial_ws_bytes) */
+    if (avail && plus(beside, sizeof(double) * 8 * gp->p) > avail)
+      return refuse(c, gp, gp->k, plus(beside, sizeof(double) * 8 * gp->p), avail, 0);
+    kd_point pt = {.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k};
+    kd_plan pl;
+    st = problem_for(c, gp, &ps);
+    if (st == KD_OK) st = kd_plan_point(&ps.pr, &pt, c->pipelines, &pl);
+    if (st != KD_OK) break;
+    kd_memory m = kd_point_memory(be->type, &grown, &ps.pr, &pl, c->trials);
+    m.host = plus(m.host, beside);
+    if (avail && m.host > avail) st = refuse(c, gp, pl.pt.k, m.host, avail, 0);
+    else if (dev_free && m.device > dev_free) st = refuse(c, gp, pl.pt.k, m.device, dev_free, 1);
+    kd_plan_free(&pl);
+    if (m.host > peak->host) peak->host = m.host;
+    if (m.device > peak->device) peak->device = m.device;
+  }
+  if (ps.valid) kd_problem_free(&ps.pr);
+  return st;
+}
+
+kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
+  kd_config c = *cfg;
+  kd_grid g = {0};
+  kd_backend be = {0};
+  kd_status st = kd_config_check(&c);
+  if (st == KD_OK) st = resolve_p(&c);
+  if (st == KD_OK) st = kd_grid_build(&c, &g);
+  if (st == KD_OK) st = kd_backend_open(c.backend, &be);
+  if (st == KD_OK) st = model_memory(&c, &g, &be, 0, peak);
+  kd_backend_close(&be);
+  kd_grid_free(&g);
   return st;
 }
 
@@ -350,7 +402,6 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   kd_status st = kd_config_check(&c);
   if (st == KD_OK) st = resolve_p(&c);
   if (st == KD_OK) st = kd_grid_build(&c, &g);
-  if (st == KD_OK) st = check_memory(&c, &g);
   if (st == KD_OK) st = check_problems(&c, &g);
   char hash[17];
   if (st == KD_OK) st = hash_of(&c, &g, hash);
@@ -366,6 +417,8 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   if (st == KD_OK) st = kd_shard_open(&sh, &c, &g);
   kd_backend be = {0};
   if (st == KD_OK) st = kd_backend_open(c.backend, &be);
+  kd_memory peak;
+  if (st == KD_OK) st = model_memory(&c, &g, &be, 1, &peak);
   kd_run_store rs;
   int store_open = 0;
   if (st == KD_OK) {

@@ -30,6 +30,8 @@ static kd_backend cpu;
  * a switch that sends every trial through the fallback on to dgelsy. */
 void kd_cpu_fallback_counts(const void *state, unsigned long *qr, unsigned long *gelsy);
 void kd_cpu_force_gelsy(int on);
+/* ... and the bytes a state holds: its buffers' capacities and itself. */
+size_t kd_cpu_workspace_bytes(const void *state);
 
 typedef struct {
   unsigned long qr, gelsy;
@@ -495,7 +497,7 @@ Test(fallback, threshold_shapes_stay_finite) {
 }
 
 /* The same for p > n (kernel form): G = X X^T + n ridge I is hopeless at ridge 1e-13
- * on lambda_j = j^-6; the augmented (n + p) x p system is solved by QR instead. */
+ * on lambda_j = j^-6; the (p + n) x n system [X^T; c I_n] is solved by QR instead. */
 Test(fallback, tiny_ridge_kernel_form) {
   const size_t n = 60, p = 120;
   const double ridge = 1e-13;
@@ -521,8 +523,8 @@ Test(fallback, tiny_ridge_kernel_form) {
 
 /* dgelsy after a QR: Gaussian designs never make the triangular factor singular, so
  * the switch forces the way there in every form (whitened n >= p, where the QR
- * overwrote Z and the design is drawn again; kernel p > n, where the QR worked on a
- * copy of X^T; ridge, on the augmented system). The full-rank answer is unique: it
+ * overwrote Z and the design is drawn again; kernel p > n, where the QR worked on
+ * X^T drawn into X's buffer, drawn again too; ridge, on the augmented system). The full-rank answer is unique: it
  * must match the SVD's and the Cholesky path's. */
 Test(fallback, dgelsy_after_qr_every_form) {
   const struct { size_t n, p; double ridge; } cases[] = {
@@ -669,13 +671,54 @@ Test(inputs, backend_names) {
   cr_expect_eq(cpu.type->probe(), KD_OK);
 }
 
-/* The memory check covers at least the design, the Gram and the fallback's copy. */
-Test(inputs, stage_bytes_counts_the_big_buffers) {
-  const size_t n = 300, p = 500, k = 4;
-  size_t floor = sizeof(double) * (n * p + n * n + (n + p) * p + n * k + p * k);
-  cr_expect_geq(kd_stage_bytes(n, p, k), floor);
-  cr_expect_lt(kd_stage_bytes(n, p, k), 2 * floor + 64 * 8 * (n + p) * 8);
-  cr_expect_eq(kd_stage_bytes(SIZE_MAX / 2, 2, 1), SIZE_MAX);
+/* The memory check's model of a state is exact: a state that has run stages of two
+ * shapes, every buffer needed (the switch sends each stage on to dgelsy), holds
+ * exactly the bytes the model says, in all four forms; on the Cholesky path alone it
+ * holds less, and at least the design and the Gram. At p >> n the ridgeless fallback
+ * takes no second n x p buffer (X^T goes into X's), the ridge one a (p + n) x n
+ * system, not (n + p) x p; a shape beyond LAPACK's int range is SIZE_MAX. */
+Test(inputs, workspace_model_is_the_state) {
+  const struct { size_t n, p; double ridge; } cases[][2] = {
+      {{90, 30, 0}, {60, 50, 0}}, {{30, 90, 0}, {50, 70, 0}},
+      {{90, 30, 0.05}, {40, 60, 0.05}}, {{30, 90, 0.05}, {90, 30, 0}}};
+  const size_t k = 2, d = sizeof(double);
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c)
+    for (int forced = 0; forced <= 1; ++forced) {
+      kd_backend be;
+      cr_assert_eq(kd_backend_open("cpu", &be), KD_OK, "%s", kd_last_error());
+      kd_workspace w = {0}, main_path = {0};
+      kd_cpu_force_gelsy(forced);
+      for (int s = 0; s < 2; ++s) {
+        const size_t n = cases[c][s].n, p = cases[c][s].p;
+        double *lambda = power_law(p, 1), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.2};
+        double risk[2];
+        kd_stage st = stage(n, p, k, lambda, cases[c][s].ridge, src, sigma, src, 1, risk, NULL);
+        cr_assert_eq(kd_stage_run(&be, &st), KD_OK, "%s", kd_last_error());
+        cr_expect_eq(st.fallback, forced);
+        be.type->workspace(&w, n, p, k, cases[c][s].ridge);
+        size_t m = n < p ? n : p, bytes[2] = {d * n * p, d * m * m};
+        kd_workspace_grow(main_path.host, bytes, 2);
+        free(lambda);
+        free(src);
+      }
+      kd_cpu_force_gelsy(0);
+      size_t held = kd_cpu_workspace_bytes(be.state), model = kd_workspace_total(w.host);
+      if (forced) cr_expect_eq(held, model, "case %zu: the state holds %zu bytes, the model %zu", c, held, model);
+      else cr_expect(held < model && held >= kd_workspace_total(main_path.host),
+                     "case %zu: Cholesky path only: %zu bytes held, model %zu", c, held, model);
+      cr_expect_eq(kd_workspace_total(w.device), 0);
+      kd_backend_close(&be);
+    }
+  kd_workspace w = {0}, r = {0}, big = {0};
+  kd_backend_cpu.workspace(&w, 100, 100000, 1, 0);
+  kd_backend_cpu.workspace(&r, 100, 100000, 1, 0.1);
+  size_t x = sizeof(double) * 100 * 100000;
+  cr_expect(kd_workspace_total(w.host) < x + x / 2, "ridgeless p >> n: %zu bytes for a %zu-byte design",
+            kd_workspace_total(w.host), x);
+  cr_expect(kd_workspace_total(r.host) > 2 * x && kd_workspace_total(r.host) < 2 * x + x / 2,
+            "ridge p >> n: %zu bytes for a %zu-byte design", kd_workspace_total(r.host), x);
+  kd_backend_cpu.workspace(&big, SIZE_MAX / 2, 2, 1, 0);
+  cr_expect_eq(kd_workspace_total(big.host), SIZE_MAX);
 }
 
 /* ---- determinism ------------------------------------------------------------------- */

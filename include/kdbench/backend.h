@@ -34,6 +34,19 @@ typedef struct {
   int fallback;            /* 1 when the orthogonal-factorisation path was taken */
 } kd_stage;
 
+/* The grow-only buffers of a backend state, in bytes, slot by slot in the backend's
+ * own numbering: each slot keeps the largest size any stage has asked of it. */
+#define KD_WORKSPACE_SLOTS 24
+typedef struct {
+  size_t host[KD_WORKSPACE_SLOTS];   /* host memory, page-locked staging included */
+  size_t device[KD_WORKSPACE_SLOTS]; /* device memory */
+} kd_workspace;
+
+/* w->slot[i] = max(w->slot[i], bytes[i]) for i < count, host or device side. */
+void kd_workspace_grow(size_t *slots, const size_t *bytes, size_t count);
+/* The sum of one side's slots (SIZE_MAX when it overflows). */
+size_t kd_workspace_total(const size_t slots[KD_WORKSPACE_SLOTS]);
+
 typedef struct kd_backend_type {
   const char *name;
   size_t state_size;
@@ -47,6 +60,14 @@ typedef struct kd_backend_type {
   /* Optional (NULL: none): device facts for the run's metadata, "key=value" lines
    * (device, compute_capability, driver, runtime, cublas, cusolver). */
   void (*facts)(void *state, char *buf, size_t len);
+  /* The memory check's model (kd_point_memory, host/point.c): grows *w to what a state
+   * holds once it has run a stage of this shape, the fallback's buffers included,
+   * since any trial may take it. NULL: not modelled (the backend refuses a buffer that
+   * does not fit as it grows it). */
+  void (*workspace)(kd_workspace *w, size_t n, size_t p, size_t k, double ridge);
+  /* Optional (NULL: no device): the device memory the state's buffers may still take,
+   * in bytes. */
+  size_t (*device_free)(void *state);
 } kd_backend_type;
 
 typedef struct {
@@ -69,8 +90,5 @@ static inline kd_status kd_stage_run(kd_backend *b, kd_stage *st) {
 /* Checks a stage's inputs (sizes, NULL pointers, finite and signed values); the
  * reason names the culprit. Every backend's run_stage starts with it. */
 kd_status kd_stage_validate(const kd_stage *st);
-
-/* Bytes a stage of this shape needs on the CPU backend (the memory check). */
-size_t kd_stage_bytes(size_t n, size_t p, size_t k);
 
 #endif

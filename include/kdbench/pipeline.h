@@ -83,8 +83,10 @@ kd_status kd_run_trial(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
                        uint64_t seed, uint32_t trial, kd_trial_ws *ws,
                        double risk[KD_NPIPES], int fallback[KD_NPIPES]);
 
-/* Bytes of backend workspace the point's stages need (the memory check). */
+/* Host bytes of the plan's own arrays and of one worker's trial buffers (the memory
+ * check, host/point.c's kd_point_memory). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl);
+size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl);
 
 /* ---- trials side by side (host/point.c) ------------------------------------------ */
 
@@ -106,6 +108,10 @@ typedef struct {
   kd_backend *be;  /* worker 0's backend: the caller's */
   kd_backend *own; /* workers 1 .. workers-1: instances of the same backend type */
 } kd_trial_team;
+
+/* The size of the team below: the number of trials that run side by side. */
+int kd_trial_team_size(const kd_backend_type *type, size_t max_elems, uint32_t trials,
+                       int max_workers);
 
 /* A team for trials whose largest design has `max_elems` entries; at most `trials`
  * workers (0 = no limit) and at most `max_workers` (0 = omp_get_max_threads()). */

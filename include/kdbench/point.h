@@ -36,4 +36,17 @@ kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id
                        kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
                        long fallbacks[KD_NPIPES]);
 
+/* Bytes on the host and on the device. */
+typedef struct {
+  size_t host, device;
+} kd_memory;
+
+/* The memory check's model of kd_run_point on a backend of this type: what the
+ * process holds while the planned point runs, its plan included, beyond the problem
+ * and the caller's own arrays. `caller` is the model of the caller's backend state
+ * (grow-only, kept across points): it grows here by this point's stages, and is
+ * counted whole. */
+kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
+                          const kd_problem *pr, const kd_plan *pl, uint32_t trials);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "kdbench/config.h"
+#include "kdbench/point.h"
 
 /* Runs the sweep: validates everything (settings, sizes, memory, backend, the
  * output's scenario) before the first file is touched, then computes the points not
@@ -22,6 +23,12 @@ int kd_sweep_stop_signal(void);
 /* The hash of what determines a config's numbers (16 hex digits + NUL), and the
  * key of one of its points. */
 kd_status kd_scenario_hash(const kd_config *cfg, char hash[17]);
+
+/* The memory check's model of the sweep (host/sweep.c, host/point.c): the most it
+ * holds at any point, on the host and on the device of the config's backend, beyond
+ * the process's baseline (code, libraries, the BLAS's own buffers). kd_sweep_run
+ * refuses, before any output exists, a point whose need exceeds what is available. */
+kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak);
 
 /* Memory available to this process, in bytes (MemAvailable; 0 if unknown). */
 size_t kd_available_memory(void);
