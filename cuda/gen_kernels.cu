@@ -6,7 +6,9 @@
  * column, counter {t, column, trial << 8 | purpose, point}. The device path of that
  * header rounds every operation separately (__dmul_rn, __dadd_rn), and the column
  * scale is applied with __dmul_rn here, so the doubles are the host's bit for bit;
- * the mapping of threads to counters plays no part in the values. */
+ * the mapping of threads to counters plays no part in the values. The stream's address
+ * is read from device memory, uploaded with the stage's inputs, so that the same
+ * launch (a captured graph's) serves every trial. */
 #include "kd_cuda.h"
 
 constexpr unsigned FILL_THREADS = 256;
@@ -14,9 +16,10 @@ constexpr uint64_t FILL_MAX_BLOCKS_X = 4096, MAX_GRID_Y = 65535;
 
 /* Threads stride over the row pairs of a column (consecutive threads write
  * consecutive 16-byte pairs), blocks in y over the columns. */
-__global__ void fill_normal_kernel(kd_rng_addr a, uint64_t n, uint32_t ncol,
+__global__ void fill_normal_kernel(const kd_rng_addr *addr, uint64_t n, uint32_t ncol,
                                    const double *__restrict__ scale,
                                    double *__restrict__ out, uint64_t ld) {
+  const kd_rng_addr a = *addr;
   const uint64_t pairs = (n + 1) / 2;
   const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
   for (uint32_t j = blockIdx.y; j < ncol; j += gridDim.y) {
@@ -37,7 +40,7 @@ __global__ void fill_normal_kernel(kd_rng_addr a, uint64_t n, uint32_t ncol,
   }
 }
 
-kd_status kd_cuda_fill_normal(cudaStream_t stream, kd_rng_addr a, size_t n, size_t ncol,
+kd_status kd_cuda_fill_normal(cudaStream_t stream, const kd_rng_addr *a, size_t n, size_t ncol,
                               const double *scale, double *out, size_t ld) {
   if (n == 0 || ncol == 0) return KD_OK;
   if (ncol > UINT32_MAX)

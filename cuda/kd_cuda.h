@@ -18,6 +18,7 @@
 extern "C" {
 #include "kdbench/backend.h"
 #include "kdbench/cuda_debug.h"
+#include "kdbench/cuda_plan.h"
 }
 
 /* ---- errors (errors.cu) -----------------------------------------------------------
@@ -26,6 +27,11 @@ extern "C" {
 kd_status kd_cuda_check(cudaError_t e, const char *call);
 kd_status kd_cublas_check(cublasStatus_t s, const char *call);
 kd_status kd_cusolver_check(cusolverStatus_t s, const char *call);
+
+/* The debug mode (KDBENCH_CUDA_SYNC=1): each check above, on success, synchronises
+ * the device and reports any fault as the checked call's. */
+void kd_cuda_set_sync(int on);
+int kd_cuda_sync_on(void);
 
 #define KD_TRY(expr)                         \
   do {                                       \
@@ -48,45 +54,8 @@ static inline size_t kd_add_sat(size_t a, size_t b) {
 
 /* ---- the state ------------------------------------------------------------------------- */
 
-/* Device buffers of a stage. */
-typedef enum {
-  D_IN,    /* the uploaded inputs: lambda | sources | sigma | target | metric */
-  D_SCALE, /* p: sqrt(lambda) */
-  D_SRC,   /* p x k: sqrt(lambda) .* sources, whitened path only */
-  D_X,     /* n x p: the design X, or Z on the whitened path */
-  D_NOISE, /* n: the common noise vector z */
-  D_Y,     /* n x k: labels, kept intact for the fallback */
-  D_A,     /* n x k: G^-1 Y on the kernel path (solved in place) */
-  D_G,     /* m x m: the Gram matrix, then its Cholesky factor */
-  D_B,     /* p x k: X^T Y, then beta_hat (theta_hat when whitened) */
-  D_RISK,  /* k: the risks */
-  D_INFO,  /* KD_INFO_COUNT ints: the solvers' info words and the trust flag */
-  D_POTRF, /* cusolverDnXpotrf's device workspace */
-  /* fallback only, allocated the first time it is taken */
-  D_QR,     /* rows x m: [X; c I] or [X^T; c I] (ridgeless n >= p factors X itself) */
-  D_RHS,    /* rows x k: [Y; 0], then the solution in its top rows */
-  D_TAU,    /* m: the Householder scalars */
-  D_QRWORK, /* the shared workspace of cusolverDnXgeqrf and cusolverDnDormqr */
-  KD_DEV_COUNT
-} kd_dev_id;
-
-/* Page-locked host staging: one upload and one download per stage. */
-typedef enum {
-  H_IN,   /* as D_IN */
-  H_OUT,  /* k risks, then p x k beta_hat */
-  H_INFO, /* as D_INFO */
-  KD_PIN_COUNT
-} kd_pin_id;
-
-/* The words of D_INFO. */
-typedef enum {
-  KD_INFO_POTRF,   /* cusolverDnXpotrf: > 0 when a leading minor is not positive */
-  KD_INFO_TRUSTED, /* 1 when the Cholesky factor passed the conditioning check */
-  KD_INFO_POTRS,
-  KD_INFO_GEQRF,
-  KD_INFO_ORMQR,
-  KD_INFO_COUNT
-} kd_info_id;
+/* The buffers (kd_dev_id, kd_pin_id) and the info words (kd_info_id) are those of the
+ * memory plan, include/kdbench/cuda_plan.h. */
 
 /* How the Gram matrix is formed: DSYRK (m^2 M flops) or DGEMM (2 m^2 M flops, but it
  * may well run faster, as cuBLAS DSYRK can fall well below DGEMM speed:
@@ -98,6 +67,15 @@ typedef struct {
   size_t cap; /* bytes */
 } kd_cuda_buf;
 
+/* A stage captured as a CUDA graph, for one shape (graph.cu). */
+typedef struct {
+  size_t n, p, k;
+  double ridge;
+  int beta; /* whether the download includes beta_hat */
+  cudaGraphExec_t exec;
+} kd_cuda_graph;
+#define KD_CUDA_GRAPHS 8
+
 typedef struct {
   int device;
   cudaStream_t stream;
@@ -105,46 +83,90 @@ typedef struct {
   cusolverDnHandle_t solver;
   cusolverDnParams_t params;
   kd_gram_method gram;
-  double rcond_min; /* the conditioning check's threshold (backend_cuda.cu) */
+  double rcond_min;  /* the conditioning check's threshold (backend_cuda.cu) */
+  int use_graphs;    /* KDBENCH_CUDA_GRAPH (and not the debug mode) */
   kd_cuda_buf dev[KD_DEV_COUNT];
   kd_cuda_buf pin[KD_PIN_COUNT];
-  kd_cuda_buf host; /* cuSOLVER's host workspace (plain malloc) */
-  /* cusolverDnXpotrf's workspace for order potrf_m (0: not queried yet) */
-  int64_t potrf_m;
-  size_t potrf_dev_bytes, potrf_host_bytes;
+  kd_cuda_buf host;  /* cuSOLVER's host workspace (plain malloc) */
+  /* the library workspaces of the last shape queried (reserve_stage) */
+  size_t lib_n, lib_p, lib_k;
+  double lib_ridge;
+  kd_cuda_lib_bytes lib;
+  kd_cuda_graph graphs[KD_CUDA_GRAPHS];
+  unsigned next_graph;  /* the slot a new graph takes (round robin) */
+  char graph_off[160];  /* why graphs were switched off, when they were ("": they run) */
+  kd_backend cpu;       /* opened when a stage is first handed to the CPU's dgelsy */
+  /* fallback solves since init, by kind (kd_cuda_fallback_counts, for tests) */
+  unsigned long qr_solves, gelsy_solves;
+  double last_rcond;    /* the last stage's conditioning estimate (kd_cuda_last_rcond) */
 } kd_cuda_state;
 
 static inline double *kd_dev(kd_cuda_state *s, kd_dev_id id) {
   return (double *)s->dev[id].ptr;
 }
-static inline int *kd_dev_info(kd_cuda_state *s, kd_info_id word) {
-  return (int *)s->dev[D_INFO].ptr + word;
+/* The parts of D_OUT (kd_cuda_out_layout: the info words and rcond at fixed offsets). */
+static inline int *kd_out_info(kd_cuda_state *s, kd_info_id word) {
+  return (int *)s->dev[D_OUT].ptr + word;
+}
+static inline double *kd_out_rcond(kd_cuda_state *s) {
+  return (double *)((char *)s->dev[D_OUT].ptr + kd_cuda_out_layout_of(0, 0).rcond);
+}
+static inline double *kd_out_risk(kd_cuda_state *s, const kd_stage *st) {
+  return (double *)((char *)s->dev[D_OUT].ptr + kd_cuda_out_layout_of(st->p, st->k).risk);
+}
+static inline double *kd_out_beta(kd_cuda_state *s, const kd_stage *st) {
+  return (double *)((char *)s->dev[D_OUT].ptr + kd_cuda_out_layout_of(st->p, st->k).beta);
 }
 
 /* ---- grow-only buffers (workspace.cu) -----------------------------------------------------
  * Each grows every buffer whose entry in `bytes` exceeds its capacity (contents are
  * not kept) and leaves the others alone. The device one first compares the growth
- * with cudaMemGetInfo's free memory and refuses, in one line naming the stage's
- * shape, the need and the free memory, when it does not fit. */
+ * with cudaMemGetInfo's free memory less KD_CUDA_HEADROOM and refuses, in one line
+ * naming the stage's shape, the need and the free memory, when it does not fit; any
+ * growth drops the captured graphs, whose pointers it invalidates. */
 kd_status kd_cuda_reserve_dev(kd_cuda_state *s, const size_t bytes[KD_DEV_COUNT],
                               const kd_stage *st);
 kd_status kd_cuda_reserve_pin(kd_cuda_state *s, const size_t bytes[KD_PIN_COUNT]);
 kd_status kd_cuda_reserve_host(kd_cuda_state *s, size_t bytes);
 void kd_cuda_free_buffers(kd_cuda_state *s);
 
+/* ---- graphs (graph.cu) -------------------------------------------------------------------- */
+
+/* The stage's device work (upload to download) for st's shape, on the stream. */
+typedef kd_status (*kd_cuda_enqueue_fn)(kd_cuda_state *s, const kd_stage *st);
+/* Runs `enqueue` for st: replays the graph captured for its shape (capturing it the
+ * first time), or enqueues directly when graphs are off; does not synchronise. A
+ * capture that fails turns graphs off for the state (the reason kept in graph_off)
+ * and enqueues directly. */
+kd_status kd_cuda_launch(kd_cuda_state *s, const kd_stage *st, kd_cuda_enqueue_fn enqueue);
+void kd_cuda_drop_graphs(kd_cuda_state *s);
+
 /* ---- the orthogonal-factorisation fallback (qr_fallback.cu) ---------------------------------- */
 
-/* D_B = the stage's solution (theta_hat when whitened) by Householder QR, from D_X and
- * D_Y, which both Cholesky paths leave intact. Enqueued on the stream, not awaited. */
-kd_status kd_cuda_solve_qr(kd_cuda_state *s, const kd_stage *st);
+/* The stage's solution (theta_hat when whitened) into D_OUT's beta by Householder QR,
+ * from D_X and D_Y, which both Cholesky paths leave intact; synchronises (its check of
+ * R is driven from the host). *singular = 1, the solution not computed, when R is
+ * numerically singular by dtrcon's estimate: the CPU then finishes with dgelsy. */
+kd_status kd_cuda_solve_qr(kd_cuda_state *s, const kd_stage *st, int *singular);
+
+/* ---- the conditioning check (cond_kernels.cu) --------------------------------------------- */
+
+/* sums[j] = sum_i |A_ij|, j < m: of the symmetric matrix stored in A's lower triangle
+ * (upper = 0), or of A's upper triangle (upper = 1). */
+kd_status kd_cuda_col_abs_sums(cudaStream_t stream, const double *a, size_t lda, size_t m,
+                               int upper, double *sums);
+/* After cusolverDnXpotrf of D_G (order m), whose norm's column sums are in D_EST_S:
+ * dpocon's estimate into D_OUT's rcond, the verdict into KD_INFO_TRUSTED. Enqueued
+ * only (KD_EST_MAX_SOLVES solves and steps, whatever the data). */
+kd_status kd_cuda_check_cholesky(kd_cuda_state *s, size_t m, double rcond_min);
 
 /* ---- kernels (gen_kernels.cu, linalg_kernels.cu) ----------------------------------------------
  * Each launcher enqueues on `stream`, checks the launch, and does nothing for empty
  * sizes. */
 
-/* out[i + j ld] = scale[j] * normal(a, row i, column j), i < n, j < ncol (unscaled
- * when scale is NULL): kd_rng_fill's values, bit for bit. */
-kd_status kd_cuda_fill_normal(cudaStream_t stream, kd_rng_addr a, size_t n, size_t ncol,
+/* out[i + j ld] = scale[j] * normal(*a, row i, column j), i < n, j < ncol (unscaled
+ * when scale is NULL; a in device memory): kd_rng_fill's values, bit for bit. */
+kd_status kd_cuda_fill_normal(cudaStream_t stream, const kd_rng_addr *a, size_t n, size_t ncol,
                               const double *scale, double *out, size_t ld);
 /* out[j] = sqrt(in[j]). */
 kd_status kd_cuda_sqrt(cudaStream_t stream, const double *in, double *out, size_t len);
@@ -153,13 +175,15 @@ kd_status kd_cuda_scale_rows(cudaStream_t stream, const double *s, int divide,
                              const double *in, double *out, size_t p, size_t k);
 /* g[i + i m] += shift, i < m. */
 kd_status kd_cuda_add_diagonal(cudaStream_t stream, double *g, size_t m, double shift);
-/* *trusted = (*info == 0 and (min_i L_ii / max_i L_ii)^2 >= rcond_min, every L_ii
- * positive and finite) for the m x m Cholesky factor L. */
-kd_status kd_cuda_check_cholesky(cudaStream_t stream, const double *l, size_t m,
-                                 const int *info, double rcond_min, int *trusted);
 /* risk[r] = sum_j metric[j] (b[j + r p] - target[j])^2, r < k. */
 kd_status kd_cuda_risk(cudaStream_t stream, const double *b, size_t p, size_t k,
                        const double *target, const double *metric, double *risk);
+/* dst[i + j ldd] = src[i + j lds], i < rows, j < cols (any sizes: no pitch limit). */
+kd_status kd_cuda_copy_block(cudaStream_t stream, const double *src, size_t lds, double *dst,
+                             size_t ldd, size_t rows, size_t cols);
+/* dst[j + i ldd] = src[i + j lds], i < rows, j < cols: dst (cols x rows) = src^T. */
+kd_status kd_cuda_transpose(cudaStream_t stream, const double *src, size_t lds, double *dst,
+                            size_t ldd, size_t rows, size_t cols);
 /* The m x m block at a (leading dimension lda) = c I. */
 kd_status kd_cuda_set_scaled_identity(cudaStream_t stream, double *a, size_t m, size_t lda,
                                       double c);

@@ -1,7 +1,8 @@
 /* The small kernels around the library calls: column scales, the ridge shift, the
- * conditioning check of a Cholesky factor, the fused risk reduction, and the identity
- * block of the fallback's augmented matrix. All are memory-bound and tiny next to the
- * Gram; they exist so that nothing but inputs and results crosses PCIe. */
+ * fused risk reduction, and the block copies and identity block of the fallback's
+ * augmented matrix (the conditioning check has its own file, cond_kernels.cu). All
+ * are memory-bound and tiny next to the Gram; they exist so that nothing but inputs
+ * and results crosses PCIe. */
 #include <stdio.h>
 
 #include "kd_cuda.h"
@@ -46,43 +47,41 @@ __global__ void scaled_identity_kernel(double *a, uint64_t m, uint64_t lda, doub
   }
 }
 
-/* ---- reductions (one block each, a fixed tree: the same sums on every run) --------------- */
-
-/* The conditioning check of docs/gpu.md#conditioning. For triangular L the diagonal holds
- * its eigenvalues, so sigma_max(L) >= max L_ii and sigma_min(L) <= min L_ii, hence
- * kappa_2(G) = kappa_2(L)^2 >= (max L_ii / min L_ii)^2: the ratio bounds rcond(G)
- * from above. It is a cheap, optimistic estimate (it can miss ill-conditioning that
- * dpocon sees), computed here so that no host round trip sits between factor and
- * solve. A non-positive, infinite or NaN L_ii also fails the check. */
-__global__ void check_cholesky_kernel(const double *l, uint64_t m, const int *info,
-                                      double rcond_min, int *trusted) {
-  __shared__ double lo[THREADS], hi[THREADS];
-  __shared__ int bad[THREADS];
-  double mn = INFINITY, mx = 0;
-  int b = 0;
-  for (uint64_t i = threadIdx.x; i < m; i += blockDim.x) {
-    const double d = l[i + i * m];
-    b |= !(d > 0 && d < INFINITY);
-    mn = fmin(mn, d);
-    mx = fmax(mx, d);
-  }
-  lo[threadIdx.x] = mn;
-  hi[threadIdx.x] = mx;
-  bad[threadIdx.x] = b;
-  __syncthreads();
-  for (unsigned half = blockDim.x / 2; half > 0; half /= 2) {
-    if (threadIdx.x < half) {
-      lo[threadIdx.x] = fmin(lo[threadIdx.x], lo[threadIdx.x + half]);
-      hi[threadIdx.x] = fmax(hi[threadIdx.x], hi[threadIdx.x + half]);
-      bad[threadIdx.x] |= bad[threadIdx.x + half];
-    }
-    __syncthreads();
-  }
-  if (threadIdx.x == 0) {
-    const double ratio = lo[0] / hi[0];
-    *trusted = *info == 0 && !bad[0] && ratio * ratio >= rcond_min;
+/* dst[i + j ldd] = src[i + j lds]: a column-major block copy. cudaMemcpy2DAsync would
+ * do it, but its pitches (rows x 8 bytes) are capped near 2^31 bytes by the device
+ * (cudaDevAttrMaxPitch), which stages with ~2.7e8 rows exceed. */
+__global__ void copy_block_kernel(const double *src, uint64_t lds, double *dst, uint64_t ldd,
+                                  uint64_t rows, uint64_t cols) {
+  for (uint64_t j = blockIdx.y; j < cols; j += gridDim.y) {
+    FOR_EACH(i, rows) dst[i + j * ldd] = src[i + j * lds];
   }
 }
+
+/* dst[j + i ldd] = src[i + j lds] (dst = src^T), through 32 x 32 tiles in shared
+ * memory so that both the reads and the writes are coalesced. Blocks of 32 x 8
+ * threads, each thread moving 4 elements of its tile; the grid strides over tiles. */
+constexpr unsigned TILE = 32, TILE_ROWS = 8;
+__global__ void transpose_kernel(const double *src, uint64_t lds, double *dst, uint64_t ldd,
+                                 uint64_t rows, uint64_t cols) {
+  __shared__ double tile[TILE][TILE + 1]; /* +1: no bank conflicts on the transposed read */
+  for (uint64_t tj = (uint64_t)blockIdx.y * TILE; tj < cols; tj += (uint64_t)gridDim.y * TILE) {
+    for (uint64_t ti = (uint64_t)blockIdx.x * TILE; ti < rows;
+         ti += (uint64_t)gridDim.x * TILE) {
+      for (unsigned r = threadIdx.y; r < TILE; r += TILE_ROWS) {
+        const uint64_t i = ti + threadIdx.x, j = tj + r;
+        if (i < rows && j < cols) tile[r][threadIdx.x] = src[i + j * lds];
+      }
+      __syncthreads();
+      for (unsigned r = threadIdx.y; r < TILE; r += TILE_ROWS) {
+        const uint64_t j = tj + threadIdx.x, i = ti + r; /* dst row j, column i */
+        if (i < rows && j < cols) dst[j + i * ldd] = tile[threadIdx.x][r];
+      }
+      __syncthreads();
+    }
+  }
+}
+
+/* ---- reductions (one block each, a fixed tree: the same sums on every run) --------------- */
 
 /* Block r: risk[r] = sum_j metric_j (b_jr - target_j)^2. */
 __global__ void risk_kernel(const double *b, uint64_t p, const double *target,
@@ -125,19 +124,29 @@ kd_status kd_cuda_add_diagonal(cudaStream_t stream, double *g, size_t m, double 
   return kd_cuda_check(cudaGetLastError(), "add_diagonal_kernel launch");
 }
 
-kd_status kd_cuda_check_cholesky(cudaStream_t stream, const double *l, size_t m,
-                                 const int *info, double rcond_min, int *trusted) {
-  if (m == 0) return KD_OK;
-  check_cholesky_kernel<<<1, THREADS, 0, stream>>>(l, m, info, rcond_min, trusted);
-  return kd_cuda_check(cudaGetLastError(), "check_cholesky_kernel launch");
-}
-
 kd_status kd_cuda_risk(cudaStream_t stream, const double *b, size_t p, size_t k,
                        const double *target, const double *metric, double *risk) {
   if (p == 0 || k == 0) return KD_OK;
   if (k > INT32_MAX) return kd_fail(KD_EINVAL, "cuda backend: k = %zu risks in one launch", k);
   risk_kernel<<<(unsigned)k, THREADS, 0, stream>>>(b, p, target, metric, risk);
   return kd_cuda_check(cudaGetLastError(), "risk_kernel launch");
+}
+
+kd_status kd_cuda_copy_block(cudaStream_t stream, const double *src, size_t lds, double *dst,
+                             size_t ldd, size_t rows, size_t cols) {
+  if (rows == 0 || cols == 0) return KD_OK;
+  dim3 grid(blocks_for(rows), grid_y(cols));
+  copy_block_kernel<<<grid, THREADS, 0, stream>>>(src, lds, dst, ldd, rows, cols);
+  return kd_cuda_check(cudaGetLastError(), "copy_block_kernel launch");
+}
+
+kd_status kd_cuda_transpose(cudaStream_t stream, const double *src, size_t lds, double *dst,
+                            size_t ldd, size_t rows, size_t cols) {
+  if (rows == 0 || cols == 0) return KD_OK;
+  const size_t tx = (rows + TILE - 1) / TILE, ty = (cols + TILE - 1) / TILE;
+  dim3 grid((unsigned)(tx < MAX_BLOCKS ? tx : MAX_BLOCKS), grid_y(ty));
+  transpose_kernel<<<grid, dim3(TILE, TILE_ROWS), 0, stream>>>(src, lds, dst, ldd, rows, cols);
+  return kd_cuda_check(cudaGetLastError(), "transpose_kernel launch");
 }
 
 kd_status kd_cuda_set_scaled_identity(cudaStream_t stream, double *a, size_t m, size_t lda,

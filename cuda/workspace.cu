@@ -1,22 +1,19 @@
 /* Grow-only buffers of the CUDA backend: device memory, page-locked staging and
- * cuSOLVER's host workspace. Once the largest shape has been seen, a stage allocates
- * nothing (cudaMalloc and cudaFree synchronise the device, so they must stay out of
- * the steady state). */
+ * cuSOLVER's host workspace, sized by the memory plan (include/kdbench/cuda_plan.h).
+ * Once the largest shape has been seen, a stage allocates nothing (cudaMalloc and
+ * cudaFree synchronise the device, so they must stay out of the steady state). */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "kd_cuda.h"
 
-/* Left free for what cuBLAS and cuSOLVER allocate on their own (cuBLAS keeps a
- * workspace per handle and stream, up to 32 MiB on Hopper), so that a stage refused
- * by none of our checks is not refused by theirs. */
-#define KD_CUDA_HEADROOM ((size_t)64 << 20)
-
 static const char *const dev_names[KD_DEV_COUNT] = {
     "the inputs", "the column scales", "the whitened sources", "the design",
     "the noise", "the labels", "the kernel-form solutions", "the Gram matrix",
-    "the solutions", "the risks", "the info words", "the Cholesky workspace",
-    "the QR matrix", "the QR right-hand sides", "the Householder scalars",
-    "the QR workspace"};
+    "the results", "the Cholesky workspace", "the estimator's vector",
+    "the column sums", "the estimator's signs", "the estimator's state",
+    "the cuBLAS workspace", "the QR matrix", "the QR right-hand sides",
+    "the Householder scalars", "the QR workspace"};
 
 static double mib(size_t bytes) { return (double)bytes / (1024.0 * 1024.0); }
 
@@ -37,14 +34,18 @@ kd_status kd_cuda_reserve_dev(kd_cuda_state *s, const size_t bytes[KD_DEV_COUNT]
     KD_CUDA(cudaFree(s->dev[i].ptr));
     s->dev[i] = kd_cuda_buf{NULL, 0};
   }
+  kd_cuda_drop_graphs(s); /* their pointers go stale */
   size_t free_bytes = 0, total_bytes = 0;
   KD_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
-  if (kd_add_sat(need, KD_CUDA_HEADROOM) > free_bytes)
+  if (kd_add_sat(need, KD_CUDA_HEADROOM) > free_bytes) {
+    char what[96] = "the backend's set-up";
+    if (st) snprintf(what, sizeof what, "stage n = %zu, p = %zu, k = %zu", st->n, st->p, st->k);
     return kd_fail(KD_ENOMEM,
-                   "cuda backend: stage n = %zu, p = %zu, k = %zu needs %.1f MiB more device "
-                   "memory (%s: %.1f MiB) + %.0f MiB headroom, %.1f MiB free of %.1f MiB",
-                   st->n, st->p, st->k, mib(need), dev_names[largest], mib(bytes[largest]),
+                   "cuda backend: %s needs %.1f MiB more device memory (%s: %.1f MiB) + "
+                   "%.0f MiB headroom, %.1f MiB free of %.1f MiB",
+                   what, mib(need), dev_names[largest], mib(bytes[largest]),
                    mib(KD_CUDA_HEADROOM), mib(free_bytes), mib(total_bytes));
+  }
   for (int i = 0; i < KD_DEV_COUNT; ++i) {
     if (s->dev[i].cap >= bytes[i]) continue;
     KD_CUDA(cudaMalloc(&s->dev[i].ptr, bytes[i]));
@@ -57,6 +58,7 @@ kd_status kd_cuda_reserve_pin(kd_cuda_state *s, const size_t bytes[KD_PIN_COUNT]
   for (int i = 0; i < KD_PIN_COUNT; ++i) {
     kd_cuda_buf *b = &s->pin[i];
     if (b->cap >= bytes[i]) continue;
+    kd_cuda_drop_graphs(s);
     KD_CUDA(cudaFreeHost(b->ptr));
     *b = kd_cuda_buf{NULL, 0};
     KD_CUDA(cudaMallocHost(&b->ptr, bytes[i]));
@@ -67,6 +69,7 @@ kd_status kd_cuda_reserve_pin(kd_cuda_state *s, const size_t bytes[KD_PIN_COUNT]
 
 kd_status kd_cuda_reserve_host(kd_cuda_state *s, size_t bytes) {
   if (s->host.cap >= bytes) return KD_OK;
+  kd_cuda_drop_graphs(s);
   free(s->host.ptr);
   s->host.ptr = malloc(bytes);
   s->host.cap = s->host.ptr ? bytes : 0;

@@ -492,6 +492,27 @@ static kd_status cpu_run_stage(void *state, kd_stage *st) {
   return KD_OK;
 }
 
+/* The CUDA backend's hand-over (backend.h): the stage finished as cpu_run_stage
+ * finishes it when its QR's triangular factor is numerically singular, by dgelsy on
+ * the design and labels drawn again from their streams. */
+kd_status kd_cpu_stage_gelsy(void *state, kd_stage *st) {
+  cpu_state *s = state;
+  kd_status rc = kd_stage_validate(st);
+  if (rc != KD_OK) return rc;
+  size_t bytes[W_COUNT] = {0};
+  main_bytes(st->n, st->p, st->k, whitened(st), bytes);
+  fallback_bytes(st->n, st->p, st->k, st->ridge > 0, bytes);
+  rc = reserve_all(s, bytes, 0, W_COUNT - 1);
+  if (rc != KD_OK) return rc;
+  draw(s, st);
+  rc = solve_gelsy(s, st, bytes);
+  if (rc != KD_OK) return rc;
+  st->fallback = 1;
+  if (whitened(st)) unwhiten(s, st);
+  score(s, st);
+  return KD_OK;
+}
+
 /* ---- the descriptor ---------------------------------------------------------------- */
 
 static kd_status cpu_probe(void) { return KD_OK; }

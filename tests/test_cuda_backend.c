@@ -5,15 +5,25 @@
  * tolerance. Also the QR fallback (forced, and on a genuinely ill-conditioned
  * design), both Gram methods, the memory check, determinism and input checks.
  *
- * Every test probes the device first and, where there is none, skips saying why. */
+ * Every test probes the device first and, where there is none, skips saying why
+ * (or fails, saying why, under KDBENCH_REQUIRE_CUDA=1). */
 #include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* KDBENCH_REQUIRE_CUDA=1 (set by the device script): a machine that is meant to
+ * have a usable device must not pass these tests by skipping them. */
+static int device_required(void) {
+  const char *v = getenv("KDBENCH_REQUIRE_CUDA");
+  return v && strcmp(v, "1") == 0;
+}
 
 #ifdef KDBENCH_HAVE_CUDA
 
+#include <cuda_runtime_api.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "kdbench/backend.h"
 #include "kdbench/cuda_debug.h"
@@ -21,9 +31,12 @@
 #define SEED 0x6b6462656e6368ULL /* "kdbench" */
 #define TOL 1e-9
 
-/* Skips the running test, giving the probe's reason ("no CUDA device: ..."). */
+/* Skips the running test, giving the probe's reason ("no CUDA device: ..."), or fails
+ * it with that reason when a device is required. */
 static void require_device(void) {
-  if (kd_backend_cuda.probe() != KD_OK) cr_skip_test("%s", kd_last_error());
+  if (kd_backend_cuda.probe() == KD_OK) return;
+  if (device_required()) cr_assert_fail("KDBENCH_REQUIRE_CUDA=1: %s", kd_last_error());
+  cr_skip_test("%s", kd_last_error());
 }
 
 static double *vec(size_t len) {
@@ -65,7 +78,10 @@ static void expect_same_design(size_t n, size_t p, int scaled) {
 
 Test(generation, bit_identical_to_cpu) {
   require_device();
-  const size_t shapes[][2] = {{1000, 3000}, {37, 5}, {2, 1}, {1, 1}, {1, 4}, {999, 7}};
+  /* past the grid's limits too: 70000 columns (65535 blocks in y), 2.5M rows (the
+   * x-loop of 4096 blocks of 256 row pairs) */
+  const size_t shapes[][2] = {{1000, 3000}, {37, 5}, {2, 1}, {1, 1}, {1, 4}, {999, 7},
+                              {3, 70000}, {2500001, 2}};
   for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
     expect_same_design(shapes[s][0], shapes[s][1], 1);
     expect_same_design(shapes[s][0], shapes[s][1], 0);
@@ -200,9 +216,9 @@ Test(stage, forced_qr_fallback_matches_cpu) {
 }
 
 /* Ten of twenty features carry variance 1e-30: X X^T is numerically of rank 10, the
- * Cholesky factor collapses, and both backends must flag the trial. (Their answers
- * differ there by design: dgelsy truncates the null directions, plain QR does not.) */
-Test(stage, ill_conditioned_trial_falls_back) {
+ * Cholesky factor collapses, and so does the QR's R: both backends must take the same
+ * path (QR, then dgelsy on the CPU's side) and give the same, finite answers. */
+Test(stage, ill_conditioned_trial_falls_back_as_the_cpu) {
   require_device();
   shape sh = {12, 20, 1, 0, 0, "rank-deficient spectrum"};
   kd_backend cpu, cuda;
@@ -214,9 +230,138 @@ Test(stage, ill_conditioned_trial_falls_back) {
   cr_assert_eq(kd_stage_run(&cuda, &got.st), KD_OK, "%s", kd_last_error());
   cr_expect_eq(ref.st.fallback, 1, "the CPU trusted its factor");
   cr_expect_eq(got.st.fallback, 1, "the CUDA backend trusted its factor");
+  unsigned long qr = 0, gelsy = 0;
+  kd_cuda_fallback_counts(cuda.state, &qr, &gelsy);
+  cr_expect(qr == 0 && gelsy == 1, "QR %lu, dgelsy %lu: R is singular, the CPU's dgelsy "
+            "must finish", qr, gelsy);
+  cr_expect(isfinite(got.risk[0]), "risk %g", got.risk[0]);
+  cr_expect_leq(fabs(got.risk[0] - ref.risk[0]), TOL * ref.risk[0], "risk cuda %.17g cpu %.17g",
+                got.risk[0], ref.risk[0]);
+  cr_expect_leq(rel_diff(got.beta, ref.beta, sh.p), TOL);
   free_problem(&ref);
   free_problem(&got);
   kd_backend_close(&cpu);
+  kd_backend_close(&cuda);
+}
+
+/* Near n = p with a steep spectrum (outside the whitened path), rcond(G) straddles the
+ * threshold from trial to trial: the device's estimate must flag exactly the trials
+ * dpocon flags (the parameters were chosen on the CPU so that some are and some are
+ * not), and their answers must agree as well as the conditioning allows. */
+Test(stage, flags_the_same_trials_as_the_cpu_near_the_peak) {
+  require_device();
+  const shape near[] = {
+      {198, 200, 1, 0, 2, "n = p - 2, alpha 2"},
+      {198, 200, 1, 0, 2.5, "n = p - 2, alpha 2.5"},
+      {198, 200, 1, 0, 3, "n = p - 2, alpha 3"},
+      {202, 200, 1, 1e-12, 2.5, "n = p + 2, ridge 1e-12, alpha 2.5"},
+      {202, 200, 1, 1e-12, 3, "n = p + 2, ridge 1e-12, alpha 3"},
+  };
+  kd_backend cpu, cuda;
+  open_backend("cpu", &cpu);
+  open_backend("cuda", &cuda);
+  unsigned flagged = 0, total = 0;
+  for (size_t i = 0; i < sizeof near / sizeof near[0]; ++i)
+    for (uint32_t t = 0; t < 30; ++t, ++total) {
+      problem ref = make_problem(near[i], t), got = make_problem(near[i], t);
+      cr_assert_eq(kd_stage_run(&cpu, &ref.st), KD_OK, "%s", kd_last_error());
+      cr_assert_eq(kd_stage_run(&cuda, &got.st), KD_OK, "%s", kd_last_error());
+      flagged += ref.st.fallback;
+      cr_expect_eq(got.st.fallback, ref.st.fallback,
+                   "%s, trial %u: cuda fallback %d (rcond %.3g), cpu %d", near[i].what, t,
+                   got.st.fallback, kd_cuda_last_rcond(cuda.state), ref.st.fallback);
+      /* Cholesky's error is ~u / rcond >= 1e-10 here: 1e-5 leaves room */
+      double rel = fabs(got.risk[0] - ref.risk[0]) / ref.risk[0];
+      cr_expect_leq(rel, 1e-5, "%s, trial %u: risk cuda %.17g cpu %.17g", near[i].what, t,
+                    got.risk[0], ref.risk[0]);
+      free_problem(&ref);
+      free_problem(&got);
+    }
+  cr_expect(flagged > 0 && flagged < total, "%u of %u flagged: the set does not straddle",
+            flagged, total);
+  kd_backend_close(&cpu);
+  kd_backend_close(&cuda);
+}
+
+/* The production case: no beta_hat asked for, and a metric other than lambda. */
+Test(stage, metric_and_no_beta_hat_match_cpu) {
+  require_device();
+  kd_backend cpu, cuda;
+  open_backend("cpu", &cpu);
+  open_backend("cuda", &cuda);
+  for (size_t i = 0; i < NSHAPES; ++i) {
+    problem ref = make_problem(shapes[i], 1), got = make_problem(shapes[i], 1);
+    double *metric = vec(shapes[i].p);
+    for (size_t j = 0; j < shapes[i].p; ++j) metric[j] = 1.0 + 0.5 * (double)(j % 3);
+    ref.st.metric = got.st.metric = metric;
+    ref.st.beta_hat = got.st.beta_hat = NULL;
+    cr_assert_eq(kd_stage_run(&cpu, &ref.st), KD_OK, "%s", kd_last_error());
+    cr_assert_eq(kd_stage_run(&cuda, &got.st), KD_OK, "%s", kd_last_error());
+    for (size_t r = 0; r < shapes[i].k; ++r)
+      cr_expect_leq(fabs(got.risk[r] - ref.risk[r]), TOL * ref.risk[r],
+                    "%s, rhs %zu: risk cuda %.17g cpu %.17g", shapes[i].what, r, got.risk[r],
+                    ref.risk[r]);
+    /* and the metric was used: lambda's risk differs */
+    problem plain = make_problem(shapes[i], 1);
+    cr_assert_eq(kd_stage_run(&cuda, &plain.st), KD_OK, "%s", kd_last_error());
+    cr_expect_neq(plain.risk[0], got.risk[0], "%s: the metric made no difference",
+                  shapes[i].what);
+    free(metric);
+    free_problem(&ref);
+    free_problem(&got);
+    free_problem(&plain);
+  }
+  kd_backend_close(&cpu);
+  kd_backend_close(&cuda);
+}
+
+/* cuSOLVER's large-matrix paths (blocked potrf, large workspaces) at m >= 2048. */
+Test(stage, large_stages_match_cpu) {
+  require_device();
+  const shape big[] = {{2048, 4096, 2, 0, 1, "m = 2048, kernel form"},
+                       {6000, 2500, 2, 0.01, 1, "m = 2500, primal form, ridge"}};
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  for (size_t i = 0; i < sizeof big / sizeof big[0]; ++i) compare(&cuda, big[i], 1, 0);
+  kd_backend_close(&cuda);
+}
+
+/* A QR fallback whose system has more rows than a 2-D copy's 2^31-byte pitch allows
+ * (2.7e8 x 1, ridge > 0): the copies go through kernels, the answer is the CPU's. */
+Test(stage, fallback_past_the_pitch_limit, .timeout = 600) {
+  require_device();
+  cr_assert_eq(setenv("KDBENCH_CUDA_RCOND_MIN", "2", 1), 0);
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  unsetenv("KDBENCH_CUDA_RCOND_MIN");
+  compare(&cuda, (shape){270000000, 1, 1, 0.5, 0, "2.7e8 x 1, ridge"}, 1, 1);
+  kd_backend_close(&cuda);
+}
+
+/* Every buffer, the fallback's included, is reserved before the stage runs: after a
+ * stage the state holds exactly the plan, and a fallback then takes nothing more. */
+Test(stage, fallback_buffers_reserved_up_front) {
+  require_device();
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  const shape sh = shapes[0];
+  problem pb = make_problem(sh, 0);
+  cr_assert_eq(kd_stage_run(&cuda, &pb.st), KD_OK, "%s", kd_last_error());
+  kd_cuda_lib_bytes lib;
+  kd_cuda_lib_workspaces(cuda.state, &lib);
+  kd_cuda_plan plan;
+  kd_cuda_plan_stage(sh.n, sh.p, sh.k, sh.ridge, &lib, &plan);
+  const size_t held = kd_cuda_held_bytes(cuda.state);
+  cr_expect_eq(held, kd_cuda_plan_device_bytes(&plan), "held %zu, plan %zu", held,
+               kd_cuda_plan_device_bytes(&plan));
+  kd_backend_close(&cuda);
+  cr_assert_eq(setenv("KDBENCH_CUDA_RCOND_MIN", "2", 1), 0);
+  open_backend("cuda", &cuda);
+  unsetenv("KDBENCH_CUDA_RCOND_MIN");
+  cr_assert_eq(kd_stage_run(&cuda, &pb.st), KD_OK, "%s", kd_last_error());
+  cr_expect_eq(pb.st.fallback, 1);
+  cr_expect_eq(kd_cuda_held_bytes(cuda.state), held, "the fallback allocated");
+  free_problem(&pb);
   kd_backend_close(&cuda);
 }
 
@@ -233,6 +378,93 @@ Test(stage, deterministic) {
                "beta_hat differs between runs");
   free_problem(&a);
   free_problem(&b);
+  kd_backend_close(&cuda);
+}
+
+/* Runs every shape's trials 0..2 on a backend opened with the variable `name` set to
+ * `value` and on one opened without it; results must be bit for bit the same. Returns
+ * the description of the first. */
+static void expect_same_results_with(const char *name, const char *value, char *desc,
+                                     size_t len) {
+  cr_assert_eq(setenv(name, value, 1), 0);
+  kd_backend a, b;
+  open_backend("cuda", &a);
+  unsetenv(name);
+  open_backend("cuda", &b);
+  a.type->describe(a.state, desc, len);
+  for (size_t i = 0; i < NSHAPES; ++i)
+    for (uint32_t t = 0; t < 3; ++t) {
+      problem x = make_problem(shapes[i], t), y = make_problem(shapes[i], t);
+      cr_assert_eq(kd_stage_run(&a, &x.st), KD_OK, "%s=%s: %s", name, value, kd_last_error());
+      cr_assert_eq(kd_stage_run(&b, &y.st), KD_OK, "%s", kd_last_error());
+      cr_expect_eq(memcmp(x.risk, y.risk, shapes[i].k * sizeof(double)), 0,
+                   "%s=%s, %s, trial %u: the risks differ", name, value, shapes[i].what, t);
+      cr_expect_eq(memcmp(x.beta, y.beta, shapes[i].p * shapes[i].k * sizeof(double)), 0,
+                   "%s=%s, %s, trial %u: beta_hat differs", name, value, shapes[i].what, t);
+      free_problem(&x);
+      free_problem(&y);
+    }
+  kd_backend_close(&a);
+  kd_backend_close(&b);
+}
+
+/* A shape's first stage runs directly, its later ones replay a captured graph: the
+ * numbers are those of direct runs, and the capture did not fail (describe says why
+ * when it does). */
+Test(stage, graphs_replay_the_direct_results) {
+  require_device();
+  char desc[512];
+  expect_same_results_with("KDBENCH_CUDA_GRAPH", "0", desc, sizeof desc);
+  cr_expect(strstr(desc, "no graphs: KDBENCH_CUDA_GRAPH=0") != NULL, "describe: %s", desc);
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  for (uint32_t t = 0; t < 3; ++t) {
+    problem pb = make_problem(shapes[0], t);
+    cr_assert_eq(kd_stage_run(&cuda, &pb.st), KD_OK, "%s", kd_last_error());
+    free_problem(&pb);
+  }
+  cuda.type->describe(cuda.state, desc, sizeof desc);
+  cr_expect(strstr(desc, "a CUDA graph per shape") != NULL, "describe: %s", desc);
+  kd_backend_close(&cuda);
+}
+
+/* The debug mode synchronises after every step and changes no number. */
+Test(stage, sync_mode_changes_no_number) {
+  require_device();
+  char desc[512];
+  expect_same_results_with("KDBENCH_CUDA_SYNC", "1", desc, sizeof desc);
+  cr_expect(strstr(desc, "synchronised after every step") != NULL, "describe: %s", desc);
+  cr_expect(strstr(desc, "no graphs: KDBENCH_CUDA_SYNC=1") != NULL, "describe: %s", desc);
+}
+
+typedef struct {
+  kd_backend *cuda;
+  problem *pb;
+  kd_status rc;
+} thread_job;
+
+static void *run_in_thread(void *arg) {
+  thread_job *job = arg;
+  job->rc = kd_stage_run(job->cuda, &job->pb->st);
+  return NULL;
+}
+
+/* A stage run from a thread other than the one that opened the backend (the current
+ * device is per thread): the same numbers. */
+Test(stage, runs_from_another_thread) {
+  require_device();
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  problem here = make_problem(shapes[2], 4), there = make_problem(shapes[2], 4);
+  cr_assert_eq(kd_stage_run(&cuda, &here.st), KD_OK, "%s", kd_last_error());
+  thread_job job = {&cuda, &there, KD_ENUM};
+  pthread_t th;
+  cr_assert_eq(pthread_create(&th, NULL, run_in_thread, &job), 0);
+  cr_assert_eq(pthread_join(th, NULL), 0);
+  cr_expect_eq(job.rc, KD_OK);
+  cr_expect_eq(memcmp(here.risk, there.risk, shapes[2].k * sizeof(double)), 0);
+  free_problem(&here);
+  free_problem(&there);
   kd_backend_close(&cuda);
 }
 
@@ -270,6 +502,20 @@ Test(limits, invalid_inputs_are_rejected) {
   kd_backend_close(&cuda);
 }
 
+Test(limits, bad_settings_are_refused) {
+  require_device();
+  const char *names[] = {"KDBENCH_CUDA_SYNC", "KDBENCH_CUDA_GRAPH", "KDBENCH_CUDA_GRAM"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
+    kd_backend cuda;
+    cr_assert_eq(setenv(names[i], "yes", 1), 0);
+    kd_status rc = kd_backend_open("cuda", &cuda);
+    unsetenv(names[i]);
+    cr_expect_eq(rc, KD_EINVAL, "%s=yes accepted", names[i]);
+    cr_expect(strstr(kd_last_error(), names[i]) != NULL, "%s", kd_last_error());
+    if (rc == KD_OK) kd_backend_close(&cuda);
+  }
+}
+
 Test(limits, describe_names_device_and_libraries) {
   require_device();
   kd_backend cuda;
@@ -282,8 +528,30 @@ Test(limits, describe_names_device_and_libraries) {
   kd_backend_close(&cuda);
 }
 
+/* ---- no device needed ---------------------------------------------------------------- */
+
+/* Runtime errors map to what they are: the user's machine (no device, driver, kernel
+ * image) is KD_ENODEV, memory KD_ENOMEM, a bug (an invalid value or pitch, an illegal
+ * address) KD_ENUM, never "no device". */
+Test(errors, runtime_errors_map_to_their_cause) {
+  cr_expect_eq(kd_cuda_error_status(cudaSuccess), KD_OK);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorMemoryAllocation), KD_ENOMEM);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorNoDevice), KD_ENODEV);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorInsufficientDriver), KD_ENODEV);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorNoKernelImageForDevice), KD_ENODEV);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorECCUncorrectable), KD_ENODEV);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorInvalidValue), KD_ENUM);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorInvalidPitchValue), KD_ENUM);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorIllegalAddress), KD_ENUM);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorLaunchFailure), KD_ENUM);
+  cr_expect_eq(kd_cuda_error_status(cudaErrorInvalidResourceHandle), KD_ENUM);
+}
+
 #else
 
-Test(cuda, not_built) { cr_skip_test("CUDA backend not built"); }
+Test(cuda, not_built) {
+  if (device_required()) cr_assert_fail("KDBENCH_REQUIRE_CUDA=1: the CUDA backend is not built");
+  cr_skip_test("CUDA backend not built");
+}
 
 #endif

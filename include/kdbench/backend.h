@@ -91,4 +91,10 @@ static inline kd_status kd_stage_run(kd_backend *b, kd_stage *st) {
  * reason names the culprit. Every backend's run_stage starts with it. */
 kd_status kd_stage_validate(const kd_stage *st);
 
+/* The CPU backend's rank-revealing finish of a stage (dgelsy, on the design and labels
+ * drawn again from their streams), which it takes itself when its QR fallback's
+ * triangular factor is numerically singular; the CUDA backend hands such stages to it.
+ * `cpu_state`: an open CPU backend's state. Sets st->fallback. */
+kd_status kd_cpu_stage_gelsy(void *cpu_state, kd_stage *st);
+
 #endif
