@@ -61,7 +61,10 @@ const char *kd_cli_usage =
     "                      and de-duplicated. Defaults: n: log grid 20..2000 through\n"
     "                      n = p (about 8 a decade); p: 100,200,500,1000,2000;\n"
     "                      m: 500,...,20000; k: 10:p:log8; ridge: 1e-4:1:log9;\n"
-    "                      alpha: 1.25,1.5,2,3,4; sigma: 0,0.1,0.25,0.5,1\n"
+    "                      alpha: 1.25,1.5,2,3,4; sigma: 0,0.1,0.25,0.5,1, unless\n"
+    "                      values are given here or in the scenario file (the value\n"
+    "                      a preset gives an axis it does not sweep, as m = 5000 in\n"
+    "                      fig1, is a default, not a sweep value)\n"
     "  --trials T          Monte Carlo trials per point (default 200)\n"
     "  --seed S            64-bit seed (default 1); any point or trial can be\n"
     "                      regenerated alone from (seed, point, trial)\n"
@@ -76,7 +79,9 @@ const char *kd_cli_usage =
     "                      CSV i,lambda,beta_star,gain,beta_optimal,beta_mask)\n"
     "Scenarios\n"
     "  --scenario FILE     run the scenario file (INI; keys are these flags without\n"
-    "                      dashes); flags given as well override it\n"
+    "                      dashes); flags given as well override it. A key given\n"
+    "                      twice in a file, or a flag with a value given twice, is\n"
+    "                      refused\n"
     "  --preset NAME       an embedded scenario (--list-presets); the default is fig1;\n"
     "                      a preset of several runs runs them in turn, flags apply to each\n"
     "                      (--csv: see below)\n"
@@ -101,7 +106,10 @@ const char *kd_cli_usage =
     "\n"
     "Resume: every finished point is on disk (fsynced) before the next starts; the\n"
     "same command run again skips the points already done. SIGINT/SIGTERM stop\n"
-    "between trials (exit status 130/143) and lose only the point in flight.\n"
+    "between trials (exit status 130/143) and lose only the point in flight. An\n"
+    "output of another scenario is refused (--force overwrites it), saying what\n"
+    "differs; the scenario's hash covers the values read from --spectrum and --beta\n"
+    "files and the version of kdbench's numerics (docs/run-format.md).\n"
     "\n"
     "CSV columns: pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,\n"
     "sim_ci_low,sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag.\n"
@@ -166,11 +174,21 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
   opterr = 0;
   optind = 1;
   int opt, index = -1;
+  const char *given[sizeof options / sizeof *options] = {0}; /* pass 0: each flag's value */
   while ((opt = getopt_long(argc, argv, ":", options, &index)) != -1) {
     if (opt == '?')
       return kd_fail(KD_EINVAL, "unknown flag '%s' (see kdbench --help)", argv[optind - 1]);
     if (opt == ':') return kd_fail(KD_EINVAL, "flag '%s' needs a value", argv[optind - 1]);
     kd_status st = KD_OK;
+    /* A flag with a value is given once: twice, one of the two would be dropped
+     * without a word (a switch given twice means what it means once). */
+    if (pass == 0 && options[index].has_arg == required_argument) {
+      const char *name = options[index].name;
+      if (given[index])
+        return kd_fail(KD_EINVAL, "--%s given twice (--%s %s and --%s %s)", name, name,
+                       given[index], name, optarg);
+      given[index] = optarg;
+    }
     if (pass == 0) {
       switch (opt) {
         case OPT_SCENARIO:

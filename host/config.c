@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/grid.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/rng.h"
 #include "kdbench/scenario.h"
@@ -373,6 +374,11 @@ static int is_swept(const kd_config *c, kd_axis a) {
   return 0;
 }
 
+void kd_config_unswept_as_defaults(kd_config *c) {
+  for (int a = 0; a < KD_NAXES; ++a)
+    if (a != KD_AXIS_N && !is_swept(c, (kd_axis)a)) c->values[a][0] = '\0';
+}
+
 kd_status kd_config_check(const kd_config *c) {
   if (!strcmp(c->job, "weights")) return KD_OK; /* kd_weights_run checks its own */
   if (c->n_swept == 0) return kd_fail(KD_EINVAL, "nothing to sweep: give --sweep AXIS (see kdbench --help)");
@@ -432,12 +438,16 @@ kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b) {
 
 /* ---- printing ------------------------------------------------------------------------------ */
 
-/* Canonical text (the hash's): the parsed value, never the text as typed (5e2 and 500
- * are one scenario); a list is left to the grid's point values, which the hash covers. */
+/* An axis swept without values prints the default grid it takes (for n and k, whose
+ * grids depend on p, the scalar's "default" or "auto"). Canonical text (the hash's):
+ * the parsed value, never the text as typed (5e2 and 500 are one scenario); a swept
+ * axis is left to the grid's point values, which the hash covers. */
 static void print_axis(const kd_config *c, FILE *out, kd_axis a, const char *scalar,
                        int canonical) {
   const char *text = c->values[a][0] ? c->values[a] : scalar;
-  if (canonical) text = is_single_value(text) ? scalar : "(the grid)";
+  if (!c->values[a][0] && is_swept(c, a) && kd_axis_default_values(a))
+    text = kd_axis_default_values(a);
+  if (canonical) text = is_swept(c, a) ? "(the grid)" : scalar;
   fprintf(out, "%s = %s\n", kd_axis_name(a), text);
 }
 

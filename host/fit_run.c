@@ -15,6 +15,8 @@
 #include "kdbench/run.h"
 #include "kdbench/run_paths.h"
 #include "kdbench/scenario.h"
+#include "kdbench/scenario_id.h"
+#include "kdbench/sweep.h"
 
 void kd_fit_options_default(kd_fit_options *o) {
   *o = (kd_fit_options){.x = NULL, .lo = NAN, .hi = NAN, .bootstrap = 2000, .seed = 1};
@@ -29,6 +31,7 @@ typedef struct {
 typedef struct {
   char stem[4096];
   char hash[17];
+  kd_scenario_id id; /* the hash's parts the metadata records (numerics -1: none) */
   char *scenario; /* the metadata's scenario text */
   kd_axis axes[KD_MAX_SWEPT];
   int naxes;
@@ -87,6 +90,7 @@ static kd_status load_meta(run_data *d) {
     st = kd_fail(KD_EINVAL, "fit: %s: key \"axes\" is not an array of 1 or 2 axes", path);
   if (st == KD_OK) {
     memcpy(d->hash, hash->valuestring, 17);
+    kd_scenario_id_from_json(meta, &d->id);
     if (!(d->scenario = strdup(scen->valuestring))) st = kd_fail(KD_ENOMEM, "fit: out of memory");
     cJSON_ArrayForEach(a, axes) {
       int q = cJSON_IsString(a) ? kd_axis_parse(a->valuestring) : -1;
@@ -248,6 +252,25 @@ static kd_status rebuild_error(kd_status st, const run_data *d) {
   return kd_fail(st, "fit: rebuilding the problem of run %s from its scenario: %s", d->stem, why);
 }
 
+/* The spectrum and beta* files the run read must hold the same values now, or the
+ * theory would be of other values than the rows (runs that record no hash parts
+ * cannot be checked). */
+static kd_status same_files(const problems *ps) {
+  const kd_scenario_id *was = &ps->d->id;
+  if (was->numerics < 0 || (!was->spectrum[0] && !was->beta[0])) return KD_OK;
+  kd_scenario_id now, then;
+  kd_status st = kd_scenario_hash(&ps->cfg, &now);
+  if (st != KD_OK) return st;
+  then = now; /* now, with the files' values of the run: only they can differ below */
+  memcpy(then.spectrum, was->spectrum, sizeof then.spectrum);
+  memcpy(then.beta, was->beta, sizeof then.beta);
+  if (!strcmp(then.spectrum, now.spectrum) && !strcmp(then.beta, now.beta)) return KD_OK;
+  char why[1024];
+  kd_scenario_id_diff(&then, &now, why, sizeof why);
+  return kd_fail(KD_EINVAL, "fit: run %s: %s from those it was run with: restore the file, or "
+                 "run the sweep again", ps->d->stem, why);
+}
+
 static kd_status problem_of(problems *ps, size_t p, double alpha, const kd_problem **out) {
   for (size_t i = 0; i < ps->n; ++i)
     if (ps->e[i].p == p && (ps->e[i].alpha == alpha || (isnan(alpha) && isnan(ps->e[i].alpha)))) {
@@ -259,6 +282,7 @@ static kd_status problem_of(problems *ps, size_t p, double alpha, const kd_probl
     kd_config_default(&ps->cfg);
     st = kd_scenario_load_text(&ps->cfg, ps->d->scenario, "scenario of the metadata");
     if (st != KD_OK) return rebuild_error(st, ps->d);
+    if ((st = same_files(ps)) != KD_OK) return st;
     ps->loaded = 1;
   }
   problem_entry e = {.p = p, .alpha = alpha};

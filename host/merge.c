@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kdbench/run_paths.h"
+#include "kdbench/scenario_id.h"
 #include "shard_set.h"
 
 /* Writes `text` to path through a temporary file, fsync and rename. */
@@ -35,8 +36,9 @@ static int exists(const char *path) {
   return stat(path, &sb) == 0;
 }
 
-/* OUT may be overwritten: not being written, and of this scenario (or `force`). */
-static kd_status check_target(const char *stem, const char *hash, int force) {
+/* OUT may be overwritten: not being written, and of the scenario of the shards (their
+ * first: `shards`), or `force`. */
+static kd_status check_target(const char *stem, const kd_shard_out *shards, int force) {
   char meta[4200], jsonl[4200], csv[4200];
   snprintf(meta, sizeof meta, "%s.meta.json", stem);
   snprintf(jsonl, sizeof jsonl, "%s.jsonl", stem);
@@ -63,9 +65,16 @@ static kd_status check_target(const char *stem, const char *hash, int force) {
   if (!cJSON_IsString(h))
     st = kd_fail(KD_EINVAL, "%s exists and is not a kdbench run (no readable %s): use --force to "
                  "overwrite it, or merge elsewhere with --out", csv, meta);
-  else if (strcmp(h->valuestring, hash))
-    st = kd_fail(KD_EINVAL, "%s holds a run of another scenario (hash %s, the shards' %s): use "
-                 "--force to overwrite it, or merge elsewhere with --out", csv, h->valuestring, hash);
+  else if (strcmp(h->valuestring, shards->hash)) {
+    kd_scenario_id was, now;
+    kd_scenario_id_from_json(o, &was);
+    kd_scenario_id_from_json(shards->meta, &now);
+    char why[1024];
+    kd_scenario_id_diff(&was, &now, why, sizeof why);
+    st = kd_fail(KD_EINVAL, "%s holds a run of another scenario (hash %s, the shards' %s: %s): use "
+                 "--force to overwrite it, or merge elsewhere with --out", csv, h->valuestring,
+                 shards->hash, why);
+  }
   cJSON_Delete(o);
   return st;
 }
@@ -186,7 +195,7 @@ kd_status kd_merge(const kd_shard_set *set, const char *out, int partial, int fo
     free(gaps);
     if (st != KD_OK) return st;
   }
-  st = check_target(stem, set->hash, force);
+  st = check_target(stem, &set->shard[0], force);
   if (st != KD_OK) return st;
   char *csv = NULL, *jsonl = NULL;
   size_t csv_len = 0, jsonl_len = 0;

@@ -57,13 +57,17 @@ static kd_status scenario_file(const kd_shard_set *set, char *path, size_t len) 
   snprintf(path, len, "%s/scenario.ini", set->dir);
   kd_config c;
   kd_config_default(&c);
-  char hash[17] = "";
+  kd_scenario_id now, was;
   kd_status st = kd_scenario_load(&c, path);
-  if (st == KD_OK) st = kd_scenario_hash(&c, hash);
+  if (st == KD_OK) st = kd_scenario_hash(&c, &now);
   if (st != KD_OK) return st;
-  if (strcmp(hash, set->hash))
-    return kd_fail(KD_EINVAL, "%s describes scenario %s, the shards are of %s: run the shards' own "
-                   "command with --shard I/%u", path, hash, set->hash, set->count);
+  if (strcmp(now.hash, set->hash)) {
+    kd_scenario_id_from_json(set->shard[0].meta, &was);
+    char why[1024];
+    kd_scenario_id_diff(&was, &now, why, sizeof why);
+    return kd_fail(KD_EINVAL, "%s describes scenario %s, the shards are of %s (%s): run the shards' "
+                   "own command with --shard I/%u", path, now.hash, set->hash, why, set->count);
+  }
   return KD_OK;
 }
 

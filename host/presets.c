@@ -73,6 +73,8 @@ kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int 
   kd_status st = kd_scenario_load_text(c, BASE, origin);
   if (st == KD_OK) st = kd_scenario_load_text(c, p->parts[part], origin);
   if (st == KD_OK && quick) st = kd_scenario_load_text(c, p->quick, origin);
+  /* p = 500 in BASE is the default p of a run, not the one value of a --sweep p. */
+  if (st == KD_OK) kd_config_unswept_as_defaults(c);
   if (st == KD_OK && quick && !strncmp(c->csv, "results/", 8)) {
     char path[KD_TEXT_LEN];
     snprintf(path, sizeof path, "results/quick/%s", c->csv + 8);

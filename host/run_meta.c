@@ -87,7 +87,8 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   cJSON_AddStringToObject(v, "git_commit", KDBENCH_GIT_COMMIT);
   cJSON_AddStringToObject(o, "command", m->command ? m->command : "");
   cJSON_AddStringToObject(o, "scenario", m->scenario);
-  cJSON_AddStringToObject(o, "scenario_hash", m->hash);
+  cJSON_AddStringToObject(o, "scenario_hash", m->id->hash);
+  kd_scenario_id_to_json(m->id, o);
   cJSON *axes = cJSON_AddArrayToObject(o, "axes");
   for (int i = 0; i < c->n_swept; ++i)
     cJSON_AddItemToArray(axes, cJSON_CreateString(kd_axis_name(c->swept[i])));

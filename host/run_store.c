@@ -1,5 +1,6 @@
 /* The run's files on disk: append a point's rows with fsync, read them back to
  * resume, drop a torn tail, refuse another scenario's output. */
+#include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -78,10 +79,28 @@ static void free_rows(kd_run_store *rs) {
   rs->n_rows = 0;
 }
 
+/* The refusal of a run whose rows have hash `hash`, saying what changed (from its
+ * metadata's hash parts, when it has readable metadata). */
+static kd_status another_scenario(const kd_run_store *rs, const char *hash, const kd_scenario_id *id) {
+  size_t len = 0;
+  char *text = read_all(rs->meta_path, &len);
+  cJSON *meta = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  kd_scenario_id was;
+  kd_scenario_id_from_json(meta, &was);
+  cJSON_Delete(meta);
+  char why[1024];
+  kd_scenario_id_diff(&was, id, why, sizeof why);
+  return kd_fail(KD_EINVAL,
+                 "%s holds a run of another scenario (hash %s, this one %s: %s): use --force "
+                 "to overwrite it, or write elsewhere with --csv",
+                 rs->jsonl_path, hash, rs->hash, why);
+}
+
 /* Reads the JSON Lines into rs->rows; *changed when a torn tail or an incomplete
  * point was dropped. */
-static kd_status load(kd_run_store *rs, char *text, size_t len, size_t rows_per_point,
-                      FILE *log, int *changed) {
+static kd_status load(kd_run_store *rs, const kd_scenario_id *id, char *text, size_t len,
+                      size_t rows_per_point, FILE *log, int *changed) {
   size_t cap = 0, lineno = 0;
   char *s = text, *end = text + len;
   kd_status st = KD_OK;
@@ -110,10 +129,7 @@ static kd_status load(kd_run_store *rs, char *text, size_t len, size_t rows_per_
       return kd_fail(st, "%s (a corrupt run: repair it or start afresh with --force)", kd_last_error());
     if (strcmp(hash, rs->hash) != 0) {
       kd_row_free(&r);
-      return kd_fail(KD_EINVAL,
-                     "%s holds a run of another scenario (hash %s, this one %s): use --force "
-                     "to overwrite it, or write elsewhere with --csv",
-                     rs->jsonl_path, hash, rs->hash);
+      return another_scenario(rs, hash, id);
     }
     if (rs->n_rows == cap) {
       cap = cap ? 2 * cap : 64;
@@ -174,10 +190,11 @@ static int exists(const char *path) {
   return stat(path, &sb) == 0;
 }
 
-kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const char *hash,
+kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
                       size_t rows_per_point, int force, FILE *log) {
   memset(rs, 0, sizeof *rs);
   rs->fd_csv = rs->fd_jsonl = rs->fd_lock = -1;
+  const char *hash = id->hash;
   snprintf(rs->hash, sizeof rs->hash, "%s", hash);
   char stem[4096];
   kd_status st = kd_run_stem(csv_path, stem, sizeof stem);
@@ -208,7 +225,7 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const char *hash,
     size_t len = 0;
     char *text = read_all(rs->jsonl_path, &len);
     if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", rs->jsonl_path, strerror(errno));
-    st = load(rs, text, len, rows_per_point, log, &changed);
+    st = load(rs, id, text, len, rows_per_point, log, &changed);
     free(text);
   }
   /* The JSON Lines are the record; the CSV is rewritten from them. */

@@ -34,13 +34,35 @@ static char *read_line(char *buf, int num, void *stream) {
   return got;
 }
 
+#define MAX_KEYS 64 /* more than kd_config has settings */
+
 typedef struct {
   kd_config *cfg;
   line_source *src;
+  const char *origin;
   kd_status st;     /* the first error; inih goes on after a failed line */
   int line;         /* its line */
   char reason[512]; /* its reason, without the origin */
+  /* The keys set so far and their lines: a key given twice is refused, not the last
+   * taken. Names are those of kd_config_known: short. */
+  char key[MAX_KEYS][32];
+  int key_line[MAX_KEYS], n_keys;
 } load_state;
+
+/* 1 (and the reason) when `name` was set before in this text. */
+static int given_before(load_state *s, const char *name) {
+  for (int i = 0; i < s->n_keys; ++i)
+    if (!strcmp(s->key[i], name)) {
+      snprintf(s->reason, sizeof s->reason, "key '%s' given twice, first at %s:%d", name,
+               s->origin, s->key_line[i]);
+      return 1;
+    }
+  if (s->n_keys < MAX_KEYS && strlen(name) < sizeof s->key[0]) {
+    strcpy(s->key[s->n_keys], name);
+    s->key_line[s->n_keys++] = s->line;
+  }
+  return 0;
+}
 
 static int on_setting(void *user, const char *section, const char *name, const char *value) {
   load_state *s = user;
@@ -56,6 +78,10 @@ static int on_setting(void *user, const char *section, const char *name, const c
     s->st = KD_EINVAL;
     snprintf(s->reason, sizeof s->reason, "key '%s' belongs in [%s], found in [%s]", name, home,
              section);
+    return 0;
+  }
+  if (given_before(s, name)) {
+    s->st = KD_EINVAL;
     return 0;
   }
   kd_status st = kd_config_set(s->cfg, name, value);
@@ -77,7 +103,7 @@ static void configure_inih(void) {
 /* The first error in line order: the handler's (s.line) or inih's own (rc: its line). */
 static kd_status parse(kd_config *c, line_source *src, const char *origin) {
   configure_inih();
-  load_state s = {.cfg = c, .src = src};
+  load_state s = {.cfg = c, .src = src, .origin = origin};
   int rc = ini_parse_stream(read_line, src, on_setting, &s);
   if (s.st != KD_OK && (rc <= 0 || s.line <= rc))
     return kd_fail(s.st, "%s:%d: %s", origin, s.line, s.reason);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "kdbench/run_paths.h"
+#include "kdbench/scenario_id.h"
 #include "shard_set.h"
 
 static int is_dir(const char *path) {
@@ -163,9 +164,15 @@ static int by_number(const void *a, const void *b) {
 /* One scenario, one N, each shard once. */
 static kd_status check_agree(kd_shard_set *set, size_t grid, size_t rpp, size_t k) {
   kd_shard_out *a = &set->shard[0], *b = &set->shard[k];
-  if (strcmp(a->hash, b->hash))
-    return kd_fail(KD_EINVAL, "shards of different scenarios: %s (scenario %s) and %s (scenario %s)",
-                   a->stem, a->hash, b->stem, b->hash);
+  if (strcmp(a->hash, b->hash)) {
+    kd_scenario_id ia, ib;
+    kd_scenario_id_from_json(a->meta, &ia);
+    kd_scenario_id_from_json(b->meta, &ib);
+    char why[1024];
+    kd_scenario_id_diff(&ia, &ib, why, sizeof why);
+    return kd_fail(KD_EINVAL, "shards of different scenarios: %s (scenario %s) and %s (scenario %s): %s",
+                   a->stem, a->hash, b->stem, b->hash, why);
+  }
   if (a->spec.count != b->spec.count)
     return kd_fail(KD_EINVAL, "shards of different counts: %s is %u/%u, %s is %u/%u", a->stem,
                    a->spec.index, a->spec.count, b->stem, b->spec.index, b->spec.count);

@@ -63,25 +63,6 @@ static void release_signals(const struct sigaction old[2]) {
 
 static void hex(uint64_t h, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)h); }
 
-/* The canonical scenario text plus every point's values: what the numbers depend on. */
-static kd_status hash_of(const kd_config *c, const kd_grid *g, char hash[17]) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *f = open_memstream(&text, &len);
-  if (!f) return kd_fail(KD_ENOMEM, "out of memory");
-  kd_config_print(c, f, 1);
-  fclose(f);
-  uint64_t h = kd_fnv1a(KD_FNV_INIT, text, len);
-  free(text);
-  for (size_t i = 0; i < g->count; ++i) {
-    char pt[256];
-    kd_grid_point_text(&g->pt[i], pt, sizeof pt);
-    h = kd_fnv1a(h, pt, strlen(pt) + 1);
-  }
-  hex(h, hash);
-  return KD_OK;
-}
-
 static void point_key(const char *hash, const kd_grid_point *pt, char key[17]) {
   char text[256];
   kd_grid_point_text(pt, text, sizeof text);
@@ -204,13 +185,13 @@ kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
   return st;
 }
 
-kd_status kd_scenario_hash(const kd_config *cfg, char hash[17]) {
+kd_status kd_scenario_hash(const kd_config *cfg, kd_scenario_id *id) {
   kd_config c = *cfg;
   kd_grid g;
   kd_status st = resolve_p(&c);
   if (st == KD_OK) st = kd_grid_build(&c, &g);
   if (st != KD_OK) return st;
-  st = hash_of(&c, &g, hash);
+  st = kd_scenario_id_make(&c, &g, id);
   kd_grid_free(&g);
   return st;
 }
@@ -403,8 +384,8 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   if (st == KD_OK) st = resolve_p(&c);
   if (st == KD_OK) st = kd_grid_build(&c, &g);
   if (st == KD_OK) st = check_problems(&c, &g);
-  char hash[17];
-  if (st == KD_OK) st = hash_of(&c, &g, hash);
+  kd_scenario_id id;
+  if (st == KD_OK) st = kd_scenario_id_make(&c, &g, &id);
   char *scenario = NULL;
   size_t scenario_len = 0;
   FILE *sf = open_memstream(&scenario, &scenario_len);
@@ -422,7 +403,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   kd_run_store rs;
   int store_open = 0;
   if (st == KD_OK) {
-    st = kd_run_open(&rs, sh.csv, hash, popcount(c.pipelines), c.force, stderr);
+    st = kd_run_open(&rs, sh.csv, &id, popcount(c.pipelines), c.force, stderr);
     store_open = st == KD_OK;
     if (store_open) st = kd_shard_save_scenario(&sh, &c); /* shard */
   }
@@ -448,7 +429,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
             sh.n_points, g.count, 100 * sh.cost_share, sh.csv);
   if (table) write_table_header(table, &c, desc);
   kd_run_meta meta = {.cfg = &c, .command = command, .scenario = scenario ? scenario : "",
-                      .hash = hash, .backend = &be, .started = time(NULL),
+                      .id = &id, .backend = &be, .started = time(NULL),
                       .points_total = sh.n_points, .wall_s = wall,
                       .shard = sh.spec.count ? &sh : NULL};
   double cost_total = 0;
@@ -469,7 +450,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   for (size_t j = 0; j < sh.n_points && st == KD_OK; ++j) {
     size_t i = sh.points[j]; /* shard: the global index */
     char key[17];
-    point_key(hash, &g.pt[i], key);
+    point_key(id.hash, &g.pt[i], key);
     size_t count = 0;
     const kd_row *done = kd_run_find(&rs, key, &count);
     if (done) { /* finished by an earlier run of the same scenario */

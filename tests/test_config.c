@@ -2,7 +2,9 @@
  * axis values (lists, logN / linN / pow2 ranges, rounding and de-duplication, every
  * malformed text refused naming its flag), cross-setting checks, the scenario round
  * trip (printed, re-read, same canonical text and hash), scenario-file errors naming
- * file, line and key, presets, grid order, and what the hash does and does not see. */
+ * file, line and key (a key given twice: both lines), presets, grid order, the
+ * default grids of axes swept without values, and what the hash does and does not
+ * see (the values of spectrum and beta* files included). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include "kdbench/config.h"
 #include "kdbench/grid.h"
 #include "kdbench/scenario.h"
+#include "kdbench/scenario_id.h"
 #include "kdbench/sweep.h"
 
 static char dir[256];
@@ -103,8 +106,10 @@ static char *printed(const kd_config *c, int canonical) {
 }
 
 static void hash_of(const kd_config *c, char h[17]) {
-  kd_status st = kd_scenario_hash(c, h);
+  kd_scenario_id id;
+  kd_status st = kd_scenario_hash(c, &id);
   cr_assert_eq(st, KD_OK, "hash: %s", kd_last_error());
+  memcpy(h, id.hash, 17);
 }
 
 static void path_in_dir(char *out, size_t len, const char *name) {
@@ -440,6 +445,26 @@ Test(scenario, round_trip_of_a_ridge_sweep_with_a_spectrum_file) {
   round_trip(&c);
 }
 
+Test(scenario, round_trip_of_default_grids) {
+  /* An axis swept without values prints its default grid, which reads back to the
+   * same points. */
+  static const char *const axes[] = {"p", "m", "ridge", "alpha", "sigma"};
+  static const char *const lines[] = {"\np = 100,200,500,1000,2000\n",
+                                      "\nm = 500,1000,2000,5000,10000,20000\n",
+                                      "\nridge = 1e-4:1:log9\n", "\nalpha = 1.25,1.5,2,3,4\n",
+                                      "\nsigma = 0,0.1,0.25,0.5,1\n"};
+  for (size_t i = 0; i < sizeof axes / sizeof *axes; ++i) {
+    kd_config c;
+    kd_config_default(&c);
+    set(&c, "n", "100");
+    set(&c, "sweep", axes[i]);
+    char *text = printed(&c, 0);
+    cr_expect(strstr(text, lines[i]) != NULL, "--sweep %s prints:\n%s", axes[i], text);
+    free(text);
+    round_trip(&c);
+  }
+}
+
 Test(scenario, text_sets_settings_by_section) {
   kd_config c;
   kd_config_default(&c);
@@ -491,7 +516,25 @@ Test(scenario, errors_name_file_line_and_key) {
   /* The first error in line order, whether inih's or a setting's. */
   expect_scenario_error("[problem]\nnonsense\np = 12x\n", "bad.ini:2", "INI");
   expect_scenario_error("[problem]\np = 12x\nnonsense\n", "bad.ini:2", "12x");
-  expect_scenario_error("[problem]\np = 50\np = 12x", "bad.ini:3", "12x"); /* no newline */
+  expect_scenario_error("[problem]\np = 50\nsigma = 12x", "bad.ini:3", "12x"); /* no newline */
+}
+
+Test(scenario, key_given_twice_names_both_lines) {
+  expect_scenario_error("[problem]\np = 50\nsigma = 0.5\np = 40\n", "bad.ini:4: key 'p' given twice",
+                        "first at ");
+  expect_scenario_error("[problem]\np = 50\nsigma = 0.5\np = 40\n", "bad.ini:2", NULL);
+  /* in a section opened twice, and for keys that are not axes */
+  expect_scenario_error("[sweep]\ntrials = 3\n[problem]\np = 50\n[sweep]\nseed = 2\ntrials = 4\n",
+                        "bad.ini:7: key 'trials' given twice", "bad.ini:2");
+  expect_scenario_error("[sweep]\nsweep = n\npipelines = strong\nsweep = p\n", "key 'sweep'",
+                        "bad.ini:2");
+  /* The same key in two texts is an override, not a repetition (a preset, then a
+   * scenario file, then flags). */
+  kd_config c;
+  kd_config_default(&c);
+  cr_assert_eq(kd_scenario_load_text(&c, "[problem]\np = 50\n", "one"), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_scenario_load_text(&c, "[problem]\np = 60\n", "two"), KD_OK, "%s", kd_last_error());
+  cr_expect_eq(c.p, 60);
 }
 
 Test(scenario, long_lines_and_line_numbers_after_them) {
@@ -674,6 +717,72 @@ Test(grid, other_axes_set_their_field) {
   kd_grid_free(&g);
 }
 
+/* The values of axis a over the grid of c, in grid order. */
+static size_t grid_values(const kd_config *c, kd_axis a, double *out, size_t max) {
+  kd_grid g;
+  build(c, &g);
+  size_t n = 0;
+  for (size_t i = 0; i < g.count && n < max; ++i) {
+    const kd_grid_point *pt = &g.pt[i];
+    double x[KD_NAXES] = {(double)pt->n, (double)pt->p, (double)pt->m, (double)pt->k,
+                          pt->ridge, pt->alpha, pt->sigma};
+    out[n++] = x[a];
+  }
+  size_t count = g.count;
+  kd_grid_free(&g);
+  return count;
+}
+
+Test(grid, axes_swept_without_values_take_their_default_grid) {
+  /* The defaults of --help; the default config (the preset fig1) sets p = 500, m =
+   * 5000, ridge = 0, alpha = 2, sigma = 0.5: defaults of a run, not sweep values. */
+  static const struct {
+    kd_axis a;
+    size_t count;
+    double first, last;
+    const char *given; /* a value given after the preset */
+  } want[] = {
+      {KD_AXIS_P, 5, 100, 2000, "300"},     {KD_AXIS_M, 6, 500, 20000, "2000"},
+      {KD_AXIS_RIDGE, 9, 1e-4, 1, "0.75"},  {KD_AXIS_ALPHA, 5, 1.25, 4, "0.75"},
+      {KD_AXIS_SIGMA, 5, 0, 1, "0.75"},
+  };
+  for (size_t i = 0; i < sizeof want / sizeof *want; ++i) {
+    kd_config c;
+    kd_config_default(&c);
+    set(&c, "n", "100");
+    set(&c, "sweep", kd_axis_name(want[i].a));
+    cr_assert_eq(kd_config_check(&c), KD_OK, "%s", kd_last_error());
+    double v[16];
+    size_t n = grid_values(&c, want[i].a, v, 16);
+    cr_expect_eq(n, want[i].count, "--sweep %s: %zu points", kd_axis_name(want[i].a), n);
+    cr_expect(n >= 2 && v[0] == want[i].first && v[n - 1] == want[i].last,
+              "--sweep %s: from %g to %g", kd_axis_name(want[i].a), v[0], v[n - 1]);
+    /* A value given after the preset is the sweep's one value. */
+    set(&c, kd_axis_name(want[i].a), want[i].given);
+    cr_expect_eq(grid_values(&c, want[i].a, v, 16), 1, "--sweep %s with a value given",
+                 kd_axis_name(want[i].a));
+    cr_expect_eq(v[0], strtod(want[i].given, NULL));
+  }
+}
+
+Test(grid, presets_keep_the_values_of_the_axes_they_sweep) {
+  kd_config c;
+  kd_config_default(&c);
+  cr_assert_eq(kd_scenario_preset(&c, "w2s"), KD_OK, "%s", kd_last_error());
+  cr_expect_str_eq(c.values[KD_AXIS_M], "1000,2000,5000,20000");
+  cr_expect_str_eq(c.values[KD_AXIS_K], "50,100,150,200,300,400");
+  cr_expect_str_eq(c.values[KD_AXIS_N], "200", "n's one value is its setting");
+  cr_expect_str_eq(c.values[KD_AXIS_P], "", "p = 500 is the run's default, not a sweep value");
+  cr_expect_eq(c.p, 500);
+  double v[32];
+  cr_expect_eq(grid_values(&c, KD_AXIS_M, v, 32), 24);
+  cr_assert_eq(kd_scenario_preset_part(&c, "scaling", 1, 0), KD_OK, "%s", kd_last_error());
+  cr_expect_str_eq(c.values[KD_AXIS_N], "25:1000:log11");
+  cr_expect_eq(c.p, 4000);
+  cr_expect_eq(c.alpha, 1.5);
+  cr_expect_eq(grid_values(&c, KD_AXIS_N, v, 32), 11);
+}
+
 Test(grid, k_above_p_at_a_point_refused_naming_it) {
   kd_config c;
   kd_config_default(&c);
@@ -771,11 +880,74 @@ Test(scenario_hash, blind_to_outputs_backend_and_presentation) {
   cr_expect_str_eq(h, h0, "p = %s changes the hash", p_text);
 }
 
+/* @/NAME: `head`, then 40 lines: the values 1/(i+1) (spectrum) or 0.1 (beta*), the
+ * line `changed` (0-based; -1: none) with `value` instead. */
+static void write_vector(const char *name, const char *head, int spectrum, int changed,
+                         const char *value) {
+  char text[4096];
+  size_t len = (size_t)snprintf(text, sizeof text, "%s", head);
+  for (int i = 0; i < 40; ++i) {
+    if (i == changed) len += (size_t)snprintf(text + len, sizeof text - len, "%s\n", value);
+    else if (spectrum) len += (size_t)snprintf(text + len, sizeof text - len, "%.17g\n", 1.0 / (i + 1));
+    else len += (size_t)snprintf(text + len, sizeof text - len, "0.1\n");
+  }
+  write_file(name, text);
+}
+
+static kd_scenario_id id_of(const kd_config *c) {
+  kd_scenario_id id;
+  cr_assert_eq(kd_scenario_hash(c, &id), KD_OK, "hash: %s", kd_last_error());
+  return id;
+}
+
+Test(scenario_hash, covers_the_values_of_spectrum_and_beta_files) {
+  for (int spectrum = 0; spectrum <= 1; ++spectrum) {
+    const char *key = spectrum ? "spectrum" : "beta", *file = spectrum ? "spec.txt" : "beta.txt";
+    char setting[600];
+    snprintf(setting, sizeof setting, "file:%s/%s", dir, file);
+    kd_config c;
+    small_config(&c);
+    set(&c, key, setting);
+    write_vector(file, "", spectrum, -1, NULL);
+    kd_scenario_id a = id_of(&c);
+    cr_expect_eq(a.numerics, KD_NUMERICS_VERSION);
+    cr_expect_str_eq(spectrum ? a.beta : a.spectrum, "", "a part for a %s that is no file",
+                     spectrum ? "beta*" : "spectrum");
+    /* The same values written otherwise: the same scenario. */
+    write_vector(file, "# a comment\n\n", spectrum, 3, spectrum ? "0.25" : "1e-1");
+    kd_scenario_id b = id_of(&c);
+    cr_expect_str_eq(b.hash, a.hash, "%s: rewriting the same values changes the hash", key);
+    /* One value changed in its last bit: another scenario, of the same settings. */
+    char v[32];
+    snprintf(v, sizeof v, "%.17g", nextafter(spectrum ? 1.0 / 8 : 0.1, 0));
+    write_vector(file, "", spectrum, 7, v);
+    b = id_of(&c);
+    cr_expect_str_neq(b.hash, a.hash, "%s: a changed value keeps the hash", key);
+    cr_expect_str_eq(b.settings, a.settings);
+    cr_expect_str_neq(spectrum ? b.spectrum : b.beta, spectrum ? a.spectrum : a.beta);
+    char why[1024], want[700];
+    kd_scenario_id_diff(&a, &b, why, sizeof why);
+    snprintf(want, sizeof want, "the values in the --%s file %s/%s differ", key, dir, file);
+    cr_expect_str_eq(why, want);
+    /* Another numerics version, other settings: said as such. */
+    kd_scenario_id old = a;
+    old.numerics = KD_NUMERICS_VERSION - 1;
+    kd_scenario_id_diff(&old, &a, why, sizeof why);
+    snprintf(want, sizeof want, "computed by numerics version %d, not %d", KD_NUMERICS_VERSION - 1,
+             KD_NUMERICS_VERSION);
+    cr_expect_str_eq(why, want);
+    set(&c, "trials", "4");
+    kd_scenario_id d = id_of(&c);
+    kd_scenario_id_diff(&a, &d, why, sizeof why);
+    cr_expect_str_eq(why, "other settings");
+  }
+}
+
 Test(scenario_hash, refuses_a_config_without_a_grid) {
   kd_config c;
   small_config(&c);
   set(&c, "sweep", "p");
   set(&c, "n", "default"); /* n neither swept nor given */
-  char h[17];
-  cr_expect_neq(kd_scenario_hash(&c, h), KD_OK);
+  kd_scenario_id id;
+  cr_expect_neq(kd_scenario_hash(&c, &id), KD_OK);
 }

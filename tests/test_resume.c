@@ -1,10 +1,12 @@
 /* The files of a run and resuming it, with the real kdbench binary in a temporary
  * folder: a re-run computes nothing; a torn or cut .jsonl is repaired and the final
  * CSV is byte-identical to an uninterrupted run's; corrupt records, another
- * scenario's output and a CSV without its records are refused (files untouched)
+ * scenario's output (an edited beta* file, another numerics version: said so), a
+ * flag given twice and a CSV without its records are refused (files untouched)
  * unless --force; SIGINT / SIGTERM / SIGKILL lose at most the point in flight;
  * --raw; standard error stays quiet when it is not a terminal; --print-scenario
- * round trip; presets; bad input leaves no file behind. */
+ * round trip; presets; bad input leaves no file behind; axes swept without values
+ * run their default grids. */
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -19,6 +21,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "kdbench/scenario_id.h"
 
 static char dir[256];
 
@@ -37,9 +41,12 @@ TestSuite(resume, .init = make_dir, .fini = remove_dir);
 TestSuite(refuse, .init = make_dir, .fini = remove_dir);
 TestSuite(signals, .init = make_dir, .fini = remove_dir, .timeout = 300);
 TestSuite(outputs, .init = make_dir, .fini = remove_dir);
+TestSuite(default_grids, .init = make_dir, .fini = remove_dir);
 
-/* A small sweep: 4 points x 4 pipelines, well under a second. */
-#define SMALL "--sweep n --n 20:80:log4 --p 40 --trials 5"
+/* A small sweep: 4 points x 4 pipelines, well under a second (each flag once: a flag
+ * given twice is refused). */
+#define SMALL_GRID "--sweep n --n 20:80:log4 --p 40"
+#define SMALL SMALL_GRID " --trials 5"
 /* One that takes a second or more: 12 points, the later ones the larger. */
 #define LONGER "--sweep n --n 20:400:log12 --trials 50 --p 100"
 
@@ -450,6 +457,169 @@ Test(refuse, output_of_another_scenario) {
   free(csv);
 }
 
+/* n = 100, p = 200, one point, one pipeline: the run of issue 10 (theory 0.005553 with
+ * beta*_i = 0.05, 0.06837 with beta*_i = 0.5). */
+#define BETA_FILE_RUN                                                                      \
+  "--sweep n --n 100 --p 200 --beta file:@/b.txt --ridge 0.1 --pipelines strong --trials 20 " \
+  "--quiet"
+
+/* @/b.txt: `head`, then 200 lines of `line`. */
+static void write_beta(const char *head, const char *line) {
+  char text[8192];
+  snprintf(text, sizeof text, "%s", head);
+  for (int i = 0; i < 200; ++i) strcat(strcat(text, line), "\n");
+  write_file("b.txt", text, strlen(text));
+}
+
+/* The theory column of the only row of a CSV. */
+static double theory_of(const char *name) {
+  char *csv = slurp_in(name);
+  cr_assert_not_null(csv, "%s missing", name);
+  char *row = strchr(csv, '\n') + 1, *cell = row;
+  for (int col = 0; col < 15; ++col) cell = strchr(cell, ',') + 1; /* theory: column 16 */
+  double x = strtod(cell, NULL);
+  cr_assert_eq(strchr(row, '\n')[1], '\0', "%s has more than one row", name);
+  free(csv);
+  return x;
+}
+
+Test(refuse, edited_beta_file_is_another_scenario) {
+  write_beta("", "0.05");
+  run_ok(BETA_FILE_RUN " --csv @/r.csv");
+  double before = theory_of("r.csv");
+  cr_expect(fabs(before - 0.005553) < 5e-7, "theory %.7g with beta*_i = 0.05", before);
+  /* The same values written otherwise (a comment, 0.050): the same scenario, resumed. */
+  write_beta("# the same values\n", "0.050");
+  run_ok(BETA_FILE_RUN " --csv @/r.csv");
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_resumed"), 1, "0.050 for 0.05 made another scenario");
+  cJSON_Delete(meta);
+
+  write_beta("", "0.5");
+  char *files = snapshot();
+  expect_refused(run(BETA_FILE_RUN " --csv @/r.csv"), "b.txt");
+  cr_expect(strstr(err, "the values in the --beta file") && strstr(err, "--force"), "message: %s", err);
+  char *after = snapshot();
+  cr_expect_str_eq(after, files, "a refused run changed the folder");
+  free(files);
+  free(after);
+  /* A fresh output and --force compute the new numbers, the same ones. */
+  run_ok(BETA_FILE_RUN " --csv @/fresh.csv");
+  double fresh = theory_of("fresh.csv");
+  cr_expect(fabs(fresh - 0.06837) < 5e-6, "theory %.7g with beta*_i = 0.5", fresh);
+  run_ok(BETA_FILE_RUN " --csv @/r.csv --force");
+  expect_same_file("fresh.csv", "r.csv");
+}
+
+Test(refuse, fit_of_a_run_whose_beta_file_changed) {
+  /* kdbench fit computes the weak-to-strong theory from the run's scenario, so from
+   * the beta* file as it is now: values other than the rows' are refused. */
+  const char *sweep = "--sweep n --n 20:150:log6 --p 200 --beta file:@/b.txt --sigma 0 "
+                      "--pipelines strong,w2s --trials 3 --csv @/r.csv --quiet";
+  write_beta("", "0.05");
+  run_ok("%s", sweep);
+  run_ok("fit @/r --quiet");
+  write_beta("", "0.5");
+  char *files = snapshot();
+  expect_refused(run("fit @/r --quiet"), "the values in the --beta file");
+  cr_expect(strstr(err, "b.txt") != NULL, "message: %s", err);
+  char *after = snapshot();
+  cr_expect_str_eq(after, files, "a refused fit changed the folder");
+  free(files);
+  free(after);
+  write_beta("# the same values as the run's\n", "0.050");
+  run_ok("fit @/r --quiet");
+}
+
+/* Writes @/NAME as the JSON of o. */
+static void write_json(const char *name, const cJSON *o) {
+  char *text = cJSON_Print(o);
+  cr_assert_not_null(text);
+  write_file(name, text, strlen(text));
+  free(text);
+}
+
+/* Rewrites every occurrence of `from` in @/NAME as `to` (of the same length). */
+static void replace_in(const char *name, const char *from, const char *to) {
+  size_t len = 0;
+  char *text = slurp(path_of(name), &len);
+  cr_assert_not_null(text, "%s missing", name);
+  int n = 0;
+  for (char *s = text; (s = strstr(s, from)); s += strlen(to), ++n) memcpy(s, to, strlen(to));
+  cr_assert_gt(n, 0, "%s does not hold '%s'", name, from);
+  write_file(name, text, len);
+  free(text);
+}
+
+/* A run made by a kdbench of other numerics, simulated from one made by this one:
+ * that kdbench wrote its own numerics version into the metadata, and a scenario hash
+ * (in the metadata and every row) that covers that version, so differs from this
+ * one's. Both are rewritten; the rows' numbers are left as they are, which is the
+ * danger: resuming would mix them with rows of this kdbench's numerics. */
+Test(refuse, run_of_other_numerics) {
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  cJSON *meta = json_file("r.meta.json");
+  char hash[17];
+  snprintf(hash, sizeof hash, "%s", meta_str(meta, "scenario_hash"));
+  cr_expect_eq(meta_num(meta, "numerics_version"), KD_NUMERICS_VERSION);
+  const char *other = strcmp(hash, "0123456789abcdef") ? "0123456789abcdef" : "fedcba9876543210";
+  replace_in("r.jsonl", hash, other);
+  cJSON_ReplaceItemInObjectCaseSensitive(meta, "scenario_hash", cJSON_CreateString(other));
+  cJSON_ReplaceItemInObjectCaseSensitive(meta, "numerics_version",
+                                         cJSON_CreateNumber(KD_NUMERICS_VERSION - 1));
+  write_json("r.meta.json", meta);
+  char *files = snapshot();
+  expect_refused(run(SMALL " --csv @/r.csv --quiet"), "--force");
+  char want[96];
+  snprintf(want, sizeof want, "computed by numerics version %d, not %d", KD_NUMERICS_VERSION - 1,
+           KD_NUMERICS_VERSION);
+  cr_expect(strstr(err, want) != NULL, "message '%s' lacks '%s'", err, want);
+  char *after = snapshot();
+  cr_expect_str_eq(after, files, "a refused run changed the folder");
+  free(files);
+  free(after);
+
+  /* A run of a kdbench from before numerics versions: no version, no parts. */
+  cJSON_DeleteItemFromObjectCaseSensitive(meta, "numerics_version");
+  cJSON_DeleteItemFromObjectCaseSensitive(meta, "hash_parts");
+  write_json("r.meta.json", meta);
+  cJSON_Delete(meta);
+  expect_refused(run(SMALL " --csv @/r.csv --quiet"), "no numerics version recorded");
+
+  run_ok(SMALL " --csv @/r.csv --quiet --force");
+  run_ok(SMALL " --csv @/ref.csv --quiet");
+  expect_same_file("ref.csv", "r.csv");
+}
+
+Test(refuse, flag_given_twice_names_both) {
+  expect_refused(run("--sweep n --p 500 --p 400 --csv @/r.csv --quiet"), "--p given twice");
+  cr_expect(strstr(err, "--p 500 and --p 400") != NULL, "message: %s", err);
+  expect_refused(run("--sweep n --pipelines strong --n 30 --pipelines w2s --csv @/r.csv --quiet"),
+                 "--pipelines given twice (--pipelines strong and --pipelines w2s)");
+  expect_refused(run("--sweep n --sweep p --csv @/r.csv --quiet"), "--sweep given twice");
+  expect_refused(run(SMALL " --csv @/r.csv --csv @/s.csv --quiet"), "--csv given twice");
+  expect_refused(run(SMALL " --spectrum isotropic --spectrum=powerlaw --csv @/r.csv --quiet"),
+                 "--spectrum given twice");
+  expect_refused(run("--scenario @/a.ini --scenario @/b.ini --quiet"), "--scenario given twice");
+  expect_refused(run("--print-scenario --trials 3 --trials 4"), "--trials given twice");
+  char *list = names();
+  cr_expect_str_eq(list, "", "a refused run left files behind: %s", list);
+  free(list);
+  /* A switch given twice means what it means once. */
+  run_ok(SMALL " --csv @/r.csv --quiet --quiet --raw --raw");
+  /* A flag over a scenario file's key (or a preset's) is an override, not a repetition. */
+  const char *ini = "[sweep]\ntrials = 3\n";
+  write_file("t.ini", ini, strlen(ini));
+  run_ok("--scenario @/t.ini " SMALL_GRID " --trials 4 --csv @/o.csv --quiet");
+  cJSON *meta = json_file("o.meta.json");
+  cr_expect_eq(meta_num(meta, "trials"), 4);
+  cJSON_Delete(meta);
+  run_ok("--preset fig1 " SMALL_GRID " --trials 2 --csv @/f.csv --quiet");
+  meta = json_file("f.meta.json");
+  cr_expect_eq(meta_num(meta, "trials"), 2);
+  cJSON_Delete(meta);
+}
+
 Test(refuse, csv_without_its_records) {
   write_file("x.csv", "my own table\n", 13);
   int code = run(SMALL " --csv @/x.csv --quiet");
@@ -614,8 +784,8 @@ Test(signals, second_writer_refused_while_the_first_runs) {
 /* ---- outputs -------------------------------------------------------------------------------- */
 
 Test(outputs, raw_risks_average_to_sim_mean) {
-  run_ok(SMALL " --trials 7 --raw --csv @/raw.csv --quiet");
-  run_ok(SMALL " --trials 7 --csv @/plain.csv --quiet");
+  run_ok(SMALL_GRID " --trials 7 --raw --csv @/raw.csv --quiet");
+  run_ok(SMALL_GRID " --trials 7 --csv @/plain.csv --quiet");
   expect_same_file("raw.csv", "plain.csv"); /* --raw changes no number */
   char *text = slurp_in("raw.jsonl");
   size_t rows = 0;
@@ -736,4 +906,107 @@ Test(outputs, presets) {
   expect_refused(run("--scenario @/bad.ini --csv @/r.csv --quiet"), "bad.ini:4");
   cr_expect(strstr(err, "bogus") != NULL, "message: %s", err);
   cr_expect(!exists_in("r.csv"));
+}
+
+/* ---- axes swept without values ---------------------------------------------------------- */
+
+/* The values of CSV column `col` (0-based) in the rows of `pipeline` of @/NAME. */
+static size_t column(const char *name, const char *pipeline, int col, double *v, size_t max) {
+  char *csv = slurp_in(name);
+  cr_assert_not_null(csv, "%s missing", name);
+  size_t n = 0, len = strlen(pipeline);
+  for (char *line = strchr(csv, '\n') + 1; *line && n < max; line = strchr(line, '\n') + 1) {
+    if (strncmp(line, pipeline, len) || line[len] != ',') continue;
+    char *cell = line;
+    for (int c = 0; c < col; ++c) cell = strchr(cell, ',') + 1;
+    v[n++] = strtod(cell, NULL);
+  }
+  free(csv);
+  return n;
+}
+
+/* `kdbench --sweep AXIS ARGS` (no values for AXIS) runs the default grid of --help:
+ * `count` points whose AXIS (CSV column `col`, rows of `pipeline`) are `want`; the same
+ * with --preset fig1, whose AXIS = scalar is the default of a run, not a sweep value;
+ * a value given for AXIS on the command line or in a scenario file is the one point. */
+static void expect_default_grid(const char *axis, const char *args, int col, const char *pipeline,
+                                const double *want, size_t count, const char *value) {
+  char common[512];
+  snprintf(common, sizeof common, "--sweep %s %s --trials 2 --pipelines strong,w2s --quiet", axis,
+           args);
+  run_ok("%s --csv @/grid.csv", common);
+  cJSON *meta = json_file("grid.meta.json");
+  cr_expect_eq(meta_num(meta, "points_total"), (double)count, "--sweep %s: points", axis);
+  cJSON_Delete(meta);
+  double v[16];
+  size_t n = column("grid.csv", pipeline, col, v, 16);
+  cr_expect_eq(n, count, "--sweep %s: %zu %s rows, want %zu", axis, n, pipeline, count);
+  for (size_t i = 0; i < n && i < count; ++i)
+    cr_expect(fabs(v[i] - want[i]) <= 1e-9 * fabs(want[i]), "--sweep %s: point %zu at %.10g, want %.10g",
+              axis, i, v[i], want[i]);
+  run_ok("--preset fig1 %s --csv @/preset.csv", common);
+  expect_same_file("grid.csv", "preset.csv");
+
+  run_ok("%s --%s %s --csv @/one.csv", common, axis, value);
+  cr_expect_eq(column("one.csv", pipeline, col, v, 16), 1, "--sweep %s --%s %s", axis, axis, value);
+  cr_expect_eq(v[0], strtod(value, NULL));
+  const char *section = !strcmp(axis, "m") ? "teacher" : !strcmp(axis, "ridge") ? "student" : "problem";
+  char ini[256];
+  int len = snprintf(ini, sizeof ini, "[%s]\n%s = %s\n", section, axis, value);
+  write_file("one.ini", ini, (size_t)len);
+  run_ok("--scenario @/one.ini %s --csv @/file.csv", common);
+  expect_same_file("one.csv", "file.csv");
+}
+
+Test(default_grids, p) {
+  expect_default_grid("p", "--n 100", 2, "strong", (double[]){100, 200, 500, 1000, 2000}, 5, "300");
+}
+
+Test(default_grids, m) {
+  expect_default_grid("m", "--n 100 --p 200", 3, "w2s",
+                      (double[]){500, 1000, 2000, 5000, 10000, 20000}, 6, "2000");
+}
+
+Test(default_grids, ridge) {
+  double want[9];
+  for (int i = 0; i < 9; ++i) want[i] = pow(10, -4 + i / 2.0);
+  expect_default_grid("ridge", "--n 100 --p 200", 5, "strong", want, 9, "0.25");
+}
+
+Test(default_grids, alpha) {
+  expect_default_grid("alpha", "--n 100 --p 200", 6, "strong", (double[]){1.25, 1.5, 2, 3, 4}, 5,
+                      "2.5");
+}
+
+Test(default_grids, sigma) {
+  expect_default_grid("sigma", "--n 100 --p 200", 8, "strong", (double[]){0, 0.1, 0.25, 0.5, 1}, 5,
+                      "0.25");
+}
+
+Test(default_grids, print_scenario_writes_the_grid) {
+  static const char *const lines[][2] = {
+      {"p", "\np = 100,200,500,1000,2000\n"},        {"m", "\nm = 500,1000,2000,5000,10000,20000\n"},
+      {"ridge", "\nridge = 1e-4:1:log9\n"},          {"alpha", "\nalpha = 1.25,1.5,2,3,4\n"},
+      {"sigma", "\nsigma = 0,0.1,0.25,0.5,1\n"},
+  };
+  for (size_t i = 0; i < sizeof lines / sizeof *lines; ++i) {
+    cr_assert_eq(run("--print-scenario --sweep %s --n 100", lines[i][0]), 0, "%s", err);
+    char *out = slurp_in("stdout.txt");
+    cr_expect(strstr(out, lines[i][1]) != NULL, "--print-scenario --sweep %s:\n%s", lines[i][0], out);
+    free(out);
+  }
+  /* The printed scenario runs the same grid: the same hash, the same numbers. */
+  const char *args = "--sweep ridge --n 100 --p 200 --trials 2 --pipelines strong";
+  cr_assert_eq(run("--print-scenario %s --csv @/a.csv", args), 0, "%s", err);
+  char *text = slurp_in("stdout.txt");
+  write_file("s.ini", text, strlen(text));
+  free(text);
+  run_ok("--scenario @/s.ini --quiet");
+  run_ok("%s --csv @/b.csv --quiet", args);
+  expect_same_file("a.csv", "b.csv");
+  cJSON *a = json_file("a.meta.json"), *b = json_file("b.meta.json");
+  cr_expect_str_eq(meta_str(a, "scenario_hash"), meta_str(b, "scenario_hash"));
+  cr_expect_eq(meta_num(a, "points_total"), 9);
+  cJSON_Delete(a);
+  cJSON_Delete(b);
 }

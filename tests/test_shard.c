@@ -359,9 +359,9 @@ static size_t jsonl_points(const char *name, size_t rows_per_point) {
 Test(shards, sigkill_then_resume_without_recomputing) {
   /* Six points that take a while each (about 1 s in all, one OpenBLAS thread). */
   const char *slow = "--sweep n --n 100:400:log6 --p 200 --trials 40 --pipelines strong --backend cpu --quiet"
-                     " --csv run.csv --shard 1/1";
+                     " --csv";
   char cmd[1024], meta[512];
-  snprintf(cmd, sizeof cmd, "cd '%s' && exec %s %s", dir, K, slow);
+  snprintf(cmd, sizeof cmd, "cd '%s' && exec %s %s run.csv --shard 1/1", dir, K, slow);
   snprintf(meta, sizeof meta, "run.shards/shard-001-of-001.meta.json");
   pid_t pid = fork();
   cr_assert_geq(pid, 0);
@@ -391,7 +391,7 @@ Test(shards, sigkill_then_resume_without_recomputing) {
   cr_expect_str_eq(out, "1\n");
   free(out);
   /* The same command again: the finished points are taken as they are. */
-  cr_assert_eq(sh("%s %s", K, slow), 0, "resume failed");
+  cr_assert_eq(sh("%s %s run.csv --shard 1/1", K, slow), 0, "resume failed");
   cr_expect_eq(json_num(meta, "points_resumed"), (double)before);
   cr_expect_eq(json_num(meta, "complete"), 1);
   char *after = slurp("run.shards/shard-001-of-001.jsonl");
@@ -400,7 +400,7 @@ Test(shards, sigkill_then_resume_without_recomputing) {
   free(first);
   free(after);
   cr_assert_eq(sh("%s merge run.shards", K), 0);
-  cr_assert_eq(sh("%s %s --csv full.csv --shard off", K, slow), 0);
+  cr_assert_eq(sh("%s %s full.csv --shard off", K, slow), 0);
   expect_same_file("run.csv", "full.csv");
 }
 
@@ -508,4 +508,32 @@ Test(shards, shards_of_another_scenario_are_refused) {
   expect_one_line("another scenario");
   cr_assert_eq(sh("%s merge --force --out third run.shards", K), 0);
   expect_same_file("third.csv", "full.csv");
+}
+
+Test(shards, a_changed_beta_file_makes_another_scenario) {
+  /* GRID has p = 30: a beta* file of 30 values, edited between the two shards. */
+  const char *beta = "--beta file:b.txt";
+  cr_assert_eq(sh("for i in $(seq 30); do echo 0.1; done > b.txt && %s %s %s --csv run.csv "
+                  "--shard 1/2", K, GRID, beta), 0, "shard 1/2 failed");
+  cr_assert_eq(sh("for i in $(seq 30); do echo 0.3; done > b.txt"), 0);
+  /* Its own resume is refused, and so is a merge with a shard of the new values. */
+  cr_expect_eq(sh("%s %s %s --csv run.csv --shard 1/2", K, GRID, beta), 2);
+  expect_one_line("the values in the --beta file b.txt differ");
+  cr_assert_eq(sh("%s %s %s --csv run.csv --shard 2/2", K, GRID, beta), 0, "shard 2/2 failed");
+  cr_expect_eq(sh("%s merge run.shards", K), 2);
+  expect_one_line("shards of different scenarios");
+  expect_one_line("the values in the --beta file b.txt differ");
+  cr_expect_eq(sh("%s missing run", K), 2);
+  expect_one_line("the values in the --beta file b.txt differ");
+  /* Shard 1 again with --force: the merge equals an unsharded run with the new file. */
+  cr_assert_eq(sh("%s %s %s --csv run.csv --shard 1/2 --force", K, GRID, beta), 0);
+  cr_assert_eq(sh("%s merge run.shards", K), 0, "merge failed");
+  cr_assert_eq(sh("%s %s %s --csv full.csv", K, GRID, beta), 0);
+  expect_same_file("run.csv", "full.csv");
+  /* A merge onto an output of the old values is refused, naming the file. */
+  cr_assert_eq(sh("for i in $(seq 30); do echo 0.1; done > b.txt && %s %s %s --csv old.csv", K,
+                  GRID, beta), 0);
+  cr_expect_eq(sh("%s merge --out old run.shards", K), 2);
+  expect_one_line("another scenario");
+  expect_one_line("the values in the --beta file b.txt differ");
 }

@@ -71,6 +71,12 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text);
 /* 1 when `name` is a setting kd_config_set knows; its scenario-file section in *section. */
 int kd_config_known(const char *name, const char **section);
 
+/* Forgets the values text of every axis c does not sweep, but n (whose single value
+ * is its only setting), keeping the scalar: what a preset sets for such an axis is
+ * the default of a run, not the values of a later --sweep of it, which then takes
+ * the axis's default grid. */
+void kd_config_unswept_as_defaults(kd_config *c);
+
 /* Cross-setting checks once everything is set: a list given for an axis that is
  * not swept, k > p, a p axis with a spectrum file, ... */
 kd_status kd_config_check(const kd_config *c);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "kdbench/pipeline.h"
+#include "kdbench/scenario_id.h"
 #include "kdbench/stats.h"
 
 #define KD_RUN_SCHEMA 1
@@ -52,12 +53,13 @@ typedef struct {
 } kd_run_store;
 
 /* Opens the run whose CSV is csv_path for appending; a run another process is
- * writing (its NAME.lock is held) is refused. Rows of the same scenario
- * already there are kept (see kd_run_find) unless `force`; a torn last line and
- * points with fewer rows than `rows_per_point` are dropped with a warning on `log`;
- * another scenario's output (or a CSV without its JSON Lines) is refused unless
- * `force`, which starts afresh. The CSV is rewritten from the JSON Lines. */
-kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const char *hash,
+ * writing (its NAME.lock is held) is refused. Rows of the scenario `id` already
+ * there are kept (see kd_run_find) unless `force`; a torn last line and points with
+ * fewer rows than `rows_per_point` are dropped with a warning on `log`; another
+ * scenario's output (another hash: the error says which of its parts changed, from
+ * the run's metadata) or a CSV without its JSON Lines is refused unless `force`,
+ * which starts afresh. The CSV is rewritten from the JSON Lines. */
+kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
                       size_t rows_per_point, int force, FILE *log);
 /* The stored rows of point `key` (consecutive), or NULL; *count gets their number. */
 const kd_row *kd_run_find(const kd_run_store *rs, const char *key, size_t *count);

@@ -8,13 +8,14 @@
 
 #include "kdbench/backend.h"
 #include "kdbench/config.h"
+#include "kdbench/scenario_id.h"
 #include "kdbench/shard.h"
 
 typedef struct {
   const kd_config *cfg;
   const char *command;       /* the command line */
   const char *scenario;      /* kd_config_print's text */
-  const char *hash;
+  const kd_scenario_id *id;  /* the scenario hash and its parts */
   kd_backend *backend;
   time_t started, finished;  /* finished = 0: not finished */
   size_t points_total, points_done, points_resumed;

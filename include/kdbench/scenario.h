@@ -9,7 +9,8 @@
 #include "kdbench/config.h"
 
 /* Applies the settings of the scenario file `path` to c (on top of what c holds).
- * Errors name the file, the line and the key. */
+ * Errors name the file, the line and the key; a key given twice is refused, naming
+ * both lines (a key of the file over what c holds is an override). */
 kd_status kd_scenario_load(kd_config *c, const char *path);
 /* The same for INI text; `origin` names it in errors. */
 kd_status kd_scenario_load_text(kd_config *c, const char *text, const char *origin);
@@ -20,7 +21,9 @@ kd_status kd_scenario_load_text(kd_config *c, const char *text, const char *orig
 int kd_scenario_preset_parts(const char *name);
 /* Resets c (keeping quiet, verbose, force), then applies part `part` of the preset.
  * With `quick`, the preset's reduced size for CI (few trials, a coarse grid) and
- * outputs under results/quick/ instead of results/. */
+ * outputs under results/quick/ instead of results/. The values it gives an axis it
+ * does not sweep are defaults (kd_config_unswept_as_defaults): sweeping that axis
+ * later takes its default grid. */
 kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int quick);
 /* Part 0, full size. */
 kd_status kd_scenario_preset(kd_config *c, const char *name);

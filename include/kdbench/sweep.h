@@ -8,6 +8,7 @@
 
 #include "kdbench/config.h"
 #include "kdbench/point.h"
+#include "kdbench/scenario_id.h"
 
 /* Runs the sweep: validates everything (settings, sizes, memory, backend, the
  * output's scenario) before the first file is touched, then computes the points not
@@ -20,9 +21,9 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table);
 /* The signal that stopped the last run (0: none). */
 int kd_sweep_stop_signal(void);
 
-/* The hash of what determines a config's numbers (16 hex digits + NUL), and the
- * key of one of its points. */
-kd_status kd_scenario_hash(const kd_config *cfg, char hash[17]);
+/* The hash of what determines a config's numbers (id->hash: 16 hex digits + NUL)
+ * and its parts (include/kdbench/scenario_id.h). */
+kd_status kd_scenario_hash(const kd_config *cfg, kd_scenario_id *id);
 
 /* The memory check's model of the sweep (host/sweep.c, host/point.c): the most it
  * holds at any point, on the host and on the device of the config's backend, beyond
