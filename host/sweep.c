@@ -133,21 +133,26 @@ static kd_status refuse(const kd_config *c, const kd_grid_point *gp, size_t k, s
 
 static size_t plus(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
-/* The memory model of the run (kd_point_memory, host/point.c), point by point in the
- * order they run, plus what the sweep holds beside a point: the problem's lambda and
- * beta*, the risks of its trials, the wall times. Keeps the largest need in *peak.
- * With `check`, the first point whose need exceeds what is available (host) or free
- * (the device) is refused in one line naming it, the need and what is free. A point's
- * p-vectors are checked before it is planned, so that an absurd p is refused rather
- * than allocated. */
+/* Plans every point once, in the order they run, for two models of the run.
+ * Memory (kd_point_memory, host/point.c), plus what the sweep holds beside a point:
+ * the problem's lambda and beta*, the risks of its trials, the wall times; the largest
+ * need goes into *peak. With `check`, the first point whose need exceeds what is
+ * available (host) or free (the device) is refused in one line naming it, the need and
+ * what is free; a point's p-vectors are checked before it is planned, so that an absurd
+ * p is refused rather than allocated.
+ * Cost (the progress line's, when `cost` is not NULL): cost[i] is point i's
+ * kd_point_cost, plus its weak teachers' stages where the teacher cache (host/point.c)
+ * cannot serve them from the point before. */
 static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_backend *be,
-                              int check, kd_memory *peak) {
+                              int check, kd_memory *peak, double *cost) {
   const size_t avail = check ? kd_available_memory() : 0;
   const size_t dev_free = check && be->type->device_free ? be->type->device_free(be->state) : 0;
   problem_slot ps = {0};
   kd_workspace grown = {0};
   kd_status st = KD_OK;
   *peak = (kd_memory){0};
+  kd_point teacher = {0}; /* the cached teachers' (m, k, weak ridge) */
+  uint64_t teacher_problem = 0;
   for (size_t i = 0; i < g->count && st == KD_OK; ++i) {
     const kd_grid_point *gp = &g->pt[i];
     const size_t beside = sizeof(double) * (2 * gp->p + KD_NPIPES * (size_t)c->trials + g->count);
@@ -160,6 +165,16 @@ static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_bac
     if (st == KD_OK) st = kd_plan_point(&ps.pr, &pt, c->pipelines, &pl);
     if (st != KD_OK) break;
     kd_memory m = kd_point_memory(be->type, &grown, &ps.pr, &pl, c->trials);
+    if (cost) {
+      cost[i] = kd_point_cost(gp->n, gp->p, c->trials);
+      int fitted = teacher_problem != ps.id || teacher.m != pl.pt.m || teacher.k != pl.pt.k ||
+                   teacher.weak_ridge != pl.pt.weak_ridge;
+      if (weak_selected(c->pipelines) && fitted) {
+        cost[i] += c->trials * kd_stage_cost(pl.pt.m, pl.pt.k);
+        teacher = pl.pt;
+        teacher_problem = ps.id;
+      }
+    }
     m.host = plus(m.host, beside);
     if (avail && m.host > avail) st = refuse(c, gp, pl.pt.k, m.host, avail, 0);
     else if (dev_free && m.device > dev_free) st = refuse(c, gp, pl.pt.k, m.device, dev_free, 1);
@@ -179,7 +194,7 @@ kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
   if (st == KD_OK) st = resolve_p(&c);
   if (st == KD_OK) st = kd_grid_build(&c, &g);
   if (st == KD_OK) st = kd_backend_open(c.backend, &be);
-  if (st == KD_OK) st = model_memory(&c, &g, &be, 0, peak);
+  if (st == KD_OK) st = model_memory(&c, &g, &be, 0, peak, NULL);
   kd_backend_close(&be);
   kd_grid_free(&g);
   return st;
@@ -307,6 +322,16 @@ static void write_table_row(FILE *t, const kd_config *c, const kd_row *r, const 
   fputc('\n', t);
 }
 
+/* A point's rows in the table: the progress line (on the same terminal, most likely) is
+ * erased first, and the rows are flushed before it is drawn again. */
+static void table_rows(FILE *t, kd_progress *pg, const kd_config *c, const kd_row *rows,
+                       size_t count, const kd_grid_point *gp) {
+  if (!t) return;
+  kd_progress_hide(pg);
+  for (size_t r = 0; r < count; ++r) write_table_row(t, c, &rows[r], gp);
+  fflush(t);
+}
+
 /* ---- the run -------------------------------------------------------------------------------- */
 
 static double now(void) {
@@ -322,6 +347,7 @@ typedef struct {
   kd_run_store *rs;
   kd_run_meta *meta;
   double *wall;
+  const double *cost; /* the cost model's, by grid point (model_memory) */
   FILE *table;
   kd_progress *pg;
 } run_ctx;
@@ -362,11 +388,11 @@ static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key, 
     ++x->meta->points_done;
     st = kd_run_meta_write(x->rs->meta_path, x->meta);
   }
-  for (size_t r = 0; st == KD_OK && x->table && r < count; ++r) write_table_row(x->table, c, &rows[r], gp);
+  if (st == KD_OK) table_rows(x->table, x->pg, c, rows, count, gp);
   char label[128];
   point_label(c, gp, label, sizeof label);
   if (st == KD_OK)
-    kd_progress_point(x->pg, label, wall, kd_point_cost(gp->n, gp->p, c->trials), c->trials, 0);
+    kd_progress_point(x->pg, label, wall, x->cost[i], c->trials, 0);
   kd_plan_free(&pl);
   return st;
 }
@@ -399,7 +425,9 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   kd_backend be = {0};
   if (st == KD_OK) st = kd_backend_open(c.backend, &be);
   kd_memory peak;
-  if (st == KD_OK) st = model_memory(&c, &g, &be, 1, &peak);
+  double *cost = malloc(sizeof(double) * (g.count ? g.count : 1));
+  if (st == KD_OK && !cost) st = kd_fail(KD_ENOMEM, "out of memory");
+  if (st == KD_OK) st = model_memory(&c, &g, &be, 1, &peak, cost);
   kd_run_store rs;
   int store_open = 0;
   if (st == KD_OK) {
@@ -418,6 +446,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
     free(scenario);
     free(risks);
     free(wall);
+    free(cost);
     return st;
   }
 
@@ -434,14 +463,13 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
                       .shard = sh.spec.count ? &sh : NULL};
   double cost_total = 0;
   for (size_t j = 0; j < sh.n_points; ++j) {
-    const kd_grid_point *gp = &g.pt[sh.points[j]];
     wall[j] = NAN;
-    cost_total += kd_point_cost(gp->n, gp->p, c.trials);
+    cost_total += cost[sh.points[j]];
   }
   kd_progress pg;
   kd_progress_start(&pg, stderr, !c.quiet && isatty(STDERR_FILENO), c.verbose, sh.n_points, cost_total);
   run_ctx x = {.c = &c, .g = &g, .be = &be, .rs = &rs, .meta = &meta, .wall = wall,
-               .table = table, .pg = &pg};
+               .cost = cost, .table = table, .pg = &pg};
   struct sigaction old[2];
   catch_signals(old);
   problem_slot ps = {0};
@@ -457,15 +485,14 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
       wall[j] = done->wall_s;
       ++meta.points_done;
       ++meta.points_resumed;
-      for (size_t r = 0; table && r < count; ++r) write_table_row(table, &c, &done[r], &g.pt[i]);
+      table_rows(table, &pg, &c, done, count, &g.pt[i]);
       char label[128];
       point_label(&c, &g.pt[i], label, sizeof label);
-      kd_progress_point(&pg, label, 0, kd_point_cost(g.pt[i].n, g.pt[i].p, c.trials), c.trials, 1);
+      kd_progress_point(&pg, label, 0, cost[i], c.trials, 1);
       continue;
     }
     if (stop_signal) st = kd_fail(KD_ESTOP, "stopped");
     else st = compute_point(&x, i, j, key, &ps, &cache, risks);
-    if (table) fflush(table);
   }
   kd_progress_end(&pg);
   release_signals(old);
@@ -497,5 +524,6 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   free(scenario);
   free(risks);
   free(wall);
+  free(cost);
   return st;
 }
