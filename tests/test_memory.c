@@ -8,7 +8,9 @@
  * at a tiny shape (n = 20, p = 50, one trial, whose model is a few kB) under the same
  * thread settings, and subtracted from every peak. Each shape is large enough (100 MB
  * and more) for what the baseline does not capture (the BLAS's packing buffers grow
- * with the threads that touch them) to stay small beside it. */
+ * with the threads that touch them) to stay small beside it. Under AddressSanitizer
+ * (scripts/test.sh's second pass) every allocation carries redzones and shadow memory,
+ * so there the peaks are not compared. */
 #include <criterion/criterion.h>
 #include <omp.h>
 #include <stdio.h>
@@ -106,9 +108,21 @@ static size_t measure(const char *args, int threads) {
 #define TINY "--sweep n --n 20 --p 50 --trials 1 --pipelines strong"
 #define MIB (1024.0 * 1024.0)
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MEASURED_PEAKS 0
+#else
+#define MEASURED_PEAKS 1
+#endif
+
+static void need_measured_peaks(void) {
+  if (!MEASURED_PEAKS)
+    cr_skip_test("AddressSanitizer's shadow memory and redzones make peak memory meaningless");
+}
+
 /* The model against the measured peak, both above the tiny run's: within a factor of
  * 1.5 either way. */
 static void expect_close(const char *args, int threads) {
+  need_measured_peaks();
   double base = (double)measure(TINY, threads), base_model = (double)model(TINY, threads);
   double got = (double)measure(args, threads) - base;
   double want = (double)model(args, threads) - base_model;
@@ -159,6 +173,7 @@ Test(memory, sweep_over_n) {
  * design's size again above the peak. */
 Test(memory, ridge_counts_its_fallback) {
   const char *args = "--sweep n --n 200 --p 100000 --ridge 0.01 --trials 1 --pipelines strong";
+  need_measured_peaks();
   double base = (double)measure(TINY, 2), base_model = (double)model(TINY, 2);
   double got = (double)measure(args, 2) - base, want = (double)model(args, 2) - base_model;
   cr_expect(want >= got && want <= 2.5 * got, "%s: measured %.1f MiB, model %.1f MiB", args,
@@ -196,7 +211,8 @@ Test(memory, impossible_point_is_refused) {
   cr_expect(!exists("out.csv") && !exists("out.jsonl") && !exists("out.meta.json") &&
                 !exists("out.lock"),
             "output left behind");
-  cr_expect_lt(peak, (size_t)200 << 20, "the refusal allocated %.1f MiB", peak / MIB);
+  if (MEASURED_PEAKS)
+    cr_expect_lt(peak, (size_t)200 << 20, "the refusal allocated %.1f MiB", peak / MIB);
   /* w2s names the weak teacher's m and k */
   code = run("--sweep n --n 20 --p 100 --m 1000000000 --k 90 --trials 1 --pipelines w2s", 2, &peak,
              err, sizeof err);
