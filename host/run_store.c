@@ -202,6 +202,7 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_
     st = kd_fail(KD_EINVAL, "--csv: path too long");
   if (st == KD_OK) st = kd_run_path(stem, ".jsonl", rs->jsonl_path, sizeof rs->jsonl_path);
   if (st == KD_OK) st = kd_run_path(stem, ".meta.json", rs->meta_path, sizeof rs->meta_path);
+  if (st == KD_OK) st = kd_run_name_check(csv_path); /* before the first folder is made */
   if (st != KD_OK) return st;
   strcpy(rs->csv_path, csv_path);
   st = kd_make_parent_dirs(csv_path);

@@ -664,6 +664,32 @@ Test(refuse, stale_lock_is_reused_and_removed) {
   cr_expect(!exists_in("r.lock"));
 }
 
+/* ---- output names and input files ------------------------------------------------------ */
+
+/* A refusal that must not hang (a FIFO, /dev/zero): a test that blocks fails here. */
+TestSuite(names, .init = make_dir, .fini = remove_dir, .timeout = 120);
+
+/* A CSV named like another file of a run (its own or a sibling's) would be two files
+ * at once: --csv x.jsonl wrote the CSV and the JSON Lines into one file, x.meta.json
+ * was replaced by the metadata at once, x.md by a later report. Refused, naming the
+ * file, before anything is written. */
+Test(names, csv_named_like_another_file_of_a_run_is_refused) {
+  static const char *const taken[] = {"x.jsonl", "x.meta.json", "x.fit.json", "x.md",
+                                      "x.tex",   "x.png",       "x.pdf",      "x.lock",
+                                      "x.shards", "x.csv.tmp"};
+  for (size_t i = 0; i < sizeof taken / sizeof *taken; ++i) {
+    expect_refused(run(SMALL " --csv @/o/%s --quiet", taken[i]), taken[i]);
+    cr_expect(strstr(err, ".csv") != NULL, "no way out offered: %s", err);
+  }
+  expect_refused(run(SMALL " --csv @/o/. --quiet"), "directory");
+  expect_refused(run(SMALL " --csv @ --quiet"), "directory"); /* an existing folder */
+  char *list = names();
+  cr_expect_str_eq(list, "", "a refused name left files behind: %s", list);
+  free(list);
+  run_ok(SMALL " --csv @/o/x.csv --quiet"); /* the same run under a CSV's name */
+  cr_expect(exists_in("o/x.jsonl") && exists_in("o/x.meta.json"));
+}
+
 /* ---- signals --------------------------------------------------------------------------------- */
 
 /* Starts kdbench ARGS... in the background, stdout/stderr to @/bg.out / @/bg.err. */

@@ -11,6 +11,12 @@
  * KD_EINVAL for an empty run or stem, or one that does not fit in `len` bytes. */
 kd_status kd_run_stem(const char *run, char *stem, size_t len);
 
+/* KD_EINVAL, naming `csv`, when it cannot name a run's CSV: it ends in the suffix of
+ * another file of a run (.jsonl, .meta.json, .fit.json, .md, .tex, .png, .pdf) or of
+ * what kdbench keeps beside one (.lock, .shards, .tmp), so that it would be, or be
+ * overwritten as, that file; or it is a directory ("." included). */
+kd_status kd_run_name_check(const char *csv);
+
 /* out = stem + ext (ext like ".jsonl"); KD_EINVAL if it does not fit in `len`. */
 kd_status kd_run_path(const char *stem, const char *ext, char *out, size_t len);
 
