@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kdbench/fit_run.h"
+#include "kdbench/input_file.h"
 #include "kdbench/json_num.h"
 
 /* ---- writing ------------------------------------------------------------------------------ */
@@ -354,8 +355,9 @@ static void read_result(reader *rd, const cJSON *o, kd_fit_result *r) {
 
 kd_status kd_fit_read_json(const char *path, kd_fit_result *res) {
   memset(res, 0, sizeof *res);
-  FILE *f = fopen(path, "rb");
-  if (!f) return kd_fail(KD_EIO, "%s: cannot open: %s", path, strerror(errno));
+  FILE *f;
+  kd_status st = kd_input_open(path, &f);
+  if (st != KD_OK) return st;
   char *text = NULL;
   size_t len = 0;
   FILE *m = open_memstream(&text, &len);

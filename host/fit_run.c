@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kdbench/config.h"
+#include "kdbench/input_file.h"
 #include "kdbench/run.h"
 #include "kdbench/run_paths.h"
 #include "kdbench/scenario.h"
@@ -49,8 +50,8 @@ static void run_free(run_data *d) {
 }
 
 static kd_status slurp(const char *path, char **text) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return kd_fail(KD_EIO, "fit: %s: cannot open: %s", path, strerror(errno));
+  FILE *f;
+  if (kd_input_open(path, &f) != KD_OK) return kd_fail(KD_EIO, "fit: %s", kd_last_error());
   char *buf = NULL;
   size_t len = 0;
   FILE *m = open_memstream(&buf, &len);
@@ -126,8 +127,8 @@ static kd_status load_rows(run_data *d, FILE *log) {
   char path[4096];
   kd_status st = kd_run_path(d->stem, ".jsonl", path, sizeof path);
   if (st) return st;
-  FILE *f = fopen(path, "r");
-  if (!f) return kd_fail(KD_EIO, "fit: %s: cannot open: %s", path, strerror(errno));
+  FILE *f;
+  if (kd_input_open(path, &f) != KD_OK) return kd_fail(KD_EIO, "fit: %s", kd_last_error());
   char *line = NULL, origin[4200], bad[512] = "";
   size_t cap = 0, rowcap = 0;
   ssize_t len;

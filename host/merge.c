@@ -47,17 +47,7 @@ static kd_status check_target(const char *stem, const kd_shard_out *shards, int 
     return kd_fail(KD_EINVAL, "%s is being written by a kdbench (%s.lock is held): merge elsewhere "
                    "with --out", csv, stem);
   if (force || (!exists(meta) && !exists(jsonl) && !exists(csv))) return KD_OK;
-  FILE *f = fopen(meta, "r");
-  char *text = NULL;
-  size_t len = 0;
-  if (f) {
-    FILE *mem = open_memstream(&text, &len);
-    char chunk[4096];
-    size_t got;
-    while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
-    if (mem) fclose(mem);
-    fclose(f);
-  }
+  char *text = kd_shard_read_text(meta, NULL); /* NULL: absent, unreadable or not a file */
   cJSON *o = text ? cJSON_Parse(text) : NULL;
   free(text);
   const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "scenario_hash");

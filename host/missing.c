@@ -1,5 +1,6 @@
 /* kdbench missing: what a sharded (or interrupted) run still lacks, as the commands
  * (or the Slurm array indices) that compute only that. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -119,16 +120,10 @@ kd_status kd_missing_print(const kd_shard_set *set, const char *argv0, int array
 static kd_status plain_run(const char *stem, int array_only, FILE *out) {
   char path[4200];
   snprintf(path, sizeof path, "%s.meta.json", stem);
-  FILE *f = fopen(path, "r");
-  if (!f) return kd_fail(KD_EINVAL, "%s: no run (no %s) and no shards (no %s.shards/)", stem, path, stem);
-  char *text = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&text, &len);
-  char chunk[4096];
-  size_t got;
-  while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
-  if (mem) fclose(mem);
-  fclose(f);
+  char *text = kd_shard_read_text(path, NULL);
+  if (!text && errno == ENOENT)
+    return kd_fail(KD_EINVAL, "%s: no run (no %s) and no shards (no %s.shards/)", stem, path, stem);
+  if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", path, strerror(errno));
   cJSON *m = text ? cJSON_Parse(text) : NULL;
   free(text);
   const cJSON *total = cJSON_GetObjectItemCaseSensitive(m, "points_total");

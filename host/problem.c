@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/input_file.h"
 #include "kdbench/rng.h"
 
 static kd_status alloc_doubles(size_t n, double **out) {
@@ -18,12 +19,13 @@ static kd_status alloc_doubles(size_t n, double **out) {
 /* Skips blank lines and '#' comments; every other line must hold exactly one
  * finite number (and, with `positive`, a number > 0). */
 kd_status kd_read_vector_file(const char *path, int positive, double **out, size_t *count) {
-  FILE *f = fopen(path, "r");
-  if (!f) return kd_fail(KD_EIO, "%s: cannot open: %s", path, strerror(errno));
+  FILE *f;
+  kd_status st = kd_input_open(path, &f);
+  if (st != KD_OK) return st;
   size_t cap = 1024, len = 0, lineno = 0;
   double *v = malloc(sizeof(double) * cap);
   char line[512];
-  kd_status st = v ? KD_OK : kd_fail(KD_ENOMEM, "%s: out of memory", path);
+  if (!v) st = kd_fail(KD_ENOMEM, "%s: out of memory", path);
   while (st == KD_OK && fgets(line, sizeof line, f)) {
     ++lineno;
     char *s = line;

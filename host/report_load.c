@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/input_file.h"
 #include "kdbench/run_paths.h"
 #include "report_internal.h"
 
@@ -113,8 +114,9 @@ static int pipe_index(const char *name) {
 /* ---- NAME.meta.json ------------------------------------------------------------------ */
 
 static kd_status read_file(const char *path, char **text) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return kd_fail(KD_EIO, "%s: cannot open: %s", path, strerror(errno));
+  FILE *f;
+  kd_status st = kd_input_open(path, &f);
+  if (st != KD_OK) return st;
   size_t len = 0, cap = 4096;
   char *buf = malloc(cap);
   while (buf) {
@@ -283,8 +285,8 @@ static void warn_torn(FILE *log, const char *path, long line, const char *why) {
 }
 
 static kd_status load_rows(const char *path, kd_report *r, FILE *log) {
-  FILE *f = fopen(path, "r");
-  if (!f) return kd_fail(KD_EIO, "%s: cannot open: %s", path, strerror(errno));
+  FILE *f;
+  if (kd_input_open(path, &f) != KD_OK) return KD_EIO;
   char *line = NULL;
   size_t linecap = 0, rowcap = 0;
   ssize_t len;

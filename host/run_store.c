@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kdbench/input_file.h"
 #include "kdbench/run.h"
 #include "kdbench/run_paths.h"
 
@@ -23,9 +24,10 @@ static kd_status write_all(int fd, const char *buf, size_t len, const char *path
   return KD_OK;
 }
 
+/* NULL (errno set) when it cannot be read or is not a regular file (kd_input_open). */
 static char *read_all(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
+  FILE *f;
+  if (kd_input_open(path, &f) != KD_OK) return NULL;
   char *buf = NULL;
   size_t cap = 0;
   FILE *mem = open_memstream(&buf, &cap);

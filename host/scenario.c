@@ -4,6 +4,8 @@
 #include <ini.h>
 #include <string.h>
 
+#include "kdbench/input_file.h"
+
 /* inih reads lines through this source, which counts them: a handler error then
  * names its own line (inih only returns the line of its first error, which may be
  * a syntax error before it). */
@@ -114,8 +116,8 @@ static kd_status parse(kd_config *c, line_source *src, const char *origin) {
 }
 
 kd_status kd_scenario_load(kd_config *c, const char *path) {
-  FILE *f = fopen(path, "r");
-  if (!f) return kd_fail(KD_EIO, "--scenario: cannot open %s: %m", path);
+  FILE *f;
+  if (kd_input_open(path, &f) != KD_OK) return kd_fail(KD_EIO, "--scenario: %s", kd_last_error());
   line_source src = {.f = f};
   kd_status st = parse(c, &src, path);
   if (st == KD_OK && ferror(f)) st = kd_fail(KD_EIO, "%s: cannot read", path);

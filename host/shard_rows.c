@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/input_file.h"
 #include "shard_set.h"
 
 /* A file's text, NUL-terminated; NULL with errno set when it cannot be read. */
 char *kd_shard_read_text(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
+  FILE *f;
+  if (kd_input_open(path, &f) != KD_OK) return NULL;
   char *buf = NULL;
   size_t size = 0;
   FILE *mem = open_memstream(&buf, &size);

@@ -690,6 +690,38 @@ Test(names, csv_named_like_another_file_of_a_run_is_refused) {
   cr_expect(exists_in("o/x.jsonl") && exists_in("o/x.meta.json"));
 }
 
+/* Inputs that are not regular files hung: /dev/zero as a scenario read for ever, a
+ * FIFO blocked in open. Each is refused at once, saying what it is, and nothing is
+ * written; a directory as a spectrum says so (it said "no values"). */
+Test(names, inputs_that_are_not_regular_files_are_refused) {
+  cr_assert_eq(mkfifo(path_of("fifo"), 0600), 0);
+  cr_assert_eq(mkdir(path_of("folder"), 0700), 0);
+  static const struct {
+    const char *flag, *culprit;
+  } cases[] = {{"--scenario /dev/zero", "/dev/zero: is a character device"},
+               {"--scenario @/fifo", "fifo: is a FIFO"},
+               {"--scenario @/folder", "folder: is a directory"},
+               {"--spectrum file:@/fifo", "fifo: is a FIFO"},
+               {"--beta file:@/fifo", "fifo: is a FIFO"},
+               {"--spectrum file:@/folder", "folder: is a directory"},
+               {"--beta file:/dev/zero", "/dev/zero: is a character device"}};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+    expect_refused(run("--sweep n --n 20 --p 10 --trials 2 --csv @/o/r.csv --quiet %s",
+                       cases[i].flag), cases[i].culprit);
+  }
+  /* a run's files given to fit, report, missing */
+  cr_assert_eq(mkfifo(path_of("run.meta.json"), 0600), 0);
+  expect_refused(run("fit @/run --quiet"), "run.meta.json: is a FIFO");
+  expect_refused(run("report @/run"), "run.meta.json: is a FIFO");
+  expect_refused(run("missing @/run"), "run.meta.json: cannot read");
+  unlink(path_of("run.meta.json"));
+  unlink(path_of("fifo")); /* names() reads every file: a FIFO would block it */
+  rmdir(path_of("folder"));
+  char *list = names();
+  cr_expect_str_eq(list, "", "a refused input left files behind: %s", list);
+  free(list);
+}
+
 /* ---- signals --------------------------------------------------------------------------------- */
 
 /* Starts kdbench ARGS... in the background, stdout/stderr to @/bg.out / @/bg.err. */
