@@ -1,6 +1,9 @@
 /* The debug entry points of include/kdbench/cuda_debug.h: the backend's generation
- * kernel on its own, for the bit-identity tests against kd_rng_fill, and what a state
- * has done and holds, for the tests of its fallbacks and memory plan. */
+ * kernel on its own, for the bit-identity tests against kd_rng_fill; what a state has
+ * done and holds, for the tests of its fallbacks and memory plan; and a DGEMM ceiling
+ * for bench_stage. */
+#include <algorithm>
+
 #include "kd_cuda.h"
 
 /* Device memory of one generation, freed whatever happens. */
@@ -58,4 +61,60 @@ extern "C" void kd_cuda_lib_workspaces(const void *state, kd_cuda_lib_bytes *lib
 
 extern "C" double kd_cuda_last_rcond(const void *state) {
   return ((const kd_cuda_state *)state)->last_rcond;
+}
+
+/* Device memory and handles of the DGEMM timing, released whatever happens. */
+typedef struct {
+  double *a, *b, *c;
+  kd_rng_addr *addr;
+  cublasHandle_t blas;
+  cudaEvent_t start, stop;
+} dgemm_buffers;
+
+static kd_status time_dgemm(size_t n, int reps, dgemm_buffers *d, double *tflops) {
+  const size_t bytes = kd_mul_sat(kd_mul_sat(n, n), sizeof(double));
+  KD_CUDA(cudaMalloc((void **)&d->a, bytes));
+  KD_CUDA(cudaMalloc((void **)&d->b, bytes));
+  KD_CUDA(cudaMalloc((void **)&d->c, bytes));
+  const kd_rng_addr streams[2] = {{20240601u, 1, 0, KD_PURPOSE_DESIGN},
+                                  {20240601u, 1, 1, KD_PURPOSE_DESIGN}};
+  KD_CUDA(cudaMalloc((void **)&d->addr, sizeof streams));
+  KD_CUDA(cudaMemcpy(d->addr, streams, sizeof streams, cudaMemcpyHostToDevice));
+  /* random operands: products of zeros run faster than real ones */
+  KD_TRY(kd_cuda_fill_normal(0, d->addr, n, n, NULL, d->a, n));
+  KD_TRY(kd_cuda_fill_normal(0, d->addr + 1, n, n, NULL, d->b, n));
+  KD_CUBLAS(cublasCreate(&d->blas));
+  KD_CUDA(cudaEventCreate(&d->start));
+  KD_CUDA(cudaEventCreate(&d->stop));
+  const double one = 1.0, zero = 0.0;
+  const int64_t m = (int64_t)n;
+  double ms[64];
+  reps = std::max(1, std::min(reps, 64));
+  for (int r = -1; r < reps; ++r) { /* r = -1: the warm-up */
+    KD_CUDA(cudaEventRecord(d->start, 0));
+    KD_CUBLAS(cublasDgemm_64(d->blas, CUBLAS_OP_N, CUBLAS_OP_N, m, m, m, &one, d->a, m, d->b, m,
+                             &zero, d->c, m));
+    KD_CUDA(cudaEventRecord(d->stop, 0));
+    KD_CUDA(cudaEventSynchronize(d->stop));
+    float t = 0;
+    KD_CUDA(cudaEventElapsedTime(&t, d->start, d->stop));
+    if (r >= 0) ms[r] = t;
+  }
+  std::sort(ms, ms + reps);
+  const double median = reps % 2 ? ms[reps / 2] : 0.5 * (ms[reps / 2 - 1] + ms[reps / 2]);
+  *tflops = 2.0 * (double)n * (double)n * (double)n / (median * 1e-3) * 1e-12;
+  return KD_OK;
+}
+
+extern "C" kd_status kd_cuda_dgemm_tflops(size_t n, int reps, double *tflops) {
+  dgemm_buffers d = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+  kd_status rc = time_dgemm(n, reps, &d, tflops);
+  if (d.blas) cublasDestroy(d.blas);
+  if (d.start) cudaEventDestroy(d.start);
+  if (d.stop) cudaEventDestroy(d.stop);
+  cudaFree(d.a);
+  cudaFree(d.b);
+  cudaFree(d.c);
+  cudaFree(d.addr);
+  return rc;
 }

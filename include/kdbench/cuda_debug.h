@@ -30,6 +30,10 @@ size_t kd_cuda_held_bytes(const void *state);
 void kd_cuda_lib_workspaces(const void *state, kd_cuda_lib_bytes *lib);
 double kd_cuda_last_rcond(const void *state);
 
+/* The FP64 rate of cublasDgemm on two n x n matrices on the current device, in
+ * TFLOP/s: the median of `reps` timed products (CUDA events) after one warm-up. */
+kd_status kd_cuda_dgemm_tflops(size_t n, int reps, double *tflops);
+
 /* The kd_status a CUDA runtime error (a cudaError_t) is reported with: KD_ENOMEM for a
  * failed allocation, KD_ENODEV where the device or driver cannot be used, KD_ENUM for
  * the rest (invalid values, kernel faults: bugs). Needs no device. */
