@@ -327,7 +327,9 @@ static void read_result(reader *rd, const cJSON *o, kd_fit_result *r) {
   get_str(rd, w, "rule", r->window, sizeof r->window);
   r->left_out = get_count(rd, w, "left_out_flagged");
   r->bootstrap = get_count(rd, b, "replicates");
-  r->seed = (uint64_t)get_num(rd, b, "seed");
+  double seed = get_num(rd, b, "seed"); /* casting a negative, inf or 1e30 would be undefined */
+  if (seed >= 0 && seed < 18446744073709551616.0 && seed == floor(seed)) r->seed = (uint64_t)seed;
+  else if (rd->st == KD_OK) rd->st = kd_fail(KD_EINVAL, "%s: key \"seed\" is not a 64-bit seed", rd->path);
   if (!cJSON_IsArray(notes) || !cJSON_IsArray(fits) || !cJSON_IsArray(w2s)) {
     if (rd->st == KD_OK)
       rd->st = kd_fail(KD_EINVAL, "%s: \"notes\", \"fits\" and \"w2s\" must be arrays", rd->path);

@@ -2,6 +2,7 @@
  * metadata), refused while anything is missing unless asked for a partial merge. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,9 +77,12 @@ static const char *meta_text(const cJSON *meta, const char *key) {
   return cJSON_IsString(x) ? x->valuestring : NULL;
 }
 
-static double meta_number(const cJSON *meta, const char *key) {
+/* A count of the metadata; 0 unless a whole number in [0, 2^53] (casting 1e30 or a
+ * negative to size_t would be undefined). */
+static size_t meta_count(const cJSON *meta, const char *key) {
   const cJSON *x = cJSON_GetObjectItemCaseSensitive(meta, key);
-  return cJSON_IsNumber(x) ? x->valuedouble : 0;
+  double v = cJSON_IsNumber(x) ? x->valuedouble : 0;
+  return v >= 0 && v <= 9007199254740992.0 && v == floor(v) ? (size_t)v : 0;
 }
 
 static void set_item(cJSON *o, const char *key, cJSON *value) {
@@ -102,7 +106,7 @@ static char *merged_meta(const kd_shard_set *set, const char *command, int parti
     if (a && (!started || strcmp(a, started) < 0)) started = a;
     if (!b) complete = 0;
     else if (!finished || strcmp(b, finished) > 0) finished = b;
-    resumed += (size_t)meta_number(s->meta, "points_resumed");
+    resumed += meta_count(s->meta, "points_resumed");
     const cJSON *be = cJSON_GetObjectItemCaseSensitive(s->meta, "backend");
     const char *name = meta_text(be, "name");
     if (name && !backend0) backend0 = name;

@@ -136,10 +136,12 @@ static double get_num(reader *rd, const char *key) {
   return NAN;
 }
 
+/* A whole number in [0, 2^53] (exact as a double): casting 1e30 or inf to size_t
+ * would be undefined (and read as 0 trials). */
 static size_t get_count(reader *rd, const char *key) {
   double x = get_num(rd, key);
   if (isnan(x)) return 0;
-  if (!(x >= 0) || x != floor(x)) {
+  if (!(x >= 0 && x <= 9007199254740992.0) || x != floor(x)) {
     if (rd->st == KD_OK) rd->st = kd_fail(KD_EINVAL, "%s: key '%s' is not a count", rd->origin, key);
     return 0;
   }

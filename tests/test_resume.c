@@ -722,6 +722,29 @@ Test(names, inputs_that_are_not_regular_files_are_refused) {
   free(list);
 }
 
+/* A count in a row that no integer type holds (1e30, "inf") was cast to
+ * size_t, undefined behaviour (the Release build wrote trials = 0 into the CSV):
+ * resume, fit and report each refuse it, naming the file, the line and the key. */
+Test(refuse, count_out_of_range_names_file_and_line) {
+  run_ok(SMALL " --csv @/r.csv --quiet");
+  char *good = slurp_in("r.jsonl");
+  static const char *const bad[] = {"1e30", "\"inf\""};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+    char *text = strdup(good), *line2 = strchr(text, '\n') + 1, *at = strstr(line2, "\"trials\":5,");
+    cr_assert(at && at < strchr(line2, '\n'), "line 2 has no trials = 5");
+    char edited[16384];
+    snprintf(edited, sizeof edited, "%.*s\"trials\":%s,%s", (int)(at - text), text, bad[i],
+             at + strlen("\"trials\":5,"));
+    write_file("r.jsonl", edited, strlen(edited));
+    expect_refused(run(SMALL " --csv @/r.csv --quiet"), "r.jsonl:2");
+    cr_expect(strstr(err, "trials") != NULL, "trials = %s: the key is not named: %s", bad[i], err);
+    expect_refused(run("fit @/r --quiet"), "r.jsonl:2");
+    expect_refused(run("report @/r"), "r.jsonl:2");
+    free(text);
+  }
+  free(good);
+}
+
 /* ---- signals --------------------------------------------------------------------------------- */
 
 /* Starts kdbench ARGS... in the background, stdout/stderr to @/bg.out / @/bg.err. */
