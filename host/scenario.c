@@ -102,8 +102,9 @@ static void configure_inih(void) {
   ini_max_line = 1 << 20;
 }
 
-/* The first error in line order: the handler's (s.line) or inih's own (rc: its line). */
-static kd_status parse(kd_config *c, line_source *src, const char *origin) {
+/* The first error in line order: the handler's (s.line) or inih's own (rc: its line).
+ * *settings: how many were applied. */
+static kd_status parse(kd_config *c, line_source *src, const char *origin, int *settings) {
   configure_inih();
   load_state s = {.cfg = c, .src = src, .origin = origin};
   int rc = ini_parse_stream(read_line, src, on_setting, &s);
@@ -112,6 +113,7 @@ static kd_status parse(kd_config *c, line_source *src, const char *origin) {
   if (rc < 0) return kd_fail(KD_ENOMEM, "%s: out of memory", origin);
   if (rc > 0)
     return kd_fail(KD_EINVAL, "%s:%d: not an INI line (expected [section] or key = value)", origin, rc);
+  *settings = s.n_keys;
   return KD_OK;
 }
 
@@ -119,13 +121,20 @@ kd_status kd_scenario_load(kd_config *c, const char *path) {
   FILE *f;
   if (kd_input_open(path, &f) != KD_OK) return kd_fail(KD_EIO, "--scenario: %s", kd_last_error());
   line_source src = {.f = f};
-  kd_status st = parse(c, &src, path);
+  int settings = 0;
+  kd_status st = parse(c, &src, path, &settings);
   if (st == KD_OK && ferror(f)) st = kd_fail(KD_EIO, "%s: cannot read", path);
+  /* An empty file (or only comments) would run the embedded default job, into
+   * results/, without a word. */
+  if (st == KD_OK && settings == 0)
+    st = kd_fail(KD_EINVAL, "%s: no setting in it (expected key = value lines under [section]s; "
+                 "to run the default job, give no --scenario)", path);
   fclose(f);
   return st;
 }
 
 kd_status kd_scenario_load_text(kd_config *c, const char *text, const char *origin) {
   line_source src = {.s = text};
-  return parse(c, &src, origin);
+  int settings = 0; /* a preset part may be empty: it changes nothing */
+  return parse(c, &src, origin, &settings);
 }

@@ -565,6 +565,18 @@ Test(scenario, first_error_wins) {
   expect_scenario_error("[problem]\nbogus = 1\np = 12x\n", "bogus", "bad.ini:2");
 }
 
+/* A scenario file without a setting (empty, only comments, only sections) ran the
+ * embedded default job into results/ without a word: refused, naming the file. */
+Test(scenario, a_scenario_without_a_setting_is_refused) {
+  expect_scenario_error("", "bad.ini: no setting", NULL);
+  expect_scenario_error("# p = 50\n\n; sigma = 1\n", "bad.ini: no setting", NULL);
+  expect_scenario_error("[problem]\n[sweep]\n", "bad.ini: no setting", NULL);
+  /* A text may be empty: a preset's part that changes nothing (fig1). */
+  kd_config c;
+  kd_config_default(&c);
+  cr_expect_eq(kd_scenario_load_text(&c, "", "inline"), KD_OK, "%s", kd_last_error());
+}
+
 Test(scenario, missing_file_named) {
   char path[512];
   path_in_dir(path, sizeof path, "nope.ini");

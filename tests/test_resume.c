@@ -722,6 +722,20 @@ Test(names, inputs_that_are_not_regular_files_are_refused) {
   free(list);
 }
 
+/* An empty scenario file silently ran the whole default job (into results/ unless
+ * --csv said otherwise): refused, naming it, nothing written; /dev/null too. */
+Test(names, a_scenario_without_a_setting_is_refused) {
+  write_file("empty.ini", "", 0);
+  write_file("comments.ini", "# p = 50\n\n", 10);
+  static const char *const empty[] = {"@/empty.ini", "@/comments.ini", "/dev/null"};
+  for (size_t i = 0; i < sizeof empty / sizeof *empty; ++i)
+    expect_refused(run("--scenario %s --n 10 --p 5 --trials 1 --csv @/o/r.csv --quiet", empty[i]),
+                   empty[i] + (empty[i][0] == '@' ? 2 : 0));
+  char *list = names();
+  cr_expect_str_eq(list, "comments.ini,empty.ini,", "a refused scenario left files: %s", list);
+  free(list);
+}
+
 /* A count in a row that no integer type holds (1e30, "inf") was cast to
  * size_t, undefined behaviour (the Release build wrote trials = 0 into the CSV):
  * resume, fit and report each refuse it, naming the file, the line and the key. */

@@ -10,7 +10,8 @@
 
 /* Applies the settings of the scenario file `path` to c (on top of what c holds).
  * Errors name the file, the line and the key; a key given twice is refused, naming
- * both lines (a key of the file over what c holds is an override). */
+ * both lines (a key of the file over what c holds is an override). A file without
+ * any setting (empty, only comments or sections) is refused. */
 kd_status kd_scenario_load(kd_config *c, const char *path);
 /* The same for INI text; `origin` names it in errors. */
 kd_status kd_scenario_load_text(kd_config *c, const char *text, const char *origin);
