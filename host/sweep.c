@@ -17,47 +17,10 @@
 #include "kdbench/run.h"
 #include "kdbench/run_meta.h"
 #include "kdbench/shard.h"
+#include "kdbench/stop.h"
 
-size_t kd_available_memory(void) {
-  FILE *f = fopen("/proc/meminfo", "r");
-  if (f) {
-    char line[256];
-    unsigned long long kb;
-    while (fgets(line, sizeof line, f))
-      if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
-        fclose(f);
-        return (size_t)kb * 1024;
-      }
-    fclose(f);
-  }
-  long pages = sysconf(_SC_AVPHYS_PAGES), size = sysconf(_SC_PAGESIZE);
-  return pages > 0 && size > 0 ? (size_t)pages * (size_t)size : 0;
-}
-
-/* ---- signals -------------------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig) { stop_signal = sig; }
-
-int kd_sweep_stop_signal(void) { return stop_signal; }
-
-/* SA_RESETHAND: a second Ctrl-C kills at once. */
-static void catch_signals(struct sigaction old[2]) {
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sa.sa_flags = SA_RESETHAND;
-  sigemptyset(&sa.sa_mask);
-  stop_signal = 0;
-  sigaction(SIGINT, &sa, &old[0]);
-  sigaction(SIGTERM, &sa, &old[1]);
-}
-
-static void release_signals(const struct sigaction old[2]) {
-  sigaction(SIGINT, &old[0], NULL);
-  sigaction(SIGTERM, &old[1], NULL);
-}
+/* SIGINT / SIGTERM: host/stop.c */
+int kd_sweep_stop_signal(void) { return *kd_stop_flag(); }
 
 /* ---- hashes ----------------------------------------------------------------------------- */
 
@@ -125,10 +88,12 @@ static kd_status refuse(const kd_config *c, const kd_grid_point *gp, size_t k, s
                         size_t have, int device) {
   char weak[64] = "";
   if (weak_selected(c->pipelines)) snprintf(weak, sizeof weak, ", m = %zu, k = %zu", gp->m, k);
+  const char *why = ""; /* the limit that binds (ulimit -v, the cgroup's) */
+  if (!device) kd_available_memory_why(&why);
   return kd_fail(KD_ENOMEM, "point n = %zu, p = %zu%s needs %.2f GiB of %smemory but only "
-                 "%.2f GiB is %s", gp->n, gp->p, weak, need / 1073741824.0,
+                 "%.2f GiB is %s%s%s", gp->n, gp->p, weak, need / 1073741824.0,
                  device ? "device " : "", have / 1073741824.0,
-                 device ? "free on the device" : "available");
+                 device ? "free on the device" : "available", *why ? " " : "", why);
 }
 
 static size_t plus(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
@@ -365,7 +330,7 @@ static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key, 
   st = kd_plan_point(&ps->pr, &pt, c->pipelines, &pl);
   if (st != KD_OK) return st;
   long fallbacks[KD_NPIPES];
-  st = kd_run_point(x->be, &ps->pr, ps->id, &pl, c->seed, c->trials, cache, &stop_signal, risks,
+  st = kd_run_point(x->be, &ps->pr, ps->id, &pl, c->seed, c->trials, cache, kd_stop_flag(), risks,
                     fallbacks);
   kd_row rows[KD_NPIPES];
   size_t count = 0;
@@ -382,12 +347,14 @@ static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key, 
     }
     rows[count++] = r;
   }
+  kd_stop_hold(); /* a stop forced by the watchdog waits for the whole point */
   if (st == KD_OK) st = kd_run_append(x->rs, rows, count);
   if (st == KD_OK) {
     x->wall[j] = wall;
     ++x->meta->points_done;
     st = kd_run_meta_write(x->rs->meta_path, x->meta);
   }
+  kd_stop_unhold();
   if (st == KD_OK) table_rows(x->table, x->pg, c, rows, count, gp);
   char label[128];
   point_label(c, gp, label, sizeof label);
@@ -470,8 +437,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   kd_progress_start(&pg, stderr, !c.quiet && isatty(STDERR_FILENO), c.verbose, sh.n_points, cost_total);
   run_ctx x = {.c = &c, .g = &g, .be = &be, .rs = &rs, .meta = &meta, .wall = wall,
                .cost = cost, .table = table, .pg = &pg};
-  struct sigaction old[2];
-  catch_signals(old);
+  kd_stop_arm(sh.csv);
   problem_slot ps = {0};
   kd_teacher_cache cache = {0};
   st = kd_run_meta_write(rs.meta_path, &meta);
@@ -491,27 +457,27 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
       kd_progress_point(&pg, label, 0, cost[i], c.trials, 1);
       continue;
     }
-    if (stop_signal) st = kd_fail(KD_ESTOP, "stopped");
+    if (*kd_stop_flag()) st = kd_fail(KD_ESTOP, "stopped");
     else st = compute_point(&x, i, j, key, &ps, &cache, risks);
   }
   kd_progress_end(&pg);
-  release_signals(old);
+  kd_stop_disarm();
   if (st == KD_OK) {
     meta.finished = time(NULL);
     st = kd_run_meta_write(rs.meta_path, &meta);
   }
   if (st == KD_ESTOP)
     st = kd_fail(KD_ESTOP, "stopped by %s after %zu of %zu points; they are in %s: run the same "
-                 "command again to resume", stop_signal == SIGTERM ? "SIGTERM" : "SIGINT",
+                 "command again to resume", *kd_stop_flag() == SIGTERM ? "SIGTERM" : "SIGINT",
                  meta.points_done, sh.n_points, sh.csv);
   else if (st != KD_OK && meta.points_done == 0 && rs.n_rows == 0) {
     /* Nothing finished: leave no output that looks like a run. */
     unlink(rs.csv_path);
     unlink(rs.jsonl_path);
     unlink(rs.meta_path);
-  } else if (st != KD_OK && meta.points_done > 0)
-    fprintf(stderr, "kdbench: %zu finished point(s) kept in %s; run the same command again to resume\n",
-            meta.points_done, sh.csv);
+  } else if (st != KD_OK && meta.points_done > 0) /* one line: the error, then what was kept */
+    st = kd_fail(st, "%s; %zu finished point(s) kept in %s: run the same command again to resume",
+                 kd_last_error(), meta.points_done, sh.csv);
   else if (st == KD_OK && meta.points_resumed && table)
     fprintf(table, "# %zu of %zu points were already in %s (same scenario) and were not recomputed\n",
             meta.points_resumed, sh.n_points, sh.csv);

@@ -93,6 +93,8 @@ static int exists_in(const char *name) {
 
 /* stderr of the last run() */
 static char err[8192];
+/* What run() puts before the binary: limits or an environment (prlimit ..., env ...). */
+static const char *run_prefix = "";
 
 /* Runs `kdbench ARGS` (printf-style; "@" stands for the test folder) with standard
  * output to @/stdout.txt and standard error to @/stderr.txt (files: not a
@@ -107,7 +109,8 @@ static int run(const char *fmt, ...) {
     if (*s == '@') strncat(expanded, dir, sizeof expanded - strlen(expanded) - 1);
     else strncat(expanded, (char[]){*s, 0}, sizeof expanded - strlen(expanded) - 1);
   }
-  snprintf(cmd, sizeof cmd, "%s %s >%s/stdout.txt 2>%s/stderr.txt", KDBENCH_BIN, expanded, dir, dir);
+  snprintf(cmd, sizeof cmd, "%s%s %s >%s/stdout.txt 2>%s/stderr.txt", run_prefix, KDBENCH_BIN,
+           expanded, dir, dir);
   int status = system(cmd);
   char *e = slurp_in("stderr.txt");
   cr_assert_not_null(e);
@@ -857,6 +860,98 @@ Test(signals, sigterm_stops_and_resumes) { stop_and_resume(SIGTERM, 143, "SIGTER
 Test(signals, sigint_stops_and_resumes) { stop_and_resume(SIGINT, 130, "SIGINT"); }
 Test(signals, sigkill_loses_at_most_the_point_in_flight) {
   stop_and_resume(SIGKILL, 0, "SIGKILL");
+}
+
+static double seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void sleep_for(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
+/* A stop signal inside one long trial (a large Gram matrix on one BLAS thread) waited
+ * for the trial to end, and under an address-space limit OpenBLAS retried for ever:
+ * the watchdog ends the run KD_STOP_GRACE_S (2) seconds after the signal, exit status
+ * 143, one line, the finished point kept. */
+Test(signals, sigterm_inside_a_long_trial_ends_the_run_within_seconds) {
+  static const char *const args[] = {"--sweep", "n", "--n", "50,9000", "--p", "6000",
+                                     "--trials", "2", "--pipelines", "strong", "--quiet",
+                                     "--csv", NULL, NULL};
+  const char *argv[14];
+  memcpy(argv, args, sizeof args);
+  char csv[512];
+  snprintf(csv, sizeof csv, "%s/r.csv", dir);
+  argv[12] = csv;
+  setenv("OPENBLAS_NUM_THREADS", "1", 1); /* a trial of some 10 s (0.8 GB) on one core */
+  pid_t pid = start(argv);
+  unsetenv("OPENBLAS_NUM_THREADS");
+  wait_for_a_point(pid, "r.jsonl");
+  sleep_for(0.3); /* into the first trial of n = 9000 */
+  double t0 = seconds();
+  cr_assert_eq(kill(pid, SIGTERM), 0);
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  double took = seconds() - t0;
+  char *e = slurp_in("bg.err");
+  cr_assert(!(WIFEXITED(status) && WEXITSTATUS(status) == 0), "the run ended before the signal");
+  cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 143, "status %d (stderr: %s)", status, e);
+  cr_expect_lt(took, 4.5, "the run took %.1f s to stop after SIGTERM", took);
+  cr_expect(one_line(e) && strstr(e, "SIGTERM") && strstr(e, "r.csv"), "message: '%s'", e);
+  free(e);
+  cr_expect_eq(check_jsonl("r.jsonl", NULL), 1, "the finished point is not kept whole");
+  cr_expect_eq(count_lines("r.csv"), 2);
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_done"), 1);
+  cJSON_Delete(meta);
+}
+
+/* ---- resource limits ------------------------------------------------------------------- */
+
+TestSuite(limits, .init = make_dir, .fini = remove_dir, .timeout = 120);
+
+/* Under an address-space limit (ulimit -v, as some clusters set) OpenBLAS retried its
+ * buffer's mapping for ever at 100 % CPU: the memory check counts what OpenBLAS and
+ * the threads will map and refuses up front, one line naming the limit, nothing
+ * written; under a limit that leaves room the same run completes. `timeout` turns a
+ * hang into a failure. */
+Test(limits, address_space_limit_is_refused_up_front) {
+#if defined(__SANITIZE_ADDRESS__)
+  cr_skip_test("AddressSanitizer maps terabytes of shadow memory: no address-space limit fits it");
+#endif
+#define TIGHT_RUN "--sweep n --p 20 --n 2000 --trials 1 --pipelines strong --csv @/o/x.csv --quiet"
+  run_prefix = "OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 timeout -s KILL 60 prlimit --as=307200000 ";
+  expect_refused(run(TIGHT_RUN), "ulimit -v");
+  char *list = names();
+  cr_expect_str_eq(list, "", "a refused run left files behind: %s", list);
+  free(list);
+  run_prefix = "OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 timeout -s KILL 60 prlimit --as=3000000000 ";
+  int code = run(TIGHT_RUN);
+  run_prefix = "";
+  cr_expect_eq(code, 0, "under 3 GB of address space: exit %d (%s)", code, err);
+  cr_expect_eq(check_jsonl("o/x.jsonl", NULL), 1);
+#undef TIGHT_RUN
+}
+
+/* Past the file-size limit (ulimit -f) SIGXFSZ killed kdbench without a word: the
+ * write fails instead (EFBIG), one line says so and how many points are kept, and the
+ * same command without the limit completes the run, byte-identical to one never
+ * limited. */
+Test(limits, file_size_limit_keeps_the_finished_points) {
+  run_ok(LONGER " --csv @/ref.csv --quiet");
+  size_t limit = line_start("ref.jsonl", 3 * 4) + 100; /* 3 points and a bit of the 4th */
+  char prefix[128];
+  snprintf(prefix, sizeof prefix, "prlimit --fsize=%zu ", limit);
+  run_prefix = prefix;
+  int code = run(LONGER " --csv @/r.csv --quiet");
+  run_prefix = "";
+  expect_refused(code, "r.jsonl");
+  cr_expect(strstr(err, "File too large") && strstr(err, "3 finished point(s) kept"), "message: %s", err);
+  run_ok(LONGER " --csv @/r.csv --quiet");
+  expect_same_file("ref.csv", "r.csv");
 }
 
 Test(signals, second_writer_refused_while_the_first_runs) {
