@@ -873,6 +873,82 @@ static void sleep_for(double s) {
   nanosleep(&ts, NULL);
 }
 
+/* The text of a .jsonl with every row's wall time cut out (the one thing two runs of
+ * the same scenario write differently). */
+static char *without_wall_times(const char *name) {
+  char *text = slurp_in(name);
+  cr_assert_not_null(text, "%s missing", name);
+  char *w = text;
+  for (const char *r = text; *r;) {
+    if (!strncmp(r, ",\"wall_s\":", 10)) {
+      r += 10;
+      while (*r && *r != ',' && *r != '}') ++r;
+    } else {
+      *w++ = *r++;
+    }
+  }
+  *w = '\0';
+  return text;
+}
+
+/* SIGKILL at random moments (seeded): of a fresh run, then of the resume that follows
+ * it, which finishes on a third start. Every kill may land anywhere: before the first
+ * point, inside a point's write, in the rewrite of the CSV on resume, in the metadata's
+ * rename. Each time the CSV is byte-identical to an uninterrupted run's, the JSON Lines
+ * are too but for the wall times, and no temporary file or lock is left. */
+Test(signals, sigkill_at_random_moments_resumes_byte_identical) {
+#define KILL_GRID "--sweep n --n 20:200:log8 --p 60 --trials 10 --quiet"
+  static const char *const args[] = {"--sweep", "n", "--n", "20:200:log8", "--p", "60",
+                                     "--trials", "10", "--quiet", "--csv", NULL, NULL};
+  const char *argv[12];
+  memcpy(argv, args, sizeof args);
+  char csv[512];
+  snprintf(csv, sizeof csv, "%s/r.csv", dir);
+  argv[10] = csv;
+  double t0 = seconds();
+  run_ok(KILL_GRID " --csv @/ref.csv");
+  const double whole = seconds() - t0; /* an uninterrupted run, start to exit */
+  char *ref_jsonl = without_wall_times("ref.jsonl");
+  uint64_t rng = 18; /* xorshift64: the same moments on every run of the test */
+  int landed = 0;
+  const int rounds = 12;
+  for (int round = 0; round < rounds; ++round) {
+    for (const char *const *f = (const char *const[]){"r.csv", "r.jsonl", "r.meta.json", NULL}; *f; ++f)
+      unlink(path_of(*f));
+    double at[2];
+    for (int k = 0; k < 2; ++k) {
+      rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+      /* within the first 70 % of a run (a started process skips the shell of run()), or
+       * of the first half of the resume */
+      at[k] = whole * (double)(rng >> 11) / 9007199254740992.0 * (k ? 0.5 : 0.7);
+      pid_t pid = start(argv);
+      sleep_for(at[k]);
+      kill(pid, SIGKILL);
+      int status = 0;
+      cr_assert_eq(waitpid(pid, &status, 0), pid);
+      int killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+      cr_assert(killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                "round %d, start %d: status %d (%s)", round, k, status, slurp_in("bg.err"));
+      landed += k == 0 && killed;
+    }
+    run_ok(KILL_GRID " --csv @/r.csv");
+    expect_same_file("ref.csv", "r.csv");
+    char *jsonl = without_wall_times("r.jsonl");
+    cr_expect_str_eq(jsonl, ref_jsonl, "round %d (kills at %.3f s and %.3f s of %.3f s): the JSON "
+                     "Lines differ", round, at[0], at[1], whole);
+    free(jsonl);
+    char *list = names();
+    cr_expect_str_eq(list, "bg.err,bg.out,r.csv,r.jsonl,r.meta.json,ref.csv,ref.jsonl,ref.meta.json,",
+                     "round %d: left behind: %s", round, list);
+    free(list);
+  }
+  free(ref_jsonl);
+  /* A kill after the run ended tests nothing: most must land. */
+  cr_expect_geq(landed, rounds - 2, "only %d of %d kills landed in a run of %.3f s", landed, rounds,
+                whole);
+#undef KILL_GRID
+}
+
 /* A stop signal inside one long trial (a large Gram matrix on one BLAS thread) waited
  * for the trial to end, and under an address-space limit OpenBLAS retried for ever:
  * the watchdog ends the run KD_STOP_GRACE_S (2) seconds after the signal, exit status
