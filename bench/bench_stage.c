@@ -12,11 +12,12 @@
  *                    the others say "not checked"
  *     --json         also write the results to FILE
  *
- * Per shape: two warm-up trials (a CUDA stage runs a shape's first trial directly and
- * captures its graph on the second), then trials 3, 4, ... until at least 5 samples and
- * 1 s are in, or 10 s and 3 samples (--quick: 3 samples and 0.2 s, or 1 s). A sample is
- * one trial, timed by the wall clock around kd_stage_run, which returns only once the
- * device has finished (its one synchronisation). Reported: median, minimum and IQR of
+ * Per shape: two warm-up calls (a CUDA stage runs a shape's first trial directly and
+ * captures its graph on the second), then calls on fresh trials until at least 5
+ * samples and 1 s are in, or 10 s and 3 samples (--quick: 3 samples and 0.2 s, or 1 s).
+ * A sample is one call, of one trial (kd_stage_run) or, for the batched row, of 64
+ * (kd_stage_run_batch; its time per trial is the call's over 64), timed by the wall
+ * clock, which the call returns to only once the device has finished. Reported: median, minimum and IQR of
  * the time per trial, trials/s, TFLOP/s under the flop model of bench/README.md (k = 4),
  * that rate as a share of the FP64 peak (66.9 TFLOP/s, H100/H200 tensor cores; cuda
  * only) and of a DGEMM ceiling measured in the same run (cublasDgemm 8192^3 on the
@@ -45,15 +46,17 @@
 typedef struct {
   size_t n, p;
   double ridge;
-  int quick; /* part of the --quick set */
+  int quick;      /* part of the --quick set */
+  unsigned batch; /* trials per kd_stage_run_batch call (1: kd_stage_run) */
 } shape;
 
-/* 200 x 500 to 20000 x 20000; the square shapes with a small ridge, away from the
- * interpolation peak where the fallback would dominate. */
+/* 200 x 500 to 20000 x 20000, the square shapes with a small ridge, away from the
+ * interpolation peak where the fallback would dominate; and the small shape batched,
+ * 64 trials a call, the way a sweep's many small trials can run. */
 static const shape shapes[] = {
-    {200, 500, 0, 1},       {1000, 2000, 0, 1},     {2000, 1000, 0, 1},
-    {4000, 4000, 1e-3, 0},  {8192, 16384, 0, 0},    {16384, 8192, 0, 0},
-    {20000, 20000, 1e-3, 0},
+    {200, 500, 0, 1, 1},       {200, 500, 0, 1, 64},       {1000, 2000, 0, 1, 1},
+    {2000, 1000, 0, 1, 1},     {4000, 4000, 1e-3, 0, 1},   {8192, 16384, 0, 0, 1},
+    {16384, 8192, 0, 0, 1},    {20000, 20000, 1e-3, 0, 1},
 };
 #define N_SHAPES (sizeof shapes / sizeof shapes[0])
 
@@ -95,29 +98,38 @@ static kd_stage stage_of(const shape *s, const problem *pr, uint32_t t, double *
                     .risk = risk, .beta_hat = beta_hat};
 }
 
-/* The largest relative difference of trial 0's risks and fits from the CPU's, or a
- * negative value when a stage failed. */
+/* The largest relative difference of the risks and fits of trials 0 .. batch - 1 (run
+ * as the shape is timed) from the CPU's, or a negative value when a stage failed. */
 static double check_against_cpu(kd_backend *be, kd_backend *cpu, const shape *s,
                                 const problem *pr) {
-  const size_t pk = s->p * K_RHS;
-  double risk[2][K_RHS], *beta[2] = {xmalloc(pk * sizeof(double)), xmalloc(pk * sizeof(double))};
-  kd_stage a = stage_of(s, pr, 0, risk[0], beta[0]), b = stage_of(s, pr, 0, risk[1], beta[1]);
-  double worst = -1;
-  if (kd_stage_run(be, &a) == KD_OK && kd_stage_run(cpu, &b) == KD_OK) {
-    worst = 0;
+  const size_t pk = s->p * K_RHS, count = s->batch;
+  double *risk = xmalloc(2 * count * K_RHS * sizeof(double));
+  double *beta = xmalloc(2 * count * pk * sizeof(double));
+  kd_stage *st = xmalloc(count * sizeof *st);
+  for (size_t t = 0; t < count; ++t)
+    st[t] = stage_of(s, pr, (uint32_t)t, risk + t * K_RHS, beta + t * pk);
+  double worst = kd_stage_run_batch(be, st, count) == KD_OK ? 0 : -1;
+  for (size_t t = 0; t < count && worst >= 0; ++t) {
+    double *risk_ref = risk + (count + t) * K_RHS, *beta_ref = beta + (count + t) * pk;
+    kd_stage ref = stage_of(s, pr, (uint32_t)t, risk_ref, beta_ref);
+    if (kd_stage_run(cpu, &ref) != KD_OK) {
+      worst = -1;
+      break;
+    }
     for (size_t r = 0; r < K_RHS; ++r) {
-      worst = fmax(worst, fabs(risk[0][r] - risk[1][r]) / fabs(risk[1][r]));
+      worst = fmax(worst, fabs(st[t].risk[r] - risk_ref[r]) / fabs(risk_ref[r]));
       double d = 0, n = 0;
       for (size_t j = 0; j < s->p; ++j) {
-        const double x = beta[0][j + r * s->p], y = beta[1][j + r * s->p];
+        const double x = st[t].beta_hat[j + r * s->p], y = beta_ref[j + r * s->p];
         d += (x - y) * (x - y);
         n += y * y;
       }
       worst = fmax(worst, sqrt(d / n));
     }
   }
-  free(beta[0]);
-  free(beta[1]);
+  free(risk);
+  free(beta);
+  free(st);
   return worst;
 }
 
@@ -126,21 +138,36 @@ typedef struct {
   const shape *s;
   const problem *pr;
   unsigned fallbacks;
-  int failed;
 } stage_ctx;
+
+/* Trials first .. first + batch - 1 in one call; its seconds per trial. */
+static double run_trials(stage_ctx *c, uint32_t first) {
+  const unsigned batch = c->s->batch;
+  double *risk = xmalloc(batch * K_RHS * sizeof(double));
+  kd_stage *st = xmalloc(batch * sizeof *st);
+  for (unsigned t = 0; t < batch; ++t)
+    st[t] = stage_of(c->s, c->pr, first + t, risk + t * K_RHS, NULL);
+  const double t0 = now();
+  const kd_status rc = kd_stage_run_batch(c->be, st, batch);
+  const double t = now() - t0;
+  for (unsigned i = 0; i < batch; ++i) c->fallbacks += (unsigned)st[i].fallback;
+  free(risk);
+  free(st);
+  return rc == KD_OK ? t / batch : -1;
+}
 
 static double time_trial(void *ctx, unsigned rep) {
   stage_ctx *c = ctx;
-  double risk[K_RHS];
-  /* rep 0 is the warm-up: trials 1 and 2 */
-  kd_stage st = stage_of(c->s, c->pr, rep == 0 ? 1 : rep + 2, risk, NULL);
-  if (rep == 0 && kd_stage_run(c->be, &st) != KD_OK) return -1;
-  if (rep == 0) st = stage_of(c->s, c->pr, 2, risk, NULL);
-  const double t0 = now();
-  if (kd_stage_run(c->be, &st) != KD_OK) return -1;
-  const double t = now() - t0;
-  if (rep > 0) c->fallbacks += (unsigned)st.fallback;
-  return t;
+  const uint32_t b = c->s->batch;
+  /* rep 0 is the warm-up: two calls (a CUDA stage's shape runs directly, then is
+   * captured as a graph); the fallbacks counted are the timed trials' */
+  if (rep == 0) {
+    const unsigned before = c->fallbacks;
+    const double t = run_trials(c, b) < 0 ? -1 : run_trials(c, 2 * b);
+    c->fallbacks = before;
+    return t;
+  }
+  return run_trials(c, (rep + 2) * b);
 }
 
 /* The DGEMM ceiling of the backend's hardware, in TFLOP/s (< 0: not measured). */
@@ -203,8 +230,9 @@ int main(int argc, char **argv) {
   printf("# bench_stage: %s\n# DGEMM ceiling %.2f TFLOP/s%s; flop model m^2 M + m^3/3 + "
          "2 m^2 k + 2 n p k + [p>n] 2 n p k, k = %d\n",
          desc, ceiling, on_cuda ? " (cublasDgemm 8192^3)" : " (cblas_dgemm 2000^3)", K_RHS);
-  printf("%7s %7s %7s  %-11s %10s %9s %9s %9s %9s %7s %7s %9s\n", "n", "p", "ridge", "check",
-         "median_ms", "min_ms", "iqr_ms", "trials/s", "TFLOP/s", "%peak", "%dgemm", "fallbacks");
+  printf("%7s %7s %7s %5s  %-11s %10s %9s %9s %9s %9s %7s %7s %9s\n", "n", "p", "ridge",
+         "batch", "check", "median_ms", "min_ms", "iqr_ms", "trials/s", "TFLOP/s", "%peak",
+         "%dgemm", "fallbacks");
   FILE *js = json ? fopen(json, "w") : NULL;
   if (json && !js) {
     fprintf(stderr, "bench_stage: cannot write %s\n", json);
@@ -228,11 +256,11 @@ int main(int argc, char **argv) {
       mismatches += worst > TOL;
       failures += worst < 0;
     }
-    stage_ctx c = {&be, s, &pr, 0, 0};
+    stage_ctx c = {&be, s, &pr, 0};
     timing t;
     if (measure(time_trial, &c, is_quick ? &quick : &full, &t) != 0) {
-      printf("%7zu %7zu %7g  %-11s stage failed: %s\n", s->n, s->p, s->ridge, check,
-             kd_last_error());
+      printf("%7zu %7zu %7g %5u  %-11s stage failed: %s\n", s->n, s->p, s->ridge, s->batch,
+             check, kd_last_error());
       ++failures;
       problem_free(&pr);
       continue;
@@ -241,15 +269,16 @@ int main(int argc, char **argv) {
     char pct_peak[16] = "-", pct_dgemm[16] = "-";
     if (on_cuda) snprintf(pct_peak, sizeof pct_peak, "%.1f", 100 * tflops / FP64_PEAK_TFLOPS);
     if (ceiling > 0) snprintf(pct_dgemm, sizeof pct_dgemm, "%.1f", 100 * tflops / ceiling);
-    printf("%7zu %7zu %7g  %-11s %10.3f %9.3f %9.3f %9.1f %9.3f %7s %7s %5u/%-3u\n", s->n,
-           s->p, s->ridge, check, 1e3 * t.median, 1e3 * t.min, 1e3 * (t.q3 - t.q1),
-           1 / t.median, tflops, pct_peak, pct_dgemm, c.fallbacks, t.count);
+    printf("%7zu %7zu %7g %5u  %-11s %10.3f %9.3f %9.3f %9.1f %9.3f %7s %7s %5u/%-4u\n",
+           s->n, s->p, s->ridge, s->batch, check, 1e3 * t.median, 1e3 * t.min,
+           1e3 * (t.q3 - t.q1), 1 / t.median, tflops, pct_peak, pct_dgemm, c.fallbacks,
+           t.count * s->batch);
     fflush(stdout);
     if (js) {
-      fprintf(js, "%s\n  {\"n\": %zu, \"p\": %zu, \"ridge\": %g, \"check\": \"%s\", "
+      fprintf(js, "%s\n  {\"n\": %zu, \"p\": %zu, \"ridge\": %g, \"batch\": %u, \"check\": \"%s\", "
                   "\"check_rel\": %.3g, \"median_s\": %.6g, \"min_s\": %.6g, \"q1_s\": %.6g, "
                   "\"q3_s\": %.6g, \"samples\": %u, \"tflops\": %.6g, \"fallbacks\": %u}",
-              first ? "" : ",", s->n, s->p, s->ridge, check, worst, t.median, t.min, t.q1, t.q3,
+              first ? "" : ",", s->n, s->p, s->ridge, s->batch, check, worst, t.median, t.min, t.q1, t.q3,
               t.count, tflops, c.fallbacks);
       first = 0;
     }

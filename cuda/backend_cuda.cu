@@ -50,7 +50,7 @@ static int whitened(const kd_stage *st) { return st->ridge == 0 && st->n >= st->
 /* ---- buffers ------------------------------------------------------------------------------ */
 
 /* The library workspaces of st's shape, queried on the plan's data buffers (which
- * reserve_stage has already grown) when the shape differs from the last one's. */
+ * kd_cuda_reserve_stage has already grown) when the shape differs from the last one's. */
 static kd_status query_workspaces(kd_cuda_state *s, const kd_stage *st) {
   if (s->lib_n == st->n && s->lib_p == st->p && s->lib_k == st->k &&
       (s->lib_ridge > 0) == (st->ridge > 0))
@@ -82,7 +82,7 @@ static kd_status query_workspaces(kd_cuda_state *s, const kd_stage *st) {
 /* Every buffer of the stage, the fallback's included: the data first (the library
  * queries take their pointers), then the workspaces. Both checks come before any step,
  * so a stage that cannot fit is refused before it starts. */
-static kd_status reserve_stage(kd_cuda_state *s, const kd_stage *st) {
+kd_status kd_cuda_reserve_stage(kd_cuda_state *s, const kd_stage *st) {
   kd_cuda_plan plan;
   kd_cuda_plan_stage(st->n, st->p, st->k, st->ridge, NULL, &plan);
   KD_TRY(kd_cuda_reserve_dev(s, plan.dev, st));
@@ -270,7 +270,7 @@ static kd_status fall_back(kd_cuda_state *s, kd_stage *st) {
 }
 
 static kd_status run(kd_cuda_state *s, kd_stage *st) {
-  KD_TRY(reserve_stage(s, st));
+  KD_TRY(kd_cuda_reserve_stage(s, st));
   stage_inputs(s, st);
   KD_TRY(kd_cuda_launch(s, st, enqueue_stage));
   KD_CUDA(cudaStreamSynchronize(s->stream));
@@ -282,8 +282,7 @@ static kd_status run(kd_cuda_state *s, kd_stage *st) {
   return info[KD_INFO_TRUSTED] ? KD_OK : fall_back(s, st);
 }
 
-static kd_status cuda_run_stage(void *state, kd_stage *st) {
-  kd_cuda_state *s = (kd_cuda_state *)state;
+kd_status kd_cuda_run_one(kd_cuda_state *s, kd_stage *st) {
   KD_TRY(kd_stage_validate(st));
   st->fallback = 0;
   /* The current device belongs to the calling host thread, which need not be the
@@ -294,6 +293,10 @@ static kd_status cuda_run_stage(void *state, kd_stage *st) {
    * before the next stage refills those buffers. */
   if (rc != KD_OK) cudaStreamSynchronize(s->stream);
   return rc;
+}
+
+static kd_status cuda_run_stage(void *state, kd_stage *st) {
+  return kd_cuda_run_one((kd_cuda_state *)state, st);
 }
 
 /* ---- the descriptor ------------------------------------------------------------------------- */
@@ -487,4 +490,5 @@ extern "C" const kd_backend_type kd_backend_cuda = {
     cuda_facts,
     cuda_workspace,
     cuda_device_free,
+    kd_cuda_run_batch,
 };

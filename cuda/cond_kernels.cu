@@ -30,10 +30,13 @@ __device__ double nan_max(double a, double b) { return (a < b || isnan(b)) ? b :
 
 /* sums[j] = sum_i |A_ij| of the symmetric matrix whose lower triangle is stored
  * (upper = 0), or of the upper triangle itself (upper = 1, the QR's R). One block per
- * column, a fixed tree: the same sums on every run. */
-__global__ void col_abs_sums_kernel(const double *a, uint64_t lda, uint64_t m, int upper,
-                                    double *sums) {
+ * column, a fixed tree: the same sums on every run; blocks in y over the matrices of
+ * a batch (matrix y at a + y a_step, its sums at sums + y m). */
+__global__ void col_abs_sums_kernel(const double *a, uint64_t lda, uint64_t a_step, uint64_t m,
+                                    int upper, double *sums) {
   __shared__ double part[EST_THREADS];
+  a += blockIdx.y * a_step;
+  sums += blockIdx.y * m;
   for (uint64_t j = blockIdx.x; j < m; j += gridDim.x) {
     double s = 0;
     const uint64_t end = upper ? j + 1 : m;
@@ -50,10 +53,15 @@ __global__ void col_abs_sums_kernel(const double *a, uint64_t lda, uint64_t m, i
   }
 }
 
-/* The norm from the column sums, the state's start, x = 1/m and no signs yet. */
+/* The norm from the column sums, the state's start, x = 1/m and no signs yet. Block t
+ * serves trial t of a batch (its vectors at offset t m). */
 __global__ void est_start_kernel(const double *sums, uint64_t m, kd_cuda_est *st, double *x,
                                  int32_t *isgn) {
   __shared__ double part[EST_THREADS];
+  sums += blockIdx.x * m;
+  st += blockIdx.x;
+  x += blockIdx.x * m;
+  isgn += blockIdx.x * m;
   double v = 0;
   for (uint64_t i = threadIdx.x; i < m; i += blockDim.x) v = nan_max(v, sums[i]);
   part[threadIdx.x] = v;
@@ -74,12 +82,16 @@ __global__ void est_start_kernel(const double *sums, uint64_t m, kd_cuda_est *st
   }
 }
 
-/* One step of the estimator on x, which the preceding solve has overwritten. */
+/* One step of the estimator on x, which the preceding solve has overwritten; block t
+ * serves trial t of a batch. */
 __global__ void est_step_kernel(kd_cuda_est *st, double *x, int32_t *isgn, uint64_t m) {
   __shared__ double sum[EST_THREADS], big[EST_THREADS];
   __shared__ int32_t at[EST_THREADS], same[EST_THREADS];
   __shared__ kd_est e;
   __shared__ int fill;
+  st += blockIdx.x;
+  x += blockIdx.x * m;
+  isgn += blockIdx.x * m;
   if (threadIdx.x == 0) e = st->est;
   __syncthreads();
   if (e.kase == 0) return; /* the same for every thread of the block */
@@ -131,23 +143,34 @@ __global__ void est_step_kernel(kd_cuda_est *st, double *x, int32_t *isgn, uint6
   }
 }
 
-/* rcond and the verdict: trusted when potrf succeeded and rcond >= rcond_min. */
+/* rcond and the verdict, trial t by thread t: trusted when potrf succeeded and rcond
+ * >= rcond_min. */
 __global__ void est_finish_kernel(const kd_cuda_est *st, const int *info, double rcond_min,
-                                  double *rcond, int *trusted) {
-  const double r = st->est.kase == 0 ? kd_rcond_spd(st->anorm, st->est.est) : NAN;
-  *rcond = r;
-  *trusted = kd_cholesky_trusted(*info, r, rcond_min);
+                                  double *rcond, int *trusted, uint64_t count) {
+  const uint64_t t = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x;
+  if (t >= count) return;
+  const double r = st[t].est.kase == 0 ? kd_rcond_spd(st[t].anorm, st[t].est.est) : NAN;
+  rcond[t] = r;
+  trusted[t] = kd_cholesky_trusted(info[t], r, rcond_min);
 }
 
 /* ---- launchers ------------------------------------------------------------------------ */
 
 static unsigned column_blocks(size_t m) { return (unsigned)(m < MAX_GRID ? m : MAX_GRID); }
 
+kd_status kd_cuda_col_abs_sums_batch(cudaStream_t stream, const double *a, size_t lda,
+                                     size_t a_step, size_t m, int upper, double *sums,
+                                     size_t count) {
+  if (m == 0 || count == 0) return KD_OK;
+  if (count > MAX_GRID) return kd_fail(KD_EINVAL, "cuda backend: %zu matrices in one launch", count);
+  dim3 grid(column_blocks(m), (unsigned)count);
+  col_abs_sums_kernel<<<grid, EST_THREADS, 0, stream>>>(a, lda, a_step, m, upper, sums);
+  return kd_cuda_check(cudaGetLastError(), "col_abs_sums_kernel launch");
+}
+
 kd_status kd_cuda_col_abs_sums(cudaStream_t stream, const double *a, size_t lda, size_t m,
                                int upper, double *sums) {
-  if (m == 0) return KD_OK;
-  col_abs_sums_kernel<<<column_blocks(m), EST_THREADS, 0, stream>>>(a, lda, m, upper, sums);
-  return kd_cuda_check(cudaGetLastError(), "col_abs_sums_kernel launch");
+  return kd_cuda_col_abs_sums_batch(stream, a, lda, 0, m, upper, sums, 1);
 }
 
 kd_status kd_cuda_check_cholesky(kd_cuda_state *s, size_t m, double rcond_min) {
@@ -165,6 +188,33 @@ kd_status kd_cuda_check_cholesky(kd_cuda_state *s, size_t m, double rcond_min) {
     KD_TRY(kd_cuda_check(cudaGetLastError(), "est_step_kernel launch"));
   }
   est_finish_kernel<<<1, 1, 0, s->stream>>>(st, kd_out_info(s, KD_INFO_POTRF), rcond_min,
-                                            kd_out_rcond(s), kd_out_info(s, KD_INFO_TRUSTED));
+                                            kd_out_rcond(s), kd_out_info(s, KD_INFO_TRUSTED), 1);
+  return kd_cuda_check(cudaGetLastError(), "est_finish_kernel launch");
+}
+
+kd_status kd_cuda_check_cholesky_batch(cudaStream_t stream, cublasHandle_t blas,
+                                       const kd_cuda_est_batch *b, double rcond_min) {
+  const size_t m = b->m, count = b->count;
+  if (m == 0 || count == 0) return KD_OK;
+  if (m > INT32_MAX || count > MAX_GRID)
+    return kd_fail(KD_EINVAL, "cuda backend: a batch of %zu factors of order %zu", count, m);
+  kd_cuda_est *st = (kd_cuda_est *)b->states;
+  const unsigned blocks = (unsigned)count;
+  est_start_kernel<<<blocks, EST_THREADS, 0, stream>>>(b->sums, m, st, b->x, b->isgn);
+  KD_TRY(kd_cuda_check(cudaGetLastError(), "est_start_kernel launch"));
+  const double one = 1.0;
+  const int n = (int)m, batch = (int)count;
+  for (int solve = 0; solve < KD_EST_MAX_SOLVES; ++solve) { /* x = L^-T L^-1 x */
+    KD_CUBLAS(cublasDtrsmBatched(blas, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N,
+                                 CUBLAS_DIAG_NON_UNIT, n, 1, &one, b->factors, n, b->xs, n,
+                                 batch));
+    KD_CUBLAS(cublasDtrsmBatched(blas, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T,
+                                 CUBLAS_DIAG_NON_UNIT, n, 1, &one, b->factors, n, b->xs, n,
+                                 batch));
+    est_step_kernel<<<blocks, EST_THREADS, 0, stream>>>(st, b->x, b->isgn, m);
+    KD_TRY(kd_cuda_check(cudaGetLastError(), "est_step_kernel launch"));
+  }
+  est_finish_kernel<<<(blocks + EST_THREADS - 1) / EST_THREADS, EST_THREADS, 0, stream>>>(
+      st, b->potrf_info, rcond_min, b->rcond, b->trusted, count);
   return kd_cuda_check(cudaGetLastError(), "est_finish_kernel launch");
 }

@@ -12,14 +12,17 @@
 #include "kd_cuda.h"
 
 constexpr unsigned FILL_THREADS = 256;
-constexpr uint64_t FILL_MAX_BLOCKS_X = 4096, MAX_GRID_Y = 65535;
+constexpr uint64_t FILL_MAX_BLOCKS_X = 4096, MAX_GRID_Y = 65535, MAX_GRID_Z = 65535;
 
 /* Threads stride over the row pairs of a column (consecutive threads write
- * consecutive 16-byte pairs), blocks in y over the columns. */
-__global__ void fill_normal_kernel(const kd_rng_addr *addr, uint64_t n, uint32_t ncol,
-                                   const double *__restrict__ scale,
-                                   double *__restrict__ out, uint64_t ld) {
-  const kd_rng_addr a = *addr;
+ * consecutive 16-byte pairs), blocks in y over the columns, blocks in z over the
+ * matrices of a batch (matrix z: its address at addr[z * addr_step], its values from
+ * out + z * out_step). */
+__global__ void fill_normal_kernel(const kd_rng_addr *addr, uint32_t addr_step, uint64_t n,
+                                   uint32_t ncol, const double *__restrict__ scale,
+                                   double *__restrict__ out, uint64_t ld, uint64_t out_step) {
+  const kd_rng_addr a = addr[(uint64_t)blockIdx.z * addr_step];
+  out += blockIdx.z * out_step;
   const uint64_t pairs = (n + 1) / 2;
   const uint64_t stride = (uint64_t)gridDim.x * blockDim.x;
   for (uint32_t j = blockIdx.y; j < ncol; j += gridDim.y) {
@@ -40,16 +43,23 @@ __global__ void fill_normal_kernel(const kd_rng_addr *addr, uint64_t n, uint32_t
   }
 }
 
-kd_status kd_cuda_fill_normal(cudaStream_t stream, const kd_rng_addr *a, size_t n, size_t ncol,
-                              const double *scale, double *out, size_t ld) {
-  if (n == 0 || ncol == 0) return KD_OK;
-  if (ncol > UINT32_MAX)
-    return kd_fail(KD_EINVAL, "cuda backend: %zu columns exceed the generator's 2^32",
-                   ncol);
+kd_status kd_cuda_fill_normal_batch(cudaStream_t stream, const kd_rng_addr *a, size_t a_step,
+                                    size_t n, size_t ncol, const double *scale, double *out,
+                                    size_t ld, size_t out_step, size_t count) {
+  if (n == 0 || ncol == 0 || count == 0) return KD_OK;
+  if (ncol > UINT32_MAX || a_step > UINT32_MAX || count > MAX_GRID_Z)
+    return kd_fail(KD_EINVAL, "cuda backend: %zu columns of %zu matrices exceed the generator's "
+                   "grid", ncol, count);
   const uint64_t pairs = ((uint64_t)n + 1) / 2;
   const uint64_t bx = (pairs + FILL_THREADS - 1) / FILL_THREADS;
   dim3 grid((unsigned)(bx < FILL_MAX_BLOCKS_X ? bx : FILL_MAX_BLOCKS_X),
-            (unsigned)(ncol < MAX_GRID_Y ? ncol : MAX_GRID_Y));
-  fill_normal_kernel<<<grid, FILL_THREADS, 0, stream>>>(a, n, (uint32_t)ncol, scale, out, ld);
+            (unsigned)(ncol < MAX_GRID_Y ? ncol : MAX_GRID_Y), (unsigned)count);
+  fill_normal_kernel<<<grid, FILL_THREADS, 0, stream>>>(a, (uint32_t)a_step, n, (uint32_t)ncol,
+                                                        scale, out, ld, out_step);
   return kd_cuda_check(cudaGetLastError(), "fill_normal_kernel launch");
+}
+
+kd_status kd_cuda_fill_normal(cudaStream_t stream, const kd_rng_addr *a, size_t n, size_t ncol,
+                              const double *scale, double *out, size_t ld) {
+  return kd_cuda_fill_normal_batch(stream, a, 0, n, ncol, scale, out, ld, 0, 1);
 }

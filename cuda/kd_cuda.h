@@ -18,6 +18,7 @@
 extern "C" {
 #include "kdbench/backend.h"
 #include "kdbench/cuda_debug.h"
+#include "kdbench/cuda_batch.h"
 #include "kdbench/cuda_plan.h"
 }
 
@@ -67,6 +68,9 @@ typedef struct {
   size_t cap; /* bytes */
 } kd_cuda_buf;
 
+/* Page-locked staging of a batch: its upload, its download, its pointer arrays. */
+typedef enum { BH_IN, BH_OUT, BH_PTRS, KD_BATCH_PIN_COUNT } kd_batch_pin_id;
+
 /* A stage captured as a CUDA graph, for one shape (graph.cu). */
 typedef struct {
   size_t n, p, k;
@@ -88,6 +92,8 @@ typedef struct {
   kd_cuda_buf dev[KD_DEV_COUNT];
   kd_cuda_buf pin[KD_PIN_COUNT];
   kd_cuda_buf host;  /* cuSOLVER's host workspace (plain malloc) */
+  kd_cuda_buf bdev[KD_BATCH_DEV_COUNT]; /* a batch's (batch_stage.cu) */
+  kd_cuda_buf bpin[KD_BATCH_PIN_COUNT];
   /* the library workspaces of the last shape queried (reserve_stage) */
   size_t lib_n, lib_p, lib_k;
   double lib_ridge;
@@ -118,6 +124,15 @@ static inline double *kd_out_beta(kd_cuda_state *s, const kd_stage *st) {
   return (double *)((char *)s->dev[D_OUT].ptr + kd_cuda_out_layout_of(st->p, st->k).beta);
 }
 
+/* ---- stages (backend_cuda.cu, batch_stage.cu) ------------------------------------------------ */
+
+/* Every buffer of st's shape, the fallback's and the library workspaces included. */
+kd_status kd_cuda_reserve_stage(kd_cuda_state *s, const kd_stage *st);
+/* One stage (the descriptor's run_stage). */
+kd_status kd_cuda_run_one(kd_cuda_state *s, kd_stage *st);
+/* Stages of one shape and problem in batches (the descriptor's run_batch). */
+kd_status kd_cuda_run_batch(void *state, kd_stage *st, size_t count);
+
 /* ---- grow-only buffers (workspace.cu) -----------------------------------------------------
  * Each grows every buffer whose entry in `bytes` exceeds its capacity (contents are
  * not kept) and leaves the others alone. The device one first compares the growth
@@ -127,6 +142,9 @@ static inline double *kd_out_beta(kd_cuda_state *s, const kd_stage *st) {
 kd_status kd_cuda_reserve_dev(kd_cuda_state *s, const size_t bytes[KD_DEV_COUNT],
                               const kd_stage *st);
 kd_status kd_cuda_reserve_pin(kd_cuda_state *s, const size_t bytes[KD_PIN_COUNT]);
+kd_status kd_cuda_reserve_batch(kd_cuda_state *s, const size_t bytes[KD_BATCH_DEV_COUNT],
+                                const kd_stage *st);
+kd_status kd_cuda_reserve_batch_pin(kd_cuda_state *s, const size_t bytes[KD_BATCH_PIN_COUNT]);
 kd_status kd_cuda_reserve_host(kd_cuda_state *s, size_t bytes);
 void kd_cuda_free_buffers(kd_cuda_state *s);
 
@@ -155,10 +173,29 @@ kd_status kd_cuda_solve_qr(kd_cuda_state *s, const kd_stage *st, int *singular);
  * (upper = 0), or of A's upper triangle (upper = 1). */
 kd_status kd_cuda_col_abs_sums(cudaStream_t stream, const double *a, size_t lda, size_t m,
                                int upper, double *sums);
+/* The same for `count` matrices: matrix z at a + z a_step, its sums at sums + z m. */
+kd_status kd_cuda_col_abs_sums_batch(cudaStream_t stream, const double *a, size_t lda,
+                                     size_t a_step, size_t m, int upper, double *sums,
+                                     size_t count);
 /* After cusolverDnXpotrf of D_G (order m), whose norm's column sums are in D_EST_S:
  * dpocon's estimate into D_OUT's rcond, the verdict into KD_INFO_TRUSTED. Enqueued
  * only (KD_EST_MAX_SOLVES solves and steps, whatever the data). */
 kd_status kd_cuda_check_cholesky(kd_cuda_state *s, size_t m, double rcond_min);
+/* A batch's buffers for the same check on `count` factors of order m, the solves by
+ * cublasDtrsmBatched (the handle bound to the stream): device pointer arrays to each
+ * trial's factor and estimator vector, and the contiguous arrays (m per trial, one
+ * per trial) behind them. */
+typedef struct {
+  size_t m, count;
+  double *const *factors, *const *xs;
+  double *x, *sums, *rcond;
+  int32_t *isgn;
+  void *states; /* KD_CUDA_EST_STATE_BYTES per trial */
+  const int *potrf_info;
+  int *trusted;
+} kd_cuda_est_batch;
+kd_status kd_cuda_check_cholesky_batch(cudaStream_t stream, cublasHandle_t blas,
+                                       const kd_cuda_est_batch *b, double rcond_min);
 
 /* ---- kernels (gen_kernels.cu, linalg_kernels.cu) ----------------------------------------------
  * Each launcher enqueues on `stream`, checks the launch, and does nothing for empty
@@ -168,6 +205,11 @@ kd_status kd_cuda_check_cholesky(kd_cuda_state *s, size_t m, double rcond_min);
  * when scale is NULL; a in device memory): kd_rng_fill's values, bit for bit. */
 kd_status kd_cuda_fill_normal(cudaStream_t stream, const kd_rng_addr *a, size_t n, size_t ncol,
                               const double *scale, double *out, size_t ld);
+/* The same for `count` matrices: matrix z from the address a[z a_step] into
+ * out + z out_step. */
+kd_status kd_cuda_fill_normal_batch(cudaStream_t stream, const kd_rng_addr *a, size_t a_step,
+                                    size_t n, size_t ncol, const double *scale, double *out,
+                                    size_t ld, size_t out_step, size_t count);
 /* out[j] = sqrt(in[j]). */
 kd_status kd_cuda_sqrt(cudaStream_t stream, const double *in, double *out, size_t len);
 /* out[j + r p] = in[j + r p] * s[j] (or / s[j] when divide), j < p, r < k. */

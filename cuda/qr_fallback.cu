@@ -22,7 +22,8 @@
  *
  * cuSOLVER has no 64-bit generic ormqr: Q is applied by the legacy cusolverDnDormqr,
  * whose int dimensions the stage's validation (n + p <= INT_MAX) keeps in range.
- * Every buffer was reserved with the stage (reserve_stage): nothing is allocated here. */
+ * Every buffer was reserved with the stage (kd_cuda_reserve_stage): nothing is allocated
+ * here. */
 #include <limits.h>
 
 #include "kd_cuda.h"

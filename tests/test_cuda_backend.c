@@ -468,6 +468,93 @@ Test(stage, runs_from_another_thread) {
   kd_backend_close(&cuda);
 }
 
+/* ---- batches ---------------------------------------------------------------------------- */
+
+/* `count` trials of the shape run as one batch on the device and one by one on the
+ * CPU: every trial's risks and fits to 1e-9, and its fallback flag the CPU's. */
+static void compare_batch(kd_backend *cuda, shape sh, uint32_t count, int lambda_gap) {
+  kd_backend cpu;
+  open_backend("cpu", &cpu);
+  problem *ref = calloc(count, sizeof *ref), *got = calloc(count, sizeof *got);
+  kd_stage *stages = calloc(count, sizeof *stages);
+  cr_assert(ref && got && stages);
+  double *lambda = power_law(sh.p, sh.alpha);
+  if (lambda_gap)
+    for (size_t j = sh.p / 2; j < sh.p; ++j) lambda[j] = 1e-30;
+  for (uint32_t t = 0; t < count; ++t) {
+    ref[t] = make_problem(sh, t);
+    got[t] = make_problem(sh, t);
+    ref[t].st.lambda = got[t].st.lambda = lambda; /* one problem for the whole batch */
+    stages[t] = got[t].st;
+  }
+  cr_assert_eq(kd_stage_run_batch(cuda, stages, count), KD_OK, "%s", kd_last_error());
+  unsigned mismatched = 0;
+  for (uint32_t t = 0; t < count; ++t) {
+    cr_assert_eq(kd_stage_run(&cpu, &ref[t].st), KD_OK, "%s", kd_last_error());
+    cr_expect_eq(stages[t].fallback, ref[t].st.fallback, "%s, trial %u: fallback %d, cpu %d",
+                 sh.what, t, stages[t].fallback, ref[t].st.fallback);
+    for (size_t r = 0; r < sh.k; ++r) {
+      const double rel = fabs(got[t].risk[r] - ref[t].risk[r]) / ref[t].risk[r];
+      const double fit = rel_diff(got[t].beta + r * sh.p, ref[t].beta + r * sh.p, sh.p);
+      if (!(rel <= TOL && fit <= TOL) && mismatched++ < 5)
+        cr_expect_fail("%s, trial %u, rhs %zu: risk cuda %.17g cpu %.17g, beta_hat %.2g",
+                       sh.what, t, r, got[t].risk[r], ref[t].risk[r], fit);
+    }
+    free_problem(&ref[t]);
+    free_problem(&got[t]);
+  }
+  cr_expect_eq(mismatched, 0, "%s: %u right-hand sides differ", sh.what, mismatched);
+  free(lambda);
+  free(ref);
+  free(got);
+  free(stages);
+  kd_backend_close(&cpu);
+}
+
+Test(batch, matches_the_cpu_stage_by_stage) {
+  require_device();
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  for (size_t i = 0; i < 6; ++i) compare_batch(&cuda, shapes[i], 37, 0);
+  kd_backend_close(&cuda);
+}
+
+/* More trials than one batch holds (KD_CUDA_BATCH_MAX): several batches, the same. */
+Test(batch, split_into_several_batches) {
+  require_device();
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  compare_batch(&cuda, (shape){20, 30, 2, 0, 1, "20 x 30, 5000 trials"}, 5000, 0);
+  kd_backend_close(&cuda);
+}
+
+/* Trials whose factor is not trusted run again alone, taking the fallback as they
+ * would have: the rank-deficient spectrum, in a batch. */
+Test(batch, untrusted_trials_fall_back_alone) {
+  require_device();
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  compare_batch(&cuda, (shape){12, 20, 1, 0, 0, "rank-deficient spectrum"}, 5, 1);
+  unsigned long qr = 0, gelsy = 0;
+  kd_cuda_fallback_counts(cuda.state, &qr, &gelsy);
+  cr_expect_eq(qr + gelsy, 5, "each flagged trial took a fallback alone");
+  kd_backend_close(&cuda);
+}
+
+Test(batch, refuses_stages_of_different_problems) {
+  require_device();
+  kd_backend cuda;
+  open_backend("cuda", &cuda);
+  problem a = make_problem(shapes[0], 0), b = make_problem(shapes[0], 1);
+  b.sigma[0] = 9;
+  kd_stage two[2] = {a.st, b.st};
+  cr_expect_eq(kd_stage_run_batch(&cuda, two, 2), KD_EINVAL);
+  cr_expect(strstr(kd_last_error(), "stage 1 of a batch") != NULL, "%s", kd_last_error());
+  free_problem(&a);
+  free_problem(&b);
+  kd_backend_close(&cuda);
+}
+
 /* ---- limits and inputs ------------------------------------------------------------------------ */
 
 Test(limits, oversized_stage_is_refused_in_one_line) {

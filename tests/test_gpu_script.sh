@@ -26,8 +26,9 @@ python3 - "$out/bench.json" <<'PY' || fail "bench.json: not every shape matched"
 import json, sys
 doc = json.load(open(sys.argv[1]))
 shapes = doc["shapes"]
-assert doc["backend"] == "cpu" and len(shapes) == 3, doc
+assert doc["backend"] == "cpu" and len(shapes) == 4, doc
 assert all(s["check"] == "match" and s["median_s"] > 0 for s in shapes), shapes
+assert [s["batch"] for s in shapes] == [1, 64, 1, 1], shapes
 PY
 grep -q "^compare: .* differs by at most 0 " "$out/sweeps.txt" || fail "the two sweeps differ"
 echo "test_gpu_script: ok"

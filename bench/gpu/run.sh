@@ -155,7 +155,7 @@ else step "build" 240 build_all; fi
 tests() {
   local rc=0 t
   : >"$out/tests.txt"
-  for t in test_cuda_backend test_cond_est test_cuda_plan; do
+  for t in test_cuda_backend test_cond_est test_cuda_plan test_cuda_batch; do
     if [[ ! -x $build/$t ]]; then echo "$t: not built" >>"$out/tests.txt"; rc=1; continue; fi
     if [[ $dry == 0 ]]; then
       KDBENCH_REQUIRE_CUDA=1 run_ours "$build/$t" --verbose --jobs 1 >>"$out/tests.txt" 2>&1 || rc=1

@@ -68,6 +68,11 @@ typedef struct kd_backend_type {
   /* Optional (NULL: no device): the device memory the state's buffers may still take,
    * in bytes. */
   size_t (*device_free)(void *state);
+  /* Optional (NULL: kd_stage_run_batch runs the stages one by one): `count` stages of
+   * one shape and one problem (lambda, target, metric, sigma), each with its own
+   * streams, sources and outputs, in as few launches as the device allows; each stage
+   * is left as run_stage would leave it, to rounding. */
+  kd_status (*run_batch)(void *state, kd_stage *stages, size_t count);
 } kd_backend_type;
 
 typedef struct {
@@ -85,6 +90,14 @@ kd_status kd_backend_open(const char *name, kd_backend *b);
 void kd_backend_close(kd_backend *b);
 static inline kd_status kd_stage_run(kd_backend *b, kd_stage *st) {
   return b->type->run_stage(b->state, st);
+}
+static inline kd_status kd_stage_run_batch(kd_backend *b, kd_stage *st, size_t count) {
+  if (b->type->run_batch) return b->type->run_batch(b->state, st, count);
+  for (size_t i = 0; i < count; ++i) {
+    kd_status rc = kd_stage_run(b, &st[i]);
+    if (rc != KD_OK) return rc;
+  }
+  return KD_OK;
 }
 
 /* Checks a stage's inputs (sizes, NULL pointers, finite and signed values); the
