@@ -280,6 +280,7 @@ int main(int argc, char **argv) {
                   "\"q3_s\": %.6g, \"samples\": %u, \"tflops\": %.6g, \"fallbacks\": %u}",
               first ? "" : ",", s->n, s->p, s->ridge, s->batch, check, worst, t.median, t.min, t.q1, t.q3,
               t.count, tflops, c.fallbacks);
+      fflush(js); /* a run cut short keeps the shapes it measured */
       first = 0;
     }
     problem_free(&pr);

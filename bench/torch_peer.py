@@ -140,6 +140,8 @@ def main():
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
     print(f"torch {torch.__version__} on {name}, float64", flush=True)
     results = []
+    doc = {"bench": "torch_peer", "torch": torch.__version__, "python": sys.version.split()[0],
+           "device": name, "quick": args.quick, "batch": BATCH, "shapes": results}
     for n, p, ridge, quick in SHAPES:
         if args.quick and not quick:
             continue
@@ -152,6 +154,9 @@ def main():
         except RuntimeError as e:  # out of memory among them
             r["error"] = str(e).splitlines()[0]
         results.append(r)
+        if args.json:  # after every shape: a run cut short keeps what it measured
+            with open(args.json, "w") as f:
+                json.dump(doc, f, indent=1)
         if "error" in r:
             print(f"n={n} p={p} ridge={ridge:g}: failed: {r['error']}", flush=True)
             continue
@@ -159,12 +164,6 @@ def main():
         ls_text = f"{1e3 * ls['median_s']:.3f} ms/trial" if ls else "not run (ridge)"
         print(f"n={n} p={p} ridge={ridge:g}: gram+chol {1e3 * gc['median_s']:.3f} ms/trial "
               f"({gc['trials_per_sample']} per sample), lstsq {ls_text}", flush=True)
-    if args.json:
-        doc = {"bench": "torch_peer", "torch": torch.__version__,
-               "python": sys.version.split()[0], "device": name, "quick": args.quick,
-               "batch": BATCH, "shapes": results}
-        with open(args.json, "w") as f:
-            json.dump(doc, f, indent=1)
 
 
 if __name__ == "__main__":

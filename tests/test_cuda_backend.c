@@ -1,9 +1,13 @@
 /* The CUDA backend against the CPU reference: the design generated on the device is
- * the CPU's bit for bit, and per-trial risks and fits agree to 1e-9 (relative) at
- * shapes covering p > n, n > p, ridge and ridgeless, several right-hand sides and
- * small problems, away from n = p where the Gram's conditioning would set the
- * tolerance. Also the QR fallback (forced, and on a genuinely ill-conditioned
- * design), both Gram methods, the memory check, determinism and input checks.
+ * the CPU's bit for bit (past the launch grid's limits too), and per-trial risks and
+ * fits agree to 1e-9 (relative) at shapes covering p > n, n > p, ridge and ridgeless,
+ * several right-hand sides, small problems and m >= 2048, with a metric and without
+ * beta_hat, away from n = p where the Gram's conditioning would set the tolerance.
+ * Near n = p both backends must flag the same trials. Also the QR fallback (forced; on
+ * a rank-deficient design, where it hands over to the CPU's dgelsy; past the 2-D copy
+ * pitch limit), both Gram methods, batches, CUDA graphs, the debug mode, another host
+ * thread, the memory plan and check, determinism, settings and input checks; and,
+ * without a device, the mapping of runtime errors.
  *
  * Every test probes the device first and, where there is none, skips saying why
  * (or fails, saying why, under KDBENCH_REQUIRE_CUDA=1). */

@@ -49,6 +49,10 @@ summary=$out/summary.txt log=$out/log.txt
 : >"$summary"; : >"$log"
 start=$SECONDS failed=0
 backend=cuda; [[ $dry == 1 ]] && backend=cpu
+# the toolkit's tools, where the image leaves them off PATH
+for d in /usr/local/cuda/bin /usr/local/cuda/compute-sanitizer; do
+  [[ -d $d && ":$PATH:" != *":$d:"* ]] && PATH=$PATH:$d
+done
 
 note() { echo "$*" | tee -a "$summary"; }
 left() { echo $((budget - (SECONDS - start))); }

@@ -82,6 +82,9 @@ typedef struct {
 
 extern const kd_backend_type kd_backend_cpu;
 #ifdef KDBENCH_HAVE_CUDA
+/* In the CUDA module, libkdcuda.so, which kd_backend_open loads for "cuda" (and for
+ * "auto" where an NVIDIA device node exists); only programs linked with the module
+ * (its tests, bench_stage) name it directly. */
 extern const kd_backend_type kd_backend_cuda;
 #endif
 
