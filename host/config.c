@@ -137,6 +137,10 @@ static kd_status parse_item(const char *name, char *item, double **v, size_t *le
     return kd_fail(KD_EINVAL, "--%s: reversed range %g:%g (write it A:B with A <= B)", name, a, b);
   if (lg && !(a > 0 && b > 0))
     return kd_fail(KD_EINVAL, "--%s: a log range needs positive bounds, got %g:%g", name, a, b);
+  /* B - A (lin) or B / A (log) past the largest double would make inf and NaN values
+   * between the bounds (found by tests/fuzz/fuzz_axis.c). */
+  if (!isfinite(lg ? b / a : b - a))
+    return kd_fail(KD_EINVAL, "--%s: range %g:%g spans more than a double holds", name, a, b);
   for (long i = 0; i < count; ++i) {
     double f = count == 1 ? 0 : (double)i / (double)(count - 1);
     double x = lg ? a * pow(b / a, f) : a + (b - a) * f;

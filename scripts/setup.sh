@@ -10,8 +10,11 @@ set -euo pipefail
 # tests/test_fit.c compile the LaTeX tables). Slurm is installed by the test that uses
 # it (tests/test_slurm.sh, through scripts/slurm_local.sh), which skips, saying why,
 # where it cannot be.
+# The fuzz targets (scripts/fuzz.sh) need clang with its runtime (libFuzzer, the
+# sanitizers: libclang-rt-dev, only recommended by clang) and its OpenMP (libomp-dev).
 pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev libcriterion-dev
-      libinih-dev libcjson-dev python3 python3-matplotlib texlive-latex-base texlive-latex-recommended)
+      libinih-dev libcjson-dev python3 python3-matplotlib texlive-latex-base texlive-latex-recommended
+      clang libclang-rt-dev libomp-dev)
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(python3-numpy); fi
 
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: install what is missing, build (the CUDA backend too
 # when nvcc is present), run every Criterion suite through ctest, then build and run
-# them once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+# them once more under AddressSanitizer + UndefinedBehaviorSanitizer, then run each
+# fuzz target for a minute (scripts/fuzz.sh, tests/fuzz/README.md).
 # GPU tests skip, saying why, on machines without a device.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,3 +23,6 @@ echo "== tests (ASan + UBSan) =="
 (cd build-asan && OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 \
    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j1)
+
+echo "== fuzz (libFuzzer + ASan + UBSan, clang: 60 s a target) =="
+bash scripts/fuzz.sh 60
