@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "kdbench/fit_run.h"
+#include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"
 
 /* in the errors: the synopsis on one line */

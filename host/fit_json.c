@@ -2,13 +2,12 @@
  * number round-trips exactly (cJSON prints 17 digits where 15 do not suffice);
  * NaN is null, infinities are the strings "inf" and "-inf" (as in NAME.jsonl). */
 #include <cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kdbench/fit_run.h"
-#include "kdbench/input_file.h"
+#include "kdbench/file_io.h"
 #include "kdbench/json_num.h"
 
 /* ---- writing ------------------------------------------------------------------------------ */
@@ -134,27 +133,19 @@ static cJSON *result_json(const kd_fit_result *r) {
 }
 
 kd_status kd_fit_write_json(const kd_fit_result *res, const char *path) {
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   cJSON *o = result_json(res);
   char *text = o ? cJSON_Print(o) : NULL;
   cJSON_Delete(o);
-  if (!text) return kd_fail(KD_ENOMEM, "fit: out of memory writing %s", path);
-  FILE *f = fopen(tmp, "w");
-  kd_status st = KD_OK;
-  if (!f) {
-    st = kd_fail(KD_EIO, "fit: %s: cannot write: %s", tmp, strerror(errno));
-  } else {
-    fputs(text, f);
-    fputc('\n', f);
-    int failed = ferror(f);
-    if (fclose(f) != 0 || failed) st = kd_fail(KD_EIO, "fit: %s: write error", tmp);
-    if (st == KD_OK && rename(tmp, path) != 0)
-      st = kd_fail(KD_EIO, "fit: %s: cannot rename to %s: %s", tmp, path, strerror(errno));
-    if (st != KD_OK) remove(tmp);
+  size_t len = text ? strlen(text) : 0;
+  char *line = text ? realloc(text, len + 2) : NULL;
+  if (!line) {
+    free(text);
+    return kd_fail(KD_ENOMEM, "fit: out of memory writing %s", path);
   }
-  free(text);
-  return st;
+  line[len] = '\n';
+  kd_status st = kd_file_replace(path, line, len + 1);
+  free(line);
+  return st ? kd_fail(st, "fit: %s", kd_last_error()) : KD_OK;
 }
 
 /* ---- reading ------------------------------------------------------------------------------ */
@@ -357,20 +348,9 @@ static void read_result(reader *rd, const cJSON *o, kd_fit_result *r) {
 
 kd_status kd_fit_read_json(const char *path, kd_fit_result *res) {
   memset(res, 0, sizeof *res);
-  FILE *f;
-  kd_status st = kd_input_open(path, &f);
-  if (st != KD_OK) return st;
-  char *text = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&text, &len);
-  char chunk[65536];
-  size_t got;
-  while (m && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
-  fclose(f);
-  if (!m || fclose(m) != 0) {
-    free(text);
-    return kd_fail(KD_ENOMEM, "%s: out of memory", path);
-  }
+  size_t len;
+  char *text = kd_file_read(path, &len);
+  if (!text) return KD_EIO;
   cJSON *o = cJSON_Parse(text);
   free(text);
   if (!o || !cJSON_IsObject(o)) {

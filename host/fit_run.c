@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kdbench/config.h"
+#include "kdbench/file_io.h"
 #include "kdbench/input_file.h"
 #include "kdbench/run.h"
 #include "kdbench/run_paths.h"
@@ -50,26 +51,9 @@ static void run_free(run_data *d) {
 }
 
 static kd_status slurp(const char *path, char **text) {
-  FILE *f;
-  if (kd_input_open(path, &f) != KD_OK) return kd_fail(KD_EIO, "fit: %s", kd_last_error());
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&buf, &len);
-  char chunk[65536];
-  size_t got;
-  while (m && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, m);
-  int failed = ferror(f);
-  fclose(f);
-  if (!m || fclose(m) != 0 || !buf) {
-    free(buf);
-    return kd_fail(KD_ENOMEM, "fit: %s: out of memory", path);
-  }
-  if (failed) {
-    free(buf);
-    return kd_fail(KD_EIO, "fit: %s: read error", path);
-  }
-  *text = buf;
-  return KD_OK;
+  size_t len;
+  *text = kd_file_read(path, &len);
+  return *text ? KD_OK : kd_fail(KD_EIO, "fit: %s", kd_last_error());
 }
 
 static kd_status load_meta(run_data *d) {

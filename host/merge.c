@@ -8,29 +8,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"
 #include "kdbench/scenario_id.h"
 #include "shard_set.h"
-
-/* Writes `text` to path through a temporary file, fsync and rename. */
-static kd_status replace_file(const char *path, const char *text, size_t len) {
-  char tmp[4300];
-  snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) return kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-  kd_status st = KD_OK;
-  for (size_t done = 0; done < len && st == KD_OK;) {
-    ssize_t w = write(fd, text + done, len - done);
-    if (w < 0 && errno != EINTR) st = kd_fail(KD_EIO, "%s: write failed: %s", tmp, strerror(errno));
-    if (w > 0) done += (size_t)w;
-  }
-  if (st == KD_OK && fsync(fd) != 0) st = kd_fail(KD_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
-  close(fd);
-  if (st == KD_OK && rename(tmp, path) != 0)
-    st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
-  if (st != KD_OK) unlink(tmp);
-  return st;
-}
 
 static int exists(const char *path) {
   struct stat sb;
@@ -48,7 +29,7 @@ static kd_status check_target(const char *stem, const kd_shard_out *shards, int 
     return kd_fail(KD_EINVAL, "%s is being written by a kdbench (%s.lock is held): merge elsewhere "
                    "with --out", csv, stem);
   if (force || (!exists(meta) && !exists(jsonl) && !exists(csv))) return KD_OK;
-  char *text = kd_shard_read_text(meta, NULL); /* NULL: absent, unreadable or not a file */
+  char *text = kd_file_read(meta, NULL); /* NULL: absent, unreadable or not a file */
   cJSON *o = text ? cJSON_Parse(text) : NULL;
   free(text);
   const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "scenario_hash");
@@ -211,9 +192,9 @@ kd_status kd_merge(const kd_shard_set *set, const char *out, int partial, int fo
   char path[4200];
   if (st == KD_OK) st = kd_make_parent_dirs(stem);
   if (st == KD_OK && (st = kd_run_path(stem, ".jsonl", path, sizeof path)) == KD_OK)
-    st = replace_file(path, jsonl, jsonl_len);
+    st = kd_file_replace(path, jsonl, jsonl_len);
   if (st == KD_OK && (st = kd_run_path(stem, ".csv", path, sizeof path)) == KD_OK)
-    st = replace_file(path, csv, csv_len);
+    st = kd_file_replace(path, csv, csv_len);
   if (st == KD_OK && (st = kd_run_path(stem, ".meta.json", path, sizeof path)) == KD_OK) {
     size_t len = strlen(meta); /* as run_meta.c writes it: ending in a newline */
     char *text = malloc(len + 2);
@@ -221,7 +202,7 @@ kd_status kd_merge(const kd_shard_set *set, const char *out, int partial, int fo
     else {
       memcpy(text, meta, len);
       text[len] = '\n';
-      st = replace_file(path, text, len + 1);
+      st = kd_file_replace(path, text, len + 1);
       free(text);
     }
   }

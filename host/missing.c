@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"
 #include "kdbench/scenario.h"
 #include "kdbench/sweep.h"
@@ -120,7 +121,7 @@ kd_status kd_missing_print(const kd_shard_set *set, const char *argv0, int array
 static kd_status plain_run(const char *stem, int array_only, FILE *out) {
   char path[4200];
   snprintf(path, sizeof path, "%s.meta.json", stem);
-  char *text = kd_shard_read_text(path, NULL);
+  char *text = kd_file_read(path, NULL);
   if (!text && errno == ENOENT)
     return kd_fail(KD_EINVAL, "%s: no run (no %s) and no shards (no %s.shards/)", stem, path, stem);
   if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", path, strerror(errno));

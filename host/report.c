@@ -3,31 +3,31 @@
  * sees half a table). */
 #include "kdbench/report.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"
 #include "report_internal.h"
 
 typedef kd_status (*table_writer)(const kd_report *, FILE *);
 
+typedef struct {
+  table_writer write;
+  const kd_report *r;
+} table_job;
+
+static kd_status render_table(FILE *out, const void *ctx) {
+  const table_job *job = ctx;
+  return job->write(job->r, out);
+}
+
 static kd_status write_table(const char *stem, const char *ext, table_writer write,
                              const kd_report *r, FILE *log) {
-  char path[4096], tmp[4096];
+  char path[4096];
   kd_status st = kd_run_path(stem, ext, path, sizeof path);
-  if (st || (st = kd_run_path(path, ".tmp", tmp, sizeof tmp))) return st;
-  FILE *f = fopen(tmp, "w");
-  if (!f) return kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-  st = write(r, f);
-  int failed = ferror(f);
-  if (fclose(f) != 0 || failed) st = st ? st : kd_fail(KD_EIO, "%s: write error", tmp);
-  if (!st && rename(tmp, path) != 0)
-    st = kd_fail(KD_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-  if (st) {
-    remove(tmp);
-    return st;
-  }
+  const table_job job = {write, r};
+  if (st || (st = kd_file_replace_rendered(path, render_table, &job, 0))) return st;
   if (log) fprintf(log, "wrote %s\n", path);
   return KD_OK;
 }

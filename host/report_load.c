@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/file_io.h"
 #include "kdbench/input_file.h"
 #include "kdbench/run_paths.h"
 #include "report_internal.h"
@@ -113,27 +114,11 @@ static int pipe_index(const char *name) {
 
 /* ---- NAME.meta.json ------------------------------------------------------------------ */
 
+/* The file's text; a NUL byte inside it is refused (cJSON would stop there). */
 static kd_status read_file(const char *path, char **text) {
-  FILE *f;
-  kd_status st = kd_input_open(path, &f);
-  if (st != KD_OK) return st;
-  size_t len = 0, cap = 4096;
-  char *buf = malloc(cap);
-  while (buf) {
-    len += fread(buf + len, 1, cap - len - 1, f);
-    if (len < cap - 1) break;
-    char *bigger = realloc(buf, cap *= 2);
-    if (!bigger) free(buf);
-    buf = bigger;
-  }
-  int failed = ferror(f);
-  fclose(f);
-  if (!buf) return kd_fail(KD_ENOMEM, "%s: out of memory", path);
-  if (failed) {
-    free(buf);
-    return kd_fail(KD_EIO, "%s: read error", path);
-  }
-  buf[len] = '\0';
+  size_t len;
+  char *buf = kd_file_read(path, &len);
+  if (!buf) return KD_EIO;
   if (strlen(buf) != len) {
     free(buf);
     return kd_fail(KD_EINVAL, "%s: not valid JSON (a NUL byte)", path);

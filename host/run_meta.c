@@ -2,7 +2,6 @@
 #include "kdbench/run_meta.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -11,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kdbench/file_io.h"
 #include "kdbench/json_num.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/run.h"
@@ -115,15 +115,14 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   char *text = cJSON_Print(o);
   cJSON_Delete(o);
   if (!text) return kd_fail(KD_ENOMEM, "out of memory");
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  kd_status st = KD_OK;
-  if (!f) st = kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-  if (f && (fputs(text, f) < 0 || fputc('\n', f) == EOF || fclose(f) != 0))
-    st = kd_fail(KD_EIO, "%s: write failed: %s", tmp, strerror(errno));
-  free(text);
-  if (st == KD_OK && rename(tmp, path) != 0)
-    st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
+  size_t len = strlen(text);
+  char *line = realloc(text, len + 2);
+  if (!line) {
+    free(text);
+    return kd_fail(KD_ENOMEM, "out of memory");
+  }
+  line[len] = '\n';
+  kd_status st = kd_file_replace(path, line, len + 1);
+  free(line);
   return st;
 }

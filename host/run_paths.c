@@ -66,17 +66,3 @@ kd_status kd_run_path(const char *stem, const char *ext, char *out, size_t len) 
   memcpy(out + a, ext, b + 1);
   return KD_OK;
 }
-
-kd_status kd_make_parent_dirs(const char *path) {
-  char buf[4096];
-  if (strlen(path) >= sizeof buf) return kd_fail(KD_EIO, "%s: path too long", path);
-  strcpy(buf, path);
-  for (char *s = buf + 1; *s; ++s) {
-    if (*s != '/') continue;
-    *s = '\0';
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-      return kd_fail(KD_EIO, "%s: cannot create directory %s: %s", path, buf, strerror(errno));
-    *s = '/';
-  }
-  return KD_OK;
-}

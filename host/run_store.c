@@ -9,52 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "kdbench/input_file.h"
+#include "kdbench/file_io.h"
 #include "kdbench/run.h"
 #include "kdbench/run_paths.h"
-
-static kd_status write_all(int fd, const char *buf, size_t len, const char *path) {
-  while (len > 0) {
-    ssize_t w = write(fd, buf, len);
-    if (w < 0 && errno == EINTR) continue;
-    if (w < 0) return kd_fail(KD_EIO, "%s: write failed: %s", path, strerror(errno));
-    buf += w;
-    len -= (size_t)w;
-  }
-  return KD_OK;
-}
-
-/* NULL (errno set) when it cannot be read or is not a regular file (kd_input_open). */
-static char *read_all(const char *path, size_t *len) {
-  FILE *f;
-  if (kd_input_open(path, &f) != KD_OK) return NULL;
-  char *buf = NULL;
-  size_t cap = 0;
-  FILE *mem = open_memstream(&buf, &cap);
-  char chunk[65536];
-  size_t got;
-  while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
-  fclose(f);
-  if (!mem) return NULL;
-  fclose(mem);
-  *len = cap;
-  return buf;
-}
-
-/* Writes `text` to path through a temporary file and a rename (never half a file). */
-static kd_status replace_file(const char *path, const char *text, size_t len) {
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp", path);
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-  if (fd < 0) return kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-  kd_status st = write_all(fd, text, len, tmp);
-  if (st == KD_OK && fsync(fd) != 0) st = kd_fail(KD_EIO, "%s: fsync failed: %s", tmp, strerror(errno));
-  close(fd);
-  if (st == KD_OK && rename(tmp, path) != 0)
-    st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
-  if (st != KD_OK) unlink(tmp);
-  return st;
-}
 
 /* The CSV and the JSON Lines text of rows. */
 static kd_status render(const kd_row *rows, size_t count, const char *hash, char **csv,
@@ -85,7 +42,7 @@ static void free_rows(kd_run_store *rs) {
  * metadata's hash parts, when it has readable metadata). */
 static kd_status another_scenario(const kd_run_store *rs, const char *hash, const kd_scenario_id *id) {
   size_t len = 0;
-  char *text = read_all(rs->meta_path, &len);
+  char *text = kd_file_read(rs->meta_path, &len);
   cJSON *meta = text ? cJSON_Parse(text) : NULL;
   free(text);
   kd_scenario_id was;
@@ -226,7 +183,7 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_
   }
   if (!force && have_jsonl) {
     size_t len = 0;
-    char *text = read_all(rs->jsonl_path, &len);
+    char *text = kd_file_read(rs->jsonl_path, &len);
     if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", rs->jsonl_path, strerror(errno));
     st = load(rs, id, text, len, rows_per_point, log, &changed);
     free(text);
@@ -237,7 +194,7 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_
   if (st == KD_OK)
     st = render(rs->rows, rs->n_rows, hash, &csv, &csv_len, changed || force || !have_jsonl ? &jsonl : NULL,
                 &jsonl_len);
-  if (st == KD_OK && jsonl) st = replace_file(rs->jsonl_path, jsonl, jsonl_len);
+  if (st == KD_OK && jsonl) st = kd_file_replace(rs->jsonl_path, jsonl, jsonl_len);
   if (st == KD_OK) {
     size_t hl = strlen(kd_csv_header);
     char *full = malloc(hl + csv_len + 1);
@@ -245,7 +202,7 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_
     else {
       memcpy(full, kd_csv_header, hl);
       memcpy(full + hl, csv, csv_len);
-      st = replace_file(csv_path, full, hl + csv_len);
+      st = kd_file_replace(csv_path, full, hl + csv_len);
       free(full);
     }
   }
@@ -276,10 +233,10 @@ kd_status kd_run_append(kd_run_store *rs, const kd_row *rows, size_t count) {
   size_t csv_len = 0, jsonl_len = 0;
   kd_status st = render(rows, count, rs->hash, &csv, &csv_len, &jsonl, &jsonl_len);
   /* The JSON Lines first: they are what resume trusts. */
-  if (st == KD_OK) st = write_all(rs->fd_jsonl, jsonl, jsonl_len, rs->jsonl_path);
+  if (st == KD_OK) st = kd_file_write_all(rs->fd_jsonl, jsonl, jsonl_len, rs->jsonl_path);
   if (st == KD_OK && fsync(rs->fd_jsonl) != 0)
     st = kd_fail(KD_EIO, "%s: fsync failed: %s", rs->jsonl_path, strerror(errno));
-  if (st == KD_OK) st = write_all(rs->fd_csv, csv, csv_len, rs->csv_path);
+  if (st == KD_OK) st = kd_file_write_all(rs->fd_csv, csv, csv_len, rs->csv_path);
   if (st == KD_OK && fsync(rs->fd_csv) != 0)
     st = kd_fail(KD_EIO, "%s: fsync failed: %s", rs->csv_path, strerror(errno));
   free(csv);

@@ -8,6 +8,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "kdbench/file_io.h"
 #include "kdbench/progress.h"
 #include "kdbench/run_paths.h"
 #include "kdbench/shard.h"
@@ -82,23 +83,20 @@ kd_status kd_shard_open(kd_shard *sh, const kd_config *c, const kd_grid *g) {
   return st;
 }
 
+static kd_status render_scenario(FILE *out, const void *config) {
+  kd_config_print(config, out, 0);
+  return KD_OK;
+}
+
 kd_status kd_shard_save_scenario(const kd_shard *sh, const kd_config *c) {
   if (!sh->spec.count) return KD_OK;
-  char dir[4096], path[4200], tmp[4300];
+  char dir[4096], path[4200];
   kd_status st = kd_shard_dir(c->csv, dir, sizeof dir);
   if (st != KD_OK) return st;
   snprintf(path, sizeof path, "%s/scenario.ini", dir);
-  snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
   kd_config plain = *c;
   plain.shard[0] = '\0'; /* every shard writes the same file */
-  FILE *f = fopen(tmp, "w");
-  if (!f) return kd_fail(KD_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-  kd_config_print(&plain, f, 0);
-  if (fclose(f) != 0) st = kd_fail(KD_EIO, "%s: write failed: %s", tmp, strerror(errno));
-  if (st == KD_OK && rename(tmp, path) != 0)
-    st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", path, tmp, strerror(errno));
-  if (st != KD_OK) unlink(tmp);
-  return st;
+  return kd_file_replace_rendered(path, render_scenario, &plain, 1);
 }
 
 /* 1 when `dir` holds nothing but scenario.ini. */

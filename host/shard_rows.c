@@ -5,31 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kdbench/input_file.h"
+#include "kdbench/file_io.h"
 #include "shard_set.h"
-
-/* A file's text, NUL-terminated; NULL with errno set when it cannot be read. */
-char *kd_shard_read_text(const char *path, size_t *len) {
-  FILE *f;
-  if (kd_input_open(path, &f) != KD_OK) return NULL;
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *mem = open_memstream(&buf, &size);
-  char chunk[65536];
-  size_t got;
-  while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
-  int bad = ferror(f);
-  fclose(f);
-  if (!mem) return NULL;
-  fclose(mem);
-  if (bad) {
-    free(buf);
-    errno = EIO;
-    return NULL;
-  }
-  if (len) *len = size;
-  return buf;
-}
 
 /* ---- one shard's rows ------------------------------------------------------------------- */
 
@@ -113,9 +90,9 @@ kd_status kd_shard_read_rows(kd_shard_set *set, size_t k, FILE *log) {
   char path[4200];
   size_t len = 0;
   snprintf(path, sizeof path, "%s.csv", s->stem);
-  s->csv = kd_shard_read_text(path, NULL);
+  s->csv = kd_file_read(path, NULL);
   snprintf(path, sizeof path, "%s.jsonl", s->stem);
-  s->jsonl = kd_shard_read_text(path, &len);
+  s->jsonl = kd_file_read(path, &len);
   if (!s->jsonl && errno == ENOENT) return KD_OK; /* started, nothing written yet */
   if (!s->jsonl) return kd_fail(KD_EIO, "%s: cannot read: %s", path, strerror(errno));
   reader rd = {.set = set, .k = k, .log = log};

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"
 #include "kdbench/scenario_id.h"
 #include "shard_set.h"
@@ -107,7 +108,7 @@ static kd_status get_count(const cJSON *o, const char *key, const char *path, si
 static kd_status load_meta(kd_shard_out *s, size_t *grid_points, size_t *rows_per_point) {
   char path[4200];
   snprintf(path, sizeof path, "%s.meta.json", s->stem);
-  char *text = kd_shard_read_text(path, NULL);
+  char *text = kd_file_read(path, NULL);
   if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", path, strerror(errno));
   s->meta = cJSON_Parse(text);
   free(text);

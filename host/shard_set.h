@@ -43,8 +43,6 @@ struct kd_shard_set {
   char dir[4096];           /* the one .shards directory they come from, or "" */
 };
 
-/* A file's text, NUL-terminated (*len may be NULL); NULL with errno when unreadable. */
-char *kd_shard_read_text(const char *path, size_t *len);
 /* Reads the rows of set->shard[k] into set->point (shard_rows.c); a torn last line is
  * dropped with a warning on `log`, any other bad line is an error naming it. */
 kd_status kd_shard_read_rows(kd_shard_set *set, size_t k, FILE *log);

@@ -1,13 +1,27 @@
 /* Per-feature weights of the optimal surrogate and mask (theory only). */
 #include "kdbench/weights.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "kdbench/run_paths.h"
+#include "kdbench/file_io.h"
 #include "kdbench/theory.h"
+
+typedef struct {
+  const kd_problem *pr;
+  const double *gain;
+  size_t mask_k;
+} weights_table;
+
+static kd_status render_weights(FILE *f, const void *ctx) {
+  const weights_table *t = ctx;
+  fputs("i,lambda,beta_star,gain,beta_optimal,beta_mask\n", f);
+  for (size_t i = 0; i < t->pr->p; ++i)
+    fprintf(f, "%zu,%.10g,%.10g,%.10g,%.10g,%.10g\n", i + 1, t->pr->lambda[i], t->pr->beta[i],
+            t->gain[i], t->gain[i] * t->pr->beta[i], i < t->mask_k ? t->pr->beta[i] : 0.0);
+  return KD_OK;
+}
 
 kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
   const char *ntext = cfg->values[KD_AXIS_N];
@@ -21,24 +35,13 @@ kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
   kd_de de;
   double *g = malloc(sizeof(double) * p);
   st = g ? kd_de_solve(pr.lambda, p, (double)n, cfg->ridge, &de) : kd_fail(KD_ENOMEM, "out of memory");
-  char tmp[KD_TEXT_LEN + 8];
-  snprintf(tmp, sizeof tmp, "%s.tmp", cfg->csv);
-  FILE *f = NULL;
-  if (st == KD_OK) st = kd_make_parent_dirs(cfg->csv);
-  if (st == KD_OK && !(f = fopen(tmp, "w")))
-    st = kd_fail(KD_EIO, "%s: cannot write: %s", cfg->csv, strerror(errno));
   size_t k = 0;
+  if (st == KD_OK) st = kd_make_parent_dirs(cfg->csv);
   if (st == KD_OK) {
     kd_optimal_gains(pr.lambda, p, &de, g);
     k = kd_optimal_mask_k(pr.lambda, p, &de);
-    fputs("i,lambda,beta_star,gain,beta_optimal,beta_mask\n", f);
-    for (size_t i = 0; i < p; ++i)
-      fprintf(f, "%zu,%.10g,%.10g,%.10g,%.10g,%.10g\n", i + 1, pr.lambda[i], pr.beta[i], g[i],
-              g[i] * pr.beta[i], i < k ? pr.beta[i] : 0.0);
-    if (fclose(f) != 0) st = kd_fail(KD_EIO, "%s: write failed: %s", tmp, strerror(errno));
-    if (st == KD_OK && rename(tmp, cfg->csv) != 0)
-      st = kd_fail(KD_EIO, "%s: cannot rename from %s: %s", cfg->csv, tmp, strerror(errno));
-    if (st != KD_OK) unlink(tmp);
+    const weights_table t = {&pr, g, k};
+    st = kd_file_replace_rendered(cfg->csv, render_weights, &t, 0);
   }
   if (st == KD_OK && table) {
     size_t amplified = 0, best = 0;

@@ -20,7 +20,4 @@ kd_status kd_run_name_check(const char *csv);
 /* out = stem + ext (ext like ".jsonl"); KD_EINVAL if it does not fit in `len`. */
 kd_status kd_run_path(const char *stem, const char *ext, char *out, size_t len);
 
-/* Creates the folders above `path` (mkdir -p of its directory part). */
-kd_status kd_make_parent_dirs(const char *path);
-
 #endif

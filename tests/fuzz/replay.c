@@ -8,23 +8,17 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "kdbench/file_io.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int replay_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "replay: %s: cannot open\n", path);
+  size_t len;
+  char *buf = kd_file_read(path, &len);
+  if (!buf) {
+    fprintf(stderr, "replay: %s\n", kd_last_error());
     return 1;
   }
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *mem = open_memstream(&buf, &len);
-  char chunk[65536];
-  size_t got;
-  while (mem && (got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
-  fclose(f);
-  if (!mem) return 1;
-  fclose(mem);
   LLVMFuzzerTestOneInput((const uint8_t *)buf, len);
   free(buf);
   return 0;
