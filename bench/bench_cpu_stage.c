@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/hash.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/problem.h"
 #include "kdbench/version.h"

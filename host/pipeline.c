@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/hash.h"
+
 static const char *const names[KD_NPIPES] = {"strong", "optimal", "mask", "w2s", "weak"};
 
 const char *kd_pipeline_name(kd_pipeline p) { return names[p]; }

@@ -445,12 +445,3 @@ void kd_rng_fill(kd_rng_addr a, size_t n, uint32_t col0, size_t ncol,
   }
   (void)avx2;
 }
-
-uint32_t kd_hash32(const char *s) {
-  uint32_t h = 2166136261u;
-  for (; *s; ++s) {
-    h ^= (uint8_t)*s;
-    h *= 16777619u;
-  }
-  return h;
-}

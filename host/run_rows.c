@@ -11,12 +11,6 @@ const char *const kd_csv_header =
     "pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,sim_ci_low,"
     "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag\n";
 
-uint64_t kd_fnv1a(uint64_t h, const void *data, size_t len) {
-  const unsigned char *b = data;
-  for (size_t i = 0; i < len; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
-  return h;
-}
-
 /* ---- CSV ------------------------------------------------------------------------------ */
 
 static void put_num(FILE *f, double x) {

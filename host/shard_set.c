@@ -259,20 +259,6 @@ size_t kd_shard_set_running(const kd_shard_set *set) {
   return n;
 }
 
-unsigned kd_shard_set_owner(const kd_shard_set *set, size_t i) {
-  for (size_t k = 0; k < set->n_shards; ++k) {
-    const kd_shard_out *s = &set->shard[k];
-    size_t lo = 0, hi = s->n_points;
-    while (lo < hi) {
-      size_t mid = (lo + hi) / 2;
-      if (s->points[mid] < i) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < s->n_points && s->points[lo] == i) return s->spec.index;
-  }
-  return 0;
-}
-
 char *kd_shard_set_gaps(const kd_shard_set *set) {
   char *text = NULL;
   size_t len = 0, listed = 0, more = 0;

@@ -47,10 +47,6 @@ struct kd_shard_set {
  * dropped with a warning on `log`, any other bad line is an error naming it. */
 kd_status kd_shard_read_rows(kd_shard_set *set, size_t k, FILE *log);
 
-/* The shard number that owns global point i per the metas, 0 if no shard present
- * names it (it belongs to a shard not started). */
-unsigned kd_shard_set_owner(const kd_shard_set *set, size_t i);
-
 /* One line on what is missing: absent, running and unfinished shards and the
  * missing points, e.g. "shard 3/8 not started; shard 5/8 stopped after 1 of 4
  * points (points 4, 7, 12 missing)". "" when nothing is. Caller frees. */

@@ -19,16 +19,3 @@ kd_status kd_fail(kd_status code, const char *fmt, ...) {
 }
 
 const char *kd_last_error(void) { return last_error; }
-
-const char *kd_status_name(kd_status s) {
-  switch (s) {
-    case KD_OK: return "ok";
-    case KD_EINVAL: return "invalid input";
-    case KD_EIO: return "i/o error";
-    case KD_ENOMEM: return "out of memory";
-    case KD_ENUM: return "numerical failure";
-    case KD_ENODEV: return "no device";
-    case KD_ESTOP: return "stopped";
-  }
-  return "unknown";
-}

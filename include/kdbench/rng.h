@@ -240,9 +240,6 @@ void kd_normals_from_words(const uint32_t *w, size_t count, double *z);
 /* Turns the AVX2 bulk path off (0) or back on (1, when the CPU has AVX2); returns
  * whether it was in use. Values never depend on it; tests compare both paths. */
 int kd_rng_set_simd(int on);
-
-/* 32-bit FNV-1a of a string: the id of a grid point from its canonical text. */
-uint32_t kd_hash32(const char *s);
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kdbench/hash.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/scenario_id.h"
 #include "kdbench/stats.h"
@@ -39,10 +40,6 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash);
  * `origin` (file:line) and the key. */
 kd_status kd_row_from_json(const char *line, const char *origin, kd_row *r, char hash[17]);
 void kd_row_free(kd_row *r);
-
-/* FNV-1a 64 of bytes, continuing from h (start with KD_FNV_INIT). */
-#define KD_FNV_INIT 0xcbf29ce484222325ull
-uint64_t kd_fnv1a(uint64_t h, const void *data, size_t len);
 
 typedef struct {
   char csv_path[4096], jsonl_path[4096], meta_path[4096], lock_path[4096];

@@ -18,6 +18,5 @@ typedef enum {
 kd_status kd_fail(kd_status code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 const char *kd_last_error(void);
-const char *kd_status_name(kd_status s);
 
 #endif
