@@ -1,4 +1,4 @@
-/* The memory a run may use (kd_available_memory, include/kdbench/sweep.h): the least
+/* The memory a run may use (kd_available_memory, include/kdbench/memory_limit.h): the least
  * of what the machine has available, what the cgroup leaves (the limit a batch system
  * such as Slurm sets) and what the address-space limit (ulimit -v) leaves once the
  * threads have what they will map. */
@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "kdbench/sweep.h"
+#include "kdbench/memory_limit.h"
 
 #define MIB ((size_t)1 << 20)
 

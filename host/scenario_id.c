@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kdbench/problem.h"
-#include "kdbench/run.h"
+#include "kdbench/hash.h"
 
 static void hex(uint64_t h, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)h); }
 

@@ -12,6 +12,7 @@
 
 #include "kdbench/backend.h"
 #include "kdbench/grid.h"
+#include "kdbench/memory_limit.h"
 #include "kdbench/point.h"
 #include "kdbench/progress.h"
 #include "kdbench/run.h"

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "kdbench/sweep.h"
+#include "kdbench/memory_limit.h"
 
 static char dir[256];
 
