@@ -43,6 +43,8 @@ const char *kd_cli_usage =
     "  --signal-exp B      the b above (default 1.5)\n"
     "  --sigma S           noise of ground-truth labels (default 0.5)\n"
     "  --teacher-sigma S   noise of surrogate/teacher labels (default: same as --sigma)\n"
+    "  Limits: eigenvalues (p^-alpha included) in [1e-100, 1e100], sigma and\n"
+    "  teacher-sigma <= 1e50, ridge <= 1e100, lambda_i beta_i^2 <= 1e100 (README)\n"
     "Student and teacher\n"
     "  --ridge L           student ridge; 0 = ridgeless (default 0). Ridge minimises\n"
     "                      (1/n)||y - Xb||^2 + L ||b||^2\n"

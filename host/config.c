@@ -47,10 +47,14 @@ static kd_status parse_count(const char *name, const char *text, size_t *out) {
   return KD_OK;
 }
 
-static kd_status parse_nonneg(const char *name, const char *text, double *out) {
+/* A number in [0, max]: max keeps what the stages form from it finite (problem.h). */
+static kd_status parse_nonneg(const char *name, const char *text, double max, double *out) {
   kd_status st = parse_double(name, text, out);
   if (st == KD_OK && *out < 0)
     return kd_fail(KD_EINVAL, "--%s: must be >= 0, got '%s'", name, text);
+  if (st == KD_OK && *out > max)
+    return kd_fail(KD_EINVAL, "--%s: must be at most %g (the range kdbench computes with), got '%s'",
+                   name, max, text);
   return st;
 }
 
@@ -187,12 +191,17 @@ kd_status kd_axis_values(kd_axis a, const char *text, double **out, size_t *coun
     }
     len = kept;
   }
+  /* ridge and sigma: at most what keeps the stages finite (problem.h) */
+  double max = a == KD_AXIS_RIDGE ? KD_SCALE_MAX : a == KD_AXIS_SIGMA ? KD_SIGMA_MAX : INFINITY;
   for (size_t i = 0; i < len && st == KD_OK; ++i) {
     int bad = (a == KD_AXIS_ALPHA && !(v[i] > 0)) ||
               ((a == KD_AXIS_RIDGE || a == KD_AXIS_SIGMA) && v[i] < 0);
     if (bad)
       st = kd_fail(KD_EINVAL, "--%s: must be %s, got %g", name,
                    a == KD_AXIS_ALPHA ? "positive" : ">= 0", v[i]);
+    else if (v[i] > max)
+      st = kd_fail(KD_EINVAL, "--%s: must be at most %g (the range kdbench computes with), got %g",
+                   name, max, v[i]);
   }
   if (st != KD_OK) {
     free(v);
@@ -277,9 +286,9 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
       case KD_AXIS_P: st = parse_count(name, text, &c->p); break;
       case KD_AXIS_M: st = parse_count(name, text, &c->m); break;
       case KD_AXIS_K: st = parse_count(name, text, &c->k); break;
-      case KD_AXIS_RIDGE: st = parse_nonneg(name, text, &c->ridge); break;
+      case KD_AXIS_RIDGE: st = parse_nonneg(name, text, KD_SCALE_MAX, &c->ridge); break;
       case KD_AXIS_ALPHA: st = parse_positive(name, text, &c->alpha); break;
-      case KD_AXIS_SIGMA: st = parse_nonneg(name, text, &c->sigma); break;
+      case KD_AXIS_SIGMA: st = parse_nonneg(name, text, KD_SIGMA_MAX, &c->sigma); break;
       default: break;
     }
   }
@@ -288,21 +297,37 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
   return copy_text(name, text, c->values[a], sizeof c->values[a]);
 }
 
-static kd_status check_spectrum_text(const char *text) {
-  size_t k;
-  double a, b;
-  char tail;
-  if (!strcmp(text, "powerlaw") || !strcmp(text, "isotropic")) return KD_OK;
-  if (!strncmp(text, "isotropic:", 10)) return parse_positive("spectrum", text + 10, &a);
-  if (!strncmp(text, "twolevel:", 9)) {
+/* The one reading of a spectrum's text (powerlaw | isotropic[:L] | twolevel:K,A,B |
+ * file:PATH) into *s (alpha from the config; the path points into text), checked as far
+ * as it goes without p (kd_spectrum_check). */
+static kd_status parse_spectrum(const char *text, double alpha, kd_spectrum_spec *s) {
+  memset(s, 0, sizeof *s);
+  kd_status st = KD_OK;
+  if (!strcmp(text, "powerlaw")) {
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_POWERLAW, .alpha = alpha};
+    return KD_OK; /* alpha is checked as a setting and, with p, by the build */
+  } else if (!strcmp(text, "isotropic")) {
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_ISOTROPIC, .level_a = 1};
+  } else if (!strncmp(text, "isotropic:", 10)) {
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_ISOTROPIC};
+    st = parse_positive("spectrum", text + 10, &s->level_a);
+  } else if (!strncmp(text, "twolevel:", 9)) {
+    size_t k;
+    double a, b;
+    char tail;
     if (sscanf(text + 9, "%zu,%lf,%lf%c", &k, &a, &b, &tail) != 3 || !(a > 0) || !(b > 0))
       return kd_fail(KD_EINVAL, "--spectrum: expected twolevel:K,A,B with A, B > 0, got '%s'", text);
-    return KD_OK;
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_TWOLEVEL, .strong = k, .level_a = a, .level_b = b};
+  } else if (!strncmp(text, "file:", 5) && text[5]) {
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_FILE, .path = text + 5};
+  } else {
+    return kd_fail(KD_EINVAL,
+                   "--spectrum: unknown '%s' (expected powerlaw, isotropic[:LEVEL], "
+                   "twolevel:K,A,B or file:PATH)", text);
   }
-  if (!strncmp(text, "file:", 5) && text[5]) return KD_OK;
-  return kd_fail(KD_EINVAL,
-                 "--spectrum: unknown '%s' (expected powerlaw, isotropic[:LEVEL], "
-                 "twolevel:K,A,B or file:PATH)", text);
+  if (st == KD_OK && kd_spectrum_check(s, 0) != KD_OK)
+    st = kd_fail(KD_EINVAL, "--spectrum %s: %s", text, kd_last_error());
+  return st;
 }
 
 kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
@@ -310,8 +335,9 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
   if (a >= 0) return set_axis(c, (kd_axis)a, text);
   size_t z;
   if (!strcmp(name, "spectrum")) {
-    kd_status st = check_spectrum_text(text);
-    if (st == KD_OK && !strncmp(text, "file:", 5)) { /* p: the file's length, unless set after */
+    kd_spectrum_spec spec;
+    kd_status st = parse_spectrum(text, c->alpha, &spec);
+    if (st == KD_OK && spec.kind == KD_SPEC_FILE) { /* p: the file's length, unless set after */
       c->p = 0;
       c->values[KD_AXIS_P][0] = '\0';
     }
@@ -328,7 +354,7 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
       c->teacher_sigma = -1;
       return KD_OK;
     }
-    return parse_nonneg(name, text, &c->teacher_sigma);
+    return parse_nonneg(name, text, KD_SIGMA_MAX, &c->teacher_sigma);
   }
   if (!strcmp(name, "pipelines")) return kd_pipelines_parse(text, &c->pipelines);
   if (!strcmp(name, "sweep")) return set_sweep(c, text);
@@ -401,23 +427,7 @@ kd_status kd_config_check(const kd_config *c) {
 }
 
 kd_status kd_config_spectrum(const kd_config *c, kd_spectrum_spec *s) {
-  memset(s, 0, sizeof *s);
-  const char *t = c->spectrum;
-  double a = 1, b = 1;
-  size_t k = 0;
-  if (!strcmp(t, "powerlaw")) {
-    *s = (kd_spectrum_spec){.kind = KD_SPEC_POWERLAW, .alpha = c->alpha};
-  } else if (!strncmp(t, "isotropic", 9)) {
-    if (t[9] == ':') a = strtod(t + 10, NULL);
-    *s = (kd_spectrum_spec){.kind = KD_SPEC_ISOTROPIC, .level_a = a};
-  } else if (!strncmp(t, "twolevel:", 9) && sscanf(t + 9, "%zu,%lf,%lf", &k, &a, &b) == 3) {
-    *s = (kd_spectrum_spec){.kind = KD_SPEC_TWOLEVEL, .strong = k, .level_a = a, .level_b = b};
-  } else if (!strncmp(t, "file:", 5)) {
-    *s = (kd_spectrum_spec){.kind = KD_SPEC_FILE, .path = t + 5};
-  } else {
-    return check_spectrum_text(t);
-  }
-  return KD_OK;
+  return parse_spectrum(c->spectrum, c->alpha, s);
 }
 
 kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double sigma,

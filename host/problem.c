@@ -17,15 +17,17 @@ static kd_status alloc_doubles(size_t n, double **out) {
 }
 
 /* Skips blank lines and '#' comments; every other line must hold exactly one
- * finite number (and, with `positive`, a number > 0). */
-kd_status kd_read_vector_file(const char *path, int positive, double **out, size_t *count) {
+ * finite number (and, with `eigenvalues`, one in [KD_SCALE_MIN, KD_SCALE_MAX]). */
+kd_status kd_read_vector_file(const char *path, int eigenvalues, double **out, size_t *count,
+                              size_t **lines) {
   FILE *f;
   kd_status st = kd_input_open(path, &f);
   if (st != KD_OK) return st;
   size_t cap = 1024, len = 0, lineno = 0;
   double *v = malloc(sizeof(double) * cap);
+  size_t *at = lines ? malloc(sizeof(size_t) * cap) : NULL;
   char line[512];
-  if (!v) st = kd_fail(KD_ENOMEM, "%s: out of memory", path);
+  if (!v || (lines && !at)) st = kd_fail(KD_ENOMEM, "%s: out of memory", path);
   while (st == KD_OK && fgets(line, sizeof line, f)) {
     ++lineno;
     char *s = line;
@@ -38,17 +40,24 @@ kd_status kd_read_vector_file(const char *path, int positive, double **out, size
     if (end == s || *end != '\0' || errno == ERANGE || !isfinite(x)) {
       s[strcspn(s, "\r\n")] = '\0';
       st = kd_fail(KD_EINVAL, "%s:%zu: not a number: '%s'", path, lineno, s);
-    } else if (positive && !(x > 0)) {
+    } else if (eigenvalues && !(x > 0)) {
       st = kd_fail(KD_EINVAL, "%s:%zu: eigenvalue must be positive, got %g", path, lineno, x);
+    } else if (eigenvalues && !(x >= KD_SCALE_MIN && x <= KD_SCALE_MAX)) {
+      st = kd_fail(KD_EINVAL, "%s:%zu: eigenvalue %g is outside [%g, %g], the range kdbench "
+                   "computes with", path, lineno, x, KD_SCALE_MIN, KD_SCALE_MAX);
     } else {
       if (len == cap) {
-        double *w = realloc(v, sizeof(double) * (cap *= 2));
-        if (!w) {
+        cap *= 2;
+        double *w = realloc(v, sizeof(double) * cap);
+        if (w) v = w;
+        size_t *wl = lines ? realloc(at, sizeof(size_t) * cap) : NULL;
+        if (wl) at = wl;
+        if (!w || (lines && !wl)) {
           st = kd_fail(KD_ENOMEM, "%s: out of memory", path);
           break;
         }
-        v = w;
       }
+      if (at) at[len] = lineno;
       v[len++] = x;
     }
   }
@@ -56,17 +65,19 @@ kd_status kd_read_vector_file(const char *path, int positive, double **out, size
   if (st == KD_OK && len == 0) st = kd_fail(KD_EINVAL, "%s: no values", path);
   if (st != KD_OK) {
     free(v);
+    free(at);
     return st;
   }
   *out = v;
   *count = len;
+  if (lines) *lines = at;
   return KD_OK;
 }
 
 static kd_status spectrum_from_file(const char *path, size_t *p, double **lambda) {
   double *v;
   size_t len;
-  kd_status st = kd_read_vector_file(path, 1, &v, &len);
+  kd_status st = kd_read_vector_file(path, 1, &v, &len, NULL);
   if (st != KD_OK) return st;
   for (size_t i = 1; i < len; ++i)
     if (v[i] > v[i - 1]) {
@@ -86,31 +97,47 @@ static kd_status spectrum_from_file(const char *path, size_t *p, double **lambda
   return KD_OK;
 }
 
-kd_status kd_spectrum_build(const kd_spectrum_spec *s, size_t *p, double **lambda) {
-  if (s->kind == KD_SPEC_FILE) return spectrum_from_file(s->path, p, lambda);
-  if (*p == 0) return kd_fail(KD_EINVAL, "p must be a positive integer");
+static int in_scale(double x) { return x >= KD_SCALE_MIN && x <= KD_SCALE_MAX; }
+
+kd_status kd_spectrum_check(const kd_spectrum_spec *s, size_t p) {
   switch (s->kind) {
     case KD_SPEC_POWERLAW:
       if (!(s->alpha > 0) || !isfinite(s->alpha))
         return kd_fail(KD_EINVAL, "alpha must be positive, got %g", s->alpha);
+      /* lambda_p = p^-alpha, the smallest; its log10 does not underflow as it does */
+      if (p > 1 && -s->alpha * log10((double)p) < log10(KD_SCALE_MIN))
+        return kd_fail(KD_EINVAL, "alpha = %g with p = %zu: the smallest eigenvalue p^-alpha = "
+                       "10^%.4g is below %g, the smallest kdbench computes with (alpha <= %.4g "
+                       "at this p)", s->alpha, p, -s->alpha * log10((double)p), KD_SCALE_MIN,
+                       -log10(KD_SCALE_MIN) / log10((double)p));
       break;
     case KD_SPEC_ISOTROPIC:
-      if (!(s->level_a > 0) || !isfinite(s->level_a))
-        return kd_fail(KD_EINVAL, "isotropic level must be positive, got %g", s->level_a);
+      if (!in_scale(s->level_a))
+        return kd_fail(KD_EINVAL, "isotropic level %g is outside [%g, %g], the range kdbench "
+                       "computes with", s->level_a, KD_SCALE_MIN, KD_SCALE_MAX);
       break;
     case KD_SPEC_TWOLEVEL:
-      if (!(s->level_a > 0 && s->level_b > 0) || !isfinite(s->level_a) || !isfinite(s->level_b))
-        return kd_fail(KD_EINVAL, "two-level levels must be positive, got %g and %g",
-                       s->level_a, s->level_b);
+      if (!in_scale(s->level_a) || !in_scale(s->level_b))
+        return kd_fail(KD_EINVAL, "two-level levels %g and %g: each must be in [%g, %g], the "
+                       "range kdbench computes with", s->level_a, s->level_b, KD_SCALE_MIN,
+                       KD_SCALE_MAX);
       if (s->level_a < s->level_b)
         return kd_fail(KD_EINVAL, "two-level: strong level %g is below weak level %g",
                        s->level_a, s->level_b);
-      if (s->strong > *p)
-        return kd_fail(KD_EINVAL, "two-level: %zu strong features exceed p = %zu", s->strong, *p);
+      if (p && s->strong > p)
+        return kd_fail(KD_EINVAL, "two-level: %zu strong features exceed p = %zu", s->strong, p);
       break;
-    case KD_SPEC_FILE: break;
+    case KD_SPEC_FILE: break; /* kd_read_vector_file checks each line */
   }
-  kd_status st = alloc_doubles(*p, lambda);
+  return KD_OK;
+}
+
+kd_status kd_spectrum_build(const kd_spectrum_spec *s, size_t *p, double **lambda) {
+  if (s->kind == KD_SPEC_FILE) return spectrum_from_file(s->path, p, lambda);
+  if (*p == 0) return kd_fail(KD_EINVAL, "p must be a positive integer");
+  kd_status st = kd_spectrum_check(s, *p);
+  if (st != KD_OK) return st;
+  st = alloc_doubles(*p, lambda);
   if (st != KD_OK) return st;
   for (size_t i = 0; i < *p; ++i) {
     switch (s->kind) {
@@ -126,15 +153,24 @@ kd_status kd_spectrum_build(const kd_spectrum_spec *s, size_t *p, double **lambd
 kd_status kd_beta_build(const kd_beta_spec *b, size_t p, const double *lambda,
                         uint64_t seed, double **beta) {
   if (b->kind == KD_BETA_FILE) {
-    size_t len;
-    kd_status st = kd_read_vector_file(b->path, 0, beta, &len);
+    size_t len, *lines = NULL;
+    kd_status st = kd_read_vector_file(b->path, 0, beta, &len, &lines);
     if (st != KD_OK) return st;
-    if (len != p) {
+    if (len != p)
+      st = kd_fail(KD_EINVAL, "%s: has %zu values but p = %zu", b->path, len, p);
+    for (size_t i = 0; i < p && st == KD_OK; ++i) {
+      double share = lambda[i] * (*beta)[i] * (*beta)[i];
+      if (!(share <= KD_SCALE_MAX))
+        st = kd_fail(KD_EINVAL, "%s:%zu: beta*_%zu = %g makes lambda_i beta*_i^2 = %g, above %g, "
+                     "the largest signal share kdbench computes with", b->path, lines[i], i + 1,
+                     (*beta)[i], share, KD_SCALE_MAX);
+    }
+    free(lines);
+    if (st != KD_OK) {
       free(*beta);
       *beta = NULL;
-      return kd_fail(KD_EINVAL, "%s: has %zu values but p = %zu", b->path, len, p);
     }
-    return KD_OK;
+    return st;
   }
   if (b->kind == KD_BETA_POWERLAW && (!(b->signal_exp > 0) || !isfinite(b->signal_exp)))
     return kd_fail(KD_EINVAL, "signal exponent must be positive, got %g", b->signal_exp);
@@ -154,10 +190,11 @@ kd_status kd_beta_build(const kd_beta_spec *b, size_t p, const double *lambda,
 kd_status kd_problem_init(kd_problem *pr, const kd_spectrum_spec *s, const kd_beta_spec *b,
                           size_t p, double sigma, double teacher_sigma, uint64_t seed) {
   memset(pr, 0, sizeof *pr);
-  if (!(sigma >= 0) || !isfinite(sigma))
-    return kd_fail(KD_EINVAL, "sigma must be >= 0, got %g", sigma);
-  if (!(teacher_sigma >= 0) || !isfinite(teacher_sigma))
-    return kd_fail(KD_EINVAL, "teacher sigma must be >= 0, got %g", teacher_sigma);
+  if (!(sigma >= 0 && sigma <= KD_SIGMA_MAX))
+    return kd_fail(KD_EINVAL, "sigma must be in [0, %g], got %g", KD_SIGMA_MAX, sigma);
+  if (!(teacher_sigma >= 0 && teacher_sigma <= KD_SIGMA_MAX))
+    return kd_fail(KD_EINVAL, "teacher sigma must be in [0, %g], got %g", KD_SIGMA_MAX,
+                   teacher_sigma);
   kd_status st = kd_spectrum_build(s, &p, &pr->lambda);
   if (st != KD_OK) return st;
   pr->p = p;

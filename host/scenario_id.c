@@ -45,7 +45,7 @@ static uint64_t fnv_u64(uint64_t h, uint64_t x) {
 static kd_status values_hash(const char *path, char out[17]) {
   double *v = NULL;
   size_t n = 0;
-  kd_status st = kd_read_vector_file(path, 0, &v, &n);
+  kd_status st = kd_read_vector_file(path, 0, &v, &n, NULL);
   if (st != KD_OK) return st;
   uint64_t h = fnv_u64(KD_FNV_INIT, n);
   for (size_t i = 0; i < n; ++i) {

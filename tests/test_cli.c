@@ -38,15 +38,18 @@ static void write_file(const char *name, const char *text) {
 }
 
 /* Runs kdbench with `args` (a shell fragment; "@" is replaced by the test folder),
- * writing its CSV into the folder; returns the exit status and stderr's text. */
+ * writing its CSV into the folder's run/ (a folder a failed run must not create),
+ * unless args give their own --csv; returns the exit status and stderr's text. */
 static int run(const char *args, char *err, size_t errlen) {
   char expanded[1024] = "", cmd[2048];
   for (const char *s = args; *s; ++s) {
     if (*s == '@') strncat(expanded, dir, sizeof expanded - strlen(expanded) - 1);
     else strncat(expanded, (char[]){*s, 0}, sizeof expanded - strlen(expanded) - 1);
   }
-  snprintf(cmd, sizeof cmd, "%s --csv %s/out.csv --quiet %s >/dev/null 2>%s/err.txt",
-           KDBENCH_BIN, dir, expanded, dir);
+  char csv[300] = "";
+  if (!strstr(args, "--csv")) snprintf(csv, sizeof csv, "--csv %s/run/out.csv", dir);
+  snprintf(cmd, sizeof cmd, "%s %s --quiet %s >/dev/null 2>%s/err.txt", KDBENCH_BIN, csv,
+           expanded, dir);
   int status = system(cmd);
   char path[512];
   snprintf(path, sizeof path, "%s/err.txt", dir);
@@ -68,10 +71,8 @@ static void expect_error(const char *args, const char *culprit) {
   cr_expect(strstr(err, culprit) != NULL, "'%s': message '%s' does not name '%s'", args, err,
             culprit);
   char path[512];
-  snprintf(path, sizeof path, "%s/out.csv", dir);
-  cr_expect(!exists(path), "'%s' left %s behind", args, path);
-  snprintf(path, sizeof path, "%s/out.csv.partial", dir);
-  cr_expect(!exists(path), "'%s' left %s behind", args, path);
+  snprintf(path, sizeof path, "%s/run", dir);
+  cr_expect(!exists(path), "'%s' left the folder %s behind", args, path);
 }
 
 Test(bad_input, n_zero) { expect_error("--sweep n --n 0", "--n"); }
@@ -125,6 +126,37 @@ Test(bad_input, beta_file_wrong_length) {
   expect_error("--sweep n --n 10 --p 5 --beta file:@/beta.txt", "beta.txt");
 }
 
+/* Huge values were taken and failed inside a stage (an overflow to inf, an eigenvalue
+ * underflowing to 0), after the run's folder was made, or ran with empty cells; each is
+ * refused where it is read, naming its flag (the range: include/kdbench/problem.h). */
+Test(bad_input, huge_ridge) { expect_error("--sweep n --p 20 --n 10,40 --trials 2 --ridge 1e308", "--ridge"); }
+Test(bad_input, huge_ridge_in_a_list) {
+  expect_error("--sweep ridge --p 20 --n 10 --trials 2 --ridge 1,1e101", "--ridge");
+}
+Test(bad_input, huge_alpha) { expect_error("--sweep n --p 20 --n 10,40 --trials 2 --alpha 1e20", "alpha = 1e+20 with p = 20"); }
+Test(bad_input, huge_sigma) { expect_error("--sweep n --p 20 --n 10,40 --trials 2 --sigma 1e308", "--sigma"); }
+Test(bad_input, huge_teacher_sigma) {
+  expect_error("--sweep n --p 20 --n 10,40 --trials 2 --teacher-sigma 1e308", "--teacher-sigma");
+}
+Test(bad_input, huge_isotropic_level) {
+  expect_error("--sweep n --p 20 --n 10,40 --trials 2 --spectrum isotropic:1e308", "--spectrum");
+}
+Test(bad_input, tiny_two_level_level) {
+  expect_error("--sweep n --p 20 --n 10,40 --trials 2 --spectrum twolevel:3,1,1e-101", "--spectrum");
+}
+Test(bad_input, huge_spectrum_file_value) {
+  write_file("spec.txt", "1e200\n1\n");
+  expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:1");
+}
+Test(bad_input, huge_beta_file_value) {
+  write_file("beta.txt", "1\n# the third feature\n1\n1e308\n");
+  expect_error("--sweep n --n 10,40 --p 3 --trials 2 --beta file:@/beta.txt", "beta.txt:4");
+}
+Test(bad_input, huge_value_in_a_scenario) {
+  write_file("s.ini", "[sweep]\nsweep = n\nn = 10,40\n[student]\nridge = 1e308\n");
+  expect_error("--scenario @/s.ini --p 20 --trials 2", "s.ini:5: --ridge");
+}
+
 Test(bad_input, memory_exceeds_machine) {
   expect_error("--sweep n --p 2000000 --n 1000000", "GiB");
 }
@@ -144,6 +176,25 @@ Test(good_input, help_and_version) {
 /* ---- good input: what a user sees --------------------------------------------------------- */
 
 TestSuite(usage, .init = make_dir, .fini = remove_dir, .timeout = 120);
+
+/* Values at the limits run and fill every cell (the limits are not too tight). */
+Test(usage, values_at_the_limits_run) {
+  char err[4096];
+  const char *cases[] = {"--ridge 1e100", "--sigma 1e50", "--teacher-sigma 1e50",
+                         "--spectrum isotropic:1e100", "--spectrum twolevel:5,1e100,1e-100",
+                         "--alpha 76.8"};
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+    char args[256];
+    snprintf(args, sizeof args, "--sweep n --p 20 --n 10,40 --m 30 --trials 3 --force %s", cases[i]);
+    int code = run(args, err, sizeof err);
+    cr_expect_eq(code, 0, "'%s': exit status %d: %s", cases[i], code, err);
+    char cmd[1024];
+    /* sim_mean (column 11) is a number on every row */
+    snprintf(cmd, sizeof cmd, "awk -F, 'NR > 1 && $11 !~ /^[-+0-9.e]+$/ {bad = 1} END {exit bad}' "
+             "'%s/run/out.csv'", dir);
+    cr_expect_eq(system(cmd), 0, "'%s': a sim_mean cell is empty or not a number", cases[i]);
+  }
+}
 
 /* The text of the test folder's file `name` (malloc'd); NULL when it does not exist. */
 static char *slurp(const char *name) {

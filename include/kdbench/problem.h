@@ -46,19 +46,42 @@ typedef struct {
   double teacher_sigma;   /* noise of surrogate (teacher) labels */
 } kd_problem;
 
+/* The range of the scales kdbench computes with, checked where each is read (the
+ * limits are listed in README.md, "Limits"):
+ *   - every eigenvalue lambda_i in [KD_SCALE_MIN, KD_SCALE_MAX];
+ *   - every signal share lambda_i beta*_i^2, the ridge and the noise variances sigma^2
+ *     at most KD_SCALE_MAX.
+ * The stages form sums over the p features and n samples of these values, their
+ * products and their ratios (ridge / lambda_i <= 1e200; tau / (lambda_i + tau) <= 1),
+ * which for any p and n that fit in memory stay below about 1e220: finite, with room
+ * for the squares the risks' spread takes. Beyond them a stage overflowed or
+ * underflowed (inf or 0 in the middle of a run) instead of refusing the input. */
+#define KD_SCALE_MIN 1e-100
+#define KD_SCALE_MAX 1e100
+#define KD_SIGMA_MAX 1e50 /* sqrt(KD_SCALE_MAX): sigma^2 <= KD_SCALE_MAX */
+
+/* The checks a spectrum passes before it is built: levels in [KD_SCALE_MIN,
+ * KD_SCALE_MAX] and in order, alpha > 0; with p != 0 also what depends on p (the
+ * power law's smallest eigenvalue p^-alpha >= KD_SCALE_MIN, two-level's strong <= p).
+ * The error names the setting ("alpha = ...", "isotropic level ..."). */
+kd_status kd_spectrum_check(const kd_spectrum_spec *s, size_t p);
 /* Fills lambda[0..p). A file spectrum sets *p from the file when *p == 0, and must
  * otherwise have exactly *p lines. Errors name the file and line. */
 kd_status kd_spectrum_build(const kd_spectrum_spec *s, size_t *p, double **lambda);
+/* beta*[0..p) for the spectrum lambda. A file must have p values, each keeping
+ * lambda_i beta*_i^2 <= KD_SCALE_MAX (the error names the file and line). */
 kd_status kd_beta_build(const kd_beta_spec *b, size_t p, const double *lambda,
                         uint64_t seed, double **beta);
-/* Both of the above, plus the noise levels. */
+/* Both of the above, plus the noise levels (each in [0, KD_SIGMA_MAX]). */
 kd_status kd_problem_init(kd_problem *pr, const kd_spectrum_spec *s,
                           const kd_beta_spec *b, size_t p, double sigma,
                           double teacher_sigma, uint64_t seed);
 void kd_problem_free(kd_problem *pr);
 
-/* Reads a file of one positive-or-any double per line (blank lines and lines
- * starting with '#' skipped). positive != 0 rejects values <= 0. */
-kd_status kd_read_vector_file(const char *path, int positive, double **out, size_t *count);
+/* Reads a file of one double per line (blank lines and lines starting with '#'
+ * skipped). `eigenvalues` != 0 takes only values in [KD_SCALE_MIN, KD_SCALE_MAX].
+ * With `lines`, (*lines)[i] is the line of value i (caller frees). */
+kd_status kd_read_vector_file(const char *path, int eigenvalues, double **out, size_t *count,
+                              size_t **lines);
 
 #endif
