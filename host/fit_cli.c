@@ -6,8 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kdbench/fit_run.h"
 #include "kdbench/file_io.h"
+#include "kdbench/fit_run.h"
+#include "kdbench/report.h"
 #include "kdbench/run_paths.h"
 
 /* in the errors: the synopsis on one line */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kdbench/escape.h"
 #include "kdbench/report.h"
 #include "kdbench/run_paths.h"
 #include "report_internal.h"
@@ -65,8 +66,8 @@ static void local_range(const kd_fit_group *g, const double *y, const char *arro
     return;
   }
   kd_local_exponents(g->x, y, g->npts, ls);
-  kd_report_fmt(ls[0], 3, a, sizeof a);
-  kd_report_fmt(ls[g->npts - 2], 3, b, sizeof b);
+  kd_fmt_digits(ls[0], 3, a, sizeof a);
+  kd_fmt_digits(ls[g->npts - 2], 3, b, sizeof b);
   snprintf(out, len, "%s%s%s", a, arrow, b);
   free(ls);
 }
@@ -79,14 +80,14 @@ static const char *ci_name(const char *kind) {
 
 static void md_num(FILE *out, double x, int digits) {
   char s[64];
-  kd_report_fmt(x, digits, s, sizeof s);
+  kd_fmt_digits(x, digits, s, sizeof s);
   fprintf(out, " %s |", isnan(x) ? "—" : s);
 }
 
 static void md_pm(FILE *out, double x, double ci, const char *mark) {
   char a[64], b[64];
-  kd_report_fmt(x, 4, a, sizeof a);
-  kd_report_fmt(ci, 2, b, sizeof b);
+  kd_fmt_digits(x, 4, a, sizeof a);
+  kd_fmt_digits(ci, 2, b, sizeof b);
   if (isnan(x))
     fputs(" — |", out);
   else if (isnan(ci))
@@ -137,8 +138,8 @@ static void md_scaling(const kd_fit_result *f, FILE *out) {
     }
     fprintf(out, " %zu |", g->npts);
     md_num(out, g->sim_fit.exponent, 4);
-    kd_report_fmt(g->ci_low, 4, lo, sizeof lo);
-    kd_report_fmt(g->ci_high, 4, hi, sizeof hi);
+    kd_fmt_digits(g->ci_low, 4, lo, sizeof lo);
+    kd_fmt_digits(g->ci_high, 4, hi, sizeof hi);
     if (isnan(g->ci_low))
       fputs(" — |", out);
     else
@@ -223,31 +224,31 @@ void kd_report_write_fit_md(const kd_fit_result *f, FILE *out) {
 
 static void tex_num(FILE *out, double x, int digits) {
   char s[64];
-  kd_report_fmt(x, digits, s, sizeof s);
+  kd_fmt_digits(x, digits, s, sizeof s);
   if (isnan(x)) {
     fputs(" & ---", out);
     return;
   }
   fputs(" & $", out);
-  kd_report_tex_number(out, s);
+  kd_tex_number(out, s);
   fputc('$', out);
 }
 
 /* mean & \pm CI: two columns (r@{\,}l) */
 static void tex_pm(FILE *out, double x, double ci, const char *mark) {
   char a[64], b[64];
-  kd_report_fmt(x, 4, a, sizeof a);
-  kd_report_fmt(ci, 2, b, sizeof b);
+  kd_fmt_digits(x, 4, a, sizeof a);
+  kd_fmt_digits(ci, 2, b, sizeof b);
   if (isnan(x)) {
     fputs(" & --- &", out);
     return;
   }
   fputs(" & $", out);
-  kd_report_tex_number(out, a);
+  kd_tex_number(out, a);
   fputs("$ &", out);
   if (!isnan(ci)) {
     fputs(" ${}\\pm ", out);
-    kd_report_tex_number(out, b);
+    kd_tex_number(out, b);
     fprintf(out, "%s$", mark);
   }
 }
@@ -305,15 +306,15 @@ static void tex_scaling(const kd_fit_result *f, FILE *out) {
     }
     fprintf(out, " & $%zu$", g->npts);
     tex_num(out, g->sim_fit.exponent, 4);
-    kd_report_fmt(g->ci_low, 4, lo, sizeof lo);
-    kd_report_fmt(g->ci_high, 4, hi, sizeof hi);
+    kd_fmt_digits(g->ci_low, 4, lo, sizeof lo);
+    kd_fmt_digits(g->ci_high, 4, hi, sizeof hi);
     if (isnan(g->ci_low)) {
       fputs(" & --- &", out);
     } else {
       fputs(" & $[", out);
-      kd_report_tex_number(out, lo);
+      kd_tex_number(out, lo);
       fputs(",$ & $", out);
-      kd_report_tex_number(out, hi);
+      kd_tex_number(out, hi);
       fprintf(out, "]%s$", !strcmp(g->ci_kind, "bootstrap") ? "" : "^{t}");
     }
     tex_num(out, g->sim_fit.r2, 4);

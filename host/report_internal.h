@@ -1,6 +1,6 @@
 /* What the report writers share: a stored run as loaded from NAME.jsonl and
- * NAME.meta.json (report_load.c), its table layout (report_layout.c), and the
- * number formatting both table formats use. Private to host/report*.c (and
+ * NAME.meta.json (report_load.c) and its table layout (report_layout.c); the escapes
+ * and number formatting are kdbench/escape.h. Private to host/report*.c (and
  * tests/test_report.c). */
 #ifndef KDBENCH_REPORT_INTERNAL_H
 #define KDBENCH_REPORT_INTERNAL_H
@@ -80,8 +80,6 @@ void kd_report_free(kd_report *r);
 /* The value of parameter q at a point for the leading column (0 if none has it). */
 int kd_report_lead_value(const kd_report_point *pt, int q, double *v);
 
-/* x to `digits` significant digits: "0.9916", "12535", "0.00086", "1.234e-5", "inf", "nan". */
-void kd_report_fmt(double x, int digits, char *out, size_t len);
 /* A parameter value: integers exactly, reals to 6 significant digits (%g). */
 void kd_report_fmt_param(int q, double x, char *out, size_t len);
 
@@ -94,7 +92,5 @@ kd_status kd_report_write_tex(const kd_report *r, FILE *out);
 kd_status kd_report_load_fit(const char *stem, kd_report *r, FILE *log);
 void kd_report_write_fit_md(const kd_fit_result *f, FILE *out);
 void kd_report_write_fit_tex(const kd_fit_result *f, FILE *out);
-/* A number from kd_report_fmt in LaTeX math mode (report_tex.c). */
-void kd_report_tex_number(FILE *out, const char *s);
 
 #endif

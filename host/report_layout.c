@@ -172,33 +172,6 @@ void kd_report_free(kd_report *r) {
 
 /* ---- numbers ------------------------------------------------------------------------ */
 
-void kd_report_fmt(double x, int digits, char *out, size_t len) {
-  if (isnan(x)) {
-    snprintf(out, len, "nan");
-    return;
-  }
-  if (isinf(x)) {
-    snprintf(out, len, x > 0 ? "inf" : "-inf");
-    return;
-  }
-  if (x == 0) {
-    snprintf(out, len, "0");
-    return;
-  }
-  /* the decimal exponent after rounding to `digits` (9.9996 -> 1.000e+01) */
-  char e[64];
-  snprintf(e, sizeof e, "%.*e", digits - 1, x);
-  char *mark = strchr(e, 'e');
-  int exp10 = atoi(mark + 1);
-  if (exp10 < -4 || exp10 >= 6) {
-    *mark = '\0';
-    snprintf(out, len, "%se%d", e, exp10);
-  } else {
-    int decimals = digits - 1 - exp10;
-    snprintf(out, len, "%.*f", decimals > 0 ? decimals : 0, x);
-  }
-}
-
 void kd_report_fmt_param(int q, double x, char *out, size_t len) {
   if (q == KD_RP_N || q == KD_RP_P || q == KD_RP_M || q == KD_RP_K || q == KD_RP_TRIALS)
     snprintf(out, len, "%.0f", x);

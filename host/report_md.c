@@ -3,30 +3,20 @@
 #include <math.h>
 #include <string.h>
 
+#include "kdbench/escape.h"
 #include "kdbench/report.h"
 #include "report_internal.h"
-
-void kd_md_escape(FILE *out, const char *text) {
-  for (const unsigned char *s = (const unsigned char *)text; *s; ++s) {
-    if (*s < 0x20 || *s == 0x7f)
-      fputc(' ', out); /* a line break would end the cell */
-    else if (strchr("\\`*_[]<>|~&$", *s))
-      fprintf(out, "\\%c", *s);
-    else
-      fputc(*s, out);
-  }
-}
 
 static void sim_cell(FILE *out, const kd_report_row *c) {
   char mean[64], ci[64];
   if (!c) {
     fputs(" —", out);
   } else if (c->flag == KD_RFLAG_PEAK) {
-    kd_report_fmt(c->sim_median, 4, mean, sizeof mean);
+    kd_fmt_digits(c->sim_median, 4, mean, sizeof mean);
     fprintf(out, " %s†", mean);
   } else {
-    kd_report_fmt(c->sim_mean, 4, mean, sizeof mean);
-    kd_report_fmt(c->ci_half, 2, ci, sizeof ci);
+    kd_fmt_digits(c->sim_mean, 4, mean, sizeof mean);
+    kd_fmt_digits(c->ci_half, 2, ci, sizeof ci);
     fprintf(out, isfinite(c->ci_half) ? " %s ± %s" : " %s", mean, ci);
   }
 }
@@ -37,7 +27,7 @@ static void theory_cell(FILE *out, const kd_report_row *c) {
     fputs(" —", out);
     return;
   }
-  kd_report_fmt(c->theory, 4, num, sizeof num);
+  kd_fmt_digits(c->theory, 4, num, sizeof num);
   fprintf(out, " %s%s", isinf(c->theory) ? (c->theory > 0 ? "∞" : "−∞") : num,
           c->flag == KD_RFLAG_NEAR_PEAK ? "‡" : "");
 }

@@ -2,62 +2,11 @@
  * columns), caption giving the setting, notes explaining the marks. It needs only
  * \usepackage{booktabs}; every text value from the run goes through kd_tex_escape. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/escape.h"
 #include "kdbench/report.h"
 #include "report_internal.h"
-
-void kd_tex_escape(FILE *out, const char *text) {
-  for (const unsigned char *s = (const unsigned char *)text; *s; ++s) {
-    switch (*s) {
-      case '\\': fputs("\\textbackslash{}", out); break;
-      case '~': fputs("\\textasciitilde{}", out); break;
-      case '^': fputs("\\textasciicircum{}", out); break;
-      /* OT1 fonts print these three as other glyphs (¡ ¿ —) in text mode */
-      case '<': fputs("\\textless{}", out); break;
-      case '>': fputs("\\textgreater{}", out); break;
-      case '|': fputs("\\textbar{}", out); break;
-      case '#':
-      case '$':
-      case '%':
-      case '&':
-      case '_':
-      case '{':
-      case '}': fprintf(out, "\\%c", *s); break;
-      case '-': fputs(s[1] == '-' ? "-{}" : "-", out); break; /* no -- or --- dash */
-      default:
-        /* a blank line inside a caption would end the paragraph: control characters
-         * become spaces; UTF-8 sequences become one '?' (LaTeX may not know them) */
-        if (*s < 0x20 || *s == 0x7f)
-          fputc(' ', out);
-        else if (*s < 0x80)
-          fputc(*s, out);
-        else if ((*s & 0xc0) != 0x80)
-          fputc('?', out);
-    }
-  }
-}
-
-/* A number from kd_report_fmt or %g, in math mode: 1.2e-05 as 1.2\times10^{-5}. */
-static void tex_number(FILE *out, const char *s) {
-  if (!strcmp(s, "inf"))
-    fputs("\\infty", out);
-  else if (!strcmp(s, "-inf"))
-    fputs("-\\infty", out);
-  else if (!strcmp(s, "nan"))
-    fputs("\\mathrm{nan}", out);
-  else if (strchr(s, 'e')) {
-    int mantissa = (int)(strchr(s, 'e') - s);
-    if (!(mantissa == 1 && s[0] == '1')) /* 1e-05 as 10^{-5} */
-      fprintf(out, "%.*s\\times", mantissa, s);
-    fprintf(out, "10^{%d}", atoi(s + mantissa + 1));
-  } else {
-    fputs(s, out);
-  }
-}
-
-void kd_report_tex_number(FILE *out, const char *s) { tex_number(out, s); }
 
 /* Two tabular columns, r@{}l, so that the \pm signs line up: mean & \pm CI. */
 static void sim_cell(FILE *out, const kd_report_row *c) {
@@ -65,19 +14,19 @@ static void sim_cell(FILE *out, const kd_report_row *c) {
   if (!c) {
     fputs(" & --- &", out);
   } else if (c->flag == KD_RFLAG_PEAK) {
-    kd_report_fmt(c->sim_median, 4, mean, sizeof mean);
+    kd_fmt_digits(c->sim_median, 4, mean, sizeof mean);
     fputs(" & $", out);
-    tex_number(out, mean);
+    kd_tex_number(out, mean);
     fputs("^{\\dagger}$ &", out);
   } else {
-    kd_report_fmt(c->sim_mean, 4, mean, sizeof mean);
-    kd_report_fmt(c->ci_half, 2, ci, sizeof ci);
+    kd_fmt_digits(c->sim_mean, 4, mean, sizeof mean);
+    kd_fmt_digits(c->ci_half, 2, ci, sizeof ci);
     fputs(" & $", out);
-    tex_number(out, mean);
+    kd_tex_number(out, mean);
     fputs("$ &", out);
     if (isfinite(c->ci_half)) {
       fputs(" ${}\\pm ", out);
-      tex_number(out, ci);
+      kd_tex_number(out, ci);
       fputs("$", out);
     }
   }
@@ -89,9 +38,9 @@ static void theory_cell(FILE *out, const kd_report_row *c) {
     fputs(" & ---", out);
     return;
   }
-  kd_report_fmt(c->theory, 4, num, sizeof num);
+  kd_fmt_digits(c->theory, 4, num, sizeof num);
   fputs(" & $", out);
-  tex_number(out, num);
+  kd_tex_number(out, num);
   fputs(c->flag == KD_RFLAG_NEAR_PEAK ? "^{\\ddagger}$" : "$", out);
 }
 
@@ -104,7 +53,7 @@ static void param_cell(FILE *out, int q, int found, double v, int first) {
     return;
   }
   fputc('$', out);
-  tex_number(out, num);
+  kd_tex_number(out, num);
   fputc('$', out);
 }
 

@@ -21,23 +21,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kd_test.h"
 #include "kdbench/cli.h"
 #include "kdbench/sweep.h"
 
-static char dir[256];
-
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/kdbench-memory-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(memory, .init = make_dir, .fini = remove_dir, .timeout = 600);
+TestSuite(memory, .init = kd_test_dir_make, .fini = kd_test_dir_remove, .timeout = 600);
 
 /* Splits `args` at spaces into argv[1..] after "kdbench" (at most 62 words). */
 static int split(char *args, char *argv[64]) {
@@ -70,8 +58,8 @@ static size_t model(const char *args, int threads) {
  * into `err`; returns the exit status and its peak resident memory in bytes. */
 static int run(const char *args, int threads, size_t *peak, char *err, size_t errlen) {
   char buf[1024], csv[300], errpath[300];
-  snprintf(csv, sizeof csv, "%s/out.csv", dir);
-  snprintf(errpath, sizeof errpath, "%s/err.txt", dir);
+  snprintf(csv, sizeof csv, "%s", kd_test_path("out.csv"));
+  snprintf(errpath, sizeof errpath, "%s", kd_test_path("err.txt"));
   snprintf(buf, sizeof buf, "%s --csv %s --force --quiet", args, csv);
   char *argv[64];
   split(buf, argv);
@@ -187,13 +175,6 @@ Test(memory, million_features_fit) {
   cr_expect_gt(need, (size_t)800000000, "less than the design itself: %.1f MiB", need / MIB);
 }
 
-static int exists(const char *name) {
-  char path[512];
-  struct stat sb;
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  return stat(path, &sb) == 0;
-}
-
 /* A point that cannot fit is refused before anything is written: one line naming the
  * point, the need and what is available, exit status 2, no output file. */
 Test(memory, impossible_point_is_refused) {
@@ -208,8 +189,8 @@ Test(memory, impossible_point_is_refused) {
             "message: %s", err);
   char *nl = strchr(err, '\n');
   cr_expect(nl && nl[1] == '\0', "more than one line: %s", err);
-  cr_expect(!exists("out.csv") && !exists("out.jsonl") && !exists("out.meta.json") &&
-                !exists("out.lock"),
+  cr_expect(!kd_test_exists("out.csv") && !kd_test_exists("out.jsonl") && !kd_test_exists("out.meta.json") &&
+                !kd_test_exists("out.lock"),
             "output left behind");
   if (MEASURED_PEAKS)
     cr_expect_lt(peak, (size_t)200 << 20, "the refusal allocated %.1f MiB", peak / MIB);
@@ -219,5 +200,5 @@ Test(memory, impossible_point_is_refused) {
   cr_expect_eq(code, 2, "exit %d: %s", code, err);
   cr_expect(strstr(err, "point n = 20, p = 100, m = 1000000000, k = 90 needs ") != NULL,
             "message: %s", err);
-  cr_expect(!exists("out.csv"), "output left behind");
+  cr_expect(!kd_test_exists("out.csv"), "output left behind");
 }

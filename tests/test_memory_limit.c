@@ -14,40 +14,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kd_test.h"
 #include "kdbench/memory_limit.h"
 
-static char dir[256];
-
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/kdbench-memlimit-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(cgroup, .init = make_dir, .fini = remove_dir);
+TestSuite(cgroup, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 TestSuite(address_space);
 
-/* Writes `text` to dir/rel, making the folders above it. */
+/* Writes `text` to rel in the test folder, making the folders above it. */
 static void plant(const char *rel, const char *text) {
-  char path[1024], cmd[1200];
-  snprintf(path, sizeof path, "%s/%s", dir, rel);
-  snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", path);
+  char cmd[4200];
+  snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", kd_test_path(rel));
   cr_assert_eq(system(cmd), 0);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f, "%s", path);
-  fputs(text, f);
-  fclose(f);
+  kd_test_write(rel, text);
 }
 
 static size_t room(void) {
-  char self[512];
-  snprintf(self, sizeof self, "%s/self", dir);
-  return kd_cgroup_memory_room(dir, self);
+  return kd_cgroup_memory_room(kd_test_dir, kd_test_path("self"));
 }
 
 #define MIB ((size_t)1 << 20)
@@ -88,7 +70,7 @@ Test(cgroup, v1_memory_controller_among_others) {
 }
 
 Test(cgroup, unreadable_self_is_no_limit) {
-  cr_expect_eq(kd_cgroup_memory_room(dir, "/nonexistent/cgroup"), SIZE_MAX);
+  cr_expect_eq(kd_cgroup_memory_room(kd_test_dir, "/nonexistent/cgroup"), SIZE_MAX);
 }
 
 /* In a child (the limit is for good), with two OpenMP and two BLAS threads: the room

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "../host/report_internal.h"
+#include "kdbench/escape.h"
 #include "kdbench/report.h"
 #include "kdbench/run_paths.h"
 
@@ -572,7 +573,7 @@ Test(report_format, significant_digits) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
     char out[64];
-    kd_report_fmt(cases[i].x, cases[i].digits, out, sizeof out);
+    kd_fmt_digits(cases[i].x, cases[i].digits, out, sizeof out);
     cr_expect_str_eq(out, cases[i].out, "case %zu", i);
   }
 }

@@ -5,20 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
-static int run(const char *args, const char *csv) {
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "%s --job weights --quiet --csv %s %s 2>/tmp/kdbench-weights.err",
-           KDBENCH_BIN, csv, args);
-  int status = system(cmd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+#include "kd_test.h"
+
+TestSuite(weights, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 
 Test(weights, figure_1a) {
-  const char *csv = "/tmp/kdbench-weights.csv";
-  cr_assert_eq(run("--n 200", csv), 0);
-  FILE *f = fopen(csv, "r");
+  kd_test_run_ok("--job weights --quiet --csv weights.csv --n 200");
+  FILE *f = fopen(kd_test_path("weights.csv"), "r");
   cr_assert_not_null(f);
   char line[512];
   cr_assert_not_null(fgets(line, sizeof line, f));
@@ -46,8 +40,6 @@ Test(weights, figure_1a) {
 }
 
 Test(weights, needs_one_n) {
-  cr_expect_eq(run("--n 100,200", "/tmp/kdbench-weights-bad.csv"), 2);
-  FILE *f = fopen("/tmp/kdbench-weights-bad.csv", "r");
-  cr_expect_null(f, "no output on bad input");
-  if (f) fclose(f);
+  kd_test_expect_refused(kd_test_run("--job weights --quiet --csv bad.csv --n 100,200"), "--n");
+  cr_expect(!kd_test_exists("bad.csv"), "no output on bad input");
 }

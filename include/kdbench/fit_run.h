@@ -1,6 +1,7 @@
 /* `kdbench fit RUN`: scaling-law fits and weak-to-strong metrics of a stored run
  * (NAME.jsonl + NAME.meta.json, docs/run-format.md), printed as tables and written
- * to NAME.fit.json, which `kdbench report` turns into two more tables.
+ * to NAME.fit.json, which `kdbench report` turns into two more tables (the printers,
+ * kd_fit_print among them, are kdbench/report.h).
  *
  *   kdbench fit RUN [--x AXIS] [--window LO:HI] [--bootstrap B] [--seed S] [--no-floor]
  *                   [--out FILE] [--quiet]            (host/fit_cli.c; kdbench fit --help)
@@ -96,9 +97,6 @@ typedef struct {
  * no rows in the window, a fit with fewer than 2 points, a mean below its floor. */
 kd_status kd_fit_run(const char *run, const kd_fit_options *o, kd_fit_result *res, FILE *log);
 void kd_fit_result_free(kd_fit_result *res);
-
-/* The tables as text (what `kdbench fit` prints). */
-void kd_fit_print(const kd_fit_result *res, FILE *out);
 
 /* NAME.fit.json (schema KD_FIT_SCHEMA), written through a temporary file; and read
  * back (every number exactly; NaN is null, infinities the strings "inf", "-inf"). */

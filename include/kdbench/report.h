@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "kdbench/fit_run.h"
 #include "kdbench/status.h"
 
 enum {
@@ -20,13 +21,7 @@ enum {
  * missing or mistyped key (file, line and key named), an empty run, bad `formats`. */
 kd_status kd_report_run(const char *run, unsigned formats, FILE *log);
 
-/* `text` as LaTeX text-mode source that typesets it literally: the ten specials
- * (# $ % & _ { } ~ ^ \) and < > | escaped, control characters as spaces, and
- * non-ASCII characters (which LaTeX may not know) as '?'. */
-void kd_tex_escape(FILE *out, const char *text);
-
-/* `text` as GFM inline text, safe in a table cell: Markdown punctuation and '|'
- * backslash-escaped, control characters (line breaks) as spaces. */
-void kd_md_escape(FILE *out, const char *text);
+/* The tables of a fit as text, what `kdbench fit` prints (host/report_fit_text.c). */
+void kd_fit_print(const kd_fit_result *res, FILE *out);
 
 #endif
