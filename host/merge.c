@@ -18,8 +18,19 @@ static int exists(const char *path) {
   return stat(path, &sb) == 0;
 }
 
+/* OUT's metadata, parsed; NULL when absent, unreadable or not JSON. */
+static cJSON *out_meta(const char *stem) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s.meta.json", stem);
+  char *text = kd_file_read(path, NULL);
+  cJSON *o = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  return o;
+}
+
 /* OUT may be overwritten: not being written, and of the scenario of the shards (their
- * first: `shards`), or `force`. */
+ * first: `shards`), or `force`. A merge that was interrupted left its metadata first
+ * (in_progress, of the shards' scenario): it passes, so the same merge restarts it. */
 static kd_status check_target(const char *stem, const kd_shard_out *shards, int force) {
   char meta[4200], jsonl[4200], csv[4200];
   snprintf(meta, sizeof meta, "%s.meta.json", stem);
@@ -29,9 +40,7 @@ static kd_status check_target(const char *stem, const kd_shard_out *shards, int 
     return kd_fail(KD_EINVAL, "%s is being written by a kdbench (%s.lock is held): merge elsewhere "
                    "with --out", csv, stem);
   if (force || (!exists(meta) && !exists(jsonl) && !exists(csv))) return KD_OK;
-  char *text = kd_file_read(meta, NULL); /* NULL: absent, unreadable or not a file */
-  cJSON *o = text ? cJSON_Parse(text) : NULL;
-  free(text);
+  cJSON *o = out_meta(stem);
   const cJSON *h = cJSON_GetObjectItemCaseSensitive(o, "scenario_hash");
   kd_status st = KD_OK;
   if (!cJSON_IsString(h))
@@ -73,7 +82,7 @@ static void set_item(cJSON *o, const char *key, cJSON *value) {
 
 /* The first shard's metadata made the run's: command, times, counts, wall times,
  * and "merged" (where each shard ran) in place of "shard". */
-static char *merged_meta(const kd_shard_set *set, const char *command, int partial, FILE *log) {
+static cJSON *merged_meta(const kd_shard_set *set, const char *command, int partial, FILE *log) {
   cJSON *m = cJSON_Duplicate(set->shard[0].meta, 1);
   if (!m) return NULL;
   size_t missing = kd_shard_set_missing(set), resumed = 0;
@@ -115,6 +124,7 @@ static char *merged_meta(const kd_shard_set *set, const char *command, int parti
   }
   cJSON_AddNumberToObject(merged, "count", set->count);
   cJSON_AddBoolToObject(merged, "partial", partial && !complete);
+  cJSON_AddBoolToObject(merged, "in_progress", 0);
   set_item(m, "command", cJSON_CreateString(command ? command : ""));
   const char *scenario = meta_text(m, "scenario"); /* without the first shard's "shard = I/N" */
   char *plain = scenario ? strdup(scenario) : NULL;
@@ -135,9 +145,38 @@ static char *merged_meta(const kd_shard_set *set, const char *command, int parti
   cJSON_DeleteItemFromObjectCaseSensitive(m, "shard");
   set_item(m, "point_wall_s", wall);
   set_item(m, "merged", merged);
+  return m;
+}
+
+/* The metadata as run_meta.c writes it: cJSON's text ending in a newline. */
+static kd_status write_meta(const char *stem, const cJSON *m) {
+  char path[4200];
+  kd_status st = kd_run_path(stem, ".meta.json", path, sizeof path);
+  if (st != KD_OK) return st;
   char *text = cJSON_Print(m);
-  cJSON_Delete(m);
-  return text;
+  size_t len = text ? strlen(text) : 0;
+  char *line = text ? realloc(text, len + 2) : NULL;
+  if (!line) {
+    free(text);
+    return kd_fail(KD_ENOMEM, "out of memory");
+  }
+  line[len] = '\n';
+  st = kd_file_replace(path, line, len + 1);
+  free(line);
+  return st;
+}
+
+/* The metadata a merge writes before the files it vouches for: of the shards'
+ * scenario (so that the same merge, run again after a crash, may overwrite what it
+ * left), vouching for nothing yet (points_done 0, complete false). */
+static cJSON *in_progress_meta(const cJSON *final) {
+  cJSON *m = cJSON_Duplicate(final, 1);
+  if (!m) return NULL;
+  set_item(m, "finished", cJSON_CreateNull());
+  set_item(m, "complete", cJSON_CreateBool(0));
+  set_item(m, "points_done", cJSON_CreateNumber(0));
+  set_item(cJSON_GetObjectItemCaseSensitive(m, "merged"), "in_progress", cJSON_CreateBool(1));
+  return m;
 }
 
 /* ---- the run -------------------------------------------------------------------------------- */
@@ -187,31 +226,45 @@ kd_status kd_merge(const kd_shard_set *set, const char *out, int partial, int fo
   }
   if (c) fclose(c);
   if (j) fclose(j);
-  char *meta = st == KD_OK ? merged_meta(set, command, partial, log) : NULL;
-  if (st == KD_OK && !meta) st = kd_fail(KD_ENOMEM, "out of memory");
+  /* The order makes every crash restartable: the metadata saying "in progress" first,
+   * then the files it vouches for, each whole (temporary file, fsync, rename), then the
+   * final metadata. Each of the four replaces a fixed NAME.tmp that a crash may have
+   * left, so a finished merge (or restart) leaves none. */
+  cJSON *meta = st == KD_OK ? merged_meta(set, command, partial, log) : NULL;
+  cJSON *writing = meta ? in_progress_meta(meta) : NULL;
+  if (st == KD_OK && !writing) st = kd_fail(KD_ENOMEM, "out of memory");
   char path[4200];
   if (st == KD_OK) st = kd_make_parent_dirs(stem);
+  if (st == KD_OK) st = write_meta(stem, writing);
   if (st == KD_OK && (st = kd_run_path(stem, ".jsonl", path, sizeof path)) == KD_OK)
     st = kd_file_replace(path, jsonl, jsonl_len);
   if (st == KD_OK && (st = kd_run_path(stem, ".csv", path, sizeof path)) == KD_OK)
     st = kd_file_replace(path, csv, csv_len);
-  if (st == KD_OK && (st = kd_run_path(stem, ".meta.json", path, sizeof path)) == KD_OK) {
-    size_t len = strlen(meta); /* as run_meta.c writes it: ending in a newline */
-    char *text = malloc(len + 2);
-    if (!text) st = kd_fail(KD_ENOMEM, "out of memory");
-    else {
-      memcpy(text, meta, len);
-      text[len] = '\n';
-      st = kd_file_replace(path, text, len + 1);
-      free(text);
-    }
-  }
+  if (st == KD_OK) st = write_meta(stem, meta);
   if (st == KD_OK && msg)
     fprintf(msg, "kdbench: merged %zu of %u shards (%zu of %zu points) into %s.csv%s\n",
             set->n_shards, set->count, set->grid_points - missing, set->grid_points, stem,
             missing ? " (partial)" : "");
   free(csv);
   free(jsonl);
-  free(meta);
+  cJSON_Delete(meta);
+  cJSON_Delete(writing);
   return st;
+}
+
+kd_merged kd_merged_state(const kd_shard_set *set, char *stem, size_t len) {
+  if (out_stem(set, NULL, stem, len) != KD_OK) {
+    stem[0] = '\0';
+    return KD_MERGED_NONE;
+  }
+  /* what check_target lets through: nothing there, or a run of the shards' scenario */
+  if (check_target(stem, &set->shard[0], 0) != KD_OK) return KD_MERGED_REFUSED;
+  cJSON *o = out_meta(stem);
+  const cJSON *merged = cJSON_GetObjectItemCaseSensitive(o, "merged");
+  kd_merged state = KD_MERGED_NONE;
+  if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "in_progress"))) state = KD_MERGED_INTERRUPTED;
+  else if (o) state = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "complete")) ? KD_MERGED_COMPLETE
+                                                                                    : KD_MERGED_PARTIAL;
+  cJSON_Delete(o);
+  return state;
 }

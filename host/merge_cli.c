@@ -13,7 +13,7 @@ static const char *const merge_usage =
     "  --partial   merge what is there even if points are missing (complete: false)\n"
     "  --force     overwrite an output of another scenario\n"
     "  --quiet     no summary line\n"
-    "See docs/cluster.md.\n";
+    "A merge that was killed is restarted by the same command. See docs/cluster.md.\n";
 
 static const char *const missing_usage =
     "usage: kdbench missing [--array] RUN\n"

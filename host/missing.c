@@ -52,6 +52,14 @@ static unsigned *to_run(const kd_shard_set *set, size_t *n) {
   return v;
 }
 
+/* The command that merges the shards in `where`. */
+static void print_merge(FILE *out, const char *argv0, const char *where) {
+  put_word(out, argv0);
+  fputs(" merge ", out);
+  put_word(out, where);
+  fputc('\n', out);
+}
+
 /* DIR/scenario.ini, checked to be the shards' scenario. */
 static kd_status scenario_file(const kd_shard_set *set, char *path, size_t len) {
   if (!set->dir[0])
@@ -95,11 +103,28 @@ kd_status kd_missing_print(const kd_shard_set *set, const char *argv0, int array
     fputs("# a shard still running is not listed below: ask again when it has ended\n", out);
   char ini[4200];
   if (!n && !missing && !kd_shard_set_running(set)) {
-    fputs("# nothing to compute; merge them with:\n", out);
-    put_word(out, argv0);
-    fputs(" merge ", out);
-    put_word(out, where);
-    fputc('\n', out);
+    char stem[4096];
+    switch (kd_merged_state(set, stem, sizeof stem)) {
+      case KD_MERGED_COMPLETE:
+        fprintf(out, "# nothing to compute: merged into %s.csv, complete\n", stem);
+        break;
+      case KD_MERGED_REFUSED: /* what the merge would say */
+        fprintf(out, "# nothing to compute, but a merge would be refused: %s\n", kd_last_error());
+        break;
+      case KD_MERGED_INTERRUPTED:
+        fprintf(out, "# nothing to compute; a merge into %s.csv was interrupted: run it again:\n", stem);
+        print_merge(out, argv0, where);
+        break;
+      case KD_MERGED_PARTIAL:
+        fprintf(out, "# nothing to compute; %s.csv is a partial merge: merge them again for the "
+                "whole run:\n", stem);
+        print_merge(out, argv0, where);
+        break;
+      case KD_MERGED_NONE:
+        fputs("# nothing to compute; merge them with:\n", out);
+        print_merge(out, argv0, where);
+        break;
+    }
   } else if (n && (st = scenario_file(set, ini, sizeof ini)) == KD_OK) {
     for (size_t i = 0; i < n; ++i) {
       put_word(out, argv0);

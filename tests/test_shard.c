@@ -2,7 +2,10 @@
  * the Slurm array default, shard file names; then through the real kdbench binary:
  * N shards merged equal the unsharded run byte for byte; a shard killed by SIGKILL
  * resumes without recomputing; merge refuses incomplete, running, corrupt and
- * foreign shards, naming them; `kdbench missing` prints what completes the run. */
+ * foreign shards, naming them; `kdbench missing` prints what completes the run; a
+ * merge killed at any moment (SIGKILL at seeded random moments, or each state a crash
+ * leaves) is restarted by the same merge, byte-identical, no temporary file left, and
+ * a full merge replaces a partial one. */
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -536,4 +539,240 @@ Test(shards, a_changed_beta_file_makes_another_scenario) {
   cr_expect_eq(sh("%s merge --out old run.shards", K), 2);
   expect_one_line("another scenario");
   expect_one_line("the values in the --beta file b.txt differ");
+}
+
+/* ---- a merge that is interrupted ------------------------------------------------------------ */
+
+static int exists_here(const char *name) {
+  char path[512];
+  struct stat sb;
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  return stat(path, &sb) == 0;
+}
+
+/* The merged run's metadata, parsed (the caller deletes it). */
+static cJSON *merged_meta(void) {
+  char *text = slurp("run.meta.json");
+  cJSON *o = text ? cJSON_Parse(text) : NULL;
+  free(text);
+  cr_assert_not_null(o, "run.meta.json missing or not JSON");
+  return o;
+}
+
+/* The test folder's files whose name ends in .tmp, comma-separated ("" when none). */
+static char *temp_files(void) {
+  cr_assert_eq(sh("find . -name '*.tmp' | sort | tr '\\n' ,"), 0);
+  char *list = slurp("out.txt");
+  cr_assert_not_null(list);
+  return list;
+}
+
+/* Does what `kdbench missing run` advises: the lines that are not comments, as
+ * commands (none when it says there is nothing to do); fails if it refuses. */
+static void follow_missing_advice(const char *when) {
+  cr_assert_eq(sh("%s missing run > advice.txt", K), 0, "%s: kdbench missing refused", when);
+  cr_assert_eq(sh("{ grep -v '^#' advice.txt || true; } > todo.sh && sh todo.sh"), 0,
+               "%s: its advice failed (%s)", when, slurp("advice.txt"));
+}
+
+static void expect_merged_like_ref(const char *when) {
+  const char *ext[] = {"csv", "jsonl", "meta.json"};
+  for (int i = 0; i < 3; ++i) {
+    char a[32], b[32];
+    snprintf(a, sizeof a, "run.%s", ext[i]);
+    snprintf(b, sizeof b, "ref.%s", ext[i]);
+    char *x = slurp(a), *y = slurp(b);
+    cr_assert(x && y, "%s: %s or %s missing", when, a, b);
+    cr_expect_str_eq(x, y, "%s: %s and %s differ", when, a, b);
+    free(x);
+    free(y);
+  }
+  char *tmp = temp_files();
+  cr_expect_str_eq(tmp, "", "%s: temporary files left: %s", when, tmp);
+  free(tmp);
+}
+
+/* A merge killed at any point of its writes left a state that the same merge,
+ * without --force, restarts (each state made here as a crash leaves it: the
+ * in-progress metadata first, then the files it vouches for, a NAME.tmp at each
+ * step), and `kdbench missing` says which state it is. */
+Test(shards, an_interrupted_merge_restarts_without_force) {
+  run_reference_and_shards(3);
+  cr_assert_eq(sh("%s merge run.shards && for f in csv jsonl meta.json; do cp run.$f ref.$f; done", K), 0);
+  cJSON *m = merged_meta();
+  cr_expect(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "merged"),
+                                                           "in_progress")));
+  cJSON_Delete(m);
+  /* Killed in its first write: only the metadata's temporary file. */
+  cr_assert_eq(sh("rm run.csv run.jsonl run.meta.json && echo '{\"sch' > run.meta.json.tmp"), 0);
+  follow_missing_advice("after a kill in the first write");
+  expect_merged_like_ref("after a kill in the first write");
+  /* Killed after the in-progress metadata, in each later step. */
+  const char *after[] = {"head -c 100 ref.jsonl > run.jsonl.tmp && rm run.jsonl run.csv",
+                         "head -c 100 ref.csv > run.csv.tmp && rm run.csv",
+                         "head -c 100 ref.csv > run.csv && echo '{' > run.meta.json.tmp"};
+  for (int k = 0; k < 3; ++k) {
+    m = merged_meta();
+    cJSON *merged = cJSON_GetObjectItemCaseSensitive(m, "merged");
+    cJSON_ReplaceItemInObjectCaseSensitive(merged, "in_progress", cJSON_CreateTrue());
+    cJSON_ReplaceItemInObjectCaseSensitive(m, "complete", cJSON_CreateFalse());
+    cJSON_ReplaceItemInObjectCaseSensitive(m, "points_done", cJSON_CreateNumber(0));
+    char *text = cJSON_Print(m);
+    spill("run.meta.json", text);
+    free(text);
+    cJSON_Delete(m);
+    cr_assert_eq(sh("%s", after[k]), 0);
+    cr_assert_eq(sh("%s missing run", K), 0);
+    char *out = slurp("out.txt");
+    cr_expect(out && strstr(out, "a merge into run.csv was interrupted: run it again:\n") &&
+              strstr(out, " merge run.shards\n"), "step %d: %s", k, out);
+    free(out);
+    cr_assert_eq(sh("%s merge run.shards", K), 0, "step %d: the restart failed: %s", k, slurp("err.txt"));
+    expect_merged_like_ref("after the restart");
+  }
+  cr_assert_eq(sh("%s missing run", K), 0);
+  char *out = slurp("out.txt");
+  cr_expect(out && strstr(out, "nothing to compute: merged into run.csv, complete\n") &&
+            !strstr(out, " merge "), "%s", out);
+  free(out);
+  /* What a merge would refuse is said as the merge would say it. */
+  spill("run.meta.json", "not JSON\n");
+  cr_assert_eq(sh("%s missing run", K), 0);
+  out = slurp("out.txt");
+  cr_expect(out && strstr(out, "a merge would be refused: run.csv exists and is not a kdbench run"), "%s", out);
+  free(out);
+}
+
+/* After a --partial merge, the shards completed and merged again: the full merge
+ * replaces the partial metadata (no --force), and its CSV is the unsharded run's. */
+Test(shards, a_full_merge_replaces_a_partial_one) {
+  run_reference_and_shards(3);
+  cr_assert_eq(sh("rm run.shards/shard-002-of-003.* && %s merge --partial run.shards", K), 0);
+  cr_expect_eq(json_num("run.meta.json", "merged.partial"), 1);
+  cr_expect_eq(json_num("run.meta.json", "complete"), 0);
+  cr_assert_eq(sh("%s missing run", K), 0);
+  char *out = slurp("out.txt");
+  cr_expect(out && strstr(out, "shard 2/3 not started") && strstr(out, " --shard 2/3\n"), "%s", out);
+  free(out);
+  cr_assert_eq(sh("%s missing run | grep -v '^#' > todo.sh && sh todo.sh", K), 0);
+  cr_assert_eq(sh("%s missing run", K), 0);
+  out = slurp("out.txt");
+  cr_expect(out && strstr(out, "run.csv is a partial merge: merge them again for the whole run:\n") &&
+            strstr(out, " merge run.shards\n"), "%s", out);
+  free(out);
+  cr_assert_eq(sh("%s merge run.shards", K), 0, "%s", slurp("err.txt"));
+  expect_same_file("run.csv", "full.csv");
+  cJSON *m = merged_meta();
+  const cJSON *merged = cJSON_GetObjectItemCaseSensitive(m, "merged");
+  cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "complete")));
+  cr_expect(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "finished")));
+  cr_expect(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(merged, "partial")));
+  cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(merged, "missing_points")), 0);
+  cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(merged, "shards")), 3);
+  cr_expect_eq(json_num("run.meta.json", "points_done"), 5);
+  cJSON_Delete(m);
+  char *tmp = temp_files();
+  cr_expect_str_eq(tmp, "", "temporary files left: %s", tmp);
+  free(tmp);
+}
+
+static double seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* `kdbench merge run.shards` started in the test folder, its output to merge.out. */
+static pid_t start_merge(void) {
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "cd '%s' && exec %s merge run.shards >merge.out 2>&1", dir, K);
+  pid_t pid = fork();
+  cr_assert_geq(pid, 0);
+  if (pid == 0) {
+    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* Polls (every 0.1 ms) until the merge `pid` has begun writing (run.meta.json.tmp or
+ * run.meta.json exists) or has ended (not reaped). */
+static void wait_for_a_write(pid_t pid) {
+  siginfo_t info;
+  while (!exists_here("run.meta.json.tmp") && !exists_here("run.meta.json")) {
+    info.si_pid = 0;
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) return;
+    nanosleep(&(struct timespec){0, 100000}, NULL);
+  }
+}
+
+/* An uninterrupted merge: its seconds from start to exit, and in *writing to its
+ * first write. */
+static double timed_merge(double *writing) {
+  const double t0 = seconds();
+  pid_t pid = start_merge();
+  wait_for_a_write(pid);
+  *writing = seconds() - t0;
+  int status = 0;
+  cr_assert_eq(waitpid(pid, &status, 0), pid);
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the merge failed: %s", slurp("merge.out"));
+  return seconds() - t0;
+}
+
+/* SIGKILL of a merge at seeded random moments, then of its restart, until 12 kills
+ * of a fresh merge have landed (the merge was still running); each time, what
+ * `kdbench missing` advises is done, and the merged CSV, JSON Lines and metadata are
+ * byte-identical to an uninterrupted merge's (the metadata's times are the shards'),
+ * with no temporary file left. 20 cheap shards of large rows (2000 per-trial risks):
+ * a merge of some 0.1 s, its last third or so its four writes and their fsyncs. In
+ * even rounds the kill falls anywhere in the merge; in odd rounds, anywhere in its
+ * writes (a random time after its first write began), and a third of the kills at
+ * least must land there. */
+Test(shards, sigkill_of_a_merge_at_random_moments_restarts_byte_identical) {
+  cr_assert_eq(sh("for i in $(seq 20); do %s --sweep n --n 10:300:lin60 --p 5 --trials 2000 --raw "
+                  "--pipelines strong --backend cpu --quiet --csv run.csv --shard $i/20 || exit 1; done", K),
+               0, "the shards failed");
+  double writing;
+  timed_merge(&writing); /* the caches warmed */
+  cr_assert_eq(sh("rm run.csv run.jsonl run.meta.json"), 0);
+  const double whole = timed_merge(&writing);
+  cr_assert_eq(sh("for f in csv jsonl meta.json; do mv run.$f ref.$f; done"), 0);
+  uint64_t rng = 7; /* xorshift64: the same moments on every run of the test */
+  const int want = 12;
+  int landed = 0, in_writes = 0, round = 0;
+  double shrink[2] = {1, 1}; /* narrowed each time a kill came after the end */
+  for (; landed < want && round < 3 * want; ++round) {
+    cr_assert_eq(sh("rm -f run.csv run.jsonl run.meta.json"), 0);
+    double at[2];
+    for (int k = 0; k < 2; ++k) {
+      rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+      const double u = (double)(rng >> 11) / 9007199254740992.0;
+      const int in_the_writes = k == 0 && round % 2;
+      /* into the merge, into its writes, or into the first half of the restart */
+      at[k] = k ? 0.5 * whole * u : in_the_writes ? shrink[1] * (whole - writing) * u : shrink[0] * whole * u;
+      pid_t pid = start_merge();
+      if (in_the_writes) wait_for_a_write(pid);
+      nanosleep(&(struct timespec){(time_t)at[k], (long)((at[k] - (double)(time_t)at[k]) * 1e9)}, NULL);
+      kill(pid, SIGKILL);
+      int status = 0;
+      cr_assert_eq(waitpid(pid, &status, 0), pid);
+      int killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+      cr_assert(killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
+                "round %d, start %d: status %d (%s)", round, k, status, slurp("merge.out"));
+      if (k == 0 && killed) {
+        ++landed;
+        in_writes += exists_here("run.meta.json") || exists_here("run.meta.json.tmp");
+      } else if (k == 0) {
+        shrink[in_the_writes] *= 0.8;
+      }
+    }
+    char when[160];
+    snprintf(when, sizeof when, "round %d (kills at %.4f s%s and %.4f s of %.4f s, writes from %.4f s)",
+             round, at[0], round % 2 ? " after the first write" : "", at[1], whole, writing);
+    follow_missing_advice(when);
+    expect_merged_like_ref(when);
+  }
+  cr_expect_eq(landed, want, "only %d kills landed in %d rounds (a merge of %.4f s)", landed, round, whole);
+  cr_expect_geq(in_writes, want / 3, "only %d of %d kills landed after the merge began writing", in_writes,
+                landed);
 }

@@ -31,6 +31,18 @@ void kd_shard_set_free(kd_shard_set *set);
 kd_status kd_merge(const kd_shard_set *set, const char *out, int partial, int force,
                    const char *command, FILE *log, FILE *msg);
 
+/* What the merged run of a set of shards (NAME, for shards in NAME.shards/) holds,
+ * for kdbench missing's advice. */
+typedef enum {
+  KD_MERGED_NONE,        /* nothing yet (or the shards are not in one NAME.shards/) */
+  KD_MERGED_INTERRUPTED, /* a merge began and did not end: its metadata says in_progress */
+  KD_MERGED_PARTIAL,     /* a --partial merge (complete: false) */
+  KD_MERGED_COMPLETE,    /* the whole run, merged */
+  KD_MERGED_REFUSED      /* what a merge would refuse to overwrite: the reason in kd_last_error() */
+} kd_merged;
+/* The state, and NAME in `stem` ("" for KD_MERGED_NONE without one). */
+kd_merged kd_merged_state(const kd_shard_set *set, char *stem, size_t len);
+
 /* Prints what is left to compute: with `array_only`, the shard numbers (= Slurm
  * array indices of an array 1-N) as a Slurm index list ("3,5-7"), nothing when none;
  * otherwise a summary as # comments and one command per shard to run, made of
