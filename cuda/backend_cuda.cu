@@ -491,4 +491,5 @@ extern "C" const kd_backend_type kd_backend_cuda = {
     cuda_workspace,
     cuda_device_free,
     kd_cuda_run_batch,
+    kd_cuda_batch_size,
 };

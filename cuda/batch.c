@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "kdbench/backend.h"
 #include "kdbench/rng.h"
 
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
@@ -101,7 +102,5 @@ kd_status kd_cuda_batch_plan_make(size_t n, size_t p, size_t k, double ridge, ui
 
 void kd_cuda_batch_range(const kd_cuda_batch_plan *bp, uint32_t trials, uint32_t i,
                          uint32_t *first, uint32_t *count) {
-  const uint32_t base = trials / bp->batches, extra = trials % bp->batches;
-  *count = base + (i < extra);
-  *first = i * base + (i < extra ? i : extra);
+  kd_batch_range(trials, bp->batches, i, first, count);
 }

@@ -214,16 +214,25 @@ static kd_status run_part(kd_cuda_state *s, kd_stage *st, size_t count, size_t s
   return KD_OK;
 }
 
+/* The device memory the buffers of a batch may take: the free memory and what the
+ * state's buffers already hold. */
+static kd_status batch_free(kd_cuda_state *s, size_t *free_bytes) {
+  size_t total_bytes = 0;
+  KD_CUDA(cudaMemGetInfo(free_bytes, &total_bytes));
+  for (int i = 0; i < KD_DEV_COUNT; ++i) *free_bytes = kd_add_sat(*free_bytes, s->dev[i].cap);
+  for (int i = 0; i < KD_BATCH_DEV_COUNT; ++i)
+    *free_bytes = kd_add_sat(*free_bytes, s->bdev[i].cap);
+  return KD_OK;
+}
+
 static kd_status run_batch(kd_cuda_state *s, kd_stage *st, size_t count) {
   KD_TRY(check_batch(st, count));
   KD_CUDA(cudaSetDevice(s->device));
   /* the single stage's buffers first: the trials that fall back need them, and the
    * plan counts them */
   KD_TRY(kd_cuda_reserve_stage(s, st));
-  size_t free_bytes = 0, total_bytes = 0;
-  KD_CUDA(cudaMemGetInfo(&free_bytes, &total_bytes));
-  for (int i = 0; i < KD_DEV_COUNT; ++i) free_bytes = kd_add_sat(free_bytes, s->dev[i].cap);
-  for (int i = 0; i < KD_BATCH_DEV_COUNT; ++i) free_bytes = kd_add_sat(free_bytes, s->bdev[i].cap);
+  size_t free_bytes = 0;
+  KD_TRY(batch_free(s, &free_bytes));
   kd_cuda_batch_plan bp;
   KD_TRY(kd_cuda_batch_plan_make(st->n, st->p, st->k, st->ridge, (uint32_t)count, free_bytes,
                                  &s->lib, &bp));
@@ -246,4 +255,21 @@ kd_status kd_cuda_run_batch(void *state, kd_stage *st, size_t count) {
   kd_status rc = run_batch(s, st, count);
   if (rc != KD_OK) cudaStreamSynchronize(s->stream); /* let the staging copies land */
   return rc;
+}
+
+/* The plan run_batch would make now; the library workspaces are counted where this
+ * shape's were queried last (reserve_stage), else left to run_batch's own plan. */
+size_t kd_cuda_batch_size(void *state, size_t n, size_t p, size_t k, double ridge,
+                          size_t trials) {
+  kd_cuda_state *s = (kd_cuda_state *)state;
+  const int known = s->lib_n == n && s->lib_p == p && s->lib_k == k &&
+                    (s->lib_ridge > 0) == (ridge > 0);
+  size_t free_bytes = 0;
+  kd_cuda_batch_plan bp;
+  if (trials == 0 || trials > UINT32_MAX || cudaSetDevice(s->device) != cudaSuccess ||
+      batch_free(s, &free_bytes) != KD_OK ||
+      kd_cuda_batch_plan_make(n, p, k, ridge, (uint32_t)trials, free_bytes,
+                              known ? &s->lib : NULL, &bp) != KD_OK)
+    return 1;
+  return bp.size;
 }

@@ -132,6 +132,9 @@ kd_status kd_cuda_reserve_stage(kd_cuda_state *s, const kd_stage *st);
 kd_status kd_cuda_run_one(kd_cuda_state *s, kd_stage *st);
 /* Stages of one shape and problem in batches (the descriptor's run_batch). */
 kd_status kd_cuda_run_batch(void *state, kd_stage *st, size_t count);
+/* Trials per batch of this shape in the memory free now (the descriptor's batch_size). */
+size_t kd_cuda_batch_size(void *state, size_t n, size_t p, size_t k, double ridge,
+                          size_t trials);
 
 /* ---- grow-only buffers (workspace.cu) -----------------------------------------------------
  * Each grows every buffer whose entry in `bytes` exceeds its capacity (contents are

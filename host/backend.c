@@ -118,6 +118,13 @@ size_t kd_workspace_total(const size_t slots[KD_WORKSPACE_SLOTS]) {
   return total;
 }
 
+void kd_batch_range(uint32_t trials, uint32_t batches, uint32_t i, uint32_t *first,
+                    uint32_t *count) {
+  const uint32_t base = trials / batches, extra = trials % batches;
+  *count = base + (i < extra);
+  *first = i * base + (i < extra ? i : extra);
+}
+
 /* ---- the stage's inputs, checked once for every backend ------------------------------ */
 
 typedef enum { ANY_FINITE, NON_NEGATIVE, POSITIVE } kd_range;

@@ -180,100 +180,137 @@ size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl) {
   return sizeof(double) * (4 * pr->p + (weak ? 2 * (pr->p + 1) : 0));
 }
 
-/* ---- one trial ------------------------------------------------------------------------- */
+/* ---- trials ---------------------------------------------------------------------------- */
 
-kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan *pl) {
-  size_t p = pr->p;
+kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan *pl,
+                           size_t batch) {
+  size_t p = pr->p, k = pl->pt.k ? pl->pt.k : 1;
   memset(ws, 0, sizeof *ws);
-  ws->sources = malloc(sizeof(double) * p * 4);
+  if (batch == 0) batch = 1;
+  ws->batch = batch;
+  ws->stages = malloc(sizeof *ws->stages * batch);
+  ws->sources = malloc(sizeof(double) * p * 4 * batch);
   ws->sigma = malloc(sizeof(double) * 4);
-  ws->risk = malloc(sizeof(double) * 4);
-  ws->weak_hat = malloc(sizeof(double) * (pl->pt.k ? pl->pt.k : 1));
-  if (!ws->sources || !ws->sigma || !ws->risk || !ws->weak_hat) {
+  ws->risk = malloc(sizeof(double) * 4 * batch);
+  ws->weak_hat = malloc(sizeof(double) * k * batch);
+  ws->weak_risk = malloc(sizeof(double) * batch);
+  ws->weak_fallback = malloc(sizeof(int) * batch);
+  if (!ws->stages || !ws->sources || !ws->sigma || !ws->risk || !ws->weak_hat ||
+      !ws->weak_risk || !ws->weak_fallback) {
     kd_trial_ws_free(ws);
-    return kd_fail(KD_ENOMEM, "cannot allocate trial buffers for p = %zu", p);
+    return kd_fail(KD_ENOMEM, "cannot allocate the buffers of %zu trials for p = %zu", batch, p);
   }
   return KD_OK;
 }
 
-size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl) {
-  return sizeof(double) * (4 * pr->p + 4 + 4 + (pl->pt.k ? pl->pt.k : 1));
+size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl, size_t batch) {
+  const size_t k = pl->pt.k ? pl->pt.k : 1;
+  if (batch == 0) batch = 1;
+  return sizeof(kd_stage) * batch + sizeof(double) * (4 + (4 * pr->p + 4 + k + 1) * batch) +
+         sizeof(int) * batch;
 }
 
 void kd_trial_ws_free(kd_trial_ws *ws) {
+  free(ws->stages);
   free(ws->sources);
   free(ws->sigma);
   free(ws->risk);
   free(ws->weak_hat);
+  free(ws->weak_risk);
+  free(ws->weak_fallback);
   memset(ws, 0, sizeof *ws);
 }
 
-/* The weak model: m samples of its top-k features. The dropped features are
+/* One trial: kd_stage_run; more: kd_stage_run_batch (one by one where the backend has
+ * no batches). */
+static kd_status run_stages(kd_backend *be, kd_stage *st, uint32_t count) {
+  return count == 1 ? kd_stage_run(be, st) : kd_stage_run_batch(be, st, count);
+}
+
+/* The weak models: m samples of their top-k features. The dropped features are
  * independent of the kept ones (diagonal Gaussian design), so their contribution to
  * the labels is exactly an extra Gaussian noise of variance `dropped`: drawing it as
  * such avoids generating the m x (p - k) block. */
 static kd_status run_weak(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
-                          uint64_t seed, uint32_t trial, kd_trial_ws *ws, double *risk,
-                          int *fallback) {
+                          uint64_t seed, uint32_t first, uint32_t count, kd_trial_ws *ws) {
   size_t k = pl->pt.k;
-  double sigma = sqrt(pr->sigma * pr->sigma + pl->dropped);
-  kd_stage st = {
-      .n = pl->pt.m, .p = k, .lambda = pr->lambda, .ridge = pl->pt.weak_ridge, .k = 1,
-      .sources = pr->beta, .sigma = &sigma, .target = pr->beta, .metric = NULL,
-      .design = {seed, pl->weak_id, trial, KD_STAGE_WEAK | KD_PURPOSE_DESIGN},
-      .noise = {seed, pl->weak_id, trial, KD_STAGE_WEAK | KD_PURPOSE_NOISE},
-      .risk = risk, .beta_hat = ws->weak_hat};
-  kd_status s = kd_stage_run(be, &st);
+  ws->weak_sigma = sqrt(pr->sigma * pr->sigma + pl->dropped);
+  for (uint32_t i = 0; i < count; ++i)
+    ws->stages[i] = (kd_stage){
+        .n = pl->pt.m, .p = k, .lambda = pr->lambda, .ridge = pl->pt.weak_ridge, .k = 1,
+        .sources = pr->beta, .sigma = &ws->weak_sigma, .target = pr->beta, .metric = NULL,
+        .design = {seed, pl->weak_id, first + i, KD_STAGE_WEAK | KD_PURPOSE_DESIGN},
+        .noise = {seed, pl->weak_id, first + i, KD_STAGE_WEAK | KD_PURPOSE_NOISE},
+        .risk = &ws->weak_risk[i], .beta_hat = ws->weak_hat + (size_t)i * k};
+  kd_status s = run_stages(be, ws->stages, count);
   if (s != KD_OK) return s;
-  *risk += pl->dropped;
-  *fallback = st.fallback;
+  for (uint32_t i = 0; i < count; ++i) {
+    ws->weak_risk[i] += pl->dropped;
+    ws->weak_fallback[i] = ws->stages[i].fallback;
+  }
+  return KD_OK;
+}
+
+kd_status kd_run_trials(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
+                        uint64_t seed, uint32_t first, uint32_t count, kd_trial_ws *ws,
+                        double *risk, int *fallback) {
+  size_t p = pr->p, nrhs = 0;
+  const int weak = has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK);
+  kd_pipeline slot[4];
+  if (count > ws->batch)
+    return kd_fail(KD_EINVAL, "%u trials in buffers of %zu", count, ws->batch);
+  for (size_t at = 0; at < (size_t)KD_NPIPES * count; ++at) {
+    risk[at] = NAN;
+    fallback[at] = 0;
+  }
+  if (weak && !ws->weak_ready) { /* the teachers first: the w2s students learn from them */
+    kd_status s = run_weak(be, pr, pl, seed, first, count, ws);
+    if (s != KD_OK) return s;
+  }
+  for (uint32_t i = 0; weak && i < count; ++i) {
+    risk[KD_PIPE_WEAK * count + i] = ws->weak_risk[i];
+    fallback[KD_PIPE_WEAK * count + i] = ws->weak_fallback[i];
+  }
+  for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q)
+    if (has(pl->pipes, (kd_pipeline)q)) {
+      ws->sigma[nrhs] = q == KD_PIPE_STRONG ? pr->sigma : pr->teacher_sigma;
+      slot[nrhs++] = (kd_pipeline)q;
+    }
+  if (nrhs == 0) return KD_OK;
+  for (uint32_t i = 0; i < count; ++i) {
+    double *src = ws->sources + (size_t)i * nrhs * p;
+    for (size_t r = 0; r < nrhs; ++r, src += p)
+      switch (slot[r]) {
+        case KD_PIPE_STRONG: memcpy(src, pr->beta, sizeof(double) * p); break;
+        case KD_PIPE_OPTIMAL: memcpy(src, pl->beta_opt, sizeof(double) * p); break;
+        case KD_PIPE_MASK: memcpy(src, pl->beta_mask, sizeof(double) * p); break;
+        default:
+          memcpy(src, ws->weak_hat + (size_t)i * pl->pt.k, sizeof(double) * pl->pt.k);
+          memset(src + pl->pt.k, 0, sizeof(double) * (p - pl->pt.k));
+      }
+    ws->stages[i] = (kd_stage){
+        .n = pl->pt.n, .p = p, .lambda = pr->lambda, .ridge = pl->pt.ridge, .k = nrhs,
+        .sources = ws->sources + (size_t)i * nrhs * p, .sigma = ws->sigma, .target = pr->beta,
+        .metric = NULL,
+        .design = {seed, pl->id, first + i, KD_STAGE_STUDENT | KD_PURPOSE_DESIGN},
+        .noise = {seed, pl->id, first + i, KD_STAGE_STUDENT | KD_PURPOSE_NOISE},
+        .risk = ws->risk + (size_t)i * nrhs, .beta_hat = NULL};
+  }
+  kd_status s = run_stages(be, ws->stages, count);
+  if (s != KD_OK) return s;
+  for (uint32_t i = 0; i < count; ++i) {
+    for (size_t r = 0; r < nrhs; ++r) {
+      risk[slot[r] * count + i] = ws->risk[(size_t)i * nrhs + r];
+      fallback[slot[r] * count + i] = ws->stages[i].fallback;
+    }
+    /* a fallback in either of its stages */
+    fallback[KD_PIPE_W2S * count + i] |= fallback[KD_PIPE_WEAK * count + i];
+  }
   return KD_OK;
 }
 
 kd_status kd_run_trial(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
                        uint64_t seed, uint32_t trial, kd_trial_ws *ws,
                        double risk[KD_NPIPES], int fallback[KD_NPIPES]) {
-  size_t p = pr->p, nrhs = 0;
-  kd_pipeline slot[4];
-  for (int q = 0; q < KD_NPIPES; ++q) {
-    risk[q] = NAN;
-    fallback[q] = 0;
-  }
-  if ((has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK)) && !ws->weak_ready) {
-    kd_status s = run_weak(be, pr, pl, seed, trial, ws, &ws->weak_risk, &ws->weak_fallback);
-    if (s != KD_OK) return s;
-  }
-  if (has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK)) {
-    risk[KD_PIPE_WEAK] = ws->weak_risk;
-    fallback[KD_PIPE_WEAK] = ws->weak_fallback;
-  }
-  for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q) {
-    if (!has(pl->pipes, (kd_pipeline)q)) continue;
-    double *src = ws->sources + nrhs * p;
-    switch ((kd_pipeline)q) {
-      case KD_PIPE_STRONG: memcpy(src, pr->beta, sizeof(double) * p); break;
-      case KD_PIPE_OPTIMAL: memcpy(src, pl->beta_opt, sizeof(double) * p); break;
-      case KD_PIPE_MASK: memcpy(src, pl->beta_mask, sizeof(double) * p); break;
-      default:
-        memcpy(src, ws->weak_hat, sizeof(double) * pl->pt.k);
-        memset(src + pl->pt.k, 0, sizeof(double) * (p - pl->pt.k));
-    }
-    ws->sigma[nrhs] = q == KD_PIPE_STRONG ? pr->sigma : pr->teacher_sigma;
-    slot[nrhs++] = (kd_pipeline)q;
-  }
-  if (nrhs == 0) return KD_OK;
-  kd_stage st = {
-      .n = pl->pt.n, .p = p, .lambda = pr->lambda, .ridge = pl->pt.ridge, .k = nrhs,
-      .sources = ws->sources, .sigma = ws->sigma, .target = pr->beta, .metric = NULL,
-      .design = {seed, pl->id, trial, KD_STAGE_STUDENT | KD_PURPOSE_DESIGN},
-      .noise = {seed, pl->id, trial, KD_STAGE_STUDENT | KD_PURPOSE_NOISE},
-      .risk = ws->risk, .beta_hat = NULL};
-  kd_status s = kd_stage_run(be, &st);
-  if (s != KD_OK) return s;
-  for (size_t r = 0; r < nrhs; ++r) {
-    risk[slot[r]] = ws->risk[r];
-    fallback[slot[r]] = st.fallback;
-  }
-  fallback[KD_PIPE_W2S] |= fallback[KD_PIPE_WEAK]; /* a fallback in either of its stages */
-  return KD_OK;
+  return kd_run_trials(be, pr, pl, seed, trial, 1, ws, risk, fallback);
 }

@@ -166,30 +166,86 @@ typedef struct {
   kd_trial_ws *ws; /* one per worker */
   double *risks;   /* risks[q * trials + t] */
   int *fallback;   /* fallback[q * trials + t] */
+  double *r;       /* KD_NPIPES x ws[0].batch: one call's risks ... */
+  int *fb;         /* ... and fallbacks (the batched loop's) */
 } point_ctx;
 
-static kd_status point_trial(void *vctx, kd_backend *be, int worker, uint32_t t) {
-  point_ctx *c = vctx;
+/* Trials first .. first+count-1 on `be`, through worker `worker`'s buffers, into r and
+ * fb (KD_NPIPES x count), then into the point's arrays and the teacher cache. */
+static kd_status point_trials(point_ctx *c, kd_backend *be, int worker, uint32_t first,
+                              uint32_t count, double *r, int *fb) {
   kd_trial_ws *ws = &c->ws[worker];
   const size_t k = c->pl->pt.k;
   if (c->hit) {
-    memcpy(ws->weak_hat, c->cache->hat + (size_t)t * k, sizeof(double) * k);
-    ws->weak_risk = c->cache->risk[t];
-    ws->weak_fallback = c->cache->fallback[t];
+    memcpy(ws->weak_hat, c->cache->hat + (size_t)first * k, sizeof(double) * k * count);
+    memcpy(ws->weak_risk, c->cache->risk + first, sizeof(double) * count);
+    memcpy(ws->weak_fallback, c->cache->fallback + first, sizeof(int) * count);
     ws->weak_ready = 1;
   }
-  double r[KD_NPIPES];
-  int fb[KD_NPIPES];
-  kd_status st = kd_run_trial(be, c->pr, c->pl, c->seed, t, ws, r, fb);
+  kd_status st = kd_run_trials(be, c->pr, c->pl, c->seed, first, count, ws, r, fb);
   if (st != KD_OK) return st;
-  if (c->use_cache && !c->hit) { /* trial t's own slot: no other worker writes it */
-    memcpy(c->cache->hat + (size_t)t * k, ws->weak_hat, sizeof(double) * k);
-    c->cache->risk[t] = ws->weak_risk;
-    c->cache->fallback[t] = ws->weak_fallback;
+  if (c->use_cache && !c->hit) { /* these trials' own slots: no other worker writes them */
+    memcpy(c->cache->hat + (size_t)first * k, ws->weak_hat, sizeof(double) * k * count);
+    memcpy(c->cache->risk + first, ws->weak_risk, sizeof(double) * count);
+    memcpy(c->cache->fallback + first, ws->weak_fallback, sizeof(int) * count);
   }
   for (int q = 0; q < KD_NPIPES; ++q) {
-    c->risks[(size_t)q * c->trials + t] = r[q];
-    c->fallback[(size_t)q * c->trials + t] = fb[q];
+    memcpy(c->risks + (size_t)q * c->trials + first, r + (size_t)q * count,
+           sizeof(double) * count);
+    memcpy(c->fallback + (size_t)q * c->trials + first, fb + (size_t)q * count,
+           sizeof(int) * count);
+  }
+  return KD_OK;
+}
+
+static kd_status point_trial(void *vctx, kd_backend *be, int worker, uint32_t t) {
+  double r[KD_NPIPES];
+  int fb[KD_NPIPES];
+  return point_trials(vctx, be, worker, t, 1, r, fb);
+}
+
+static int weak_selected(const kd_plan *pl) {
+  return (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
+}
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* The trials a batch holds at most on the host: KD_BATCH_HOST_BYTES of trial buffers
+ * (at least one trial). */
+static size_t host_batch(const kd_problem *pr, const kd_plan *pl, uint32_t trials) {
+  const size_t one = kd_trial_ws_bytes(pr, pl, 1);
+  const size_t per_trial = kd_trial_ws_bytes(pr, pl, 2) - one;
+  const size_t fit = KD_BATCH_HOST_BYTES > one ? 1 + (KD_BATCH_HOST_BYTES - one) / per_trial : 1;
+  return min_sz(fit, trials ? trials : 1);
+}
+
+/* The trials of the point handed to the backend per kd_stage_run_batch call: what its
+ * batch_size hook takes of every stage the trials run, within host_batch; 1 for a
+ * backend without batches. */
+static size_t trials_per_call(const kd_backend *be, const kd_problem *pr, const kd_plan *pl,
+                              uint32_t trials, int teachers_cached) {
+  const kd_backend_type *type = be->type;
+  if (!type->run_batch || !type->batch_size || trials < 2) return 1;
+  size_t nrhs = 0, b = host_batch(pr, pl, trials);
+  for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q) nrhs += pl->pipes >> q & 1u;
+  if (nrhs) b = min_sz(b, type->batch_size(be->state, pl->pt.n, pr->p, nrhs, pl->pt.ridge, trials));
+  if (weak_selected(pl) && !teachers_cached)
+    b = min_sz(b, type->batch_size(be->state, pl->pt.m, pl->pt.k, 1, pl->pt.weak_ridge, trials));
+  return b ? b : 1;
+}
+
+/* The point's trials in near-equal batches of at most `batch` trials, one
+ * kd_run_trials call (one kd_stage_run_batch per stage) each; a stop is honoured
+ * between batches. */
+static kd_status run_batches(point_ctx *c, kd_backend *be, size_t batch,
+                             volatile sig_atomic_t *stop) {
+  const uint32_t batches = (uint32_t)((c->trials + batch - 1) / batch);
+  for (uint32_t i = 0; i < batches; ++i) {
+    uint32_t first, count;
+    kd_batch_range(c->trials, batches, i, &first, &count);
+    if (stop && *stop) return kd_fail(KD_ESTOP, "stopped by a signal");
+    kd_status st = point_trials(c, be, 0, first, count, c->r, c->fb);
+    if (st != KD_OK) return st;
   }
   return KD_OK;
 }
@@ -197,8 +253,7 @@ static kd_status point_trial(void *vctx, kd_backend *be, int worker, uint32_t t)
 /* Entries of the largest design a trial of the point draws. */
 static size_t point_max_elems(const kd_problem *pr, const kd_plan *pl) {
   size_t student = pl->pt.n * pr->p;
-  int weak = (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
-  size_t teacher = weak ? pl->pt.m * pl->pt.k : 0;
+  size_t teacher = weak_selected(pl) ? pl->pt.m * pl->pt.k : 0;
   return student > teacher ? student : teacher;
 }
 
@@ -211,7 +266,7 @@ static size_t mul_sat(size_t a, size_t b) {
 
 kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
                           const kd_problem *pr, const kd_plan *pl, uint32_t trials) {
-  const int weak = (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
+  const int weak = weak_selected(pl);
   size_t nrhs = 0; /* the student stage's right-hand sides, as kd_run_trial stacks them */
   for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q) nrhs += pl->pipes >> q & 1u;
   kd_workspace one = {0}; /* a state that has run this point's stages */
@@ -225,7 +280,10 @@ kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
   /* workers 1 .. workers-1 open their own states for this point alone */
   m.host = add_sat(m.host, mul_sat(workers - 1, kd_workspace_total(one.host)));
   m.device = add_sat(m.device, mul_sat(workers - 1, kd_workspace_total(one.device)));
-  m.host = add_sat(m.host, mul_sat(workers, kd_trial_ws_bytes(pr, pl)));
+  /* a backend with batches: at most host_batch trials per call, and their results */
+  const size_t batch = type->run_batch && type->batch_size ? host_batch(pr, pl, trials) : 1;
+  m.host = add_sat(m.host, mul_sat(workers, kd_trial_ws_bytes(pr, pl, batch)));
+  if (batch > 1) m.host = add_sat(m.host, mul_sat(batch, KD_NPIPES * (sizeof(double) + sizeof(int))));
   m.host = add_sat(m.host, kd_plan_bytes(pr, pl));
   m.host = add_sat(m.host, mul_sat(trials, KD_NPIPES * sizeof(int))); /* c.fallback */
   if (weak) /* the teacher cache: per trial, the weak fit, its risk and its flag */
@@ -237,23 +295,30 @@ kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id
                        const kd_plan *pl, uint64_t seed, uint32_t trials,
                        kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
                        long fallbacks[KD_NPIPES]) {
-  int weak = (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
   point_ctx c = {.pr = pr, .pl = pl, .seed = seed, .trials = trials, .cache = cache,
-                 .use_cache = weak && cache, .risks = risks};
+                 .use_cache = weak_selected(pl) && cache, .risks = risks};
   c.hit = c.use_cache && cache_hit(cache, pl, problem_id, trials);
+  /* a backend with batches takes many trials per call, one after the other; the CPU
+   * backend runs them one per worker of the team */
+  const size_t batch = trials_per_call(be, pr, pl, trials, c.hit);
   for (int q = 0; q < KD_NPIPES; ++q) fallbacks[q] = 0;
   kd_trial_team team;
   kd_status st = kd_trial_team_open(&team, be, point_max_elems(pr, pl), trials, 0);
   if (st != KD_OK) return st;
   c.ws = calloc((size_t)team.workers, sizeof *c.ws);
   c.fallback = calloc((size_t)KD_NPIPES * (trials ? trials : 1), sizeof *c.fallback);
-  if (!c.ws || !c.fallback)
+  if (batch > 1) {
+    c.r = malloc(sizeof(double) * KD_NPIPES * batch);
+    c.fb = malloc(sizeof(int) * KD_NPIPES * batch);
+  }
+  if (!c.ws || !c.fallback || (batch > 1 && (!c.r || !c.fb)))
     st = kd_fail(KD_ENOMEM, "cannot allocate the trial buffers of %u trials", trials);
   int ws_ready = 0;
   for (; st == KD_OK && ws_ready < team.workers; ++ws_ready)
-    st = kd_trial_ws_init(&c.ws[ws_ready], pr, pl);
+    st = kd_trial_ws_init(&c.ws[ws_ready], pr, pl, batch);
   if (st == KD_OK && c.use_cache && !c.hit) st = cache_reset(cache, pl, problem_id, trials);
-  if (st == KD_OK) st = kd_trial_team_run(&team, 0, trials, point_trial, &c, stop);
+  if (st == KD_OK && batch > 1) st = run_batches(&c, be, batch, stop);
+  else if (st == KD_OK) st = kd_trial_team_run(&team, 0, trials, point_trial, &c, stop);
   if (st == KD_OK)
     for (int q = 0; q < KD_NPIPES; ++q)
       for (uint32_t t = 0; t < trials; ++t) fallbacks[q] += c.fallback[(size_t)q * trials + t];
@@ -261,6 +326,8 @@ kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id
   for (int w = 0; w < ws_ready; ++w) kd_trial_ws_free(&c.ws[w]);
   free(c.ws);
   free(c.fallback);
+  free(c.r);
+  free(c.fb);
   kd_trial_team_close(&team);
   return st;
 }

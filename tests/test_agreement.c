@@ -36,7 +36,7 @@ static void check_point(fixture *f, kd_point pt, unsigned pipes, uint32_t trials
   kd_plan pl;
   cr_assert_eq(kd_plan_point(&f->pr, &pt, pipes, &pl), KD_OK, "%s", kd_last_error());
   kd_trial_ws ws;
-  cr_assert_eq(kd_trial_ws_init(&ws, &f->pr, &pl), KD_OK);
+  cr_assert_eq(kd_trial_ws_init(&ws, &f->pr, &pl, 1), KD_OK);
   double *risk = malloc(sizeof(double) * KD_NPIPES * trials);
   for (uint32_t t = 0; t < trials; ++t) {
     double r[KD_NPIPES];
@@ -173,7 +173,7 @@ Test(reproducibility, trial_regenerated_alone) {
   kd_plan pl;
   cr_assert_eq(kd_plan_point(&f.pr, &pt, KD_PIPES_DEFAULT, &pl), KD_OK);
   kd_trial_ws ws;
-  cr_assert_eq(kd_trial_ws_init(&ws, &f.pr, &pl), KD_OK);
+  cr_assert_eq(kd_trial_ws_init(&ws, &f.pr, &pl, 1), KD_OK);
   double seq[6][KD_NPIPES], alone[KD_NPIPES];
   int fb[KD_NPIPES];
   for (uint32_t t = 0; t < 6; ++t) kd_run_trial(&f.be, &f.pr, &pl, 99, t, &ws, seq[t], fb);

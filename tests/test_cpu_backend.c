@@ -822,7 +822,7 @@ Test(trials, results_do_not_depend_on_threads) {
       kd_teacher_cache_free(&cache);
     }
     kd_trial_ws ws;
-    cr_assert_eq(kd_trial_ws_init(&ws, &f.pr, &pl), KD_OK);
+    cr_assert_eq(kd_trial_ws_init(&ws, &f.pr, &pl, 1), KD_OK);
     for (uint32_t t = 0; t < trials; ++t) {
       double r[KD_NPIPES];
       int fbt[KD_NPIPES];

@@ -12,6 +12,7 @@
 #define KDBENCH_BACKEND_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kdbench/rng.h"
 #include "kdbench/status.h"
@@ -73,6 +74,12 @@ typedef struct kd_backend_type {
    * streams, sources and outputs, in as few launches as the device allows; each stage
    * is left as run_stage would leave it, to rounding. */
   kd_status (*run_batch)(void *state, kd_stage *stages, size_t count);
+  /* Optional, with run_batch (NULL: the sweep hands it one trial at a time): the trials
+   * of a stage of this shape that one run_batch call takes in one batch, out of `trials`,
+   * from the backend's memory plan and the memory free now; 1 when batching does not
+   * pay (or not even one trial fits: the single stage then says why). The sweep's trial
+   * loop (host/point.c) hands it that many trials per call. */
+  size_t (*batch_size)(void *state, size_t n, size_t p, size_t k, double ridge, size_t trials);
 } kd_backend_type;
 
 typedef struct {
@@ -102,6 +109,11 @@ static inline kd_status kd_stage_run_batch(kd_backend *b, kd_stage *st, size_t c
   }
   return KD_OK;
 }
+
+/* Batch i of `batches` near-equal batches of `trials` trials (sizes differing by one
+ * at most, the larger first): trials [*first, *first + *count). */
+void kd_batch_range(uint32_t trials, uint32_t batches, uint32_t i, uint32_t *first,
+                    uint32_t *count);
 
 /* Checks a stage's inputs (sizes, NULL pointers, finite and signed values); the
  * reason names the culprit. Every backend's run_stage starts with it. */

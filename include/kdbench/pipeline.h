@@ -64,16 +64,24 @@ typedef struct {
 kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes, kd_plan *pl);
 void kd_plan_free(kd_plan *pl);
 
-/* Work buffers of a trial, reused across trials. When weak_ready is set, the
- * trial takes the weak teacher from weak_hat / weak_risk / weak_fallback instead of
- * fitting it (a sweep's cache of teachers shared across student sizes). */
+/* Work buffers of `batch` trials, reused across trials. When weak_ready is set, the
+ * trials take their weak teachers from weak_hat / weak_risk / weak_fallback (trial
+ * first + i at i) instead of fitting them (a sweep's cache of teachers shared across
+ * student sizes). */
 typedef struct {
-  double *sources, *sigma, *risk, *weak_hat;
+  size_t batch;        /* trials the buffers hold */
+  kd_stage *stages;    /* batch: one stage of every trial */
+  double *sources;     /* batch x p x 4: the student's right-hand sides, trial by trial */
+  double *sigma;       /* 4: their noise levels, the same for every trial */
+  double *risk;        /* batch x 4 */
+  double weak_sigma;
+  double *weak_hat;    /* batch x k */
+  double *weak_risk;   /* batch */
+  int *weak_fallback;  /* batch */
   int weak_ready;
-  double weak_risk;
-  int weak_fallback;
 } kd_trial_ws;
-kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan *pl);
+kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan *pl,
+                           size_t batch);
 void kd_trial_ws_free(kd_trial_ws *ws);
 
 /* One trial of every selected pipeline: risk[pipeline] (excess risk), and
@@ -82,11 +90,19 @@ void kd_trial_ws_free(kd_trial_ws *ws);
 kd_status kd_run_trial(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
                        uint64_t seed, uint32_t trial, kd_trial_ws *ws,
                        double risk[KD_NPIPES], int fallback[KD_NPIPES]);
+/* Trials first .. first+count-1 (count <= ws->batch) of every selected pipeline, stage
+ * by stage: each stage of the chain handed to the backend for all `count` trials in one
+ * kd_stage_run_batch call (the weak teachers before the students that learn from them;
+ * count = 1: kd_stage_run). risk[q * count + i] and fallback[q * count + i] are trial
+ * first + i's, as kd_run_trial gives them. */
+kd_status kd_run_trials(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
+                        uint64_t seed, uint32_t first, uint32_t count, kd_trial_ws *ws,
+                        double *risk, int *fallback);
 
 /* Host bytes of the plan's own arrays and of one worker's trial buffers (the memory
  * check, host/point.c's kd_point_memory). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl);
-size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl);
+size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl, size_t batch);
 
 /* ---- trials side by side (host/point.c) ------------------------------------------ */
 
@@ -97,7 +113,8 @@ size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl);
  *     thread inside every trial, whatever the team's size. A trial's numbers are then
  *     bit-identical for any number of threads, and no BLAS thread pool competes with
  *     the team for the cores.
- *   large stages, or another backend: one trial at a time, BLAS on every core.
+ *   large stages, or another backend: one trial at a time, BLAS on every core (a
+ *     backend with batches gets the trials in batches instead: kd_run_point, point.h).
  * Either way trial t draws from its own streams, so the results do not depend on
  * which thread ran it. */
 #define KD_TEAM_MAX_ELEMS ((size_t)1 << 22) /* 4 Mi entries: a 32 MiB design */

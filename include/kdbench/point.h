@@ -25,12 +25,19 @@ typedef struct {
 
 void kd_teacher_cache_free(kd_teacher_cache *c);
 
+/* The trial buffers of one batch on the host at most, in bytes (a backend with
+ * batches, host/point.c): a point of more trials takes several calls. */
+#define KD_BATCH_HOST_BYTES ((size_t)256 << 20)
+
 /* Runs trials 0 .. trials-1 of the planned point. risks[q * trials + t] is the
  * excess risk of pipeline q in trial t (NaN for pipelines not selected);
  * fallbacks[q] counts the trials where a stage of q took the fallback.
  * `cache` may be NULL. `problem_id` identifies the problem (spectrum, beta*, noise)
- * for the cache. When *stop becomes non-zero (a signal), the point is abandoned
- * between trials and KD_ESTOP is returned. `stop` may be NULL. */
+ * for the cache. On the CPU backend the trials run side by side (kd_trial_team); a
+ * backend with batches (run_batch and batch_size) gets them in near-equal batches,
+ * each stage of a batch's trials in one kd_stage_run_batch call, the weak teachers'
+ * before the students'. When *stop becomes non-zero (a signal), the point is abandoned
+ * between trials (between batches) and KD_ESTOP is returned. `stop` may be NULL. */
 kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
                        const kd_plan *pl, uint64_t seed, uint32_t trials,
                        kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
