@@ -5,17 +5,15 @@
 #include "kdbench/fit_run.h"
 
 #include <cJSON.h>
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kdbench/config.h"
-#include "kdbench/file_io.h"
-#include "kdbench/input_file.h"
 #include "kdbench/run.h"
 #include "kdbench/run_paths.h"
+#include "kdbench/run_reader.h"
 #include "kdbench/scenario.h"
 #include "kdbench/scenario_id.h"
 #include "kdbench/sweep.h"
@@ -50,124 +48,41 @@ static void run_free(run_data *d) {
   free(d->scenario);
 }
 
-static kd_status slurp(const char *path, char **text) {
-  size_t len;
-  *text = kd_file_read(path, &len);
-  return *text ? KD_OK : kd_fail(KD_EIO, "fit: %s", kd_last_error());
-}
-
-static kd_status load_meta(run_data *d) {
-  char path[4096], *text = NULL;
-  kd_status st = kd_run_path(d->stem, ".meta.json", path, sizeof path);
-  if (st || (st = slurp(path, &text))) return st;
-  cJSON *meta = cJSON_Parse(text);
-  free(text);
-  if (!meta) return kd_fail(KD_EINVAL, "fit: %s: not valid JSON", path);
+/* What the fit needs of the metadata (kd_run_read checked the hash). */
+static kd_status take_meta(run_data *d, const cJSON *meta) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s.meta.json", d->stem);
   const cJSON *hash = cJSON_GetObjectItemCaseSensitive(meta, "scenario_hash");
   const cJSON *scen = cJSON_GetObjectItemCaseSensitive(meta, "scenario");
   const cJSON *axes = cJSON_GetObjectItemCaseSensitive(meta, "axes"), *a;
-  if (!cJSON_IsString(hash) || strlen(hash->valuestring) != 16)
-    st = kd_fail(KD_EINVAL, "fit: %s: key \"scenario_hash\" is missing or not 16 hex digits", path);
-  else if (!cJSON_IsString(scen))
-    st = kd_fail(KD_EINVAL, "fit: %s: key \"scenario\" is missing or not a string", path);
-  else if (!cJSON_IsArray(axes) || cJSON_GetArraySize(axes) < 1 ||
-           cJSON_GetArraySize(axes) > KD_MAX_SWEPT)
-    st = kd_fail(KD_EINVAL, "fit: %s: key \"axes\" is not an array of 1 or 2 axes", path);
-  if (st == KD_OK) {
-    memcpy(d->hash, hash->valuestring, 17);
-    kd_scenario_id_from_json(meta, &d->id);
-    if (!(d->scenario = strdup(scen->valuestring))) st = kd_fail(KD_ENOMEM, "fit: out of memory");
-    cJSON_ArrayForEach(a, axes) {
-      int q = cJSON_IsString(a) ? kd_axis_parse(a->valuestring) : -1;
-      if (q < 0 && st == KD_OK)
-        st = kd_fail(KD_EINVAL, "fit: %s: key \"axes\": unknown axis", path);
-      if (q >= 0) d->axes[d->naxes++] = (kd_axis)q;
-    }
+  if (!cJSON_IsString(scen))
+    return kd_fail(KD_EINVAL, "fit: %s: key \"scenario\" is missing or not a string", path);
+  if (!cJSON_IsArray(axes) || cJSON_GetArraySize(axes) < 1 || cJSON_GetArraySize(axes) > KD_MAX_SWEPT)
+    return kd_fail(KD_EINVAL, "fit: %s: key \"axes\" is not an array of 1 or 2 axes", path);
+  memcpy(d->hash, hash->valuestring, 17);
+  kd_scenario_id_from_json(meta, &d->id);
+  if (!(d->scenario = strdup(scen->valuestring))) return kd_fail(KD_ENOMEM, "fit: out of memory");
+  cJSON_ArrayForEach(a, axes) {
+    int q = cJSON_IsString(a) ? kd_axis_parse(a->valuestring) : -1;
+    if (q < 0) return kd_fail(KD_EINVAL, "fit: %s: key \"axes\": unknown axis", path);
+    d->axes[d->naxes++] = (kd_axis)q;
   }
-  cJSON_Delete(meta);
-  return st;
+  return KD_OK;
 }
 
-static int by_point_pipeline(const void *a, const void *b) {
-  const kd_row *x = a, *y = b;
-  if (x->point != y->point) return x->point < y->point ? -1 : 1;
-  return (int)x->pipeline - (int)y->pipeline;
-}
-
-/* Indices of rows by (point key, pipeline, line). */
-static int by_key_pipeline_line(const void *a, const void *b, void *rows) {
-  size_t i = *(const size_t *)a, j = *(const size_t *)b;
-  const kd_row *x = (const kd_row *)rows + i, *y = (const kd_row *)rows + j;
-  int c = strcmp(x->key, y->key);
-  if (c) return c;
-  if (x->pipeline != y->pipeline) return (int)x->pipeline - (int)y->pipeline;
-  return (i > j) - (i < j);
-}
-
-/* The JSON Lines: a torn last line (no newline, or not JSON) is skipped with a
- * warning, as the writer's resume does; of two rows with the same point and
- * pipeline the later wins. */
-static kd_status load_rows(run_data *d, FILE *log) {
-  char path[4096];
-  kd_status st = kd_run_path(d->stem, ".jsonl", path, sizeof path);
-  if (st) return st;
-  FILE *f;
-  if (kd_input_open(path, &f) != KD_OK) return kd_fail(KD_EIO, "fit: %s", kd_last_error());
-  char *line = NULL, origin[4200], bad[512] = "";
-  size_t cap = 0, rowcap = 0;
-  ssize_t len;
-  long lineno = 0, unparsed = 0;
-  while (st == KD_OK && (len = getline(&line, &cap, f)) != -1) {
-    ++lineno;
-    if (unparsed) {
-      st = kd_fail(KD_EINVAL, "fit: %s", bad);
-      break;
-    }
-    snprintf(origin, sizeof origin, "%s:%ld", path, lineno);
-    if (line[len - 1] != '\n') {
-      if (log) fprintf(log, "warning: %s: torn last line (no newline) skipped\n", origin);
-      break;
-    }
-    if (d->nrows == rowcap) {
-      rowcap = rowcap ? 2 * rowcap : 64;
-      kd_row *bigger = realloc(d->rows, rowcap * sizeof *bigger);
-      if (!bigger) {
-        st = kd_fail(KD_ENOMEM, "fit: out of memory for %zu rows", rowcap);
-        break;
-      }
-      d->rows = bigger;
-    }
-    char hash[17];
-    kd_row *r = &d->rows[d->nrows];
-    if (kd_row_from_json(line, origin, r, hash) != KD_OK) {
-      unparsed = lineno; /* fatal unless it is the last line */
-      snprintf(bad, sizeof bad, "%s", kd_last_error());
-      continue;
-    }
-    d->nrows++;
-    if (strcmp(hash, d->hash) != 0)
-      st = kd_fail(KD_EINVAL, "fit: %s: scenario hash %s differs from the metadata's %s", origin,
-                   hash, d->hash);
+/* The run through kd_run_read (docs/run-format.md, "Reading a run"): its rows, in grid
+ * order, become the points. */
+static kd_status load_run(run_data *d, FILE *log) {
+  kd_run_view v;
+  kd_status st = kd_run_read(d->stem, &(kd_run_expect){0}, &v, log);
+  if (st != KD_OK) st = kd_fail(st, "fit: %s", kd_last_error());
+  else st = take_meta(d, v.meta);
+  if (st == KD_OK) { /* the rows are taken from the view */
+    d->rows = v.rows, d->nrows = v.n_rows;
+    v.rows = NULL, v.n_rows = 0;
   }
-  if (st == KD_OK && unparsed && log)
-    fprintf(log, "warning: %s:%ld: torn last line (%s) skipped\n", path, unparsed, bad);
-  free(line);
-  fclose(f);
-  if (st == KD_OK && d->nrows == 0)
-    st = kd_fail(KD_EINVAL, "fit: %s: no rows (an empty run)", path);
+  kd_run_view_free(&v);
   if (st != KD_OK) return st;
-  /* later duplicates win: mark earlier ones (same key and pipeline) by point = SIZE_MAX */
-  size_t *order = malloc(d->nrows * sizeof *order);
-  if (!order) return kd_fail(KD_ENOMEM, "fit: out of memory");
-  for (size_t i = 0; i < d->nrows; ++i) order[i] = i;
-  qsort_r(order, d->nrows, sizeof *order, by_key_pipeline_line, d->rows);
-  for (size_t i = 0; i + 1 < d->nrows; ++i) {
-    const kd_row *a = &d->rows[order[i]], *b = &d->rows[order[i + 1]];
-    if (a->pipeline == b->pipeline && !strcmp(a->key, b->key)) d->rows[order[i]].point = SIZE_MAX;
-  }
-  free(order);
-  qsort(d->rows, d->nrows, sizeof *d->rows, by_point_pipeline);
-  while (d->nrows > 0 && d->rows[d->nrows - 1].point == SIZE_MAX) kd_row_free(&d->rows[--d->nrows]);
   if (!(d->points = calloc(d->nrows, sizeof *d->points)))
     return kd_fail(KD_ENOMEM, "fit: out of memory");
   for (size_t i = 0; i < d->nrows; ++i) {
@@ -732,9 +647,8 @@ kd_status kd_fit_run(const char *run, const kd_fit_options *o, kd_fit_result *re
   if (st == KD_OK) {
     const char *slash = strrchr(d.stem, '/');
     snprintf(res->run, sizeof res->run, "%.255s", slash ? slash + 1 : d.stem);
-    st = load_meta(&d);
+    st = load_run(&d, log);
   }
-  if (st == KD_OK) st = load_rows(&d, log);
   if (st == KD_OK) {
     memcpy(res->scenario_hash, d.hash, 17);
     int x = o->x ? kd_axis_parse(o->x) : (int)d.axes[0], found = 0;

@@ -32,9 +32,10 @@ extern const char *const kd_report_pipe_names[KD_RPIPE_COUNT];
 
 enum { KD_RFLAG_NONE, KD_RFLAG_PEAK, KD_RFLAG_NEAR_PEAK };
 
+/* A row as the report sees it: a view of the kd_row kd_run_read parsed (report_load.c). */
 typedef struct {
   char point_key[17];
-  long point, line; /* grid index; JSONL line (the later of two duplicates wins) */
+  long point;       /* grid index */
   int pipe;         /* index in kd_report_pipe_names */
   double param[KD_RP_COUNT];
   unsigned char has_param[KD_RP_COUNT]; /* 0: null in the JSONL (m, k, alpha, ...) */
@@ -71,7 +72,7 @@ typedef struct {
   kd_fit_result *fit; /* NAME.fit.json (kdbench fit) when it exists for this run, else NULL */
 } kd_report;
 
-/* report_load.c: meta and rows (rows sorted and de-duplicated); warnings to log. */
+/* report_load.c: meta and rows (kd_run_read: in grid order, de-duplicated); warnings to log. */
 kd_status kd_report_load(const char *stem, kd_report *r, FILE *log);
 /* report_layout.c: points, leading and per-pipeline columns, the fixed text. */
 kd_status kd_report_layout(kd_report *r);

@@ -46,6 +46,16 @@ void kd_row_write_csv(FILE *f, const kd_row *r) {
 
 /* ---- JSON ---------------------------------------------------------------------------- */
 
+/* How a row's text ends: this, 16 hex digits, '"}'. */
+#define CHECK_KEY ",\"check\":\""
+
+void kd_point_key(const char *hash, const kd_grid_point *pt, char key[17]) {
+  char text[256];
+  kd_grid_point_text(pt, text, sizeof text);
+  snprintf(key, 17, "%016llx",
+           (unsigned long long)kd_fnv1a(kd_fnv1a(KD_FNV_INIT, hash, 16), text, strlen(text)));
+}
+
 static void add_num(cJSON *o, const char *key, double x) {
   cJSON_AddItemToObject(o, key, kd_json_number(x));
 }
@@ -58,7 +68,7 @@ static void add_count(cJSON *o, const char *key, size_t x) {
 char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
   cJSON *o = cJSON_CreateObject();
   if (!o) return NULL;
-  cJSON_AddNumberToObject(o, "schema", KD_RUN_SCHEMA);
+  cJSON_AddNumberToObject(o, "schema", KD_ROW_SCHEMA);
   cJSON_AddStringToObject(o, "scenario_hash", scenario_hash);
   cJSON_AddStringToObject(o, "point_key", r->key);
   cJSON_AddNumberToObject(o, "point", (double)r->point);
@@ -92,15 +102,26 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
   char *text = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   if (!text) return NULL;
-  size_t len = strlen(text);
-  char *line = realloc(text, len + 2);
+  /* "{...}" becomes "{...,"check":"H"}\n", H the hash of "{..." */
+  size_t len = strlen(text) - 1, tail = strlen(CHECK_KEY) + 16 + 3;
+  char *line = realloc(text, len + tail + 1);
   if (!line) {
     free(text);
     return NULL;
   }
-  line[len] = '\n';
-  line[len + 1] = '\0';
+  snprintf(line + len, tail + 1, CHECK_KEY "%016llx\"}\n",
+           (unsigned long long)kd_fnv1a(KD_FNV_INIT, line, len));
   return line;
+}
+
+int kd_row_check(const char *line, size_t len) {
+  size_t kl = strlen(CHECK_KEY), tail = kl + 16 + 2;
+  if (len < tail || memcmp(line + len - tail, CHECK_KEY, kl) || memcmp(line + len - 2, "\"}", 2))
+    return 0;
+  char want[17];
+  snprintf(want, sizeof want, "%016llx",
+           (unsigned long long)kd_fnv1a(KD_FNV_INIT, line, len - tail));
+  return memcmp(line + len - tail + kl, want, 16) ? -1 : 1;
 }
 
 /* ---- reading back ------------------------------------------------------------------------ */
@@ -162,11 +183,18 @@ kd_status kd_row_from_json(const char *line, const char *origin, kd_row *r, char
     cJSON_Delete(o);
     return kd_fail(KD_EINVAL, "%s: not a JSON object", origin);
   }
+  kd_status st = kd_row_from_object(o, origin, r, hash);
+  cJSON_Delete(o);
+  return st;
+}
+
+kd_status kd_row_from_object(const cJSON *o, const char *origin, kd_row *r, char hash[17]) {
+  memset(r, 0, sizeof *r);
   reader rd = {.o = o, .origin = origin};
   double schema = get_num(&rd, "schema");
-  if (rd.st == KD_OK && schema != KD_RUN_SCHEMA)
+  if (rd.st == KD_OK && schema != KD_ROW_SCHEMA)
     rd.st = kd_fail(KD_EINVAL, "%s: schema %g, this kdbench reads schema %d", origin, schema,
-                    KD_RUN_SCHEMA);
+                    KD_ROW_SCHEMA);
   snprintf(hash, 17, "%s", get_str(&rd, "scenario_hash"));
   snprintf(r->key, sizeof r->key, "%s", get_str(&rd, "point_key"));
   r->point = get_count(&rd, "point");
@@ -191,19 +219,29 @@ kd_status kd_row_from_json(const char *line, const char *origin, kd_row *r, char
   r->theory = get_num(&rd, "theory");
   r->ratio = get_num(&rd, "ratio");
   r->fallbacks = (long)get_count(&rd, "fallbacks");
-  r->exact = !strcmp(get_str(&rd, "theory_kind"), "exact");
-  snprintf(r->flag, sizeof r->flag, "%s", get_str(&rd, "flag"));
+  const char *kind = get_str(&rd, "theory_kind"), *flag = get_str(&rd, "flag");
+  r->exact = !strcmp(kind, "exact");
+  if (!r->exact && strcmp(kind, "de") && rd.st == KD_OK)
+    rd.st = kd_fail(KD_EINVAL, "%s: key 'theory_kind' is not \"exact\" or \"de\"", origin);
+  if (strcmp(flag, "") && strcmp(flag, "peak") && strcmp(flag, "near-peak") && rd.st == KD_OK)
+    rd.st = kd_fail(KD_EINVAL, "%s: key 'flag' is not \"peak\", \"near-peak\" or \"\"", origin);
+  snprintf(r->flag, sizeof r->flag, "%s", flag);
   r->wall_s = get_num(&rd, "wall_s");
   const cJSON *risks = cJSON_GetObjectItemCaseSensitive(o, "risks");
+  if (rd.st == KD_OK && risks && !cJSON_IsArray(risks))
+    rd.st = kd_fail(KD_EINVAL, "%s: key 'risks' is not an array", origin);
   if (rd.st == KD_OK && cJSON_IsArray(risks)) {
     r->n_risks = (size_t)cJSON_GetArraySize(risks);
     r->risks = malloc(sizeof(double) * (r->n_risks ? r->n_risks : 1));
     if (!r->risks) rd.st = kd_fail(KD_ENOMEM, "out of memory");
     size_t t = 0;
     const cJSON *x;
-    cJSON_ArrayForEach(x, risks) if (r->risks) r->risks[t++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+    cJSON_ArrayForEach(x, risks) {
+      if (!cJSON_IsNumber(x) && !cJSON_IsNull(x) && rd.st == KD_OK)
+        rd.st = kd_fail(KD_EINVAL, "%s: key 'risks' holds something else than numbers", origin);
+      if (r->risks) r->risks[t++] = cJSON_IsNumber(x) ? x->valuedouble : NAN;
+    }
   }
-  cJSON_Delete(o);
   if (rd.st != KD_OK) kd_row_free(r);
   return rd.st;
 }

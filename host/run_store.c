@@ -1,5 +1,6 @@
-/* The run's files on disk: append a point's rows with fsync, read them back to
- * resume, drop a torn tail, refuse another scenario's output. */
+/* The run's files on disk: append a point's rows with fsync (or, for a point before
+ * one on disk, replace both files in grid order), read them back to resume
+ * (kd_run_read: torn and damaged rows dropped), refuse another scenario's output. */
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include "kdbench/file_io.h"
 #include "kdbench/run.h"
 #include "kdbench/run_paths.h"
+#include "kdbench/run_reader.h"
 
 /* The CSV and the JSON Lines text of rows. */
 static kd_status render(const kd_row *rows, size_t count, const char *hash, char **csv,
@@ -38,9 +40,10 @@ static void free_rows(kd_run_store *rs) {
   rs->n_rows = 0;
 }
 
-/* The refusal of a run whose rows have hash `hash`, saying what changed (from its
- * metadata's hash parts, when it has readable metadata). */
-static kd_status another_scenario(const kd_run_store *rs, const char *hash, const kd_scenario_id *id) {
+/* The refusal of a run whose row at `line` has hash `hash`, saying what changed (from
+ * its metadata's hash parts, when it has readable metadata). */
+static kd_status another_scenario(const kd_run_store *rs, const char *hash, size_t line,
+                                  const kd_scenario_id *id) {
   size_t len = 0;
   char *text = kd_file_read(rs->meta_path, &len);
   cJSON *meta = text ? cJSON_Parse(text) : NULL;
@@ -51,75 +54,84 @@ static kd_status another_scenario(const kd_run_store *rs, const char *hash, cons
   char why[1024];
   kd_scenario_id_diff(&was, id, why, sizeof why);
   return kd_fail(KD_EINVAL,
-                 "%s holds a run of another scenario (hash %s, this one %s: %s): use --force "
+                 "%s:%zu holds a run of another scenario (hash %s, this one %s: %s): use --force "
                  "to overwrite it, or write elsewhere with --csv",
-                 rs->jsonl_path, hash, rs->hash, why);
+                 rs->jsonl_path, line, hash, rs->hash, why);
 }
 
-/* Reads the JSON Lines into rs->rows; *changed when a torn tail or an incomplete
- * point was dropped. */
-static kd_status load(kd_run_store *rs, const kd_scenario_id *id, char *text, size_t len,
-                      size_t rows_per_point, FILE *log, int *changed) {
-  size_t cap = 0, lineno = 0;
-  char *s = text, *end = text + len;
-  kd_status st = KD_OK;
-  while (s < end && st == KD_OK) {
-    char *nl = memchr(s, '\n', (size_t)(end - s));
-    ++lineno;
-    int last = !nl || nl + 1 == end;
-    if (!nl) { /* no newline: the write was cut */
-      if (log) fprintf(log, "kdbench: warning: %s:%zu: torn last line dropped (its point is recomputed)\n",
-                       rs->jsonl_path, lineno);
-      *changed = 1;
-      break;
-    }
-    *nl = '\0';
-    char origin[4200], hash[17];
-    snprintf(origin, sizeof origin, "%s:%zu", rs->jsonl_path, lineno);
-    kd_row r;
-    st = kd_row_from_json(s, origin, &r, hash);
-    if (st != KD_OK && last) {
-      if (log) fprintf(log, "kdbench: warning: %s: unreadable last line dropped (its point is recomputed)\n", origin);
-      *changed = 1;
-      st = KD_OK;
-      break;
-    }
-    if (st != KD_OK)
-      return kd_fail(st, "%s (a corrupt run: repair it or start afresh with --force)", kd_last_error());
-    if (strcmp(hash, rs->hash) != 0) {
-      kd_row_free(&r);
-      return another_scenario(rs, hash, id);
-    }
-    if (rs->n_rows == cap) {
-      cap = cap ? 2 * cap : 64;
-      kd_row *nr = realloc(rs->rows, sizeof *nr * cap);
-      if (!nr) {
-        kd_row_free(&r);
-        return kd_fail(KD_ENOMEM, "out of memory");
-      }
-      rs->rows = nr;
-    }
-    rs->rows[rs->n_rows++] = r;
-    s = nl + 1;
+/* Reads the run's rows (kd_run_read, against the grid's point keys) into rs->rows,
+ * keeping the complete points; *changed when anything was dropped or out of order. */
+static kd_status load(kd_run_store *rs, const char *stem, const kd_scenario_id *id,
+                      const kd_grid *g, size_t rows_per_point, FILE *log, int *changed) {
+  char (*keys)[17] = malloc(17 * (g->count ? g->count : 1));
+  if (!keys) return kd_fail(KD_ENOMEM, "out of memory");
+  for (size_t i = 0; i < g->count; ++i) kd_point_key(rs->hash, &g->pt[i], keys[i]);
+  kd_run_expect want = {.hash = rs->hash, .points = g->count, .keys = (const char(*)[17])keys,
+                        .drop_damaged = 1, .allow_empty = 1};
+  kd_run_view v;
+  kd_status st = kd_run_read(stem, &want, &v, log);
+  free(keys);
+  if (st != KD_OK && v.other_line) st = another_scenario(rs, v.other_hash, v.other_line, id);
+  else if (st == KD_EINVAL)
+    st = kd_fail(st, "%s: repair it, or start afresh with --force", kd_last_error());
+  if (st != KD_OK) {
+    kd_run_view_free(&v);
+    return st;
   }
-  if (st != KD_OK) return st;
-  /* Keep only complete points: all their rows, consecutive. */
+  *changed = v.dropped || v.reordered;
+  /* Keep only complete points: all their rows. */
   size_t kept = 0;
-  for (size_t i = 0; i < rs->n_rows;) {
+  for (size_t i = 0; i < v.n_rows;) {
     size_t j = i;
-    while (j < rs->n_rows && !strcmp(rs->rows[j].key, rs->rows[i].key)) ++j;
+    while (j < v.n_rows && v.rows[j].point == v.rows[i].point) ++j;
     if (j - i == rows_per_point) {
-      for (size_t t = i; t < j; ++t) rs->rows[kept++] = rs->rows[t];
+      for (size_t t = i; t < j; ++t) v.rows[kept++] = v.rows[t];
     } else {
       if (log) fprintf(log, "kdbench: warning: %s: point %zu has %zu of its %zu rows; recomputed\n",
-                       rs->jsonl_path, rs->rows[i].point, j - i, rows_per_point);
-      for (size_t t = i; t < j; ++t) kd_row_free(&rs->rows[t]);
+                       rs->jsonl_path, v.rows[i].point, j - i, rows_per_point);
+      for (size_t t = i; t < j; ++t) kd_row_free(&v.rows[t]);
       *changed = 1;
     }
     i = j;
   }
-  rs->n_rows = kept;
+  rs->rows = v.rows; /* taken from the view */
+  rs->n_rows = rs->cap_rows = kept;
+  v.rows = NULL;
+  v.n_rows = 0;
+  kd_run_view_free(&v);
   return KD_OK;
+}
+
+/* Replaces the CSV (and, with `jsonl`, the JSON Lines) by rs->rows, in that order of
+ * files (the JSON Lines first: they are what resume trusts), and (re)opens both for
+ * appending. */
+static kd_status rewrite(kd_run_store *rs, int jsonl) {
+  char *csv = NULL, *json = NULL;
+  size_t csv_len = 0, json_len = 0;
+  kd_status st = render(rs->rows, rs->n_rows, rs->hash, &csv, &csv_len, jsonl ? &json : NULL,
+                        &json_len);
+  if (st == KD_OK && jsonl) st = kd_file_replace(rs->jsonl_path, json, json_len);
+  if (st == KD_OK) {
+    size_t hl = strlen(kd_csv_header);
+    char *full = malloc(hl + csv_len + 1);
+    if (!full) st = kd_fail(KD_ENOMEM, "out of memory");
+    else {
+      memcpy(full, kd_csv_header, hl);
+      memcpy(full + hl, csv, csv_len);
+      st = kd_file_replace(rs->csv_path, full, hl + csv_len);
+      free(full);
+    }
+  }
+  free(csv);
+  free(json);
+  if (rs->fd_jsonl >= 0) close(rs->fd_jsonl);
+  if (rs->fd_csv >= 0) close(rs->fd_csv);
+  rs->fd_csv = rs->fd_jsonl = -1;
+  if (st == KD_OK && (rs->fd_jsonl = open(rs->jsonl_path, O_WRONLY | O_APPEND)) < 0)
+    st = kd_fail(KD_EIO, "%s: cannot append: %s", rs->jsonl_path, strerror(errno));
+  if (st == KD_OK && (rs->fd_csv = open(rs->csv_path, O_WRONLY | O_APPEND)) < 0)
+    st = kd_fail(KD_EIO, "%s: cannot append: %s", rs->csv_path, strerror(errno));
+  return st;
 }
 
 /* flock on NAME.lock, re-checked against the path: the previous holder unlinks the
@@ -150,7 +162,7 @@ static int exists(const char *path) {
 }
 
 kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
-                      size_t rows_per_point, int force, FILE *log) {
+                      const kd_grid *g, size_t rows_per_point, int force, FILE *log) {
   memset(rs, 0, sizeof *rs);
   rs->fd_csv = rs->fd_jsonl = rs->fd_lock = -1;
   const char *hash = id->hash;
@@ -181,37 +193,9 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_
     kd_run_close(rs); /* release and remove NAME.lock: leave the folder as it was */
     return st;
   }
-  if (!force && have_jsonl) {
-    size_t len = 0;
-    char *text = kd_file_read(rs->jsonl_path, &len);
-    if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", rs->jsonl_path, strerror(errno));
-    st = load(rs, id, text, len, rows_per_point, log, &changed);
-    free(text);
-  }
+  if (!force && have_jsonl) st = load(rs, stem, id, g, rows_per_point, log, &changed);
   /* The JSON Lines are the record; the CSV is rewritten from them. */
-  char *csv = NULL, *jsonl = NULL;
-  size_t csv_len = 0, jsonl_len = 0;
-  if (st == KD_OK)
-    st = render(rs->rows, rs->n_rows, hash, &csv, &csv_len, changed || force || !have_jsonl ? &jsonl : NULL,
-                &jsonl_len);
-  if (st == KD_OK && jsonl) st = kd_file_replace(rs->jsonl_path, jsonl, jsonl_len);
-  if (st == KD_OK) {
-    size_t hl = strlen(kd_csv_header);
-    char *full = malloc(hl + csv_len + 1);
-    if (!full) st = kd_fail(KD_ENOMEM, "out of memory");
-    else {
-      memcpy(full, kd_csv_header, hl);
-      memcpy(full + hl, csv, csv_len);
-      st = kd_file_replace(csv_path, full, hl + csv_len);
-      free(full);
-    }
-  }
-  free(csv);
-  free(jsonl);
-  if (st == KD_OK && (rs->fd_jsonl = open(rs->jsonl_path, O_WRONLY | O_APPEND)) < 0)
-    st = kd_fail(KD_EIO, "%s: cannot append: %s", rs->jsonl_path, strerror(errno));
-  if (st == KD_OK && (rs->fd_csv = open(csv_path, O_WRONLY | O_APPEND)) < 0)
-    st = kd_fail(KD_EIO, "%s: cannot append: %s", csv_path, strerror(errno));
+  if (st == KD_OK) st = rewrite(rs, changed || force || !have_jsonl);
   if (st != KD_OK) kd_run_close(rs);
   return st;
 }
@@ -228,10 +212,43 @@ const kd_row *kd_run_find(const kd_run_store *rs, const char *key, size_t *count
   return NULL;
 }
 
+/* Inserts copies of rows[0..count) (one point's; their risks copied) into rs->rows
+ * at the place of their point; *at gets that place. */
+static kd_status keep(kd_run_store *rs, const kd_row *rows, size_t count, size_t *at) {
+  if (rs->n_rows + count > rs->cap_rows) {
+    size_t cap = 2 * (rs->n_rows + count);
+    kd_row *nr = realloc(rs->rows, sizeof *nr * cap);
+    if (!nr) return kd_fail(KD_ENOMEM, "out of memory");
+    rs->rows = nr;
+    rs->cap_rows = cap;
+  }
+  size_t i = rs->n_rows;
+  while (i > 0 && rs->rows[i - 1].point > rows[0].point) --i;
+  memmove(rs->rows + i + count, rs->rows + i, sizeof *rs->rows * (rs->n_rows - i));
+  for (size_t r = 0; r < count; ++r) {
+    kd_row *c = &rs->rows[i + r];
+    *c = rows[r];
+    if (rows[r].risks && (c->risks = malloc(sizeof(double) * (c->n_risks ? c->n_risks : 1))))
+      memcpy(c->risks, rows[r].risks, sizeof(double) * c->n_risks);
+    else if (rows[r].risks) c->n_risks = 0; /* out of memory: rs->rows stays consistent */
+  }
+  rs->n_rows += count;
+  *at = i;
+  for (size_t r = 0; r < count; ++r)
+    if (rows[r].risks && !rs->rows[i + r].risks) return kd_fail(KD_ENOMEM, "out of memory");
+  return KD_OK;
+}
+
 kd_status kd_run_append(kd_run_store *rs, const kd_row *rows, size_t count) {
+  size_t at = 0;
+  kd_status st = keep(rs, rows, count, &at);
+  if (st != KD_OK) return st;
+  /* A point before one already on disk (a resume filling a hole): both files again,
+   * in grid order. */
+  if (at + count < rs->n_rows) return rewrite(rs, 1);
   char *csv = NULL, *jsonl = NULL;
   size_t csv_len = 0, jsonl_len = 0;
-  kd_status st = render(rows, count, rs->hash, &csv, &csv_len, &jsonl, &jsonl_len);
+  st = render(rows, count, rs->hash, &csv, &csv_len, &jsonl, &jsonl_len);
   /* The JSON Lines first: they are what resume trusts. */
   if (st == KD_OK) st = kd_file_write_all(rs->fd_jsonl, jsonl, jsonl_len, rs->jsonl_path);
   if (st == KD_OK && fsync(rs->fd_jsonl) != 0)

@@ -1,11 +1,13 @@
-/* Reading a shard's rows (for merge and missing): its JSON Lines, checked line by
- * line, grouped by point, each complete point filed under its global index with the
- * spans of its lines in the JSON Lines and in the CSV. */
+/* Reading a shard's rows (for merge and missing): a shard is a run, read by
+ * kd_run_read (docs/run-format.md, "Reading a run"); each complete point is filed
+ * under its global index with the spans of its lines in the JSON Lines and in the CSV. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kdbench/file_io.h"
+#include "kdbench/run_reader.h"
 #include "shard_set.h"
 
 /* ---- one shard's rows ------------------------------------------------------------------- */
@@ -54,26 +56,32 @@ typedef struct {
   FILE *log;
 } reader;
 
-/* Files the complete point rows[0..n) read from lines [first, first + n) of the
- * JSON Lines, spanning json .. json_end. */
-static kd_status add_point(reader *rd, kd_row *rows, size_t n, size_t first, const char *json,
-                           const char *json_end) {
+/* Files the complete point rows[0..n) (taken from the view; their per-trial risks
+ * stay in the text), whose lines at[0..n) are now text[off, end) of the shard's JSON
+ * Lines. */
+static kd_status add_point(reader *rd, kd_row *rows, const kd_run_line *at, size_t n,
+                           const char *text, size_t off, size_t end) {
   kd_shard_set *set = rd->set;
   kd_shard_out *s = &set->shard[rd->k];
   kd_point_rows *pt = &set->point[rows[0].point];
   ++s->done;
-  if (pt->shard >= 0) { /* also in another shard: the first one read stays */
-    for (size_t r = 0; r < n; ++r) kd_row_free(&rows[r]);
-    free(rows);
-    return KD_OK;
+  if (pt->shard >= 0) return KD_OK; /* also in another shard: the first one read stays */
+  kd_row *mine = malloc(sizeof *mine * n);
+  if (!mine) return kd_fail(KD_ENOMEM, "out of memory");
+  for (size_t r = 0; r < n; ++r) {
+    kd_row_free(&rows[r]);
+    mine[r] = rows[r];
   }
   pt->shard = (long)rd->k;
-  pt->json = json;
-  pt->json_len = (size_t)(json_end - json);
-  pt->rows = rows;
-  pt->wall_s = rows[0].wall_s;
+  pt->json = text + off;
+  pt->json_len = end - off;
+  pt->rows = mine;
+  pt->wall_s = mine[0].wall_s;
+  /* the CSV's lines of the rows: those of the same numbers, one after the other */
+  size_t first = at[0].line - 1;
   int ok = first + n <= rd->n_csv;
-  for (size_t r = 0; ok && r < n; ++r) ok = csv_matches(rd->csv[first + r], &rows[r]);
+  for (size_t r = 0; ok && r < n; ++r)
+    ok = at[r].line == at[0].line + r && csv_matches(rd->csv[first + r], &mine[r]);
   if (ok) {
     pt->csv = rd->csv[first];
     pt->csv_len = (size_t)(rd->csv[first + n] - rd->csv[first]);
@@ -88,72 +96,43 @@ static kd_status add_point(reader *rd, kd_row *rows, size_t n, size_t first, con
 kd_status kd_shard_read_rows(kd_shard_set *set, size_t k, FILE *log) {
   kd_shard_out *s = &set->shard[k];
   char path[4200];
-  size_t len = 0;
+  snprintf(path, sizeof path, "%s.jsonl", s->stem);
+  if (access(path, F_OK) != 0 && errno == ENOENT) return KD_OK; /* started, nothing written yet */
   snprintf(path, sizeof path, "%s.csv", s->stem);
   s->csv = kd_file_read(path, NULL);
-  snprintf(path, sizeof path, "%s.jsonl", s->stem);
-  s->jsonl = kd_file_read(path, &len);
-  if (!s->jsonl && errno == ENOENT) return KD_OK; /* started, nothing written yet */
-  if (!s->jsonl) return kd_fail(KD_EIO, "%s: cannot read: %s", path, strerror(errno));
+  kd_run_expect want = {.hash = s->hash, .points = set->grid_points, .allow_empty = 1};
+  kd_run_view v;
+  kd_status st = kd_run_read(s->stem, &want, &v, log);
+  if (st == KD_EINVAL) st = kd_fail(st, "%s (a corrupt shard)", kd_last_error());
+  /* The JSON Lines of the shard's complete points, in grid order, are its text now:
+   * each point's lines one span of it (merge copies them as they are). */
+  char *text = st == KD_OK ? malloc(v.len + 1) : NULL;
+  if (st == KD_OK && !text) st = kd_fail(KD_ENOMEM, "out of memory");
   reader rd = {.set = set, .k = k, .log = log};
   rd.csv = csv_lines(s->csv, &rd.n_csv);
-  if (s->csv && !rd.csv && log) {
+  if (st == KD_OK && s->csv && !rd.csv && log) {
     fprintf(log, "kdbench: warning: %s.csv is not a kdbench CSV: its rows are written from the "
             "JSON Lines\n", s->stem);
     rd.csv_warned = 1;
   }
-  kd_row *group = NULL;
-  size_t n = 0, first = 0, lineno = 0;
-  const char *group_start = NULL;
-  kd_status st = KD_OK;
-  char *text = s->jsonl, *end = text + len;
-  for (char *line = text; line < end && st == KD_OK;) {
-    char *nl = memchr(line, '\n', (size_t)(end - line));
-    ++lineno;
-    char origin[4300];
-    snprintf(origin, sizeof origin, "%s:%zu", path, lineno);
-    kd_row r;
-    char hash[17];
-    if (nl) *nl = '\0';
-    kd_status pst = nl ? kd_row_from_json(line, origin, &r, hash) : KD_EINVAL;
-    if (nl) *nl = '\n';
-    if (pst != KD_OK && (!nl || nl + 1 == end)) { /* a torn last line, as resume sees it */
-      if (log) fprintf(log, "kdbench: warning: %s: torn last line ignored (its point is missing)\n", origin);
-      break;
+  size_t len = 0;
+  for (size_t i = 0; st == KD_OK && i < v.n_rows;) {
+    size_t j = i, off = len;
+    while (j < v.n_rows && v.rows[j].point == v.rows[i].point) ++j;
+    if (j - i != set->rows_per_point) { /* an incomplete point: missing */
+      i = j;
+      continue;
     }
-    if (pst != KD_OK) {
-      st = kd_fail(pst, "%s (a corrupt shard)", kd_last_error());
-      break;
+    for (size_t r = i; r < j; ++r) {
+      memcpy(text + len, v.text + v.at[r].off, v.at[r].len);
+      len += v.at[r].len;
     }
-    kd_row_free(&r); /* the per-trial risks stay in the text */
-    if (strcmp(hash, s->hash))
-      st = kd_fail(KD_EINVAL, "%s: scenario hash %s, its metadata %s.meta.json says %s", origin, hash,
-                   s->stem, s->hash);
-    else if (r.point >= set->grid_points)
-      st = kd_fail(KD_EINVAL, "%s: point %zu beyond the grid's %zu points (a corrupt shard)", origin,
-                   r.point, set->grid_points);
-    if (st != KD_OK) break;
-    if (n && (strcmp(r.key, group[0].key) || r.point != group[0].point)) {
-      free(group); /* an incomplete point: the rows of another follow */
-      group = NULL;
-      n = 0;
-    }
-    if (!n) {
-      group = malloc(sizeof *group * set->rows_per_point);
-      if (!group) st = kd_fail(KD_ENOMEM, "out of memory");
-      group_start = line;
-      first = lineno - 1;
-    }
-    if (group && n < set->rows_per_point) group[n++] = r;
-    if (st == KD_OK && n == set->rows_per_point) {
-      st = add_point(&rd, group, n, first, group_start, nl + 1);
-      group = NULL;
-      n = 0;
-    }
-    line = nl + 1;
+    st = add_point(&rd, v.rows + i, v.at + i, j - i, text, off, len);
+    i = j;
   }
-  free(group);
+  if (text) text[len] = '\0';
+  s->jsonl = text;
   free(rd.csv);
+  kd_run_view_free(&v);
   return st;
 }
-

@@ -7,8 +7,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"
+#include "kdbench/run_reader.h"
 #include "kdbench/scenario_id.h"
 #include "shard_set.h"
 
@@ -108,11 +108,9 @@ static kd_status get_count(const cJSON *o, const char *key, const char *path, si
 static kd_status load_meta(kd_shard_out *s, size_t *grid_points, size_t *rows_per_point) {
   char path[4200];
   snprintf(path, sizeof path, "%s.meta.json", s->stem);
-  char *text = kd_file_read(path, NULL);
-  if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", path, strerror(errno));
-  s->meta = cJSON_Parse(text);
-  free(text);
-  if (!cJSON_IsObject(s->meta)) return kd_fail(KD_EINVAL, "%s: not valid JSON (a corrupt shard)", path);
+  kd_status st = kd_run_read_meta(s->stem, &s->meta);
+  if (st == KD_EINVAL) return kd_fail(st, "%s (a corrupt shard)", kd_last_error());
+  if (st != KD_OK) return st;
   const cJSON *hash = cJSON_GetObjectItemCaseSensitive(s->meta, "scenario_hash");
   if (!cJSON_IsString(hash) || strlen(hash->valuestring) != 16)
     return bad_key(path, "scenario_hash", "is missing or not 16 hex digits");
@@ -121,7 +119,7 @@ static kd_status load_meta(kd_shard_out *s, size_t *grid_points, size_t *rows_pe
   if (!cJSON_IsObject(sh))
     return kd_fail(KD_EINVAL, "%s: no \"shard\" object: not the metadata of a shard", path);
   size_t index = 0, count = 0;
-  kd_status st = get_count(sh, "index", path, &index);
+  st = get_count(sh, "index", path, &index);
   if (st == KD_OK) st = get_count(sh, "count", path, &count);
   if (st == KD_OK) st = get_count(sh, "grid_points", path, grid_points);
   if (st != KD_OK) return st;

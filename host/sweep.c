@@ -23,16 +23,6 @@
 /* SIGINT / SIGTERM: host/stop.c */
 int kd_sweep_stop_signal(void) { return *kd_stop_flag(); }
 
-/* ---- hashes ----------------------------------------------------------------------------- */
-
-static void hex(uint64_t h, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)h); }
-
-static void point_key(const char *hash, const kd_grid_point *pt, char key[17]) {
-  char text[256];
-  kd_grid_point_text(pt, text, sizeof text);
-  hex(kd_fnv1a(kd_fnv1a(KD_FNV_INIT, hash, 16), text, strlen(text)), key);
-}
-
 /* ---- validation before any work --------------------------------------------------------- */
 
 /* p of a spectrum file when the config leaves it to the file. */
@@ -399,7 +389,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   kd_run_store rs;
   int store_open = 0;
   if (st == KD_OK) {
-    st = kd_run_open(&rs, sh.csv, &id, popcount(c.pipelines), c.force, stderr);
+    st = kd_run_open(&rs, sh.csv, &id, &g, popcount(c.pipelines), c.force, stderr);
     store_open = st == KD_OK;
     if (store_open) st = kd_shard_save_scenario(&sh, &c); /* shard */
   }
@@ -445,7 +435,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   for (size_t j = 0; j < sh.n_points && st == KD_OK; ++j) {
     size_t i = sh.points[j]; /* shard: the global index */
     char key[17];
-    point_key(id.hash, &g.pt[i], key);
+    kd_point_key(id.hash, &g.pt[i], key);
     size_t count = 0;
     const kd_row *done = kd_run_find(&rs, key, &count);
     if (done) { /* finished by an earlier run of the same scenario */

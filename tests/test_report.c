@@ -11,6 +11,7 @@
 
 #include "../host/report_internal.h"
 #include "kdbench/escape.h"
+#include "kdbench/hash.h"
 #include "kdbench/report.h"
 #include "kdbench/run_paths.h"
 
@@ -120,6 +121,17 @@ static char *jsonl_line(const char *jsonl, int line) { /* 1-based; malloc'd, no 
   char *out = strndup(s, n);
   cr_assert_not_null(out);
   return out;
+}
+
+/* A row edited by hand given the integrity check of its new text, so that what the
+ * reader is asked is the edit itself (docs/run-format.md: the check is the FNV-1a 64
+ * of the text before ',"check":'). */
+static void reseal(char *line) {
+  char *at = strstr(line, ",\"check\":\""), hex[17];
+  cr_assert_not_null(at, "no check in %s", line);
+  snprintf(hex, sizeof hex, "%016llx",
+           (unsigned long long)kd_fnv1a(KD_FNV_INIT, line, (size_t)(at - line)));
+  memcpy(at + strlen(",\"check\":\""), hex, 16);
 }
 
 /* Replaces line `line` (1-based) of dir/NAME.jsonl by `with` (NULL: deletes it). */
@@ -300,6 +312,7 @@ Test(report, rows_ordered_by_point_and_pipeline_later_duplicate_wins) {
   /* a stale copy of point 0's strong row first, then the one that must win */
   char *strong0 = jsonl_line(jsonl, 1), *stale = strdup(strong0);
   memcpy(strstr(stale, "\"sim_mean\":0.991627594"), "\"sim_mean\":0.123456789", 22);
+  reseal(stale);
   spill(in_dir("run", ".jsonl"), stale);
   append_text("run", ".jsonl", "\n");
   append_text("run", ".jsonl", shuffled);
@@ -349,6 +362,7 @@ Test(report, a_null_interval_shows_the_mean_alone) {
   cr_assert_not_null(at);
   snprintf(edited, sizeof edited, "%.*s\"sim_ci_low\":null%s", (int)(at - line), line,
            at + strlen(from));
+  reseal(edited);
   replace_line("run", 1, edited);
   report_ok("run");
   char *md = slurp(in_dir("run", ".md")), *tex = slurp(in_dir("run", ".tex"));
@@ -367,7 +381,7 @@ Test(report, torn_last_line_without_newline_is_skipped_with_a_warning) {
   char *log;
   cr_assert_eq(report("run", KD_REPORT_MD, &log), KD_OK, "%s", kd_last_error());
   char warning[1024];
-  snprintf(warning, sizeof warning, "warning: %s:21: torn last line (no newline) skipped\n",
+  snprintf(warning, sizeof warning, "kdbench: warning: %s:21: torn last line (no newline) dropped\n",
            in_dir("run", ".jsonl"));
   cr_assert_not_null(strstr(log, warning), "log: %s", log);
   char *md = slurp(in_dir("run", ".md")), *ref = slurp(in_dir("ref", ".md"));
@@ -380,7 +394,7 @@ Test(report, torn_last_line_that_does_not_parse_is_skipped_with_a_warning) {
   append_text("run", ".jsonl", "{\"schema\":1,\"scenario_hash\":\"5c1d\n");
   char *log;
   cr_assert_eq(report("run", KD_REPORT_MD, &log), KD_OK, "%s", kd_last_error());
-  cr_assert_not_null(strstr(log, ".jsonl:21: torn last line (not valid JSON) skipped\n"), "%s",
+  cr_assert_not_null(strstr(log, ".jsonl:21: torn last line (not a JSON object) dropped\n"), "%s",
                      log);
   free(log);
 }
@@ -391,7 +405,7 @@ Test(report, corrupt_middle_line_is_an_error_naming_the_line) {
   char *log;
   cr_assert_eq(report("run", KD_REPORT_MD | KD_REPORT_TEX, &log), KD_EINVAL);
   char expect[1024];
-  snprintf(expect, sizeof expect, "%s:3: not valid JSON", in_dir("run", ".jsonl"));
+  snprintf(expect, sizeof expect, "%s:3: not a JSON object (a corrupt run)", in_dir("run", ".jsonl"));
   cr_assert_str_eq(kd_last_error(), expect);
   cr_assert(!exists(in_dir("run", ".md")) && !exists(in_dir("run", ".tex")));
   free(log);
@@ -403,7 +417,7 @@ Test(report, corrupt_middle_line_is_an_error_naming_the_line) {
   snprintf(glued, sizeof glued, "%s}", line);
   replace_line("run", 5, glued);
   cr_assert_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL);
-  cr_assert_not_null(strstr(kd_last_error(), ".jsonl:5: not valid JSON"), "%s", kd_last_error());
+  cr_assert_not_null(strstr(kd_last_error(), ".jsonl:5: not a JSON object"), "%s", kd_last_error());
   free(jsonl), free(line);
 }
 
@@ -411,17 +425,15 @@ Test(report, missing_or_mistyped_keys_are_named_with_file_and_line) {
   struct {
     const char *from, *to, *message;
   } cases[] = {
-      {"\"sim_mean\":", "\"sim_meen\":", ".jsonl:2: key \"sim_mean\" is missing"},
-      {"\"n\":20,", "\"n\":20.5,", ".jsonl:2: key \"n\" is not an integer"},
-      {"\"theory\":0.7191786894", "\"theory\":\"big\"",
-       ".jsonl:2: key \"theory\" is not a number or null"},
+      {"\"sim_mean\":", "\"sim_meen\":", ".jsonl:2: missing key 'sim_mean'"},
+      {"\"n\":20,", "\"n\":20.5,", ".jsonl:2: key 'n' is not a count"},
+      {"\"theory\":0.7191786894", "\"theory\":\"big\"", ".jsonl:2: key 'theory' is not a number"},
       {"\"pipeline\":\"optimal\"", "\"pipeline\":\"teacher\"",
-       ".jsonl:2: key \"pipeline\" is not a known pipeline"},
-      {"\"flag\":\"\"", "\"flag\":\"spike\"", ".jsonl:2: key \"flag\" is not \"peak\""},
-      {"\"schema\":1", "\"schema\":2", ".jsonl:2: key \"schema\": 2 is not 1"},
+       ".jsonl:2: unknown pipeline 'teacher'"},
+      {"\"flag\":\"\"", "\"flag\":\"spike\"", ".jsonl:2: key 'flag' is not \"peak\""},
+      {"\"schema\":2", "\"schema\":3", ".jsonl:2: schema 3, this kdbench reads schema 2"},
       {"\"scenario_hash\":\"5c1d2e3f4a5b6c7d\"", "\"scenario_hash\":\"0000000000000000\"",
-       ".jsonl:2: key \"scenario_hash\": 0000000000000000 differs from the meta file's "
-       "5c1d2e3f4a5b6c7d"},
+       ".jsonl:2: a row of another scenario (hash 0000000000000000, the run's 5c1d2e3f4a5b6c7d)"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
     copy_run("fig1-mini", "run");
@@ -431,6 +443,7 @@ Test(report, missing_or_mistyped_keys_are_named_with_file_and_line) {
     cr_assert_not_null(at, "case %zu", i);
     snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - line), line, cases[i].to,
              at + strlen(cases[i].from));
+    reseal(edited);
     replace_line("run", 2, edited);
     cr_expect_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL, "case %zu", i);
     cr_expect_not_null(strstr(kd_last_error(), cases[i].message), "case %zu: %s", i,

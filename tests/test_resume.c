@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kdbench/hash.h"
 #include "kdbench/scenario_id.h"
 
 static char dir[256];
@@ -262,6 +263,17 @@ static size_t line_start(const char *name, size_t line) {
   return off;
 }
 
+/* The row at `row` (inside a JSON Lines text) given the integrity check of its text as
+ * edited, so that a reader is asked about the edit itself (docs/run-format.md: the
+ * FNV-1a 64 of the text before ',"check":'). */
+static void reseal(char *row) {
+  char *nl = strchr(row, '\n'), *at = strstr(row, ",\"check\":\""), hex[17];
+  cr_assert(at && (!nl || at < nl), "no check in the row");
+  snprintf(hex, sizeof hex, "%016llx",
+           (unsigned long long)kd_fnv1a(KD_FNV_INIT, row, (size_t)(at - row)));
+  memcpy(at + strlen(",\"check\":\""), hex, 16);
+}
+
 /* ---- resume ------------------------------------------------------------------------------- */
 
 Test(resume, same_command_again_computes_nothing) {
@@ -316,7 +328,7 @@ Test(resume, csv_and_jsonl_agree_row_by_row) {
     cJSON *o = cJSON_Parse(j);
     cr_assert_not_null(o);
     cr_expect_eq(cJSON_GetObjectItem(o, "point")->valuedouble, r / 3);
-    cr_expect_eq(cJSON_GetObjectItem(o, "schema")->valuedouble, 1);
+    cr_expect_eq(cJSON_GetObjectItem(o, "schema")->valuedouble, 2);
     char want[64];
     snprintf(want, sizeof want, "%s,%d,40,", cJSON_GetObjectItem(o, "pipeline")->valuestring,
              (int)cJSON_GetObjectItem(o, "n")->valuedouble);
@@ -743,7 +755,7 @@ Test(names, a_scenario_without_a_setting_is_refused) {
  * size_t, undefined behaviour (the Release build wrote trials = 0 into the CSV):
  * resume, fit and report each refuse it, naming the file, the line and the key. */
 Test(refuse, count_out_of_range_names_file_and_line) {
-  run_ok(SMALL " --csv @/r.csv --quiet");
+  two_runs(SMALL);
   char *good = slurp_in("r.jsonl");
   static const char *const bad[] = {"1e30", "\"inf\""};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
@@ -752,14 +764,284 @@ Test(refuse, count_out_of_range_names_file_and_line) {
     char edited[16384];
     snprintf(edited, sizeof edited, "%.*s\"trials\":%s,%s", (int)(at - text), text, bad[i],
              at + strlen("\"trials\":5,"));
+    reseal(strchr(edited, '\n') + 1); /* its check matches: the count is what is read */
     write_file("r.jsonl", edited, strlen(edited));
-    expect_refused(run(SMALL " --csv @/r.csv --quiet"), "r.jsonl:2");
-    cr_expect(strstr(err, "trials") != NULL, "trials = %s: the key is not named: %s", bad[i], err);
     expect_refused(run("fit @/r --quiet"), "r.jsonl:2");
+    cr_expect(strstr(err, "trials") != NULL, "trials = %s: the key is not named: %s", bad[i], err);
     expect_refused(run("report @/r"), "r.jsonl:2");
+    cr_expect(strstr(err, "trials") != NULL, "trials = %s: the key is not named: %s", bad[i], err);
+    /* resume: a damaged row, dropped with a warning naming it, its point recomputed */
+    run_ok(SMALL " --csv @/r.csv --quiet");
+    cr_expect(strstr(err, "r.jsonl:2: key 'trials' is not a count") != NULL, "warning: %s", err);
+    expect_same_file("ref.csv", "r.csv");
     free(text);
   }
   free(good);
+}
+
+/* ---- row integrity (docs/run-format.md, "Reading a run") ----------------------------------- */
+
+TestSuite(integrity, .init = make_dir, .fini = remove_dir, .timeout = 120);
+
+#define RAW SMALL " --raw"
+
+/* The span [*a, *b) of line `line` (1-based, newline excluded) of text. */
+static void line_span(const char *text, size_t line, size_t *a, size_t *b) {
+  const char *s = text;
+  for (size_t l = 1; l < line; ++l) {
+    s = strchr(s, '\n');
+    cr_assert_not_null(s, "fewer than %zu lines", line);
+    ++s;
+  }
+  const char *nl = strchr(s, '\n');
+  cr_assert_not_null(nl, "fewer than %zu lines", line);
+  *a = (size_t)(s - text), *b = (size_t)(nl - text);
+}
+
+/* @/NAME with its line `line` (1-based) replaced by `with` (its newline kept). */
+static void put_line(const char *name, size_t line, const char *with) {
+  char *text = slurp_in(name), *out;
+  cr_assert_not_null(text, "%s missing", name);
+  size_t a, b;
+  line_span(text, line, &a, &b);
+  cr_assert_geq(asprintf(&out, "%.*s%s%s", (int)a, text, with, text + b), 0);
+  write_file(name, out, strlen(out));
+  free(text);
+  free(out);
+}
+
+/* Line `line` (1-based) of @/NAME, without its newline (static buffer). */
+static const char *get_line(const char *name, size_t line) {
+  static char buf[16384];
+  char *text = slurp_in(name);
+  cr_assert_not_null(text, "%s missing", name);
+  size_t a, b;
+  line_span(text, line, &a, &b);
+  snprintf(buf, sizeof buf, "%.*s", (int)(b - a), text + a);
+  free(text);
+  return buf;
+}
+
+/* The damages of a row: line 2 (point 0, optimal) of a --raw run edited. `from` (the
+ * first in the line; "risks" for the first per-trial risk) becomes `to`; with `seal`,
+ * the row's check is made to match, so that what is asked is the row's own keys. */
+typedef struct {
+  const char *what, *from, *to;
+  int seal;
+  const char *resume, *others; /* what the warning of a resume, the errors of the others say */
+} damage;
+
+static const damage damages[] = {
+    {"a changed sim_mean", "\"sim_mean\":", "\"sim_mean\":1", 0, "fails its integrity check", NULL},
+    {"a changed trials", "\"trials\":5,", "\"trials\":6,", 0, "fails its integrity check", NULL},
+    {"a changed point", "\"point\":0,", "\"point\":1,", 0, "fails its integrity check", NULL},
+    {"a dropped per-trial risk", "risks", "", 0, "fails its integrity check", NULL},
+    {"no check (an older kdbench)", ",\"check\":", ",\"chekc\":", 0, "no integrity check", NULL},
+    {"sealed: trials that are not the risks'", "\"trials\":5,", "\"trials\":6,", 1,
+     "5 per-trial risks for 6 trials", NULL},
+    {"sealed: a dropped risk", "risks", "", 1, "4 per-trial risks for 5 trials", NULL},
+    {"sealed: a point beyond the grid", "\"point\":0,", "\"point\":9,", 1,
+     "point 9 beyond the grid's 4 points", NULL},
+    /* the grid is known to a resume only; the others see two keys for point 1 */
+    {"sealed: another point's index", "\"point\":0,", "\"point\":1,", 1, "is not point 1's",
+     "is not that of point 1's other rows"},
+};
+
+/* Line 2 of @/NAME damaged as d says. */
+static void damage_row(const char *name, const damage *d) {
+  char line[16384], from[256];
+  snprintf(line, sizeof line, "%s", get_line(name, 2));
+  snprintf(from, sizeof from, "%s", d->from);
+  if (!strcmp(d->from, "risks")) { /* "risks":[X, */
+    char *r = strstr(line, "\"risks\":[");
+    cr_assert_not_null(r, "not a --raw row: %s", line);
+    snprintf(from, sizeof from, "%.*s", (int)(strchr(r, ',') + 1 - r), r);
+  }
+  char *at = strstr(line, from), edited[16384];
+  cr_assert_not_null(at, "%s: no %s in line 2", d->what, from);
+  snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - line), line,
+           strcmp(d->from, "risks") ? d->to : "\"risks\":[", at + strlen(from));
+  if (d->seal) reseal(edited);
+  put_line(name, 2, edited);
+}
+
+/* A refusal (exit 2, one line) naming `where` and saying `what`. */
+static void expect_named(int code, const char *where, const char *what, const char *label) {
+  cr_expect_eq(code, 2, "%s: exit status %d (stderr: %s)", label, code, err);
+  cr_expect(one_line(err), "%s: want one line, got '%s'", label, err);
+  cr_expect(strstr(err, where) && strstr(err, what), "%s: '%s' does not name %s and say '%s'",
+            label, err, where, what);
+}
+
+Test(integrity, a_damaged_row_is_recomputed_on_resume_and_refused_by_report_fit_and_merge) {
+  run_ok(RAW " --csv @/ref.csv --quiet");
+  run_ok("report @/ref");
+  char *ref_md = slurp_in("ref.md");
+  for (size_t i = 0; i < sizeof damages / sizeof *damages; ++i) {
+    const damage *d = &damages[i];
+    run_ok(RAW " --csv @/r.csv --quiet --force");
+    damage_row("r.jsonl", d);
+    expect_named(run("report @/r"), "r.jsonl:2", d->others ? d->others : d->resume, d->what);
+    cr_expect(!exists_in("r.md"), "%s: a refused report wrote r.md", d->what);
+    expect_named(run("fit @/r --quiet"), "r.jsonl:2", d->others ? d->others : d->resume, d->what);
+    cr_expect(!exists_in("r.fit.json"), "%s: a refused fit wrote r.fit.json", d->what);
+    run_ok(RAW " --csv @/r.csv --quiet");
+    char want[256];
+    snprintf(want, sizeof want, "r.jsonl:2: ");
+    cr_expect(strstr(err, want) && strstr(err, d->resume) && strstr(err, "recomputed"),
+              "%s: the resume's warning: '%s'", d->what, err);
+    expect_same_file("ref.csv", "r.csv");
+    cJSON *meta = json_file("r.meta.json");
+    cr_expect_eq(meta_num(meta, "points_resumed"), 3, "%s: point 0 was recomputed", d->what);
+    cJSON_Delete(meta);
+    run_ok("report @/r");
+    char *md = slurp_in("r.md");
+    cr_expect_str_eq(strstr(md, "\n|"), strstr(ref_md, "\n|"), "%s: the report after resume", d->what);
+    free(md);
+    unlink(path_of("r.md"));
+    unlink(path_of("r.tex"));
+  }
+  free(ref_md);
+}
+
+Test(integrity, a_row_of_another_scenario_is_refused_by_every_reader) {
+  run_ok(RAW " --csv @/r.csv --quiet");
+  run_ok(RAW " --seed 2 --csv @/o.csv --quiet");
+  char row[16384];
+  snprintf(row, sizeof row, "%s", get_line("o.jsonl", 2)); /* intact, of seed 2 */
+  put_line("r.jsonl", 2, row);
+  char *before = snapshot();
+  int code = run(RAW " --csv @/r.csv --quiet");
+  expect_named(code, "r.jsonl:2", "another scenario", "resume");
+  cr_expect(strstr(err, "--force") != NULL, "%s", err);
+  char *after = snapshot();
+  cr_expect_str_eq(after, before, "a refused resume changed the folder");
+  free(before), free(after);
+  expect_named(run("report @/r"), "r.jsonl:2", "a row of another scenario", "report");
+  expect_named(run("fit @/r --quiet"), "r.jsonl:2", "a row of another scenario", "fit");
+}
+
+/* The JSON Lines of @/NAME without what differs between two runs of one scenario:
+ * each row's wall_s and its check (malloc'd). */
+static char *stable_rows(const char *name) {
+  char *text = slurp_in(name);
+  cr_assert_not_null(text, "%s missing", name);
+  char *out = text;
+  for (const char *s = text; *s;) {
+    const char *wall = strstr(s, "\"wall_s\":"), *check = strstr(s, ",\"check\":\"");
+    const char *nl = strchr(s, '\n');
+    cr_assert(wall && check && nl && wall < check && check < nl, "%s: a row without wall_s or check", name);
+    const char *after_wall = wall + strcspn(wall, ",}");
+    size_t n1 = (size_t)(wall - s), n2 = (size_t)(check - after_wall);
+    memmove(out, s, n1), out += n1;
+    memmove(out, after_wall, n2), out += n2;
+    s = check + strlen(",\"check\":\"") + 16 + 1; /* the "}\n" stays */
+    size_t n3 = (size_t)(nl + 1 - s);
+    memmove(out, s, n3), out += n3;
+    s = nl + 1;
+  }
+  *out = '\0';
+  return text;
+}
+
+/* Two runs' JSON Lines hold the same rows, in the same order, but for wall_s and the checks. */
+static void expect_same_rows(const char *a, const char *b) {
+  char *x = stable_rows(a), *y = stable_rows(b);
+  cr_expect_str_eq(x, y, "%s and %s hold other rows", a, b);
+  free(x), free(y);
+}
+
+/* Two intact rows of different points swapped: out of order, not damaged. */
+static void swap_lines(const char *name, size_t a, size_t b) {
+  char la[16384], lb[16384];
+  snprintf(la, sizeof la, "%s", get_line(name, a));
+  snprintf(lb, sizeof lb, "%s", get_line(name, b));
+  put_line(name, a, lb);
+  put_line(name, b, la);
+}
+
+Test(integrity, swapped_intact_rows_are_read_in_grid_order) {
+  run_ok(RAW " --sigma 0 --csv @/ref.csv --quiet");
+  run_ok("report @/ref");
+  run_ok("fit @/ref --quiet --window 20:80 --out @/a.json");
+  run_ok(RAW " --sigma 0 --csv @/r.csv --quiet");
+  swap_lines("r.jsonl", 2, 6); /* point 0's optimal row and point 1's */
+  run_ok("report @/r");
+  cr_expect_str_eq(err, "", "report: %s", err);
+  char *a = slurp_in("ref.md"), *b = slurp_in("r.md");
+  cr_expect_str_eq(strstr(b, "\n|"), strstr(a, "\n|"), "the report of the swapped run");
+  free(a), free(b);
+  run_ok("fit @/r --quiet --window 20:80 --out @/b.json");
+  char *fa = slurp_in("a.json"), *fb = slurp_in("b.json");
+  cr_expect(fa && fb && !strcmp(strstr(fa, "\"window\""), strstr(fb, "\"window\"")),
+            "the fit of the swapped run differs");
+  free(fa), free(fb);
+  /* resume: nothing to compute, both files rewritten in grid order */
+  run_ok(RAW " --sigma 0 --csv @/r.csv --quiet");
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_resumed"), 4);
+  cJSON_Delete(meta);
+  expect_same_file("ref.csv", "r.csv");
+  expect_same_rows("ref.jsonl", "r.jsonl");
+}
+
+Test(integrity, merge_refuses_a_damaged_shard_row_and_accepts_swapped_ones) {
+  run_ok(RAW " --csv @/ref.csv --quiet");
+  for (size_t i = 0; i < 5; ++i) { /* the unsealed damages: the check */
+    const damage *d = &damages[i];
+    run_ok(RAW " --csv @/s.csv --shard 1/2 --quiet --force");
+    run_ok(RAW " --csv @/s.csv --shard 2/2 --quiet --force");
+    damage_row("s.shards/shard-001-of-002.jsonl", d);
+    expect_named(run("merge @/s.csv"), "shard-001-of-002.jsonl:2", d->resume, d->what);
+    cr_expect(!exists_in("s.csv"), "%s: a refused merge wrote s.csv", d->what);
+  }
+  run_ok(RAW " --csv @/s.csv --shard 1/2 --quiet --force");
+  run_ok(RAW " --csv @/s.csv --shard 2/2 --quiet --force");
+  const char *two = count_lines("s.shards/shard-001-of-002.jsonl") >= 8
+                        ? "s.shards/shard-001-of-002.jsonl" : "s.shards/shard-002-of-002.jsonl";
+  cr_assert_geq(count_lines(two), 8, "a shard of two points");
+  swap_lines(two, 2, 6);
+  run_ok("merge @/s.csv");
+  expect_same_file("ref.csv", "s.csv");
+  expect_same_rows("ref.jsonl", "s.jsonl");
+}
+
+/* ---- grid order after a resume fills a hole ------------------------------------------------ */
+
+/* @/NAME without its lines [first, last] (1-based). */
+static void delete_lines(const char *name, size_t first, size_t last) {
+  char *text = slurp_in(name), *out;
+  cr_assert_not_null(text, "%s missing", name);
+  size_t a, b, c, d;
+  line_span(text, first, &a, &b);
+  line_span(text, last, &c, &d);
+  cr_assert_geq(asprintf(&out, "%.*s%s", (int)a, text, text + d + 1), 0);
+  write_file(name, out, strlen(out));
+  free(text), free(out);
+}
+
+Test(resume, a_hole_filled_by_a_resume_ends_in_grid_order) {
+  two_runs(RAW);
+  /* line 7: point 1's mask row (the point has 4 rows from line 5) */
+  delete_lines("r.jsonl", 7, 7);
+  run_ok(RAW " --csv @/r.csv --quiet");
+  cr_expect(strstr(err, "point 1 has 3 of its 4 rows") != NULL, "warning: %s", err);
+  expect_same_file("ref.csv", "r.csv");
+  expect_same_rows("ref.jsonl", "r.jsonl");
+  /* all of point 1's rows, and of point 2's, in two resumes */
+  delete_lines("r.jsonl", 5, 8);
+  run_ok(RAW " --csv @/r.csv --quiet");
+  cr_expect_str_eq(err, "", "a point without rows is just not done: %s", err);
+  expect_same_file("ref.csv", "r.csv");
+  expect_same_rows("ref.jsonl", "r.jsonl");
+  delete_lines("r.jsonl", 9, 12);
+  delete_lines("r.jsonl", 1, 4);
+  run_ok(RAW " --csv @/r.csv --quiet");
+  expect_same_file("ref.csv", "r.csv");
+  expect_same_rows("ref.jsonl", "r.jsonl");
+  cJSON *meta = json_file("r.meta.json");
+  cr_expect_eq(meta_num(meta, "points_resumed"), 2, "points 1 and 3 were kept");
+  cJSON_Delete(meta);
 }
 
 /* ---- signals --------------------------------------------------------------------------------- */
@@ -873,30 +1155,12 @@ static void sleep_for(double s) {
   nanosleep(&ts, NULL);
 }
 
-/* The text of a .jsonl with every row's wall time cut out (the one thing two runs of
- * the same scenario write differently). */
-static char *without_wall_times(const char *name) {
-  char *text = slurp_in(name);
-  cr_assert_not_null(text, "%s missing", name);
-  char *w = text;
-  for (const char *r = text; *r;) {
-    if (!strncmp(r, ",\"wall_s\":", 10)) {
-      r += 10;
-      while (*r && *r != ',' && *r != '}') ++r;
-    } else {
-      *w++ = *r++;
-    }
-  }
-  *w = '\0';
-  return text;
-}
-
 /* SIGKILL at random moments (seeded): of a fresh run, then of the resume that follows
  * it, which finishes on a third start, until 12 kills of a fresh run have landed.
  * Every kill may land anywhere: before the first point, inside a point's write, in
  * the rewrite of the CSV on resume, in the metadata's rename. Each time the CSV is
  * byte-identical to an uninterrupted run's, the JSON Lines are too but for the wall
- * times, and no temporary file or lock is left. */
+ * times and the checks (stable_rows), and no temporary file or lock is left. */
 Test(signals, sigkill_at_random_moments_resumes_byte_identical) {
 #define KILL_GRID "--sweep n --n 20:200:log8 --p 60 --trials 10 --quiet"
   static const char *const args[] = {"--sweep", "n", "--n", "20:200:log8", "--p", "60",
@@ -909,7 +1173,7 @@ Test(signals, sigkill_at_random_moments_resumes_byte_identical) {
   double t0 = seconds();
   run_ok(KILL_GRID " --csv @/ref.csv");
   const double whole = seconds() - t0; /* an uninterrupted run, start to exit */
-  char *ref_jsonl = without_wall_times("ref.jsonl");
+  char *ref_jsonl = stable_rows("ref.jsonl");
   uint64_t rng = 18; /* xorshift64: the same moments on every run of the test */
   /* Rounds until 12 kills of a fresh run have landed in a running process (a kill
    * after the run ended tests nothing: the window then shrinks, the run was shorter
@@ -939,7 +1203,7 @@ Test(signals, sigkill_at_random_moments_resumes_byte_identical) {
     }
     run_ok(KILL_GRID " --csv @/r.csv");
     expect_same_file("ref.csv", "r.csv");
-    char *jsonl = without_wall_times("r.jsonl");
+    char *jsonl = stable_rows("r.jsonl");
     cr_expect_str_eq(jsonl, ref_jsonl, "round %d (kills at %.3f s and %.3f s of %.3f s): the JSON "
                      "Lines differ", round, at[0], at[1], whole);
     free(jsonl);

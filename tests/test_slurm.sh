@@ -80,10 +80,10 @@ submit_and_wait() {
 # Debian's python3, which scripts/setup.sh installs; a python3 earlier on PATH (a pyenv
 # shim, a virtual environment) is an interpreter setup.sh knows nothing of.
 py=/usr/bin/python3
-# The rows of a JSON Lines file without their wall times, sorted.
+# The rows of a JSON Lines file without their wall times and checks, sorted.
 rows() { "$py" -c 'import json,sys
 for l in open(sys.argv[1]):
-    r = json.loads(l); r.pop("wall_s"); print(json.dumps(r, sort_keys=True))' "$1" | sort; }
+    r = json.loads(l); r.pop("wall_s"); r.pop("check"); print(json.dumps(r, sort_keys=True))' "$1" | sort; }
 
 meta() { "$py" -c 'import json,sys
 m = json.load(open(sys.argv[1])); v = m

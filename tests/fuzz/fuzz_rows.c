@@ -1,6 +1,7 @@
-/* libFuzzer target: the readers of a run's rows. Every line through kd_row_from_json
- * (resume, merge, missing, fit) and back out as CSV and JSON; the whole input as the
- * NAME.jsonl of a stored run beside the metadata of tests/data/fig1-mini through
+/* libFuzzer target: the reader of a run's rows. Every line through kd_row_check and
+ * kd_row_from_json and back out as CSV and JSON; the whole input as the NAME.jsonl of
+ * a stored run beside the metadata of tests/data/fig1-mini through kd_run_read (the
+ * one reader of resume, fit, report, merge and missing: host/run_reader.c), by way of
  * kdbench report's loader and layout (host/report_load.c, report_layout.c). */
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,7 @@ static void through_the_row_reader(const char *text) {
     char *one = strndup(line, len);
     kd_row r;
     char hash[17];
+    if (one) (void)kd_row_check(one, len);
     if (one && kd_row_from_json(one, "fuzz:1", &r, hash) == KD_OK) {
       if (out) kd_row_write_csv(out, &r);
       free(kd_row_to_json(&r, hash));
