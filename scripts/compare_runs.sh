@@ -79,7 +79,7 @@ for key in ("started", "finished", "point_wall_s", "wall_s", "command"):
     meta.pop(key, None)
 meta.get("kdbench", {}).pop("git_commit", None)
 print(json.dumps(meta, sort_keys=True, indent=1))' "$1" ;;
-    *.md|*.tex) sed -E 's/commit (\\texttt\{)?[0-9a-f]{12}(-dirty)?/commit \1COMMIT/' "$1" ;;
+    *.md|*.tex) sed -E 's/commit (\\texttt\{)?([0-9a-f]{12}(-dirty)?|unknown)/commit \1COMMIT/' "$1" ;;
     *) cat "$1" ;;
   esac
 }
