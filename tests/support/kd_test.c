@@ -74,12 +74,12 @@ cJSON *kd_test_json(const char *name) {
   return o;
 }
 
-static int run_args(const char *args) {
+static int run_args(const char *prefix, const char *args) {
   char *cmd = NULL;
   size_t cap = 0;
   FILE *c = open_memstream(&cmd, &cap);
   cr_assert_not_null(c);
-  fprintf(c, "cd '%s' && %s ", kd_test_dir, KDBENCH_BIN);
+  fprintf(c, "cd '%s' && %s%s ", kd_test_dir, prefix, KDBENCH_BIN);
   for (const char *s = args; *s; ++s) {
     if (*s == '@') fputs(kd_test_dir, c);
     else fputc(*s, c);
@@ -101,7 +101,16 @@ int kd_test_run(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(args, sizeof args, fmt, ap);
   va_end(ap);
-  return run_args(args);
+  return run_args("", args);
+}
+
+int kd_test_run_under(const char *prefix, const char *fmt, ...) {
+  char args[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(args, sizeof args, fmt, ap);
+  va_end(ap);
+  return run_args(prefix, args);
 }
 
 void kd_test_run_ok(const char *fmt, ...) {
@@ -110,7 +119,7 @@ void kd_test_run_ok(const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(args, sizeof args, fmt, ap);
   va_end(ap);
-  int code = run_args(args);
+  int code = run_args("", args);
   cr_assert_eq(code, 0, "kdbench %s: exit status %d (stderr: %s)", args, code, kd_test_err);
 }
 

@@ -32,6 +32,9 @@ cJSON *kd_test_json(const char *name);
  * standard error to stderr.txt there (files: not a terminal). Returns the exit status
  * (-1 when killed by a signal); standard error is then in kd_test_err. */
 int kd_test_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The same with `prefix` before the binary: limits or an environment, e.g.
+ * "prlimit --fsize=4096 " or "timeout -s KILL 60 ". */
+int kd_test_run_under(const char *prefix, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The same, asserting exit status 0 (the message shows standard error). */
 void kd_test_run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern char kd_test_err[8192];
