@@ -1,15 +1,13 @@
 /* kdbench merge: the shards' rows in grid order as one run (CSV, JSON Lines,
  * metadata), refused while anything is missing unless asked for a partial merge. */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"
+#include "kdbench/run_reader.h"
 #include "kdbench/scenario_id.h"
 #include "shard_set.h"
 
@@ -18,13 +16,10 @@ static int exists(const char *path) {
   return stat(path, &sb) == 0;
 }
 
-/* OUT's metadata, parsed; NULL when absent, unreadable or not JSON. */
+/* OUT's metadata, parsed; NULL when absent, unreadable or not a JSON object. */
 static cJSON *out_meta(const char *stem) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s.meta.json", stem);
-  char *text = kd_file_read(path, NULL);
-  cJSON *o = text ? cJSON_Parse(text) : NULL;
-  free(text);
+  cJSON *o = NULL;
+  kd_run_read_meta(stem, &o);
   return o;
 }
 

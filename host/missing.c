@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"
+#include "kdbench/run_reader.h"
 #include "kdbench/scenario.h"
 #include "kdbench/sweep.h"
 #include "shard_set.h"
@@ -146,20 +146,22 @@ kd_status kd_missing_print(const kd_shard_set *set, const char *argv0, int array
 static kd_status plain_run(const char *stem, int array_only, FILE *out) {
   char path[4200];
   snprintf(path, sizeof path, "%s.meta.json", stem);
-  char *text = kd_file_read(path, NULL);
-  if (!text && errno == ENOENT)
+  cJSON *m = NULL;
+  errno = 0;
+  kd_status st = kd_run_read_meta(stem, &m);
+  if (st == KD_EIO && errno == ENOENT)
     return kd_fail(KD_EINVAL, "%s: no run (no %s) and no shards (no %s.shards/)", stem, path, stem);
-  if (!text) return kd_fail(KD_EIO, "%s: cannot read: %s", path, strerror(errno));
-  cJSON *m = text ? cJSON_Parse(text) : NULL;
-  free(text);
+  if (st != KD_OK) return st; /* the reason names the file */
+  const cJSON *merged = cJSON_GetObjectItemCaseSensitive(m, "merged");
   const cJSON *total = cJSON_GetObjectItemCaseSensitive(m, "points_total");
   const cJSON *done = cJSON_GetObjectItemCaseSensitive(m, "points_done");
   const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
-  kd_status st = KD_OK;
   if (!cJSON_IsNumber(total) || !cJSON_IsNumber(done) || !cJSON_IsString(cmd))
     st = kd_fail(KD_EINVAL, "%s: not a run's metadata (points_total, points_done, command)", path);
   else if (array_only)
     st = kd_fail(KD_EINVAL, "%s is not sharded (no %s.shards/): no array indices", stem, stem);
+  else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(merged, "in_progress")))
+    fprintf(out, "# %s: a merge into it was interrupted; run it again:\n%s\n", stem, cmd->valuestring);
   else if (done->valuedouble >= total->valuedouble)
     fprintf(out, "# %s: complete (%.0f points)\n", stem, total->valuedouble);
   else
