@@ -10,24 +10,21 @@
 #include "kdbench/run_paths.h"
 #include "report_internal.h"
 
-typedef kd_status (*table_writer)(const kd_report *, FILE *);
-
 typedef struct {
-  table_writer write;
   const kd_report *r;
+  const kd_table *t;
+  unsigned format; /* KD_TABLE_MD or KD_TABLE_TEX */
 } table_job;
 
 static kd_status render_table(FILE *out, const void *ctx) {
   const table_job *job = ctx;
-  return job->write(job->r, out);
+  return kd_report_write(job->r, job->t, job->format, out);
 }
 
-static kd_status write_table(const char *stem, const char *ext, table_writer write,
-                             const kd_report *r, FILE *log) {
+static kd_status write_table(const char *stem, const char *ext, const table_job *job, FILE *log) {
   char path[4096];
   kd_status st = kd_run_path(stem, ext, path, sizeof path);
-  const table_job job = {write, r};
-  if (st || (st = kd_file_replace_rendered(path, render_table, &job, 0))) return st;
+  if (st || (st = kd_file_replace_rendered(path, render_table, job, 0))) return st;
   if (log) fprintf(log, "wrote %s\n", path);
   return KD_OK;
 }
@@ -38,13 +35,18 @@ kd_status kd_report_run(const char *run, unsigned formats, FILE *log) {
                    formats);
   char stem[4096];
   kd_report r = {0};
+  kd_table t;
+  kd_table_init(&t);
   kd_status st = kd_run_stem(run, stem, sizeof stem);
   if (!st) st = kd_report_load(stem, &r, log);
   if (!st) st = kd_report_layout(&r);
   if (!st) st = kd_report_load_fit(stem, &r, log);
-  if (!st && (formats & KD_REPORT_MD)) st = write_table(stem, ".md", kd_report_write_md, &r, log);
+  if (!st) kd_report_table(&r, &t);
+  if (!st && (formats & KD_REPORT_MD))
+    st = write_table(stem, ".md", &(table_job){&r, &t, KD_TABLE_MD}, log);
   if (!st && (formats & KD_REPORT_TEX))
-    st = write_table(stem, ".tex", kd_report_write_tex, &r, log);
+    st = write_table(stem, ".tex", &(table_job){&r, &t, KD_TABLE_TEX}, log);
+  kd_table_free(&t);
   kd_report_free(&r);
   return st;
 }

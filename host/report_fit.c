@@ -1,6 +1,6 @@
 /* The tables of NAME.fit.json (kdbench fit) in the report: a scaling-law table
  * (one row per pipeline and group) and a weak-to-strong table (one row per point with
- * a w2s row), in Markdown and as booktabs LaTeX floats. */
+ * a w2s row), each one kd_table printed in Markdown or as a booktabs LaTeX float. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +46,7 @@ typedef struct {
   int p, best_k_sim;
 } w2s_cols;
 
-static w2s_cols w2s_columns(const kd_fit_result *f) {
+static w2s_cols w2s_needs(const kd_fit_result *f) {
   w2s_cols c = {0, 0};
   for (size_t i = 0; i < f->nw2s; ++i) {
     c.p |= f->w2s[i].p != f->w2s[0].p;
@@ -55,9 +55,8 @@ static w2s_cols w2s_columns(const kd_fit_result *f) {
   return c;
 }
 
-/* First and last local exponent of a series, "a → b" (arrow as given). */
-static void local_range(const kd_fit_group *g, const double *y, const char *arrow, char *out,
-                        size_t len) {
+/* First and last local exponent of a series, "a → b" ("" with fewer than 2 points). */
+static void local_range(const kd_fit_group *g, const double *y, char *out, size_t len) {
   char a[32], b[32];
   double *ls = malloc((g->npts + 1) * sizeof *ls);
   if (!ls || g->npts < 2) {
@@ -68,339 +67,214 @@ static void local_range(const kd_fit_group *g, const double *y, const char *arro
   kd_local_exponents(g->x, y, g->npts, ls);
   kd_fmt_digits(ls[0], 3, a, sizeof a);
   kd_fmt_digits(ls[g->npts - 2], 3, b, sizeof b);
-  snprintf(out, len, "%s%s%s", a, arrow, b);
+  snprintf(out, len, "%s → %s", a, b);
   free(ls);
 }
 
-static const char *ci_name(const char *kind) {
-  return !strcmp(kind, "bootstrap") ? "bootstrap" : !strcmp(kind, "t") ? "t" : "—";
+enum { MD = KD_TABLE_MD, TEX = KD_TABLE_TEX };
+
+/* the exponent's interval is the regression's t-interval (no per-trial risks) */
+static const kd_mark mark_t = {"", "", "^{t}"};
+/* w2s - strong's interval combines two intervals as if independent */
+static const kd_mark mark_unpaired = {"", "*", "^{*}"};
+
+/* ---- scaling laws ----------------------------------------------------------------------- */
+
+static void scaling_columns(kd_table *t, int groups) {
+  static const char *const sim = "exponent, simulation", *const th = "exponent, theory";
+  kd_table_column(t, &(kd_column){.head = "pipeline", .align = KD_LEFT});
+  if (groups) kd_table_column(t, &(kd_column){.head = "at", .align = KD_LEFT});
+  kd_table_column(t, &(kd_column){.head = "points", .fmt = "%.0f"});
+  kd_table_column(t, &(kd_column){.head = "exponent (sim)", .tex_head = "value", .group = sim,
+                                  .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "95 % CI", .tex_head = "95\\,\\% CI", .group = sim,
+                                  .pair = 1, .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "CI from", .formats = MD});
+  kd_table_column(t, &(kd_column){.head = "R²", .tex_head = "$R^2$", .group = sim, .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "exponent (theory, finite p)", .tex_head = "finite $p$",
+                                  .group = th, .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "exponent (continuum)", .tex_head = "continuum",
+                                  .group = th, .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "C (sim)", .tex_head = "$C$", .group = "prefactor",
+                                  .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "C/C_strong (sim)", .tex_head = "ratio",
+                                  .group = "prefactor", .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "C/C_strong (theory)", .tex_head = "ratio (th.)",
+                                  .group = "prefactor", .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "C (continuum)", .tex_head = "$C$",
+                                  .group = "continuum", .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "C/C_strong (continuum)", .tex_head = "ratio",
+                                  .group = "continuum", .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "local exponent, first → last: sim; theory",
+                                  .formats = MD});
 }
 
-/* ---- Markdown --------------------------------------------------------------------------- */
-
-static void md_num(FILE *out, double x, int digits) {
-  char s[64];
-  kd_fmt_digits(x, digits, s, sizeof s);
-  fprintf(out, " %s |", isnan(x) ? "—" : s);
-}
-
-static void md_pm(FILE *out, double x, double ci, const char *mark) {
-  char a[64], b[64];
-  kd_fmt_digits(x, 4, a, sizeof a);
-  kd_fmt_digits(ci, 2, b, sizeof b);
-  if (isnan(x))
-    fputs(" — |", out);
-  else if (isnan(ci))
-    fprintf(out, " %s%s |", a, mark);
+static void scaling_row(kd_table *t, const kd_fit_group *g, int groups) {
+  char ls[96], lt[96], local[200];
+  int boot = !strcmp(g->ci_kind, "bootstrap");
+  kd_table_text(t, g->pipeline, NULL);
+  if (groups) kd_table_text(t, g->group, NULL);
+  kd_table_num(t, (double)g->npts, NULL);
+  kd_table_num(t, g->sim_fit.exponent, NULL);
+  kd_table_range(t, g->ci_low, g->ci_high, boot ? NULL : &mark_t);
+  if (boot || !strcmp(g->ci_kind, "t"))
+    kd_table_text(t, g->ci_kind, NULL);
   else
-    fprintf(out, " %s ± %s%s |", a, b, mark);
+    kd_table_none(t);
+  kd_table_num(t, g->sim_fit.r2, NULL);
+  kd_table_num(t, g->theory_fit.npts ? g->theory_fit.exponent : NAN, NULL);
+  kd_table_num(t, g->cont_exponent, NULL);
+  kd_table_num(t, g->sim_fit.prefactor, NULL);
+  kd_table_num(t, g->ratio_strong, NULL);
+  kd_table_num(t, g->ratio_strong_theory, NULL);
+  kd_table_num(t, g->cont_constant, NULL);
+  kd_table_num(t, g->cont_ratio_strong, NULL);
+  local_range(g, g->sim, ls, sizeof ls);
+  local_range(g, g->theory, lt, sizeof lt);
+  snprintf(local, sizeof local, "%s; %s", ls, lt);
+  kd_table_text(t, local, NULL);
 }
 
-static void md_pgr(FILE *out, double pgr, kd_pgr_flag flag) {
-  if (flag == KD_PGR_OK) {
-    md_num(out, pgr, 3);
-  } else {
-    fputc(' ', out);
-    kd_md_escape(out, flag == KD_PGR_MISSING ? "—" : kd_pgr_flag_name(flag));
-    fputs(" |", out);
-  }
-}
-
-static void md_scaling(const kd_fit_result *f, FILE *out) {
+static void scaling_table(const kd_fit_result *f, kd_table *t) {
+  char label[64];
   int groups = any_group(f);
-  fputs("\n### Scaling laws\n\nRisk ≈ C · ", out);
-  kd_md_escape(out, f->x);
-  fputs("^−exponent, least squares in log–log over the window ", out);
-  kd_md_escape(out, f->window);
-  fprintf(out, "; rows flagged peak or near-peak left out (%zu). Fitted: ", f->left_out);
-  kd_md_escape(out, f->target);
-  fputs(".\n\n| pipeline |", out);
-  if (groups) fputs(" at |", out);
-  fputs(
-      " points | exponent (sim) | 95 % CI | CI from | R² | exponent (theory, finite p) | "
-      "exponent (continuum) | C (sim) | C/C\\_strong (sim) | C/C\\_strong (theory) | "
-      "C (continuum) | C/C\\_strong (continuum) | local exponent, first → last: sim; theory |\n"
-      "|:---|",
-      out);
-  if (groups) fputs(":---|", out);
-  for (int i = 0; i < 13; ++i) fputs("---:|", out);
-  fputc('\n', out);
-  for (size_t i = 0; i < f->ngroups; ++i) {
-    const kd_fit_group *g = &f->groups[i];
-    char lo[64], hi[64], ls[96], lt[96];
-    fputs("| ", out);
-    kd_md_escape(out, g->pipeline);
-    fputs(" |", out);
-    if (groups) {
-      fputc(' ', out);
-      kd_md_escape(out, g->group);
-      fputs(" |", out);
-    }
-    fprintf(out, " %zu |", g->npts);
-    md_num(out, g->sim_fit.exponent, 4);
-    kd_fmt_digits(g->ci_low, 4, lo, sizeof lo);
-    kd_fmt_digits(g->ci_high, 4, hi, sizeof hi);
-    if (isnan(g->ci_low))
-      fputs(" — |", out);
-    else
-      fprintf(out, " [%s, %s] |", lo, hi);
-    fprintf(out, " %s |", ci_name(g->ci_kind));
-    md_num(out, g->sim_fit.r2, 4);
-    md_num(out, g->theory_fit.npts ? g->theory_fit.exponent : NAN, 4);
-    md_num(out, g->cont_exponent, 4);
-    md_num(out, g->sim_fit.prefactor, 4);
-    md_num(out, g->ratio_strong, 4);
-    md_num(out, g->ratio_strong_theory, 4);
-    md_num(out, g->cont_constant, 4);
-    md_num(out, g->cont_ratio_strong, 4);
-    local_range(g, g->sim, " → ", ls, sizeof ls);
-    local_range(g, g->theory, " → ", lt, sizeof lt);
-    fprintf(out, " %s; %s |\n", ls, lt);
-  }
-  fputs(
-      "\n- C/C\\_strong: the geometric mean of the ratio to `strong` over the window (the "
-      "ratio of prefactors of a common-exponent fit); continuum: p → ∞, docs/theory.md#continuum "
-      "(strong, optimal and mask only).\n",
-      out);
+  t->nan_none = 1;
+  scaling_columns(t, groups);
+  for (size_t i = 0; i < f->ngroups; ++i) scaling_row(t, &f->groups[i], groups);
+  kd_table_caption(t, MD,
+                   "\n### Scaling laws\n\nRisk ≈ C · %s^−exponent, least squares in log–log over "
+                   "the window %s; rows flagged peak or near-peak left out (%zu). Fitted: %s.\n\n",
+                   f->x, f->window, f->left_out, f->target);
+  kd_table_caption(t, TEX,
+                   "Scaling laws of run %s: risk $\\approx C\\,%s^{-\\mathrm{exponent}}$, least "
+                   "squares in log--log over the window %s; rows flagged peak or near-peak left "
+                   "out (%zu). Fitted: %s.",
+                   f->run, f->x, f->window, f->left_out, f->target);
+  snprintf(label, sizeof label, "tab:kdbench-fit-%s", f->scenario_hash);
+  kd_table_label(t, label);
+  kd_table_note(t, MD,
+                "C/C\\_strong: the geometric mean of the ratio to `strong` over the window (the "
+                "ratio of prefactors of a common-exponent fit); continuum: p → ∞, "
+                "docs/theory.md#continuum (strong, optimal and mask only).");
+  kd_table_note(t, TEX,
+                "CI: 95\\,\\%% percentile bootstrap over trials; $^{t}$\\,the regression's "
+                "$t$-interval (no per-trial risks). Ratio: $C/C_{\\mathrm{strong}}$, the "
+                "geometric mean of the ratio to strong over the window. Continuum: "
+                "$p\\to\\infty$ (strong, optimal, mask).");
 }
 
-static void md_w2s(const kd_fit_result *f, FILE *out) {
-  w2s_cols c = w2s_columns(f);
-  int ncols = 10 + c.p + c.best_k_sim;
-  fputs("\n### Weak-to-strong\n\n| n |", out);
-  if (c.p) fputs(" p |", out);
-  fputs(
-      " m | k | w2s/strong | w2s − strong | PGR | PGR (theory) | gain (theory) | "
-      "misfit (theory) | best k (theory) |",
-      out);
-  if (c.best_k_sim) fputs(" best k (sim) |", out);
-  fputs("\n|", out);
-  for (int i = 0; i < ncols; ++i) fputs("---:|", out);
-  fputc('\n', out);
-  for (size_t i = 0; i < f->nw2s; ++i) {
-    const kd_w2s_entry *e = &f->w2s[i];
-    fprintf(out, "| %zu%s |", e->n, e->flag[0] ? "‡" : "");
-    if (c.p) fprintf(out, " %zu |", e->p);
-    fprintf(out, " %zu | %zu |", e->m, e->k);
-    md_num(out, e->ratio, 4);
-    md_pm(out, e->diff, e->diff_ci, e->diff_paired ? "" : "*");
-    md_pgr(out, e->pgr, e->pgr_flag);
-    md_pgr(out, e->pgr_th, e->pgr_th_flag);
-    md_num(out, e->gain_th, 4);
-    md_num(out, e->misfit_th, 4);
-    fprintf(out, " %zu |", e->best_k);
-    if (c.best_k_sim) {
-      if (e->best_k_sim)
-        fprintf(out, " %zu |", e->best_k_sim);
-      else
-        fputs(" — |", out);
-    }
-    fputc('\n', out);
-  }
-  fputs(
-      "\n- w2s/strong, w2s − strong: simulated, at the same point (the risks are in the table "
-      "above); ± the half-width of the 95 % CI of the paired per-trial differences (the "
+/* ---- weak-to-strong ---------------------------------------------------------------------- */
+
+static void w2s_columns(kd_table *t, w2s_cols c) {
+  kd_table_column(t, &(kd_column){.head = "n", .tex_head = "$n$", .fmt = "%.0f"});
+  if (c.p) kd_table_column(t, &(kd_column){.head = "p", .tex_head = "$p$", .fmt = "%.0f"});
+  kd_table_column(t, &(kd_column){.head = "m", .tex_head = "$m$", .fmt = "%.0f"});
+  kd_table_column(t, &(kd_column){.head = "k", .tex_head = "$k$", .fmt = "%.0f"});
+  kd_table_column(t, &(kd_column){.head = "w2s/strong", .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "w2s − strong", .tex_head = "w2s $-$ strong", .pair = 1,
+                                  .digits = 4, .ci_digits = 2});
+  kd_table_column(t, &(kd_column){.head = "PGR", .digits = 3});
+  kd_table_column(t, &(kd_column){.head = "PGR (theory)", .tex_head = "PGR (th.)", .digits = 3});
+  kd_table_column(t, &(kd_column){.head = "gain (theory)", .tex_head = "gain (th.)", .digits = 4});
+  kd_table_column(t,
+                  &(kd_column){.head = "misfit (theory)", .tex_head = "misfit (th.)", .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "best k (theory)", .tex_head = "best $k$ (th.)",
+                                  .fmt = "%.0f"});
+  if (c.best_k_sim)
+    kd_table_column(t, &(kd_column){.head = "best k (sim)", .tex_head = "best $k$ (sim)",
+                                    .fmt = "%.0f"});
+}
+
+/* The PGR, or why there is none. */
+static void pgr_cell(kd_table *t, double pgr, kd_pgr_flag flag) {
+  if (flag == KD_PGR_OK)
+    kd_table_num(t, pgr, NULL);
+  else if (flag == KD_PGR_MISSING)
+    kd_table_none(t);
+  else
+    kd_table_text(t, kd_pgr_flag_name(flag),
+                  flag == KD_PGR_NEAR_ZERO ? "gap${}\\approx 0$" : "gap${}<0$");
+}
+
+static void w2s_row(kd_table *t, const kd_w2s_entry *e, w2s_cols c) {
+  kd_table_num(t, (double)e->n, e->flag[0] ? &kd_mark_ddagger : NULL);
+  if (c.p) kd_table_num(t, (double)e->p, NULL);
+  kd_table_num(t, (double)e->m, NULL);
+  kd_table_num(t, (double)e->k, NULL);
+  kd_table_num(t, e->ratio, NULL);
+  kd_table_pm(t, e->diff, e->diff_ci, e->diff_paired ? NULL : &mark_unpaired);
+  pgr_cell(t, e->pgr, e->pgr_flag);
+  pgr_cell(t, e->pgr_th, e->pgr_th_flag);
+  kd_table_num(t, e->gain_th, NULL);
+  kd_table_num(t, e->misfit_th, NULL);
+  kd_table_num(t, (double)e->best_k, NULL);
+  if (!c.best_k_sim) return;
+  if (e->best_k_sim)
+    kd_table_num(t, (double)e->best_k_sim, NULL);
+  else
+    kd_table_none(t);
+}
+
+static void w2s_table(const kd_fit_result *f, kd_table *t) {
+  char label[64];
+  w2s_cols c = w2s_needs(f);
+  t->nan_none = 1;
+  w2s_columns(t, c);
+  for (size_t i = 0; i < f->nw2s; ++i) w2s_row(t, &f->w2s[i], c);
+  kd_table_caption(t, MD, "\n### Weak-to-strong\n\n");
+  kd_table_caption(t, TEX,
+                   "Weak-to-strong metrics of run %s: the student on weak labels (w2s) against "
+                   "ground-truth labels (strong) at the same point, simulated; PGR $= "
+                   "(R_{\\mathrm{weak}} - R_{\\mathrm{w2s}}) / (R_{\\mathrm{weak}} - "
+                   "R_{\\mathrm{strong}})$; theory.",
+                   f->run);
+  snprintf(label, sizeof label, "tab:kdbench-w2s-%s", f->scenario_hash);
+  kd_table_label(t, label);
+  kd_table_note(
+      t, MD,
+      "w2s/strong, w2s − strong: simulated, at the same point (the risks are in the table "
+      "above); ± the half-width of the 95 %% CI of the paired per-trial differences (the "
       "pipelines share designs), * where the run has no per-trial risks and the two intervals "
       "are combined as if independent. PGR = (weak − w2s) / (weak − strong), not divided when "
       "the gap weak − strong is within two standard errors of 0 (gap\\~0; theory: within 1e-9 "
       "relative) or negative (gap\\<0: the weak model beats the strong student); the simulated "
       "PGR needs weak rows. gain = weak − w2s; misfit = E‖b\\_w2s − b\\_weak‖²\\_Σ; best k: "
       "the weak model's k that minimises the w2s risk at this m (kd\\_best\\_k\\_w2s). ‡ near "
-      "the peak.\n",
-      out);
-}
-
-void kd_report_write_fit_md(const kd_fit_result *f, FILE *out) {
-  md_scaling(f, out);
-  if (f->nw2s) md_w2s(f, out);
-  for (size_t i = 0; i < f->nnotes; ++i) {
-    fputs("- ", out);
-    kd_md_escape(out, f->notes[i]);
-    fputs(".\n", out);
-  }
-}
-
-/* ---- LaTeX ------------------------------------------------------------------------------- */
-
-static void tex_num(FILE *out, double x, int digits) {
-  char s[64];
-  kd_fmt_digits(x, digits, s, sizeof s);
-  if (isnan(x)) {
-    fputs(" & ---", out);
-    return;
-  }
-  fputs(" & $", out);
-  kd_tex_number(out, s);
-  fputc('$', out);
-}
-
-/* mean & \pm CI: two columns (r@{\,}l) */
-static void tex_pm(FILE *out, double x, double ci, const char *mark) {
-  char a[64], b[64];
-  kd_fmt_digits(x, 4, a, sizeof a);
-  kd_fmt_digits(ci, 2, b, sizeof b);
-  if (isnan(x)) {
-    fputs(" & --- &", out);
-    return;
-  }
-  fputs(" & $", out);
-  kd_tex_number(out, a);
-  fputs("$ &", out);
-  if (!isnan(ci)) {
-    fputs(" ${}\\pm ", out);
-    kd_tex_number(out, b);
-    fprintf(out, "%s$", mark);
-  }
-}
-
-static void tex_pgr(FILE *out, double pgr, kd_pgr_flag flag) {
-  if (flag == KD_PGR_OK)
-    tex_num(out, pgr, 3);
-  else if (flag == KD_PGR_MISSING)
-    fputs(" & ---", out);
-  else
-    fprintf(out, " & %s", flag == KD_PGR_NEAR_ZERO ? "gap${}\\approx 0$" : "gap${}<0$");
-}
-
-static void tex_scaling(const kd_fit_result *f, FILE *out) {
-  int groups = any_group(f);
-  fputs("\\begin{table}[htbp]\n\\centering\n\\small\n\\caption{Scaling laws of run ", out);
-  kd_tex_escape(out, f->run);
-  fputs(": risk $\\approx C\\,", out);
-  kd_tex_escape(out, f->x);
-  fputs("^{-\\mathrm{exponent}}$, least squares in log--log over the window ", out);
-  kd_tex_escape(out, f->window);
-  fprintf(out, "; rows flagged peak or near-peak left out (%zu). Fitted: ", f->left_out);
-  kd_tex_escape(out, f->target);
-  fprintf(out, ".}\n\\label{tab:kdbench-fit-%s}\n", f->scenario_hash);
-  fputs(
-      "\\footnotesize\n\\setlength{\\tabcolsep}{3pt}\n\\makebox[\\linewidth]{%\n"
-      "\\begin{tabular}{l",
-      out);
-  if (groups) fputc('l', out);
-  fputs("rrr@{\\,}lrrrrrrrr}\n\\toprule\n", out);
-  fputs(" &", out);
-  if (groups) fputs(" &", out);
-  fputs(
-      " & \\multicolumn{4}{c}{exponent, simulation} & \\multicolumn{2}{c}{exponent, theory} & "
-      "\\multicolumn{3}{c}{prefactor} & "
-      "\\multicolumn{2}{c}{continuum} \\\\\n",
-      out);
-  int c0 = 2 + groups;
-  fprintf(out,
-          "\\cmidrule(lr){%d-%d}\\cmidrule(lr){%d-%d}\\cmidrule(lr){%d-%d}\\cmidrule(lr){%d-%d}\n",
-          c0 + 1, c0 + 4, c0 + 5, c0 + 6, c0 + 7, c0 + 9, c0 + 10, c0 + 11);
-  fputs("pipeline", out);
-  if (groups) fputs(" & at", out);
-  fputs(
-      " & points & value & \\multicolumn{2}{c}{95\\,\\% CI} & $R^2$ & finite $p$ & continuum & "
-      "$C$ & ratio & ratio (th.) & $C$ & ratio \\\\\n\\midrule\n",
-      out);
-  for (size_t i = 0; i < f->ngroups; ++i) {
-    const kd_fit_group *g = &f->groups[i];
-    char lo[64], hi[64];
-    kd_tex_escape(out, g->pipeline);
-    if (groups) {
-      fputs(" & ", out);
-      kd_tex_escape(out, g->group);
-    }
-    fprintf(out, " & $%zu$", g->npts);
-    tex_num(out, g->sim_fit.exponent, 4);
-    kd_fmt_digits(g->ci_low, 4, lo, sizeof lo);
-    kd_fmt_digits(g->ci_high, 4, hi, sizeof hi);
-    if (isnan(g->ci_low)) {
-      fputs(" & --- &", out);
-    } else {
-      fputs(" & $[", out);
-      kd_tex_number(out, lo);
-      fputs(",$ & $", out);
-      kd_tex_number(out, hi);
-      fprintf(out, "]%s$", !strcmp(g->ci_kind, "bootstrap") ? "" : "^{t}");
-    }
-    tex_num(out, g->sim_fit.r2, 4);
-    tex_num(out, g->theory_fit.npts ? g->theory_fit.exponent : NAN, 4);
-    tex_num(out, g->cont_exponent, 4);
-    tex_num(out, g->sim_fit.prefactor, 4);
-    tex_num(out, g->ratio_strong, 4);
-    tex_num(out, g->ratio_strong_theory, 4);
-    tex_num(out, g->cont_constant, 4);
-    tex_num(out, g->cont_ratio_strong, 4);
-    fputs(" \\\\\n", out);
-  }
-  fputs(
-      "\\bottomrule\n\\end{tabular}\n}\n\\par\\smallskip\n\\begin{minipage}{\\linewidth}\n"
-      "CI: 95\\,\\% percentile bootstrap over trials; $^{t}$\\,the regression's $t$-interval "
-      "(no per-trial risks). Ratio: $C/C_{\\mathrm{strong}}$, the geometric mean of the ratio "
-      "to strong over the window. Continuum: $p\\to\\infty$ (strong, optimal, mask).\\par\n",
-      out);
-  for (size_t i = 0; i < f->nnotes; ++i) {
-    kd_tex_escape(out, f->notes[i]);
-    fputs(".\\par\n", out);
-  }
-  fputs("\\end{minipage}\n\\end{table}\n", out);
-}
-
-static void tex_w2s(const kd_fit_result *f, FILE *out) {
-  w2s_cols c = w2s_columns(f);
-  fputs("\\begin{table}[htbp]\n\\centering\n\\small\n\\caption{Weak-to-strong metrics of run ",
-        out);
-  kd_tex_escape(out, f->run);
-  fputs(
-      ": the student on weak labels (w2s) against ground-truth labels (strong) at the same "
-      "point, simulated; PGR $= (R_{\\mathrm{weak}} - R_{\\mathrm{w2s}}) / (R_{\\mathrm{weak}} "
-      "- R_{\\mathrm{strong}})$; theory.}\n",
-      out);
-  fprintf(out, "\\label{tab:kdbench-w2s-%s}\n", f->scenario_hash);
-  fputs(
-      "\\footnotesize\n\\setlength{\\tabcolsep}{3pt}\n\\makebox[\\linewidth]{%\n"
-      "\\begin{tabular}{r",
-      out);
-  if (c.p) fputc('r', out);
-  fputs("rrrr@{\\,}lrrrrr", out);
-  if (c.best_k_sim) fputc('r', out);
-  fputs("}\n\\toprule\n$n$", out);
-  if (c.p) fputs(" & $p$", out);
-  fputs(
-      " & $m$ & $k$ & w2s/strong & \\multicolumn{2}{c}{w2s $-$ strong} & PGR & PGR (th.) & "
-      "gain (th.) & misfit (th.) & best $k$ (th.)",
-      out);
-  if (c.best_k_sim) fputs(" & best $k$ (sim)", out);
-  fputs(" \\\\\n\\midrule\n", out);
-  for (size_t i = 0; i < f->nw2s; ++i) {
-    const kd_w2s_entry *e = &f->w2s[i];
-    fprintf(out, "$%zu%s$", e->n, e->flag[0] ? "^{\\ddagger}" : "");
-    if (c.p) fprintf(out, " & $%zu$", e->p);
-    fprintf(out, " & $%zu$ & $%zu$", e->m, e->k);
-    tex_num(out, e->ratio, 4);
-    tex_pm(out, e->diff, e->diff_ci, e->diff_paired ? "" : "^{*}");
-    tex_pgr(out, e->pgr, e->pgr_flag);
-    tex_pgr(out, e->pgr_th, e->pgr_th_flag);
-    tex_num(out, e->gain_th, 4);
-    tex_num(out, e->misfit_th, 4);
-    fprintf(out, " & $%zu$", e->best_k);
-    if (c.best_k_sim) {
-      if (e->best_k_sim)
-        fprintf(out, " & $%zu$", e->best_k_sim);
-      else
-        fputs(" & ---", out);
-    }
-    fputs(" \\\\\n", out);
-  }
-  fputs(
-      "\\bottomrule\n\\end{tabular}\n}\n\\par\\smallskip\n\\begin{minipage}{\\linewidth}\n"
-      "w2s $-$ strong: $\\pm$ the half-width of the 95\\,\\% CI of the paired per-trial "
+      "the peak.");
+  kd_table_note(
+      t, TEX,
+      "w2s $-$ strong: $\\pm$ the half-width of the 95\\,\\%% CI of the paired per-trial "
       "differences (shared designs); $^{*}$\\,the two intervals combined as if independent (no "
       "per-trial risks). PGR is not divided when the gap $R_{\\mathrm{weak}} - "
       "R_{\\mathrm{strong}}$ is within two standard errors of 0 (theory: $10^{-9}$ relative) or "
       "negative; the simulated PGR needs weak rows. Gain $= R_{\\mathrm{weak}} - "
       "R_{\\mathrm{w2s}}$; misfit $= E\\|\\hat\\beta_{\\mathrm{w2s}} - "
       "\\hat\\beta_{\\mathrm{weak}}\\|_\\Sigma^2$; best $k$: the weak model's $k$ minimising "
-      "the w2s risk at this $m$. $^{\\ddagger}$\\,Near the peak.\\par\n"
-      "\\end{minipage}\n\\end{table}\n",
-      out);
+      "the w2s risk at this $m$. $^{\\ddagger}$\\,Near the peak.");
 }
 
-void kd_report_write_fit_tex(const kd_fit_result *f, FILE *out) {
-  tex_scaling(f, out);
-  if (f->nw2s) tex_w2s(f, out);
+/* ---- both ---------------------------------------------------------------------------------- */
+
+static kd_status write_table(const kd_table *t, unsigned format, FILE *out) {
+  return format == KD_TABLE_TEX ? kd_table_write_tex(t, out) : kd_table_write_md(t, out);
+}
+
+/* The run's notes go into the scaling table's float in LaTeX, after the last table in
+ * Markdown. */
+kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, FILE *out) {
+  kd_table scaling, w2s;
+  kd_table_init(&scaling);
+  kd_table_init(&w2s);
+  scaling_table(f, &scaling);
+  if (f->nw2s) w2s_table(f, &w2s);
+  kd_table *last = f->nw2s ? &w2s : &scaling;
+  for (size_t i = 0; i < f->nnotes; ++i) {
+    kd_table_note(&scaling, TEX, "%s.", f->notes[i]);
+    kd_table_note(last, MD, "%s.", f->notes[i]);
+  }
+  kd_status st = write_table(&scaling, format, out);
+  if (st == KD_OK && f->nw2s) st = write_table(&w2s, format, out);
+  kd_table_free(&scaling);
+  kd_table_free(&w2s);
+  return st;
 }

@@ -10,6 +10,7 @@
 
 #include "kdbench/fit_run.h"
 #include "kdbench/status.h"
+#include "kdbench/table.h"
 
 /* The parameters of a JSONL row that can be swept or vary; CSV/JSONL names. */
 enum {
@@ -81,17 +82,21 @@ void kd_report_free(kd_report *r);
 /* The value of parameter q at a point for the leading column (0 if none has it). */
 int kd_report_lead_value(const kd_report_point *pt, int q, double *v);
 
-/* A parameter value: integers exactly, reals to 6 significant digits (%g). */
+/* A parameter value: integers exactly, reals to 6 significant digits (%g); its printf
+ * format (of a double). */
 void kd_report_fmt_param(int q, double x, char *out, size_t len);
+const char *kd_report_param_fmt(int q);
 
-kd_status kd_report_write_md(const kd_report *r, FILE *out);
-kd_status kd_report_write_tex(const kd_report *r, FILE *out);
+/* report_table.c: the run's table into t (initialised; both formats' captions and
+ * notes), and NAME.md or NAME.tex (format KD_TABLE_MD or KD_TABLE_TEX) with the fit's
+ * tables after it. */
+void kd_report_table(const kd_report *r, kd_table *t);
+kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format, FILE *out);
 
 /* report_fit.c: NAME.fit.json into r->fit (left NULL when there is none; one from
  * another scenario is ignored with a warning on log), and its two tables (scaling
- * laws, weak-to-strong) appended to the Markdown and to the LaTeX. */
+ * laws, weak-to-strong) in `format` (KD_TABLE_MD or KD_TABLE_TEX). */
 kd_status kd_report_load_fit(const char *stem, kd_report *r, FILE *log);
-void kd_report_write_fit_md(const kd_fit_result *f, FILE *out);
-void kd_report_write_fit_tex(const kd_fit_result *f, FILE *out);
+kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, FILE *out);
 
 #endif

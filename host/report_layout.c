@@ -172,9 +172,11 @@ void kd_report_free(kd_report *r) {
 
 /* ---- numbers ------------------------------------------------------------------------ */
 
+const char *kd_report_param_fmt(int q) {
+  int integer = q == KD_RP_N || q == KD_RP_P || q == KD_RP_M || q == KD_RP_K || q == KD_RP_TRIALS;
+  return integer ? "%.0f" : "%g";
+}
+
 void kd_report_fmt_param(int q, double x, char *out, size_t len) {
-  if (q == KD_RP_N || q == KD_RP_P || q == KD_RP_M || q == KD_RP_K || q == KD_RP_TRIALS)
-    snprintf(out, len, "%.0f", x);
-  else
-    snprintf(out, len, "%g", x);
+  snprintf(out, len, kd_report_param_fmt(q), x);
 }
