@@ -101,13 +101,15 @@ static kd_status take(reader *rd, const cJSON *o, const char *origin, const char
   if (check <= 0) return damaged(rd, "%s: the row fails its integrity check (edited or damaged)", origin);
   kd_row r;
   char row_hash[17];
-  if (kd_row_from_object(o, origin, &r, row_hash) != KD_OK) return damaged(rd, "%s", kd_last_error());
+  kd_status st = kd_row_from_object(o, origin, &r, row_hash);
+  if (st == KD_ENOMEM) return st;
+  if (st != KD_OK) return damaged(rd, "%s", kd_last_error());
   const char *why = NULL;
   char buf[160];
   if (points && r.point >= points) {
     snprintf(buf, sizeof buf, "point %zu beyond the grid's %zu points", r.point, points);
     why = buf;
-  } else if (rd->want->keys && strcmp(r.key, rd->want->keys[r.point])) {
+  } else if (rd->want->keys && r.point < points && strcmp(r.key, rd->want->keys[r.point])) {
     snprintf(buf, sizeof buf, "point key %s is not point %zu's (%s)", r.key, r.point,
              rd->want->keys[r.point]);
     why = buf;
