@@ -42,12 +42,10 @@ static void free_rows(kd_run_store *rs) {
 
 /* The refusal of a run whose row at `line` has hash `hash`, saying what changed (from
  * its metadata's hash parts, when it has readable metadata). */
-static kd_status another_scenario(const kd_run_store *rs, const char *hash, size_t line,
-                                  const kd_scenario_id *id) {
-  size_t len = 0;
-  char *text = kd_file_read(rs->meta_path, &len);
-  cJSON *meta = text ? cJSON_Parse(text) : NULL;
-  free(text);
+static kd_status another_scenario(const kd_run_store *rs, const char *stem, const char *hash,
+                                  size_t line, const kd_scenario_id *id) {
+  cJSON *meta = NULL;
+  kd_run_read_meta(stem, &meta); /* none readable: the diff says so */
   kd_scenario_id was;
   kd_scenario_id_from_json(meta, &was);
   cJSON_Delete(meta);
@@ -71,7 +69,7 @@ static kd_status load(kd_run_store *rs, const char *stem, const kd_scenario_id *
   kd_run_view v;
   kd_status st = kd_run_read(stem, &want, &v, log);
   free(keys);
-  if (st != KD_OK && v.other_line) st = another_scenario(rs, v.other_hash, v.other_line, id);
+  if (st != KD_OK && v.other_line) st = another_scenario(rs, stem, v.other_hash, v.other_line, id);
   else if (st == KD_EINVAL)
     st = kd_fail(st, "%s: repair it, or start afresh with --force", kd_last_error());
   if (st != KD_OK) {
