@@ -1,5 +1,6 @@
-/* Grid-point planning (theory, surrogates) and one Monte Carlo trial of every
- * selected pipeline, with all student fits sharing one design. */
+/* The registry of pipelines, grid-point planning (the surrogates, the weak model, each
+ * selected pipeline's theory, its chain resolved into fits) and the trials of a point,
+ * with every pipeline's risk read off its chain's last fit. */
 #include "kdbench/pipeline.h"
 
 #include <math.h>
@@ -7,11 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kdbench/hash.h"
+#include "pipeline_internal.h"
 
-static const char *const names[KD_NPIPES] = {"strong", "optimal", "mask", "w2s", "weak"};
+const kd_pipeline_type *const kd_pipelines[KD_NPIPES] = {
+#define KD_PIPELINE(ID, name) &kd_pipeline_##name,
+#include "kdbench/pipeline_list.h"
+#undef KD_PIPELINE
+};
 
-const char *kd_pipeline_name(kd_pipeline p) { return names[p]; }
+const char *kd_pipeline_name(kd_pipeline p) { return kd_pipelines[p]->name; }
 
 kd_status kd_pipelines_parse(const char *list, unsigned *mask) {
   unsigned m = 0;
@@ -20,11 +25,17 @@ kd_status kd_pipelines_parse(const char *list, unsigned *mask) {
     size_t len = strcspn(s, ",");
     int found = -1;
     for (int i = 0; i < KD_NPIPES; ++i)
-      if (strlen(names[i]) == len && strncmp(s, names[i], len) == 0) found = i;
-    if (found < 0)
-      return kd_fail(KD_EINVAL,
-                     "unknown pipeline '%.*s' (expected strong, optimal, mask, w2s or weak)",
-                     (int)len, s);
+      if (strlen(kd_pipelines[i]->name) == len && strncmp(s, kd_pipelines[i]->name, len) == 0)
+        found = i;
+    if (found < 0) {
+      char expected[256] = "";
+      size_t used = 0;
+      for (int i = 0; i < KD_NPIPES && used < sizeof expected; ++i)
+        used += (size_t)snprintf(expected + used, sizeof expected - used, "%s%s",
+                                 i == 0 ? "" : i == KD_NPIPES - 1 ? " or " : ", ",
+                                 kd_pipelines[i]->name);
+      return kd_fail(KD_EINVAL, "unknown pipeline '%.*s' (expected %s)", (int)len, s, expected);
+    }
     m |= 1u << found;
     s += len;
     if (*s == ',') ++s;
@@ -36,7 +47,7 @@ kd_status kd_pipelines_parse(const char *list, unsigned *mask) {
 
 static int has(unsigned pipes, kd_pipeline p) { return (pipes >> p) & 1u; }
 
-/* ---- theory of one point ----------------------------------------------------------- */
+/* ---- helpers of the pipelines' theory (pipeline_internal.h) -------------------------------- */
 
 /* E over a random source with coordinate means mu and variances v (v may be NULL) of
  * the exact ridgeless risk, where one exists (docs/theory.md#finite-size); -1 otherwise. */
@@ -59,13 +70,30 @@ static double exact_risk(const kd_problem *pr, const kd_point *pt, int isotropic
   return -1;
 }
 
-static void set_theory(kd_plan *pl, kd_pipeline pipe, double exact, double de) {
-  pl->kind[pipe] = exact >= 0 ? KD_THEORY_EXACT : KD_THEORY_DE;
-  pl->theory[pipe] = exact >= 0 ? exact : de;
-}
-
 static int spectrum_isotropic(const kd_problem *pr) {
   return pr->lambda[0] == pr->lambda[pr->p - 1];
+}
+
+double kd_pipeline_exact(const kd_problem *pr, const kd_plan *pl, const double *mu,
+                         const double *v, double sigma_lab) {
+  return exact_risk(pr, &pl->pt, spectrum_isotropic(pr), mu, v, sigma_lab);
+}
+
+void kd_pipeline_theory(double *value, kd_theory_kind *kind, double exact, double de) {
+  *kind = exact >= 0 ? KD_THEORY_EXACT : KD_THEORY_DE;
+  *value = exact >= 0 ? exact : de;
+}
+
+size_t kd_pipeline_weak_k(const kd_plan *pl) { return pl->pt.k; }
+
+/* ---- the plan of one point ---------------------------------------------------------------- */
+
+/* Whether a chain has a stage on the point's top k features: the weak model, whose k
+ * the plan resolves (plan_weak). */
+static int uses_weak(const kd_chain *ch) {
+  for (int s = 0; s < ch->length; ++s)
+    if (ch->stage[s].features == KD_FEATURES_TOP_K) return 1;
+  return 0;
 }
 
 static kd_status plan_weak(const kd_problem *pr, kd_plan *pl) {
@@ -115,53 +143,42 @@ kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes
   pl->k_mask = kd_optimal_mask_k(pr->lambda, p, &pl->de);
   for (size_t i = 0; i < p; ++i) pl->beta_mask[i] = i < pl->k_mask ? pr->beta[i] : 0.0;
 
-  if (has(pipes, KD_PIPE_W2S) || has(pipes, KD_PIPE_WEAK)) {
-    st = plan_weak(pr, pl);
-    if (st != KD_OK) {
-      kd_plan_free(pl);
-      return st;
-    }
-  }
-
-  int iso = spectrum_isotropic(pr);
-  double sg = pr->sigma, st_sigma = pr->teacher_sigma;
-  set_theory(pl, KD_PIPE_STRONG, exact_risk(pr, pt, iso, pr->beta, NULL, sg),
-             kd_risk_surrogate(pr->lambda, pr->beta, pr->beta, p, &pl->de, sg));
-  set_theory(pl, KD_PIPE_OPTIMAL, exact_risk(pr, pt, iso, pl->beta_opt, NULL, st_sigma),
-             kd_risk_optimal(pr->lambda, pr->beta, p, &pl->de, st_sigma));
-  set_theory(pl, KD_PIPE_MASK, exact_risk(pr, pt, iso, pl->beta_mask, NULL, st_sigma),
-             kd_risk_surrogate(pr->lambda, pr->beta, pl->beta_mask, p, &pl->de, st_sigma));
-  if (has(pipes, KD_PIPE_W2S) || has(pipes, KD_PIPE_WEAK)) {
-    double ew = kd_risk_weak(pr->lambda, pr->beta, p, pl->mu, pl->v);
-    set_theory(pl, KD_PIPE_WEAK, pl->weak.exact ? ew : -1, ew);
-    double ex = pl->weak.exact ? exact_risk(pr, pt, iso, pl->mu, pl->v, st_sigma) : -1;
-    set_theory(pl, KD_PIPE_W2S, ex,
-               kd_risk_w2s(pr->lambda, pr->beta, p, &pl->de, pl->mu, pl->v, st_sigma));
-  }
-
-  /* Ridgeless at |n - p| <= 1 (or a weak model at |m - k| <= 1): the expected risk is
-   * infinite for Gaussian designs. Report it so, exactly. */
-  int student_peak = pt->ridge == 0 && labs((long)pt->n - (long)p) <= 1;
-  int weak_peak = pt->weak_ridge == 0 && labs((long)pt->m - (long)pl->pt.k) <= 1 &&
-                  (has(pipes, KD_PIPE_W2S) || has(pipes, KD_PIPE_WEAK));
+  const kd_chain *chains[KD_NPIPES];
+  int count = 0, weak = 0;
   for (int q = 0; q < KD_NPIPES; ++q) {
-    int peak = q == KD_PIPE_WEAK ? weak_peak : (student_peak || (q == KD_PIPE_W2S && weak_peak));
-    if (peak) {
-      pl->peak[q] = 1;
+    pl->chain_of[q] = -1;
+    if (!has(pipes, (kd_pipeline)q)) continue;
+    weak |= uses_weak(&kd_pipelines[q]->chain);
+    pl->chain_of[q] = count;
+    chains[count++] = &kd_pipelines[q]->chain;
+  }
+  if (weak) st = plan_weak(pr, pl);
+  if (st == KD_OK) st = kd_program_build(&pl->prog, pr, pl, chains, count);
+  if (st != KD_OK) {
+    kd_plan_free(pl);
+    return st;
+  }
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    if (pl->chain_of[q] < 0) continue;
+    kd_pipelines[q]->theory(pr, pl, &pl->theory[q], &pl->kind[q]);
+    /* Ridgeless at |n - p| <= 1 (the weak model: |m - k| <= 1) in any fit of the chain:
+     * the expected risk is infinite for Gaussian designs. Report it so, exactly. */
+    const kd_program *prog = &pl->prog;
+    for (int c = 0; c < prog->ncalls; ++c) {
+      const kd_call *call = &prog->call[c];
+      if (prog->uses[pl->chain_of[q]] >> c & 1u && call->ridge == 0 &&
+          labs((long)call->n - (long)call->p) <= 1)
+        pl->peak[q] = 1;
+    }
+    if (pl->peak[q]) {
       pl->theory[q] = INFINITY;
       pl->kind[q] = KD_THEORY_EXACT;
     }
   }
-
-  /* The student's designs depend on (n, p) only: points that differ in the teacher, the
-   * ridge, the spectrum or the noise see the same standard-normal draws (common random
-   * numbers), so their differences are paired and not blurred by fresh noise. */
-  char key[256];
-  snprintf(key, sizeof key, "n=%zu p=%zu", pt->n, p);
-  pl->id = kd_hash32(key);
-  snprintf(key, sizeof key, "weak m=%zu k=%zu p=%zu weak_ridge=%.17g", pl->pt.m, pl->pt.k, p,
-           pt->weak_ridge);
-  pl->weak_id = kd_hash32(key);
+  /* The streams (kd_stream): the student's depend on (n, p) only, the weak model's on
+   * (m, k, p, weak ridge) only. */
+  pl->id = kd_stream_id(KD_STREAM_STUDENT, pt->n, p, p, pt->ridge);
+  pl->weak_id = kd_stream_id(KD_STREAM_WEAK, pl->pt.m, pl->pt.k, p, pt->weak_ridge);
   return KD_OK;
 }
 
@@ -176,141 +193,62 @@ void kd_plan_free(kd_plan *pl) {
 /* The four p-vectors above, and kd_best_k_w2s's two scratch vectors of p + 1 while it
  * searches k (counted whenever the plan has a weak model: it may have searched). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl) {
-  int weak = has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK);
+  int weak = 0;
+  for (int q = 0; q < KD_NPIPES; ++q)
+    weak |= has(pl->pipes, (kd_pipeline)q) && uses_weak(&kd_pipelines[q]->chain);
   return sizeof(double) * (4 * pr->p + (weak ? 2 * (pr->p + 1) : 0));
+}
+
+void kd_plan_columns(const kd_problem *pr, const kd_plan *pl, kd_pipeline q, size_t *m,
+                     size_t *k, double *sigma) {
+  const kd_pipeline_type *t = kd_pipelines[q];
+  const kd_labels *last = &t->chain.stage[t->chain.length - 1].labels;
+  *m = t->m_column ? pl->pt.m : 0;
+  *k = t->k_column ? t->k_column(pl) : 0;
+  *sigma = last->noise == KD_NOISE_SIGMA     ? pr->sigma
+           : last->noise == KD_NOISE_TEACHER ? pr->teacher_sigma
+                                             : last->sigma;
+}
+
+int kd_plan_near_peak(const kd_plan *pl, kd_pipeline q) {
+  if (pl->chain_of[q] < 0) return 0;
+  const kd_program *prog = &pl->prog;
+  for (int c = 0; c < prog->ncalls; ++c) {
+    const kd_call *call = &prog->call[c];
+    if (!(prog->uses[pl->chain_of[q]] >> c & 1u) || call->ridge != 0) continue;
+    if (call->top_k && pl->weak.exact) continue; /* the weak moments are exact: no DE error */
+    const double n = (double)call->n, p = (double)call->p;
+    if (fabs(n - p) < p / 10.0) return 1;
+  }
+  return 0;
 }
 
 /* ---- trials ---------------------------------------------------------------------------- */
 
-kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan *pl,
-                           size_t batch) {
-  size_t p = pr->p, k = pl->pt.k ? pl->pt.k : 1;
-  memset(ws, 0, sizeof *ws);
-  if (batch == 0) batch = 1;
-  ws->batch = batch;
-  ws->stages = malloc(sizeof *ws->stages * batch);
-  ws->sources = malloc(sizeof(double) * p * 4 * batch);
-  ws->sigma = malloc(sizeof(double) * 4);
-  ws->risk = malloc(sizeof(double) * 4 * batch);
-  ws->weak_hat = malloc(sizeof(double) * k * batch);
-  ws->weak_risk = malloc(sizeof(double) * batch);
-  ws->weak_fallback = malloc(sizeof(int) * batch);
-  if (!ws->stages || !ws->sources || !ws->sigma || !ws->risk || !ws->weak_hat ||
-      !ws->weak_risk || !ws->weak_fallback) {
-    kd_trial_ws_free(ws);
-    return kd_fail(KD_ENOMEM, "cannot allocate the buffers of %zu trials for p = %zu", batch, p);
-  }
-  return KD_OK;
-}
-
-size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl, size_t batch) {
-  const size_t k = pl->pt.k ? pl->pt.k : 1;
-  if (batch == 0) batch = 1;
-  return sizeof(kd_stage) * batch + sizeof(double) * (4 + (4 * pr->p + 4 + k + 1) * batch) +
-         sizeof(int) * batch;
-}
-
-void kd_trial_ws_free(kd_trial_ws *ws) {
-  free(ws->stages);
-  free(ws->sources);
-  free(ws->sigma);
-  free(ws->risk);
-  free(ws->weak_hat);
-  free(ws->weak_risk);
-  free(ws->weak_fallback);
-  memset(ws, 0, sizeof *ws);
-}
-
-/* One trial: kd_stage_run; more: kd_stage_run_batch (one by one where the backend has
- * no batches). */
-static kd_status run_stages(kd_backend *be, kd_stage *st, uint32_t count) {
-  return count == 1 ? kd_stage_run(be, st) : kd_stage_run_batch(be, st, count);
-}
-
-/* The weak models: m samples of their top-k features. The dropped features are
- * independent of the kept ones (diagonal Gaussian design), so their contribution to
- * the labels is exactly an extra Gaussian noise of variance `dropped`: drawing it as
- * such avoids generating the m x (p - k) block. */
-static kd_status run_weak(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
-                          uint64_t seed, uint32_t first, uint32_t count, kd_trial_ws *ws) {
-  size_t k = pl->pt.k;
-  ws->weak_sigma = sqrt(pr->sigma * pr->sigma + pl->dropped);
-  for (uint32_t i = 0; i < count; ++i)
-    ws->stages[i] = (kd_stage){
-        .n = pl->pt.m, .p = k, .lambda = pr->lambda, .ridge = pl->pt.weak_ridge, .k = 1,
-        .sources = pr->beta, .sigma = &ws->weak_sigma, .target = pr->beta, .metric = NULL,
-        .design = {seed, pl->weak_id, first + i, KD_STAGE_WEAK | KD_PURPOSE_DESIGN},
-        .noise = {seed, pl->weak_id, first + i, KD_STAGE_WEAK | KD_PURPOSE_NOISE},
-        .risk = &ws->weak_risk[i], .beta_hat = ws->weak_hat + (size_t)i * k};
-  kd_status s = run_stages(be, ws->stages, count);
+kd_status kd_run_trials(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_t first,
+                        uint32_t count, kd_trial_ws *ws, double *risk, int *fallback) {
+  kd_status s = kd_program_run(be, &pl->prog, seed, first, count, ws);
   if (s != KD_OK) return s;
-  for (uint32_t i = 0; i < count; ++i) {
-    ws->weak_risk[i] += pl->dropped;
-    ws->weak_fallback[i] = ws->stages[i].fallback;
-  }
-  return KD_OK;
-}
-
-kd_status kd_run_trials(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
-                        uint64_t seed, uint32_t first, uint32_t count, kd_trial_ws *ws,
-                        double *risk, int *fallback) {
-  size_t p = pr->p, nrhs = 0;
-  const int weak = has(pl->pipes, KD_PIPE_W2S) || has(pl->pipes, KD_PIPE_WEAK);
-  kd_pipeline slot[4];
-  if (count > ws->batch)
-    return kd_fail(KD_EINVAL, "%u trials in buffers of %zu", count, ws->batch);
-  for (size_t at = 0; at < (size_t)KD_NPIPES * count; ++at) {
-    risk[at] = NAN;
-    fallback[at] = 0;
-  }
-  if (weak && !ws->weak_ready) { /* the teachers first: the w2s students learn from them */
-    kd_status s = run_weak(be, pr, pl, seed, first, count, ws);
-    if (s != KD_OK) return s;
-  }
-  for (uint32_t i = 0; weak && i < count; ++i) {
-    risk[KD_PIPE_WEAK * count + i] = ws->weak_risk[i];
-    fallback[KD_PIPE_WEAK * count + i] = ws->weak_fallback[i];
-  }
-  for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q)
-    if (has(pl->pipes, (kd_pipeline)q)) {
-      ws->sigma[nrhs] = q == KD_PIPE_STRONG ? pr->sigma : pr->teacher_sigma;
-      slot[nrhs++] = (kd_pipeline)q;
-    }
-  if (nrhs == 0) return KD_OK;
-  for (uint32_t i = 0; i < count; ++i) {
-    double *src = ws->sources + (size_t)i * nrhs * p;
-    for (size_t r = 0; r < nrhs; ++r, src += p)
-      switch (slot[r]) {
-        case KD_PIPE_STRONG: memcpy(src, pr->beta, sizeof(double) * p); break;
-        case KD_PIPE_OPTIMAL: memcpy(src, pl->beta_opt, sizeof(double) * p); break;
-        case KD_PIPE_MASK: memcpy(src, pl->beta_mask, sizeof(double) * p); break;
-        default:
-          memcpy(src, ws->weak_hat + (size_t)i * pl->pt.k, sizeof(double) * pl->pt.k);
-          memset(src + pl->pt.k, 0, sizeof(double) * (p - pl->pt.k));
+  const kd_program *prog = &pl->prog;
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    const int ch = pl->chain_of[q];
+    for (uint32_t i = 0; i < count; ++i) {
+      double r = NAN;
+      int fb = 0;
+      if (ch >= 0) {
+        const int out = prog->out_call[ch];
+        r = ws->risk[out][(size_t)i * prog->call[out].nrhs + (size_t)prog->out_rhs[ch]];
+        for (int c = 0; c < prog->ncalls; ++c) /* a fallback in any of its fits */
+          if (prog->uses[ch] >> c & 1u) fb |= ws->fallback[c][i];
       }
-    ws->stages[i] = (kd_stage){
-        .n = pl->pt.n, .p = p, .lambda = pr->lambda, .ridge = pl->pt.ridge, .k = nrhs,
-        .sources = ws->sources + (size_t)i * nrhs * p, .sigma = ws->sigma, .target = pr->beta,
-        .metric = NULL,
-        .design = {seed, pl->id, first + i, KD_STAGE_STUDENT | KD_PURPOSE_DESIGN},
-        .noise = {seed, pl->id, first + i, KD_STAGE_STUDENT | KD_PURPOSE_NOISE},
-        .risk = ws->risk + (size_t)i * nrhs, .beta_hat = NULL};
-  }
-  kd_status s = run_stages(be, ws->stages, count);
-  if (s != KD_OK) return s;
-  for (uint32_t i = 0; i < count; ++i) {
-    for (size_t r = 0; r < nrhs; ++r) {
-      risk[slot[r] * count + i] = ws->risk[(size_t)i * nrhs + r];
-      fallback[slot[r] * count + i] = ws->stages[i].fallback;
+      risk[(size_t)q * count + i] = r;
+      fallback[(size_t)q * count + i] = fb;
     }
-    /* a fallback in either of its stages */
-    fallback[KD_PIPE_W2S * count + i] |= fallback[KD_PIPE_WEAK * count + i];
   }
   return KD_OK;
 }
 
-kd_status kd_run_trial(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
-                       uint64_t seed, uint32_t trial, kd_trial_ws *ws,
-                       double risk[KD_NPIPES], int fallback[KD_NPIPES]) {
-  return kd_run_trials(be, pr, pl, seed, trial, 1, ws, risk, fallback);
+kd_status kd_run_trial(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_t trial,
+                       kd_trial_ws *ws, double risk[KD_NPIPES], int fallback[KD_NPIPES]) {
+  return kd_run_trials(be, pl, seed, trial, 1, ws, risk, fallback);
 }

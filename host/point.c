@@ -134,23 +134,29 @@ void kd_teacher_cache_free(kd_teacher_cache *c) {
   *c = (kd_teacher_cache){0};
 }
 
+/* The fit the cache holds: the plan's cached fit (kd_program). */
+static const kd_call *cached_call(const kd_plan *pl) {
+  return &pl->prog.call[pl->prog.cached];
+}
+
 static int cache_hit(const kd_teacher_cache *c, const kd_plan *pl, uint64_t problem_id,
                      uint32_t trials) {
-  return c->valid && c->m == pl->pt.m && c->k == pl->pt.k &&
-         c->weak_ridge == pl->pt.weak_ridge && c->problem_id == problem_id &&
-         c->trials >= trials;
+  const kd_call *t = cached_call(pl);
+  return c->valid && c->m == t->n && c->k == t->p && c->nrhs == t->nrhs &&
+         c->weak_ridge == t->ridge && c->problem_id == problem_id && c->trials >= trials;
 }
 
 static kd_status cache_reset(kd_teacher_cache *c, const kd_plan *pl, uint64_t problem_id,
                              uint32_t trials) {
+  const kd_call *t = cached_call(pl);
   kd_teacher_cache_free(c);
-  *c = (kd_teacher_cache){.m = pl->pt.m, .k = pl->pt.k, .weak_ridge = pl->pt.weak_ridge,
+  *c = (kd_teacher_cache){.m = t->n, .k = t->p, .nrhs = t->nrhs, .weak_ridge = t->ridge,
                           .problem_id = problem_id, .trials = trials};
-  c->hat = malloc(sizeof(double) * trials * pl->pt.k);
-  c->risk = malloc(sizeof(double) * trials);
+  c->hat = malloc(sizeof(double) * trials * t->p * t->nrhs);
+  c->risk = malloc(sizeof(double) * trials * t->nrhs);
   c->fallback = malloc(sizeof(int) * trials);
   if (!c->hat || !c->risk || !c->fallback)
-    return kd_fail(KD_ENOMEM, "cannot cache %u weak teachers of %zu features", trials, pl->pt.k);
+    return kd_fail(KD_ENOMEM, "cannot cache %u weak teachers of %zu features", trials, t->p);
   return KD_OK;
 }
 
@@ -175,19 +181,22 @@ typedef struct {
 static kd_status point_trials(point_ctx *c, kd_backend *be, int worker, uint32_t first,
                               uint32_t count, double *r, int *fb) {
   kd_trial_ws *ws = &c->ws[worker];
-  const size_t k = c->pl->pt.k;
+  const int t = c->pl->prog.cached;
+  /* a trial's cached fit: its coefficients and its risks */
+  const size_t hat = t >= 0 ? cached_call(c->pl)->p * cached_call(c->pl)->nrhs : 0,
+               risks = t >= 0 ? cached_call(c->pl)->nrhs : 0;
   if (c->hit) {
-    memcpy(ws->weak_hat, c->cache->hat + (size_t)first * k, sizeof(double) * k * count);
-    memcpy(ws->weak_risk, c->cache->risk + first, sizeof(double) * count);
-    memcpy(ws->weak_fallback, c->cache->fallback + first, sizeof(int) * count);
-    ws->weak_ready = 1;
+    memcpy(ws->hat[t], c->cache->hat + first * hat, sizeof(double) * hat * count);
+    memcpy(ws->risk[t], c->cache->risk + first * risks, sizeof(double) * risks * count);
+    memcpy(ws->fallback[t], c->cache->fallback + first, sizeof(int) * count);
+    ws->given = t;
   }
-  kd_status st = kd_run_trials(be, c->pr, c->pl, c->seed, first, count, ws, r, fb);
+  kd_status st = kd_run_trials(be, c->pl, c->seed, first, count, ws, r, fb);
   if (st != KD_OK) return st;
   if (c->use_cache && !c->hit) { /* these trials' own slots: no other worker writes them */
-    memcpy(c->cache->hat + (size_t)first * k, ws->weak_hat, sizeof(double) * k * count);
-    memcpy(c->cache->risk + first, ws->weak_risk, sizeof(double) * count);
-    memcpy(c->cache->fallback + first, ws->weak_fallback, sizeof(int) * count);
+    memcpy(c->cache->hat + first * hat, ws->hat[t], sizeof(double) * hat * count);
+    memcpy(c->cache->risk + first * risks, ws->risk[t], sizeof(double) * risks * count);
+    memcpy(c->cache->fallback + first, ws->fallback[t], sizeof(int) * count);
   }
   for (int q = 0; q < KD_NPIPES; ++q) {
     memcpy(c->risks + (size_t)q * c->trials + first, r + (size_t)q * count,
@@ -204,33 +213,30 @@ static kd_status point_trial(void *vctx, kd_backend *be, int worker, uint32_t t)
   return point_trials(vctx, be, worker, t, 1, r, fb);
 }
 
-static int weak_selected(const kd_plan *pl) {
-  return (pl->pipes >> KD_PIPE_W2S & 1u) || (pl->pipes >> KD_PIPE_WEAK & 1u);
-}
-
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
 /* The trials a batch holds at most on the host: KD_BATCH_HOST_BYTES of trial buffers
  * (at least one trial). */
-static size_t host_batch(const kd_problem *pr, const kd_plan *pl, uint32_t trials) {
-  const size_t one = kd_trial_ws_bytes(pr, pl, 1);
-  const size_t per_trial = kd_trial_ws_bytes(pr, pl, 2) - one;
+static size_t host_batch(const kd_plan *pl, uint32_t trials) {
+  const size_t one = kd_trial_ws_bytes(&pl->prog, 1);
+  const size_t per_trial = kd_trial_ws_bytes(&pl->prog, 2) - one;
   const size_t fit = KD_BATCH_HOST_BYTES > one ? 1 + (KD_BATCH_HOST_BYTES - one) / per_trial : 1;
   return min_sz(fit, trials ? trials : 1);
 }
 
 /* The trials of the point handed to the backend per kd_stage_run_batch call: what its
- * batch_size hook takes of every stage the trials run, within host_batch; 1 for a
- * backend without batches. */
-static size_t trials_per_call(const kd_backend *be, const kd_problem *pr, const kd_plan *pl,
-                              uint32_t trials, int teachers_cached) {
+ * batch_size hook takes of every fit the trials run (the cached one aside, on a hit),
+ * within host_batch; 1 for a backend without batches. */
+static size_t trials_per_call(const kd_backend *be, const kd_plan *pl, uint32_t trials,
+                              int teachers_cached) {
   const kd_backend_type *type = be->type;
   if (!type->run_batch || !type->batch_size || trials < 2) return 1;
-  size_t nrhs = 0, b = host_batch(pr, pl, trials);
-  for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q) nrhs += pl->pipes >> q & 1u;
-  if (nrhs) b = min_sz(b, type->batch_size(be->state, pl->pt.n, pr->p, nrhs, pl->pt.ridge, trials));
-  if (weak_selected(pl) && !teachers_cached)
-    b = min_sz(b, type->batch_size(be->state, pl->pt.m, pl->pt.k, 1, pl->pt.weak_ridge, trials));
+  size_t b = host_batch(pl, trials);
+  for (int i = 0; i < pl->prog.ncalls; ++i) {
+    const kd_call *c = &pl->prog.call[i];
+    if (!(teachers_cached && i == pl->prog.cached))
+      b = min_sz(b, type->batch_size(be->state, c->n, c->p, c->nrhs, c->ridge, trials));
+  }
   return b ? b : 1;
 }
 
@@ -251,10 +257,13 @@ static kd_status run_batches(point_ctx *c, kd_backend *be, size_t batch,
 }
 
 /* Entries of the largest design a trial of the point draws. */
-static size_t point_max_elems(const kd_problem *pr, const kd_plan *pl) {
-  size_t student = pl->pt.n * pr->p;
-  size_t teacher = weak_selected(pl) ? pl->pt.m * pl->pt.k : 0;
-  return student > teacher ? student : teacher;
+static size_t point_max_elems(const kd_plan *pl) {
+  size_t most = 0;
+  for (int i = 0; i < pl->prog.ncalls; ++i) {
+    const kd_call *c = &pl->prog.call[i];
+    if (c->n * c->p > most) most = c->n * c->p;
+  }
+  return most;
 }
 
 /* ---- the memory check's model of a point ---------------------------------------------- */
@@ -266,28 +275,29 @@ static size_t mul_sat(size_t a, size_t b) {
 
 kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
                           const kd_problem *pr, const kd_plan *pl, uint32_t trials) {
-  const int weak = weak_selected(pl);
-  size_t nrhs = 0; /* the student stage's right-hand sides, as kd_run_trial stacks them */
-  for (int q = KD_PIPE_STRONG; q <= KD_PIPE_W2S; ++q) nrhs += pl->pipes >> q & 1u;
-  kd_workspace one = {0}; /* a state that has run this point's stages */
-  if (nrhs && type->workspace) type->workspace(&one, pl->pt.n, pr->p, nrhs, pl->pt.ridge);
-  if (weak && type->workspace) type->workspace(&one, pl->pt.m, pl->pt.k, 1, pl->pt.weak_ridge);
+  kd_workspace one = {0}; /* a state that has run this point's fits */
+  for (int i = 0; i < pl->prog.ncalls && type->workspace; ++i) {
+    const kd_call *c = &pl->prog.call[i];
+    type->workspace(&one, c->n, c->p, c->nrhs, c->ridge);
+  }
   kd_workspace_grow(caller->host, one.host, KD_WORKSPACE_SLOTS);
   kd_workspace_grow(caller->device, one.device, KD_WORKSPACE_SLOTS);
-  const size_t workers = (size_t)kd_trial_team_size(type, point_max_elems(pr, pl), trials, 0);
+  const size_t workers = (size_t)kd_trial_team_size(type, point_max_elems(pl), trials, 0);
   kd_memory m = {.host = kd_workspace_total(caller->host),
                  .device = kd_workspace_total(caller->device)};
   /* workers 1 .. workers-1 open their own states for this point alone */
   m.host = add_sat(m.host, mul_sat(workers - 1, kd_workspace_total(one.host)));
   m.device = add_sat(m.device, mul_sat(workers - 1, kd_workspace_total(one.device)));
   /* a backend with batches: at most host_batch trials per call, and their results */
-  const size_t batch = type->run_batch && type->batch_size ? host_batch(pr, pl, trials) : 1;
-  m.host = add_sat(m.host, mul_sat(workers, kd_trial_ws_bytes(pr, pl, batch)));
+  const size_t batch = type->run_batch && type->batch_size ? host_batch(pl, trials) : 1;
+  m.host = add_sat(m.host, mul_sat(workers, kd_trial_ws_bytes(&pl->prog, batch)));
   if (batch > 1) m.host = add_sat(m.host, mul_sat(batch, KD_NPIPES * (sizeof(double) + sizeof(int))));
   m.host = add_sat(m.host, kd_plan_bytes(pr, pl));
   m.host = add_sat(m.host, mul_sat(trials, KD_NPIPES * sizeof(int))); /* c.fallback */
-  if (weak) /* the teacher cache: per trial, the weak fit, its risk and its flag */
-    m.host = add_sat(m.host, mul_sat(trials, sizeof(double) * (pl->pt.k + 1) + sizeof(int)));
+  if (pl->prog.cached >= 0) { /* the teacher cache: per trial, the fit, its risks, its flag */
+    const kd_call *t = cached_call(pl);
+    m.host = add_sat(m.host, mul_sat(trials, sizeof(double) * (t->p + 1) * t->nrhs + sizeof(int)));
+  }
   return m;
 }
 
@@ -296,14 +306,14 @@ kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id
                        kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
                        long fallbacks[KD_NPIPES]) {
   point_ctx c = {.pr = pr, .pl = pl, .seed = seed, .trials = trials, .cache = cache,
-                 .use_cache = weak_selected(pl) && cache, .risks = risks};
+                 .use_cache = pl->prog.cached >= 0 && cache, .risks = risks};
   c.hit = c.use_cache && cache_hit(cache, pl, problem_id, trials);
   /* a backend with batches takes many trials per call, one after the other; the CPU
    * backend runs them one per worker of the team */
-  const size_t batch = trials_per_call(be, pr, pl, trials, c.hit);
+  const size_t batch = trials_per_call(be, pl, trials, c.hit);
   for (int q = 0; q < KD_NPIPES; ++q) fallbacks[q] = 0;
   kd_trial_team team;
-  kd_status st = kd_trial_team_open(&team, be, point_max_elems(pr, pl), trials, 0);
+  kd_status st = kd_trial_team_open(&team, be, point_max_elems(pl), trials, 0);
   if (st != KD_OK) return st;
   c.ws = calloc((size_t)team.workers, sizeof *c.ws);
   c.fallback = calloc((size_t)KD_NPIPES * (trials ? trials : 1), sizeof *c.fallback);
@@ -315,7 +325,7 @@ kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id
     st = kd_fail(KD_ENOMEM, "cannot allocate the trial buffers of %u trials", trials);
   int ws_ready = 0;
   for (; st == KD_OK && ws_ready < team.workers; ++ws_ready)
-    st = kd_trial_ws_init(&c.ws[ws_ready], pr, pl, batch);
+    st = kd_trial_ws_init(&c.ws[ws_ready], &pl->prog, batch);
   if (st == KD_OK && c.use_cache && !c.hit) st = cache_reset(cache, pl, problem_id, trials);
   if (st == KD_OK && batch > 1) st = run_batches(&c, be, batch, stop);
   else if (st == KD_OK) st = kd_trial_team_run(&team, 0, trials, point_trial, &c, stop);

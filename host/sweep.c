@@ -169,42 +169,30 @@ kd_status kd_scenario_hash(const kd_config *cfg, kd_scenario_id *id) {
 
 /* ---- rows and the table ------------------------------------------------------------------- */
 
-/* "peak": a ridgeless fit at its interpolation peak, the student's |n - p| <= 1 or
- * (w2s, weak) the weak teacher's |m - k| <= 1 (kd_plan_point): the expected risk is
- * infinite and the mean meaningless (use the median).
+/* "peak": a ridgeless fit of the pipeline at its interpolation peak, the student's
+ * |n - p| <= 1 or (w2s, weak) the weak teacher's |m - k| <= 1 (kd_plan_point): the
+ * expected risk is infinite and the mean meaningless (use the median).
  * "near-peak": a theory that is a deterministic equivalent of a ridgeless fit within
- * a tenth of that fit's peak, where its finite-size error grows like 1/distance
- * (docs/theory.md#near-peak): the student's |n - p| < p/10 (not for weak rows), or
- * (w2s, weak) the teacher's |m - k| < k/10 when its moments are the DE, i.e. k > m + 1
- * (for k < m - 1 they are the exact inverse-Wishart moments, right at any distance). */
-static const char *flag_of(const kd_plan *pl, int q, size_t p) {
+ * a tenth of that fit's peak (kd_plan_near_peak). */
+static const char *flag_of(const kd_plan *pl, int q) {
   if (pl->peak[q]) return "peak";
   if (pl->kind[q] != KD_THEORY_DE) return "";
-  double n = (double)pl->pt.n, m = (double)pl->pt.m, k = (double)pl->pt.k;
-  int student = q != KD_PIPE_WEAK && pl->pt.ridge == 0 && fabs(n - (double)p) < p / 10.0;
-  int teacher = (q == KD_PIPE_W2S || q == KD_PIPE_WEAK) && pl->pt.weak_ridge == 0 &&
-                !pl->weak.exact && fabs(m - k) < k / 10.0;
-  return student || teacher ? "near-peak" : "";
+  return kd_plan_near_peak(pl, (kd_pipeline)q) ? "near-peak" : "";
 }
 
 static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *pl,
                        const kd_grid_point *gp, int q, const double *risks, long fallbacks) {
   kd_row r = {.pipeline = (kd_pipeline)q, .n = pl->pt.n, .p = pr->p};
-  if (q == KD_PIPE_W2S || q == KD_PIPE_WEAK) {
-    r.m = pl->pt.m;
-    r.k = pl->pt.k;
-  }
-  if (q == KD_PIPE_MASK) r.k = pl->k_mask;
+  kd_plan_columns(pr, pl, (kd_pipeline)q, &r.m, &r.k, &r.sigma); /* the pipeline's own */
   r.ridge = pl->pt.ridge;
   r.alpha = strcmp(c->spectrum, "powerlaw") == 0 ? gp->alpha : NAN;
   r.signal_exp = strcmp(c->beta, "powerlaw") == 0 ? c->signal_exp : NAN;
-  r.sigma = q == KD_PIPE_STRONG || q == KD_PIPE_WEAK ? pr->sigma : pr->teacher_sigma;
   kd_summarize(risks, c->trials, &r.s);
   r.theory = pl->theory[q];
   r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
   r.fallbacks = fallbacks;
   r.exact = pl->kind[q] == KD_THEORY_EXACT;
-  snprintf(r.flag, sizeof r.flag, "%s", flag_of(pl, q, pr->p));
+  snprintf(r.flag, sizeof r.flag, "%s", flag_of(pl, q));
   return r;
 }
 

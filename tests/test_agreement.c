@@ -36,12 +36,12 @@ static void check_point(fixture *f, kd_point pt, unsigned pipes, uint32_t trials
   kd_plan pl;
   cr_assert_eq(kd_plan_point(&f->pr, &pt, pipes, &pl), KD_OK, "%s", kd_last_error());
   kd_trial_ws ws;
-  cr_assert_eq(kd_trial_ws_init(&ws, &f->pr, &pl, 1), KD_OK);
+  cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
   double *risk = malloc(sizeof(double) * KD_NPIPES * trials);
   for (uint32_t t = 0; t < trials; ++t) {
     double r[KD_NPIPES];
     int fb[KD_NPIPES];
-    cr_assert_eq(kd_run_trial(&f->be, &f->pr, &pl, 2024, t, &ws, r, fb), KD_OK, "%s",
+    cr_assert_eq(kd_run_trial(&f->be, &pl, 2024, t, &ws, r, fb), KD_OK, "%s",
                  kd_last_error());
     for (int q = 0; q < KD_NPIPES; ++q) risk[q * trials + t] = r[q];
   }
@@ -173,11 +173,11 @@ Test(reproducibility, trial_regenerated_alone) {
   kd_plan pl;
   cr_assert_eq(kd_plan_point(&f.pr, &pt, KD_PIPES_DEFAULT, &pl), KD_OK);
   kd_trial_ws ws;
-  cr_assert_eq(kd_trial_ws_init(&ws, &f.pr, &pl, 1), KD_OK);
+  cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
   double seq[6][KD_NPIPES], alone[KD_NPIPES];
   int fb[KD_NPIPES];
-  for (uint32_t t = 0; t < 6; ++t) kd_run_trial(&f.be, &f.pr, &pl, 99, t, &ws, seq[t], fb);
-  cr_assert_eq(kd_run_trial(&f.be, &f.pr, &pl, 99, 4, &ws, alone, fb), KD_OK);
+  for (uint32_t t = 0; t < 6; ++t) kd_run_trial(&f.be, &pl, 99, t, &ws, seq[t], fb);
+  cr_assert_eq(kd_run_trial(&f.be, &pl, 99, 4, &ws, alone, fb), KD_OK);
   for (int q = 0; q <= KD_PIPE_W2S; ++q) {
     cr_expect_eq(alone[q], seq[4][q], "%s: %.17g vs %.17g", kd_pipeline_name(q), alone[q],
                  seq[4][q]);

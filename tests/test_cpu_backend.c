@@ -822,11 +822,11 @@ Test(trials, results_do_not_depend_on_threads) {
       kd_teacher_cache_free(&cache);
     }
     kd_trial_ws ws;
-    cr_assert_eq(kd_trial_ws_init(&ws, &f.pr, &pl, 1), KD_OK);
+    cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
     for (uint32_t t = 0; t < trials; ++t) {
       double r[KD_NPIPES];
       int fbt[KD_NPIPES];
-      cr_assert_eq(kd_run_trial(&f.be, &f.pr, &pl, 11, t, &ws, r, fbt), KD_OK);
+      cr_assert_eq(kd_run_trial(&f.be, &pl, 11, t, &ws, r, fbt), KD_OK);
       for (int q = 0; q < KD_NPIPES; ++q) {
         double want = r[q], have = ref[(size_t)q * trials + t];
         if (isnan(want)) continue;

@@ -1,10 +1,16 @@
-/* Pipelines: chains of stages with their theory twins.
- *   strong   beta*                     -> student(n)
+/* Pipelines: chains of stages (include/kdbench/chain.h) with their theory twins, one
+ * descriptor per file (host/pipeline_NAME.c), registered in one list
+ * (include/kdbench/pipeline_list.h), whose order is the order of the rows:
+ *   strong   beta*                      -> student(n)
  *   optimal  optimal surrogate g.*beta* -> student(n)
  *   mask     optimal 0-1 mask of beta*  -> student(n)
  *   w2s      beta* -> weak(m samples, top-k features) -> student(n)
  *   weak     the weak model of w2s itself (its own risk)
- * All student fits of one trial share one design X and one factorisation. */
+ * All student fits of one trial share one design X and one factorisation.
+ *
+ * Adding a pipeline: a file host/pipeline_NAME.c defining `const kd_pipeline_type
+ * kd_pipeline_NAME` (its chain, its theory, its columns) and one line in
+ * pipeline_list.h. */
 #ifndef KDBENCH_PIPELINE_H
 #define KDBENCH_PIPELINE_H
 
@@ -13,15 +19,14 @@
 #include <stdint.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/chain.h"
 #include "kdbench/problem.h"
 #include "kdbench/theory.h"
 
 typedef enum {
-  KD_PIPE_STRONG,
-  KD_PIPE_OPTIMAL,
-  KD_PIPE_MASK,
-  KD_PIPE_W2S,
-  KD_PIPE_WEAK,
+#define KD_PIPELINE(ID, name) KD_PIPE_##ID,
+#include "kdbench/pipeline_list.h"
+#undef KD_PIPELINE
   KD_NPIPES
 } kd_pipeline;
 
@@ -32,18 +37,11 @@ const char *kd_pipeline_name(kd_pipeline p);
 /* "strong,w2s" -> bit mask; unknown names -> KD_EINVAL naming the word. */
 kd_status kd_pipelines_parse(const char *list, unsigned *mask);
 
-typedef struct {
-  size_t n;          /* student samples */
-  double ridge;      /* student ridge (0 = ridgeless) */
-  size_t m;          /* weak model's samples */
-  size_t k;          /* weak model's features; 0 = the theory-optimal k */
-  double weak_ridge; /* weak model's ridge */
-} kd_point;
-
 typedef enum { KD_THEORY_DE, KD_THEORY_EXACT } kd_theory_kind;
 
-/* Everything a grid point needs before its trials: theory and the surrogates. */
-typedef struct {
+/* Everything a grid point needs before its trials: theory, the surrogates and the
+ * program of fits its trials run. */
+typedef struct kd_plan {
   kd_point pt;       /* with k resolved */
   unsigned pipes;
   uint32_t id;       /* the student stage's RNG id: a hash of (n, p) only */
@@ -59,50 +57,58 @@ typedef struct {
   double theory[KD_NPIPES];
   kd_theory_kind kind[KD_NPIPES];
   int peak[KD_NPIPES]; /* ridgeless at the interpolation peak: expected risk infinite */
+  kd_program prog;     /* the selected pipelines' chains, as fits */
+  int chain_of[KD_NPIPES]; /* pipeline q's chain in prog, -1 when not selected */
 } kd_plan;
+
+/* A pipeline: its name (the rows' `pipeline`), its chain, its theory and the columns
+ * its rows fill beside the risk. */
+typedef struct {
+  const char *name;
+  kd_chain chain;
+  /* The expected risk of the point's pipeline: an exact finite-sample value where one
+   * exists (*kind = KD_THEORY_EXACT), else the deterministic equivalent. Called after
+   * the plan's surrogates, weak moments and resolved k are in. */
+  void (*theory)(const kd_problem *pr, const kd_plan *pl, double *value, kd_theory_kind *kind);
+  /* The rows' k column (NULL: empty) and whether their m column holds the point's m. */
+  size_t (*k_column)(const kd_plan *pl);
+  int m_column;
+} kd_pipeline_type;
+
+#define KD_PIPELINE(ID, name) extern const kd_pipeline_type kd_pipeline_##name;
+#include "kdbench/pipeline_list.h"
+#undef KD_PIPELINE
+/* The registry: kd_pipelines[q] describes pipeline q. */
+extern const kd_pipeline_type *const kd_pipelines[KD_NPIPES];
 
 kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes, kd_plan *pl);
 void kd_plan_free(kd_plan *pl);
 
-/* Work buffers of `batch` trials, reused across trials. When weak_ready is set, the
- * trials take their weak teachers from weak_hat / weak_risk / weak_fallback (trial
- * first + i at i) instead of fitting them (a sweep's cache of teachers shared across
- * student sizes). */
-typedef struct {
-  size_t batch;        /* trials the buffers hold */
-  kd_stage *stages;    /* batch: one stage of every trial */
-  double *sources;     /* batch x p x 4: the student's right-hand sides, trial by trial */
-  double *sigma;       /* 4: their noise levels, the same for every trial */
-  double *risk;        /* batch x 4 */
-  double weak_sigma;
-  double *weak_hat;    /* batch x k */
-  double *weak_risk;   /* batch */
-  int *weak_fallback;  /* batch */
-  int weak_ready;
-} kd_trial_ws;
-kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_problem *pr, const kd_plan *pl,
-                           size_t batch);
-void kd_trial_ws_free(kd_trial_ws *ws);
+/* The columns of pipeline q's rows at this point: m and k (0: empty) and the noise level
+ * of the labels its last stage learns from. */
+void kd_plan_columns(const kd_problem *pr, const kd_plan *pl, kd_pipeline q, size_t *m,
+                     size_t *k, double *sigma);
+/* Whether pipeline q is within a tenth of an interpolation peak of one of its ridgeless
+ * fits, where a deterministic equivalent's finite-size error grows like 1/distance
+ * (docs/theory.md#near-peak): |n - p| < p/10 for a fit on every feature, |m - k| < k/10
+ * for the weak model unless its moments are exact. */
+int kd_plan_near_peak(const kd_plan *pl, kd_pipeline q);
 
-/* One trial of every selected pipeline: risk[pipeline] (excess risk), and
- * fallback[pipeline] = 1 when a stage of that pipeline took the
- * orthogonal-factorisation fallback. */
-kd_status kd_run_trial(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
-                       uint64_t seed, uint32_t trial, kd_trial_ws *ws,
-                       double risk[KD_NPIPES], int fallback[KD_NPIPES]);
-/* Trials first .. first+count-1 (count <= ws->batch) of every selected pipeline, stage
- * by stage: each stage of the chain handed to the backend for all `count` trials in one
- * kd_stage_run_batch call (the weak teachers before the students that learn from them;
- * count = 1: kd_stage_run). risk[q * count + i] and fallback[q * count + i] are trial
- * first + i's, as kd_run_trial gives them. */
-kd_status kd_run_trials(kd_backend *be, const kd_problem *pr, const kd_plan *pl,
-                        uint64_t seed, uint32_t first, uint32_t count, kd_trial_ws *ws,
-                        double *risk, int *fallback);
+/* One trial of every selected pipeline: risk[pipeline] (excess risk, NaN when not
+ * selected), and fallback[pipeline] = 1 when a stage of that pipeline took the
+ * orthogonal-factorisation fallback. ws: kd_trial_ws_init(ws, &pl->prog, batch). */
+kd_status kd_run_trial(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_t trial,
+                       kd_trial_ws *ws, double risk[KD_NPIPES], int fallback[KD_NPIPES]);
+/* Trials first .. first+count-1 (count <= ws->batch) of every selected pipeline, fit by
+ * fit (kd_program_run: the weak teachers' fits before the students' that learn from
+ * them, each in one kd_stage_run_batch call for the `count` trials). risk[q * count + i]
+ * and fallback[q * count + i] are trial first + i's, as kd_run_trial gives them. */
+kd_status kd_run_trials(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_t first,
+                        uint32_t count, kd_trial_ws *ws, double *risk, int *fallback);
 
-/* Host bytes of the plan's own arrays and of one worker's trial buffers (the memory
- * check, host/point.c's kd_point_memory). */
+/* Host bytes of the plan's own arrays (the memory check, host/point.c's
+ * kd_point_memory). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl);
-size_t kd_trial_ws_bytes(const kd_problem *pr, const kd_plan *pl, size_t batch);
 
 /* ---- trials side by side (host/point.c) ------------------------------------------ */
 

@@ -14,8 +14,8 @@
  * numbers do not depend on n, so the result is identical, only cheaper). The
  * cache is also keyed by the problem it was fitted on (`problem_id`). */
 typedef struct {
-  size_t m, k;
-  double weak_ridge;
+  size_t m, k, nrhs; /* the cached fit's samples, features, right-hand sides ... */
+  double weak_ridge; /* ... and ridge */
   uint64_t problem_id;
   uint32_t trials;
   int valid;

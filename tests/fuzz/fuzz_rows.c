@@ -2,7 +2,8 @@
  * kd_row_from_json and back out as CSV and JSON; the whole input as the NAME.jsonl of
  * a stored run beside the metadata of tests/data/fig1-mini through kd_run_read (the
  * one reader of resume, fit, report, merge and missing: host/run_reader.c), by way of
- * kdbench report's loader and layout (host/report_load.c, report_layout.c). */
+ * kdbench report's loader, layout and table (host/report_load.c, report_layout.c,
+ * report_table.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,11 +67,15 @@ static void through_the_report_loader(const uint8_t *data, size_t size) {
     return;
   kd_report r;
   memset(&r, 0, sizeof r);
+  kd_table t;
+  kd_table_init(&t);
   FILE *log = fopen("/dev/null", "w");
   if (kd_report_load(stem, &r, log) == KD_OK && kd_report_layout(&r) == KD_OK && log) {
-    kd_report_write_md(&r, log);
-    kd_report_write_tex(&r, log);
+    kd_report_table(&r, &t);
+    kd_report_write(&r, &t, KD_TABLE_MD, log);
+    kd_report_write(&r, &t, KD_TABLE_TEX, log);
   }
+  kd_table_free(&t);
   kd_report_free(&r);
   if (log) fclose(log);
 }

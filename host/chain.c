@@ -1,0 +1,292 @@
+/* Chains of stages resolved into the distinct fits of one trial, and those fits run for
+ * a batch of trials (include/kdbench/chain.h). */
+#include "kdbench/chain.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/hash.h"
+#include "kdbench/pipeline.h"
+
+uint32_t kd_stream_id(kd_stream s, size_t n, size_t features, size_t p, double ridge) {
+  char key[256];
+  if (s == KD_STREAM_WEAK)
+    snprintf(key, sizeof key, "weak m=%zu k=%zu p=%zu weak_ridge=%.17g", n, features, p, ridge);
+  else
+    snprintf(key, sizeof key, "n=%zu p=%zu", n, p);
+  return kd_hash32(key);
+}
+
+/* ---- building the program ---------------------------------------------------------------- */
+
+typedef struct {
+  int call, rhs;
+} slot;
+
+/* sum_{j >= from} lambda_j v_j^2: the signal of v on the features a stage does not see */
+static double unseen(const double *lambda, const double *v, size_t from, size_t p) {
+  double s = 0;
+  for (size_t j = from; j < p; ++j) s += lambda[j] * v[j] * v[j];
+  return s;
+}
+
+/* Stage s of a chain as a fit of its own, one right-hand side (src, sigma[0]). */
+static kd_status resolve(const kd_problem *pr, const kd_plan *pl, const kd_chain_stage *st,
+                         int s, int chain, kd_call *c) {
+  const size_t p = pr->p;
+  *c = (kd_call){.nrhs = 1, .target = pr->beta, .lambda = pr->lambda};
+  switch (st->samples.kind) {
+    case KD_SAMPLES_N: c->n = pl->pt.n; break;
+    case KD_SAMPLES_M: c->n = pl->pt.m; break;
+    case KD_SAMPLES_FIXED: c->n = st->samples.count; break;
+    case KD_SAMPLES_SCHEDULE: c->n = st->samples.schedule(&pl->pt, s); break;
+  }
+  c->top_k = st->features == KD_FEATURES_TOP_K;
+  c->p = c->top_k ? pl->pt.k : p;
+  if (c->n == 0 || c->p == 0 || c->p > p)
+    return kd_fail(KD_EINVAL, "chain %d, stage %d: %zu samples of %zu features (p = %zu)", chain,
+                   s, c->n, c->p, p);
+  c->ridge = st->solver.ridge == KD_RIDGE_STUDENT ? pl->pt.ridge
+             : st->solver.ridge == KD_RIDGE_WEAK  ? pl->pt.weak_ridge
+                                                  : st->solver.value;
+  if (st->spectrum) { /* another design; the risk stays the problem's */
+    c->lambda = st->spectrum(pl);
+    c->metric = pr->lambda;
+  }
+  c->id = kd_stream_id(st->stream, c->n, c->p, p, c->ridge);
+  c->role = st->stream == KD_STREAM_WEAK ? KD_STAGE_WEAK : KD_STAGE_STUDENT;
+  if (c->top_k) c->dropped = unseen(pr->lambda, pr->beta, c->p, p);
+  const kd_labels *lb = &st->labels;
+  double sigma = lb->noise == KD_NOISE_SIGMA     ? pr->sigma
+                 : lb->noise == KD_NOISE_TEACHER ? pr->teacher_sigma
+                                                 : lb->sigma;
+  c->src[0] = (kd_call_source){.kind = lb->kind, .call = -1, .rhs = -1};
+  if (lb->kind == KD_LABELS_TRUTH) c->src[0].vector = pr->beta;
+  if (lb->kind == KD_LABELS_SURROGATE) c->src[0].vector = lb->surrogate(pl);
+  /* the unseen features' part of the labels is Gaussian noise independent of the seen
+   * ones (diagonal design): drawn as such, the m x (p - k) block is never generated */
+  if (c->top_k && c->src[0].vector)
+    sigma = sqrt(sigma * sigma + unseen(c->lambda, c->src[0].vector, c->p, p));
+  c->sigma[0] = sigma;
+  return KD_OK;
+}
+
+static int same_design(const kd_call *a, const kd_call *b) {
+  return a->n == b->n && a->p == b->p && a->ridge == b->ridge && a->lambda == b->lambda &&
+         a->metric == b->metric && a->id == b->id && a->role == b->role && a->top_k == b->top_k;
+}
+
+static int same_rhs(const kd_call *a, size_t r, const kd_call *b) {
+  const kd_call_source *x = &a->src[r], *y = &b->src[0];
+  return x->kind == y->kind && x->vector == y->vector && x->call == y->call &&
+         x->rhs == y->rhs && a->sigma[r] == b->sigma[0];
+}
+
+/* Puts the fits in an order where each comes after those it reads (the lowest-numbered
+ * ready fit first, so that independent fits keep the order they were met in). */
+static kd_status order_calls(kd_program *prog) {
+  int order[KD_PROGRAM_CALLS], rank[KD_PROGRAM_CALLS], done[KD_PROGRAM_CALLS] = {0};
+  for (int placed = 0; placed < prog->ncalls; ++placed) {
+    int next = -1;
+    for (int c = 0; c < prog->ncalls && next < 0; ++c) {
+      if (done[c]) continue;
+      int ready = 1;
+      for (size_t r = 0; r < prog->call[c].nrhs; ++r) {
+        int from = prog->call[c].src[r].call;
+        if (from >= 0 && !done[from]) ready = 0;
+      }
+      if (ready) next = c;
+    }
+    if (next < 0)
+      return kd_fail(KD_EINVAL, "pipelines: their stages share designs in an order that "
+                                "cannot run (a fit would read itself)");
+    done[next] = 1;
+    order[placed] = next;
+    rank[next] = placed;
+  }
+  kd_call calls[KD_PROGRAM_CALLS];
+  for (int i = 0; i < prog->ncalls; ++i) {
+    calls[i] = prog->call[order[i]];
+    for (size_t r = 0; r < calls[i].nrhs; ++r)
+      if (calls[i].src[r].call >= 0) calls[i].src[r].call = rank[calls[i].src[r].call];
+  }
+  memcpy(prog->call, calls, sizeof(kd_call) * (size_t)prog->ncalls);
+  for (int i = 0; i < prog->chains; ++i) {
+    unsigned uses = 0;
+    for (int c = 0; c < prog->ncalls; ++c)
+      if (prog->uses[i] >> c & 1u) uses |= 1u << rank[c];
+    prog->uses[i] = uses;
+    prog->out_call[i] = rank[prog->out_call[i]];
+  }
+  return KD_OK;
+}
+
+kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
+                           const kd_chain *const *chains, int count) {
+  memset(prog, 0, sizeof *prog);
+  prog->cached = -1;
+  if (count > KD_PROGRAM_CHAINS)
+    return kd_fail(KD_EINVAL, "pipelines: %d chains, at most %d", count, KD_PROGRAM_CHAINS);
+  prog->chains = count;
+  for (int i = 0; i < count; ++i) {
+    const kd_chain *ch = chains[i];
+    slot at[KD_CHAIN_MAX];
+    if (ch->length < 1 || ch->length > KD_CHAIN_MAX)
+      return kd_fail(KD_EINVAL, "chain %d: %d stages (1 to %d)", i, ch->length, KD_CHAIN_MAX);
+    for (int s = 0; s < ch->length; ++s) {
+      const kd_chain_stage *st = &ch->stage[s];
+      kd_call one;
+      kd_status rc = resolve(pr, pl, st, s, i, &one);
+      if (rc != KD_OK) return rc;
+      if (st->labels.kind == KD_LABELS_STAGE) {
+        const int from = st->labels.stage;
+        if (from < 0 || from >= s)
+          return kd_fail(KD_EINVAL, "chain %d, stage %d: labels from stage %d, not an earlier one",
+                         i, s, from);
+        const kd_call *src = &prog->call[at[from].call];
+        if (src->p > one.p)
+          return kd_fail(KD_EINVAL, "chain %d, stage %d sees %zu features but learns from a fit "
+                         "on %zu", i, s, one.p, src->p);
+        one.src[0].call = at[from].call;
+        one.src[0].rhs = at[from].rhs;
+      }
+      int c = 0;
+      while (c < prog->ncalls && !same_design(&prog->call[c], &one)) ++c;
+      if (c == prog->ncalls) {
+        if (c == KD_PROGRAM_CALLS)
+          return kd_fail(KD_EINVAL, "pipelines: more than %d distinct fits", KD_PROGRAM_CALLS);
+        prog->call[prog->ncalls++] = one;
+        prog->call[c].nrhs = 0; /* its right-hand side is added below, as on a shared design */
+      }
+      kd_call *call = &prog->call[c];
+      size_t r = 0;
+      while (r < call->nrhs && !same_rhs(call, r, &one)) ++r;
+      if (r == call->nrhs) {
+        if (r == KD_CALL_RHS)
+          return kd_fail(KD_EINVAL, "pipelines: more than %d label sources on one design",
+                         KD_CALL_RHS);
+        call->src[r] = one.src[0];
+        call->sigma[r] = one.sigma[0];
+        ++call->nrhs;
+      }
+      if (one.src[0].call >= 0) prog->call[one.src[0].call].keep = 1;
+      at[s] = (slot){c, (int)r};
+      prog->uses[i] |= 1u << c;
+    }
+    prog->out_call[i] = at[ch->length - 1].call;
+    prog->out_rhs[i] = at[ch->length - 1].rhs;
+  }
+  kd_status rc = order_calls(prog);
+  if (rc != KD_OK) return rc;
+  for (int c = 0; c < prog->ncalls && prog->cached < 0; ++c) {
+    const kd_call *call = &prog->call[c];
+    int truth = 1;
+    for (size_t r = 0; r < call->nrhs; ++r) truth &= call->src[r].kind == KD_LABELS_TRUTH;
+    if (call->role == KD_STAGE_WEAK && truth) prog->cached = c;
+  }
+  if (prog->cached >= 0) prog->call[prog->cached].keep = 1;
+  return KD_OK;
+}
+
+/* ---- running it ---------------------------------------------------------------------------- */
+
+/* doubles and ints of fit c's buffers per trial */
+static size_t doubles_per_trial(const kd_call *c) {
+  return c->p * c->nrhs * (c->keep ? 2 : 1) + c->nrhs;
+}
+
+size_t kd_trial_ws_bytes(const kd_program *prog, size_t batch) {
+  size_t doubles = 0;
+  if (batch == 0) batch = 1;
+  for (int c = 0; c < prog->ncalls; ++c) doubles += doubles_per_trial(&prog->call[c]);
+  return batch * (sizeof(kd_stage) + sizeof(double) * doubles +
+                  sizeof(int) * (size_t)prog->ncalls);
+}
+
+kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_program *prog, size_t batch) {
+  memset(ws, 0, sizeof *ws);
+  ws->given = -1;
+  if (batch == 0) batch = 1;
+  ws->batch = batch;
+  size_t doubles = 0;
+  for (int c = 0; c < prog->ncalls; ++c) doubles += doubles_per_trial(&prog->call[c]);
+  ws->stages = malloc(sizeof *ws->stages * batch);
+  ws->block = malloc(sizeof(double) * (doubles ? doubles : 1) * batch);
+  ws->flags = malloc(sizeof(int) * (size_t)(prog->ncalls ? prog->ncalls : 1) * batch);
+  if (!ws->stages || !ws->block || !ws->flags) {
+    kd_trial_ws_free(ws);
+    return kd_fail(KD_ENOMEM, "cannot allocate the buffers of %zu trials", batch);
+  }
+  double *at = ws->block;
+  for (int c = 0; c < prog->ncalls; ++c) {
+    const kd_call *call = &prog->call[c];
+    ws->src[c] = at;
+    at += batch * call->p * call->nrhs;
+    if (call->keep) {
+      ws->hat[c] = at;
+      at += batch * call->p * call->nrhs;
+    }
+    ws->risk[c] = at;
+    at += batch * call->nrhs;
+    ws->fallback[c] = ws->flags + (size_t)c * batch;
+  }
+  return KD_OK;
+}
+
+void kd_trial_ws_free(kd_trial_ws *ws) {
+  free(ws->stages);
+  free(ws->block);
+  free(ws->flags);
+  memset(ws, 0, sizeof *ws);
+  ws->given = -1;
+}
+
+/* Trial i's right-hand sides of fit c: the fixed vectors, or an earlier fit's
+ * coefficients on its features, zero beyond them. */
+static void fill_sources(const kd_program *prog, const kd_call *c, size_t i, kd_trial_ws *ws,
+                         double *src) {
+  for (size_t r = 0; r < c->nrhs; ++r, src += c->p) {
+    const kd_call_source *s = &c->src[r];
+    if (s->call < 0) {
+      memcpy(src, s->vector, sizeof(double) * c->p);
+      continue;
+    }
+    const kd_call *from = &prog->call[s->call];
+    const double *hat = ws->hat[s->call] + (i * from->nrhs + (size_t)s->rhs) * from->p;
+    memcpy(src, hat, sizeof(double) * from->p);
+    memset(src + from->p, 0, sizeof(double) * (c->p - from->p));
+  }
+}
+
+kd_status kd_program_run(kd_backend *be, const kd_program *prog, uint64_t seed, uint32_t first,
+                         uint32_t count, kd_trial_ws *ws) {
+  if (count > ws->batch)
+    return kd_fail(KD_EINVAL, "%u trials in buffers of %zu", count, ws->batch);
+  for (int ci = 0; ci < prog->ncalls; ++ci) {
+    if (ci == ws->given) continue;
+    const kd_call *c = &prog->call[ci];
+    const size_t width = c->p * c->nrhs;
+    for (uint32_t i = 0; i < count; ++i) {
+      double *src = ws->src[ci] + (size_t)i * width;
+      fill_sources(prog, c, i, ws, src);
+      ws->stages[i] = (kd_stage){
+          .n = c->n, .p = c->p, .lambda = c->lambda, .ridge = c->ridge, .k = c->nrhs,
+          .sources = src, .sigma = c->sigma, .target = c->target, .metric = c->metric,
+          .design = {seed, c->id, first + i, c->role | KD_PURPOSE_DESIGN},
+          .noise = {seed, c->id, first + i, c->role | KD_PURPOSE_NOISE},
+          .risk = ws->risk[ci] + (size_t)i * c->nrhs,
+          .beta_hat = c->keep ? ws->hat[ci] + (size_t)i * width : NULL};
+    }
+    kd_status s = count == 1 ? kd_stage_run(be, ws->stages)
+                             : kd_stage_run_batch(be, ws->stages, count);
+    if (s != KD_OK) return s;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (c->top_k) /* the signal of the features it did not see */
+        for (size_t r = 0; r < c->nrhs; ++r) ws->risk[ci][(size_t)i * c->nrhs + r] += c->dropped;
+      ws->fallback[ci][i] = ws->stages[i].fallback;
+    }
+  }
+  return KD_OK;
+}

@@ -1,0 +1,169 @@
+/* Chains of stages, described by data, and the fits one trial of them runs.
+ *
+ * A pipeline (include/kdbench/pipeline.h) is a chain of stages; a stage is one
+ * regression fit on fresh samples, described by
+ *   - its streams (which random numbers its design and noise draw),
+ *   - its sample count: the point's n (the swept student size), the point's m, a fixed
+ *     count, or a schedule of the stage's index in its chain (generations),
+ *   - its design spectrum: the problem's (NULL) or another of the plan's, the risk
+ *     being measured in the problem's spectrum either way,
+ *   - the features it sees: all, or the top k (the point's k); the features it does
+ *     not see reach its labels as extra Gaussian noise (a diagonal design makes that
+ *     exact), and its risk counts their signal,
+ *   - its solver: the direct ridge(less) solve with the point's ridge, the weak
+ *     model's, or a fixed one (an iterative solver would add its kind here),
+ *   - its labels: the ground truth, a fixed surrogate of the plan, or the fitted
+ *     beta-hat of an earlier stage of the chain, with their own noise level.
+ * (Labels mixed from several sources by row fraction need per-row labels in the stage
+ * primitive, kd_stage: not there yet. Subsets of features and pure-noise features need
+ * gathered spectra per stage: not there yet either.)
+ *
+ * The chains of a point's selected pipelines are resolved once into a program
+ * (kd_program_build): stages that draw the same design (same streams, samples,
+ * spectrum, features and ridge) become ONE fit, kd_call, with one right-hand side per
+ * distinct label source and noise, so that the student stages of strong, optimal, mask
+ * and w2s share one design and one factorisation, and the weak stage of w2s and weak is
+ * fitted once. kd_program_run runs a program for a batch of trials. */
+#ifndef KDBENCH_CHAIN_H
+#define KDBENCH_CHAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kdbench/backend.h"
+#include "kdbench/problem.h"
+
+struct kd_plan; /* pipeline.h: the point's plan, whose surrogates and spectra stages use */
+
+typedef struct {
+  size_t n;          /* student samples */
+  double ridge;      /* student ridge (0 = ridgeless) */
+  size_t m;          /* weak model's samples */
+  size_t k;          /* weak model's features; 0 = the theory-optimal k */
+  double weak_ridge; /* weak model's ridge */
+} kd_point;
+
+/* The streams of a stage: {seed, id, trial, role | purpose} (include/kdbench/rng.h). */
+typedef enum {
+  KD_STREAM_STUDENT, /* id a hash of (samples, p) only, role KD_STAGE_STUDENT: points that
+                        differ in the teacher, ridge, spectrum or noise draw the same
+                        standard normals (common random numbers) */
+  KD_STREAM_WEAK,    /* id a hash of (samples, features, p, ridge), role KD_STAGE_WEAK: every
+                        student size sees the same teacher in trial t */
+} kd_stream;
+
+typedef enum { KD_SAMPLES_N, KD_SAMPLES_M, KD_SAMPLES_FIXED, KD_SAMPLES_SCHEDULE } kd_samples_kind;
+typedef struct {
+  kd_samples_kind kind;
+  size_t count;                                      /* KD_SAMPLES_FIXED */
+  size_t (*schedule)(const kd_point *pt, int stage); /* KD_SAMPLES_SCHEDULE */
+} kd_samples;
+
+typedef enum { KD_FEATURES_ALL, KD_FEATURES_TOP_K } kd_features;
+
+typedef enum { KD_RIDGE_STUDENT, KD_RIDGE_WEAK, KD_RIDGE_FIXED } kd_ridge_kind;
+typedef struct {
+  kd_ridge_kind ridge;
+  double value; /* KD_RIDGE_FIXED; 0 = ridgeless */
+} kd_solver;
+
+typedef enum { KD_LABELS_TRUTH, KD_LABELS_SURROGATE, KD_LABELS_STAGE } kd_labels_kind;
+typedef enum { KD_NOISE_SIGMA, KD_NOISE_TEACHER, KD_NOISE_FIXED } kd_noise_kind;
+typedef struct {
+  kd_labels_kind kind;
+  const double *(*surrogate)(const struct kd_plan *pl); /* SURROGATE: p coefficients */
+  int stage;                                            /* STAGE: an earlier stage's index */
+  kd_noise_kind noise; /* sigma: the problem's, its teacher sigma, or .sigma */
+  double sigma;
+} kd_labels;
+
+typedef struct {
+  kd_stream stream;
+  kd_samples samples;
+  const double *(*spectrum)(const struct kd_plan *pl); /* NULL: the problem's lambda */
+  kd_features features;
+  kd_solver solver;
+  kd_labels labels;
+} kd_chain_stage;
+
+#define KD_CHAIN_MAX 8
+typedef struct {
+  int length;
+  kd_chain_stage stage[KD_CHAIN_MAX];
+} kd_chain;
+
+/* ---- the program: the distinct fits of one trial --------------------------------------- */
+
+#define KD_PROGRAM_CHAINS 16 /* chains in one program */
+#define KD_PROGRAM_CALLS 16  /* distinct fits */
+#define KD_CALL_RHS 8        /* right-hand sides of one fit */
+
+typedef struct {
+  kd_labels_kind kind;  /* TRUTH, SURROGATE: `vector`; STAGE: fit `call`, column `rhs` */
+  const double *vector; /* p coefficients of the problem's features */
+  int call, rhs;
+} kd_call_source;
+
+typedef struct {
+  size_t n, p;                 /* samples; features: the first p of the problem's */
+  double ridge;
+  const double *lambda;        /* the design's spectrum (p) */
+  const double *metric;        /* the risk's (NULL: lambda) */
+  const double *target;        /* beta* on these features */
+  uint32_t id, role;           /* the streams */
+  int top_k;                   /* sees the point's top k: the weak model */
+  double dropped;              /* the signal of the features it does not see, added to every
+                                  risk: sum_{j >= p} lambda_j beta*_j^2 */
+  size_t nrhs;
+  kd_call_source src[KD_CALL_RHS];
+  double sigma[KD_CALL_RHS];   /* each right-hand side's noise, the unseen signal included */
+  int keep;                    /* its coefficients are kept (a later fit or the cache reads them) */
+} kd_call;
+
+typedef struct {
+  int ncalls;
+  kd_call call[KD_PROGRAM_CALLS]; /* in the order they run: a fit after those it reads */
+  int chains;
+  int out_call[KD_PROGRAM_CHAINS], out_rhs[KD_PROGRAM_CHAINS]; /* a chain's result: its last fit */
+  unsigned uses[KD_PROGRAM_CHAINS]; /* bit c: chain i has a stage in fit c (its fallbacks) */
+  int cached; /* the fit a teacher cache may hold across points (its stream is the weak
+                 model's and its labels the ground truth's), -1: none */
+} kd_program;
+
+/* Resolves `count` chains for the point of plan `pl` (its n, m, resolved k, ridges) into
+ * a program. KD_EINVAL, naming the chain and stage, for a stage that reads a stage not
+ * before it, a top-k stage that learns from a fit on more features than it sees, fits
+ * that share a design in an order that cannot run, or more fits than the limits. */
+kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const struct kd_plan *pl,
+                           const kd_chain *const *chains, int count);
+
+/* Buffers of `batch` trials of a program, reused across trials. Fit c's coefficients
+ * (batch x p x nrhs, trial by trial, where kept), risks (batch x nrhs) and fallbacks
+ * (batch) are hat[c], risk[c], fallback[c]. When `given` is a fit's index, that fit is
+ * not run: its buffers already hold the trials' results (a sweep's teacher cache). */
+typedef struct {
+  size_t batch;
+  kd_stage *stages; /* batch: one fit of every trial */
+  double *block;    /* the doubles below */
+  int *flags;       /* the fallbacks */
+  double *src[KD_PROGRAM_CALLS], *hat[KD_PROGRAM_CALLS], *risk[KD_PROGRAM_CALLS];
+  int *fallback[KD_PROGRAM_CALLS];
+  int given;
+} kd_trial_ws;
+kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_program *prog, size_t batch);
+void kd_trial_ws_free(kd_trial_ws *ws);
+/* Host bytes of kd_trial_ws_init's buffers (the memory check). */
+size_t kd_trial_ws_bytes(const kd_program *prog, size_t batch);
+
+/* Trials first .. first+count-1 (count <= ws->batch) of the program, fit by fit: each fit
+ * handed to the backend for all `count` trials in one kd_stage_run_batch call (count =
+ * 1: kd_stage_run), the fits in the program's order (a teacher before the students that
+ * learn from it). The results are in ws. */
+kd_status kd_program_run(kd_backend *be, const kd_program *prog, uint64_t seed, uint32_t first,
+                         uint32_t count, kd_trial_ws *ws);
+
+/* The stream id of a stage (kd_stream) of `n` samples, `features` of the problem's `p`,
+ * and ridge. */
+uint32_t kd_stream_id(kd_stream s, size_t n, size_t features, size_t p, double ridge);
+
+#endif

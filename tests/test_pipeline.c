@@ -1,0 +1,265 @@
+/* Pipelines as descriptors (include/kdbench/pipeline.h) and chains of stages resolved
+ * into fits (include/kdbench/chain.h): the registry (names, order, the parser and its
+ * message), the paper's pipelines as one weak fit and one shared student fit (its
+ * right-hand sides in the registry's order, the weak fit once for w2s and weak, the
+ * streams of today's ids), the columns and flags each pipeline fills; chains written
+ * here run exactly the stages they describe (generations on a schedule, each learning
+ * from the one before; another design spectrum; two chains on one design), bit for bit
+ * against stages run by hand; and the chains that cannot run are refused, naming the
+ * chain and stage. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/chain.h"
+#include "kdbench/pipeline.h"
+
+#define P 40
+#define SEED 5
+
+static kd_problem pr;
+static kd_backend cpu;
+
+static void setup(void) {
+  kd_spectrum_spec spec = {.kind = KD_SPEC_POWERLAW, .alpha = 2.0};
+  kd_beta_spec beta = {.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
+  cr_assert_eq(kd_problem_init(&pr, &spec, &beta, P, 0.5, 0.3, 3), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_backend_open("cpu", &cpu), KD_OK, "%s", kd_last_error());
+}
+
+static void teardown(void) {
+  kd_backend_close(&cpu);
+  kd_problem_free(&pr);
+}
+
+TestSuite(registry, .init = setup, .fini = teardown);
+TestSuite(program, .init = setup, .fini = teardown);
+TestSuite(chains, .init = setup, .fini = teardown);
+
+static kd_plan plan(size_t n, double ridge, size_t m, size_t k, unsigned pipes) {
+  kd_point pt = {.n = n, .ridge = ridge, .m = m, .k = k};
+  kd_plan pl;
+  cr_assert_eq(kd_plan_point(&pr, &pt, pipes, &pl), KD_OK, "%s", kd_last_error());
+  return pl;
+}
+
+#define ALL_PIPES (KD_PIPES_DEFAULT | 1u << KD_PIPE_WEAK)
+
+/* ---- the registry ---------------------------------------------------------------------- */
+
+Test(registry, names_in_the_order_of_the_rows) {
+  const char *want[] = {"strong", "optimal", "mask", "w2s", "weak"};
+  cr_assert_eq(KD_NPIPES, 5);
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    cr_expect_str_eq(kd_pipeline_name((kd_pipeline)q), want[q]);
+    cr_expect_eq(kd_pipelines[q]->name, kd_pipeline_name((kd_pipeline)q));
+    cr_expect_not_null(kd_pipelines[q]->theory, "%s has no theory", want[q]);
+    cr_expect(kd_pipelines[q]->chain.length >= 1, "%s has no stage", want[q]);
+  }
+  unsigned mask = 0;
+  cr_assert_eq(kd_pipelines_parse("weak,strong,w2s,mask,optimal", &mask), KD_OK);
+  cr_expect_eq(mask, ALL_PIPES);
+  cr_expect_eq(kd_pipelines_parse("strong,teacher", &mask), KD_EINVAL);
+  cr_expect_str_eq(kd_last_error(),
+                   "unknown pipeline 'teacher' (expected strong, optimal, mask, w2s or weak)");
+}
+
+/* ---- the paper's pipelines as fits ------------------------------------------------------ */
+
+/* Every pipeline: one weak fit (m samples, top k, the weak ridge, one right-hand side on
+ * the truth, its noise counting the unseen signal) shared by w2s and weak, before one
+ * student fit whose four right-hand sides are strong's, optimal's, mask's and w2s's in
+ * that order; the streams are the plan's ids. */
+Test(program, one_weak_fit_then_one_shared_student_fit) {
+  kd_plan pl = plan(25, 0, 120, 12, ALL_PIPES);
+  const kd_program *prog = &pl.prog;
+  cr_assert_eq(prog->ncalls, 2);
+  const kd_call *w = &prog->call[0], *s = &prog->call[1];
+  cr_expect(w->n == 120 && w->p == 12 && w->nrhs == 1 && w->top_k && w->keep);
+  cr_expect(w->role == KD_STAGE_WEAK && w->id == pl.weak_id);
+  cr_expect_eq(w->src[0].vector, pr.beta);
+  cr_expect_eq(w->sigma[0], sqrt(pr.sigma * pr.sigma + pl.dropped));
+  cr_expect_eq(w->dropped, pl.dropped);
+  cr_expect(s->n == 25 && s->p == P && s->nrhs == 4 && !s->top_k && !s->keep);
+  cr_expect(s->role == KD_STAGE_STUDENT && s->id == pl.id);
+  cr_expect_eq(s->src[0].vector, pr.beta);
+  cr_expect_eq(s->src[1].vector, pl.beta_opt);
+  cr_expect_eq(s->src[2].vector, pl.beta_mask);
+  cr_expect(s->src[3].kind == KD_LABELS_STAGE && s->src[3].call == 0 && s->src[3].rhs == 0);
+  cr_expect(s->sigma[0] == pr.sigma && s->sigma[1] == pr.teacher_sigma &&
+            s->sigma[2] == pr.teacher_sigma && s->sigma[3] == pr.teacher_sigma);
+  const unsigned uses[KD_NPIPES] = {2, 2, 2, 3, 1};
+  const int out_call[KD_NPIPES] = {1, 1, 1, 1, 0}, out_rhs[KD_NPIPES] = {0, 1, 2, 3, 0};
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    const int ch = pl.chain_of[q];
+    cr_assert_eq(ch, q, "every pipeline selected: chains in the registry's order");
+    cr_expect_eq(prog->uses[ch], uses[q], "%s", kd_pipeline_name((kd_pipeline)q));
+    cr_expect_eq(prog->out_call[ch], out_call[q], "%s", kd_pipeline_name((kd_pipeline)q));
+    cr_expect_eq(prog->out_rhs[ch], out_rhs[q], "%s", kd_pipeline_name((kd_pipeline)q));
+  }
+  cr_expect_eq(prog->cached, 0, "the weak fit is the one a teacher cache holds");
+  kd_plan_free(&pl);
+
+  pl = plan(25, 0, 120, 12, 1u << KD_PIPE_MASK | 1u << KD_PIPE_STRONG);
+  cr_expect_eq(pl.prog.ncalls, 1, "no weak fit without w2s or weak");
+  cr_expect_eq(pl.prog.call[0].nrhs, 2);
+  cr_expect_eq(pl.prog.call[0].src[1].vector, pl.beta_mask, "the mask after strong");
+  cr_expect_eq(pl.prog.cached, -1);
+  cr_expect(pl.chain_of[KD_PIPE_W2S] < 0 && pl.chain_of[KD_PIPE_WEAK] < 0);
+  kd_plan_free(&pl);
+}
+
+/* The columns of each pipeline's rows, and the peaks and near-peaks of its own fits. */
+Test(program, columns_and_peaks_of_each_pipeline) {
+  kd_plan pl = plan(37, 0, 150, 12, ALL_PIPES); /* |n - p| = 3 < p/10: near the student's peak */
+  const size_t want_m[KD_NPIPES] = {0, 0, 0, 150, 150},
+               want_k[KD_NPIPES] = {0, 0, pl.k_mask, 12, 12};
+  const double want_sigma[KD_NPIPES] = {pr.sigma, pr.teacher_sigma, pr.teacher_sigma,
+                                        pr.teacher_sigma, pr.sigma};
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    size_t m, k;
+    double sigma;
+    kd_plan_columns(&pr, &pl, (kd_pipeline)q, &m, &k, &sigma);
+    const char *name = kd_pipeline_name((kd_pipeline)q);
+    cr_expect(m == want_m[q] && k == want_k[q] && sigma == want_sigma[q],
+              "%s: m %zu, k %zu, sigma %g", name, m, k, sigma);
+    cr_expect_eq(kd_plan_near_peak(&pl, (kd_pipeline)q), q != KD_PIPE_WEAK, "%s", name);
+    cr_expect(!pl.peak[q], "%s", name);
+  }
+  kd_plan_free(&pl);
+  pl = plan(P, 0, 13, 12, ALL_PIPES); /* the student's peak, and the teacher's */
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    cr_expect(pl.peak[q] && pl.theory[q] == INFINITY && pl.kind[q] == KD_THEORY_EXACT, "%s",
+              kd_pipeline_name((kd_pipeline)q));
+  }
+  kd_plan_free(&pl);
+  pl = plan(P, 0.1, 150, 12, ALL_PIPES); /* ridge: no peak, nothing near one */
+  for (int q = 0; q < KD_NPIPES; ++q)
+    cr_expect(!pl.peak[q] && !kd_plan_near_peak(&pl, (kd_pipeline)q), "%s",
+              kd_pipeline_name((kd_pipeline)q));
+  kd_plan_free(&pl);
+}
+
+/* ---- chains written here ---------------------------------------------------------------- */
+
+/* generation g draws n (g + 1) samples */
+static size_t growing(const kd_point *pt, int stage) { return pt->n * (size_t)(stage + 1); }
+
+static double other_lambda[P];
+static const double *other_spectrum(const struct kd_plan *pl) {
+  (void)pl;
+  return other_lambda;
+}
+
+/* trial t of a stage by hand: the student's streams of (n, p) */
+static double by_hand(size_t n, const double *lambda, const double *metric, const double *src,
+                      double sigma, uint32_t t, double *hat) {
+  double risk;
+  uint32_t id = kd_stream_id(KD_STREAM_STUDENT, n, P, P, 0);
+  kd_stage st = {.n = n, .p = P, .lambda = lambda, .k = 1, .sources = src, .sigma = &sigma,
+                 .target = pr.beta, .metric = metric, .risk = &risk, .beta_hat = hat,
+                 .design = {SEED, id, t, KD_STAGE_STUDENT | KD_PURPOSE_DESIGN},
+                 .noise = {SEED, id, t, KD_STAGE_STUDENT | KD_PURPOSE_NOISE}};
+  cr_assert_eq(kd_stage_run(&cpu, &st), KD_OK, "%s", kd_last_error());
+  return risk;
+}
+
+/* Three generations on a schedule (n, 2n, 3n samples), each learning from the fit before
+ * it with a fixed noise: the program runs exactly those three stages, in order, trial by
+ * trial and in one batch of trials alike. */
+Test(chains, generations_learn_from_the_fit_before) {
+  const kd_chain gens = {
+      3,
+      {{.samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
+        .labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}},
+       {.samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
+        .labels = {.kind = KD_LABELS_STAGE, .stage = 0, .noise = KD_NOISE_FIXED, .sigma = 0.2}},
+       {.samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
+        .labels = {.kind = KD_LABELS_STAGE, .stage = 1, .noise = KD_NOISE_FIXED, .sigma = 0.2}}}};
+  kd_plan pl = plan(30, 0, 100, 10, 1u << KD_PIPE_STRONG);
+  const kd_chain *chains[] = {&gens};
+  kd_program prog;
+  cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 1), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(prog.ncalls, 3);
+  for (int g = 0; g < 3; ++g) cr_expect_eq(prog.call[g].n, 30 * (size_t)(g + 1));
+  cr_expect(prog.call[0].keep && prog.call[1].keep && !prog.call[2].keep);
+  cr_expect(prog.out_call[0] == 2 && prog.uses[0] == 7 && prog.cached == -1);
+  enum { TRIALS = 4 };
+  kd_trial_ws ws;
+  cr_assert_eq(kd_trial_ws_init(&ws, &prog, TRIALS), KD_OK);
+  double batched[TRIALS];
+  cr_assert_eq(kd_program_run(&cpu, &prog, SEED, 0, TRIALS, &ws), KD_OK, "%s", kd_last_error());
+  memcpy(batched, ws.risk[2], sizeof batched);
+  for (uint32_t t = 0; t < TRIALS; ++t) {
+    double hat0[P], hat1[P];
+    by_hand(30, pr.lambda, NULL, pr.beta, pr.sigma, t, hat0);
+    by_hand(60, pr.lambda, NULL, hat0, 0.2, t, hat1);
+    const double want = by_hand(90, pr.lambda, NULL, hat1, 0.2, t, NULL);
+    cr_assert_eq(kd_program_run(&cpu, &prog, SEED, t, 1, &ws), KD_OK, "%s", kd_last_error());
+    cr_expect_eq(ws.risk[2][0], want, "trial %u: %.17g, by hand %.17g", t, ws.risk[2][0], want);
+    cr_expect_eq(batched[t], want, "trial %u in a batch: %.17g, by hand %.17g", t, batched[t],
+                 want);
+  }
+  kd_trial_ws_free(&ws);
+  kd_plan_free(&pl);
+}
+
+/* Two chains on one design (the same stream, samples and ridge) are one fit with two
+ * right-hand sides, and a stage of another design spectrum draws from it with the risk
+ * still in the problem's spectrum. */
+Test(chains, one_design_one_fit_and_another_spectrum) {
+  for (size_t j = 0; j < P; ++j) other_lambda[j] = 2 * pr.lambda[j];
+  const kd_chain truth = {1, {{.labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}}}},
+                 quiet = {1, {{.labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_FIXED}}}},
+                 shifted = {1, {{.spectrum = other_spectrum,
+                                 .labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}}}};
+  kd_plan pl = plan(50, 0, 100, 10, 1u << KD_PIPE_STRONG);
+  const kd_chain *chains[] = {&truth, &quiet, &shifted, &truth};
+  kd_program prog;
+  cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 4), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(prog.ncalls, 2, "the shifted design is a fit of its own");
+  cr_expect_eq(prog.call[0].nrhs, 2, "truth and quiet share one fit; the second truth too");
+  cr_expect(prog.out_call[3] == 0 && prog.out_rhs[3] == 0, "the same chain twice: one column");
+  cr_expect(prog.call[1].lambda == other_lambda && prog.call[1].metric == pr.lambda);
+  kd_trial_ws ws;
+  cr_assert_eq(kd_trial_ws_init(&ws, &prog, 1), KD_OK);
+  cr_assert_eq(kd_program_run(&cpu, &prog, SEED, 3, 1, &ws), KD_OK, "%s", kd_last_error());
+  const double want = by_hand(50, other_lambda, pr.lambda, pr.beta, pr.sigma, 3, NULL);
+  cr_expect_eq(ws.risk[1][0], want, "%.17g, by hand %.17g", ws.risk[1][0], want);
+  cr_expect_eq(ws.risk[0][0], by_hand(50, pr.lambda, NULL, pr.beta, pr.sigma, 3, NULL));
+  kd_trial_ws_free(&ws);
+  kd_plan_free(&pl);
+}
+
+static void expect_refused(const kd_chain *a, const kd_chain *b, const char *says) {
+  kd_plan pl = plan(50, 0, 100, 10, 1u << KD_PIPE_STRONG);
+  const kd_chain *chains[] = {a, b};
+  kd_program prog;
+  cr_expect_eq(kd_program_build(&prog, &pr, &pl, chains, b ? 2 : 1), KD_EINVAL);
+  cr_expect_not_null(strstr(kd_last_error(), says), "'%s' does not say '%s'", kd_last_error(),
+                     says);
+  kd_plan_free(&pl);
+}
+
+Test(chains, those_that_cannot_run_are_refused) {
+  const kd_chain later = {2, {{.labels = {.kind = KD_LABELS_STAGE, .stage = 1}},
+                              {.labels = {.kind = KD_LABELS_TRUTH}}}};
+  expect_refused(&later, NULL, "chain 0, stage 0: labels from stage 1, not an earlier one");
+  const kd_chain wider = {2, {{.labels = {.kind = KD_LABELS_TRUTH}},
+                              {.stream = KD_STREAM_WEAK, .samples = {.kind = KD_SAMPLES_M},
+                               .features = KD_FEATURES_TOP_K,
+                               .labels = {.kind = KD_LABELS_STAGE, .stage = 0}}}};
+  expect_refused(&wider, NULL, "chain 0, stage 1 sees 10 features but learns from a fit on 40");
+  /* A: the student, then a weak-stream fit learning from it; B: that same weak-stream
+   * fit on the truth, then the same student learning from it: each fit reads the other */
+  const kd_chain_stage student = {.labels = {.kind = KD_LABELS_TRUTH}},
+                       weak_all = {.stream = KD_STREAM_WEAK, .samples = {.kind = KD_SAMPLES_M},
+                                   .labels = {.kind = KD_LABELS_STAGE, .stage = 0}};
+  kd_chain a = {2, {student, weak_all}}, b = {2, {weak_all, student}};
+  b.stage[0].labels = (kd_labels){.kind = KD_LABELS_TRUTH};
+  b.stage[1].labels = (kd_labels){.kind = KD_LABELS_STAGE, .stage = 0};
+  expect_refused(&a, &b, "an order that cannot run");
+  const kd_chain empty = {0, {{0}}};
+  expect_refused(&empty, NULL, "chain 0: 0 stages");
+}
