@@ -6,9 +6,10 @@
 
 #include "kdbench/report.h"
 
+/* fmt: " %*..." (a space, then the number right-aligned in width); NaN: "-" in its place. */
 static void pnum(FILE *out, const char *fmt, double x, int width) {
   if (isnan(x))
-    fprintf(out, "%*s", width, "-");
+    fprintf(out, " %*s", width, "-");
   else
     fprintf(out, fmt, width, x);
 }

@@ -716,3 +716,52 @@ Test(fit_run, a_fit_of_another_scenario_is_ignored_with_a_warning) {
   free(md);
   free(log);
 }
+
+/* ---- kdbench fit's text tables ------------------------------------------------------------ */
+
+/* Every header from the skip-th to the last ends where the row's value ends (they are
+ * right-aligned); "95% CI" is one header. */
+static void expect_under_headers(const char *line, const char *row, int skip, int last) {
+  char head[1024];
+  snprintf(head, sizeof head, "%.*s", (int)strcspn(line, "\n"), line);
+  char *ci = strstr(head, "95% CI");
+  if (ci) ci[3] = '_';
+  int token = 0;
+  for (size_t e = 1; head[e - 1]; ++e) {
+    if (head[e - 1] == ' ' || (head[e] != ' ' && head[e] != '\0')) continue; /* not an end */
+    if (token++ < skip || token > last) continue;
+    cr_expect(e <= strlen(row) && row[e - 1] != ' ' && strchr(" \n", row[e]),
+              "header %d ends at %zu, the row does not:\n%.*s\n%s", token, e, (int)e, head, row);
+  }
+}
+
+static const char *line_after(const char *text, const char *start) {
+  const char *at = strstr(text, start);
+  cr_assert_not_null(at, "no line starting '%s' in:\n%s", start, text);
+  return at;
+}
+
+/* A w2s or weak row has no continuum columns: their "-" is in place. */
+Test(fit_run, printed_tables_put_every_value_under_its_header) {
+  run_spec s = {.sigma = 0.5, .raw = 1, .pipes = ALL_PIPES};
+  write_run("print", &s);
+  kd_fit_options o;
+  kd_fit_options_default(&o);
+  kd_fit_result r;
+  cr_assert_eq(kd_fit_run(path_of("print", ""), &o, &r, NULL), KD_OK, "%s", kd_last_error());
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  kd_fit_print(&r, f);
+  fclose(f);
+  const char *head = line_after(text, "\npipeline") + 1;
+  for (const char *row = strchr(head, '\n') + 1; *row != '#'; row = strchr(row, '\n') + 1)
+    expect_under_headers(head, row, 2, 99); /* pipeline and group are left-aligned */
+  cr_expect_not_null(strstr(text, "\nw2s      -    "), "%s", text);
+  /* up to the difference, whose "x +- y p" may be wider than its column */
+  const char *w2s = line_after(text, "\n     n ") + 1;
+  for (const char *row = strchr(w2s, '\n') + 1; *row && *row != '#'; row = strchr(row, '\n') + 1)
+    expect_under_headers(w2s, row, 0, 7);
+  free(text);
+  kd_fit_result_free(&r);
+}
