@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/number.h"
 #include "kdbench/run_paths.h"
 #include "kdbench/scenario.h"
 #include "kdbench/version.h"
@@ -125,7 +126,9 @@ const char *kd_cli_usage =
     "fit within a tenth of its peak (its finite-size error grows like 1/distance): the\n"
     "student's |n - p| < p/10 (not in weak rows) and, in w2s and weak rows, the\n"
     "teacher's |m - k| < k/10 with k > m + 1 (for k < m - 1 its moments are exact).\n"
-    "Bad input: a one-line error and exit status 2.\n";
+    "Numbers are decimal ([sign]digits[.digits][e[sign]digits]; no hexadecimal, inf\n"
+    "or nan; blanks around them ignored); file lines hold at most 4096 bytes (README,\n"
+    "Numbers). Bad input: a one-line error and exit status 2.\n";
 
 enum {
   OPT_SETTING = 256, /* every setting of kd_config: the flag's name is the setting's */
@@ -203,9 +206,8 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
         case OPT_PRINT: cli->action = KD_CLI_PRINT; break;
         case OPT_QUICK: cli->quick = 1; break;
         case OPT_DEVICE: { /* --device K: a CUDA device number */
-          char *end;
-          long k = strtol(optarg, &end, 10);
-          if (end == optarg || *end || k < 0 || k > 4095 || optarg[0] == '-' || optarg[0] == '+')
+          uint64_t k = 0;
+          if (kd_whole_parse(optarg, &k) != KD_NUM_OK || k > 4095)
             return kd_fail(KD_EINVAL, "--device: expected a CUDA device number (0, 1, ...), got '%s'", optarg);
           cli->device = (int)k;
           break;

@@ -2,12 +2,12 @@
  * strict number parsing, and the printer that writes a config back as a scenario. */
 #include "kdbench/config.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kdbench/grid.h"
+#include "kdbench/number.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/rng.h"
 #include "kdbench/scenario.h"
@@ -25,54 +25,51 @@ int kd_axis_parse(const char *name) {
 
 int kd_axis_is_integer(kd_axis a) { return a <= KD_AXIS_K; }
 
-/* ---- strict number parsing ------------------------------------------------------------ */
+/* ---- numbers: the one grammar of include/kdbench/number.h, each setting's range ---- */
 
-static kd_status parse_double(const char *name, const char *text, double *out) {
-  char *end;
-  errno = 0;
-  double x = strtod(text, &end);
-  if (end == text || *end != '\0' || errno == ERANGE || !isfinite(x))
-    return kd_fail(KD_EINVAL, "--%s: not a number: '%s'", name, text);
-  *out = x;
-  return KD_OK;
+/* Every number error says what was expected: "--p: expected a positive integer, got
+ * '0x10'". */
+static kd_status expected(const char *name, const char *what, const char *text, kd_num r) {
+  return kd_fail(KD_EINVAL, "--%s: expected %s, got '%s'%s", name, what, text, kd_num_why(r));
 }
 
-/* A positive integer (1e4 is accepted when it is an exact integer). */
+/* These set *out only when they succeed: a refused value leaves the config as it was. */
+static kd_status parse_double(const char *name, const char *text, double *out) {
+  kd_num r = kd_number_parse(text, out);
+  return r == KD_NUM_OK ? KD_OK : expected(name, "a number", text, r);
+}
+
+/* A positive integer (1e4 and 200.0 are integers too). */
 static kd_status parse_count(const char *name, const char *text, size_t *out) {
-  double x = 0;
-  if (parse_double(name, text, &x) != KD_OK || x != floor(x) || x > 9007199254740992.0)
-    return kd_fail(KD_EINVAL, "--%s: not an integer: '%s'", name, text);
-  if (x < 1) return kd_fail(KD_EINVAL, "--%s: must be a positive integer, got '%s'", name, text);
+  uint64_t x = 0;
+  kd_num r = kd_whole_parse(text, &x);
+  if (r != KD_NUM_OK || x < 1 || x > SIZE_MAX) return expected(name, "a positive integer", text, r);
   *out = (size_t)x;
   return KD_OK;
 }
 
 /* A number in [0, max]: max keeps what the stages form from it finite (problem.h). */
 static kd_status parse_nonneg(const char *name, const char *text, double max, double *out) {
-  kd_status st = parse_double(name, text, out);
-  if (st == KD_OK && *out < 0)
-    return kd_fail(KD_EINVAL, "--%s: must be >= 0, got '%s'", name, text);
-  if (st == KD_OK && *out > max)
-    return kd_fail(KD_EINVAL, "--%s: must be at most %g (the range kdbench computes with), got '%s'",
-                   name, max, text);
-  return st;
+  char what[64];
+  snprintf(what, sizeof what, "a number from 0 to %g", max);
+  double x = 0;
+  kd_num r = kd_number_parse(text, &x);
+  if (r != KD_NUM_OK || !(x >= 0 && x <= max)) return expected(name, what, text, r);
+  *out = x;
+  return KD_OK;
 }
 
 static kd_status parse_positive(const char *name, const char *text, double *out) {
-  kd_status st = parse_double(name, text, out);
-  if (st == KD_OK && !(*out > 0))
-    return kd_fail(KD_EINVAL, "--%s: must be positive, got '%s'", name, text);
-  return st;
+  double x = 0;
+  kd_num r = kd_number_parse(text, &x);
+  if (r != KD_NUM_OK || !(x > 0)) return expected(name, "a positive number", text, r);
+  *out = x;
+  return KD_OK;
 }
 
 static kd_status parse_seed(const char *text, uint64_t *out) {
-  char *end;
-  errno = 0;
-  unsigned long long x = strtoull(text, &end, 0);
-  if (end == text || *end != '\0' || errno == ERANGE || text[0] == '-')
-    return kd_fail(KD_EINVAL, "--seed: not a non-negative 64-bit integer: '%s'", text);
-  *out = x;
-  return KD_OK;
+  kd_num r = kd_whole_parse(text, out);
+  return r == KD_NUM_OK ? KD_OK : expected("seed", "an integer from 0 to 2^64 - 1", text, r);
 }
 
 static kd_status parse_bool(const char *name, const char *text, int *out) {
@@ -83,14 +80,22 @@ static kd_status parse_bool(const char *name, const char *text, int *out) {
 }
 
 static kd_status copy_text(const char *name, const char *text, char *dst, size_t len) {
-  if (strlen(text) >= len) return kd_fail(KD_EINVAL, "--%s: value too long (%zu characters)", name, strlen(text));
+  if (strlen(text) >= len)
+    return kd_fail(KD_EINVAL, "--%s: value too long (%zu bytes, at most %zu)", name, strlen(text),
+                   len - 1);
   strcpy(dst, text);
   return KD_OK;
 }
 
 /* ---- axis values ------------------------------------------------------------------------ */
 
-static kd_status push(double **v, size_t *len, size_t *cap, double x) {
+/* At most this many values an axis (before de-duplication): the grid is their product,
+ * and de-duplication compares each with those before it. */
+#define AXIS_MAX_VALUES 10000
+
+static kd_status push(const char *name, double **v, size_t *len, size_t *cap, double x) {
+  if (*len == AXIS_MAX_VALUES)
+    return kd_fail(KD_EINVAL, "--%s: more than %d values", name, AXIS_MAX_VALUES);
   if (*len == *cap) {
     size_t nc = *cap ? 2 * *cap : 16;
     double *nv = realloc(*v, sizeof(double) * nc);
@@ -102,13 +107,21 @@ static kd_status push(double **v, size_t *len, size_t *cap, double x) {
   return KD_OK;
 }
 
+/* s without the blanks around it (cut in place). */
+static char *trim_blanks(char *s) {
+  s += strspn(s, " \t");
+  size_t n = strlen(s);
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = '\0';
+  return s;
+}
+
 /* One item: a number, or A:B:logN | A:B:linN | A:B:pow2. */
 static kd_status parse_item(const char *name, char *item, double **v, size_t *len, size_t *cap) {
   char *c1 = strchr(item, ':');
   if (!c1) {
     double x = 0;
     kd_status st = parse_double(name, item, &x);
-    return st == KD_OK ? push(v, len, cap, x) : st;
+    return st == KD_OK ? push(name, v, len, cap, x) : st;
   }
   char *c2 = strchr(c1 + 1, ':');
   if (!c2)
@@ -116,15 +129,16 @@ static kd_status parse_item(const char *name, char *item, double **v, size_t *le
                    name, item);
   *c1 = *c2 = '\0';
   double a = 0, b = 0;
-  if (parse_double(name, item, &a) != KD_OK || parse_double(name, c1 + 1, &b) != KD_OK)
-    return kd_fail(KD_EINVAL, "--%s: range bounds must be numbers, got '%s:%s'", name, item, c1 + 1);
-  const char *sp = c2 + 1;
+  kd_status st = parse_double(name, item, &a);
+  if (st == KD_OK) st = parse_double(name, c1 + 1, &b);
+  if (st != KD_OK) return st;
+  const char *sp = trim_blanks(c2 + 1);
   if (strcmp(sp, "pow2") == 0) {
     if (!(a > 0) || !(b >= a))
       return kd_fail(KD_EINVAL, "--%s: pow2 range needs 0 < A <= B, got %g:%g", name, a, b);
     size_t before = *len;
     for (double x = exp2(ceil(log2(a))); x <= b * (1 + 1e-12); x *= 2) {
-      kd_status st = push(v, len, cap, x);
+      st = push(name, v, len, cap, x);
       if (st != KD_OK) return st;
     }
     if (*len == before) /* an empty range would make an empty grid */
@@ -132,11 +146,13 @@ static kd_status parse_item(const char *name, char *item, double **v, size_t *le
     return KD_OK;
   }
   int lg = strncmp(sp, "log", 3) == 0, ln = strncmp(sp, "lin", 3) == 0;
-  char *end;
-  long count = (lg || ln) ? strtol(sp + 3, &end, 10) : 0;
-  if (!(lg || ln) || end == sp + 3 || *end != '\0' || count < 1 || count > 10000)
-    return kd_fail(KD_EINVAL, "--%s: unknown spacing '%s' (expected logN, linN or pow2, N >= 1)",
-                   name, sp);
+  uint64_t count = 0;
+  if (!(lg || ln) || kd_whole_parse(sp + 3, &count) != KD_NUM_OK || count < 1)
+    return kd_fail(KD_EINVAL, "--%s: unknown spacing '%s' (expected logN, linN or pow2, N a "
+                   "positive integer)", name, sp);
+  if (count > AXIS_MAX_VALUES)
+    return kd_fail(KD_EINVAL, "--%s: range %g:%g:%s asks for %llu values, at most %d", name, a, b,
+                   sp, (unsigned long long)count, AXIS_MAX_VALUES);
   if (b < a)
     return kd_fail(KD_EINVAL, "--%s: reversed range %g:%g (write it A:B with A <= B)", name, a, b);
   if (lg && !(a > 0 && b > 0))
@@ -145,11 +161,11 @@ static kd_status parse_item(const char *name, char *item, double **v, size_t *le
    * between the bounds (found by tests/fuzz/fuzz_axis.c). */
   if (!isfinite(lg ? b / a : b - a))
     return kd_fail(KD_EINVAL, "--%s: range %g:%g spans more than a double holds", name, a, b);
-  for (long i = 0; i < count; ++i) {
+  for (uint64_t i = 0; i < count; ++i) {
     double f = count == 1 ? 0 : (double)i / (double)(count - 1);
     double x = lg ? a * pow(b / a, f) : a + (b - a) * f;
     if (i == count - 1) x = b; /* the end point exactly, not a rounding of it */
-    kd_status st = push(v, len, cap, x);
+    st = push(name, v, len, cap, x);
     if (st != KD_OK) return st;
   }
   return KD_OK;
@@ -166,11 +182,12 @@ kd_status kd_axis_values(kd_axis a, const char *text, double **out, size_t *coun
   for (;;) {
     char *comma = strchr(s, ',');
     if (comma) *comma = '\0';
-    if (*s == '\0') {
+    char *item = trim_blanks(s); /* "10, 20": blanks around an item, as around a number */
+    if (*item == '\0') {
       st = kd_fail(KD_EINVAL, "--%s: empty entry in '%s'", name, text);
       break;
     }
-    st = parse_item(name, s, &v, &len, &cap);
+    st = parse_item(name, item, &v, &len, &cap);
     if (st != KD_OK || !comma) break;
     s = comma + 1;
   }
@@ -192,16 +209,12 @@ kd_status kd_axis_values(kd_axis a, const char *text, double **out, size_t *coun
     len = kept;
   }
   /* ridge and sigma: at most what keeps the stages finite (problem.h) */
-  double max = a == KD_AXIS_RIDGE ? KD_SCALE_MAX : a == KD_AXIS_SIGMA ? KD_SIGMA_MAX : INFINITY;
+  double max = a == KD_AXIS_RIDGE ? KD_SCALE_MAX : KD_SIGMA_MAX;
   for (size_t i = 0; i < len && st == KD_OK; ++i) {
-    int bad = (a == KD_AXIS_ALPHA && !(v[i] > 0)) ||
-              ((a == KD_AXIS_RIDGE || a == KD_AXIS_SIGMA) && v[i] < 0);
-    if (bad)
-      st = kd_fail(KD_EINVAL, "--%s: must be %s, got %g", name,
-                   a == KD_AXIS_ALPHA ? "positive" : ">= 0", v[i]);
-    else if (v[i] > max)
-      st = kd_fail(KD_EINVAL, "--%s: must be at most %g (the range kdbench computes with), got %g",
-                   name, max, v[i]);
+    if (a == KD_AXIS_ALPHA && !(v[i] > 0))
+      st = kd_fail(KD_EINVAL, "--%s: expected positive values, got %g", name, v[i]);
+    else if ((a == KD_AXIS_RIDGE || a == KD_AXIS_SIGMA) && !(v[i] >= 0 && v[i] <= max))
+      st = kd_fail(KD_EINVAL, "--%s: expected values from 0 to %g, got %g", name, max, v[i]);
   }
   if (st != KD_OK) {
     free(v);
@@ -275,12 +288,10 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
     c->values[a][0] = '\0';
     return KD_OK;
   }
-  double *v = NULL;
-  size_t count = 0;
-  kd_status st = kd_axis_values(a, text, &v, &count);
-  if (st != KD_OK) return st;
+  kd_status st = KD_OK;
   if (is_single_value(text)) {
-    /* The scalar, parsed strictly (an integer axis does not round a single value). */
+    /* The scalar first, parsed strictly (an integer axis does not round a single
+     * value), with the message of what the setting takes. */
     switch (a) {
       case KD_AXIS_N: { size_t z; st = parse_count(name, text, &z); break; }
       case KD_AXIS_P: st = parse_count(name, text, &c->p); break;
@@ -292,6 +303,9 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
       default: break;
     }
   }
+  double *v = NULL;
+  size_t count = 0;
+  if (st == KD_OK) st = kd_axis_values(a, text, &v, &count);
   free(v);
   if (st != KD_OK) return st;
   return copy_text(name, text, c->values[a], sizeof c->values[a]);
@@ -312,12 +326,16 @@ static kd_status parse_spectrum(const char *text, double alpha, kd_spectrum_spec
     *s = (kd_spectrum_spec){.kind = KD_SPEC_ISOTROPIC};
     st = parse_positive("spectrum", text + 10, &s->level_a);
   } else if (!strncmp(text, "twolevel:", 9)) {
-    size_t k;
-    double a, b;
-    char tail;
-    if (sscanf(text + 9, "%zu,%lf,%lf%c", &k, &a, &b, &tail) != 3 || !(a > 0) || !(b > 0))
-      return kd_fail(KD_EINVAL, "--spectrum: expected twolevel:K,A,B with A, B > 0, got '%s'", text);
-    *s = (kd_spectrum_spec){.kind = KD_SPEC_TWOLEVEL, .strong = k, .level_a = a, .level_b = b};
+    const char *k = text + 9, *c1 = strchr(k, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+    uint64_t strong = 0;
+    double a = 0, b = 0;
+    if (!c2 || strchr(c2 + 1, ',') || kd_whole_parse_span(k, (size_t)(c1 - k), &strong) ||
+        strong > SIZE_MAX || kd_number_parse_span(c1 + 1, (size_t)(c2 - c1 - 1), &a) ||
+        kd_number_parse(c2 + 1, &b))
+      return kd_fail(KD_EINVAL, "--spectrum: expected twolevel:K,A,B (K an integer >= 0, A >= B > 0 "
+                     "numbers), got '%s'", text);
+    *s = (kd_spectrum_spec){.kind = KD_SPEC_TWOLEVEL, .strong = (size_t)strong, .level_a = a,
+                            .level_b = b};
   } else if (!strncmp(text, "file:", 5) && text[5]) {
     *s = (kd_spectrum_spec){.kind = KD_SPEC_FILE, .path = text + 5};
   } else {
@@ -331,17 +349,30 @@ static kd_status parse_spectrum(const char *text, double alpha, kd_spectrum_spec
 }
 
 kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
+  /* Before any parsing: a list of a megabyte was parsed and de-duplicated first. */
+  size_t len = strlen(text);
+  if (len >= KD_TEXT_LEN)
+    return kd_fail(KD_EINVAL, "--%s: value too long (%zu bytes, at most %d)", name, len,
+                   KD_TEXT_LEN - 1);
   int a = kd_axis_parse(name);
   if (a >= 0) return set_axis(c, (kd_axis)a, text);
-  size_t z;
+  size_t z = 0;
   if (!strcmp(name, "spectrum")) {
     kd_spectrum_spec spec;
     kd_status st = parse_spectrum(text, c->alpha, &spec);
-    if (st == KD_OK && spec.kind == KD_SPEC_FILE) { /* p: the file's length, unless set after */
+    if (st != KD_OK) return st;
+    if (spec.kind == KD_SPEC_FILE) { /* p: the file's length, unless set after */
       c->p = 0;
       c->values[KD_AXIS_P][0] = '\0';
+      return copy_text(name, text, c->spectrum, sizeof c->spectrum);
     }
-    return st == KD_OK ? copy_text(name, text, c->spectrum, sizeof c->spectrum) : st;
+    /* Kept without the blanks around its numbers (the only place a blank may stand
+     * outside a path): the text is hashed, "isotropic: 2" is "isotropic:2". */
+    size_t n = 0;
+    for (const char *t = text; *t; ++t)
+      if (*t != ' ' && *t != '\t') c->spectrum[n++] = *t;
+    c->spectrum[n] = '\0';
+    return KD_OK;
   }
   if (!strcmp(name, "beta")) {
     if (strcmp(text, "powerlaw") && strcmp(text, "gauss") && !(strncmp(text, "file:", 5) == 0 && text[5]))
@@ -360,10 +391,11 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
   if (!strcmp(name, "sweep")) return set_sweep(c, text);
   if (!strcmp(name, "trials")) {
     kd_status st = parse_count(name, text, &z);
-    if (st == KD_OK && z >= KD_MAX_TRIALS)
+    if (st != KD_OK) return st;
+    if (z >= KD_MAX_TRIALS)
       return kd_fail(KD_EINVAL, "--trials: at most %u, got '%s'", KD_MAX_TRIALS - 1, text);
     c->trials = (uint32_t)z;
-    return st;
+    return KD_OK;
   }
   if (!strcmp(name, "seed")) return parse_seed(text, &c->seed);
   if (!strcmp(name, "backend")) {

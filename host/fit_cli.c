@@ -1,6 +1,5 @@
 /* The command line of `kdbench fit RUN`: options -> kd_fit_options, the tables on
  * standard output, the fit written to RUN.fit.json (or --out FILE). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +7,7 @@
 
 #include "kdbench/file_io.h"
 #include "kdbench/fit_run.h"
+#include "kdbench/number.h"
 #include "kdbench/report.h"
 #include "kdbench/run_paths.h"
 
@@ -49,18 +49,13 @@ static const char *const fit_help =
 
 static kd_status parse_window(const char *text, kd_fit_options *o) {
   const char *colon = strchr(text, ':');
-  char *end;
   o->lo = o->hi = NAN;
   if (!colon)
     return kd_fail(KD_EINVAL, "fit: --window '%s': expected LO:HI (either may be empty)", text);
-  if (colon > text) {
-    o->lo = strtod(text, &end);
-    if (end != colon) return kd_fail(KD_EINVAL, "fit: --window '%s': LO is not a number", text);
-  }
-  if (colon[1]) {
-    o->hi = strtod(colon + 1, &end);
-    if (*end) return kd_fail(KD_EINVAL, "fit: --window '%s': HI is not a number", text);
-  }
+  if (colon > text && kd_number_parse_span(text, (size_t)(colon - text), &o->lo) != KD_NUM_OK)
+    return kd_fail(KD_EINVAL, "fit: --window '%s': LO is not a number", text);
+  if (colon[1] && kd_number_parse(colon + 1, &o->hi) != KD_NUM_OK)
+    return kd_fail(KD_EINVAL, "fit: --window '%s': HI is not a number", text);
   if (isnan(o->lo) && isnan(o->hi))
     return kd_fail(KD_EINVAL, "fit: --window '%s': give LO, HI or both", text);
   if (o->lo > o->hi) return kd_fail(KD_EINVAL, "fit: --window '%s': LO > HI", text);
@@ -68,11 +63,10 @@ static kd_status parse_window(const char *text, kd_fit_options *o) {
 }
 
 static kd_status parse_count(const char *flag, const char *text, unsigned long long *out) {
-  char *end;
-  errno = 0;
-  *out = strtoull(text, &end, 10);
-  if (!*text || *end || errno || text[0] == '-')
+  uint64_t x = 0;
+  if (kd_whole_parse(text, &x) != KD_NUM_OK)
     return kd_fail(KD_EINVAL, "fit: %s '%s': not a non-negative integer", flag, text);
+  *out = x;
   return KD_OK;
 }
 
@@ -97,7 +91,7 @@ static kd_status parse_args(int argc, char **argv, fit_args *a, kd_fit_options *
   *a = (fit_args){0};
   for (int i = 1; i < argc; ++i) {
     const char *f = argv[i];
-    unsigned long long v;
+    unsigned long long v = 0;
     kd_status st = KD_OK;
     if (!strcmp(f, "--no-floor")) {
       o->no_floor = 1;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/number.h"
+
 /* Geometric segments between the anchors 20, p and 2000, about 8 points a decade. */
 kd_status kd_default_n_grid(size_t p, size_t **n, size_t *count) {
   double anchors[3] = {20, 2000, 0};
@@ -106,7 +108,10 @@ kd_status kd_grid_build(const kd_config *c, kd_grid *g) {
                         .sigma = c->sigma};
   /* A single value, already checked to be a positive integer (which may be written
    * 1e3 or 200.0): read it as a number, not as digits. */
-  if (!n_swept) base.n = (size_t)strtod(c->values[KD_AXIS_N], NULL);
+  uint64_t n = 0;
+  if (!n_swept && kd_whole_parse(c->values[KD_AXIS_N], &n) != KD_NUM_OK)
+    return kd_fail(KD_EINVAL, "--n: expected a positive integer, got '%s'", c->values[KD_AXIS_N]);
+  base.n = (size_t)n;
   kd_axis inner = c->swept[0];
   double *outer_v = NULL;
   size_t outer_count = 1, cap = 0;

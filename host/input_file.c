@@ -1,4 +1,5 @@
-/* User-named inputs: regular files only (include/kdbench/input_file.h). */
+/* User-named inputs: regular files only, lines of a bounded length
+ * (include/kdbench/input_file.h). */
 #include "kdbench/input_file.h"
 
 #include <errno.h>
@@ -43,4 +44,15 @@ kd_status kd_input_open(const char *path, FILE **f) {
     return kd_fail(KD_ENOMEM, "%s: cannot open: %s", path, strerror(e));
   }
   return KD_OK;
+}
+
+int kd_input_line(FILE *f, char *buf) {
+  if (!fgets(buf, KD_LINE_MAX + 2, f)) return 0;
+  size_t n = strlen(buf);
+  int newline = n && buf[n - 1] == '\n';
+  return n - newline > KD_LINE_MAX ? -1 : 1;
+}
+
+kd_status kd_input_line_too_long(const char *origin, size_t line) {
+  return kd_fail(KD_EINVAL, "%s:%zu: line longer than %d bytes", origin, line, KD_LINE_MAX);
 }

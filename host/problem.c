@@ -1,13 +1,13 @@
 /* Spectra, ground truths and the files they may come from. */
 #include "kdbench/problem.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kdbench/input_file.h"
+#include "kdbench/number.h"
 #include "kdbench/rng.h"
 
 static kd_status alloc_doubles(size_t n, double **out) {
@@ -16,8 +16,9 @@ static kd_status alloc_doubles(size_t n, double **out) {
   return KD_OK;
 }
 
-/* Skips blank lines and '#' comments; every other line must hold exactly one
- * finite number (and, with `eigenvalues`, one in [KD_SCALE_MIN, KD_SCALE_MAX]). */
+/* Skips blank lines and '#' comments; every other line must hold exactly one number
+ * of the grammar (include/kdbench/number.h; and, with `eigenvalues`, one in
+ * [KD_SCALE_MIN, KD_SCALE_MAX]), in at most KD_LINE_MAX bytes. */
 kd_status kd_read_vector_file(const char *path, int eigenvalues, double **out, size_t *count,
                               size_t **lines) {
   FILE *f;
@@ -26,20 +27,24 @@ kd_status kd_read_vector_file(const char *path, int eigenvalues, double **out, s
   size_t cap = 1024, len = 0, lineno = 0;
   double *v = malloc(sizeof(double) * cap);
   size_t *at = lines ? malloc(sizeof(size_t) * cap) : NULL;
-  char line[512];
+  char line[KD_LINE_MAX + 2];
+  int got = 0;
   if (!v || (lines && !at)) st = kd_fail(KD_ENOMEM, "%s: out of memory", path);
-  while (st == KD_OK && fgets(line, sizeof line, f)) {
+  while (st == KD_OK && (got = kd_input_line(f, line)) != 0) {
     ++lineno;
-    char *s = line;
-    while (*s == ' ' || *s == '\t') ++s;
-    if (*s == '\n' || *s == '\r' || *s == '\0' || *s == '#') continue;
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') ++end;
-    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(x)) {
-      s[strcspn(s, "\r\n")] = '\0';
-      st = kd_fail(KD_EINVAL, "%s:%zu: not a number: '%s'", path, lineno, s);
+    if (got < 0) {
+      st = kd_input_line_too_long(path, lineno);
+      break;
+    }
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    char *s = line + strspn(line, " \t");
+    if (*s == '\0' || *s == '#') continue;
+    double x = 0;
+    kd_num r = kd_number_parse(s, &x);
+    if (r != KD_NUM_OK) {
+      st = kd_fail(KD_EINVAL, "%s:%zu: expected a number, got '%s'%s", path, lineno, s,
+                   kd_num_why(r));
     } else if (eigenvalues && !(x > 0)) {
       st = kd_fail(KD_EINVAL, "%s:%zu: eigenvalue must be positive, got %g", path, lineno, x);
     } else if (eigenvalues && !(x >= KD_SCALE_MIN && x <= KD_SCALE_MAX)) {
@@ -61,6 +66,7 @@ kd_status kd_read_vector_file(const char *path, int eigenvalues, double **out, s
       v[len++] = x;
     }
   }
+  if (st == KD_OK && ferror(f)) st = kd_fail(KD_EIO, "%s: cannot read", path);
   fclose(f);
   if (st == KD_OK && len == 0) st = kd_fail(KD_EINVAL, "%s: no values", path);
   if (st != KD_OK) {

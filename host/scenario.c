@@ -2,38 +2,44 @@
 #include "kdbench/scenario.h"
 
 #include <ini.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kdbench/input_file.h"
 
 /* inih reads lines through this source, which counts them: a handler error then
  * names its own line (inih only returns the line of its first error, which may be
- * a syntax error before it). */
+ * a syntax error before it). A line longer than KD_LINE_MAX ends the reading there
+ * (inih sees the end of the file) and is the error. */
 typedef struct {
   FILE *f;         /* a file, or */
   const char *s;   /* the rest of a text */
   int lines, open; /* lines read to their newline; the last read ended mid-line */
+  int too_long;    /* the line longer than KD_LINE_MAX, or 0 */
 } line_source;
 
 static char *read_line(char *buf, int num, void *stream) {
   line_source *src = stream;
-  char *got = NULL;
+  int got = 0;
+  if (num < KD_LINE_MAX + 2) abort(); /* configure_inih sizes inih's buffer for the longest line */
   if (src->f) {
-    got = fgets(buf, num, src->f);
-  } else if (*src->s && num >= 2) {
-    size_t n = 0;
-    while (n + 1 < (size_t)num && src->s[n] && src->s[n] != '\n') buf[n] = src->s[n], ++n;
-    if (n + 1 < (size_t)num && src->s[n] == '\n') buf[n] = '\n', ++n;
-    buf[n] = '\0';
-    src->s += n;
-    got = buf;
+    got = kd_input_line(src->f, buf);
+  } else if (*src->s) {
+    size_t n = strcspn(src->s, "\n");
+    got = n > KD_LINE_MAX ? -1 : 1;
+    if (got > 0) {
+      n += src->s[n] == '\n';
+      memcpy(buf, src->s, n);
+      buf[n] = '\0';
+      src->s += n;
+    }
   }
-  if (got) {
-    size_t n = strlen(buf);
-    src->open = !(n && buf[n - 1] == '\n');
-    src->lines += !src->open;
-  }
-  return got;
+  if (got < 0) src->too_long = src->lines + 1;
+  if (got <= 0) return NULL;
+  size_t n = strlen(buf);
+  src->open = !(n && buf[n - 1] == '\n');
+  src->lines += !src->open;
+  return buf;
 }
 
 #define MAX_KEYS 64 /* more than kd_config has settings */
@@ -95,11 +101,14 @@ static int on_setting(void *user, const char *section, const char *name, const c
   return 1;
 }
 
-/* Long axis lists make long lines: let inih grow its line buffer. */
+/* A line buffer for the longest line read_line passes (with its "\r\n" and NUL), and
+ * no continuation lines: with them (libinih's default) an indented "p = 20" was read
+ * as more of the value of the key before it. Indented lines are lines like others. */
 static void configure_inih(void) {
   ini_use_stack = 0;
-  ini_allow_realloc = 1;
-  ini_max_line = 1 << 20;
+  ini_allow_realloc = 0;
+  ini_initial_alloc = ini_max_line = KD_LINE_MAX + 3; /* a heap buffer has the initial size */
+  ini_allow_multiline = 0;
 }
 
 /* The first error in line order: the handler's (s.line) or inih's own (rc: its line).
@@ -113,6 +122,7 @@ static kd_status parse(kd_config *c, line_source *src, const char *origin, int *
   if (rc < 0) return kd_fail(KD_ENOMEM, "%s: out of memory", origin);
   if (rc > 0)
     return kd_fail(KD_EINVAL, "%s:%d: not an INI line (expected [section] or key = value)", origin, rc);
+  if (src->too_long) return kd_input_line_too_long(origin, (size_t)src->too_long);
   *settings = s.n_keys;
   return KD_OK;
 }

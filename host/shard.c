@@ -2,18 +2,16 @@
  * points belong to it (longest-processing-time-first by the flop model). */
 #include "kdbench/shard.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A whole decimal number in [lo, hi]; 0 on anything else. */
+#include "kdbench/number.h"
+
+/* A whole number (include/kdbench/number.h) in [lo, hi]; 0 on anything else. */
 static int parse_uint(const char *text, unsigned long long lo, unsigned long long hi,
                       unsigned long long *out) {
-  if (!text || *text < '0' || *text > '9') return 0;
-  char *end;
-  errno = 0;
-  unsigned long long x = strtoull(text, &end, 10);
-  if (*end || errno == ERANGE || x < lo || x > hi) return 0;
+  uint64_t x = 0;
+  if (!text || kd_whole_parse(text, &x) != KD_NUM_OK || x < lo || x > hi) return 0;
   *out = x;
   return 1;
 }

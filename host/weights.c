@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "kdbench/file_io.h"
+#include "kdbench/number.h"
 #include "kdbench/theory.h"
 
 typedef struct {
@@ -25,9 +26,11 @@ static kd_status render_weights(FILE *f, const void *ctx) {
 
 kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
   const char *ntext = cfg->values[KD_AXIS_N];
-  size_t n = 0;
-  if (!ntext[0] || strchr(ntext, ',') || strchr(ntext, ':') || sscanf(ntext, "%zu", &n) != 1 || n == 0)
+  uint64_t whole = 0;
+  if (!ntext[0] || strchr(ntext, ',') || strchr(ntext, ':') ||
+      kd_whole_parse(ntext, &whole) != KD_NUM_OK || whole == 0 || whole > SIZE_MAX)
     return kd_fail(KD_EINVAL, "--job weights: give one student size with --n N, got '%s'", ntext);
+  const size_t n = (size_t)whole;
   kd_problem pr;
   kd_status st = kd_config_problem(cfg, cfg->p, cfg->alpha, cfg->sigma, cfg->sigma, &pr);
   if (st != KD_OK) return st;

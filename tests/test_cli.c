@@ -109,7 +109,7 @@ Test(bad_input, spectrum_file_zero) {
 
 Test(bad_input, spectrum_file_nonnumeric) {
   write_file("spec.txt", "# eigenvalues\n1\nabc\n");
-  expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:3: not a number: 'abc'");
+  expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:3: expected a number, got 'abc'");
 }
 
 Test(bad_input, spectrum_file_increasing) {
@@ -155,6 +155,26 @@ Test(bad_input, huge_beta_file_value) {
 Test(bad_input, huge_value_in_a_scenario) {
   write_file("s.ini", "[sweep]\nsweep = n\nn = 10,40\n[student]\nridge = 1e308\n");
   expect_error("--scenario @/s.ini --p 20 --trials 2", "s.ini:5: --ridge");
+}
+
+/* One number grammar (include/kdbench/number.h): hexadecimal was taken, a range of
+ * 10^9 values was "an unknown spacing", a line of 1.2 MB took seconds to its error. */
+Test(bad_input, hexadecimal_refused_saying_what_was_expected) {
+  expect_error("--sweep n --p 0x10", "--p: expected a positive integer, got '0x10'");
+  expect_error("--sweep n --ridge 0x1p-3", "got '0x1p-3'");
+}
+Test(bad_input, a_range_of_too_many_values) {
+  expect_error("--sweep n --n 10:100:log1000000000", "asks for 1000000000 values, at most 10000");
+}
+Test(bad_input, a_huge_line_is_refused_at_once) {
+  char *text = malloc(1300000);
+  cr_assert_not_null(text);
+  size_t len = (size_t)sprintf(text, "[sweep]\nsweep = n\nn = 1");
+  while (len < 1200000) len += (size_t)sprintf(text + len, ",%zu", len);
+  strcpy(text + len, "\n");
+  write_file("big.ini", text);
+  free(text);
+  expect_error("--scenario @/big.ini", "big.ini:3: line longer than 4096 bytes");
 }
 
 Test(bad_input, memory_exceeds_machine) {
@@ -239,6 +259,19 @@ static char *kdbench_ok(const char *args) {
   cr_assert_eq(code, 0, "kdbench %s: exit status %d: %s", args, code, err);
   free(err);
   return out;
+}
+
+/* A subnormal was "not a number"; a leading blank was taken and a trailing one refused;
+ * an indented line of a scenario was read as more of the key before it. */
+Test(usage, numbers_and_lines_as_the_grammar_says) {
+  char *out = kdbench_ok("--print-scenario --sweep n --ridge 1e-320 --p ' 20' --m '300 '");
+  cr_expect(strstr(out, "\nridge = 1e-320\n") && strstr(out, "\nm = 300") && strstr(out, "\np = "),
+            "%s", out);
+  free(out);
+  write_file("indented.ini", "[problem]\nsigma = 0.25\n  p = 20\n");
+  out = kdbench_ok("--print-scenario --scenario indented.ini");
+  cr_expect(strstr(out, "\np = 20\n") && strstr(out, "\nsigma = 0.25\n"), "%s", out);
+  free(out);
 }
 
 Test(usage, every_command_prints_its_help_on_standard_output_and_exits_0) {

@@ -3,16 +3,21 @@
  * malformed text refused naming its flag), cross-setting checks, the scenario round
  * trip (printed, re-read, same canonical text and hash), scenario-file errors naming
  * file, line and key (a key given twice: both lines), presets, grid order, the
- * default grids of axes swept without values, and what the hash does and does not
- * see (the values of spectrum and beta* files included). */
+ * default grids of axes swept without values, what the hash does and does not see
+ * (the values of spectrum and beta* files included), and the one number grammar and
+ * line-length limit of every setting, scenario and vector file. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "kdbench/config.h"
 #include "kdbench/grid.h"
+#include "kdbench/input_file.h"
+#include "kdbench/number.h"
+#include "kdbench/problem.h"
 #include "kdbench/scenario.h"
 #include "kdbench/scenario_id.h"
 #include "kdbench/sweep.h"
@@ -35,6 +40,7 @@ TestSuite(settings);
 TestSuite(scenario, .init = make_dir, .fini = remove_dir);
 TestSuite(grid);
 TestSuite(scenario_hash, .init = make_dir, .fini = remove_dir);
+TestSuite(numbers, .init = make_dir, .fini = remove_dir);
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
@@ -224,10 +230,10 @@ Test(axis_values, errors_name_the_flag) {
   expect_axis_error(KD_AXIS_N, "1:10:lin2x", "lin2x");
   expect_axis_error(KD_AXIS_RIDGE, "0:1:log5", "positive");
   expect_axis_error(KD_AXIS_RIDGE, "-1:1:log5", "positive");
-  expect_axis_error(KD_AXIS_RIDGE, "-0.1", ">= 0");
-  expect_axis_error(KD_AXIS_RIDGE, "0.1,-0.2", ">= 0");
-  expect_axis_error(KD_AXIS_SIGMA, "-0.5", ">= 0");
-  expect_axis_error(KD_AXIS_SIGMA, "-1:1:lin3", ">= 0");
+  expect_axis_error(KD_AXIS_RIDGE, "-0.1", "from 0 to");
+  expect_axis_error(KD_AXIS_RIDGE, "0.1,-0.2", "from 0 to");
+  expect_axis_error(KD_AXIS_SIGMA, "-0.5", "from 0 to");
+  expect_axis_error(KD_AXIS_SIGMA, "-1:1:lin3", "from 0 to");
   expect_axis_error(KD_AXIS_ALPHA, "0", "positive");
   expect_axis_error(KD_AXIS_ALPHA, "-2", "positive");
   expect_axis_error(KD_AXIS_ALPHA, "0:2:lin3", "positive");
@@ -538,8 +544,8 @@ Test(scenario, key_given_twice_names_both_lines) {
 }
 
 Test(scenario, long_lines_and_line_numbers_after_them) {
-  /* An n list of some 2000 characters (a setting holds up to KD_TEXT_LEN): inih
-   * grows its line buffer, the lines after it keep their numbers. */
+  /* An n list of some 2000 characters (a setting holds up to KD_TEXT_LEN, a line
+   * KD_LINE_MAX): read whole, the lines after it keep their numbers. */
   size_t cap = 40000, len = 0;
   char *text = malloc(cap);
   cr_assert_not_null(text);
@@ -962,4 +968,166 @@ Test(scenario_hash, refuses_a_config_without_a_grid) {
   set(&c, "n", "default"); /* n neither swept nor given */
   kd_scenario_id id;
   cr_expect_neq(kd_scenario_hash(&c, &id), KD_OK);
+}
+
+/* ---- the one number grammar (include/kdbench/number.h), wherever a number is read ---- */
+
+Test(numbers, the_grammar_is_decimal_only) {
+  const char *good[] = {"0", "-0", "+7", "12", "1.", ".5", "-2.50", "1e3", "1E+3", "2.5e-3",
+                        "1e-320", "0e-999", " 3", "3 ", "\t3\t"};
+  const double want[] = {0, 0, 7, 12, 1, 0.5, -2.5, 1000, 1000, 2.5e-3, 1e-320, 0, 3, 3, 3};
+  for (size_t i = 0; i < sizeof good / sizeof *good; ++i) {
+    double x = -1;
+    cr_expect_eq(kd_number_parse(good[i], &x), KD_NUM_OK, "'%s' refused", good[i]);
+    cr_expect_eq(x, want[i], "'%s' read as %.17g", good[i], x);
+  }
+  const char *bad[] = {"", " ", ".", "-", "+.", "e3", "1e", "1e+", "0x10", "0x1p-3", "inf", "nan",
+                       "-inf", "1 0", "1,5", "1..2", "--1", "1e3.5", "12x", "1_000"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+    double x = 0;
+    cr_expect_eq(kd_number_parse(bad[i], &x), KD_NUM_SYNTAX, "'%s' accepted", bad[i]);
+  }
+  double x = 0;
+  cr_expect_eq(kd_number_parse("1e400", &x), KD_NUM_TOO_LARGE);
+  cr_expect_eq(kd_number_parse("-1e400", &x), KD_NUM_TOO_LARGE);
+  cr_expect_eq(kd_number_parse("1e-400", &x), KD_NUM_TOO_SMALL);
+  uint64_t u = 0;
+  cr_expect_eq(kd_whole_parse("18446744073709551615", &u), KD_NUM_OK);
+  cr_expect_eq(u, UINT64_MAX);
+  cr_expect_eq(kd_whole_parse("18446744073709551616", &u), KD_NUM_TOO_LARGE);
+  cr_expect_eq(kd_whole_parse("1e3", &u), KD_NUM_OK);
+  cr_expect_eq(u, 1000);
+  cr_expect_eq(kd_whole_parse("010", &u), KD_NUM_OK); /* decimal, not octal */
+  cr_expect_eq(u, 10);
+  cr_expect_eq(kd_whole_parse("2.5", &u), KD_NUM_NOT_WHOLE);
+  cr_expect_eq(kd_whole_parse("-3", &u), KD_NUM_NOT_WHOLE);
+  cr_expect_eq(kd_whole_parse("1e20", &u), KD_NUM_TOO_LARGE); /* past 2^53 only as digits */
+  cr_expect_eq(kd_whole_parse("0x10", &u), KD_NUM_SYNTAX);
+}
+
+/* Subnormals were "not a number" (strtod's ERANGE); hexadecimal and a leading blank were
+ * taken while a trailing blank was refused. Each setting now says what it expected. */
+Test(numbers, settings_read_the_grammar_and_say_what_they_expected) {
+  kd_config c;
+  kd_config_default(&c);
+  set(&c, "ridge", "1e-320");
+  cr_expect(c.ridge > 0 && c.ridge < 1e-300, "ridge %g", c.ridge);
+  expect_set_error(&c, "ridge", "1e-400", "--ridge: expected a number from 0 to 1e+100, got '1e-400' (too small to tell from 0)");
+  expect_set_error(&c, "p", "0x10", "--p: expected a positive integer, got '0x10'");
+  expect_set_error(&c, "ridge", "0x1p-3", "--ridge: expected a number from 0 to 1e+100, got '0x1p-3'");
+  expect_set_error(&c, "seed", "0x10", "--seed: expected an integer from 0 to 2^64 - 1, got '0x10'");
+  expect_set_error(&c, "trials", "1e400", "(too large)");
+  expect_set_error(&c, "signal-exp", "inf", "--signal-exp: expected a positive number, got 'inf'");
+  expect_set_error(&c, "spectrum", "twolevel:0x2,3,1", "expected twolevel:K,A,B");
+  expect_set_error(&c, "spectrum", "twolevel:-3,2,1", "expected twolevel:K,A,B");
+  expect_set_error(&c, "spectrum", "isotropic:0x2", "--spectrum: expected a positive number");
+  set(&c, "seed", "010");
+  cr_expect_eq(c.seed, 10, "seed 010 is ten, not octal eight: %llu", (unsigned long long)c.seed);
+  /* Blanks around a number: trimmed alike, before and after. */
+  set(&c, "p", " 20");
+  cr_expect_eq(c.p, 20);
+  set(&c, "p", "30 ");
+  cr_expect_eq(c.p, 30);
+  set(&c, "sigma", "\t0.25 ");
+  cr_expect_eq(c.sigma, 0.25);
+  expect_values(KD_AXIS_N, "10 ,20", (double[]){10, 20}, 2);
+  expect_values(KD_AXIS_N, " 10, 20 ", (double[]){10, 20}, 2);
+  expect_values(KD_AXIS_N, "10 : 40 : pow2 ", (double[]){16, 32}, 2);
+  expect_axis_error(KD_AXIS_N, "1 0", "got '1 0'");
+  /* A spectrum's text is hashed: kept without the blanks around its numbers. */
+  set(&c, "spectrum", "twolevel: 2, 3 ,1 ");
+  cr_expect_str_eq(c.spectrum, "twolevel:2,3,1");
+}
+
+/* log1000000000 was an "unknown spacing"; 120 ranges of lin10000 hung de-duplication. */
+Test(numbers, a_range_says_how_many_values_are_too_many) {
+  expect_axis_error(KD_AXIS_N, "10:100:log1000000000", "asks for 1000000000 values, at most 10000");
+  expect_values(KD_AXIS_N, "10:100:log1e1", (double[]){10, 13, 17, 22, 28, 36, 46, 60, 77, 100}, 10);
+  char *text = malloc(4000);
+  cr_assert_not_null(text);
+  size_t len = 0;
+  for (int i = 1; i < 120; ++i) len += (size_t)snprintf(text + len, 4000 - len, "%s%d:%d:lin10000", i > 1 ? "," : "", i, i + 1);
+  expect_axis_error(KD_AXIS_RIDGE, text, "more than 10000 values");
+  free(text);
+}
+
+/* libinih's continuation lines read an indented "p = 20" as more of the key before. */
+Test(numbers, an_indented_line_is_a_line) {
+  kd_config c;
+  kd_config_default(&c);
+  cr_assert_eq(kd_scenario_load_text(&c, "[problem]\nsigma = 0.25\n  p = 20\n\talpha = 3\n", "inline"),
+               KD_OK, "%s", kd_last_error());
+  cr_expect_eq(c.sigma, 0.25);
+  cr_expect_eq(c.p, 20);
+  cr_expect_eq(c.alpha, 3);
+}
+
+/* A line of 1.2 MB took 7.9 s before its error: now refused after KD_LINE_MAX + 1 bytes,
+ * naming the file and line, in a scenario as in a vector file. */
+Test(numbers, one_line_length_limit_reached_fast) {
+  size_t big = 1200000;
+  char *text = malloc(big + 64);
+  cr_assert_not_null(text);
+  size_t len = (size_t)snprintf(text, 64, "[sweep]\nsweep = n\nn = 1");
+  while (len + 2 < big) len += (size_t)snprintf(text + len, 3, ",1");
+  snprintf(text + len, 64, "\ntrials = 3\n");
+  write_file("big.ini", text);
+  char path[512];
+  path_in_dir(path, sizeof path, "big.ini");
+  kd_config c;
+  kd_config_default(&c);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  cr_expect_neq(kd_scenario_load(&c, path), KD_OK);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  char want[600];
+  snprintf(want, sizeof want, "%s:3: line longer than %d bytes", path, KD_LINE_MAX);
+  cr_expect_str_eq(kd_last_error(), want);
+  double s = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+  cr_expect(s < 0.5, "the error took %.2f s", s);
+  /* the same text in memory (a preset's way in) */
+  kd_config_default(&c);
+  cr_expect_neq(kd_scenario_load_text(&c, text, "inline"), KD_OK);
+  snprintf(want, sizeof want, "inline:3: line longer than %d bytes", KD_LINE_MAX);
+  cr_expect_str_eq(kd_last_error(), want);
+  /* a line of exactly KD_LINE_MAX bytes is read */
+  len = (size_t)snprintf(text, 64, "[sweep]\ntrials = 3");
+  memset(text + len, ' ', KD_LINE_MAX - len);
+  strcpy(text + KD_LINE_MAX, "\n");
+  kd_config_default(&c);
+  cr_expect_eq(kd_scenario_load_text(&c, text, "inline"), KD_OK, "%s", kd_last_error());
+  /* a vector file: one number on a line of 5000 bytes */
+  memset(text, ' ', 5000);
+  strcpy(text + 5000, "1\n");
+  write_file("long.txt", text);
+  path_in_dir(path, sizeof path, "long.txt");
+  double *v = NULL;
+  size_t n = 0;
+  cr_expect_neq(kd_read_vector_file(path, 1, &v, &n, NULL), KD_OK);
+  snprintf(want, sizeof want, "%s:1: line longer than %d bytes", path, KD_LINE_MAX);
+  cr_expect_str_eq(kd_last_error(), want);
+  free(text);
+}
+
+/* The lines of spectrum and beta* files follow the same grammar. */
+Test(numbers, vector_files_read_the_grammar) {
+  write_file("v.txt", "# values\n  1e-320\r\n\t2.5 \n.5\n");
+  char path[512];
+  path_in_dir(path, sizeof path, "v.txt");
+  double *v = NULL;
+  size_t n = 0, *lines = NULL;
+  cr_assert_eq(kd_read_vector_file(path, 0, &v, &n, &lines), KD_OK, "%s", kd_last_error());
+  cr_expect_eq(n, 3);
+  cr_expect(v[0] > 0 && v[0] < 1e-300 && v[1] == 2.5 && v[2] == 0.5, "values %g %g %g", v[0], v[1], v[2]);
+  cr_expect(lines[0] == 2 && lines[1] == 3 && lines[2] == 4, "lines %zu %zu %zu", lines[0], lines[1], lines[2]);
+  free(v);
+  free(lines);
+  const char *bad[] = {"1\n0x10\n", "1\ninf\n", "1\n1 2\n", "1\n1e400\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
+    write_file("v.txt", bad[i]);
+    cr_expect_neq(kd_read_vector_file(path, 0, &v, &n, NULL), KD_OK, "'%s' accepted", bad[i]);
+    char want[600];
+    snprintf(want, sizeof want, "%s:2: expected a number, got '", path);
+    cr_expect(strncmp(kd_last_error(), want, strlen(want)) == 0, "message %s", kd_last_error());
+  }
 }

@@ -32,7 +32,9 @@ Test(shard_spec, parse) {
   cr_assert_eq(kd_shard_parse("1/1", &s), KD_OK);
   cr_assert_eq(kd_shard_parse("off", &s), KD_OK);
   cr_expect_eq(s.count, 0u);
-  const char *bad[] = {"0/8", "9/8", "3/0", "3", "a/b", "3/8x", "-1/8", "/8", "3/", "1/100001", " 3/8", ""};
+  cr_assert_eq(kd_shard_parse(" 3 / 8 ", &s), KD_OK, "blanks around a number are ignored"); /* number.h */
+  cr_expect(s.index == 3 && s.count == 8);
+  const char *bad[] = {"0/8", "9/8", "3/0", "3", "a/b", "3/8x", "-1/8", "/8", "3/", "1/100001", "0x3/8", "3/8.5", ""};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
     cr_expect_eq(kd_shard_parse(bad[i], &s), KD_EINVAL, "'%s' accepted", bad[i]);
     cr_expect(strstr(kd_last_error(), "--shard") != NULL, "'%s': %s", bad[i], kd_last_error());

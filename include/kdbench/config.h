@@ -94,11 +94,12 @@ kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double s
  * output section, no comments): the text the scenario hash is taken of. */
 void kd_config_print(const kd_config *c, FILE *out, int canonical);
 
-/* The values of an axis from its text: comma-separated items, each a number or a
- * range A:B:logN (N log-spaced values from A to B), A:B:linN (N evenly spaced) or
- * A:B:pow2 (the powers of two from A to B); a range must have A <= B and at least
- * one value. Integer axes are rounded; every axis is de-duplicated (first
- * occurrence kept). Caller frees *v. */
+/* The values of an axis from its text: comma-separated items, each a number (the
+ * grammar of include/kdbench/number.h; blanks around an item ignored) or a range
+ * A:B:logN (N log-spaced values from A to B), A:B:linN (N evenly spaced) or A:B:pow2
+ * (the powers of two from A to B); a range must have A <= B and at least one value;
+ * at most 10000 values in all. Integer axes are rounded; every axis is de-duplicated
+ * (first occurrence kept). Caller frees *v. */
 kd_status kd_axis_values(kd_axis a, const char *text, double **v, size_t *count);
 
 #endif

@@ -14,4 +14,16 @@
  * file that is not regular). Opening never blocks. */
 kd_status kd_input_open(const char *path, FILE **f);
 
+/* The longest line kdbench reads from a user's file (a scenario, a spectrum or beta*
+ * file), its newline not counted. A longer line is refused once KD_LINE_MAX + 1 of its
+ * bytes are read: a file of one huge line fails at once, not after it is parsed. */
+#define KD_LINE_MAX 4096
+
+/* The next line of f into buf (KD_LINE_MAX + 2 bytes at least), its newline kept when
+ * it has one: 1 when a line was read, 0 at the end of the file or on a read error
+ * (ferror(f) tells), -1 when the line is longer than KD_LINE_MAX. */
+int kd_input_line(FILE *f, char *buf);
+/* KD_EINVAL, "ORIGIN:LINE: line longer than 4096 bytes". */
+kd_status kd_input_line_too_long(const char *origin, size_t line);
+
 #endif
