@@ -1,122 +1,168 @@
 /* The tables of `kdbench fit` as text: the setting as comment lines, one row per fit
- * (pipeline and group), the local exponents, the weak-to-strong table, the notes. */
+ * (pipeline and group), the local exponents, the weak-to-strong table, the notes; two
+ * kd_tables printed by the text emitter. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kdbench/report.h"
+#include "kdbench/table.h"
 
-/* fmt: " %*..." (a space, then the number right-aligned in width); NaN: "-" in its place. */
-static void pnum(FILE *out, const char *fmt, double x, int width) {
-  if (isnan(x))
-    fprintf(out, " %*s", width, "-");
-  else
-    fprintf(out, fmt, width, x);
-}
+enum { TEXT = KD_TABLE_TEXT };
 
-/* The PGR, or why there is none. */
-static void pgr_cell(FILE *out, double pgr, kd_pgr_flag f) {
-  if (f == KD_PGR_OK)
-    pnum(out, " %*.4f", pgr, 8);
-  else
-    fprintf(out, " %8s", f == KD_PGR_MISSING ? "-" : kd_pgr_flag_name(f));
-}
+/* where the exponent's interval comes from; a difference's interval from paired trials */
+static const kd_mark mark_boot = {" b", "", ""}, mark_t = {" t", "", ""};
+static const kd_mark mark_paired = {" p", "", ""};
 
-static void print_setting(const kd_fit_result *r, FILE *out) {
-  fprintf(out, "# kdbench fit of run %s (scenario %s): risk ~ C %s^-exponent\n", r->run,
-          r->scenario_hash, r->x);
-  fprintf(out, "# window: %s; rows flagged peak or near-peak never enter (%zu left out)\n",
-          r->window, r->left_out);
-  fprintf(out, "# fitted: %s\n", r->target);
+static void setting(const kd_fit_result *r, kd_table *t) {
+  kd_table_caption(t, TEXT, "# kdbench fit of run %s (scenario %s): risk ~ C %s^-exponent\n",
+                   r->run, r->scenario_hash, r->x);
+  kd_table_caption(t, TEXT,
+                   "# window: %s; rows flagged peak or near-peak never enter (%zu left out)\n"
+                   "# fitted: %s\n",
+                   r->window, r->left_out, r->target);
   if (r->bootstrap)
-    fprintf(out,
-            "# CI: 95%% percentile bootstrap over trials (%zu replicates, seed %llu) where "
-            "per-trial risks exist, else the regression's t-interval\n",
-            r->bootstrap, (unsigned long long)r->seed);
+    kd_table_caption(t, TEXT,
+                     "# CI: 95%% percentile bootstrap over trials (%zu replicates, seed %llu) "
+                     "where per-trial risks exist, else the regression's t-interval\n",
+                     r->bootstrap, (unsigned long long)r->seed);
   else
-    fprintf(out, "# CI: the regression's 95%% t-interval (--bootstrap 0)\n");
-  fprintf(out,
-          "# theory: the same fit of the theory column; continuum: docs/theory.md#continuum "
-          "(p -> inf); C/C_strong: geometric mean of the ratio over the window\n");
+    kd_table_caption(t, TEXT, "# CI: the regression's 95%% t-interval (--bootstrap 0)\n");
+  kd_table_caption(t, TEXT,
+                   "# theory: the same fit of the theory column; continuum: "
+                   "docs/theory.md#continuum (p -> inf); C/C_strong: geometric mean of the "
+                   "ratio over the window\n");
 }
 
-static void print_groups(const kd_fit_result *r, FILE *out) {
-  fprintf(out, "%-8s %-14s %4s %9s %21s %9s %7s %9s %9s %9s %9s %9s %9s %9s\n", "pipeline", "group",
-          "pts", "exponent", "95% CI", "se", "R2", "C", "C/Cstrong", "th_exp", "th_C/Cs",
-          "cont_exp", "cont_C", "cont_C/Cs");
-  for (size_t i = 0; i < r->ngroups; ++i) {
-    const kd_fit_group *g = &r->groups[i];
-    char ci[64];
-    snprintf(ci, sizeof ci, "[%.4f, %.4f] %s", g->ci_low, g->ci_high,
-             !strcmp(g->ci_kind, "bootstrap") ? "b" : "t");
-    fprintf(out, "%-8s %-14s %4zu", g->pipeline, g->group[0] ? g->group : "-", g->npts);
-    pnum(out, " %*.4f", g->sim_fit.exponent, 9);
-    fprintf(out, " %21s", isnan(g->ci_low) ? "-" : ci);
-    pnum(out, " %*.2g", g->sim_fit.se, 9);
-    pnum(out, " %*.4f", g->sim_fit.r2, 7);
-    pnum(out, " %*.4g", g->sim_fit.prefactor, 9);
-    pnum(out, " %*.4f", g->ratio_strong, 9);
-    pnum(out, " %*.4f", g->theory_fit.npts ? g->theory_fit.exponent : NAN, 9);
-    pnum(out, " %*.4f", g->ratio_strong_theory, 9);
-    pnum(out, " %*.4f", g->cont_exponent, 9);
-    pnum(out, " %*.4g", g->cont_constant, 9);
-    pnum(out, " %*.4f", g->cont_ratio_strong, 9);
-    fputc('\n', out);
-  }
+static void group_columns(kd_table *t) {
+  static const struct {
+    const char *head, *fmt;
+    int width;
+  } cols[] = {{"exponent", "%.4f", 9}, {"95% CI", "%.4f", 21}, {"se", "%.2g", 9},
+              {"R2", "%.4f", 7},       {"C", "%.4g", 9},       {"C/Cstrong", "%.4f", 9},
+              {"th_exp", "%.4f", 9},   {"th_C/Cs", "%.4f", 9}, {"cont_exp", "%.4f", 9},
+              {"cont_C", "%.4g", 9},   {"cont_C/Cs", "%.4f", 9}};
+  kd_table_column(t, &(kd_column){.head = "pipeline", .align = KD_LEFT, .width = 8});
+  kd_table_column(t, &(kd_column){.head = "group", .align = KD_LEFT, .width = 14});
+  kd_table_column(t, &(kd_column){.head = "pts", .fmt = "%.0f", .width = 4});
+  for (size_t i = 0; i < sizeof cols / sizeof *cols; ++i)
+    kd_table_column(t, &(kd_column){.head = cols[i].head, .fmt = cols[i].fmt,
+                                    .width = cols[i].width});
 }
 
-static void print_local_exponents(const kd_fit_result *r, FILE *out) {
-  fprintf(out, "# local exponents between neighbouring %s (sim / theory):\n", r->x);
+static void group_row(kd_table *t, const kd_fit_group *g) {
+  kd_table_text(t, g->pipeline, NULL);
+  if (g->group[0])
+    kd_table_text(t, g->group, NULL);
+  else
+    kd_table_none(t);
+  kd_table_num(t, (double)g->npts, NULL);
+  kd_table_num(t, g->sim_fit.exponent, NULL);
+  kd_table_range(t, g->ci_low, g->ci_high,
+                 !strcmp(g->ci_kind, "bootstrap") ? &mark_boot : &mark_t);
+  kd_table_num(t, g->sim_fit.se, NULL);
+  kd_table_num(t, g->sim_fit.r2, NULL);
+  kd_table_num(t, g->sim_fit.prefactor, NULL);
+  kd_table_num(t, g->ratio_strong, NULL);
+  kd_table_num(t, g->theory_fit.npts ? g->theory_fit.exponent : NAN, NULL);
+  kd_table_num(t, g->ratio_strong_theory, NULL);
+  kd_table_num(t, g->cont_exponent, NULL);
+  kd_table_num(t, g->cont_constant, NULL);
+  kd_table_num(t, g->cont_ratio_strong, NULL);
+}
+
+/* The local exponents between neighbouring x of each fit, as notes of the fits' table. */
+static void local_exponents(const kd_fit_result *r, kd_table *t) {
+  kd_table_note(t, TEXT, "# local exponents between neighbouring %s (sim / theory):", r->x);
   for (size_t i = 0; i < r->ngroups; ++i) {
     const kd_fit_group *g = &r->groups[i];
     double *ls = malloc(2 * (g->npts + 1) * sizeof *ls);
-    if (!ls) continue;
-    kd_local_exponents(g->x, g->sim, g->npts, ls);
-    kd_local_exponents(g->x, g->theory, g->npts, ls + g->npts);
-    fprintf(out, "#   %-8s%s%s:", g->pipeline, g->group[0] ? " " : "", g->group);
-    for (size_t j = 0; j + 1 < g->npts; ++j)
-      fprintf(out, " %g-%g: %.3f/%.3f", g->x[j], g->x[j + 1], ls[j], ls[g->npts + j]);
-    fputc('\n', out);
+    char *pairs = NULL;
+    size_t len = 0;
+    FILE *out = ls ? open_memstream(&pairs, &len) : NULL;
+    if (out) {
+      kd_local_exponents(g->x, g->sim, g->npts, ls);
+      kd_local_exponents(g->x, g->theory, g->npts, ls + g->npts);
+      for (size_t j = 0; j + 1 < g->npts; ++j)
+        fprintf(out, " %g-%g: %.3f/%.3f", g->x[j], g->x[j + 1], ls[j], ls[g->npts + j]);
+    }
+    if (out && fclose(out) == 0)
+      kd_table_note(t, TEXT, "#   %-8s%s%s:%s", g->pipeline, g->group[0] ? " " : "", g->group,
+                    pairs);
+    free(pairs);
     free(ls);
   }
 }
 
-static void print_w2s(const kd_fit_result *r, FILE *out) {
-  fprintf(out,
-          "# weak-to-strong: ratio = w2s/strong; diff = w2s - strong +- 95%% CI "
-          "(paired over trials where marked p); PGR = (weak - w2s)/(weak - strong), "
-          "not divided when the gap is within 2 SE of 0 (gap~0) or negative (gap<0); "
-          "gain = weak - w2s, misfit = E||b_w2s - b_weak||^2_Sigma (theory)\n");
-  fprintf(out, "%6s %6s %6s %5s %9s %9s %7s %20s %9s %8s %8s %9s %9s %6s %6s %s\n", "n", "p", "m",
-          "k", "strong", "w2s", "ratio", "diff", "weak", "PGR", "PGR_th", "gain_th", "misfit_th",
-          "best_k", "bestk_s", "flag");
-  for (size_t i = 0; i < r->nw2s; ++i) {
-    const kd_w2s_entry *e = &r->w2s[i];
-    char diff[64];
-    snprintf(diff, sizeof diff, "%.4g +- %.2g%s", e->diff, e->diff_ci, e->diff_paired ? " p" : "");
-    fprintf(out, "%6zu %6zu %6zu %5zu", e->n, e->p, e->m, e->k);
-    pnum(out, " %*.5g", e->strong, 9);
-    pnum(out, " %*.5g", e->w2s, 9);
-    pnum(out, " %*.4f", e->ratio, 7);
-    fprintf(out, " %20s", isnan(e->diff) ? "-" : diff);
-    pnum(out, " %*.5g", e->weak, 9);
-    pgr_cell(out, e->pgr, e->pgr_flag);
-    pgr_cell(out, e->pgr_th, e->pgr_th_flag);
-    pnum(out, " %*.4g", e->gain_th, 9);
-    pnum(out, " %*.4g", e->misfit_th, 9);
-    fprintf(out, " %6zu", e->best_k);
-    if (e->best_k_sim)
-      fprintf(out, " %6zu", e->best_k_sim);
-    else
-      fprintf(out, " %6s", "-");
-    fprintf(out, " %s\n", e->flag);
-  }
+static void w2s_columns(kd_table *t) {
+  static const struct {
+    const char *head, *fmt;
+    int width;
+  } cols[] = {{"n", "%.0f", 6},       {"p", "%.0f", 6},       {"m", "%.0f", 6},
+              {"k", "%.0f", 5},       {"strong", "%.5g", 9},  {"w2s", "%.5g", 9},
+              {"ratio", "%.4f", 7},   {"diff", "%.4g", 20},   {"weak", "%.5g", 9},
+              {"PGR", "%.4f", 8},     {"PGR_th", "%.4f", 8},  {"gain_th", "%.4g", 9},
+              {"misfit_th", "%.4g", 9}, {"best_k", "%.0f", 6}, {"bestk_s", "%.0f", 6}};
+  for (size_t i = 0; i < sizeof cols / sizeof *cols; ++i)
+    kd_table_column(t, &(kd_column){.head = cols[i].head, .fmt = cols[i].fmt, .ci_fmt = "%.2g",
+                                    .width = cols[i].width});
+  kd_table_column(t, &(kd_column){.head = "flag", .align = KD_LEFT});
+}
+
+/* The PGR, or why there is none. */
+static void pgr_cell(kd_table *t, double pgr, kd_pgr_flag f) {
+  if (f == KD_PGR_OK)
+    kd_table_num(t, pgr, NULL);
+  else if (f == KD_PGR_MISSING)
+    kd_table_none(t);
+  else
+    kd_table_text(t, kd_pgr_flag_name(f), NULL);
+}
+
+static void w2s_row(kd_table *t, const kd_w2s_entry *e) {
+  kd_table_num(t, (double)e->n, NULL);
+  kd_table_num(t, (double)e->p, NULL);
+  kd_table_num(t, (double)e->m, NULL);
+  kd_table_num(t, (double)e->k, NULL);
+  kd_table_num(t, e->strong, NULL);
+  kd_table_num(t, e->w2s, NULL);
+  kd_table_num(t, e->ratio, NULL);
+  kd_table_pm(t, e->diff, e->diff_ci, e->diff_paired ? &mark_paired : NULL);
+  kd_table_num(t, e->weak, NULL);
+  pgr_cell(t, e->pgr, e->pgr_flag);
+  pgr_cell(t, e->pgr_th, e->pgr_th_flag);
+  kd_table_num(t, e->gain_th, NULL);
+  kd_table_num(t, e->misfit_th, NULL);
+  kd_table_num(t, (double)e->best_k, NULL);
+  if (e->best_k_sim)
+    kd_table_num(t, (double)e->best_k_sim, NULL);
+  else
+    kd_table_none(t);
+  kd_table_text(t, e->flag, NULL);
 }
 
 void kd_fit_print(const kd_fit_result *r, FILE *out) {
-  print_setting(r, out);
-  print_groups(r, out);
-  print_local_exponents(r, out);
-  if (r->nw2s) print_w2s(r, out);
-  for (size_t i = 0; i < r->nnotes; ++i) fprintf(out, "# note: %s\n", r->notes[i]);
+  kd_table fits, w2s;
+  kd_table_init(&fits);
+  kd_table_init(&w2s);
+  fits.nan_none = w2s.nan_none = 1;
+  setting(r, &fits);
+  group_columns(&fits);
+  for (size_t i = 0; i < r->ngroups; ++i) group_row(&fits, &r->groups[i]);
+  local_exponents(r, &fits);
+  if (r->nw2s) {
+    kd_table_caption(&w2s, TEXT,
+                     "# weak-to-strong: ratio = w2s/strong; diff = w2s - strong +- 95%% CI "
+                     "(paired over trials where marked p); PGR = (weak - w2s)/(weak - strong), "
+                     "not divided when the gap is within 2 SE of 0 (gap~0) or negative "
+                     "(gap<0); gain = weak - w2s, misfit = E||b_w2s - b_weak||^2_Sigma "
+                     "(theory)\n");
+    w2s_columns(&w2s);
+    for (size_t i = 0; i < r->nw2s; ++i) w2s_row(&w2s, &r->w2s[i]);
+  }
+  kd_table *last = r->nw2s ? &w2s : &fits;
+  for (size_t i = 0; i < r->nnotes; ++i) kd_table_note(last, TEXT, "# note: %s", r->notes[i]);
+  if (kd_table_write_text(&fits, out) == KD_OK && r->nw2s) kd_table_write_text(&w2s, out);
+  kd_table_free(&fits);
+  kd_table_free(&w2s);
 }

@@ -19,6 +19,7 @@
 #include "kdbench/run_meta.h"
 #include "kdbench/shard.h"
 #include "kdbench/stop.h"
+#include "kdbench/table.h"
 
 /* SIGINT / SIGTERM: host/stop.c */
 int kd_sweep_stop_signal(void) { return *kd_stop_flag(); }
@@ -219,27 +220,54 @@ static int swept(const kd_config *c, kd_axis a) {
  * column would repeat them. */
 static int own_column(kd_axis a) { return a == KD_AXIS_N || a == KD_AXIS_K; }
 
-static void write_table_header(FILE *t, const kd_config *c, const char *backend) {
-  fprintf(t, "# kdbench sweep over ");
-  for (int i = 0; i < c->n_swept; ++i) fprintf(t, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
-  fputs(":", t);
-  if (!swept(c, KD_AXIS_P)) fprintf(t, " p = %zu,", c->p);
-  if (strcmp(c->spectrum, "powerlaw") != 0) fprintf(t, " spectrum %s,", c->spectrum);
-  else if (!swept(c, KD_AXIS_ALPHA)) fprintf(t, " lambda_i = i^-%g,", c->alpha);
-  if (!strcmp(c->beta, "powerlaw")) fprintf(t, " lambda_i beta_i^2 = i^-%g,", c->signal_exp);
-  else fprintf(t, " beta* %s,", c->beta);
-  if (!swept(c, KD_AXIS_SIGMA)) fprintf(t, " sigma = %g,", c->sigma);
-  if (c->teacher_sigma >= 0) fprintf(t, " teacher sigma = %g,", c->teacher_sigma);
-  if (!swept(c, KD_AXIS_RIDGE)) fprintf(t, " ridge = %g,", c->ridge);
-  if (!swept(c, KD_AXIS_M)) fprintf(t, " m = %zu,", c->m);
-  fprintf(t, " %u trial%s, seed %llu\n", c->trials, c->trials == 1 ? "" : "s",
-          (unsigned long long)c->seed);
-  fprintf(t, "# backend: %s\n", backend);
-  fprintf(t, "# risk = excess risk (b - beta*)' Sigma (b - beta*); CI = 95%% t-interval\n");
+/* The live table's columns: the swept axes without a column of their own (the last
+ * first), then n, pipeline, k, the simulation, its theory and their ratio. */
+static void live_columns(kd_table *t, const kd_config *c) {
   for (int i = c->n_swept - 1; i >= 0; --i)
-    if (!own_column(c->swept[i])) fprintf(t, "%8s  ", kd_axis_name(c->swept[i]));
-  fprintf(t, "%6s  %-8s %5s  %11s  %9s  %11s  %6s  %-5s  %s\n", "n", "pipeline", "k", "sim_mean",
-          "+-CI95", "theory", "ratio", "kind", "flag");
+    if (!own_column(c->swept[i]))
+      kd_table_column(t, &(kd_column){.head = kd_axis_name(c->swept[i]), .fmt = "%.4g",
+                                      .width = 8, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "n", .fmt = "%.0f", .width = 6, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "pipeline", .align = KD_LEFT, .width = 8, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "k", .fmt = "%.0f", .width = 5});
+  kd_table_column(t, &(kd_column){.head = "sim_mean", .fmt = "%.5g", .width = 11, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "+-CI95", .fmt = "%.2g", .width = 9, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "theory", .fmt = "%.5g", .width = 11, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "ratio", .fmt = "%.3f", .width = 6, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "kind", .align = KD_LEFT, .width = 5, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "flag", .align = KD_LEFT, .sep = "  "});
+}
+
+/* The setting, on comment lines above the header. */
+static void live_caption(kd_table *t, const kd_config *c, const char *backend) {
+  enum { T = KD_TABLE_TEXT };
+  kd_table_caption(t, T, "# kdbench sweep over ");
+  for (int i = 0; i < c->n_swept; ++i)
+    kd_table_caption(t, T, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
+  kd_table_caption(t, T, ":");
+  if (!swept(c, KD_AXIS_P)) kd_table_caption(t, T, " p = %zu,", c->p);
+  if (strcmp(c->spectrum, "powerlaw") != 0) kd_table_caption(t, T, " spectrum %s,", c->spectrum);
+  else if (!swept(c, KD_AXIS_ALPHA)) kd_table_caption(t, T, " lambda_i = i^-%g,", c->alpha);
+  if (!strcmp(c->beta, "powerlaw"))
+    kd_table_caption(t, T, " lambda_i beta_i^2 = i^-%g,", c->signal_exp);
+  else kd_table_caption(t, T, " beta* %s,", c->beta);
+  if (!swept(c, KD_AXIS_SIGMA)) kd_table_caption(t, T, " sigma = %g,", c->sigma);
+  if (c->teacher_sigma >= 0) kd_table_caption(t, T, " teacher sigma = %g,", c->teacher_sigma);
+  if (!swept(c, KD_AXIS_RIDGE)) kd_table_caption(t, T, " ridge = %g,", c->ridge);
+  if (!swept(c, KD_AXIS_M)) kd_table_caption(t, T, " m = %zu,", c->m);
+  kd_table_caption(t, T, " %u trial%s, seed %llu\n# backend: %s\n", c->trials,
+                   c->trials == 1 ? "" : "s", (unsigned long long)c->seed, backend);
+  kd_table_caption(t, T,
+                   "# risk = excess risk (b - beta*)' Sigma (b - beta*); CI = 95%% t-interval\n");
+}
+
+static void write_table_header(FILE *t, const kd_config *c, const char *backend) {
+  kd_table live;
+  kd_table_init(&live);
+  live_caption(&live, c, backend);
+  live_columns(&live, c);
+  kd_table_text_head(&live, t);
+  kd_table_free(&live);
 }
 
 /* "n=200 p=500": the swept axes of a point (progress lines). */
@@ -253,17 +281,27 @@ static void point_label(const kd_config *c, const kd_grid_point *gp, char *buf, 
   }
 }
 
-static void write_table_row(FILE *t, const kd_config *c, const kd_row *r, const kd_grid_point *gp) {
-  char k[24] = "-";
-  if (r->k) snprintf(k, sizeof k, "%zu", r->k);
+static void live_row(kd_table *t, const kd_config *c, const kd_row *r, const kd_grid_point *gp) {
+  char median[48] = "", fallbacks[48] = "", flag[128];
   for (int i = c->n_swept - 1; i >= 0; --i)
-    if (!own_column(c->swept[i])) fprintf(t, "%8.4g  ", axis_value(r, c->swept[i], gp));
-  fprintf(t, "%6zu  %-8s %5s  %11.5g  %9.2g  %11.5g  %6.3f  %-5s  %s", r->n,
-          kd_pipeline_name(r->pipeline), k, r->s.mean, r->s.ci_high - r->s.mean, r->theory,
-          r->ratio, r->exact ? "exact" : "de", r->flag);
-  if (!strcmp(r->flag, "peak")) fprintf(t, " (median %.4g)", r->s.median);
-  if (r->fallbacks) fprintf(t, " [%ld fallback%s]", r->fallbacks, r->fallbacks == 1 ? "" : "s");
-  fputc('\n', t);
+    if (!own_column(c->swept[i])) kd_table_num(t, axis_value(r, c->swept[i], gp), NULL);
+  kd_table_num(t, (double)r->n, NULL);
+  kd_table_text(t, kd_pipeline_name(r->pipeline), NULL);
+  if (r->k)
+    kd_table_num(t, (double)r->k, NULL);
+  else
+    kd_table_none(t);
+  kd_table_num(t, r->s.mean, NULL);
+  kd_table_num(t, r->s.ci_high - r->s.mean, NULL);
+  kd_table_num(t, r->theory, NULL);
+  kd_table_num(t, r->ratio, NULL);
+  kd_table_text(t, r->exact ? "exact" : "de", NULL);
+  if (!strcmp(r->flag, "peak")) snprintf(median, sizeof median, " (median %.4g)", r->s.median);
+  if (r->fallbacks)
+    snprintf(fallbacks, sizeof fallbacks, " [%ld fallback%s]", r->fallbacks,
+             r->fallbacks == 1 ? "" : "s");
+  snprintf(flag, sizeof flag, "%s%s%s", r->flag, median, fallbacks);
+  kd_table_text(t, flag, NULL);
 }
 
 /* A point's rows in the table: the progress line (on the same terminal, most likely) is
@@ -271,9 +309,17 @@ static void write_table_row(FILE *t, const kd_config *c, const kd_row *r, const 
 static void table_rows(FILE *t, kd_progress *pg, const kd_config *c, const kd_row *rows,
                        size_t count, const kd_grid_point *gp) {
   if (!t) return;
+  kd_table live;
+  kd_table_init(&live);
+  live_columns(&live, c);
+  for (size_t r = 0; r < count; ++r) live_row(&live, c, &rows[r], gp);
   kd_progress_hide(pg);
-  for (size_t r = 0; r < count; ++r) write_table_row(t, c, &rows[r], gp);
+  if (live.st == KD_OK)
+    kd_table_text_rows(&live, t);
+  else /* the run's files have the rows */
+    fprintf(stderr, "kdbench: warning: %s: rows left out of the table\n", kd_last_error());
   fflush(t);
+  kd_table_free(&live);
 }
 
 /* ---- the run -------------------------------------------------------------------------------- */
