@@ -116,11 +116,14 @@ static const char *convert(FILE *out, int f, const char *p, va_list *ap) {
   char conv = spec[n - 1], len = n > 2 ? spec[n - 2] : 0, len2 = n > 3 ? spec[n - 3] : 0;
   if (conv == '%') {
     fputc('%', out);
-  } else if (conv == 's') {
+  } else if (conv == 's') { /* escaped, where width and precision cannot apply */
     const char *s = va_arg(*ap, const char *);
-    if (f == 1) kd_md_escape(out, s);
-    else if (f == 2) kd_tex_escape(out, s);
-    else fputs(s, out);
+    if (f == 1)
+      kd_md_escape(out, s);
+    else if (f == 2)
+      kd_tex_escape(out, s);
+    else
+      fprintf(out, spec, s);
   } else if (strchr("feEgG", conv)) {
     fprintf(out, spec, va_arg(*ap, double));
   } else if (len == 'z') {

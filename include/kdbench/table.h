@@ -81,8 +81,8 @@ size_t kd_table_rows(const kd_table *t);
 void kd_table_clear_rows(kd_table *t);
 
 /* Appended to the caption, or a new note, of each format in `formats`: printf's
- * format, where a %s argument is escaped for the format (Markdown, LaTeX) and the
- * format's own text is that format's source. */
+ * format, where a %s argument is escaped for the format (Markdown, LaTeX: its width
+ * and precision then do not apply) and the format's own text is that format's source. */
 void kd_table_caption(kd_table *t, unsigned formats, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 void kd_table_note(kd_table *t, unsigned formats, const char *format, ...)
