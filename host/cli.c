@@ -297,7 +297,7 @@ kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli, int part) {
                          : kd_config_set(&cli->cfg, "csv", own_csv);
   if (st != KD_OK) return st;
   if (cli->action == KD_CLI_PRINT && cli->cfg.n_swept == 0) cli->cfg.n_swept = swept_before;
-  if (cli->action == KD_CLI_RUN && cli->cfg.n_swept == 0 && strcmp(cli->cfg.job, "weights") != 0) {
+  if (cli->action == KD_CLI_RUN && cli->cfg.n_swept == 0 && cli->cfg.job != KD_JOB_WEIGHTS) {
     cli->action = KD_CLI_HELP;
     return kd_fail(KD_EINVAL, "nothing to do: give --sweep n, --scenario FILE or --preset NAME (see kdbench --help)");
   }

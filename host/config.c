@@ -10,7 +10,6 @@
 #include "kdbench/number.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/rng.h"
-#include "kdbench/scenario.h"
 #include "kdbench/shard.h"
 
 static const char *const AXIS_NAMES[KD_NAXES] = {"n", "p", "m", "k", "ridge", "alpha", "sigma"};
@@ -24,6 +23,8 @@ int kd_axis_parse(const char *name) {
 }
 
 int kd_axis_is_integer(kd_axis a) { return a <= KD_AXIS_K; }
+
+static const char *const JOB_NAMES[] = {[KD_JOB_SWEEP] = "sweep", [KD_JOB_WEIGHTS] = "weights"};
 
 /* ---- numbers: the one grammar of include/kdbench/number.h, each setting's range ---- */
 
@@ -361,6 +362,9 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
     kd_spectrum_spec spec;
     kd_status st = parse_spectrum(text, c->alpha, &spec);
     if (st != KD_OK) return st;
+    spec.alpha = 0; /* the config's, given by kd_config_spectrum */
+    spec.path = NULL;
+    c->spectrum_spec = spec;
     if (spec.kind == KD_SPEC_FILE) { /* p: the file's length, unless set after */
       c->p = 0;
       c->values[KD_AXIS_P][0] = '\0';
@@ -375,8 +379,12 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
     return KD_OK;
   }
   if (!strcmp(name, "beta")) {
-    if (strcmp(text, "powerlaw") && strcmp(text, "gauss") && !(strncmp(text, "file:", 5) == 0 && text[5]))
+    kd_beta_kind kind = KD_BETA_POWERLAW;
+    if (!strcmp(text, "gauss")) kind = KD_BETA_GAUSS;
+    else if (strncmp(text, "file:", 5) == 0 && text[5]) kind = KD_BETA_FILE;
+    else if (strcmp(text, "powerlaw"))
       return kd_fail(KD_EINVAL, "--beta: unknown '%s' (expected powerlaw, gauss or file:PATH)", text);
+    c->beta_spec = (kd_beta_spec){.kind = kind};
     return copy_text(name, text, c->beta, sizeof c->beta);
   }
   if (!strcmp(name, "signal-exp")) return parse_positive(name, text, &c->signal_exp);
@@ -404,9 +412,12 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
     return copy_text(name, text, c->backend, sizeof c->backend);
   }
   if (!strcmp(name, "job")) {
-    if (strcmp(text, "sweep") && strcmp(text, "weights"))
-      return kd_fail(KD_EINVAL, "--job: unknown '%s' (expected sweep or weights)", text);
-    return copy_text(name, text, c->job, sizeof c->job);
+    for (int j = 0; j < (int)(sizeof JOB_NAMES / sizeof *JOB_NAMES); ++j)
+      if (!strcmp(text, JOB_NAMES[j])) {
+        c->job = (kd_job)j;
+        return KD_OK;
+      }
+    return kd_fail(KD_EINVAL, "--job: unknown '%s' (expected sweep or weights)", text);
   }
   if (!strcmp(name, "csv")) {
     if (!*text) return kd_fail(KD_EINVAL, "--csv: empty path");
@@ -420,12 +431,6 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
     return st == KD_OK ? copy_text(name, text, c->shard, sizeof c->shard) : st;
   }
   return kd_fail(KD_EINVAL, "unknown setting '%s'", name);
-}
-
-void kd_config_default(kd_config *c) {
-  /* The preset is embedded and tested; it cannot fail. */
-  memset(c, 0, sizeof *c);
-  if (kd_scenario_preset(c, "fig1") != KD_OK) abort();
 }
 
 /* ---- cross-setting checks ------------------------------------------------------------ */
@@ -442,16 +447,15 @@ void kd_config_unswept_as_defaults(kd_config *c) {
 }
 
 kd_status kd_config_check(const kd_config *c) {
-  if (!strcmp(c->job, "weights")) return KD_OK; /* kd_weights_run checks its own */
+  if (c->job == KD_JOB_WEIGHTS) return KD_OK; /* kd_weights_run checks its own */
   if (c->n_swept == 0) return kd_fail(KD_EINVAL, "nothing to sweep: give --sweep AXIS (see kdbench --help)");
   for (int a = 0; a < KD_NAXES; ++a)
     if (!is_swept(c, (kd_axis)a) && c->values[a][0] && !is_single_value(c->values[a]))
       return kd_fail(KD_EINVAL, "--%s: several values ('%s') but %s is not swept (add it to --sweep)",
                      kd_axis_name((kd_axis)a), c->values[a], kd_axis_name((kd_axis)a));
-  int file = strncmp(c->spectrum, "file:", 5) == 0;
-  if (file && is_swept(c, KD_AXIS_P))
+  if (c->spectrum_spec.kind == KD_SPEC_FILE && is_swept(c, KD_AXIS_P))
     return kd_fail(KD_EINVAL, "--sweep p: a spectrum file fixes p");
-  if (is_swept(c, KD_AXIS_ALPHA) && strcmp(c->spectrum, "powerlaw") != 0)
+  if (is_swept(c, KD_AXIS_ALPHA) && c->spectrum_spec.kind != KD_SPEC_POWERLAW)
     return kd_fail(KD_EINVAL, "--sweep alpha: needs --spectrum powerlaw, got '%s'", c->spectrum);
   if (c->k && c->p && c->k > c->p && !is_swept(c, KD_AXIS_K) && !is_swept(c, KD_AXIS_P))
     return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu", c->k, c->p);
@@ -459,7 +463,10 @@ kd_status kd_config_check(const kd_config *c) {
 }
 
 kd_status kd_config_spectrum(const kd_config *c, kd_spectrum_spec *s) {
-  return parse_spectrum(c->spectrum, c->alpha, s);
+  *s = c->spectrum_spec;
+  s->alpha = c->alpha;
+  if (s->kind == KD_SPEC_FILE) s->path = c->spectrum + 5; /* after "file:" */
+  return KD_OK;
 }
 
 kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double sigma,
@@ -474,11 +481,8 @@ kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double s
 }
 
 kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b) {
-  memset(b, 0, sizeof *b);
-  if (!strcmp(c->beta, "powerlaw")) *b = (kd_beta_spec){.kind = KD_BETA_POWERLAW, .signal_exp = c->signal_exp};
-  else if (!strcmp(c->beta, "gauss")) b->kind = KD_BETA_GAUSS;
-  else if (!strncmp(c->beta, "file:", 5)) *b = (kd_beta_spec){.kind = KD_BETA_FILE, .path = c->beta + 5};
-  else return kd_fail(KD_EINVAL, "--beta: unknown '%s'", c->beta);
+  *b = (kd_beta_spec){.kind = c->beta_spec.kind, .signal_exp = c->signal_exp};
+  if (b->kind == KD_BETA_FILE) b->path = c->beta + 5; /* after "file:" */
   return KD_OK;
 }
 
@@ -541,7 +545,7 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
     fprintf(out, "raw = %s\n", c->raw ? "true" : "false");
     return;
   }
-  fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", c->job, c->backend);
+  fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", JOB_NAMES[c->job], c->backend);
   if (c->shard[0]) fprintf(out, "shard = %s\n", c->shard); /* shard: only when given */
   fprintf(out, "\n[output]\ncsv = %s\nraw = %s\nfit = %s\n", c->csv, c->raw ? "true" : "false",
           c->fit ? "true" : "false");

@@ -78,7 +78,7 @@ static kd_status run_part(kd_cli *cli, const char *command) {
     return KD_OK;
   }
   FILE *table = cli->cfg.quiet ? NULL : stdout;
-  if (!strcmp(cli->cfg.job, "weights")) return kd_weights_run(&cli->cfg, table);
+  if (cli->cfg.job == KD_JOB_WEIGHTS) return kd_weights_run(&cli->cfg, table);
   kd_status st = kd_sweep_run(&cli->cfg, command, table);
   kd_shard_spec shard = {0}; /* shard: a shard has only part of the run; fit after the merge */
   if (st == KD_OK && cli->cfg.fit && kd_shard_resolve(cli->cfg.shard, &shard, NULL) == KD_OK && shard.count) {

@@ -1,6 +1,7 @@
 /* The embedded presets: the default (fig1) and the paper's reproductions (issue 5),
  * each written to its own folder under results/. A preset says only what differs
  * from BASE; a part is one run; `quick` is the reduced size CI runs. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kdbench/scenario.h"
@@ -85,6 +86,12 @@ kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int 
 
 kd_status kd_scenario_preset(kd_config *c, const char *name) {
   return kd_scenario_preset_part(c, name, 0, 0);
+}
+
+void kd_config_default(kd_config *c) {
+  /* The preset is embedded and tested; it cannot fail. */
+  memset(c, 0, sizeof *c);
+  if (kd_scenario_preset(c, "fig1") != KD_OK) abort();
 }
 
 void kd_scenario_list_presets(FILE *out) {

@@ -61,13 +61,17 @@ static kd_status values_hash(const char *path, char out[17]) {
 kd_status kd_scenario_id_make(const kd_config *c, const kd_grid *g, kd_scenario_id *id) {
   memset(id, 0, sizeof *id);
   id->numerics = KD_NUMERICS_VERSION;
+  kd_spectrum_spec s;
+  kd_beta_spec b;
   kd_status st = settings_hash(c, g, id->settings);
-  if (st == KD_OK && !strncmp(c->spectrum, "file:", 5)) {
-    snprintf(id->spectrum_path, sizeof id->spectrum_path, "%s", c->spectrum + 5);
+  if (st == KD_OK) st = kd_config_spectrum(c, &s);
+  if (st == KD_OK) st = kd_config_beta(c, &b);
+  if (st == KD_OK && s.kind == KD_SPEC_FILE) {
+    snprintf(id->spectrum_path, sizeof id->spectrum_path, "%s", s.path);
     st = values_hash(id->spectrum_path, id->spectrum);
   }
-  if (st == KD_OK && !strncmp(c->beta, "file:", 5)) {
-    snprintf(id->beta_path, sizeof id->beta_path, "%s", c->beta + 5);
+  if (st == KD_OK && b.kind == KD_BETA_FILE) {
+    snprintf(id->beta_path, sizeof id->beta_path, "%s", b.path);
     st = values_hash(id->beta_path, id->beta);
   }
   if (st != KD_OK) return st;

@@ -186,8 +186,8 @@ static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *
   kd_row r = {.pipeline = (kd_pipeline)q, .n = pl->pt.n, .p = pr->p};
   kd_plan_columns(pr, pl, (kd_pipeline)q, &r.m, &r.k, &r.sigma); /* the pipeline's own */
   r.ridge = pl->pt.ridge;
-  r.alpha = strcmp(c->spectrum, "powerlaw") == 0 ? gp->alpha : NAN;
-  r.signal_exp = strcmp(c->beta, "powerlaw") == 0 ? c->signal_exp : NAN;
+  r.alpha = c->spectrum_spec.kind == KD_SPEC_POWERLAW ? gp->alpha : NAN;
+  r.signal_exp = c->beta_spec.kind == KD_BETA_POWERLAW ? c->signal_exp : NAN;
   kd_summarize(risks, c->trials, &r.s);
   r.theory = pl->theory[q];
   r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
@@ -246,9 +246,9 @@ static void live_caption(kd_table *t, const kd_config *c, const char *backend) {
     kd_table_caption(t, T, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
   kd_table_caption(t, T, ":");
   if (!swept(c, KD_AXIS_P)) kd_table_caption(t, T, " p = %zu,", c->p);
-  if (strcmp(c->spectrum, "powerlaw") != 0) kd_table_caption(t, T, " spectrum %s,", c->spectrum);
+  if (c->spectrum_spec.kind != KD_SPEC_POWERLAW) kd_table_caption(t, T, " spectrum %s,", c->spectrum);
   else if (!swept(c, KD_AXIS_ALPHA)) kd_table_caption(t, T, " lambda_i = i^-%g,", c->alpha);
-  if (!strcmp(c->beta, "powerlaw"))
+  if (c->beta_spec.kind == KD_BETA_POWERLAW)
     kd_table_caption(t, T, " lambda_i beta_i^2 = i^-%g,", c->signal_exp);
   else kd_table_caption(t, T, " beta* %s,", c->beta);
   if (!swept(c, KD_AXIS_SIGMA)) kd_table_caption(t, T, " sigma = %g,", c->sigma);

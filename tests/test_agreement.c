@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kdbench/pipeline.h"
+#include "kdbench/scenario.h"
 #include "kdbench/stats.h"
 #include "kdbench/grid.h"
 #include "kdbench/sweep.h"

@@ -269,6 +269,48 @@ Test(settings, default_is_fig1_and_passes_checks) {
   cr_expect_eq(kd_config_check(&c), KD_OK, "%s", kd_last_error());
 }
 
+/* The spectrum, beta* and job are parsed once, by the setter, into typed values; the
+ * specs the problem is built from are whole (the config's alpha and signal exponent, a
+ * path into the config itself, also in a copy) and a refused text changes nothing. */
+Test(settings, spectrum_beta_and_job_are_typed_once) {
+  kd_config c;
+  kd_config_default(&c);
+  cr_expect_eq(c.spectrum_spec.kind, KD_SPEC_POWERLAW);
+  cr_expect_eq(c.beta_spec.kind, KD_BETA_POWERLAW);
+  cr_expect_eq(c.job, KD_JOB_SWEEP);
+  set(&c, "spectrum", "twolevel:3,4,0.5");
+  set(&c, "beta", "file:some/beta.txt");
+  set(&c, "job", "weights");
+  expect_set_error(&c, "spectrum", "cubic", "cubic");
+  expect_set_error(&c, "beta", "flat", "flat");
+  expect_set_error(&c, "job", "fit", "fit");
+  kd_config copy = c;
+  memset(&c, 0xff, sizeof c); /* nothing of the copy may point into the original */
+  kd_spectrum_spec s;
+  kd_beta_spec b;
+  cr_assert_eq(kd_config_spectrum(&copy, &s), KD_OK);
+  cr_assert_eq(kd_config_beta(&copy, &b), KD_OK);
+  cr_expect(s.kind == KD_SPEC_TWOLEVEL && s.strong == 3 && s.level_a == 4 && s.level_b == 0.5);
+  cr_expect(b.kind == KD_BETA_FILE && b.path == copy.beta + 5, "beta path %p, config %p", (void *)b.path,
+            (void *)copy.beta);
+  cr_expect_eq(copy.job, KD_JOB_WEIGHTS);
+  char *text = printed(&copy, 0);
+  cr_expect(strstr(text, "\njob = weights\n") && strstr(text, "\nspectrum = twolevel:3,4,0.5\n"), "%s",
+            text);
+  free(text);
+  kd_config_default(&c);
+  set(&c, "spectrum", "file:my/spec.txt");
+  set(&c, "alpha", "3");
+  cr_assert_eq(kd_config_spectrum(&c, &s), KD_OK);
+  cr_expect(s.kind == KD_SPEC_FILE && s.path == c.spectrum + 5);
+  set(&c, "spectrum", "powerlaw");
+  cr_assert_eq(kd_config_spectrum(&c, &s), KD_OK);
+  cr_expect(s.kind == KD_SPEC_POWERLAW && s.alpha == 3 && s.path == NULL);
+  set(&c, "signal-exp", "2.5");
+  cr_assert_eq(kd_config_beta(&c, &b), KD_OK);
+  cr_expect(b.kind == KD_BETA_POWERLAW && b.signal_exp == 2.5);
+}
+
 Test(settings, known_names_and_sections) {
   const char *sec = NULL;
   cr_expect(kd_config_known("p", &sec));

@@ -24,10 +24,18 @@ typedef enum {
 #define KD_MAX_SWEPT 2
 #define KD_TEXT_LEN 2048
 
+/* What a run does: a sweep (default) or the weights (include/kdbench/weights.h). */
+typedef enum { KD_JOB_SWEEP, KD_JOB_WEIGHTS } kd_job;
+
 typedef struct {
-  /* problem */
+  /* problem: the spectrum and beta* as given (printed and, through the canonical
+   * print, hashed) and as parsed once by kd_config_set; the specs' alpha, signal_exp
+   * and path are left out (NULL, unused): kd_config_spectrum and kd_config_beta give
+   * whole specs, whose paths point into the texts */
   char spectrum[KD_TEXT_LEN]; /* powerlaw | isotropic[:L] | twolevel:K,A,B | file:PATH */
   char beta[KD_TEXT_LEN];     /* powerlaw | gauss | file:PATH */
+  kd_spectrum_spec spectrum_spec;
+  kd_beta_spec beta_spec;
   size_t p;                   /* 0 with a spectrum file and no p given: the file's length */
   double alpha, signal_exp, sigma;
   double teacher_sigma;       /* < 0: the same as sigma */
@@ -42,7 +50,7 @@ typedef struct {
   uint32_t trials;
   uint64_t seed;
   /* run and output */
-  char job[16];               /* sweep (default) | weights (include/kdbench/weights.h) */
+  kd_job job;
   char backend[16];           /* cpu | cuda | auto */
   char csv[KD_TEXT_LEN];      /* the run's CSV; the other files sit beside it */
   int raw;                    /* per-trial risks in the JSON Lines */
@@ -60,8 +68,6 @@ int kd_axis_parse(const char *name);
 /* Integer axes (n, p, m, k) are rounded and de-duplicated. */
 int kd_axis_is_integer(kd_axis a);
 
-/* The embedded default: the preset fig1 (the paper's Figure 1 setting). */
-void kd_config_default(kd_config *c);
 
 /* Sets one setting by its name ("p", "signal-exp", "sweep", "csv", ...) from text.
  * The error names the setting and the text. Axis settings (n, p, m, k, ridge, alpha,

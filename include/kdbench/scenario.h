@@ -28,6 +28,9 @@ int kd_scenario_preset_parts(const char *name);
 kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int quick);
 /* Part 0, full size. */
 kd_status kd_scenario_preset(kd_config *c, const char *name);
+/* The embedded default: the preset fig1 (the paper's Figure 1 setting). With the
+ * presets, not the settings (host/config.c), which know nothing of them. */
+void kd_config_default(kd_config *c);
 /* One line per preset: name, parts and what it computes. */
 void kd_scenario_list_presets(FILE *out);
 
