@@ -10,10 +10,14 @@
 #include "kdbench/hash.h"
 #include "kdbench/pipeline.h"
 
-uint32_t kd_stream_id(kd_stream s, size_t n, size_t features, size_t p, double ridge) {
+uint32_t kd_stream_id(kd_stream s, int stage, size_t n, size_t features, size_t p,
+                      double ridge) {
   char key[256];
   if (s == KD_STREAM_WEAK)
     snprintf(key, sizeof key, "weak m=%zu k=%zu p=%zu weak_ridge=%.17g", n, features, p, ridge);
+  else if (s == KD_STREAM_STAGE)
+    snprintf(key, sizeof key, "stage=%d n=%zu k=%zu p=%zu ridge=%.17g", stage, n, features, p,
+             ridge);
   else
     snprintf(key, sizeof key, "n=%zu p=%zu", n, p);
   return kd_hash32(key);
@@ -55,7 +59,7 @@ static kd_status resolve(const kd_problem *pr, const kd_plan *pl, const kd_chain
     c->lambda = st->spectrum(pl);
     c->metric = pr->lambda;
   }
-  c->id = kd_stream_id(st->stream, c->n, c->p, p, c->ridge);
+  c->id = kd_stream_id(st->stream, s, c->n, c->p, p, c->ridge);
   c->role = st->stream == KD_STREAM_WEAK ? KD_STAGE_WEAK : KD_STAGE_STUDENT;
   if (c->top_k) c->dropped = unseen(pr->lambda, pr->beta, c->p, p);
   const kd_labels *lb = &st->labels;

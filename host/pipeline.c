@@ -177,8 +177,8 @@ kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes
   }
   /* The streams (kd_stream): the student's depend on (n, p) only, the weak model's on
    * (m, k, p, weak ridge) only. */
-  pl->id = kd_stream_id(KD_STREAM_STUDENT, pt->n, p, p, pt->ridge);
-  pl->weak_id = kd_stream_id(KD_STREAM_WEAK, pl->pt.m, pl->pt.k, p, pt->weak_ridge);
+  pl->id = kd_stream_id(KD_STREAM_STUDENT, 0, pt->n, p, p, pt->ridge);
+  pl->weak_id = kd_stream_id(KD_STREAM_WEAK, 0, pl->pt.m, pl->pt.k, p, pt->weak_ridge);
   return KD_OK;
 }
 

@@ -152,11 +152,10 @@ static const double *other_spectrum(const struct kd_plan *pl) {
   return other_lambda;
 }
 
-/* trial t of a stage by hand: the student's streams of (n, p) */
-static double by_hand(size_t n, const double *lambda, const double *metric, const double *src,
-                      double sigma, uint32_t t, double *hat) {
+/* trial t of a ridgeless stage on every feature by hand, on stream id */
+static double by_hand(uint32_t id, size_t n, const double *lambda, const double *metric,
+                      const double *src, double sigma, uint32_t t, double *hat) {
   double risk;
-  uint32_t id = kd_stream_id(KD_STREAM_STUDENT, n, P, P, 0);
   kd_stage st = {.n = n, .p = P, .lambda = lambda, .k = 1, .sources = src, .sigma = &sigma,
                  .target = pr.beta, .metric = metric, .risk = &risk, .beta_hat = hat,
                  .design = {SEED, id, t, KD_STAGE_STUDENT | KD_PURPOSE_DESIGN},
@@ -165,21 +164,35 @@ static double by_hand(size_t n, const double *lambda, const double *metric, cons
   return risk;
 }
 
-/* Three generations on a schedule (n, 2n, 3n samples), each learning from the fit before
- * it with a fixed noise: the program runs exactly those three stages, in order, trial by
- * trial and in one batch of trials alike. */
+/* Three generations on a schedule (n, 2n, 3n samples), each on a fresh design and
+ * learning from the fit before it with a fixed noise: the program runs exactly those
+ * three stages, in order, trial by trial and in one batch of trials alike. With one
+ * fixed sample count the three are still three fits, on three designs. */
 Test(chains, generations_learn_from_the_fit_before) {
-  const kd_chain gens = {
+  kd_chain gens = {
       3,
-      {{.samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
+      {{.stream = KD_STREAM_STAGE, .samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
         .labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}},
-       {.samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
+       {.stream = KD_STREAM_STAGE, .samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
         .labels = {.kind = KD_LABELS_STAGE, .stage = 0, .noise = KD_NOISE_FIXED, .sigma = 0.2}},
-       {.samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
+       {.stream = KD_STREAM_STAGE, .samples = {.kind = KD_SAMPLES_SCHEDULE, .schedule = growing},
         .labels = {.kind = KD_LABELS_STAGE, .stage = 1, .noise = KD_NOISE_FIXED, .sigma = 0.2}}}};
   kd_plan pl = plan(30, 0, 100, 10, 1u << KD_PIPE_STRONG);
   const kd_chain *chains[] = {&gens};
   kd_program prog;
+  uint32_t id[3];
+  for (int g = 0; g < 3; ++g) {
+    gens.stage[g].samples = (kd_samples){.kind = KD_SAMPLES_FIXED, .count = 30};
+    id[g] = kd_stream_id(KD_STREAM_STAGE, g, 30, P, P, 0);
+  }
+  cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 1), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(prog.ncalls, 3, "one sample count, yet %d fits", prog.ncalls);
+  cr_expect(id[0] != id[1] && id[1] != id[2] && id[0] != pl.id);
+  for (int g = 0; g < 3; ++g) {
+    cr_expect_eq(prog.call[g].id, id[g]);
+    gens.stage[g].samples = (kd_samples){.kind = KD_SAMPLES_SCHEDULE, .schedule = growing};
+    id[g] = kd_stream_id(KD_STREAM_STAGE, g, 30 * (size_t)(g + 1), P, P, 0);
+  }
   cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 1), KD_OK, "%s", kd_last_error());
   cr_assert_eq(prog.ncalls, 3);
   for (int g = 0; g < 3; ++g) cr_expect_eq(prog.call[g].n, 30 * (size_t)(g + 1));
@@ -193,9 +206,9 @@ Test(chains, generations_learn_from_the_fit_before) {
   memcpy(batched, ws.risk[2], sizeof batched);
   for (uint32_t t = 0; t < TRIALS; ++t) {
     double hat0[P], hat1[P];
-    by_hand(30, pr.lambda, NULL, pr.beta, pr.sigma, t, hat0);
-    by_hand(60, pr.lambda, NULL, hat0, 0.2, t, hat1);
-    const double want = by_hand(90, pr.lambda, NULL, hat1, 0.2, t, NULL);
+    by_hand(id[0], 30, pr.lambda, NULL, pr.beta, pr.sigma, t, hat0);
+    by_hand(id[1], 60, pr.lambda, NULL, hat0, 0.2, t, hat1);
+    const double want = by_hand(id[2], 90, pr.lambda, NULL, hat1, 0.2, t, NULL);
     cr_assert_eq(kd_program_run(&cpu, &prog, SEED, t, 1, &ws), KD_OK, "%s", kd_last_error());
     cr_expect_eq(ws.risk[2][0], want, "trial %u: %.17g, by hand %.17g", t, ws.risk[2][0], want);
     cr_expect_eq(batched[t], want, "trial %u in a batch: %.17g, by hand %.17g", t, batched[t],
@@ -225,9 +238,9 @@ Test(chains, one_design_one_fit_and_another_spectrum) {
   kd_trial_ws ws;
   cr_assert_eq(kd_trial_ws_init(&ws, &prog, 1), KD_OK);
   cr_assert_eq(kd_program_run(&cpu, &prog, SEED, 3, 1, &ws), KD_OK, "%s", kd_last_error());
-  const double want = by_hand(50, other_lambda, pr.lambda, pr.beta, pr.sigma, 3, NULL);
+  const double want = by_hand(pl.id, 50, other_lambda, pr.lambda, pr.beta, pr.sigma, 3, NULL);
   cr_expect_eq(ws.risk[1][0], want, "%.17g, by hand %.17g", ws.risk[1][0], want);
-  cr_expect_eq(ws.risk[0][0], by_hand(50, pr.lambda, NULL, pr.beta, pr.sigma, 3, NULL));
+  cr_expect_eq(ws.risk[0][0], by_hand(pl.id, 50, pr.lambda, NULL, pr.beta, pr.sigma, 3, NULL));
   kd_trial_ws_free(&ws);
   kd_plan_free(&pl);
 }

@@ -50,6 +50,9 @@ typedef enum {
                         standard normals (common random numbers) */
   KD_STREAM_WEAK,    /* id a hash of (samples, features, p, ridge), role KD_STAGE_WEAK: every
                         student size sees the same teacher in trial t */
+  KD_STREAM_STAGE,   /* id a hash of (the stage's index in its chain, samples, features, p,
+                        ridge), role KD_STAGE_STUDENT: a fresh design for every stage of a
+                        chain (generations), shared by the same stage of other chains */
 } kd_stream;
 
 typedef enum { KD_SAMPLES_N, KD_SAMPLES_M, KD_SAMPLES_FIXED, KD_SAMPLES_SCHEDULE } kd_samples_kind;
@@ -162,8 +165,8 @@ size_t kd_trial_ws_bytes(const kd_program *prog, size_t batch);
 kd_status kd_program_run(kd_backend *be, const kd_program *prog, uint64_t seed, uint32_t first,
                          uint32_t count, kd_trial_ws *ws);
 
-/* The stream id of a stage (kd_stream) of `n` samples, `features` of the problem's `p`,
- * and ridge. */
-uint32_t kd_stream_id(kd_stream s, size_t n, size_t features, size_t p, double ridge);
+/* The stream id of stage `stage` of a chain (kd_stream) of `n` samples, `features` of
+ * the problem's `p`, and ridge. */
+uint32_t kd_stream_id(kd_stream s, int stage, size_t n, size_t features, size_t p, double ridge);
 
 #endif
