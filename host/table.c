@@ -1,7 +1,7 @@
 /* The table model: columns, cells, caption and notes (the emitters are table_text.c,
  * table_md.c and table_tex.c). Out of memory is kept in t->st, not returned by each
  * call, so that a builder reads as the table it builds. */
-#include "kdbench/table.h"
+#include "table_internal.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kdbench/escape.h"
-#include "kdbench/table.h"
+#include "table_internal.h"
 
 static int shown(const kd_column *c) { return !c->formats || (c->formats & KD_TABLE_TEX); }
 

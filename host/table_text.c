@@ -2,7 +2,7 @@
  * after its separator, the caption before the header, the notes after the rows. */
 #include <stdio.h>
 
-#include "kdbench/table.h"
+#include "table_internal.h"
 
 static int shown(const kd_column *c) { return !c->formats || (c->formats & KD_TABLE_TEXT); }
 

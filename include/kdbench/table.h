@@ -98,7 +98,4 @@ void kd_table_text_notes(const kd_table *t, FILE *out);
 kd_status kd_table_write_md(const kd_table *t, FILE *out);
 kd_status kd_table_write_tex(const kd_table *t, FILE *out);
 
-/* Private to the emitters: a number of column c as the format prints it (fmt or digits). */
-void kd_table_number(const kd_column *c, double x, int ci, char *out, size_t len);
-
 #endif
