@@ -225,10 +225,10 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
             st = kd_config_set(c, options[index].name, optarg);
           break;
         case OPT_RAW: c->raw = 1; break;
-        case OPT_FIT: c->fit = 1; break;
-        case OPT_QUIET: c->quiet = 1; break;
-        case OPT_VERBOSE: c->verbose = 1; break;
-        case OPT_FORCE: c->force = 1; break;
+        case OPT_FIT: c->run.fit = 1; break;
+        case OPT_QUIET: c->run.quiet = 1; break;
+        case OPT_VERBOSE: c->run.verbose = 1; break;
+        case OPT_FORCE: c->run.force = 1; break;
         default: break;
       }
     }
@@ -245,12 +245,12 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
 static kd_status preset_csv(kd_config *c, const char *own, int parts) {
   const char *base = strrchr(own, '/');
   base = base ? base + 1 : own;
-  size_t n = strlen(c->csv);
+  size_t n = strlen(c->run.csv);
   char path[2 * KD_TEXT_LEN + 2], stem[KD_TEXT_LEN];
-  if (c->csv[n - 1] == '/') {
-    snprintf(path, sizeof path, "%s%s", c->csv, base);
+  if (c->run.csv[n - 1] == '/') {
+    snprintf(path, sizeof path, "%s%s", c->run.csv, base);
   } else if (parts > 1) {
-    kd_status st = kd_run_stem(c->csv, stem, sizeof stem);
+    kd_status st = kd_run_stem(c->run.csv, stem, sizeof stem);
     if (st != KD_OK) return kd_fail(st, "--csv: %s", kd_last_error());
     snprintf(path, sizeof path, "%s-%s", stem, base);
   } else {
@@ -284,8 +284,8 @@ kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli, int part) {
   /* A preset's csv stays empty until a --csv sets it (an empty --csv is refused), so
    * that preset_csv knows whether one was given. */
   char own_csv[KD_TEXT_LEN];
-  snprintf(own_csv, sizeof own_csv, "%s", cli->cfg.csv);
-  if (preset) cli->cfg.csv[0] = '\0';
+  snprintf(own_csv, sizeof own_csv, "%s", cli->cfg.run.csv);
+  if (preset) cli->cfg.run.csv[0] = '\0';
   int swept_before = cli->cfg.n_swept;
   /* The embedded default names its axis; on the command line nothing runs without
    * --sweep, a scenario or a preset. */
@@ -293,11 +293,11 @@ kd_status kd_cli_parse(int argc, char **argv, kd_cli *cli, int part) {
   st = scan(argc, argv, cli, 1);
   if (st == KD_OK) st = scan(argc, argv, cli, 2);
   if (st == KD_OK && preset)
-    st = cli->cfg.csv[0] ? preset_csv(&cli->cfg, own_csv, cli->parts)
+    st = cli->cfg.run.csv[0] ? preset_csv(&cli->cfg, own_csv, cli->parts)
                          : kd_config_set(&cli->cfg, "csv", own_csv);
   if (st != KD_OK) return st;
   if (cli->action == KD_CLI_PRINT && cli->cfg.n_swept == 0) cli->cfg.n_swept = swept_before;
-  if (cli->action == KD_CLI_RUN && cli->cfg.n_swept == 0 && cli->cfg.job != KD_JOB_WEIGHTS) {
+  if (cli->action == KD_CLI_RUN && cli->cfg.n_swept == 0 && cli->cfg.run.job != KD_JOB_WEIGHTS) {
     cli->action = KD_CLI_HELP;
     return kd_fail(KD_EINVAL, "nothing to do: give --sweep n, --scenario FILE or --preset NAME (see kdbench --help)");
   }

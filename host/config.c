@@ -409,26 +409,26 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
   if (!strcmp(name, "backend")) {
     if (strcmp(text, "cpu") && strcmp(text, "cuda") && strcmp(text, "auto"))
       return kd_fail(KD_EINVAL, "--backend: unknown '%s' (expected cpu, cuda or auto)", text);
-    return copy_text(name, text, c->backend, sizeof c->backend);
+    return copy_text(name, text, c->run.backend, sizeof c->run.backend);
   }
   if (!strcmp(name, "job")) {
     for (int j = 0; j < (int)(sizeof JOB_NAMES / sizeof *JOB_NAMES); ++j)
       if (!strcmp(text, JOB_NAMES[j])) {
-        c->job = (kd_job)j;
+        c->run.job = (kd_job)j;
         return KD_OK;
       }
     return kd_fail(KD_EINVAL, "--job: unknown '%s' (expected sweep or weights)", text);
   }
   if (!strcmp(name, "csv")) {
     if (!*text) return kd_fail(KD_EINVAL, "--csv: empty path");
-    return copy_text(name, text, c->csv, sizeof c->csv);
+    return copy_text(name, text, c->run.csv, sizeof c->run.csv);
   }
   if (!strcmp(name, "raw")) return parse_bool(name, text, &c->raw);
-  if (!strcmp(name, "fit")) return parse_bool(name, text, &c->fit);
+  if (!strcmp(name, "fit")) return parse_bool(name, text, &c->run.fit);
   if (!strcmp(name, "shard")) { /* shard: checked now, resolved by the sweep (host/shard.c) */
     kd_shard_spec spec;
     kd_status st = kd_shard_parse(text, &spec);
-    return st == KD_OK ? copy_text(name, text, c->shard, sizeof c->shard) : st;
+    return st == KD_OK ? copy_text(name, text, c->run.shard, sizeof c->run.shard) : st;
   }
   return kd_fail(KD_EINVAL, "unknown setting '%s'", name);
 }
@@ -447,7 +447,7 @@ void kd_config_unswept_as_defaults(kd_config *c) {
 }
 
 kd_status kd_config_check(const kd_config *c) {
-  if (c->job == KD_JOB_WEIGHTS) return KD_OK; /* kd_weights_run checks its own */
+  if (c->run.job == KD_JOB_WEIGHTS) return KD_OK; /* kd_weights_run checks its own */
   if (c->n_swept == 0) return kd_fail(KD_EINVAL, "nothing to sweep: give --sweep AXIS (see kdbench --help)");
   for (int a = 0; a < KD_NAXES; ++a)
     if (!is_swept(c, (kd_axis)a) && c->values[a][0] && !is_single_value(c->values[a]))
@@ -545,8 +545,8 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
     fprintf(out, "raw = %s\n", c->raw ? "true" : "false");
     return;
   }
-  fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", JOB_NAMES[c->job], c->backend);
-  if (c->shard[0]) fprintf(out, "shard = %s\n", c->shard); /* shard: only when given */
-  fprintf(out, "\n[output]\ncsv = %s\nraw = %s\nfit = %s\n", c->csv, c->raw ? "true" : "false",
-          c->fit ? "true" : "false");
+  fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", JOB_NAMES[c->run.job], c->run.backend);
+  if (c->run.shard[0]) fprintf(out, "shard = %s\n", c->run.shard); /* shard: only when given */
+  fprintf(out, "\n[output]\ncsv = %s\nraw = %s\nfit = %s\n", c->run.csv, c->raw ? "true" : "false",
+          c->run.fit ? "true" : "false");
 }

@@ -77,17 +77,17 @@ static kd_status run_part(kd_cli *cli, const char *command) {
     kd_config_print(&cli->cfg, stdout, 0);
     return KD_OK;
   }
-  FILE *table = cli->cfg.quiet ? NULL : stdout;
-  if (cli->cfg.job == KD_JOB_WEIGHTS) return kd_weights_run(&cli->cfg, table);
+  FILE *table = cli->cfg.run.quiet ? NULL : stdout;
+  if (cli->cfg.run.job == KD_JOB_WEIGHTS) return kd_weights_run(&cli->cfg, table);
   kd_status st = kd_sweep_run(&cli->cfg, command, table);
   kd_shard_spec shard = {0}; /* shard: a shard has only part of the run; fit after the merge */
-  if (st == KD_OK && cli->cfg.fit && kd_shard_resolve(cli->cfg.shard, &shard, NULL) == KD_OK && shard.count) {
-    fprintf(stderr, "kdbench: --fit: not for one shard; fit the run once merged: kdbench fit %s\n", cli->cfg.csv);
+  if (st == KD_OK && cli->cfg.run.fit && kd_shard_resolve(cli->cfg.run.shard, &shard, NULL) == KD_OK && shard.count) {
+    fprintf(stderr, "kdbench: --fit: not for one shard; fit the run once merged: kdbench fit %s\n", cli->cfg.run.csv);
     return st;
   }
-  if (st == KD_OK && cli->cfg.fit) {
-    char *argv[] = {"fit", cli->cfg.csv, "--quiet", NULL};
-    if (kd_fit_main(cli->cfg.quiet ? 3 : 2, argv) != 0) return kd_fail(KD_EINVAL, "the run is complete; its fit failed (above)");
+  if (st == KD_OK && cli->cfg.run.fit) {
+    char *argv[] = {"fit", cli->cfg.run.csv, "--quiet", NULL};
+    if (kd_fit_main(cli->cfg.run.quiet ? 3 : 2, argv) != 0) return kd_fail(KD_EINVAL, "the run is complete; its fit failed (above)");
   }
   return st;
 }

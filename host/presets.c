@@ -66,9 +66,9 @@ kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int 
   if (!p) return kd_fail(KD_EINVAL, "--preset: unknown '%s' (see kdbench --list-presets)", name);
   if (part < 0 || part >= kd_scenario_preset_parts(name))
     return kd_fail(KD_EINVAL, "--preset %s: no part %d", name, part);
-  int quiet = c->quiet, verbose = c->verbose, force = c->force;
+  int quiet = c->run.quiet, verbose = c->run.verbose, force = c->run.force;
   memset(c, 0, sizeof *c);
-  c->quiet = quiet, c->verbose = verbose, c->force = force;
+  c->run.quiet = quiet, c->run.verbose = verbose, c->run.force = force;
   char origin[64];
   snprintf(origin, sizeof origin, "preset %s", name);
   kd_status st = kd_scenario_load_text(c, BASE, origin);
@@ -76,9 +76,9 @@ kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int 
   if (st == KD_OK && quick) st = kd_scenario_load_text(c, p->quick, origin);
   /* p = 500 in BASE is the default p of a run, not the one value of a --sweep p. */
   if (st == KD_OK) kd_config_unswept_as_defaults(c);
-  if (st == KD_OK && quick && !strncmp(c->csv, "results/", 8)) {
+  if (st == KD_OK && quick && !strncmp(c->run.csv, "results/", 8)) {
     char path[KD_TEXT_LEN];
-    snprintf(path, sizeof path, "results/quick/%s", c->csv + 8);
+    snprintf(path, sizeof path, "results/quick/%s", c->run.csv + 8);
     st = kd_config_set(c, "csv", path);
   }
   return st;

@@ -63,7 +63,7 @@ int kd_shard_running(const char *stem) {
 kd_status kd_shard_open(kd_shard *sh, const kd_config *c, const kd_grid *g) {
   memset(sh, 0, sizeof *sh);
   sh->grid_points = g->count;
-  kd_status st = kd_shard_resolve(c->shard, &sh->spec, &sh->from_slurm);
+  kd_status st = kd_shard_resolve(c->run.shard, &sh->spec, &sh->from_slurm);
   if (st != KD_OK) return st;
   double *cost = malloc(sizeof(double) * (g->count ? g->count : 1)), total = 0, mine = 0;
   if (!cost) return kd_fail(KD_ENOMEM, "out of memory");
@@ -74,10 +74,10 @@ kd_status kd_shard_open(kd_shard *sh, const kd_config *c, const kd_grid *g) {
   if (st != KD_OK) return st;
   sh->cost_share = total > 0 ? mine / total : 0;
   if (!sh->spec.count) {
-    snprintf(sh->csv, sizeof sh->csv, "%s", c->csv);
+    snprintf(sh->csv, sizeof sh->csv, "%s", c->run.csv);
     return KD_OK;
   }
-  st = kd_shard_stem(c->csv, sh->spec, sh->stem, sizeof sh->stem);
+  st = kd_shard_stem(c->run.csv, sh->spec, sh->stem, sizeof sh->stem);
   if (st == KD_OK) st = kd_run_path(sh->stem, ".csv", sh->csv, sizeof sh->csv);
   if (st != KD_OK) kd_shard_close(sh);
   return st;
@@ -91,11 +91,11 @@ static kd_status render_scenario(FILE *out, const void *config) {
 kd_status kd_shard_save_scenario(const kd_shard *sh, const kd_config *c) {
   if (!sh->spec.count) return KD_OK;
   char dir[4096], path[4200];
-  kd_status st = kd_shard_dir(c->csv, dir, sizeof dir);
+  kd_status st = kd_shard_dir(c->run.csv, dir, sizeof dir);
   if (st != KD_OK) return st;
   snprintf(path, sizeof path, "%s/scenario.ini", dir);
   kd_config plain = *c;
-  plain.shard[0] = '\0'; /* every shard writes the same file */
+  plain.run.shard[0] = '\0'; /* every shard writes the same file */
   return kd_file_replace_rendered(path, render_scenario, &plain, 1);
 }
 

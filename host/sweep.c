@@ -150,7 +150,7 @@ kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
   kd_status st = kd_config_check(&c);
   if (st == KD_OK) st = resolve_p(&c);
   if (st == KD_OK) st = kd_grid_build(&c, &g);
-  if (st == KD_OK) st = kd_backend_open(c.backend, &be);
+  if (st == KD_OK) st = kd_backend_open(c.run.backend, &be);
   if (st == KD_OK) st = model_memory(&c, &g, &be, 0, peak, NULL);
   kd_backend_close(&be);
   kd_grid_free(&g);
@@ -415,7 +415,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   kd_shard sh = {0};
   if (st == KD_OK) st = kd_shard_open(&sh, &c, &g);
   kd_backend be = {0};
-  if (st == KD_OK) st = kd_backend_open(c.backend, &be);
+  if (st == KD_OK) st = kd_backend_open(c.run.backend, &be);
   kd_memory peak;
   double *cost = malloc(sizeof(double) * (g.count ? g.count : 1));
   if (st == KD_OK && !cost) st = kd_fail(KD_ENOMEM, "out of memory");
@@ -423,7 +423,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   kd_run_store rs;
   int store_open = 0;
   if (st == KD_OK) {
-    st = kd_run_open(&rs, sh.csv, &id, &g, popcount(c.pipelines), c.force, stderr);
+    st = kd_run_open(&rs, sh.csv, &id, &g, popcount(c.pipelines), c.run.force, stderr);
     store_open = st == KD_OK;
     if (store_open) st = kd_shard_save_scenario(&sh, &c); /* shard */
   }
@@ -459,7 +459,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
     cost_total += cost[sh.points[j]];
   }
   kd_progress pg;
-  kd_progress_start(&pg, stderr, !c.quiet && isatty(STDERR_FILENO), c.verbose, sh.n_points, cost_total);
+  kd_progress_start(&pg, stderr, !c.run.quiet && isatty(STDERR_FILENO), c.run.verbose, sh.n_points, cost_total);
   run_ctx x = {.c = &c, .g = &g, .be = &be, .rs = &rs, .meta = &meta, .wall = wall,
                .cost = cost, .table = table, .pg = &pg};
   kd_stop_arm(sh.csv);

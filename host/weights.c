@@ -39,12 +39,12 @@ kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
   double *g = malloc(sizeof(double) * p);
   st = g ? kd_de_solve(pr.lambda, p, (double)n, cfg->ridge, &de) : kd_fail(KD_ENOMEM, "out of memory");
   size_t k = 0;
-  if (st == KD_OK) st = kd_make_parent_dirs(cfg->csv);
+  if (st == KD_OK) st = kd_make_parent_dirs(cfg->run.csv);
   if (st == KD_OK) {
     kd_optimal_gains(pr.lambda, p, &de, g);
     k = kd_optimal_mask_k(pr.lambda, p, &de);
     const weights_table t = {&pr, g, k};
-    st = kd_file_replace_rendered(cfg->csv, render_weights, &t, 0);
+    st = kd_file_replace_rendered(cfg->run.csv, render_weights, &t, 0);
   }
   if (st == KD_OK && table) {
     size_t amplified = 0, best = 0;
@@ -58,7 +58,7 @@ kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
             "i = %zu; the tail shrunk (gain at i = %zu: %.4g)\n"
             "# optimal 0-1 mask: keeps the top %zu features\n# wrote %s\n",
             p, n, cfg->ridge, de.tau, de.omega, amplified, g[best], best + 1, p, g[p - 1], k,
-            cfg->csv);
+            cfg->run.csv);
   }
   free(g);
   kd_problem_free(&pr);

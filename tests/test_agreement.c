@@ -142,8 +142,8 @@ static char *read_all(const char *path) {
 Test(reproducibility, point_independent_of_grid) {
   kd_config cfg;
   kd_config_default(&cfg);
-  cfg.quiet = 1;
-  cfg.force = 1;
+  cfg.run.quiet = 1;
+  cfg.run.force = 1;
   cr_assert_eq(kd_config_set(&cfg, "p", "120"), KD_OK);
   cr_assert_eq(kd_config_set(&cfg, "m", "400"), KD_OK);
   cr_assert_eq(kd_config_set(&cfg, "trials", "5"), KD_OK);
@@ -151,11 +151,11 @@ Test(reproducibility, point_independent_of_grid) {
   cr_assert_eq(kd_config_set(&cfg, "n", "40,100,200"), KD_OK);
   cr_assert_eq(kd_config_set(&cfg, "csv", "/tmp/kdbench-test-grid.csv"), KD_OK);
   cr_assert_eq(kd_sweep_run(&cfg, NULL, NULL), KD_OK, "%s", kd_last_error());
-  char *a = read_all(cfg.csv);
+  char *a = read_all(cfg.run.csv);
   cr_assert_eq(kd_config_set(&cfg, "n", "100"), KD_OK);
   cr_assert_eq(kd_config_set(&cfg, "csv", "/tmp/kdbench-test-alone.csv"), KD_OK);
   cr_assert_eq(kd_sweep_run(&cfg, NULL, NULL), KD_OK, "%s", kd_last_error());
-  char *b = read_all(cfg.csv);
+  char *b = read_all(cfg.run.csv);
   /* every line of the lone run (after the header) appears in the grid run */
   char *save = NULL;
   int lines = 0;

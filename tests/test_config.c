@@ -277,7 +277,7 @@ Test(settings, spectrum_beta_and_job_are_typed_once) {
   kd_config_default(&c);
   cr_expect_eq(c.spectrum_spec.kind, KD_SPEC_POWERLAW);
   cr_expect_eq(c.beta_spec.kind, KD_BETA_POWERLAW);
-  cr_expect_eq(c.job, KD_JOB_SWEEP);
+  cr_expect_eq(c.run.job, KD_JOB_SWEEP);
   set(&c, "spectrum", "twolevel:3,4,0.5");
   set(&c, "beta", "file:some/beta.txt");
   set(&c, "job", "weights");
@@ -293,7 +293,7 @@ Test(settings, spectrum_beta_and_job_are_typed_once) {
   cr_expect(s.kind == KD_SPEC_TWOLEVEL && s.strong == 3 && s.level_a == 4 && s.level_b == 0.5);
   cr_expect(b.kind == KD_BETA_FILE && b.path == copy.beta + 5, "beta path %p, config %p", (void *)b.path,
             (void *)copy.beta);
-  cr_expect_eq(copy.job, KD_JOB_WEIGHTS);
+  cr_expect_eq(copy.run.job, KD_JOB_WEIGHTS);
   char *text = printed(&copy, 0);
   cr_expect(strstr(text, "\njob = weights\n") && strstr(text, "\nspectrum = twolevel:3,4,0.5\n"), "%s",
             text);
@@ -638,14 +638,14 @@ Test(scenario, presets) {
   kd_config a, b;
   kd_config_default(&a);
   memset(&b, 0xab, sizeof b);
-  b.quiet = 1, b.verbose = 0, b.force = 1;
+  b.run.quiet = 1, b.run.verbose = 0, b.run.force = 1;
   cr_assert_eq(kd_scenario_preset(&b, "fig1"), KD_OK, "%s", kd_last_error());
   char *ta = printed(&a, 0), *tb = printed(&b, 0);
   cr_expect_str_eq(tb, ta, "preset fig1 differs from the embedded default");
   free(ta);
   free(tb);
-  cr_expect_eq(b.quiet, 1, "a preset keeps the presentation flags");
-  cr_expect_eq(b.force, 1);
+  cr_expect_eq(b.run.quiet, 1, "a preset keeps the presentation flags");
+  cr_expect_eq(b.run.force, 1);
   char h1[17], h2[17];
   hash_of(&a, h1);
   hash_of(&b, h2);
@@ -921,7 +921,7 @@ Test(scenario_hash, blind_to_outputs_backend_and_presentation) {
   }
   kd_config c;
   small_config(&c);
-  c.quiet = 1, c.verbose = 1, c.force = 1;
+  c.run.quiet = 1, c.run.verbose = 1, c.run.force = 1;
   char h[17];
   hash_of(&c, h);
   cr_expect_str_eq(h, h0, "--quiet/--verbose/--force change the hash");

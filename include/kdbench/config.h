@@ -27,6 +27,19 @@ typedef enum {
 /* What a run does: a sweep (default) or the weights (include/kdbench/weights.h). */
 typedef enum { KD_JOB_SWEEP, KD_JOB_WEIGHTS } kd_job;
 
+/* How a scenario is run and where it is written: nothing of it determines the
+ * numbers, so none of it is hashed or printed canonically (kd_config_print). */
+typedef struct {
+  kd_job job;
+  char backend[16];      /* cpu | cuda | auto */
+  char csv[KD_TEXT_LEN]; /* the run's CSV; the other files sit beside it */
+  int fit;               /* kdbench fit on the run when it is complete */
+  char shard[24];        /* host/shard.c: "I/N", "off", or "" (the Slurm array task, if any) */
+  int quiet, verbose, force; /* presentation: command line only, not part of a scenario */
+} kd_run_opts;
+
+/* What determines the numbers (hashed through kd_config_print's canonical text), and
+ * how to run it. */
 typedef struct {
   /* problem: the spectrum and beta* as given (printed and, through the canonical
    * print, hashed) and as parsed once by kd_config_set; the specs' alpha, signal_exp
@@ -49,17 +62,8 @@ typedef struct {
   char values[KD_NAXES][KD_TEXT_LEN]; /* an axis's values as given; "" = default */
   uint32_t trials;
   uint64_t seed;
-  /* run and output */
-  kd_job job;
-  char backend[16];           /* cpu | cuda | auto */
-  char csv[KD_TEXT_LEN];      /* the run's CSV; the other files sit beside it */
-  int raw;                    /* per-trial risks in the JSON Lines */
-  int fit;                    /* kdbench fit on the run when it is complete */
-  /* shard (host/shard.c): "I/N", "off", or "" (the Slurm array task, if any). Not
-   * part of what determines the numbers: neither hashed nor printed canonically. */
-  char shard[24];
-  /* presentation (command line only, not part of a scenario) */
-  int quiet, verbose, force;
+  int raw;                    /* per-trial risks in the JSON Lines (a row holds them) */
+  kd_run_opts run;            /* how to run: never hashed */
 } kd_config;
 
 const char *kd_axis_name(kd_axis a);
