@@ -36,10 +36,83 @@ static double unseen(const double *lambda, const double *v, size_t from, size_t 
   return s;
 }
 
-/* Stage s of a chain as a fit of its own, one right-hand side (src, sigma[0]). */
-static kd_status resolve(const kd_problem *pr, const kd_plan *pl, const kd_chain_stage *st,
-                         int s, int chain, kd_call *c) {
+/* A block the program owns (kd_program_free), zeroed; NULL when out of memory. */
+static void *own(kd_program *prog, size_t bytes) {
+  if (prog->n_owned % 16 == 0) {
+    void **grown = realloc(prog->owned, sizeof *grown * (prog->n_owned + 16));
+    if (!grown) return NULL;
+    prog->owned = grown;
+  }
+  void *block = calloc(bytes ? bytes : 1, 1);
+  if (block) {
+    prog->owned[prog->n_owned++] = block;
+    prog->owned_bytes += bytes;
+  }
+  return block;
+}
+
+void kd_program_free(kd_program *prog) {
+  for (size_t i = 0; i < prog->n_owned; ++i) free(prog->owned[i]);
+  free(prog->owned);
+  prog->owned = NULL;
+  prog->n_owned = prog->owned_bytes = 0;
+}
+
+static kd_status no_memory(int chain, int s) {
+  return kd_fail(KD_ENOMEM, "chain %d, stage %d: cannot allocate its features", chain, s);
+}
+
+/* v on a subset fit's features: v[index[i]] for the problem's, 0 for the pure noise. */
+static double *gather(kd_program *prog, const kd_call *c, const double *v, double noise) {
+  double *out = own(prog, sizeof(double) * c->p);
+  if (!out) return NULL;
+  for (size_t i = 0; i < c->p; ++i) out[i] = i < c->seen ? v[c->index[i]] : noise;
+  return out;
+}
+
+/* A subset fit's features, spectra and target; `design`: the design's spectrum on the
+ * problem's features. `seen` marks what it sees (p entries). */
+static kd_status resolve_subset(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
+                                const kd_chain_stage *st, int s, int chain, kd_call *c,
+                                const double *design, unsigned char *seen) {
   const size_t p = pr->p;
+  const kd_features *f = &st->features;
+  size_t *index = own(prog, sizeof(size_t) * p);
+  if (!index) return no_memory(chain, s);
+  if (f->kind == KD_FEATURES_SUBSET) {
+    c->seen = f->subset(pl, p, index);
+  } else { /* the first ones, before pure-noise features */
+    c->seen = f->kind == KD_FEATURES_TOP_K ? pl->pt.k : p;
+    for (size_t j = 0; j < c->seen && j < p; ++j) index[j] = j;
+  }
+  if (c->seen > p)
+    return kd_fail(KD_EINVAL, "chain %d, stage %d: a subset of %zu of %zu features", chain, s,
+                   c->seen, p);
+  for (size_t i = 0; i < c->seen; ++i) {
+    if (index[i] >= p || seen[index[i]])
+      return kd_fail(KD_EINVAL, "chain %d, stage %d: subset entry %zu is feature %zu, %s", chain,
+                     s, i, index[i], index[i] >= p ? "not one of the problem's" : "seen twice");
+    seen[index[i]] = 1;
+  }
+  c->index = index;
+  c->p = c->seen + f->noise;
+  c->partial = c->seen < p;
+  if (c->p == 0) return KD_OK; /* refused by the caller */
+  c->lambda = gather(prog, c, design, f->noise_var);
+  c->target = gather(prog, c, pr->beta, 0);
+  if (design != pr->lambda) c->metric = gather(prog, c, pr->lambda, f->noise_var);
+  if (!c->lambda || !c->target || (design != pr->lambda && !c->metric))
+    return no_memory(chain, s);
+  for (size_t j = 0; j < p; ++j)
+    if (!seen[j]) c->dropped += pr->lambda[j] * pr->beta[j] * pr->beta[j];
+  return KD_OK;
+}
+
+/* Stage s of a chain as a fit of its own, one right-hand side (src, sigma[0]). */
+static kd_status resolve(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
+                         const kd_chain_stage *st, int s, int chain, kd_call *c) {
+  const size_t p = pr->p;
+  const kd_features *f = &st->features;
   *c = (kd_call){.nrhs = 1, .target = pr->beta, .lambda = pr->lambda};
   switch (st->samples.kind) {
     case KD_SAMPLES_N: c->n = pl->pt.n; break;
@@ -47,45 +120,114 @@ static kd_status resolve(const kd_problem *pr, const kd_plan *pl, const kd_chain
     case KD_SAMPLES_FIXED: c->n = st->samples.count; break;
     case KD_SAMPLES_SCHEDULE: c->n = st->samples.schedule(&pl->pt, s); break;
   }
-  c->top_k = st->features == KD_FEATURES_TOP_K;
-  c->p = c->top_k ? pl->pt.k : p;
-  if (c->n == 0 || c->p == 0 || c->p > p)
-    return kd_fail(KD_EINVAL, "chain %d, stage %d: %zu samples of %zu features (p = %zu)", chain,
-                   s, c->n, c->p, p);
   c->ridge = st->solver.ridge == KD_RIDGE_STUDENT ? pl->pt.ridge
              : st->solver.ridge == KD_RIDGE_WEAK  ? pl->pt.weak_ridge
                                                   : st->solver.value;
-  if (st->spectrum) { /* another design; the risk stays the problem's */
-    c->lambda = st->spectrum(pl);
-    c->metric = pr->lambda;
+  const double *design = st->spectrum ? st->spectrum(pl) : pr->lambda;
+  unsigned char *seen = NULL;
+  c->top_k = f->kind == KD_FEATURES_TOP_K;
+  if (f->kind == KD_FEATURES_SUBSET || f->noise > 0) { /* gathered copies */
+    seen = calloc(p, 1);
+    kd_status rc = seen ? resolve_subset(prog, pr, pl, st, s, chain, c, design, seen)
+                        : no_memory(chain, s);
+    if (rc != KD_OK) {
+      free(seen);
+      return rc;
+    }
+  } else { /* the first p features: the problem's own arrays */
+    c->p = c->seen = c->top_k ? pl->pt.k : p;
+    c->partial = c->top_k;
+    if (st->spectrum) { /* another design; the risk stays the problem's */
+      c->lambda = design;
+      c->metric = pr->lambda;
+    }
+    if (c->top_k && c->p <= p) c->dropped = unseen(pr->lambda, pr->beta, c->p, p);
+  }
+  if (c->n == 0 || c->p == 0 || c->seen > p) {
+    free(seen);
+    return kd_fail(KD_EINVAL, "chain %d, stage %d: %zu samples of %zu features (p = %zu)", chain,
+                   s, c->n, c->p, p);
   }
   c->id = kd_stream_id(st->stream, s, c->n, c->p, p, c->ridge);
   c->role = st->stream == KD_STREAM_WEAK ? KD_STAGE_WEAK : KD_STAGE_STUDENT;
-  if (c->top_k) c->dropped = unseen(pr->lambda, pr->beta, c->p, p);
   const kd_labels *lb = &st->labels;
   double sigma = lb->noise == KD_NOISE_SIGMA     ? pr->sigma
                  : lb->noise == KD_NOISE_TEACHER ? pr->teacher_sigma
                                                  : lb->sigma;
   c->src[0] = (kd_call_source){.kind = lb->kind, .call = -1, .rhs = -1};
-  if (lb->kind == KD_LABELS_TRUTH) c->src[0].vector = pr->beta;
-  if (lb->kind == KD_LABELS_SURROGATE) c->src[0].vector = lb->surrogate(pl);
+  const double *v = lb->kind == KD_LABELS_TRUTH       ? pr->beta
+                    : lb->kind == KD_LABELS_SURROGATE ? lb->surrogate(pl)
+                                                      : NULL;
   /* the unseen features' part of the labels is Gaussian noise independent of the seen
-   * ones (diagonal design): drawn as such, the m x (p - k) block is never generated */
-  if (c->top_k && c->src[0].vector)
-    sigma = sqrt(sigma * sigma + unseen(c->lambda, c->src[0].vector, c->p, p));
+   * ones (diagonal design): drawn as such, the n x (p - k) block is never generated */
+  if (v && seen) {
+    double extra = 0;
+    for (size_t j = 0; j < p; ++j)
+      if (!seen[j]) extra += design[j] * v[j] * v[j];
+    if (c->partial) sigma = sqrt(sigma * sigma + extra);
+    v = gather(prog, c, v, 0);
+    if (!v) {
+      free(seen);
+      return no_memory(chain, s);
+    }
+  } else if (v && c->top_k) {
+    sigma = sqrt(sigma * sigma + unseen(c->lambda, v, c->p, p));
+  }
+  free(seen);
+  c->src[0].vector = v;
   c->sigma[0] = sigma;
   return KD_OK;
 }
 
+static int same_values(const double *a, const double *b, size_t len) {
+  return a == b || (a && b && memcmp(a, b, sizeof(double) * len) == 0);
+}
+
 static int same_design(const kd_call *a, const kd_call *b) {
-  return a->n == b->n && a->p == b->p && a->ridge == b->ridge && a->lambda == b->lambda &&
-         a->metric == b->metric && a->id == b->id && a->role == b->role && a->top_k == b->top_k;
+  return a->n == b->n && a->p == b->p && a->seen == b->seen && a->ridge == b->ridge &&
+         a->id == b->id && a->role == b->role && a->top_k == b->top_k &&
+         (a->index == b->index ||
+          (a->index && b->index && memcmp(a->index, b->index, sizeof(size_t) * a->seen) == 0)) &&
+         same_values(a->lambda, b->lambda, a->p) && same_values(a->metric, b->metric, a->p);
 }
 
 static int same_rhs(const kd_call *a, size_t r, const kd_call *b) {
   const kd_call_source *x = &a->src[r], *y = &b->src[0];
   return x->kind == y->kind && x->vector == y->vector && x->call == y->call &&
          x->rhs == y->rhs && a->sigma[r] == b->sigma[0];
+}
+
+/* For a fit c learning from fit `from`: where each of c's features sits among from's
+ * (NULL when both are the first features, in order). KD_EINVAL when `from` has a
+ * feature c does not see, or pure noise: its labels would carry a part of that fit that
+ * changes from trial to trial. */
+static kd_status learn_from(kd_program *prog, const kd_call *from, const kd_call *c, int chain,
+                            int s, const long **map) {
+  *map = NULL;
+  if (from->seen < from->p)
+    return kd_fail(KD_EINVAL, "chain %d, stage %d learns from a fit on pure-noise features",
+                   chain, s);
+  if (!from->index && !c->index) {
+    if (from->p > c->p)
+      return kd_fail(KD_EINVAL, "chain %d, stage %d sees %zu features but learns from a fit "
+                     "on %zu", chain, s, c->p, from->p);
+    return KD_OK;
+  }
+  long *m = own(prog, sizeof(long) * c->p);
+  if (!m) return no_memory(chain, s);
+  size_t found = 0;
+  for (size_t i = 0; i < c->p; ++i) {
+    m[i] = -1;
+    const size_t j = c->index ? c->index[i] : i;
+    for (size_t k = 0; i < c->seen && k < from->p && m[i] < 0; ++k)
+      if ((from->index ? from->index[k] : k) == j) m[i] = (long)k;
+    found += m[i] >= 0;
+  }
+  if (found < from->p)
+    return kd_fail(KD_EINVAL, "chain %d, stage %d learns from a fit on features it does not see",
+                   chain, s);
+  *map = m;
+  return KD_OK;
 }
 
 /* Puts the fits in an order where each comes after those it reads (the lowest-numbered
@@ -129,7 +271,7 @@ static kd_status order_calls(kd_program *prog) {
 
 kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
                            const kd_chain *const *chains, int count) {
-  memset(prog, 0, sizeof *prog);
+  memset(prog, 0, sizeof *prog); /* nothing owned yet */
   prog->cached = -1;
   if (count > KD_PROGRAM_CHAINS)
     return kd_fail(KD_EINVAL, "pipelines: %d chains, at most %d", count, KD_PROGRAM_CHAINS);
@@ -142,17 +284,15 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
     for (int s = 0; s < ch->length; ++s) {
       const kd_chain_stage *st = &ch->stage[s];
       kd_call one;
-      kd_status rc = resolve(pr, pl, st, s, i, &one);
+      kd_status rc = resolve(prog, pr, pl, st, s, i, &one);
       if (rc != KD_OK) return rc;
       if (st->labels.kind == KD_LABELS_STAGE) {
         const int from = st->labels.stage;
         if (from < 0 || from >= s)
           return kd_fail(KD_EINVAL, "chain %d, stage %d: labels from stage %d, not an earlier one",
                          i, s, from);
-        const kd_call *src = &prog->call[at[from].call];
-        if (src->p > one.p)
-          return kd_fail(KD_EINVAL, "chain %d, stage %d sees %zu features but learns from a fit "
-                         "on %zu", i, s, one.p, src->p);
+        rc = learn_from(prog, &prog->call[at[from].call], &one, i, s, &one.src[0].map);
+        if (rc != KD_OK) return rc;
         one.src[0].call = at[from].call;
         one.src[0].rhs = at[from].rhs;
       }
@@ -188,7 +328,7 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
     const kd_call *call = &prog->call[c];
     int truth = 1;
     for (size_t r = 0; r < call->nrhs; ++r) truth &= call->src[r].kind == KD_LABELS_TRUTH;
-    if (call->role == KD_STAGE_WEAK && truth) prog->cached = c;
+    if (call->role == KD_STAGE_WEAK && truth && !call->index) prog->cached = c;
   }
   if (prog->cached >= 0) prog->call[prog->cached].keep = 1;
   return KD_OK;
@@ -248,7 +388,7 @@ void kd_trial_ws_free(kd_trial_ws *ws) {
 }
 
 /* Trial i's right-hand sides of fit c: the fixed vectors, or an earlier fit's
- * coefficients on its features, zero beyond them. */
+ * coefficients on its features, zero on the others. */
 static void fill_sources(const kd_program *prog, const kd_call *c, size_t i, kd_trial_ws *ws,
                          double *src) {
   for (size_t r = 0; r < c->nrhs; ++r, src += c->p) {
@@ -259,6 +399,10 @@ static void fill_sources(const kd_program *prog, const kd_call *c, size_t i, kd_
     }
     const kd_call *from = &prog->call[s->call];
     const double *hat = ws->hat[s->call] + (i * from->nrhs + (size_t)s->rhs) * from->p;
+    if (s->map) {
+      for (size_t j = 0; j < c->p; ++j) src[j] = s->map[j] >= 0 ? hat[s->map[j]] : 0;
+      continue;
+    }
     memcpy(src, hat, sizeof(double) * from->p);
     memset(src + from->p, 0, sizeof(double) * (c->p - from->p));
   }
@@ -287,7 +431,7 @@ kd_status kd_program_run(kd_backend *be, const kd_program *prog, uint64_t seed, 
                              : kd_stage_run_batch(be, ws->stages, count);
     if (s != KD_OK) return s;
     for (uint32_t i = 0; i < count; ++i) {
-      if (c->top_k) /* the signal of the features it did not see */
+      if (c->partial) /* the signal of the features it did not see */
         for (size_t r = 0; r < c->nrhs; ++r) ws->risk[ci][(size_t)i * c->nrhs + r] += c->dropped;
       ws->fallback[ci][i] = ws->stages[i].fallback;
     }

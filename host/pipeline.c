@@ -92,7 +92,7 @@ size_t kd_pipeline_weak_k(const kd_plan *pl) { return pl->pt.k; }
  * the plan resolves (plan_weak). */
 static int uses_weak(const kd_chain *ch) {
   for (int s = 0; s < ch->length; ++s)
-    if (ch->stage[s].features == KD_FEATURES_TOP_K) return 1;
+    if (ch->stage[s].features.kind == KD_FEATURES_TOP_K) return 1;
   return 0;
 }
 
@@ -188,15 +188,17 @@ void kd_plan_free(kd_plan *pl) {
   free(pl->mu);
   free(pl->v);
   pl->beta_opt = pl->beta_mask = pl->mu = pl->v = NULL;
+  kd_program_free(&pl->prog);
 }
 
-/* The four p-vectors above, and kd_best_k_w2s's two scratch vectors of p + 1 while it
- * searches k (counted whenever the plan has a weak model: it may have searched). */
+/* The four p-vectors above, kd_best_k_w2s's two scratch vectors of p + 1 while it
+ * searches k (counted whenever the plan has a weak model: it may have searched), and
+ * the program's own copies (subset fits). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl) {
   int weak = 0;
   for (int q = 0; q < KD_NPIPES; ++q)
     weak |= has(pl->pipes, (kd_pipeline)q) && uses_weak(&kd_pipelines[q]->chain);
-  return sizeof(double) * (4 * pr->p + (weak ? 2 * (pr->p + 1) : 0));
+  return sizeof(double) * (4 * pr->p + (weak ? 2 * (pr->p + 1) : 0)) + pl->prog.owned_bytes;
 }
 
 void kd_plan_columns(const kd_problem *pr, const kd_plan *pl, kd_pipeline q, size_t *m,

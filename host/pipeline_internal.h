@@ -20,14 +20,14 @@ size_t kd_pipeline_weak_k(const kd_plan *pl);
  * the labels whose kd_labels fields are the arguments. */
 #define KD_STUDENT_STAGE(...)                                                       \
   {.stream = KD_STREAM_STUDENT, .samples = {.kind = KD_SAMPLES_N},                  \
-   .features = KD_FEATURES_ALL, .solver = {.ridge = KD_RIDGE_STUDENT},              \
+   .features = {.kind = KD_FEATURES_ALL}, .solver = {.ridge = KD_RIDGE_STUDENT},    \
    .labels = {__VA_ARGS__}}
 
 /* The weak model: m samples of the top k features, the weak ridge, on ground-truth
  * labels with the problem's noise. */
 #define KD_WEAK_STAGE                                                               \
   {.stream = KD_STREAM_WEAK, .samples = {.kind = KD_SAMPLES_M},                     \
-   .features = KD_FEATURES_TOP_K, .solver = {.ridge = KD_RIDGE_WEAK},               \
+   .features = {.kind = KD_FEATURES_TOP_K}, .solver = {.ridge = KD_RIDGE_WEAK},     \
    .labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}}
 
 #endif

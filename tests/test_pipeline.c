@@ -186,6 +186,7 @@ Test(chains, generations_learn_from_the_fit_before) {
     id[g] = kd_stream_id(KD_STREAM_STAGE, g, 30, P, P, 0);
   }
   cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 1), KD_OK, "%s", kd_last_error());
+  kd_program_free(&prog);
   cr_assert_eq(prog.ncalls, 3, "one sample count, yet %d fits", prog.ncalls);
   cr_expect(id[0] != id[1] && id[1] != id[2] && id[0] != pl.id);
   for (int g = 0; g < 3; ++g) {
@@ -215,6 +216,7 @@ Test(chains, generations_learn_from_the_fit_before) {
                  want);
   }
   kd_trial_ws_free(&ws);
+  kd_program_free(&prog);
   kd_plan_free(&pl);
 }
 
@@ -242,6 +244,7 @@ Test(chains, one_design_one_fit_and_another_spectrum) {
   cr_expect_eq(ws.risk[1][0], want, "%.17g, by hand %.17g", ws.risk[1][0], want);
   cr_expect_eq(ws.risk[0][0], by_hand(pl.id, 50, pr.lambda, NULL, pr.beta, pr.sigma, 3, NULL));
   kd_trial_ws_free(&ws);
+  kd_program_free(&prog);
   kd_plan_free(&pl);
 }
 
@@ -252,6 +255,7 @@ static void expect_refused(const kd_chain *a, const kd_chain *b, const char *say
   cr_expect_eq(kd_program_build(&prog, &pr, &pl, chains, b ? 2 : 1), KD_EINVAL);
   cr_expect_not_null(strstr(kd_last_error(), says), "'%s' does not say '%s'", kd_last_error(),
                      says);
+  kd_program_free(&prog);
   kd_plan_free(&pl);
 }
 
@@ -261,7 +265,7 @@ Test(chains, those_that_cannot_run_are_refused) {
   expect_refused(&later, NULL, "chain 0, stage 0: labels from stage 1, not an earlier one");
   const kd_chain wider = {2, {{.labels = {.kind = KD_LABELS_TRUTH}},
                               {.stream = KD_STREAM_WEAK, .samples = {.kind = KD_SAMPLES_M},
-                               .features = KD_FEATURES_TOP_K,
+                               .features = {.kind = KD_FEATURES_TOP_K},
                                .labels = {.kind = KD_LABELS_STAGE, .stage = 0}}}};
   expect_refused(&wider, NULL, "chain 0, stage 1 sees 10 features but learns from a fit on 40");
   /* A: the student, then a weak-stream fit learning from it; B: that same weak-stream
@@ -275,4 +279,132 @@ Test(chains, those_that_cannot_run_are_refused) {
   expect_refused(&a, &b, "an order that cannot run");
   const kd_chain empty = {0, {{0}}};
   expect_refused(&empty, NULL, "chain 0: 0 stages");
+}
+
+/* ---- subsets of features and pure-noise features ---------------------------------------- */
+
+static size_t first_ten(const struct kd_plan *pl, size_t p, size_t *index) {
+  (void)pl, (void)p;
+  for (size_t i = 0; i < 10; ++i) index[i] = i;
+  return 10;
+}
+
+/* the tail first: the last ten features, the very last one first */
+static size_t last_ten(const struct kd_plan *pl, size_t p, size_t *index) {
+  (void)pl;
+  for (size_t i = 0; i < 10; ++i) index[i] = p - 1 - i;
+  return 10;
+}
+
+static size_t twice(const struct kd_plan *pl, size_t p, size_t *index) {
+  (void)pl, (void)p;
+  index[0] = index[1] = 3;
+  return 2;
+}
+
+/* one stage by hand, any shape */
+static double stage_by_hand(uint32_t id, uint32_t role, size_t n, size_t p, const double *lambda,
+                            const double *target, const double *src, double sigma, uint32_t t,
+                            double *hat) {
+  double risk;
+  kd_stage st = {.n = n, .p = p, .lambda = lambda, .k = 1, .sources = src, .sigma = &sigma,
+                 .target = target, .risk = &risk, .beta_hat = hat,
+                 .design = {SEED, id, t, role | KD_PURPOSE_DESIGN},
+                 .noise = {SEED, id, t, role | KD_PURPOSE_NOISE}};
+  cr_assert_eq(kd_stage_run(&cpu, &st), KD_OK, "%s", kd_last_error());
+  return risk;
+}
+
+/* The subset of the first k features is the weak model's top k, bit for bit; the tail
+ * first is the stage of those features by hand (their spectrum, beta* and labels, the
+ * rest as noise of their signal, their signal added to the risk), and a student
+ * learning from it gets its fit on those features and zero elsewhere; pure-noise
+ * features are columns of their variance with no signal, in the risk's metric too. */
+Test(chains, subsets_and_pure_noise_features) {
+  kd_plan pl = plan(50, 0, 100, 10, 1u << KD_PIPE_WEAK);
+  const kd_labels truth = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA};
+  const kd_chain head = {1, {{.stream = KD_STREAM_WEAK, .samples = {.kind = KD_SAMPLES_M},
+                              .features = {.kind = KD_FEATURES_SUBSET, .subset = first_ten},
+                              .solver = {.ridge = KD_RIDGE_WEAK}, .labels = truth}}},
+                 tail = {2, {{.features = {.kind = KD_FEATURES_SUBSET, .subset = last_ten},
+                              .labels = truth},
+                             {.stream = KD_STREAM_STAGE, .labels = {.kind = KD_LABELS_STAGE,
+                                                                    .noise = KD_NOISE_TEACHER}}}},
+                 padded = {1, {{.features = {.kind = KD_FEATURES_ALL, .noise = 5,
+                                             .noise_var = 0.3},
+                                .labels = truth}}};
+  const kd_chain *chains[] = {&head, &tail, &padded};
+  kd_program prog;
+  cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 3), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(prog.ncalls, 4);
+  cr_expect(prog.call[prog.out_call[0]].partial && prog.cached == -1,
+            "a subset's fit is not the teacher cache's");
+  kd_trial_ws ws;
+  cr_assert_eq(kd_trial_ws_init(&ws, &prog, 1), KD_OK);
+  kd_trial_ws top;
+  cr_assert_eq(kd_trial_ws_init(&top, &pl.prog, 1), KD_OK);
+  for (uint32_t t = 0; t < 3; ++t) {
+    double r[KD_NPIPES];
+    int fb[KD_NPIPES];
+    cr_assert_eq(kd_program_run(&cpu, &prog, SEED, t, 1, &ws), KD_OK, "%s", kd_last_error());
+    cr_assert_eq(kd_run_trial(&cpu, &pl, SEED, t, &top, r, fb), KD_OK, "%s", kd_last_error());
+    const double *risk_of[3];
+    for (int ch = 0; ch < 3; ++ch) risk_of[ch] = &ws.risk[prog.out_call[ch]][prog.out_rhs[ch]];
+    cr_expect_eq(*risk_of[0], r[KD_PIPE_WEAK], "trial %u: the first ten %.17g, the top k %.17g", t,
+                 *risk_of[0], r[KD_PIPE_WEAK]);
+    /* the tail first, by hand */
+    double lam[10], beta[10], hat[10], dropped = 0, src[P] = {0};
+    for (size_t i = 0; i < 10; ++i) {
+      lam[i] = pr.lambda[P - 1 - i];
+      beta[i] = pr.beta[P - 1 - i];
+    }
+    for (size_t j = 0; j < P - 10; ++j) dropped += pr.lambda[j] * pr.beta[j] * pr.beta[j];
+    const double sigma = sqrt(pr.sigma * pr.sigma + dropped); /* the unseen signal as noise */
+    const double teacher =
+        stage_by_hand(pl.id, KD_STAGE_STUDENT, 50, 10, lam, beta, beta, sigma, t, hat) + dropped;
+    const int tc = prog.call[prog.out_call[1]].src[0].call; /* the tail's teacher */
+    cr_expect_eq(prog.call[tc].dropped, dropped);
+    cr_expect_eq(ws.risk[tc][0], teacher, "trial %u: the tail %.17g, by hand %.17g", t,
+                 ws.risk[tc][0], teacher);
+    for (size_t i = 0; i < 10; ++i) src[P - 1 - i] = hat[i];
+    const double student = stage_by_hand(kd_stream_id(KD_STREAM_STAGE, 1, 50, P, P, 0),
+                                          KD_STAGE_STUDENT, 50, P, pr.lambda, pr.beta, src,
+                                          pr.teacher_sigma, t, NULL);
+    cr_expect_eq(*risk_of[1], student, "trial %u: the student of the tail %.17g, by hand %.17g",
+                 t, *risk_of[1], student);
+    /* pure-noise features */
+    double plam[P + 5], pbeta[P + 5];
+    for (size_t j = 0; j < P + 5; ++j) {
+      plam[j] = j < P ? pr.lambda[j] : 0.3;
+      pbeta[j] = j < P ? pr.beta[j] : 0;
+    }
+    const double padded_risk = stage_by_hand(kd_stream_id(KD_STREAM_STUDENT, 0, 50, P + 5, P, 0),
+                                             KD_STAGE_STUDENT, 50, P + 5, plam, pbeta, pbeta,
+                                             pr.sigma, t, NULL);
+    cr_expect_eq(*risk_of[2], padded_risk, "trial %u: padded %.17g, by hand %.17g", t,
+                 *risk_of[2], padded_risk);
+  }
+  kd_trial_ws_free(&ws);
+  kd_trial_ws_free(&top);
+  kd_program_free(&prog);
+  kd_plan_free(&pl);
+}
+
+Test(chains, subsets_that_cannot_be_are_refused) {
+  const kd_labels truth = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA};
+  const kd_chain dup = {1, {{.features = {.kind = KD_FEATURES_SUBSET, .subset = twice},
+                             .labels = truth}}};
+  expect_refused(&dup, NULL, "chain 0, stage 0: subset entry 1 is feature 3, seen twice");
+  const kd_chain from_noise = {2, {{.features = {.kind = KD_FEATURES_ALL, .noise = 2,
+                                                 .noise_var = 1},
+                                    .labels = truth},
+                                   {.stream = KD_STREAM_STAGE,
+                                    .labels = {.kind = KD_LABELS_STAGE, .stage = 0}}}};
+  expect_refused(&from_noise, NULL, "chain 0, stage 1 learns from a fit on pure-noise features");
+  const kd_chain narrower = {2, {{.features = {.kind = KD_FEATURES_SUBSET, .subset = last_ten},
+                                  .labels = truth},
+                                 {.stream = KD_STREAM_STAGE,
+                                  .features = {.kind = KD_FEATURES_SUBSET, .subset = first_ten},
+                                  .labels = {.kind = KD_LABELS_STAGE, .stage = 0}}}};
+  expect_refused(&narrower, NULL, "chain 0, stage 1 learns from a fit on features it does not see");
 }

@@ -7,16 +7,16 @@
  *     count, or a schedule of the stage's index in its chain (generations),
  *   - its design spectrum: the problem's (NULL) or another of the plan's, the risk
  *     being measured in the problem's spectrum either way,
- *   - the features it sees: all, or the top k (the point's k); the features it does
- *     not see reach its labels as extra Gaussian noise (a diagonal design makes that
- *     exact), and its risk counts their signal,
+ *   - the features it sees: all, the top k (the point's k) or a subset, and optionally
+ *     pure-noise features after them; the features it does not see reach its labels as
+ *     extra Gaussian noise (a diagonal design makes that exact), and its risk counts
+ *     their signal,
  *   - its solver: the direct ridge(less) solve with the point's ridge, the weak
  *     model's, or a fixed one (an iterative solver would add its kind here),
  *   - its labels: the ground truth, a fixed surrogate of the plan, or the fitted
  *     beta-hat of an earlier stage of the chain, with their own noise level.
  * (Labels mixed from several sources by row fraction need per-row labels in the stage
- * primitive, kd_stage: not there yet. Subsets of features and pure-noise features need
- * gathered spectra per stage: not there yet either.)
+ * primitive, kd_stage: not there yet.)
  *
  * The chains of a point's selected pipelines are resolved once into a program
  * (kd_program_build): stages that draw the same design (same streams, samples,
@@ -62,7 +62,16 @@ typedef struct {
   size_t (*schedule)(const kd_point *pt, int stage); /* KD_SAMPLES_SCHEDULE */
 } kd_samples;
 
-typedef enum { KD_FEATURES_ALL, KD_FEATURES_TOP_K } kd_features;
+typedef enum { KD_FEATURES_ALL, KD_FEATURES_TOP_K, KD_FEATURES_SUBSET } kd_features_kind;
+typedef struct {
+  kd_features_kind kind;
+  /* SUBSET: writes the indices of the problem's features the stage sees, distinct and
+   * below p, into `index` (room for p) and returns how many */
+  size_t (*subset)(const struct kd_plan *pl, size_t p, size_t *index);
+  size_t noise;     /* pure-noise features after those: no signal, variance noise_var, in
+                       the design and in the risk's metric alike */
+  double noise_var;
+} kd_features;
 
 typedef enum { KD_RIDGE_STUDENT, KD_RIDGE_WEAK, KD_RIDGE_FIXED } kd_ridge_kind;
 typedef struct {
@@ -103,20 +112,25 @@ typedef struct {
 
 typedef struct {
   kd_labels_kind kind;  /* TRUTH, SURROGATE: `vector`; STAGE: fit `call`, column `rhs` */
-  const double *vector; /* p coefficients of the problem's features */
+  const double *vector; /* the fit's p coefficients (its features') */
   int call, rhs;
+  const long *map;      /* STAGE: the position of each of the fit's features among the source
+                           fit's, -1 for none; NULL: the source's features are the first */
 } kd_call_source;
 
 typedef struct {
-  size_t n, p;                 /* samples; features: the first p of the problem's */
+  size_t n, p;                 /* samples, features */
+  const size_t *index;         /* the problem's features it sees, in order; NULL: the first */
+  size_t seen;                 /* of its p features, the problem's; the rest are pure noise */
   double ridge;
   const double *lambda;        /* the design's spectrum (p) */
   const double *metric;        /* the risk's (NULL: lambda) */
   const double *target;        /* beta* on these features */
   uint32_t id, role;           /* the streams */
   int top_k;                   /* sees the point's top k: the weak model */
+  int partial;                 /* does not see every feature of the problem (top k, subset) */
   double dropped;              /* the signal of the features it does not see, added to every
-                                  risk: sum_{j >= p} lambda_j beta*_j^2 */
+                                  risk: sum over them of lambda_j beta*_j^2 */
   size_t nrhs;
   kd_call_source src[KD_CALL_RHS];
   double sigma[KD_CALL_RHS];   /* each right-hand side's noise, the unseen signal included */
@@ -130,15 +144,19 @@ typedef struct {
   int out_call[KD_PROGRAM_CHAINS], out_rhs[KD_PROGRAM_CHAINS]; /* a chain's result: its last fit */
   unsigned uses[KD_PROGRAM_CHAINS]; /* bit c: chain i has a stage in fit c (its fallbacks) */
   int cached; /* the fit a teacher cache may hold across points (its stream is the weak
-                 model's and its labels the ground truth's), -1: none */
+                 model's, its labels the ground truth's, its features the first k), -1: none */
+  void **owned; /* the gathered spectra, targets, sources and maps of subset fits */
+  size_t n_owned, owned_bytes;
 } kd_program;
 
 /* Resolves `count` chains for the point of plan `pl` (its n, m, resolved k, ridges) into
  * a program. KD_EINVAL, naming the chain and stage, for a stage that reads a stage not
- * before it, a top-k stage that learns from a fit on more features than it sees, fits
- * that share a design in an order that cannot run, or more fits than the limits. */
+ * before it, a stage that learns from a fit on features it does not see (or on pure-noise
+ * features), a subset that is not one, fits that share a design in an order that cannot
+ * run, or more fits than the limits. Free it with kd_program_free, after a failure too. */
 kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const struct kd_plan *pl,
                            const kd_chain *const *chains, int count);
+void kd_program_free(kd_program *prog);
 
 /* Buffers of `batch` trials of a program, reused across trials. Fit c's coefficients
  * (batch x p x nrhs, trial by trial, where kept), risks (batch x nrhs) and fallbacks
