@@ -177,6 +177,11 @@ Test(bad_input, a_huge_line_is_refused_at_once) {
   expect_error("--scenario @/big.ini", "big.ini:3: line longer than 4096 bytes");
 }
 
+/* "--csv ." spoke of "..jsonl": a folder is not a run's name. */
+Test(bad_input, a_folder_as_the_csv) {
+  expect_error("--sweep n --n 10 --trials 2 --csv .", ".: is a directory, not a CSV file");
+}
+
 Test(bad_input, memory_exceeds_machine) {
   expect_error("--sweep n --p 2000000 --n 1000000", "GiB");
 }
