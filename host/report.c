@@ -4,7 +4,6 @@
 #include "kdbench/report.h"
 
 #include <stdio.h>
-#include <string.h>
 
 #include "kdbench/file_io.h"
 #include "kdbench/run_paths.h"

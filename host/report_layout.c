@@ -4,7 +4,6 @@
  * column for a parameter of that pipeline alone that varies (the mask's size k, the
  * weak model's k when k is chosen per n); everything constant goes to one "fixed"
  * line of text. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
