@@ -7,6 +7,7 @@
 
 #include <cJSON.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The test's folder, /tmp/kdbench-test-XXXXXX, made by kd_test_dir_make. */
 extern char kd_test_dir[256];
@@ -39,10 +40,54 @@ int kd_test_run_under(const char *prefix, const char *fmt, ...) __attribute__((f
 void kd_test_run_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern char kd_test_err[8192];
 
+/* Runs a shell command line (printf-style) from the test folder, with $K the binary,
+ * standard output to stdout.txt and standard error to stderr.txt there. Returns the
+ * exit status (-1 when killed by a signal); standard error is then in kd_test_err. */
+int kd_test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Starts `KDBENCH_BIN ARGS` ('@' as for kd_test_run) in the background from the test
+ * folder, standard output to bg.out and standard error to bg.err there, no signal
+ * blocked or ignored; returns its process id (the shell execs the binary, so a signal
+ * reaches kdbench itself once it runs). The caller waits for it. */
+pid_t kd_test_start(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* 1 when text is exactly one line (one '\n', at its end). */
 int kd_test_one_line(const char *text);
 /* The last kd_test_run was refused as bad input is: exit status `code` (2), one line
  * "kdbench: ..." on standard error that names `culprit`. */
 void kd_test_expect_refused(int code, const char *culprit);
+
+/* Expects two files to hold the same bytes (the message shows where they part). */
+void kd_test_expect_same_file(const char *a, const char *b);
+/* The number of lines ('\n') of a file, 0 when it cannot be read. */
+size_t kd_test_count_lines(const char *name);
+/* Line `line` (1-based) of a file without its newline (asserts that it has it); the
+ * caller frees. */
+char *kd_test_line(const char *name, size_t line);
+/* Replaces line `line` (1-based) of a file by `with`, its newline kept; with NULL the
+ * line and its newline are deleted. */
+void kd_test_set_line(const char *name, size_t line, const char *with);
+
+/* The item at a dotted key ("merged.partial") of an object, NULL when absent. */
+const cJSON *kd_test_item(const cJSON *o, const char *key);
+/* The number, the string at a dotted key (asserts that it is one). */
+double kd_test_num(const cJSON *o, const char *key);
+const char *kd_test_str(const cJSON *o, const char *key);
+/* The number at a dotted key of a JSON file, a boolean as 1 or 0; NAN when the file
+ * cannot be read or parsed (a run may be writing it) or holds no such number. */
+double kd_test_json_num(const char *name, const char *key);
+
+/* A run's JSON Lines file (docs/run-format.md) as an array of its rows, asserting that
+ * every line is whole and an object; cJSON_Delete it. */
+cJSON *kd_test_rows(const char *name);
+/* Gives the row that starts at `row` (inside a JSON Lines text) the integrity check
+ * of its text as edited, so that a reader is asked about the edit itself: the check
+ * is the FNV-1a 64 of the row's text before ',"check":'. */
+void kd_test_reseal(char *row);
+/* A JSON Lines file without what differs between two runs of one scenario, each row's
+ * wall_s and its check; the caller frees. */
+char *kd_test_stable_rows(const char *name);
+/* Expects two JSON Lines files to hold the same rows in the same order, wall_s and
+ * the checks aside. */
+void kd_test_expect_same_rows(const char *a, const char *b);
 
 #endif
