@@ -68,6 +68,17 @@ static kd_status parse_positive(const char *name, const char *text, double *out)
   return KD_OK;
 }
 
+/* Above KD_ALPHA_MAX no p >= 2 keeps the power law's eigenvalues in range (problem.h). */
+static kd_status parse_alpha(const char *text, double *out) {
+  double x = 0;
+  kd_num r = kd_number_parse(text, &x);
+  if (r != KD_NUM_OK || !(x > 0 && x <= KD_ALPHA_MAX))
+    return expected("alpha", "a positive number of at most 332.2 (p^-alpha >= 1e-100 at p = 2)",
+                    text, r);
+  *out = x;
+  return KD_OK;
+}
+
 static kd_status parse_seed(const char *text, uint64_t *out) {
   kd_num r = kd_whole_parse(text, out);
   return r == KD_NUM_OK ? KD_OK : expected("seed", "an integer from 0 to 2^64 - 1", text, r);
@@ -212,8 +223,9 @@ kd_status kd_axis_values(kd_axis a, const char *text, double **out, size_t *coun
   /* ridge and sigma: at most what keeps the stages finite (problem.h) */
   double max = a == KD_AXIS_RIDGE ? KD_SCALE_MAX : KD_SIGMA_MAX;
   for (size_t i = 0; i < len && st == KD_OK; ++i) {
-    if (a == KD_AXIS_ALPHA && !(v[i] > 0))
-      st = kd_fail(KD_EINVAL, "--%s: expected positive values, got %g", name, v[i]);
+    if (a == KD_AXIS_ALPHA && !(v[i] > 0 && v[i] <= KD_ALPHA_MAX))
+      st = kd_fail(KD_EINVAL, "--%s: expected positive values of at most %.4g, got %g", name,
+                   KD_ALPHA_MAX, v[i]);
     else if ((a == KD_AXIS_RIDGE || a == KD_AXIS_SIGMA) && !(v[i] >= 0 && v[i] <= max))
       st = kd_fail(KD_EINVAL, "--%s: expected values from 0 to %g, got %g", name, max, v[i]);
   }
@@ -299,7 +311,7 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
       case KD_AXIS_M: st = parse_count(name, text, &c->m); break;
       case KD_AXIS_K: st = parse_count(name, text, &c->k); break;
       case KD_AXIS_RIDGE: st = parse_nonneg(name, text, KD_SCALE_MAX, &c->ridge); break;
-      case KD_AXIS_ALPHA: st = parse_positive(name, text, &c->alpha); break;
+      case KD_AXIS_ALPHA: st = parse_alpha(text, &c->alpha); break;
       case KD_AXIS_SIGMA: st = parse_nonneg(name, text, KD_SIGMA_MAX, &c->sigma); break;
       default: break;
     }

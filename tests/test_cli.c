@@ -133,7 +133,15 @@ Test(bad_input, huge_ridge) { expect_error("--sweep n --p 20 --n 10,40 --trials 
 Test(bad_input, huge_ridge_in_a_list) {
   expect_error("--sweep ridge --p 20 --n 10 --trials 2 --ridge 1,1e101", "--ridge");
 }
-Test(bad_input, huge_alpha) { expect_error("--sweep n --p 20 --n 10,40 --trials 2 --alpha 1e20", "alpha = 1e+20 with p = 20"); }
+Test(bad_input, huge_alpha) { expect_error("--sweep n --p 20 --n 10,40 --trials 2 --alpha 1e20", "--alpha"); }
+Test(bad_input, alpha_too_large_for_p) {
+  expect_error("--sweep n --p 20 --n 10,40 --trials 2 --alpha 100", "alpha = 100 with p = 20");
+  expect_error("--sweep alpha --p 20 --n 10 --trials 2 --alpha 2,80", "alpha = 80 with p = 20");
+}
+Test(bad_input, huge_alpha_in_a_scenario) {
+  write_file("s.ini", "[problem]\np = 20\nalpha = 1e20\n[sweep]\nsweep = n\nn = 10,40\n");
+  expect_error("--scenario @/s.ini --trials 2", "s.ini:3: --alpha");
+}
 Test(bad_input, huge_sigma) { expect_error("--sweep n --p 20 --n 10,40 --trials 2 --sigma 1e308", "--sigma"); }
 Test(bad_input, huge_teacher_sigma) {
   expect_error("--sweep n --p 20 --n 10,40 --trials 2 --teacher-sigma 1e308", "--teacher-sigma");

@@ -59,6 +59,10 @@ typedef struct {
 #define KD_SCALE_MIN 1e-100
 #define KD_SCALE_MAX 1e100
 #define KD_SIGMA_MAX 1e50 /* sqrt(KD_SCALE_MAX): sigma^2 <= KD_SCALE_MAX */
+/* log2(1 / KD_SCALE_MIN): a power law's p^-alpha >= KD_SCALE_MIN fails for every p >= 2
+ * above it, so a setting can refuse it where it is read (the bound for the p of a run,
+ * 100 / log10 p, is kd_spectrum_check's). */
+#define KD_ALPHA_MAX 332.19280948873623
 
 /* The checks a spectrum passes before it is built: levels in [KD_SCALE_MIN,
  * KD_SCALE_MAX] and in order, alpha > 0; with p != 0 also what depends on p (the

@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     for (size_t i = 0; i < count; ++i) {
       int bad = !isfinite(v[i]) || (kd_axis_is_integer(a) && (v[i] < 1 || v[i] != floor(v[i]))) ||
                 (a == KD_AXIS_ALPHA && !(v[i] > 0)) || (!kd_axis_is_integer(a) && v[i] < 0 && a != KD_AXIS_ALPHA) ||
-                (a == KD_AXIS_RIDGE && v[i] > KD_SCALE_MAX) || (a == KD_AXIS_SIGMA && v[i] > KD_SIGMA_MAX);
+                (a == KD_AXIS_RIDGE && v[i] > KD_SCALE_MAX) || (a == KD_AXIS_SIGMA && v[i] > KD_SIGMA_MAX) ||
+                (a == KD_AXIS_ALPHA && v[i] > KD_ALPHA_MAX);
       for (size_t j = 0; j < i && !bad; ++j) bad = v[j] == v[i];
       if (bad) {
         fprintf(stderr, "fuzz_axis: --%s '%s' accepted with value %zu = %g\n", kd_axis_name(a), text,
