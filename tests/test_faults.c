@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "kd_test.h"
 
@@ -21,40 +20,10 @@ TestSuite(faults, .init = kd_test_dir_make, .fini = kd_test_dir_remove, .timeout
 /* 12 points of growing size, about a second in all (as in test_resume). */
 #define LONGER "--sweep n --n 20:400:log12 --trials 50 --p 100 --quiet"
 
-/* Runs a shell command in the test folder, with $K the binary; its exit status. */
-static int shell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int shell(const char *fmt, ...) {
-  char cmd[4096], full[5000];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  snprintf(full, sizeof full, "cd '%s' && export K='%s' && (%s) >shell.out 2>shell.err", kd_test_dir,
-           KDBENCH_BIN, cmd);
-  int status = system(full);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* The unsharded run full.csv and the three shards of run.csv. */
 static void reference_and_shards(void) {
   kd_test_run_ok(GRID " --csv full.csv");
   for (int i = 1; i <= 3; ++i) kd_test_run_ok(GRID " --csv run.csv --shard %d/3", i);
-}
-
-static void expect_same_file(const char *a, const char *b) {
-  char *x = kd_test_read(a, NULL), *y = kd_test_read(b, NULL);
-  cr_assert(x && y, "%s or %s missing", a, b);
-  cr_expect_str_eq(x, y, "%s and %s differ", a, b);
-  free(x);
-  free(y);
-}
-
-static size_t lines_of(const char *name) {
-  char *text = kd_test_read(name, NULL);
-  size_t n = 0;
-  for (char *s = text; s && *s; ++s) n += *s == '\n';
-  free(text);
-  return n;
 }
 
 /* A file's text that must not name a temporary file or a lock (a listing). */
@@ -90,7 +59,7 @@ Test(faults, every_command_ends_under_a_tight_address_space_limit) {
     cr_expect(!kd_test_exists("o"), "a refused run made o/");
     code = kd_test_run_under(prefix, "merge --quiet run.shards");
     cr_expect_eq(code, 0, "merge under %ld MB: exit %d (%s)", mb[i], code, kd_test_err);
-    expect_same_file("run.csv", "full.csv");
+    kd_test_expect_same_file("run.csv", "full.csv");
     code = kd_test_run_under(prefix, "missing run");
     cr_expect_eq(code, 0, "missing under %ld MB: exit %d (%s)", mb[i], code, kd_test_err);
   }
@@ -105,7 +74,7 @@ Test(faults, every_command_ends_under_a_tight_address_space_limit) {
 Test(faults, a_merge_past_the_file_size_limit_restarts) {
   reference_and_shards();
   kd_test_run_ok("merge --quiet run.shards");
-  cr_assert_eq(shell("for f in csv jsonl meta.json; do mv run.$f ref.$f; done"), 0);
+  cr_assert_eq(kd_test_sh("for f in csv jsonl meta.json; do mv run.$f ref.$f; done"), 0);
   size_t meta_len = 0, jsonl_len = 0;
   free(kd_test_read("ref.meta.json", &meta_len));
   free(kd_test_read("ref.jsonl", &jsonl_len));
@@ -115,17 +84,17 @@ Test(faults, a_merge_past_the_file_size_limit_restarts) {
   snprintf(prefix, sizeof prefix, "prlimit --fsize=%zu ", meta_len + 100);
   kd_test_expect_refused(kd_test_run_under(prefix, "merge --quiet run.shards"), "run.jsonl");
   cr_expect(strstr(kd_test_err, "File too large"), "message: %s", kd_test_err);
-  cr_assert_eq(shell("ls -A > names.txt"), 0);
+  cr_assert_eq(kd_test_sh("ls -A > names.txt"), 0);
   expect_no_leftovers("names.txt");
   kd_test_run_ok("missing run");
   char *out = kd_test_read("stdout.txt", NULL);
   cr_expect(out && strstr(out, "a merge into run.csv was interrupted: run it again:\n"), "%s", out);
   free(out);
   kd_test_run_ok("merge --quiet run.shards");
-  expect_same_file("run.csv", "ref.csv");
-  expect_same_file("run.jsonl", "ref.jsonl");
-  expect_same_file("run.meta.json", "ref.meta.json");
-  cr_assert_eq(shell("ls -A > names.txt"), 0);
+  kd_test_expect_same_file("run.csv", "ref.csv");
+  kd_test_expect_same_file("run.jsonl", "ref.jsonl");
+  kd_test_expect_same_file("run.meta.json", "ref.meta.json");
+  cr_assert_eq(kd_test_sh("ls -A > names.txt"), 0);
   expect_no_leftovers("names.txt");
 }
 
@@ -135,14 +104,11 @@ Test(faults, a_merge_past_the_file_size_limit_restarts) {
  * root, and a mount namespace), or NULL when it can. */
 static const char *no_tmpfs(void) {
   static char why[512];
-  if (shell("mkdir -p probe && unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs probe'") == 0)
+  if (kd_test_sh("mkdir -p probe && unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs probe'") == 0)
     return NULL;
-  char *e = kd_test_read("shell.err", NULL);
-  char *nl = e ? strchr(e, '\n') : NULL;
-  if (nl) *nl = '\0';
-  snprintf(why, sizeof why, "cannot mount a tmpfs here (unshare -rm sh -c 'mount -t tmpfs ...': %s)",
-           e && *e ? e : "failed");
-  free(e);
+  const char *e = *kd_test_err ? kd_test_err : "failed";
+  snprintf(why, sizeof why, "cannot mount a tmpfs here (unshare -rm sh -c 'mount -t tmpfs ...': %.*s)",
+           (int)strcspn(e, "\n"), e);
   return why;
 }
 
@@ -152,8 +118,8 @@ static void in_small_tmpfs(const char *script) {
   char text[4096];
   snprintf(text, sizeof text, "set -e\nmkdir -p m\nmount -t tmpfs -o size=128k tmpfs m\n%s", script);
   kd_test_write("ns.sh", text);
-  cr_assert_eq(shell("timeout -s KILL 120 unshare -rm sh ns.sh"), 0, "the script failed: %s",
-               kd_test_read("shell.err", NULL));
+  cr_assert_eq(kd_test_sh("timeout -s KILL 120 unshare -rm sh ns.sh"), 0, "the script failed: %s",
+               kd_test_err);
 }
 
 /* A sweep on a disk that fills up, with ROOM bytes left of the tmpfs: the write error
@@ -186,7 +152,7 @@ Test(faults, a_full_disk_keeps_the_finished_points) {
     cr_expect_str_eq(code, "2\n", "room %d: exit status %s (stderr: %s)", room[r], code, err);
     cr_expect(!strncmp(err, "kdbench: ", 9) && kd_test_one_line(err) && strstr(err, "m/r.") &&
               strstr(err, "No space left on device"), "room %d: message: %s", room[r], err);
-    const size_t rows = kd_test_exists("full.jsonl") ? lines_of("full.jsonl") : 0;
+    const size_t rows = kd_test_exists("full.jsonl") ? kd_test_count_lines("full.jsonl") : 0;
     const size_t kept = rows / 4;
     cr_expect_eq(rows % 4, 0, "room %d: %zu rows: a point is not whole", room[r], rows);
     if (kept) {
@@ -195,7 +161,7 @@ Test(faults, a_full_disk_keeps_the_finished_points) {
       cr_expect(strstr(err, said), "room %d: %zu points on disk, message: %s", room[r], kept, err);
       char *csv = kd_test_read("full.csv", NULL);
       cr_assert_not_null(csv);
-      cr_expect_eq(lines_of("full.csv"), 1 + rows, "room %d: the CSV and the records disagree", room[r]);
+      cr_expect_eq(kd_test_count_lines("full.csv"), 1 + rows, "room %d: the CSV and the records disagree", room[r]);
       cr_expect(!strncmp(csv, ref, strlen(csv)), "room %d: the kept rows are not the reference's", room[r]);
       free(csv);
     } else {
@@ -208,14 +174,11 @@ Test(faults, a_full_disk_keeps_the_finished_points) {
     cr_expect(code && !strcmp(code, "0\n"), "room %d: the resume failed: %s", room[r],
               kd_test_read("again.err", NULL));
     free(code);
-    expect_same_file("r.csv", "ref.csv");
-    cr_expect_eq(lines_of("r.jsonl"), 48);
-    cJSON *meta = kd_test_json("r.meta.json");
-    const cJSON *resumed = cJSON_GetObjectItemCaseSensitive(meta, "points_resumed");
-    cr_expect(cJSON_IsNumber(resumed) && resumed->valuedouble == (double)kept,
-              "room %d: %zu points kept, points_resumed %g", room[r], kept,
-              cJSON_IsNumber(resumed) ? resumed->valuedouble : -1.0);
-    cJSON_Delete(meta);
+    kd_test_expect_same_file("r.csv", "ref.csv");
+    cr_expect_eq(kd_test_count_lines("r.jsonl"), 48);
+    const double resumed = kd_test_json_num("r.meta.json", "points_resumed");
+    cr_expect(resumed == (double)kept, "room %d: %zu points kept, points_resumed %g", room[r], kept,
+              resumed);
     char *names = kd_test_read("again.names", NULL);
     cr_expect(names && !strcmp(names, "r.csv\nr.jsonl\nr.meta.json\n"), "room %d: left: %s", room[r], names);
     free(names);
@@ -255,9 +218,9 @@ Test(faults, a_merge_on_a_full_disk_restarts) {
     free(code);
     free(err);
     expect_no_leftovers("full.names");
-    expect_same_file("run.csv", "ref.csv");
-    expect_same_file("run.jsonl", "ref.jsonl");
-    expect_same_file("run.meta.json", "ref.meta.json");
+    kd_test_expect_same_file("run.csv", "ref.csv");
+    kd_test_expect_same_file("run.jsonl", "ref.jsonl");
+    kd_test_expect_same_file("run.meta.json", "ref.meta.json");
     char *names = kd_test_read("again.names", NULL);
     cr_expect(names && !strcmp(names, "run.csv\nrun.jsonl\nrun.meta.json\n"), "room %d: left: %s",
               room[r], names);

@@ -9,18 +9,16 @@
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <fcntl.h>
-#include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kd_test.h"
 #include "kdbench/shard.h"
 
 /* ---- the partition and the names (no binary) ------------------------------------------ */
@@ -160,411 +158,260 @@ Test(shard_names, stems_and_parsing) {
 
 /* ---- through the binary ------------------------------------------------------------------ */
 
-static char dir[256];
-
 static void make_dir(void) {
   slurm_env(NULL, NULL, NULL, NULL, NULL); /* even when the tests run in a Slurm array */
-  snprintf(dir, sizeof dir, "/tmp/kdbench-shard-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
+  kd_test_dir_make();
 }
 
-static void remove_dir(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
+TestSuite(shards, .init = make_dir, .fini = kd_test_dir_remove, .timeout = 300);
 
-TestSuite(shards, .init = make_dir, .fini = remove_dir, .timeout = 300);
-
-#define K KDBENCH_BIN
 /* Five points, two pipelines, a few trials: milliseconds a run. */
 #define GRID "--sweep n --n 10,20,30,40,60 --p 30 --m 100 --trials 4 --pipelines strong,w2s --backend cpu --quiet"
 
-/* Runs a shell command in the test folder, stdout to out.txt, stderr to err.txt;
- * returns the exit status. */
-static int sh(const char *fmt, ...) {
-  char cmd[4096], full[4800];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  snprintf(full, sizeof full, "cd '%s' && (%s) >out.txt 2>err.txt", dir, cmd);
-  int status = system(full);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* A file of the test folder (NULL when absent); caller frees. */
-static char *slurp(const char *name) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long len = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *text = malloc((size_t)len + 1);
-  size_t got = fread(text, 1, (size_t)len, f);
-  text[got] = '\0';
-  fclose(f);
-  return text;
-}
-
-static void spill(const char *name, const char *text) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "wb");
-  cr_assert_not_null(f, "%s", path);
-  fputs(text, f);
-  fclose(f);
-}
-
-/* A value of a JSON file, by a dotted key ("shard.from_slurm"); NAN when absent. */
-static double json_num(const char *name, const char *key) {
-  char *text = slurp(name);
-  cJSON *o = text ? cJSON_Parse(text) : NULL;
-  free(text);
-  char buf[128];
-  snprintf(buf, sizeof buf, "%s", key);
-  const cJSON *v = o;
-  for (char *save = NULL, *k = strtok_r(buf, ".", &save); k && v; k = strtok_r(NULL, ".", &save))
-    v = cJSON_GetObjectItemCaseSensitive(v, k);
-  double x = cJSON_IsNumber(v) ? v->valuedouble : cJSON_IsBool(v) ? cJSON_IsTrue(v) : NAN;
-  cJSON_Delete(o);
-  return x;
-}
-
-/* The error of the last sh(): exactly one line, starting "kdbench: ", containing `what`. */
-static void expect_one_line(const char *what) {
-  char *err = slurp("err.txt");
-  cr_assert_not_null(err);
-  cr_expect(strncmp(err, "kdbench: ", 9) == 0, "message '%s'", err);
-  char *nl = strchr(err, '\n');
-  cr_expect(nl && nl[1] == '\0', "want exactly one line, got '%s'", err);
-  cr_expect(strstr(err, what) != NULL, "message '%s' does not name '%s'", err, what);
-  free(err);
-}
-
-static void expect_same_file(const char *a, const char *b) {
-  char *x = slurp(a), *y = slurp(b);
-  cr_assert(x && y, "%s or %s missing", a, b);
-  cr_expect_str_eq(x, y, "%s and %s differ", a, b);
-  free(x);
-  free(y);
+/* What `kdbench missing ARGS` prints (asserting exit status 0); the caller frees. */
+static char *missing(const char *args) {
+  cr_assert_eq(kd_test_run("missing %s", args), 0, "kdbench missing %s: %s", args, kd_test_err);
+  char *out = kd_test_read("stdout.txt", NULL);
+  cr_assert_not_null(out);
+  return out;
 }
 
 /* The unsharded reference full.csv and shards 1..n of run.csv. */
 static void run_reference_and_shards(unsigned n) {
-  cr_assert_eq(sh("%s %s --csv full.csv", K, GRID), 0, "the unsharded run failed");
+  cr_assert_eq(kd_test_run(GRID " --csv full.csv"), 0, "the unsharded run failed");
   for (unsigned i = 1; i <= n; ++i)
-    cr_assert_eq(sh("%s %s --csv run.csv --shard %u/%u", K, GRID, i, n), 0, "shard %u/%u failed", i, n);
+    cr_assert_eq(kd_test_run(GRID " --csv run.csv --shard %u/%u", i, n), 0, "shard %u/%u failed", i, n);
 }
 
 Test(shards, merged_equals_unsharded) {
   run_reference_and_shards(3);
-  cr_assert_eq(sh("%s merge run.shards", K), 0, "merge failed");
-  expect_same_file("run.csv", "full.csv");
-  /* The same rows in the JSON Lines, in grid order (wall times aside), and every
+  cr_assert_eq(kd_test_run("merge run.shards"), 0, "merge failed");
+  kd_test_expect_same_file("run.csv", "full.csv");
+  /* The same rows in the JSON Lines, in grid order (wall times and checks aside), and every
    * shard of the unsharded run's scenario. */
-  char *a = slurp("run.jsonl"), *b = slurp("full.jsonl");
-  cr_assert(a && b);
-  size_t rows = 0;
-  for (char *x = a, *y = b, *nx, *ny; *x && *y; x = nx + 1, y = ny + 1, ++rows) {
-    nx = strchr(x, '\n');
-    ny = strchr(y, '\n');
-    cr_assert(nx && ny);
-    char *wx = strstr(x, "\"wall_s\""), *wy = strstr(y, "\"wall_s\"");
-    cr_assert(wx && wy && wx < nx && wy < ny);
-    cr_expect(wx - x == wy - y && !strncmp(x, y, (size_t)(wx - x)), "row %zu differs", rows);
-  }
-  cr_expect_eq(rows, 10u, "5 points x 2 pipelines");
-  free(a);
-  free(b);
-  double full = json_num("full.meta.json", "points_total");
+  kd_test_expect_same_rows("run.jsonl", "full.jsonl");
+  cr_expect_eq(kd_test_count_lines("run.jsonl"), 10u, "5 points x 2 pipelines");
+  double full = kd_test_json_num("full.meta.json", "points_total");
   cr_expect_eq(full, 5);
-  cr_expect_eq(json_num("run.meta.json", "complete"), 1);
-  cr_expect_eq(json_num("run.meta.json", "points_total"), 5);
-  char *merged = slurp("run.meta.json");
+  cr_expect_eq(kd_test_json_num("run.meta.json", "complete"), 1);
+  cr_expect_eq(kd_test_json_num("run.meta.json", "points_total"), 5);
+  char *merged = kd_test_read("run.meta.json", NULL);
   cr_expect(merged && !strstr(merged, "shard = ") && !strstr(merged, "\"shard\": {") &&
             strstr(merged, "\"merged\""), "the merged run's metadata is not a shard's");
   free(merged);
-  char *m1 = slurp("full.meta.json"), *m2 = slurp("run.shards/shard-002-of-003.meta.json");
+  char *m1 = kd_test_read("full.meta.json", NULL), *m2 = kd_test_read("run.shards/shard-002-of-003.meta.json", NULL);
   cr_assert(m1 && m2);
   cr_expect(strstr(m2, "\"scenario_hash\"") && !strncmp(strstr(m1, "\"scenario_hash\""),
                                                           strstr(m2, "\"scenario_hash\""), 37),
             "a shard has the unsharded run's scenario hash");
   free(m1);
   free(m2);
-  cr_expect_eq(json_num("run.shards/shard-001-of-003.meta.json", "shard.grid_points"), 5);
-  cr_expect_eq(json_num("run.shards/shard-001-of-003.meta.json", "shard.from_slurm"), 0);
+  cr_expect_eq(kd_test_json_num("run.shards/shard-001-of-003.meta.json", "shard.grid_points"), 5);
+  cr_expect_eq(kd_test_json_num("run.shards/shard-001-of-003.meta.json", "shard.from_slurm"), 0);
   /* --print-scenario shows the shard in [run]; the canonical text does not have it. */
-  cr_assert_eq(sh("%s %s --shard 2/3 --print-scenario", K, GRID), 0);
-  char *ini = slurp("out.txt");
+  cr_assert_eq(kd_test_run(GRID " --shard 2/3 --print-scenario"), 0);
+  char *ini = kd_test_read("stdout.txt", NULL);
   cr_expect(ini && strstr(ini, "[run]") && strstr(ini, "shard = 2/3\n") > strstr(ini, "[run]"), "%s", ini);
   free(ini);
-  ini = slurp("run.shards/scenario.ini");
+  ini = kd_test_read("run.shards/scenario.ini", NULL);
   cr_expect(ini && !strstr(ini, "shard ="), "scenario.ini is every shard's: no shard in it");
   free(ini);
 }
 
 Test(shards, slurm_array_task_by_default) {
-  cr_assert_eq(sh("%s %s --csv full.csv", K, GRID), 0);
+  cr_assert_eq(kd_test_run(GRID " --csv full.csv"), 0);
   for (int id = 4; id <= 6; ++id) /* --array=4-6 */
-    cr_assert_eq(sh("SLURM_ARRAY_TASK_ID=%d SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_MAX=6 "
-                    "SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_STEP=1 %s %s --csv run.csv", id, K, GRID),
+    cr_assert_eq(kd_test_sh("SLURM_ARRAY_TASK_ID=%d SLURM_ARRAY_TASK_MIN=4 SLURM_ARRAY_TASK_MAX=6 "
+                            "SLURM_ARRAY_TASK_COUNT=3 SLURM_ARRAY_TASK_STEP=1 $K " GRID " --csv run.csv", id),
                  0, "task %d", id);
-  cr_expect_eq(json_num("run.shards/shard-002-of-003.meta.json", "shard.from_slurm"), 1);
-  cr_expect_eq(json_num("run.shards/shard-002-of-003.meta.json", "shard.index"), 2);
-  cr_assert_eq(sh("%s merge run", K), 0);
-  expect_same_file("run.csv", "full.csv");
+  cr_expect_eq(kd_test_json_num("run.shards/shard-002-of-003.meta.json", "shard.from_slurm"), 1);
+  cr_expect_eq(kd_test_json_num("run.shards/shard-002-of-003.meta.json", "shard.index"), 2);
+  cr_assert_eq(kd_test_run("merge run"), 0);
+  kd_test_expect_same_file("run.csv", "full.csv");
   /* An array that is not evenly spaced needs --shard. */
-  cr_expect_eq(sh("SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=3 SLURM_ARRAY_TASK_MAX=5 "
-                  "SLURM_ARRAY_TASK_COUNT=2 %s %s --csv other.csv", K, GRID), 2);
-  expect_one_line("--shard");
+  kd_test_expect_refused(kd_test_sh("SLURM_ARRAY_TASK_ID=5 SLURM_ARRAY_TASK_MIN=3 SLURM_ARRAY_TASK_MAX=5 "
+                                    "SLURM_ARRAY_TASK_COUNT=2 $K " GRID " --csv other.csv"), "--shard");
 }
 
 Test(shards, bad_flags) {
-  const char *bad[] = {"--shard 0/3", "--shard 4/3", "--shard 3", "--shard x/y", "--shard 1/0"};
-  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
-    cr_expect_eq(sh("%s %s --csv run.csv %s", K, GRID, bad[i]), 2, "%s", bad[i]);
-    expect_one_line("--shard");
-  }
-  cr_expect_eq(sh("%s %s --csv run.csv --device x", K, GRID), 2);
-  expect_one_line("--device");
-  cr_expect_eq(sh("%s merge", K), 2);
-  expect_one_line("usage");
-  cr_expect_eq(sh("%s merge --bogus run", K), 2);
-  expect_one_line("--bogus");
-  cr_expect_eq(sh("%s merge nowhere", K), 2);
-  expect_one_line("nowhere");
-  cr_expect_eq(sh("%s missing", K), 2);
-  expect_one_line("usage");
-  struct stat sb;
-  char path[512];
-  snprintf(path, sizeof path, "%s/run.shards", dir);
-  cr_expect(stat(path, &sb) != 0, "bad flags left %s behind", path);
-  cr_expect_eq(sh("%s --help | grep -q -- '--shard I/N' && %s --help | grep -q 'kdbench merge'", K, K), 0,
+  static const struct {
+    const char *args, *culprit;
+  } bad[] = {{GRID " --csv run.csv --shard 0/3", "--shard"}, {GRID " --csv run.csv --shard 4/3", "--shard"},
+             {GRID " --csv run.csv --shard 3", "--shard"},   {GRID " --csv run.csv --shard x/y", "--shard"},
+             {GRID " --csv run.csv --shard 1/0", "--shard"}, {GRID " --csv run.csv --device x", "--device"},
+             {"merge", "usage"},                              {"merge --bogus run", "--bogus"},
+             {"merge nowhere", "nowhere"},                    {"missing", "usage"}};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i)
+    kd_test_expect_refused(kd_test_run("%s", bad[i].args), bad[i].culprit);
+  cr_expect(!kd_test_exists("run.shards"), "bad flags left run.shards behind");
+  cr_expect_eq(kd_test_sh("$K --help | grep -q -- '--shard I/N' && $K --help | grep -q 'kdbench merge'"), 0,
                "--help lists --shard and merge");
 }
 
 Test(shards, empty_shards_when_more_shards_than_points) {
   run_reference_and_shards(7); /* 5 points, 7 shards: two shards are empty */
-  cr_assert_eq(sh("%s merge run.shards", K), 0);
-  expect_same_file("run.csv", "full.csv");
-}
-
-/* Points complete in a JSON Lines file (rows / rows per point). */
-static size_t jsonl_points(const char *name, size_t rows_per_point) {
-  char *text = slurp(name);
-  size_t lines = 0;
-  for (char *s = text; s && (s = strchr(s, '\n')); ++s) ++lines;
-  free(text);
-  return lines / rows_per_point;
+  cr_assert_eq(kd_test_run("merge run.shards"), 0);
+  kd_test_expect_same_file("run.csv", "full.csv");
 }
 
 Test(shards, sigkill_then_resume_without_recomputing) {
   /* Six points that take a while each (about 1 s in all, one OpenBLAS thread). */
   const char *slow = "--sweep n --n 100:400:log6 --p 200 --trials 40 --pipelines strong --backend cpu --quiet"
                      " --csv";
-  char cmd[1024], meta[512];
-  snprintf(cmd, sizeof cmd, "cd '%s' && exec %s %s run.csv --shard 1/1", dir, K, slow);
-  snprintf(meta, sizeof meta, "run.shards/shard-001-of-001.meta.json");
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-    _exit(127);
-  }
+  const char *meta = "run.shards/shard-001-of-001.meta.json";
+  pid_t pid = kd_test_start("%s run.csv --shard 1/1", slow);
   /* SIGKILL as soon as two points are on disk. */
   struct timespec nap = {0, 2000000};
-  for (int i = 0; i < 60000 && !(json_num(meta, "points_done") >= 2); ++i) nanosleep(&nap, NULL);
+  for (int i = 0; i < 60000 && !(kd_test_json_num(meta, "points_done") >= 2); ++i) nanosleep(&nap, NULL);
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
   cr_assert(WIFSIGNALED(status), "the shard finished before it could be killed: make it slower");
-  size_t before = jsonl_points("run.shards/shard-001-of-001.jsonl", 1);
+  size_t before = kd_test_count_lines("run.shards/shard-001-of-001.jsonl"); /* a row a point */
   cr_assert_geq(before, 2u);
   cr_assert_lt(before, 6u);
-  char *first = slurp("run.shards/shard-001-of-001.jsonl");
+  char *first = kd_test_read("run.shards/shard-001-of-001.jsonl", NULL);
   /* merge refuses it, naming the shard; --partial merges what is there */
-  cr_expect_eq(sh("%s merge run.shards", K), 2);
-  expect_one_line("shard 1/1 stopped after");
-  cr_assert_eq(sh("%s merge --partial run.shards", K), 0);
-  cr_expect_eq(json_num("run.meta.json", "complete"), 0);
-  cr_expect_eq(json_num("run.meta.json", "points_done"), (double)before);
-  cr_assert_eq(sh("%s missing --array run", K), 0);
-  char *out = slurp("out.txt");
+  kd_test_expect_refused(kd_test_run("merge run.shards"), "shard 1/1 stopped after");
+  cr_assert_eq(kd_test_run("merge --partial run.shards"), 0);
+  cr_expect_eq(kd_test_json_num("run.meta.json", "complete"), 0);
+  cr_expect_eq(kd_test_json_num("run.meta.json", "points_done"), (double)before);
+  char *out = missing("--array run");
   cr_expect_str_eq(out, "1\n");
   free(out);
   /* The same command again: the finished points are taken as they are. */
-  cr_assert_eq(sh("%s %s run.csv --shard 1/1", K, slow), 0, "resume failed");
-  cr_expect_eq(json_num(meta, "points_resumed"), (double)before);
-  cr_expect_eq(json_num(meta, "complete"), 1);
-  char *after = slurp("run.shards/shard-001-of-001.jsonl");
+  cr_assert_eq(kd_test_run("%s run.csv --shard 1/1", slow), 0, "resume failed");
+  cr_expect_eq(kd_test_json_num(meta, "points_resumed"), (double)before);
+  cr_expect_eq(kd_test_json_num(meta, "complete"), 1);
+  char *after = kd_test_read("run.shards/shard-001-of-001.jsonl", NULL);
   cr_assert(first && after);
   cr_expect(strncmp(first, after, strlen(first)) == 0, "resumed rows were rewritten (recomputed?)");
   free(first);
   free(after);
-  cr_assert_eq(sh("%s merge run.shards", K), 0);
-  cr_assert_eq(sh("%s %s full.csv --shard off", K, slow), 0);
-  expect_same_file("run.csv", "full.csv");
+  cr_assert_eq(kd_test_run("merge run.shards"), 0);
+  cr_assert_eq(kd_test_run("%s full.csv --shard off", slow), 0);
+  kd_test_expect_same_file("run.csv", "full.csv");
 }
 
 Test(shards, merge_refuses_a_running_shard) {
   run_reference_and_shards(2);
   /* What a shard being computed holds: the flock of its .lock (host/run_store.c). */
-  char path[512];
-  snprintf(path, sizeof path, "%s/run.shards/shard-002-of-002.lock", dir);
+  const char *path = kd_test_path("run.shards/shard-002-of-002.lock");
   int fd = open(path, O_RDWR | O_CREAT, 0666);
   cr_assert_geq(fd, 0);
   cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
-  cr_expect_eq(sh("%s merge run.shards", K), 2);
-  expect_one_line("shard 2/2 still running");
-  cr_expect_eq(sh("%s missing run", K), 0);
-  char *out = slurp("out.txt");
-  cr_expect(out && strstr(out, "still running"), "%s", out);
+  kd_test_expect_refused(kd_test_run("merge run.shards"), "shard 2/2 still running");
+  char *out = missing("run");
+  cr_expect(strstr(out, "still running"), "%s", out);
   free(out);
   close(fd);
   unlink(path);
-  cr_assert_eq(sh("%s merge run.shards", K), 0, "once it has ended");
-  expect_same_file("run.csv", "full.csv");
+  cr_assert_eq(kd_test_run("merge run.shards"), 0, "once it has ended");
+  kd_test_expect_same_file("run.csv", "full.csv");
 }
 
 Test(shards, missing_prints_the_commands_that_complete_the_run) {
   run_reference_and_shards(3);
-  cr_assert_eq(sh("rm run.shards/shard-002-of-003.*"), 0);
-  cr_expect_eq(sh("%s merge run.shards", K), 2);
-  expect_one_line("shard 2/3 not started");
-  cr_assert_eq(sh("%s missing --array run.csv", K), 0);
-  char *out = slurp("out.txt");
+  cr_assert_eq(kd_test_sh("rm run.shards/shard-002-of-003.*"), 0);
+  kd_test_expect_refused(kd_test_run("merge run.shards"), "shard 2/3 not started");
+  char *out = missing("--array run.csv");
   cr_expect_str_eq(out, "2\n");
   free(out);
-  cr_assert_eq(sh("%s missing run", K), 0);
-  out = slurp("out.txt");
-  cr_assert_not_null(out);
+  out = missing("run");
   cr_expect(strstr(out, "--scenario run.shards/scenario.ini --shard 2/3\n"), "%s", out);
   cr_expect(strstr(out, "KDBENCH_ARRAY=2 scripts/slurm/submit.sh"), "%s", out);
   free(out);
   /* Run exactly the printed commands, then merge. */
-  cr_assert_eq(sh("%s missing run | grep -v '^#' > todo.sh && sh todo.sh", K), 0);
-  cr_assert_eq(sh("%s merge run.shards", K), 0);
-  expect_same_file("run.csv", "full.csv");
-  cr_assert_eq(sh("%s missing run", K), 0);
-  out = slurp("out.txt");
-  cr_expect(out && strstr(out, "0 of 5 points missing") && strstr(out, "nothing to compute"), "%s", out);
+  cr_assert_eq(kd_test_sh("$K missing run | grep -v '^#' > todo.sh && sh todo.sh"), 0);
+  cr_assert_eq(kd_test_run("merge run.shards"), 0);
+  kd_test_expect_same_file("run.csv", "full.csv");
+  out = missing("run");
+  cr_expect(strstr(out, "0 of 5 points missing") && strstr(out, "nothing to compute"), "%s", out);
   free(out);
   /* A run that is not sharded: the command that resumes it. */
-  cr_assert_eq(sh("%s missing full", K), 0);
-  out = slurp("out.txt");
-  cr_expect(out && strstr(out, "complete (5 points)"), "%s", out);
+  out = missing("full");
+  cr_expect(strstr(out, "complete (5 points)"), "%s", out);
   free(out);
 }
 
 Test(shards, corrupt_shard_files_are_named) {
   run_reference_and_shards(3);
   /* A line in the middle of a shard's JSON Lines */
-  char *text = slurp("run.shards/shard-002-of-003.jsonl");
+  char *text = kd_test_read("run.shards/shard-002-of-003.jsonl", NULL);
   cr_assert_not_null(text);
   char *second = strchr(text, '\n') + 1;
   second[5] = '#';
-  spill("run.shards/shard-002-of-003.jsonl", text);
+  kd_test_write("run.shards/shard-002-of-003.jsonl", text);
   free(text);
-  cr_expect_eq(sh("%s merge run.shards", K), 2);
-  expect_one_line("shard-002-of-003.jsonl:2");
+  kd_test_expect_refused(kd_test_run("merge run.shards"), "shard-002-of-003.jsonl:2");
   /* A shard's metadata */
-  spill("run.shards/shard-001-of-003.meta.json", "{\"schema\": 1, \"scenario_hash\": ");
-  cr_expect_eq(sh("%s merge run.shards", K), 2);
-  expect_one_line("shard-001-of-003.meta.json");
-  cr_expect_eq(sh("%s missing run", K), 2);
-  expect_one_line("shard-001-of-003.meta.json");
-  struct stat sb;
-  char path[512];
-  snprintf(path, sizeof path, "%s/run.csv", dir);
-  cr_expect(stat(path, &sb) != 0, "a refused merge wrote %s", path);
+  kd_test_write("run.shards/shard-001-of-003.meta.json", "{\"schema\": 1, \"scenario_hash\": ");
+  kd_test_expect_refused(kd_test_run("merge run.shards"), "shard-001-of-003.meta.json");
+  kd_test_expect_refused(kd_test_run("missing run"), "shard-001-of-003.meta.json");
+  cr_expect(!kd_test_exists("run.csv"), "a refused merge wrote run.csv");
 }
 
 Test(shards, torn_last_line_is_a_missing_point) {
   run_reference_and_shards(2);
-  char *text = slurp("run.shards/shard-001-of-002.jsonl");
+  char *text = kd_test_read("run.shards/shard-001-of-002.jsonl", NULL);
   cr_assert_not_null(text);
   text[strlen(text) - 7] = '\0'; /* the end of the last line cut off */
-  spill("run.shards/shard-001-of-002.jsonl", text);
+  kd_test_write("run.shards/shard-001-of-002.jsonl", text);
   free(text);
-  cr_expect_eq(sh("%s merge run.shards", K), 2);
-  char *err = slurp("err.txt"); /* a warning, then the error */
-  cr_expect(err && strstr(err, "shard-001-of-002.jsonl:") && strstr(err, "torn last line") &&
+  cr_expect_eq(kd_test_run("merge run.shards"), 2);
+  const char *err = kd_test_err; /* a warning, then the error */
+  cr_expect(strstr(err, "shard-001-of-002.jsonl:") && strstr(err, "torn last line") &&
             strstr(err, "\nkdbench: cannot merge run yet: shard 1/2 stopped") &&
             strstr(err, "1 of 5 points missing"), "%s", err);
-  free(err);
-  cr_assert_eq(sh("%s %s --csv run.csv --shard 1/2", K, GRID), 0, "resuming the shard");
-  cr_assert_eq(sh("%s merge run.shards", K), 0);
-  expect_same_file("run.csv", "full.csv");
+  cr_assert_eq(kd_test_run(GRID " --csv run.csv --shard 1/2"), 0, "resuming the shard");
+  cr_assert_eq(kd_test_run("merge run.shards"), 0);
+  kd_test_expect_same_file("run.csv", "full.csv");
 }
 
 Test(shards, shards_of_another_scenario_are_refused) {
   run_reference_and_shards(2);
-  cr_assert_eq(sh("%s %s --seed 2 --csv other.csv --shard 2/2", K, GRID), 0);
-  cr_assert_eq(sh("for f in other.shards/shard-002-of-002.*; do cp $f run.shards/; done"), 0);
-  cr_expect_eq(sh("%s merge run.shards", K), 2);
-  expect_one_line("shards of different scenarios");
+  cr_assert_eq(kd_test_run(GRID " --seed 2 --csv other.csv --shard 2/2"), 0);
+  cr_assert_eq(kd_test_sh("for f in other.shards/shard-002-of-002.*; do cp $f run.shards/; done"), 0);
+  kd_test_expect_refused(kd_test_run("merge run.shards"), "shards of different scenarios");
   /* and an output of another scenario is not overwritten */
-  cr_assert_eq(sh("%s %s --seed 3 --csv third.csv", K, GRID), 0);
-  cr_assert_eq(sh("rm run.shards/shard-002-of-002.* && %s %s --csv run.csv --shard 2/2", K, GRID), 0);
-  cr_expect_eq(sh("%s merge --out third run.shards", K), 2);
-  expect_one_line("another scenario");
-  cr_assert_eq(sh("%s merge --force --out third run.shards", K), 0);
-  expect_same_file("third.csv", "full.csv");
+  cr_assert_eq(kd_test_run(GRID " --seed 3 --csv third.csv"), 0);
+  cr_assert_eq(kd_test_sh("rm run.shards/shard-002-of-002.* && $K " GRID " --csv run.csv --shard 2/2"), 0);
+  kd_test_expect_refused(kd_test_run("merge --out third run.shards"), "another scenario");
+  cr_assert_eq(kd_test_run("merge --force --out third run.shards"), 0);
+  kd_test_expect_same_file("third.csv", "full.csv");
 }
 
 Test(shards, a_changed_beta_file_makes_another_scenario) {
   /* GRID has p = 30: a beta* file of 30 values, edited between the two shards. */
   const char *beta = "--beta file:b.txt";
-  cr_assert_eq(sh("for i in $(seq 30); do echo 0.1; done > b.txt && %s %s %s --csv run.csv "
-                  "--shard 1/2", K, GRID, beta), 0, "shard 1/2 failed");
-  cr_assert_eq(sh("for i in $(seq 30); do echo 0.3; done > b.txt"), 0);
+  cr_assert_eq(kd_test_sh("for i in $(seq 30); do echo 0.1; done > b.txt && $K " GRID " %s --csv run.csv "
+                          "--shard 1/2", beta), 0, "shard 1/2 failed");
+  cr_assert_eq(kd_test_sh("for i in $(seq 30); do echo 0.3; done > b.txt"), 0);
   /* Its own resume is refused, and so is a merge with a shard of the new values. */
-  cr_expect_eq(sh("%s %s %s --csv run.csv --shard 1/2", K, GRID, beta), 2);
-  expect_one_line("the values in the --beta file b.txt differ");
-  cr_assert_eq(sh("%s %s %s --csv run.csv --shard 2/2", K, GRID, beta), 0, "shard 2/2 failed");
-  cr_expect_eq(sh("%s merge run.shards", K), 2);
-  expect_one_line("shards of different scenarios");
-  expect_one_line("the values in the --beta file b.txt differ");
-  cr_expect_eq(sh("%s missing run", K), 2);
-  expect_one_line("the values in the --beta file b.txt differ");
+  kd_test_expect_refused(kd_test_run(GRID " %s --csv run.csv --shard 1/2", beta),
+                         "the values in the --beta file b.txt differ");
+  cr_assert_eq(kd_test_run(GRID " %s --csv run.csv --shard 2/2", beta), 0, "shard 2/2 failed");
+  kd_test_expect_refused(kd_test_run("merge run.shards"), "shards of different scenarios");
+  cr_expect(strstr(kd_test_err, "the values in the --beta file b.txt differ"), "%s", kd_test_err);
+  kd_test_expect_refused(kd_test_run("missing run"), "the values in the --beta file b.txt differ");
   /* Shard 1 again with --force: the merge equals an unsharded run with the new file. */
-  cr_assert_eq(sh("%s %s %s --csv run.csv --shard 1/2 --force", K, GRID, beta), 0);
-  cr_assert_eq(sh("%s merge run.shards", K), 0, "merge failed");
-  cr_assert_eq(sh("%s %s %s --csv full.csv", K, GRID, beta), 0);
-  expect_same_file("run.csv", "full.csv");
+  cr_assert_eq(kd_test_run(GRID " %s --csv run.csv --shard 1/2 --force", beta), 0);
+  cr_assert_eq(kd_test_run("merge run.shards"), 0, "merge failed");
+  cr_assert_eq(kd_test_run(GRID " %s --csv full.csv", beta), 0);
+  kd_test_expect_same_file("run.csv", "full.csv");
   /* A merge onto an output of the old values is refused, naming the file. */
-  cr_assert_eq(sh("for i in $(seq 30); do echo 0.1; done > b.txt && %s %s %s --csv old.csv", K,
-                  GRID, beta), 0);
-  cr_expect_eq(sh("%s merge --out old run.shards", K), 2);
-  expect_one_line("another scenario");
-  expect_one_line("the values in the --beta file b.txt differ");
+  cr_assert_eq(kd_test_sh("for i in $(seq 30); do echo 0.1; done > b.txt && $K " GRID " %s --csv old.csv",
+                          beta), 0);
+  kd_test_expect_refused(kd_test_run("merge --out old run.shards"), "another scenario");
+  cr_expect(strstr(kd_test_err, "the values in the --beta file b.txt differ"), "%s", kd_test_err);
 }
 
 /* ---- a merge that is interrupted ------------------------------------------------------------ */
 
-static int exists_here(const char *name) {
-  char path[512];
-  struct stat sb;
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  return stat(path, &sb) == 0;
-}
-
-/* The merged run's metadata, parsed (the caller deletes it). */
-static cJSON *merged_meta(void) {
-  char *text = slurp("run.meta.json");
-  cJSON *o = text ? cJSON_Parse(text) : NULL;
-  free(text);
-  cr_assert_not_null(o, "run.meta.json missing or not JSON");
-  return o;
-}
-
 /* The test folder's files whose name ends in .tmp, comma-separated ("" when none). */
 static char *temp_files(void) {
-  cr_assert_eq(sh("find . -name '*.tmp' | sort | tr '\\n' ,"), 0);
-  char *list = slurp("out.txt");
+  cr_assert_eq(kd_test_sh("find . -name '*.tmp' | sort | tr '\\n' ,"), 0);
+  char *list = kd_test_read("stdout.txt", NULL);
   cr_assert_not_null(list);
   return list;
 }
@@ -572,9 +419,9 @@ static char *temp_files(void) {
 /* Does what `kdbench missing run` advises: the lines that are not comments, as
  * commands (none when it says there is nothing to do); fails if it refuses. */
 static void follow_missing_advice(const char *when) {
-  cr_assert_eq(sh("%s missing run > advice.txt", K), 0, "%s: kdbench missing refused", when);
-  cr_assert_eq(sh("{ grep -v '^#' advice.txt || true; } > todo.sh && sh todo.sh"), 0,
-               "%s: its advice failed (%s)", when, slurp("advice.txt"));
+  cr_assert_eq(kd_test_sh("$K missing run > advice.txt"), 0, "%s: kdbench missing refused", when);
+  cr_assert_eq(kd_test_sh("{ grep -v '^#' advice.txt || true; } > todo.sh && sh todo.sh"), 0,
+               "%s: its advice failed (%s)", when, kd_test_read("advice.txt", NULL));
 }
 
 static void expect_merged_like_ref(const char *when) {
@@ -583,11 +430,7 @@ static void expect_merged_like_ref(const char *when) {
     char a[32], b[32];
     snprintf(a, sizeof a, "run.%s", ext[i]);
     snprintf(b, sizeof b, "ref.%s", ext[i]);
-    char *x = slurp(a), *y = slurp(b);
-    cr_assert(x && y, "%s: %s or %s missing", when, a, b);
-    cr_expect_str_eq(x, y, "%s: %s and %s differ", when, a, b);
-    free(x);
-    free(y);
+    cr_expect(kd_test_expect_same_file(a, b), "%s", when);
   }
   char *tmp = temp_files();
   cr_expect_str_eq(tmp, "", "%s: temporary files left: %s", when, tmp);
@@ -600,13 +443,12 @@ static void expect_merged_like_ref(const char *when) {
  * step), and `kdbench missing` says which state it is. */
 Test(shards, an_interrupted_merge_restarts_without_force) {
   run_reference_and_shards(3);
-  cr_assert_eq(sh("%s merge run.shards && for f in csv jsonl meta.json; do cp run.$f ref.$f; done", K), 0);
-  cJSON *m = merged_meta();
-  cr_expect(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "merged"),
-                                                           "in_progress")));
+  cr_assert_eq(kd_test_sh("$K merge run.shards && for f in csv jsonl meta.json; do cp run.$f ref.$f; done"), 0);
+  cJSON *m = kd_test_json("run.meta.json");
+  cr_expect(cJSON_IsFalse(kd_test_item(m, "merged.in_progress")));
   cJSON_Delete(m);
   /* Killed in its first write: only the metadata's temporary file. */
-  cr_assert_eq(sh("rm run.csv run.jsonl run.meta.json && echo '{\"sch' > run.meta.json.tmp"), 0);
+  cr_assert_eq(kd_test_sh("rm run.csv run.jsonl run.meta.json && echo '{\"sch' > run.meta.json.tmp"), 0);
   follow_missing_advice("after a kill in the first write");
   expect_merged_like_ref("after a kill in the first write");
   /* Killed after the in-progress metadata, in each later step. */
@@ -614,41 +456,38 @@ Test(shards, an_interrupted_merge_restarts_without_force) {
                          "head -c 100 ref.csv > run.csv.tmp && rm run.csv",
                          "head -c 100 ref.csv > run.csv && echo '{' > run.meta.json.tmp"};
   for (int k = 0; k < 3; ++k) {
-    m = merged_meta();
+    m = kd_test_json("run.meta.json");
     cJSON *merged = cJSON_GetObjectItemCaseSensitive(m, "merged");
     cJSON_ReplaceItemInObjectCaseSensitive(merged, "in_progress", cJSON_CreateTrue());
     cJSON_ReplaceItemInObjectCaseSensitive(m, "complete", cJSON_CreateFalse());
     cJSON_ReplaceItemInObjectCaseSensitive(m, "points_done", cJSON_CreateNumber(0));
     char *text = cJSON_Print(m);
-    spill("run.meta.json", text);
+    kd_test_write("run.meta.json", text);
     free(text);
     cJSON_Delete(m);
-    cr_assert_eq(sh("%s", after[k]), 0);
-    cr_assert_eq(sh("%s missing run", K), 0);
-    char *out = slurp("out.txt");
-    cr_expect(out && strstr(out, "a merge into run.csv was interrupted: run it again:\n") &&
+    cr_assert_eq(kd_test_sh("%s", after[k]), 0);
+    char *out = missing("run");
+    cr_expect(strstr(out, "a merge into run.csv was interrupted: run it again:\n") &&
               strstr(out, " merge run.shards\n"), "step %d: %s", k, out);
     free(out);
     if (k == 0) { /* the shards moved away: the metadata alone says it, with the merge's command */
-      cr_assert_eq(sh("mv run.shards aside && %s missing run; s=$?; mv aside run.shards; exit $s", K), 0);
-      out = slurp("out.txt");
+      cr_assert_eq(kd_test_sh("mv run.shards aside && $K missing run; s=$?; mv aside run.shards; exit $s"), 0);
+      out = kd_test_read("stdout.txt", NULL);
       cr_expect(out && strstr(out, "# run: a merge into it was interrupted; run it again:\n") &&
                 strstr(out, " merge run.shards\n"), "%s", out);
       free(out);
     }
-    cr_assert_eq(sh("%s merge run.shards", K), 0, "step %d: the restart failed: %s", k, slurp("err.txt"));
+    cr_assert_eq(kd_test_run("merge run.shards"), 0, "step %d: the restart failed: %s", k, kd_test_err);
     expect_merged_like_ref("after the restart");
   }
-  cr_assert_eq(sh("%s missing run", K), 0);
-  char *out = slurp("out.txt");
-  cr_expect(out && strstr(out, "nothing to compute: merged into run.csv, complete\n") &&
+  char *out = missing("run");
+  cr_expect(strstr(out, "nothing to compute: merged into run.csv, complete\n") &&
             !strstr(out, " merge "), "%s", out);
   free(out);
   /* What a merge would refuse is said as the merge would say it. */
-  spill("run.meta.json", "not JSON\n");
-  cr_assert_eq(sh("%s missing run", K), 0);
-  out = slurp("out.txt");
-  cr_expect(out && strstr(out, "a merge would be refused: run.csv exists and is not a kdbench run"), "%s", out);
+  kd_test_write("run.meta.json", "not JSON\n");
+  out = missing("run");
+  cr_expect(strstr(out, "a merge would be refused: run.csv exists and is not a kdbench run"), "%s", out);
   free(out);
 }
 
@@ -656,29 +495,27 @@ Test(shards, an_interrupted_merge_restarts_without_force) {
  * replaces the partial metadata (no --force), and its CSV is the unsharded run's. */
 Test(shards, a_full_merge_replaces_a_partial_one) {
   run_reference_and_shards(3);
-  cr_assert_eq(sh("rm run.shards/shard-002-of-003.* && %s merge --partial run.shards", K), 0);
-  cr_expect_eq(json_num("run.meta.json", "merged.partial"), 1);
-  cr_expect_eq(json_num("run.meta.json", "complete"), 0);
-  cr_assert_eq(sh("%s missing run", K), 0);
-  char *out = slurp("out.txt");
-  cr_expect(out && strstr(out, "shard 2/3 not started") && strstr(out, " --shard 2/3\n"), "%s", out);
+  cr_assert_eq(kd_test_sh("rm run.shards/shard-002-of-003.* && $K merge --partial run.shards"), 0);
+  cr_expect_eq(kd_test_json_num("run.meta.json", "merged.partial"), 1);
+  cr_expect_eq(kd_test_json_num("run.meta.json", "complete"), 0);
+  char *out = missing("run");
+  cr_expect(strstr(out, "shard 2/3 not started") && strstr(out, " --shard 2/3\n"), "%s", out);
   free(out);
-  cr_assert_eq(sh("%s missing run | grep -v '^#' > todo.sh && sh todo.sh", K), 0);
-  cr_assert_eq(sh("%s missing run", K), 0);
-  out = slurp("out.txt");
-  cr_expect(out && strstr(out, "run.csv is a partial merge: merge them again for the whole run:\n") &&
+  cr_assert_eq(kd_test_sh("$K missing run | grep -v '^#' > todo.sh && sh todo.sh"), 0);
+  out = missing("run");
+  cr_expect(strstr(out, "run.csv is a partial merge: merge them again for the whole run:\n") &&
             strstr(out, " merge run.shards\n"), "%s", out);
   free(out);
-  cr_assert_eq(sh("%s merge run.shards", K), 0, "%s", slurp("err.txt"));
-  expect_same_file("run.csv", "full.csv");
-  cJSON *m = merged_meta();
+  cr_assert_eq(kd_test_run("merge run.shards"), 0, "%s", kd_test_err);
+  kd_test_expect_same_file("run.csv", "full.csv");
+  cJSON *m = kd_test_json("run.meta.json");
   const cJSON *merged = cJSON_GetObjectItemCaseSensitive(m, "merged");
   cr_expect(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(m, "complete")));
   cr_expect(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "finished")));
   cr_expect(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(merged, "partial")));
   cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(merged, "missing_points")), 0);
   cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(merged, "shards")), 3);
-  cr_expect_eq(json_num("run.meta.json", "points_done"), 5);
+  cr_expect_eq(kd_test_json_num("run.meta.json", "points_done"), 5);
   cJSON_Delete(m);
   char *tmp = temp_files();
   cr_expect_str_eq(tmp, "", "temporary files left: %s", tmp);
@@ -691,24 +528,11 @@ static double seconds(void) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* `kdbench merge run.shards` started in the test folder, its output to merge.out. */
-static pid_t start_merge(void) {
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "cd '%s' && exec %s merge run.shards >merge.out 2>&1", dir, K);
-  pid_t pid = fork();
-  cr_assert_geq(pid, 0);
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-    _exit(127);
-  }
-  return pid;
-}
-
 /* Polls (every 0.1 ms) until the merge `pid` has begun writing (run.meta.json.tmp or
  * run.meta.json exists) or has ended (not reaped). */
 static void wait_for_a_write(pid_t pid) {
   siginfo_t info;
-  while (!exists_here("run.meta.json.tmp") && !exists_here("run.meta.json")) {
+  while (!kd_test_exists("run.meta.json.tmp") && !kd_test_exists("run.meta.json")) {
     info.si_pid = 0;
     if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) return;
     nanosleep(&(struct timespec){0, 100000}, NULL);
@@ -719,12 +543,12 @@ static void wait_for_a_write(pid_t pid) {
  * first write. */
 static double timed_merge(double *writing) {
   const double t0 = seconds();
-  pid_t pid = start_merge();
+  pid_t pid = kd_test_start("merge run.shards");
   wait_for_a_write(pid);
   *writing = seconds() - t0;
   int status = 0;
   cr_assert_eq(waitpid(pid, &status, 0), pid);
-  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the merge failed: %s", slurp("merge.out"));
+  cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the merge failed: %s", kd_test_read("bg.err", NULL));
   return seconds() - t0;
 }
 
@@ -738,20 +562,20 @@ static double timed_merge(double *writing) {
  * writes (a random time after its first write began), and a third of the kills at
  * least must land there. */
 Test(shards, sigkill_of_a_merge_at_random_moments_restarts_byte_identical) {
-  cr_assert_eq(sh("for i in $(seq 20); do %s --sweep n --n 10:300:lin60 --p 5 --trials 2000 --raw "
-                  "--pipelines strong --backend cpu --quiet --csv run.csv --shard $i/20 || exit 1; done", K),
+  cr_assert_eq(kd_test_sh("for i in $(seq 20); do $K --sweep n --n 10:300:lin60 --p 5 --trials 2000 --raw "
+                          "--pipelines strong --backend cpu --quiet --csv run.csv --shard $i/20 || exit 1; done"),
                0, "the shards failed");
   double writing;
   timed_merge(&writing); /* the caches warmed */
-  cr_assert_eq(sh("rm run.csv run.jsonl run.meta.json"), 0);
+  cr_assert_eq(kd_test_sh("rm run.csv run.jsonl run.meta.json"), 0);
   const double whole = timed_merge(&writing);
-  cr_assert_eq(sh("for f in csv jsonl meta.json; do mv run.$f ref.$f; done"), 0);
+  cr_assert_eq(kd_test_sh("for f in csv jsonl meta.json; do mv run.$f ref.$f; done"), 0);
   uint64_t rng = 7; /* xorshift64: the same moments on every run of the test */
   const int want = 12;
   int landed = 0, in_writes = 0, round = 0;
   double shrink[2] = {1, 1}; /* narrowed each time a kill came after the end */
   for (; landed < want && round < 3 * want; ++round) {
-    cr_assert_eq(sh("rm -f run.csv run.jsonl run.meta.json"), 0);
+    cr_assert_eq(kd_test_sh("rm -f run.csv run.jsonl run.meta.json"), 0);
     double at[2];
     for (int k = 0; k < 2; ++k) {
       rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
@@ -759,7 +583,7 @@ Test(shards, sigkill_of_a_merge_at_random_moments_restarts_byte_identical) {
       const int in_the_writes = k == 0 && round % 2;
       /* into the merge, into its writes, or into the first half of the restart */
       at[k] = k ? 0.5 * whole * u : in_the_writes ? shrink[1] * (whole - writing) * u : shrink[0] * whole * u;
-      pid_t pid = start_merge();
+      pid_t pid = kd_test_start("merge run.shards");
       if (in_the_writes) wait_for_a_write(pid);
       nanosleep(&(struct timespec){(time_t)at[k], (long)((at[k] - (double)(time_t)at[k]) * 1e9)}, NULL);
       kill(pid, SIGKILL);
@@ -767,10 +591,10 @@ Test(shards, sigkill_of_a_merge_at_random_moments_restarts_byte_identical) {
       cr_assert_eq(waitpid(pid, &status, 0), pid);
       int killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
       cr_assert(killed || (WIFEXITED(status) && WEXITSTATUS(status) == 0),
-                "round %d, start %d: status %d (%s)", round, k, status, slurp("merge.out"));
+                "round %d, start %d: status %d (%s)", round, k, status, kd_test_read("bg.err", NULL));
       if (k == 0 && killed) {
         ++landed;
-        in_writes += exists_here("run.meta.json") || exists_here("run.meta.json.tmp");
+        in_writes += kd_test_exists("run.meta.json") || kd_test_exists("run.meta.json.tmp");
       } else if (k == 0) {
         shrink[in_the_writes] *= 0.8;
       }

@@ -197,7 +197,7 @@ void kd_test_expect_refused(int code, const char *culprit) {
             culprit);
 }
 
-void kd_test_expect_same_file(const char *a, const char *b) {
+int kd_test_expect_same_file(const char *a, const char *b) {
   size_t la = 0, lb = 0;
   char *x = kd_test_read(a, &la), *y = kd_test_read(b, &lb);
   cr_assert_not_null(x, "%s missing", a);
@@ -210,6 +210,7 @@ void kd_test_expect_same_file(const char *a, const char *b) {
             y + from);
   free(x);
   free(y);
+  return at == la && at == lb;
 }
 
 size_t kd_test_count_lines(const char *name) {

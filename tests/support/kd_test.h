@@ -56,8 +56,9 @@ int kd_test_one_line(const char *text);
  * "kdbench: ..." on standard error that names `culprit`. */
 void kd_test_expect_refused(int code, const char *culprit);
 
-/* Expects two files to hold the same bytes (the message shows where they part). */
-void kd_test_expect_same_file(const char *a, const char *b);
+/* Expects two files to hold the same bytes (the message shows where they part);
+ * returns 1 when they do, for a caller that says more. */
+int kd_test_expect_same_file(const char *a, const char *b);
 /* The number of lines ('\n') of a file, 0 when it cannot be read. */
 size_t kd_test_count_lines(const char *name);
 /* Line `line` (1-based) of a file without its newline (asserts that it has it); the
