@@ -22,9 +22,7 @@ TestSuite(address_space);
 
 /* Writes `text` to rel in the test folder, making the folders above it. */
 static void plant(const char *rel, const char *text) {
-  char cmd[4200];
-  snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", kd_test_path(rel));
-  cr_assert_eq(system(cmd), 0);
+  cr_assert_eq(kd_test_sh("mkdir -p \"$(dirname '%s')\"", rel), 0, "%s", kd_test_err);
   kd_test_write(rel, text);
 }
 

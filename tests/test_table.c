@@ -173,11 +173,7 @@ Test(table_latex, compiles_with_booktabs_only) {
   kd_test_write("doc.tex",
                 "\\documentclass{article}\n\\usepackage{booktabs}\n"
                 "\\begin{document}\n\\input{table}\n\\end{document}\n");
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd,
-           "cd '%s' && pdflatex -interaction=nonstopmode -halt-on-error doc.tex >latex.out 2>&1",
-           kd_test_dir);
-  int rc = system(cmd);
+  int rc = kd_test_sh("pdflatex -interaction=nonstopmode -halt-on-error doc.tex");
   char *log = kd_test_read("doc.log", NULL);
   cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log ? log : "(no log)");
   cr_assert_null(strstr(log, "\n! "), "a LaTeX error:\n%s", log);
