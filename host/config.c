@@ -10,7 +10,7 @@
 #include "kdbench/number.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/rng.h"
-#include "kdbench/shard.h"
+#include "kdbench/shard_spec.h"
 
 static const char *const AXIS_NAMES[KD_NAXES] = {"n", "p", "m", "k", "ridge", "alpha", "sigma"};
 

@@ -16,7 +16,6 @@
 #include "kdbench/run_reader.h"
 #include "kdbench/scenario.h"
 #include "kdbench/scenario_id.h"
-#include "kdbench/sweep.h"
 
 void kd_fit_options_default(kd_fit_options *o) {
   *o = (kd_fit_options){.x = NULL, .lo = NAN, .hi = NAN, .bootstrap = 2000, .seed = 1};

@@ -8,7 +8,7 @@
 #include "kdbench/run_paths.h"
 #include "kdbench/run_reader.h"
 #include "kdbench/scenario.h"
-#include "kdbench/sweep.h"
+#include "kdbench/scenario_id.h"
 #include "shard_set.h"
 
 static int is_dir(const char *path) {

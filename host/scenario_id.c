@@ -162,3 +162,24 @@ void kd_scenario_id_diff(const kd_scenario_id *was, const kd_scenario_id *now, c
   }
   if (!used) add(buf, len, &used, "other settings");
 }
+
+kd_status kd_config_resolve_p(kd_config *c) {
+  if (c->p) return KD_OK;
+  kd_spectrum_spec s;
+  kd_status st = kd_config_spectrum(c, &s);
+  double *lambda = NULL;
+  if (st == KD_OK) st = kd_spectrum_build(&s, &c->p, &lambda);
+  free(lambda);
+  return st;
+}
+
+kd_status kd_scenario_hash(const kd_config *cfg, kd_scenario_id *id) {
+  kd_config c = *cfg;
+  kd_grid g;
+  kd_status st = kd_config_resolve_p(&c);
+  if (st == KD_OK) st = kd_grid_build(&c, &g);
+  if (st != KD_OK) return st;
+  st = kd_scenario_id_make(&c, &g, id);
+  kd_grid_free(&g);
+  return st;
+}

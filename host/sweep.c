@@ -26,17 +26,6 @@ int kd_sweep_stop_signal(void) { return *kd_stop_flag(); }
 
 /* ---- validation before any work --------------------------------------------------------- */
 
-/* p of a spectrum file when the config leaves it to the file. */
-static kd_status resolve_p(kd_config *c) {
-  if (c->p) return KD_OK;
-  kd_spectrum_spec s;
-  kd_status st = kd_config_spectrum(c, &s);
-  double *lambda = NULL;
-  if (st == KD_OK) st = kd_spectrum_build(&s, &c->p, &lambda);
-  free(lambda);
-  return st;
-}
-
 typedef struct {
   kd_problem pr;
   int valid;
@@ -72,14 +61,19 @@ static kd_status check_problems(const kd_config *c, const kd_grid *g) {
 
 /* ---- the memory check ---------------------------------------------------------------- */
 
-static int weak_selected(unsigned pipes) {
-  return (pipes >> KD_PIPE_W2S & 1u) || (pipes >> KD_PIPE_WEAK & 1u);
+/* Whether a selected pipeline has a stage of the point's m samples (a weak teacher's):
+ * then m and k are part of what names the point. */
+static int fits_m(unsigned pipes) {
+  for (int q = 0; q < KD_NPIPES; ++q)
+    for (int s = 0; (pipes >> q & 1u) && s < kd_pipelines[q]->chain.length; ++s)
+      if (kd_pipelines[q]->chain.stage[s].samples.kind == KD_SAMPLES_M) return 1;
+  return 0;
 }
 
 static kd_status refuse(const kd_config *c, const kd_grid_point *gp, size_t k, size_t need,
                         size_t have, int device) {
   char weak[64] = "";
-  if (weak_selected(c->pipelines)) snprintf(weak, sizeof weak, ", m = %zu, k = %zu", gp->m, k);
+  if (fits_m(c->pipelines)) snprintf(weak, sizeof weak, ", m = %zu, k = %zu", gp->m, k);
   const char *why = ""; /* the limit that binds (ulimit -v, the cgroup's) */
   if (!device) kd_available_memory_why(&why);
   return kd_fail(KD_ENOMEM, "point n = %zu, p = %zu%s needs %.2f GiB of %smemory but only "
@@ -126,8 +120,9 @@ static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_bac
       cost[i] = kd_point_cost(gp->n, gp->p, c->trials);
       int fitted = teacher_problem != ps.id || teacher.m != pl.pt.m || teacher.k != pl.pt.k ||
                    teacher.weak_ridge != pl.pt.weak_ridge;
-      if (weak_selected(c->pipelines) && fitted) {
-        cost[i] += c->trials * kd_stage_cost(pl.pt.m, pl.pt.k);
+      if (pl.prog.cached >= 0 && fitted) { /* the program's teacher, the fit the cache holds */
+        const kd_call *t = &pl.prog.call[pl.prog.cached];
+        cost[i] += c->trials * kd_stage_cost(t->n, t->p);
         teacher = pl.pt;
         teacher_problem = ps.id;
       }
@@ -148,22 +143,11 @@ kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
   kd_grid g = {0};
   kd_backend be = {0};
   kd_status st = kd_config_check(&c);
-  if (st == KD_OK) st = resolve_p(&c);
+  if (st == KD_OK) st = kd_config_resolve_p(&c);
   if (st == KD_OK) st = kd_grid_build(&c, &g);
   if (st == KD_OK) st = kd_backend_open(c.run.backend, &be);
   if (st == KD_OK) st = model_memory(&c, &g, &be, 0, peak, NULL);
   kd_backend_close(&be);
-  kd_grid_free(&g);
-  return st;
-}
-
-kd_status kd_scenario_hash(const kd_config *cfg, kd_scenario_id *id) {
-  kd_config c = *cfg;
-  kd_grid g;
-  kd_status st = resolve_p(&c);
-  if (st == KD_OK) st = kd_grid_build(&c, &g);
-  if (st != KD_OK) return st;
-  st = kd_scenario_id_make(&c, &g, id);
   kd_grid_free(&g);
   return st;
 }
@@ -399,7 +383,7 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
   kd_config c = *cfg;
   kd_grid g = {0};
   kd_status st = kd_config_check(&c);
-  if (st == KD_OK) st = resolve_p(&c);
+  if (st == KD_OK) st = kd_config_resolve_p(&c);
   if (st == KD_OK) st = kd_grid_build(&c, &g);
   if (st == KD_OK) st = check_problems(&c, &g);
   kd_scenario_id id;

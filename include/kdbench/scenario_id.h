@@ -45,4 +45,11 @@ void kd_scenario_id_from_json(const cJSON *meta, kd_scenario_id *id);
 void kd_scenario_id_diff(const kd_scenario_id *was, const kd_scenario_id *now, char *buf,
                          size_t len);
 
+/* The hash of what determines a config's numbers (id->hash: 16 hex digits + NUL)
+ * and its parts. */
+kd_status kd_scenario_hash(const kd_config *cfg, kd_scenario_id *id);
+
+/* c->p from the spectrum when the config leaves it to the spectrum file (p = 0). */
+kd_status kd_config_resolve_p(kd_config *c);
+
 #endif

@@ -22,10 +22,6 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table);
  * within KD_STOP_GRACE_S of it ends the process instead (include/kdbench/stop.h). */
 int kd_sweep_stop_signal(void);
 
-/* The hash of what determines a config's numbers (id->hash: 16 hex digits + NUL)
- * and its parts (include/kdbench/scenario_id.h). */
-kd_status kd_scenario_hash(const kd_config *cfg, kd_scenario_id *id);
-
 /* The memory check's model of the sweep (host/sweep.c, host/point.c): the most it
  * holds at any point, on the host and on the device of the config's backend, beyond
  * the process's baseline (code, libraries, the BLAS's own buffers). kd_sweep_run
