@@ -52,8 +52,8 @@ pid_t kd_test_start(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* 1 when text is exactly one line (one '\n', at its end). */
 int kd_test_one_line(const char *text);
-/* The last kd_test_run was refused as bad input is: exit status `code` (2), one line
- * "kdbench: ..." on standard error that names `culprit`. */
+/* The last run (kd_test_run, kd_test_sh) was refused as bad input is: exit status
+ * `code` (2), one line "kdbench: ..." on standard error that names `culprit`. */
 void kd_test_expect_refused(int code, const char *culprit);
 
 /* Expects two files to hold the same bytes (the message shows where they part);
