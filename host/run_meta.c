@@ -61,7 +61,7 @@ static cJSON *backend_object(kd_backend *be) {
 }
 
 /* shard: "shard": {index, count, from_slurm, grid_points, cost_share, host, pid, points}. */
-static void add_shard(cJSON *o, const kd_shard *sh) {
+static void add_shard(cJSON *o, const kd_run_meta_shard *sh) {
   cJSON *s = cJSON_AddObjectToObject(o, "shard");
   cJSON_AddNumberToObject(s, "index", sh->spec.index);
   cJSON_AddNumberToObject(s, "count", sh->spec.count);

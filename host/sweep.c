@@ -433,10 +433,12 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
             sh.spec.index, sh.spec.count, sh.from_slurm ? " (the Slurm array task)" : "",
             sh.n_points, g.count, 100 * sh.cost_share, sh.csv);
   if (table) write_table_header(table, &c, desc);
+  const kd_run_meta_shard shard_meta = {sh.spec, sh.from_slurm, sh.grid_points, sh.cost_share,
+                                        sh.points, sh.n_points};
   kd_run_meta meta = {.cfg = &c, .command = command, .scenario = scenario ? scenario : "",
                       .id = &id, .backend = &be, .started = time(NULL),
                       .points_total = sh.n_points, .wall_s = wall,
-                      .shard = sh.spec.count ? &sh : NULL};
+                      .shard = sh.spec.count ? &shard_meta : NULL};
   double cost_total = 0;
   for (size_t j = 0; j < sh.n_points; ++j) {
     wall[j] = NAN;

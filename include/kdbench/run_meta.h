@@ -9,7 +9,17 @@
 #include "kdbench/backend.h"
 #include "kdbench/config.h"
 #include "kdbench/scenario_id.h"
-#include "kdbench/shard.h"
+#include "kdbench/shard_spec.h"
+
+/* A shard's part of the metadata: which of how many, and the grid points it computes. */
+typedef struct {
+  kd_shard_spec spec;
+  int from_slurm;
+  size_t grid_points;
+  double cost_share;         /* of the grid's flop-model cost */
+  const size_t *points;      /* the global indices it computes */
+  size_t n_points;
+} kd_run_meta_shard;
 
 typedef struct {
   const kd_config *cfg;
@@ -20,8 +30,8 @@ typedef struct {
   time_t started, finished;  /* finished = 0: not finished */
   size_t points_total, points_done, points_resumed;
   const double *wall_s;      /* points_total wall times; NaN = not done */
-  const kd_shard *shard;     /* NULL when not sharded; for a shard, points_* and wall_s
-                              * count its points (kd_shard.points), not the grid's */
+  const kd_run_meta_shard *shard; /* NULL when not sharded; for a shard, points_* and
+                                   * wall_s count its points, not the grid's */
 } kd_run_meta;
 
 kd_status kd_run_meta_write(const char *path, const kd_run_meta *m);
