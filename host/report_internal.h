@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "kdbench/fit_run.h"
+#include "kdbench/pipeline.h"
 #include "kdbench/status.h"
 #include "kdbench/table.h"
 
@@ -27,9 +28,8 @@ enum {
 };
 extern const char *const kd_report_param_names[KD_RP_COUNT];
 
-/* Pipelines in table order. */
-enum { KD_RPIPE_COUNT = 5 };
-extern const char *const kd_report_pipe_names[KD_RPIPE_COUNT];
+/* Pipelines are the registry's (kdbench/pipeline.h): indexed by kd_pipeline, in its
+ * order, which is the table's order of their column groups. */
 
 enum { KD_RFLAG_NONE, KD_RFLAG_PEAK, KD_RFLAG_NEAR_PEAK };
 
@@ -37,7 +37,7 @@ enum { KD_RFLAG_NONE, KD_RFLAG_PEAK, KD_RFLAG_NEAR_PEAK };
 typedef struct {
   char point_key[17];
   long point;       /* grid index */
-  int pipe;         /* index in kd_report_pipe_names */
+  int pipe;         /* its kd_pipeline */
   double param[KD_RP_COUNT];
   unsigned char has_param[KD_RP_COUNT]; /* 0: null in the JSONL (m, k, alpha, ...) */
   double sim_mean, sim_median, ci_half; /* ci_half: (ci_high - ci_low) / 2 */
@@ -56,7 +56,7 @@ typedef struct {
 
 /* A table row: one grid point. */
 typedef struct {
-  const kd_report_row *cell[KD_RPIPE_COUNT]; /* NULL: no row for that pipeline */
+  const kd_report_row *cell[KD_NPIPES]; /* NULL: no row for that pipeline */
 } kd_report_point;
 
 typedef struct {
@@ -65,9 +65,9 @@ typedef struct {
   size_t nrows;
   kd_report_point *points;
   size_t npoints;
-  int lead[KD_RP_COUNT], nlead;                          /* leading columns: axes, then others */
-  int pipe_present[KD_RPIPE_COUNT];                      /* pipelines with at least one row */
-  unsigned char pipe_param[KD_RPIPE_COUNT][KD_RP_COUNT]; /* a column in that pipeline's group */
+  int lead[KD_RP_COUNT], nlead;                     /* leading columns: axes, then others */
+  int pipe_present[KD_NPIPES];                      /* pipelines with at least one row */
+  unsigned char pipe_param[KD_NPIPES][KD_RP_COUNT]; /* a column in that pipeline's group */
   char *fixed; /* what does not vary, as plain text: "p = 500, ridge = 0, ..." ("" if none) */
   int any_peak, any_near_peak;
   kd_fit_result *fit; /* NAME.fit.json (kdbench fit) when it exists for this run, else NULL */
@@ -79,8 +79,14 @@ kd_status kd_report_load(const char *stem, kd_report *r, FILE *log);
 kd_status kd_report_layout(kd_report *r);
 void kd_report_free(kd_report *r);
 
-/* The value of parameter q at a point for the leading column (0 if none has it). */
+/* The value of parameter q at a point for the leading column (0 if none has it): the
+ * first pipeline's of kd_report_lead_order(kd_pipelines, KD_NPIPES, q, ...) that has it. */
 int kd_report_lead_value(const kd_report_point *pt, int q, double *v);
+/* The order in which the pipelines of registry `pipes` (count of them) give a point's
+ * leading value of q, as indices into it: for m and k those whose m column holds the
+ * point's m first (the weak model's k is the swept one; a mask's k is its own size),
+ * then the rest; each part in registry order. */
+void kd_report_lead_order(const kd_pipeline_type *const *pipes, int count, int q, int *order);
 
 /* A parameter value: integers exactly, reals to 6 significant digits (%g); its printf
  * format (of a double). */

@@ -9,14 +9,18 @@
 
 #include "report_internal.h"
 
-/* The pipeline whose value of q a point's leading column shows: for m and k the
- * weak model's (a mask's k is its own size, not the swept k), else the first. */
-static const int lead_order_weak[KD_RPIPE_COUNT] = {3, 4, 0, 1, 2};
-static const int lead_order_plain[KD_RPIPE_COUNT] = {0, 1, 2, 3, 4};
+void kd_report_lead_order(const kd_pipeline_type *const *pipes, int count, int q, int *order) {
+  const int m_first = q == KD_RP_M || q == KD_RP_K;
+  int n = 0;
+  for (int part = m_first ? 0 : 1; part < 2; ++part) /* part 0: the m-column pipelines */
+    for (int p = 0; p < count; ++p)
+      if (!m_first || (part == 0) == (pipes[p]->m_column != 0)) order[n++] = p;
+}
 
 int kd_report_lead_value(const kd_report_point *pt, int q, double *v) {
-  const int *order = (q == KD_RP_M || q == KD_RP_K) ? lead_order_weak : lead_order_plain;
-  for (int i = 0; i < KD_RPIPE_COUNT; ++i) {
+  int order[KD_NPIPES];
+  kd_report_lead_order(kd_pipelines, KD_NPIPES, q, order);
+  for (int i = 0; i < KD_NPIPES; ++i) {
     const kd_report_row *c = pt->cell[order[i]];
     if (c && c->has_param[q]) {
       *v = c->param[q];
@@ -58,7 +62,7 @@ static int varies_per_point(const kd_report *r, int q) {
   for (size_t i = 0; i < r->npoints; ++i) {
     double lead;
     if (!kd_report_lead_value(&r->points[i], q, &lead)) continue;
-    for (int p = 0; p < KD_RPIPE_COUNT; ++p) {
+    for (int p = 0; p < KD_NPIPES; ++p) {
       const kd_report_row *c = r->points[i].cell[p];
       if (c && (!c->has_param[q] || c->param[q] != lead)) return 0;
     }
@@ -100,22 +104,22 @@ static void append(char *text, size_t len, const char *s) {
 static void describe_fixed(int q, const double *c, const int *has, int annotate, char *text,
                            size_t len) {
   char num[64];
-  int done[KD_RPIPE_COUNT] = {0}, first_value = 1;
+  int done[KD_NPIPES] = {0}, first_value = 1;
   if (*text) append(text, len, ", ");
   append(text, len, kd_report_param_names[q]);
   append(text, len, " = ");
-  for (int p = 0; p < KD_RPIPE_COUNT; ++p) {
+  for (int p = 0; p < KD_NPIPES; ++p) {
     if (!has[p] || done[p]) continue;
     if (!first_value) append(text, len, ", ");
     first_value = 0;
     kd_report_fmt_param(q, c[p], num, sizeof num);
     append(text, len, num);
     if (!annotate) break;
-    for (int o = p, first_pipe = 1; o < KD_RPIPE_COUNT; ++o) {
+    for (int o = p, first_pipe = 1; o < KD_NPIPES; ++o) {
       if (!has[o] || c[o] != c[p]) continue;
       done[o] = 1;
       append(text, len, first_pipe ? " (" : ", ");
-      append(text, len, kd_report_pipe_names[o]);
+      append(text, len, kd_pipeline_name((kd_pipeline)o));
       first_pipe = 0;
     }
     append(text, len, ")");
@@ -130,9 +134,9 @@ static kd_status classify_columns(kd_report *r) {
   size_t len = 4096;
   if (!(r->fixed = calloc(len, 1))) return kd_fail(KD_ENOMEM, "out of memory");
   for (int q = 0; q < KD_RP_COUNT; ++q) {
-    double c[KD_RPIPE_COUNT];
-    int has[KD_RPIPE_COUNT] = {0}, nconst = 0, own_column = 0, first = -1, all_equal = 1;
-    for (int p = 0; p < KD_RPIPE_COUNT; ++p) {
+    double c[KD_NPIPES];
+    int has[KD_NPIPES] = {0}, nconst = 0, own_column = 0, first = -1, all_equal = 1;
+    for (int p = 0; p < KD_NPIPES; ++p) {
       int kind = r->pipe_present[p] ? own_values(r, p, q, &c[p]) : 0;
       r->pipe_param[p][q] = kind == 2;
       own_column |= kind == 2;

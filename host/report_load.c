@@ -11,8 +11,6 @@
 
 const char *const kd_report_param_names[KD_RP_COUNT] = {
     "n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma", "trials"};
-const char *const kd_report_pipe_names[KD_RPIPE_COUNT] = {"strong", "optimal", "mask", "w2s",
-                                                          "weak"};
 
 /* ---- typed access to the metadata's keys; errors name the file (w) and the key ---- */
 
@@ -127,7 +125,7 @@ static kd_status parse_meta(const cJSON *meta, const char *w, kd_report_meta *m)
 
 /* ---- NAME.jsonl ---------------------------------------------------------------------- */
 
-/* The report's view of a row read by kd_run_read (kd_pipeline order is table order). */
+/* The report's view of a row read by kd_run_read. */
 static void view_row(const kd_row *x, kd_report_row *r) {
   const double param[KD_RP_COUNT] = {
       [KD_RP_N] = (double)x->n,     [KD_RP_P] = (double)x->p,

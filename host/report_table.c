@@ -22,9 +22,9 @@ static void param_column(kd_table *t, int q, const char *pipe) {
 
 static void columns(const kd_report *r, kd_table *t) {
   for (int l = 0; l < r->nlead; ++l) param_column(t, r->lead[l], NULL);
-  for (int p = 0; p < KD_RPIPE_COUNT; ++p) {
+  for (int p = 0; p < KD_NPIPES; ++p) {
     if (!r->pipe_present[p]) continue;
-    const char *name = kd_report_pipe_names[p];
+    const char *name = kd_pipeline_name((kd_pipeline)p);
     char sim[64], theory[64];
     for (int q = 0; q < KD_RP_COUNT; ++q)
       if (r->pipe_param[p][q]) param_column(t, q, name);
@@ -52,7 +52,7 @@ static void rows(const kd_report *r, kd_table *t) {
       int found = kd_report_lead_value(pt, r->lead[l], &v);
       param_cell(t, found, v);
     }
-    for (int p = 0; p < KD_RPIPE_COUNT; ++p) {
+    for (int p = 0; p < KD_NPIPES; ++p) {
       if (!r->pipe_present[p]) continue;
       const kd_report_row *c = pt->cell[p];
       for (int q = 0; q < KD_RP_COUNT; ++q)

@@ -170,12 +170,6 @@ static const char *get_str(reader *rd, const char *key) {
   return "";
 }
 
-static int find_pipeline(const char *name) {
-  for (int q = 0; q < KD_NPIPES; ++q)
-    if (!strcmp(name, kd_pipeline_name((kd_pipeline)q))) return q;
-  return -1;
-}
-
 kd_status kd_row_from_json(const char *line, const char *origin, kd_row *r, char hash[17]) {
   memset(r, 0, sizeof *r);
   cJSON *o = cJSON_Parse(line);
@@ -199,9 +193,8 @@ kd_status kd_row_from_object(const cJSON *o, const char *origin, kd_row *r, char
   snprintf(r->key, sizeof r->key, "%s", get_str(&rd, "point_key"));
   r->point = get_count(&rd, "point");
   const char *pipe = get_str(&rd, "pipeline");
-  int q = find_pipeline(pipe);
-  if (q < 0 && rd.st == KD_OK) rd.st = kd_fail(KD_EINVAL, "%s: unknown pipeline '%s'", origin, pipe);
-  r->pipeline = q < 0 ? KD_PIPE_STRONG : (kd_pipeline)q;
+  if (rd.st == KD_OK && kd_pipeline_parse(pipe, strlen(pipe), &r->pipeline) != KD_OK)
+    rd.st = kd_fail(KD_EINVAL, "%s: %s", origin, kd_last_error());
   r->n = get_count(&rd, "n");
   r->p = get_count(&rd, "p");
   r->m = get_count(&rd, "m");

@@ -21,10 +21,12 @@ import os
 import sys
 import textwrap
 
-PIPELINES = ["strong", "optimal", "mask", "w2s", "weak"]
-COLOURS = {"strong": "#1f77b4", "optimal": "#2ca02c", "mask": "#9467bd",
-           "w2s": "#ff7f0e", "weak": "#7f7f7f"}
-MARKERS = {"strong": "o", "optimal": "s", "mask": "D", "w2s": "^", "weak": "v"}
+# The run's pipelines, their names and order, are its meta.json's (the registry's,
+# include/kdbench/pipeline_list.h). A pipeline keeps its colour and marker from figure
+# to figure; one without a style here takes the next spare one, in the run's order.
+STYLES = {"strong": ("#1f77b4", "o"), "optimal": ("#2ca02c", "s"), "mask": ("#9467bd", "D"),
+          "w2s": ("#ff7f0e", "^"), "weak": ("#7f7f7f", "v")}
+SPARE_STYLES = [("#d62728", "P"), ("#8c564b", "X"), ("#e377c2", "*"), ("#17becf", "h")]
 RUN_SUFFIXES = (".meta.json", ".jsonl", ".csv", ".md", ".tex", ".png", ".pdf")
 AXES = ("n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma")
 INTEGER_COLUMNS = ("n", "p", "m", "k", "trials", "fallbacks")
@@ -68,8 +70,13 @@ def read_meta(path):
     axes = get(meta, "axes", list)
     if not 1 <= len(axes) <= 2 or any(a not in AXES for a in axes) or len(set(axes)) < len(axes):
         raise RunError(f'{path}: key "axes": {axes} is not one or two of {", ".join(AXES)}')
+    pipelines = get(meta, "pipelines", list)
+    if (not pipelines or any(not isinstance(p, str) or not p for p in pipelines)
+            or len(set(pipelines)) < len(pipelines)):
+        raise RunError(f'{path}: key "pipelines": {pipelines} is not a list of distinct names')
     return {
         "axes": axes,
+        "pipelines": pipelines,
         "scenario_hash": get(meta, "scenario_hash", str),
         "seed": get(meta, "seed", int),
         "trials": get(meta, "trials", int),
@@ -91,8 +98,9 @@ def parse_number(text, column, where):
     return value
 
 
-def read_csv(path):
-    """The rows of NAME.csv as dicts, in file order; a torn last line is dropped."""
+def read_csv(path, pipelines):
+    """The rows of NAME.csv as dicts, in file order, each of one of `pipelines`; a torn
+    last line is dropped."""
     try:
         with open(path, encoding="utf-8", newline="") as f:
             text = f.read()
@@ -116,7 +124,7 @@ def read_csv(path):
         if len(cells) != len(header):
             raise RunError(f"{where}: {len(cells)} cells, the header has {len(header)}")
         row = dict(zip(header, cells))
-        if row["pipeline"] not in PIPELINES:
+        if row["pipeline"] not in pipelines:
             raise RunError(f"{where}: column pipeline: '{row['pipeline']}' is not a pipeline")
         for column in NUMBER_COLUMNS:
             row[column] = parse_number(row[column], column, where)
@@ -129,12 +137,12 @@ def read_csv(path):
     return rows
 
 
-def group_points(rows):
+def group_points(rows, pipelines):
     """Grid points: the writer puts a point's rows together in pipeline order, so a
     point ends where the pipeline order does not increase."""
     points, last = [], None
     for row in rows:
-        order = PIPELINES.index(row["pipeline"])
+        order = pipelines.index(row["pipeline"])
         if last is None or order <= last:
             points.append({})
         points[-1][row["pipeline"]] = row
@@ -143,20 +151,23 @@ def group_points(rows):
 
 
 def axis_value(point, axis):
-    """A point's value of a swept axis; for m and k the weak model's (a mask's k is its
-    own size), else the first pipeline's that has it."""
-    order = ["w2s", "weak", "strong", "optimal", "mask"] if axis in ("m", "k") else PIPELINES
+    """A point's value of a swept axis, the first of its rows' (in pipeline order) that
+    has it; for m and k first those that fill the m column, the weak model's (a mask's
+    k is its own size), as kdbench report does."""
+    order = list(point)  # the point's pipelines, in the run's order
+    if axis in ("m", "k"):
+        order.sort(key=lambda name: point[name]["m"] is None)  # stable: m-filling first
     for name in order:
-        if name in point and point[name][axis] is not None:
+        if point[name][axis] is not None:
             return point[name][axis]
     return None
 
 
-def collect(rows, axes):
+def collect(rows, axes, pipelines):
     """{panel value (None: one panel): {pipeline: [(x, row)] sorted by x}}; of two rows
     for the same pipeline and axis values, the later wins."""
     latest = {}
-    for point in group_points(rows):
+    for point in group_points(rows, pipelines):
         key_axes = tuple(axis_value(point, a) for a in axes)
         if key_axes[0] is None:
             raise RunError(f"a point has no value of the swept axis {axes[0]}")
@@ -187,11 +198,19 @@ def finite(v):
     return v is not None and math.isfinite(v)
 
 
-def draw_panel(ax, series, xlabel):
-    for name in PIPELINES:
+def styles(pipelines):
+    """{pipeline: (colour, marker)}."""
+    spare = [p for p in pipelines if p not in STYLES]
+    out = {p: STYLES[p] for p in pipelines if p in STYLES}
+    out.update((p, SPARE_STYLES[i % len(SPARE_STYLES)]) for i, p in enumerate(spare))
+    return out
+
+
+def draw_panel(ax, series, xlabel, pipelines, style):
+    for name in pipelines:
         if name not in series:
             continue
-        points, colour, marker = series[name], COLOURS[name], MARKERS[name]
+        points, (colour, marker) = series[name], style[name]
         xs = [x for x, _ in points]
         # NaN breaks the line: no theory segment across the peak, where it is infinite
         theory = [r["theory"] if finite(r["theory"]) else math.nan for _, r in points]
@@ -218,9 +237,11 @@ def draw_panel(ax, series, xlabel):
 
 def plot(stem, out_dir, formats):
     meta = read_meta(stem + ".meta.json")
-    rows = read_csv(stem + ".csv")
+    pipelines = meta["pipelines"]
+    rows = read_csv(stem + ".csv", pipelines)
     axes = meta["axes"]
-    panels = collect(rows, axes)
+    panels = collect(rows, axes, pipelines)
+    style = styles(pipelines)
 
     try:
         import matplotlib
@@ -238,7 +259,7 @@ def plot(stem, out_dir, formats):
                              sharex=True, sharey=True, squeeze=False)
     for i, key in enumerate(keys):
         ax = grid[i // ncols][i % ncols]
-        draw_panel(ax, panels[key], axes[0])
+        draw_panel(ax, panels[key], axes[0], pipelines, style)
         if key is not None:
             ax.set_title(f"{axes[1]} = {key:g}", fontsize=10)
         if i % ncols == 0:
@@ -246,8 +267,8 @@ def plot(stem, out_dir, formats):
     for j in range(len(keys), nrows * ncols):
         grid[j // ncols][j % ncols].set_visible(False)
 
-    present = [p for p in PIPELINES if any(p in s for s in panels.values())]
-    handles = [Line2D([], [], color=COLOURS[p], marker=MARKERS[p], label=p) for p in present]
+    present = [p for p in pipelines if any(p in s for s in panels.values())]
+    handles = [Line2D([], [], color=style[p][0], marker=style[p][1], label=p) for p in present]
     handles += [Line2D([], [], color="0.3", label="theory"),
                 Line2D([], [], color="0.3", marker="o", linestyle="none",
                        label="simulation, mean ± 95 % CI")]

@@ -39,6 +39,24 @@ Test(plot, one_axis_and_two_axes) {
   cr_expect_gt(size_of("grid-np.png"), 10000);
 }
 
+/* The pipelines, their names and order, are the run's meta.json's: fig1-mini with
+ * strong renamed (a pipeline the script has no style for) plots, and a row of a
+ * pipeline the meta does not list is refused, naming the file and line. */
+Test(plot, pipelines_are_the_runs) {
+  need_matplotlib();
+  cr_assert_eq(kd_test_sh("d=%s/tests/data/fig1-mini; sed s/strong/chain3/ $d.csv > new.csv && "
+                          "sed s/strong/chain3/ $d.meta.json > new.meta.json && "
+                          "cp new.csv old.csv && cp $d.meta.json old.meta.json",
+                          KDBENCH_SOURCE_DIR),
+               0, "%s", kd_test_err);
+  cr_assert_eq(plot("new --formats png"), 0, "%s", kd_test_err);
+  cr_expect_gt(size_of("new.png"), 10000);
+  cr_expect_eq(plot("old --formats png"), 2);
+  cr_expect(strstr(kd_test_err, "old.csv:2: column pipeline: 'chain3' is not a pipeline") != NULL,
+            "%s", kd_test_err);
+  cr_expect(kd_test_one_line(kd_test_err), "one line: %s", kd_test_err);
+}
+
 Test(plot, bad_input_one_line_exit_2) {
   need_matplotlib();
   cr_expect_eq(plot("/nonexistent/run"), 2);

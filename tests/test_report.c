@@ -31,6 +31,7 @@ static void remove_dir(void) {
 TestSuite(report, .init = make_dir, .fini = remove_dir);
 TestSuite(run_paths);
 TestSuite(report_format);
+TestSuite(report_layout);
 
 /* ---- helpers --------------------------------------------------------------------- */
 
@@ -429,7 +430,9 @@ Test(report, missing_or_mistyped_keys_are_named_with_file_and_line) {
       {"\"n\":20,", "\"n\":20.5,", ".jsonl:2: key 'n' is not a count"},
       {"\"theory\":0.7191786894", "\"theory\":\"big\"", ".jsonl:2: key 'theory' is not a number"},
       {"\"pipeline\":\"optimal\"", "\"pipeline\":\"teacher\"",
-       ".jsonl:2: unknown pipeline 'teacher'"},
+       ".jsonl:2: unknown pipeline 'teacher' (expected strong, optimal, mask, w2s or weak)"},
+      {"\"pipeline\":\"optimal\"", "\"pipeline\":\"optimal,mask\"",
+       ".jsonl:2: unknown pipeline 'optimal,mask'"},
       {"\"flag\":\"\"", "\"flag\":\"spike\"", ".jsonl:2: key 'flag' is not \"peak\""},
       {"\"schema\":2", "\"schema\":3", ".jsonl:2: schema 3, this kdbench reads schema 2"},
       {"\"scenario_hash\":\"5c1d2e3f4a5b6c7d\"", "\"scenario_hash\":\"0000000000000000\"",
@@ -589,6 +592,65 @@ Test(report_format, significant_digits) {
     kd_fmt_digits(cases[i].x, cases[i].digits, out, sizeof out);
     cr_expect_str_eq(out, cases[i].out, "case %zu", i);
   }
+}
+
+/* ---- the pipelines' order in the layout: the registry's ------------------------------ */
+
+/* kd_report_lead_order on registries other than the real one: the m-column pipelines
+ * first for m and k, each part in registry order, whatever the registry holds (a list
+ * written for today's five pipelines fails here). */
+Test(report_layout, lead_order_follows_the_descriptors) {
+  const kd_pipeline_type plain = {.name = "plain"}, fills_m = {.name = "fills_m", .m_column = 1};
+  const kd_pipeline_type *const mixed[] = {&plain, &fills_m, &plain, &fills_m, &plain, &plain};
+  const kd_pipeline_type *const none[] = {&plain, &plain, &plain};
+  const int mixed_mk[] = {1, 3, 0, 2, 4, 5}, mixed_other[] = {0, 1, 2, 3, 4, 5};
+  for (int q = 0; q < KD_RP_COUNT; ++q) {
+    int order[6];
+    kd_report_lead_order(mixed, 6, q, order);
+    const int *want = q == KD_RP_M || q == KD_RP_K ? mixed_mk : mixed_other;
+    for (int i = 0; i < 6; ++i)
+      cr_expect_eq(order[i], want[i], "%s: position %d", kd_report_param_names[q], i);
+    kd_report_lead_order(none, 3, q, order);
+    for (int i = 0; i < 3; ++i)
+      cr_expect_eq(order[i], i, "no m column, %s: position %d", kd_report_param_names[q], i);
+  }
+}
+
+/* The real registry: today's order of the tables' leading m and k (w2s, weak, then
+ * strong, optimal, mask), and the rule checked pipeline by pipeline. */
+Test(report_layout, lead_order_of_the_registry) {
+  int order[KD_NPIPES], seen[KD_NPIPES] = {0};
+  kd_report_lead_order(kd_pipelines, KD_NPIPES, KD_RP_K, order);
+  for (int i = 0; i < KD_NPIPES; ++i) {
+    cr_assert(order[i] >= 0 && order[i] < KD_NPIPES && !seen[order[i]], "a permutation");
+    seen[order[i]] = 1;
+    if (i == 0) continue;
+    const int a = kd_pipelines[order[i - 1]]->m_column != 0,
+              b = kd_pipelines[order[i]]->m_column != 0;
+    cr_expect(a > b || (a == b && order[i - 1] < order[i]), "%s before %s",
+              kd_pipeline_name((kd_pipeline)order[i - 1]), kd_pipeline_name((kd_pipeline)order[i]));
+  }
+  const char *want[] = {"w2s", "weak", "strong", "optimal", "mask"};
+  for (int i = 0; i < KD_NPIPES && i < 5; ++i)
+    cr_expect_str_eq(kd_pipeline_name((kd_pipeline)order[i]), want[i]);
+}
+
+/* A point's leading k is the weak model's, not the mask's own size; its n the first
+ * pipeline's in registry order. */
+Test(report_layout, lead_value_of_k_is_the_weak_models) {
+  kd_report_row mask = {.pipe = KD_PIPE_MASK}, weak = {.pipe = KD_PIPE_WEAK};
+  mask.param[KD_RP_K] = 100, mask.param[KD_RP_N] = 300;
+  weak.param[KD_RP_K] = 5, weak.param[KD_RP_M] = 400, weak.param[KD_RP_N] = 7;
+  mask.has_param[KD_RP_K] = mask.has_param[KD_RP_N] = 1;
+  weak.has_param[KD_RP_K] = weak.has_param[KD_RP_M] = weak.has_param[KD_RP_N] = 1;
+  kd_report_point pt = {0};
+  pt.cell[KD_PIPE_MASK] = &mask, pt.cell[KD_PIPE_WEAK] = &weak;
+  double v = 0;
+  cr_assert(kd_report_lead_value(&pt, KD_RP_K, &v));
+  cr_expect_eq(v, 5);
+  cr_assert(kd_report_lead_value(&pt, KD_RP_N, &v));
+  cr_expect_eq(v, 300);
+  cr_expect_not(kd_report_lead_value(&pt, KD_RP_ALPHA, &v), "no pipeline has alpha");
 }
 
 /* A run whose name and meta strings hold every LaTeX special character: they come out

@@ -34,6 +34,9 @@ typedef enum {
   ((1u << KD_PIPE_STRONG) | (1u << KD_PIPE_OPTIMAL) | (1u << KD_PIPE_MASK) | (1u << KD_PIPE_W2S))
 
 const char *kd_pipeline_name(kd_pipeline p);
+/* The name's first len characters -> *q; not a pipeline's name -> KD_EINVAL naming it
+ * and the registry's names. */
+kd_status kd_pipeline_parse(const char *name, size_t len, kd_pipeline *q);
 /* "strong,w2s" -> bit mask; unknown names -> KD_EINVAL naming the word. */
 kd_status kd_pipelines_parse(const char *list, unsigned *mask);
 
