@@ -142,6 +142,31 @@ static kd_status check_vector(const double *v, size_t len, const char *name, kd_
   return KD_OK;
 }
 
+/* Each right-hand side's row blocks: 1 to KD_MIX_BLOCKS, of existing columns, n rows. */
+static kd_status check_mix(const kd_stage *st) {
+  if (!st->mix) return KD_OK;
+  if (st->columns == 0 || st->columns > INT_MAX)
+    return kd_fail(KD_EINVAL, "stage: %zu label columns for its mix (1 to %d)", st->columns,
+                   INT_MAX);
+  for (size_t r = 0; r < st->k; ++r) {
+    const kd_row_mix *m = &st->mix[r];
+    if (m->blocks < 1 || m->blocks > KD_MIX_BLOCKS)
+      return kd_fail(KD_EINVAL, "stage: mix %zu has %zu blocks (1 to %d)", r, m->blocks,
+                     KD_MIX_BLOCKS);
+    size_t rows = 0;
+    for (size_t b = 0; b < m->blocks; ++b) {
+      if (m->column[b] >= st->columns)
+        return kd_fail(KD_EINVAL, "stage: mix %zu, block %zu reads label column %zu of %zu", r,
+                       b, m->column[b], st->columns);
+      rows += m->rows[b] <= st->n ? m->rows[b] : st->n + 1; /* no wrap-around */
+    }
+    if (rows != st->n)
+      return kd_fail(KD_EINVAL, "stage: mix %zu labels %s%zu rows, expected n = %zu", r,
+                     rows > st->n ? "over " : "", rows > st->n ? st->n : rows, st->n);
+  }
+  return KD_OK;
+}
+
 kd_status kd_stage_validate(const kd_stage *st) {
   if (!st) return kd_fail(KD_EINVAL, "stage: NULL stage");
   if (st->n == 0) return kd_fail(KD_EINVAL, "stage: n = 0 samples (need at least one)");
@@ -160,9 +185,11 @@ kd_status kd_stage_validate(const kd_stage *st) {
       {st->target, "target"}, {st->risk, "risk"}};
   for (size_t i = 0; i < sizeof need / sizeof need[0]; ++i)
     if (!need[i].ptr) return kd_fail(KD_EINVAL, "stage: %s is NULL", need[i].name);
-  kd_status rc = check_vector(st->lambda, st->p, "lambda", POSITIVE);
-  if (rc == KD_OK) rc = check_vector(st->sigma, st->k, "sigma", NON_NEGATIVE);
-  if (rc == KD_OK) rc = check_vector(st->sources, st->p * st->k, "sources", ANY_FINITE);
+  kd_status rc = check_mix(st);
+  const size_t columns = st->mix ? st->columns : st->k;
+  if (rc == KD_OK) rc = check_vector(st->lambda, st->p, "lambda", POSITIVE);
+  if (rc == KD_OK) rc = check_vector(st->sigma, columns, "sigma", NON_NEGATIVE);
+  if (rc == KD_OK) rc = check_vector(st->sources, st->p * columns, "sources", ANY_FINITE);
   if (rc == KD_OK) rc = check_vector(st->target, st->p, "target", ANY_FINITE);
   if (rc == KD_OK && st->metric) rc = check_vector(st->metric, st->p, "metric", NON_NEGATIVE);
   return rc;

@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kdbench/backend.h"
 
@@ -70,12 +71,13 @@ typedef struct {
 
 typedef enum {
   W_X,      /* n x p: the design X, or Z on the whitened path */
-  W_Y,      /* n x k: labels; the kernel path solves in place */
+  W_Y,      /* n x k: labels; the kernel path solves in place (mixed by rows: n x (k + 1),
+               the last column each label column in turn, before its rows are copied out) */
   W_G,      /* m x m: the Gram, then its Cholesky factor */
   W_B,      /* p x k: X^T Y, then beta_hat (theta_hat when whitened) */
   W_NOISE,  /* n: the common noise vector z */
   W_SCALE,  /* p: sqrt(lambda) */
-  W_SRC,    /* p x k: sqrt(lambda) .* sources on the whitened path */
+  W_SRC,    /* p x k (columns when mixed): sqrt(lambda) .* sources on the whitened path */
   W_WORK,   /* 3m doubles: dlansy, dpocon */
   W_IWORK,  /* m ints: dpocon */
   /* fallback only, allocated the first time it is taken */
@@ -123,16 +125,21 @@ static size_t mul_sat(size_t a, size_t b) {
 static size_t system_rows(size_t n, size_t p, int ridge) { return ridge && n >= p ? n + p : n; }
 static size_t system_cols(size_t n, size_t p, int ridge) { return ridge && p > n ? p + n : p; }
 
-/* Bytes of each buffer of the Cholesky path for a stage of this shape. */
-static void main_bytes(size_t n, size_t p, size_t k, int whiten, size_t bytes[W_COUNT]) {
+/* Label columns of a stage: k, or its mix's columns. */
+static size_t label_columns(const kd_stage *st) { return st->mix ? st->columns : st->k; }
+
+/* Bytes of each buffer of the Cholesky path for a stage of this shape; `columns` label
+ * columns, and `mixed` when its right-hand sides are mixed by rows from them. */
+static void main_bytes(size_t n, size_t p, size_t k, size_t columns, int mixed, int whiten,
+                       size_t bytes[W_COUNT]) {
   size_t m = min_sz(n, p), d = sizeof(double);
   bytes[W_X] = mul_sat(mul_sat(n, p), d);
-  bytes[W_Y] = mul_sat(mul_sat(n, k), d);
+  bytes[W_Y] = mul_sat(mul_sat(n, k + (mixed != 0)), d);
   bytes[W_G] = mul_sat(mul_sat(m, m), d);
   bytes[W_B] = mul_sat(mul_sat(p, k), d);
   bytes[W_NOISE] = mul_sat(n, d);
   bytes[W_SCALE] = mul_sat(p, d);
-  bytes[W_SRC] = whiten ? mul_sat(mul_sat(p, k), d) : 0;
+  bytes[W_SRC] = whiten ? mul_sat(mul_sat(p, columns), d) : 0;
   bytes[W_WORK] = mul_sat(mul_sat(3, m), d);
   bytes[W_IWORK] = mul_sat(m, sizeof(lapack_int));
 }
@@ -186,7 +193,7 @@ static void cpu_workspace(kd_workspace *w, size_t n, size_t p, size_t k, double 
   if (!shape_fits_lapack(n, p, k)) {
     bytes[W_X] = SIZE_MAX;
   } else {
-    main_bytes(n, p, k, ridge == 0 && n >= p, bytes);
+    main_bytes(n, p, k, k, 0, ridge == 0 && n >= p, bytes);
     fallback_bytes(n, p, k, ridge > 0, bytes);
   }
   bytes[W_COUNT] = sizeof(cpu_state);
@@ -227,25 +234,52 @@ static lapack_int *ibuf(cpu_state *s, kd_work_id id) { return s->w[id].ptr; }
 
 static int whitened(const kd_stage *st) { return st->ridge == 0 && st->n >= st->p; }
 
+/* y (n x k) = x s + z sigma^T: k label columns s (p x k) with their noise levels. */
+static void label(const kd_stage *st, int k, const double *x, const double *src,
+                  const double *sigma, const double *z, double *y) {
+  const int n = (int)st->n, p = (int)st->p;
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, k, p, 1.0, x, n, src, p, 0.0,
+              y, n);
+  cblas_dger(CblasColMajor, n, k, 1.0, z, 1, sigma, 1, y, n);
+}
+
+/* Right-hand sides mixed by rows (kd_row_mix): each label column in turn, computed
+ * alone exactly as an unmixed stage of that one column computes it, into the spare last
+ * column of Y, then its blocks copied into the right-hand sides they label. */
+static void label_mixed(cpu_state *s, const kd_stage *st, const double *src) {
+  const size_t n = st->n, p = st->p;
+  double *y = dbuf(s, W_Y), *col = y + n * st->k;
+  for (size_t c = 0; c < st->columns; ++c) {
+    label(st, 1, dbuf(s, W_X), src + c * p, st->sigma + c, dbuf(s, W_NOISE), col);
+    for (size_t r = 0; r < st->k; ++r) {
+      const kd_row_mix *m = &st->mix[r];
+      for (size_t b = 0, row = 0; b < m->blocks; row += m->rows[b++])
+        if (m->column[b] == c)
+          memcpy(y + r * n + row, col + row, sizeof(double) * m->rows[b]);
+    }
+  }
+}
+
 /* X (or Z when whitened) and z from their streams; Y = X S + z sigma^T, which on the
  * whitened path is Z (sqrt(lambda) .* S) + z sigma^T: the same labels. */
 static void draw(cpu_state *s, const kd_stage *st) {
-  const int n = (int)st->n, p = (int)st->p, k = (int)st->k;
-  double *x = dbuf(s, W_X), *y = dbuf(s, W_Y), *z = dbuf(s, W_NOISE);
+  const size_t p = st->p, columns = label_columns(st);
+  double *x = dbuf(s, W_X), *z = dbuf(s, W_NOISE);
   double *scale = dbuf(s, W_SCALE);
-  for (int j = 0; j < p; ++j) scale[j] = sqrt(st->lambda[j]);
+  for (size_t j = 0; j < p; ++j) scale[j] = sqrt(st->lambda[j]);
   const double *src = st->sources;
   if (whitened(st)) {
     double *theta = dbuf(s, W_SRC);
-    for (int r = 0; r < k; ++r)
-      for (int j = 0; j < p; ++j) theta[j + (size_t)r * p] = scale[j] * src[j + (size_t)r * p];
+    for (size_t r = 0; r < columns; ++r)
+      for (size_t j = 0; j < p; ++j) theta[j + r * p] = scale[j] * src[j + r * p];
     src = theta;
   }
   kd_rng_fill(st->design, st->n, 0, st->p, whitened(st) ? NULL : scale, x, st->n);
   kd_rng_fill(st->noise, st->n, 0, 1, NULL, z, st->n);
-  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, k, p, 1.0, x, n, src, p, 0.0,
-              y, n);
-  cblas_dger(CblasColMajor, n, k, 1.0, z, 1, st->sigma, 1, y, n);
+  if (st->mix)
+    label_mixed(s, st, src);
+  else
+    label(st, (int)st->k, x, src, st->sigma, z, dbuf(s, W_Y));
 }
 
 /* Lower triangle of G = X X^T (p > n) or X^T X (n >= p), plus n ridge on the diagonal. */
@@ -476,7 +510,7 @@ static kd_status cpu_run_stage(void *state, kd_stage *st) {
   if (rc != KD_OK) return rc;
   st->fallback = 0;
   size_t bytes[W_COUNT] = {0};
-  main_bytes(st->n, st->p, st->k, whitened(st), bytes);
+  main_bytes(st->n, st->p, st->k, label_columns(st), st->mix != NULL, whitened(st), bytes);
   rc = reserve_all(s, bytes, W_X, W_IWORK);
   if (rc != KD_OK) return rc;
   draw(s, st);
@@ -500,7 +534,7 @@ kd_status kd_cpu_stage_gelsy(void *state, kd_stage *st) {
   kd_status rc = kd_stage_validate(st);
   if (rc != KD_OK) return rc;
   size_t bytes[W_COUNT] = {0};
-  main_bytes(st->n, st->p, st->k, whitened(st), bytes);
+  main_bytes(st->n, st->p, st->k, label_columns(st), st->mix != NULL, whitened(st), bytes);
   fallback_bytes(st->n, st->p, st->k, st->ridge > 0, bytes);
   rc = reserve_all(s, bytes, 0, W_COUNT - 1);
   if (rc != KD_OK) return rc;

@@ -108,7 +108,81 @@ static kd_status resolve_subset(kd_program *prog, const kd_problem *pr, const kd
   return KD_OK;
 }
 
-/* Stage s of a chain as a fit of its own, one right-hand side (src, sigma[0]). */
+/* Label source lb as fit c's next label column: its coefficients on c's features and
+ * its noise level. `seen` (NULL: c sees the first features) marks c's features. */
+static kd_status resolve_source(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
+                                const kd_labels *lb, const double *design,
+                                const unsigned char *seen, int chain, int s, kd_call *c) {
+  const size_t p = pr->p, col = c->ncols++;
+  double sigma = lb->noise == KD_NOISE_SIGMA     ? pr->sigma
+                 : lb->noise == KD_NOISE_TEACHER ? pr->teacher_sigma
+                                                 : lb->sigma;
+  c->src[col] = (kd_call_source){.kind = lb->kind, .call = -1, .rhs = -1, .stage = lb->stage};
+  const double *v = lb->kind == KD_LABELS_TRUTH       ? pr->beta
+                    : lb->kind == KD_LABELS_SURROGATE ? lb->surrogate(pl)
+                                                      : NULL;
+  /* the unseen features' part of the labels is Gaussian noise independent of the seen
+   * ones (diagonal design): drawn as such, the n x (p - k) block is never generated */
+  if (v && seen) {
+    double extra = 0;
+    for (size_t j = 0; j < p; ++j)
+      if (!seen[j]) extra += design[j] * v[j] * v[j];
+    if (c->partial) sigma = sqrt(sigma * sigma + extra);
+    v = gather(prog, c, v, 0);
+    if (!v) return no_memory(chain, s);
+  } else if (v && c->top_k) {
+    sigma = sqrt(sigma * sigma + unseen(c->lambda, v, c->p, p));
+  }
+  c->src[col].vector = v;
+  c->sigma[col] = sigma;
+  return KD_OK;
+}
+
+/* A mix by row fraction (kd_labels_mix) as fit c's label columns and its one right-hand
+ * side's row blocks; the parts that label no row are left out, and a mix left with one
+ * part is that part's labels, unmixed. */
+static kd_status resolve_mix(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
+                             const kd_labels *lb, const double *design,
+                             const unsigned char *seen, int chain, int s, kd_call *c) {
+  const kd_labels_mix *mx = lb->mix;
+  if (!mx || mx->parts < 1 || mx->parts > KD_MIX_BLOCKS)
+    return kd_fail(KD_EINVAL, "chain %d, stage %d: a mix of %d parts (1 to %d)", chain, s,
+                   mx ? mx->parts : 0, KD_MIX_BLOCKS);
+  double total = 0;
+  for (int b = 0; b < mx->parts; ++b) {
+    const double f = mx->fraction[b];
+    if (!(isfinite(f) && f >= 0))
+      return kd_fail(KD_EINVAL, "chain %d, stage %d: mix fraction %d is %g, expected a "
+                     "number >= 0", chain, s, b, f);
+    if (mx->part[b].kind == KD_LABELS_MIX)
+      return kd_fail(KD_EINVAL, "chain %d, stage %d: mix part %d is itself a mix", chain, s, b);
+    total += f;
+  }
+  if (!(fabs(total - 1) <= 1e-9))
+    return kd_fail(KD_EINVAL, "chain %d, stage %d: mix fractions sum to %.17g, expected 1",
+                   chain, s, total);
+  c->ncols = 0;
+  kd_row_mix *m = &c->mix[0];
+  *m = (kd_row_mix){0};
+  double cum = 0;
+  size_t start = 0;
+  for (int b = 0; b < mx->parts; ++b) {
+    cum += mx->fraction[b];
+    const size_t end = b == mx->parts - 1 ? c->n : (size_t)fmin(llround(cum * (double)c->n),
+                                                                 (double)c->n);
+    if (end <= start) continue; /* no row of its own */
+    kd_status rc = resolve_source(prog, pr, pl, &mx->part[b], design, seen, chain, s, c);
+    if (rc != KD_OK) return rc;
+    m->rows[m->blocks] = end - start;
+    m->column[m->blocks++] = c->ncols - 1;
+    start = end;
+  }
+  c->mixed = m->blocks > 1;
+  return KD_OK;
+}
+
+/* Stage s of a chain as a fit of its own, one right-hand side: one label column (src[0],
+ * sigma[0]), or those of its mix (mix[0]). */
 static kd_status resolve(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
                          const kd_chain_stage *st, int s, int chain, kd_call *c) {
   const size_t p = pr->p;
@@ -150,33 +224,11 @@ static kd_status resolve(kd_program *prog, const kd_problem *pr, const kd_plan *
   }
   c->id = kd_stream_id(st->stream, s, c->n, c->p, p, c->ridge);
   c->role = st->stream == KD_STREAM_WEAK ? KD_STAGE_WEAK : KD_STAGE_STUDENT;
-  const kd_labels *lb = &st->labels;
-  double sigma = lb->noise == KD_NOISE_SIGMA     ? pr->sigma
-                 : lb->noise == KD_NOISE_TEACHER ? pr->teacher_sigma
-                                                 : lb->sigma;
-  c->src[0] = (kd_call_source){.kind = lb->kind, .call = -1, .rhs = -1};
-  const double *v = lb->kind == KD_LABELS_TRUTH       ? pr->beta
-                    : lb->kind == KD_LABELS_SURROGATE ? lb->surrogate(pl)
-                                                      : NULL;
-  /* the unseen features' part of the labels is Gaussian noise independent of the seen
-   * ones (diagonal design): drawn as such, the n x (p - k) block is never generated */
-  if (v && seen) {
-    double extra = 0;
-    for (size_t j = 0; j < p; ++j)
-      if (!seen[j]) extra += design[j] * v[j] * v[j];
-    if (c->partial) sigma = sqrt(sigma * sigma + extra);
-    v = gather(prog, c, v, 0);
-    if (!v) {
-      free(seen);
-      return no_memory(chain, s);
-    }
-  } else if (v && c->top_k) {
-    sigma = sqrt(sigma * sigma + unseen(c->lambda, v, c->p, p));
-  }
+  kd_status rc = st->labels.kind == KD_LABELS_MIX
+                     ? resolve_mix(prog, pr, pl, &st->labels, design, seen, chain, s, c)
+                     : resolve_source(prog, pr, pl, &st->labels, design, seen, chain, s, c);
   free(seen);
-  c->src[0].vector = v;
-  c->sigma[0] = sigma;
-  return KD_OK;
+  return rc;
 }
 
 static int same_values(const double *a, const double *b, size_t len) {
@@ -191,10 +243,63 @@ static int same_design(const kd_call *a, const kd_call *b) {
          same_values(a->lambda, b->lambda, a->p) && same_values(a->metric, b->metric, a->p);
 }
 
-static int same_rhs(const kd_call *a, size_t r, const kd_call *b) {
-  const kd_call_source *x = &a->src[r], *y = &b->src[0];
+/* Label column r of fit a and column q of fit b are the same source and noise. */
+static int same_column(const kd_call *a, size_t r, const kd_call *b, size_t q) {
+  const kd_call_source *x = &a->src[r], *y = &b->src[q];
   return x->kind == y->kind && x->vector == y->vector && x->call == y->call &&
-         x->rhs == y->rhs && a->sigma[r] == b->sigma[0];
+         x->rhs == y->rhs && a->sigma[r] == b->sigma[q];
+}
+
+static int same_mix(const kd_row_mix *a, const kd_row_mix *b) {
+  int same = a->blocks == b->blocks;
+  for (size_t i = 0; same && i < a->blocks; ++i)
+    same = a->rows[i] == b->rows[i] && a->column[i] == b->column[i];
+  return same;
+}
+
+/* The right-hand side of fit `call` that `one` (a stage resolved alone) adds to it, in
+ * *r: its label columns found among the fit's or added to them; unmixed on an unmixed
+ * fit, column r itself; otherwise a mix of the fit's columns, the fit's earlier
+ * right-hand sides becoming one-block mixes of their own columns. */
+static kd_status add_rhs(kd_call *call, const kd_call *one, size_t *r) {
+  size_t cols[KD_MIX_BLOCKS];
+  for (size_t q = 0; q < one->ncols; ++q) {
+    size_t c = 0;
+    while (c < call->ncols && !same_column(call, c, one, q)) ++c;
+    if (c == call->ncols) {
+      if (c == KD_CALL_RHS)
+        return kd_fail(KD_EINVAL, "pipelines: more than %d label sources on one design",
+                       KD_CALL_RHS);
+      call->src[c] = one->src[q];
+      call->sigma[c] = one->sigma[q];
+      ++call->ncols;
+    }
+    cols[q] = c;
+  }
+  if (!call->mixed && !one->mixed) {
+    *r = cols[0];
+    call->nrhs = call->ncols;
+    return KD_OK;
+  }
+  kd_row_mix want = {.blocks = 1, .rows = {one->n}, .column = {cols[0]}};
+  if (one->mixed) {
+    want = one->mix[0];
+    for (size_t b = 0; b < want.blocks; ++b) want.column[b] = cols[want.column[b]];
+  }
+  if (!call->mixed) {
+    for (size_t q = 0; q < call->nrhs; ++q)
+      call->mix[q] = (kd_row_mix){.blocks = 1, .rows = {call->n}, .column = {q}};
+    call->mixed = 1;
+  }
+  *r = 0;
+  while (*r < call->nrhs && !same_mix(&call->mix[*r], &want)) ++*r;
+  if (*r == call->nrhs) {
+    if (*r == KD_CALL_RHS)
+      return kd_fail(KD_EINVAL, "pipelines: more than %d right-hand sides on one design",
+                     KD_CALL_RHS);
+    call->mix[call->nrhs++] = want;
+  }
+  return KD_OK;
 }
 
 /* For a fit c learning from fit `from`: where each of c's features sits among from's
@@ -239,7 +344,7 @@ static kd_status order_calls(kd_program *prog) {
     for (int c = 0; c < prog->ncalls && next < 0; ++c) {
       if (done[c]) continue;
       int ready = 1;
-      for (size_t r = 0; r < prog->call[c].nrhs; ++r) {
+      for (size_t r = 0; r < prog->call[c].ncols; ++r) {
         int from = prog->call[c].src[r].call;
         if (from >= 0 && !done[from]) ready = 0;
       }
@@ -255,7 +360,7 @@ static kd_status order_calls(kd_program *prog) {
   kd_call calls[KD_PROGRAM_CALLS];
   for (int i = 0; i < prog->ncalls; ++i) {
     calls[i] = prog->call[order[i]];
-    for (size_t r = 0; r < calls[i].nrhs; ++r)
+    for (size_t r = 0; r < calls[i].ncols; ++r)
       if (calls[i].src[r].call >= 0) calls[i].src[r].call = rank[calls[i].src[r].call];
   }
   memcpy(prog->call, calls, sizeof(kd_call) * (size_t)prog->ncalls);
@@ -286,15 +391,18 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
       kd_call one;
       kd_status rc = resolve(prog, pr, pl, st, s, i, &one);
       if (rc != KD_OK) return rc;
-      if (st->labels.kind == KD_LABELS_STAGE) {
-        const int from = st->labels.stage;
+      for (size_t q = 0; q < one.ncols; ++q) { /* the earlier fits it learns from */
+        kd_call_source *src = &one.src[q];
+        if (src->kind != KD_LABELS_STAGE) continue;
+        const int from = src->stage;
         if (from < 0 || from >= s)
           return kd_fail(KD_EINVAL, "chain %d, stage %d: labels from stage %d, not an earlier one",
                          i, s, from);
-        rc = learn_from(prog, &prog->call[at[from].call], &one, i, s, &one.src[0].map);
+        rc = learn_from(prog, &prog->call[at[from].call], &one, i, s, &src->map);
         if (rc != KD_OK) return rc;
-        one.src[0].call = at[from].call;
-        one.src[0].rhs = at[from].rhs;
+        src->call = at[from].call;
+        src->rhs = at[from].rhs;
+        prog->call[src->call].keep = 1;
       }
       int c = 0;
       while (c < prog->ncalls && !same_design(&prog->call[c], &one)) ++c;
@@ -302,20 +410,13 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
         if (c == KD_PROGRAM_CALLS)
           return kd_fail(KD_EINVAL, "pipelines: more than %d distinct fits", KD_PROGRAM_CALLS);
         prog->call[prog->ncalls++] = one;
-        prog->call[c].nrhs = 0; /* its right-hand side is added below, as on a shared design */
+        /* its right-hand side is added below, as on a shared design */
+        prog->call[c].nrhs = prog->call[c].ncols = 0;
+        prog->call[c].mixed = 0;
       }
-      kd_call *call = &prog->call[c];
       size_t r = 0;
-      while (r < call->nrhs && !same_rhs(call, r, &one)) ++r;
-      if (r == call->nrhs) {
-        if (r == KD_CALL_RHS)
-          return kd_fail(KD_EINVAL, "pipelines: more than %d label sources on one design",
-                         KD_CALL_RHS);
-        call->src[r] = one.src[0];
-        call->sigma[r] = one.sigma[0];
-        ++call->nrhs;
-      }
-      if (one.src[0].call >= 0) prog->call[one.src[0].call].keep = 1;
+      rc = add_rhs(&prog->call[c], &one, &r);
+      if (rc != KD_OK) return rc;
       at[s] = (slot){c, (int)r};
       prog->uses[i] |= 1u << c;
     }
@@ -327,7 +428,7 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
   for (int c = 0; c < prog->ncalls && prog->cached < 0; ++c) {
     const kd_call *call = &prog->call[c];
     int truth = 1;
-    for (size_t r = 0; r < call->nrhs; ++r) truth &= call->src[r].kind == KD_LABELS_TRUTH;
+    for (size_t r = 0; r < call->ncols; ++r) truth &= call->src[r].kind == KD_LABELS_TRUTH;
     if (call->role == KD_STAGE_WEAK && truth && !call->index) prog->cached = c;
   }
   if (prog->cached >= 0) prog->call[prog->cached].keep = 1;
@@ -338,7 +439,7 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
 
 /* doubles and ints of fit c's buffers per trial */
 static size_t doubles_per_trial(const kd_call *c) {
-  return c->p * c->nrhs * (c->keep ? 2 : 1) + c->nrhs;
+  return c->p * c->ncols + (c->keep ? c->p * c->nrhs : 0) + c->nrhs;
 }
 
 size_t kd_trial_ws_bytes(const kd_program *prog, size_t batch) {
@@ -367,7 +468,7 @@ kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_program *prog, size_t batch
   for (int c = 0; c < prog->ncalls; ++c) {
     const kd_call *call = &prog->call[c];
     ws->src[c] = at;
-    at += batch * call->p * call->nrhs;
+    at += batch * call->p * call->ncols;
     if (call->keep) {
       ws->hat[c] = at;
       at += batch * call->p * call->nrhs;
@@ -387,11 +488,11 @@ void kd_trial_ws_free(kd_trial_ws *ws) {
   ws->given = -1;
 }
 
-/* Trial i's right-hand sides of fit c: the fixed vectors, or an earlier fit's
+/* Trial i's label columns of fit c: the fixed vectors, or an earlier fit's
  * coefficients on its features, zero on the others. */
 static void fill_sources(const kd_program *prog, const kd_call *c, size_t i, kd_trial_ws *ws,
                          double *src) {
-  for (size_t r = 0; r < c->nrhs; ++r, src += c->p) {
+  for (size_t r = 0; r < c->ncols; ++r, src += c->p) {
     const kd_call_source *s = &c->src[r];
     if (s->call < 0) {
       memcpy(src, s->vector, sizeof(double) * c->p);
@@ -417,11 +518,12 @@ kd_status kd_program_run(kd_backend *be, const kd_program *prog, uint64_t seed, 
     const kd_call *c = &prog->call[ci];
     const size_t width = c->p * c->nrhs;
     for (uint32_t i = 0; i < count; ++i) {
-      double *src = ws->src[ci] + (size_t)i * width;
+      double *src = ws->src[ci] + (size_t)i * c->p * c->ncols;
       fill_sources(prog, c, i, ws, src);
       ws->stages[i] = (kd_stage){
           .n = c->n, .p = c->p, .lambda = c->lambda, .ridge = c->ridge, .k = c->nrhs,
-          .sources = src, .sigma = c->sigma, .target = c->target, .metric = c->metric,
+          .sources = src, .sigma = c->sigma, .mix = c->mixed ? c->mix : NULL,
+          .columns = c->ncols, .target = c->target, .metric = c->metric,
           .design = {seed, c->id, first + i, c->role | KD_PURPOSE_DESIGN},
           .noise = {seed, c->id, first + i, c->role | KD_PURPOSE_NOISE},
           .risk = ws->risk[ci] + (size_t)i * c->nrhs,

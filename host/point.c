@@ -278,7 +278,8 @@ kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
   kd_workspace one = {0}; /* a state that has run this point's fits */
   for (int i = 0; i < pl->prog.ncalls && type->workspace; ++i) {
     const kd_call *c = &pl->prog.call[i];
-    type->workspace(&one, c->n, c->p, c->nrhs, c->ridge);
+    const size_t k = c->mixed ? (c->ncols > c->nrhs ? c->ncols : c->nrhs) + 1 : c->nrhs;
+    type->workspace(&one, c->n, c->p, k, c->ridge); /* a mixed fit's bound (backend.h) */
   }
   kd_workspace_grow(caller->host, one.host, KD_WORKSPACE_SLOTS);
   kd_workspace_grow(caller->device, one.device, KD_WORKSPACE_SLOTS);

@@ -338,6 +338,121 @@ Test(solution, multiple_rhs_equal_single_runs) {
   }
 }
 
+/* ---- labels mixed by rows (kd_row_mix) ------------------------------------------ */
+
+/* X and the right-hand sides of a mixed stage by hand: every label column drawn as an
+ * unmixed stage of those columns would draw it (regenerate), then the rows of each
+ * right-hand side copied from the column its block names. */
+static void regenerate_mixed(const kd_stage *st, double *x, double *y) {
+  kd_stage pure = *st;
+  pure.k = st->columns, pure.mix = NULL;
+  double *cols = vec(st->n * st->columns);
+  regenerate(&pure, x, cols);
+  for (size_t r = 0; r < st->k; ++r)
+    for (size_t b = 0, row = 0; b < st->mix[r].blocks; row += st->mix[r].rows[b++])
+      for (size_t i = row; i < row + st->mix[r].rows[b]; ++i)
+        y[i + r * st->n] = cols[i + st->mix[r].column[b] * st->n];
+  free(cols);
+}
+
+/* The ridge (ridgeless: minimum-norm) solutions of X beta = Y by SVD: ridge as the
+ * least-squares solution of [X; sqrt(n ridge) I] beta = [Y; 0]. */
+static double *ridge_solution(const double *x, const double *y, size_t n, size_t p, size_t k,
+                              double ridge) {
+  if (ridge == 0) return svd_solution(x, y, n, p, k);
+  const size_t rows = n + p;
+  double *a = vec(rows * p), *b = vec(rows * k);
+  for (size_t j = 0; j < p; ++j) {
+    memcpy(a + j * rows, x + j * n, n * sizeof *a);
+    a[n + j + j * rows] = sqrt((double)n * ridge);
+  }
+  for (size_t r = 0; r < k; ++r) memcpy(b + r * rows, y + r * n, n * sizeof *b);
+  double *out = svd_solution(a, b, rows, p, k);
+  free(a);
+  free(b);
+  return out;
+}
+
+/* Two label columns (the truth with sigma 0.5, a surrogate with 0.2) and three mixed
+ * right-hand sides: a third of the rows from the surrogate then the truth, three blocks
+ * alternating, and one with a block of no rows. */
+static const double mix_sigma[2] = {0.5, 0.2};
+static void three_mixes(size_t n, kd_row_mix mix[3]) {
+  mix[0] = (kd_row_mix){.blocks = 2, .rows = {n / 3, n - n / 3}, .column = {1, 0}};
+  mix[1] = (kd_row_mix){.blocks = 3, .rows = {10, 5, n - 15}, .column = {0, 1, 0}};
+  mix[2] = (kd_row_mix){.blocks = 3, .rows = {7, 0, n - 7}, .column = {1, 0, 0}};
+}
+
+static const struct { size_t n, p; double ridge; } mix_shapes[] = {
+    {30, 90, 0}, {90, 30, 0}, {90, 30, 0.02}, {30, 90, 0.02}};
+
+/* Every form (kernel, whitened, primal ridge, kernel ridge), the Cholesky path and the
+ * forced dgelsy fallback (which draws the labels again): the fits of the hand-made
+ * labels to 1e-12, the risks their metric distances. */
+Test(solution, mixed_rows_equal_a_hand_computation) {
+  for (int gelsy = 0; gelsy <= 1; ++gelsy)
+    for (size_t c = 0; c < sizeof mix_shapes / sizeof mix_shapes[0]; ++c) {
+      const size_t n = mix_shapes[c].n, p = mix_shapes[c].p, k = 3;
+      double *lambda = power_law(p, 0.5), *pair = truth_and_surrogate(p);
+      double *x = vec(n * p), *y = vec(n * k), *hat = vec(p * k), risk[3];
+      kd_row_mix mix[3];
+      three_mixes(n, mix);
+      kd_stage st = stage(n, p, k, lambda, mix_shapes[c].ridge, pair, mix_sigma, pair, 3, risk,
+                          hat);
+      st.mix = mix, st.columns = 2;
+      kd_cpu_force_gelsy(gelsy);
+      run(&st);
+      kd_cpu_force_gelsy(0);
+      cr_expect_eq(st.fallback, gelsy, "case %zu", c);
+      regenerate_mixed(&st, x, y);
+      double *want = ridge_solution(x, y, n, p, k, mix_shapes[c].ridge);
+      for (size_t r = 0; r < k; ++r) {
+        cr_expect_lt(rel_diff(hat + r * p, want + r * p, p), 1e-12, "case %zu gelsy %d RHS %zu",
+                     c, gelsy, r);
+        double d = 0;
+        for (size_t j = 0; j < p; ++j) {
+          const double e = hat[j + r * p] - pair[j];
+          d += lambda[j] * e * e;
+        }
+        cr_expect_eq(risk[r], d, "case %zu RHS %zu: risk %.17g, distance %.17g", c, r, risk[r], d);
+      }
+      free(want);
+      free(lambda);
+      free(pair);
+      free(x);
+      free(y);
+      free(hat);
+    }
+}
+
+/* A mix whose rows all come from one column (fraction 1, and so 0 for the other) is the
+ * unmixed stage of that column, risk and fit bit for bit, in every form. */
+Test(solution, mixed_rows_of_one_column_are_the_pure_stage) {
+  for (size_t c = 0; c < sizeof mix_shapes / sizeof mix_shapes[0]; ++c) {
+    const size_t n = mix_shapes[c].n, p = mix_shapes[c].p;
+    double *lambda = power_law(p, 1.5), *pair = truth_and_surrogate(p);
+    double *hat = vec(p), *pure_hat = vec(p), risk, pure_risk;
+    for (size_t from = 0; from < 2; ++from) {
+      kd_row_mix mix = {.blocks = 2, .rows = {from == 0 ? n : 0, from == 0 ? 0 : n},
+                        .column = {0, 1}};
+      kd_stage st = stage(n, p, 1, lambda, mix_shapes[c].ridge, pair, mix_sigma, pair, 4, &risk,
+                          hat);
+      st.mix = &mix, st.columns = 2;
+      run(&st);
+      kd_stage pure = stage(n, p, 1, lambda, mix_shapes[c].ridge, pair + from * p,
+                            mix_sigma + from, pair, 4, &pure_risk, pure_hat);
+      run(&pure);
+      cr_expect_eq(memcmp(&risk, &pure_risk, sizeof risk), 0, "case %zu column %zu: %.17g vs %.17g",
+                   c, from, risk, pure_risk);
+      cr_expect_eq(memcmp(hat, pure_hat, p * sizeof *hat), 0, "case %zu column %zu", c, from);
+    }
+    free(lambda);
+    free(pair);
+    free(hat);
+    free(pure_hat);
+  }
+}
+
 /* risk_r = sum_j metric_j (beta_hat_jr - target_j)^2, metric defaulting to lambda;
  * leaving beta_hat NULL changes nothing. */
 Test(solution, risk_is_the_metric_distance) {
@@ -650,6 +765,22 @@ Test(inputs, bad_stages_are_rejected) {
   st = good, st.target = bad_src, expect_rejected(st, "target[3]");
   double bad_metric[4] = {1, -1, 1, 1};
   st = good, st.metric = bad_metric, expect_rejected(st, "metric[1]");
+  double two_src[8] = {1, 1, 1, 1, 0, 1, 0, 1}, two_sigma[2] = {0.1, 0};
+  kd_row_mix mix = {.blocks = 2, .rows = {3, 5}, .column = {1, 0}};
+  const kd_stage mixed = {.n = 8, .p = p, .lambda = lambda, .k = 1, .sources = two_src,
+                          .sigma = two_sigma, .mix = &mix, .columns = 2, .target = src,
+                          .risk = &risk};
+  st = mixed;
+  run(&st);
+  st = mixed, st.columns = 0, expect_rejected(st, "0 label columns");
+  st = mixed, st.columns = 1, expect_rejected(st, "block 0 reads label column 1 of 1");
+  mix.blocks = 0, st = mixed, expect_rejected(st, "mix 0 has 0 blocks");
+  mix.blocks = KD_MIX_BLOCKS + 1, st = mixed, expect_rejected(st, "mix 0 has 5 blocks");
+  mix.blocks = 2, mix.rows[1] = 4, st = mixed, expect_rejected(st, "mix 0 labels 7 rows, expected n = 8");
+  mix.rows[1] = 6, st = mixed, expect_rejected(st, "mix 0 labels over 8 rows");
+  mix.rows[1] = SIZE_MAX, st = mixed, expect_rejected(st, "mix 0 labels over 8 rows");
+  mix.rows[1] = 5, two_sigma[1] = -1, st = mixed, expect_rejected(st, "sigma[1]");
+  two_sigma[1] = 0, two_src[7] = NAN, st = mixed, expect_rejected(st, "sources[7]");
   cr_expect_eq(kd_stage_run(&cpu, NULL), KD_EINVAL);
 }
 

@@ -5,6 +5,9 @@
  * X at once (y_r = X source_r + sigma_r z, one common noise vector z), solve ridge or
  * ridgeless for all of them against one factorisation, and return each fit's exact
  * risk  sum_j metric_j (beta_hat_jr - target_j)^2.
+ * A stage may also label each right-hand side by rows (kd_row_mix): its rows cut into
+ * consecutive blocks, each block labelled by one of the stage's label columns, on the
+ * same design and the same noise vector.
  *
  * Backends are descriptors (name, state size, function pointers), in the manner of
  * GSL's algorithm types; the CPU backend is the reference for every other one. */
@@ -17,14 +20,30 @@
 #include "kdbench/rng.h"
 #include "kdbench/status.h"
 
+/* Labels mixed by rows (kd_stage.mix): right-hand side r's n rows, in order, are cut
+ * into `blocks` consecutive blocks; block b, the next rows[b] rows, carries label column
+ * column[b]: there y_i = x_i . sources_c + sigma_c z_i, z the stage's one noise vector.
+ * So row i's noise is z_i whichever column labels it, and a mix whose every row comes
+ * from column c has the labels (and, run alone, the fit) of the unmixed stage whose one
+ * right-hand side is c. Blocks of 0 rows are allowed. */
+#define KD_MIX_BLOCKS 4
+typedef struct {
+  size_t blocks;                /* 1 .. KD_MIX_BLOCKS */
+  size_t rows[KD_MIX_BLOCKS];   /* summing to n */
+  size_t column[KD_MIX_BLOCKS]; /* below kd_stage.columns */
+} kd_row_mix;
+
 typedef struct {
   /* in */
   size_t n, p;             /* samples, features of this stage's design */
   const double *lambda;    /* p: the design's covariance spectrum */
   double ridge;            /* >= 0; 0 = minimum-norm least squares */
   size_t k;                /* number of right-hand sides */
-  const double *sources;   /* p x k, column-major: beta_src of each RHS */
-  const double *sigma;     /* k: noise level of each RHS */
+  const double *sources;   /* p x k, column-major: beta_src of each RHS (p x columns with mix) */
+  const double *sigma;     /* k: noise level of each RHS (columns with mix) */
+  const kd_row_mix *mix;   /* NULL: RHS r is labelled by sources/sigma column r; else k
+                              mixes, RHS r labelled by rows as mix[r] says */
+  size_t columns;          /* with mix: the label columns of sources and sigma */
   const double *target;    /* p: the risk's reference (beta* on these features) */
   const double *metric;    /* p: the risk's covariance; NULL = lambda */
   kd_rng_addr design;      /* stream of X (column j = feature j, row i = sample i) */
@@ -64,7 +83,8 @@ typedef struct kd_backend_type {
   /* The memory check's model (kd_point_memory, host/point.c): grows *w to what a state
    * holds once it has run a stage of this shape, the fallback's buffers included,
    * since any trial may take it. NULL: not modelled (the backend refuses a buffer that
-   * does not fit as it grows it). */
+   * does not fit as it grows it). A stage mixed by rows, k right-hand sides of `columns`
+   * label columns, holds no more than an unmixed stage of max(k, columns) + 1 does. */
   void (*workspace)(kd_workspace *w, size_t n, size_t p, size_t k, double ridge);
   /* Optional (NULL: no device): the device memory the state's buffers may still take,
    * in bytes. */

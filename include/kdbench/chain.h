@@ -13,17 +13,18 @@
  *     their signal,
  *   - its solver: the direct ridge(less) solve with the point's ridge, the weak
  *     model's, or a fixed one (an iterative solver would add its kind here),
- *   - its labels: the ground truth, a fixed surrogate of the plan, or the fitted
- *     beta-hat of an earlier stage of the chain, with their own noise level.
- * (Labels mixed from several sources by row fraction need per-row labels in the stage
- * primitive, kd_stage: not there yet.)
+ *   - its labels: the ground truth, a fixed surrogate of the plan, the fitted beta-hat
+ *     of an earlier stage of the chain, or a mix of those by row fraction (kd_labels_mix),
+ *     each with its own noise level.
  *
  * The chains of a point's selected pipelines are resolved once into a program
  * (kd_program_build): stages that draw the same design (same streams, samples,
  * spectrum, features and ridge) become ONE fit, kd_call, with one right-hand side per
  * distinct label source and noise, so that the student stages of strong, optimal, mask
  * and w2s share one design and one factorisation, and the weak stage of w2s and weak is
- * fitted once. kd_program_run runs a program for a batch of trials. */
+ * fitted once; a mixed stage's sources join those right-hand sides as label columns,
+ * and its right-hand side takes its rows from them (kd_row_mix). kd_program_run runs a
+ * program for a batch of trials. */
 #ifndef KDBENCH_CHAIN_H
 #define KDBENCH_CHAIN_H
 
@@ -79,7 +80,7 @@ typedef struct {
   double value; /* KD_RIDGE_FIXED; 0 = ridgeless */
 } kd_solver;
 
-typedef enum { KD_LABELS_TRUTH, KD_LABELS_SURROGATE, KD_LABELS_STAGE } kd_labels_kind;
+typedef enum { KD_LABELS_TRUTH, KD_LABELS_SURROGATE, KD_LABELS_STAGE, KD_LABELS_MIX } kd_labels_kind;
 typedef enum { KD_NOISE_SIGMA, KD_NOISE_TEACHER, KD_NOISE_FIXED } kd_noise_kind;
 typedef struct {
   kd_labels_kind kind;
@@ -87,7 +88,20 @@ typedef struct {
   int stage;                                            /* STAGE: an earlier stage's index */
   kd_noise_kind noise; /* sigma: the problem's, its teacher sigma, or .sigma */
   double sigma;
+  const struct kd_labels_mix *mix; /* MIX: the sources and their fractions */
 } kd_labels;
+
+/* Labels mixed by row fraction: with F_b = fraction[0] + ... + fraction[b-1], the rows
+ * [round(F_b n), round(F_{b+1} n)) of the stage's n are labelled by part[b] (its own
+ * source and noise level), round to nearest, halves away from zero, the last part
+ * ending at row n: the parts in the order listed, the first part's rows first. Each
+ * fraction is >= 0 and they sum to 1 within 1e-9. A mix whose rows all come from one
+ * part is that part's stage exactly (the same right-hand side, bit for bit). */
+typedef struct kd_labels_mix {
+  int parts;                       /* 1 .. KD_MIX_BLOCKS */
+  kd_labels part[KD_MIX_BLOCKS];   /* none of them a MIX */
+  double fraction[KD_MIX_BLOCKS];
+} kd_labels_mix;
 
 typedef struct {
   kd_stream stream;
@@ -114,6 +128,7 @@ typedef struct {
   kd_labels_kind kind;  /* TRUTH, SURROGATE: `vector`; STAGE: fit `call`, column `rhs` */
   const double *vector; /* the fit's p coefficients (its features') */
   int call, rhs;
+  int stage;            /* STAGE: the index in its chain of the stage it reads */
   const long *map;      /* STAGE: the position of each of the fit's features among the source
                            fit's, -1 for none; NULL: the source's features are the first */
 } kd_call_source;
@@ -131,9 +146,13 @@ typedef struct {
   int partial;                 /* does not see every feature of the problem (top k, subset) */
   double dropped;              /* the signal of the features it does not see, added to every
                                   risk: sum over them of lambda_j beta*_j^2 */
-  size_t nrhs;
+  size_t nrhs;                 /* right-hand sides */
+  size_t ncols;                /* label columns: src and sigma; nrhs unless mixed */
   kd_call_source src[KD_CALL_RHS];
-  double sigma[KD_CALL_RHS];   /* each right-hand side's noise, the unseen signal included */
+  double sigma[KD_CALL_RHS];   /* each label column's noise, the unseen signal included */
+  int mixed;                   /* right-hand side r takes its rows from the columns as mix[r]
+                                  says; else it is column r */
+  kd_row_mix mix[KD_CALL_RHS];
   int keep;                    /* its coefficients are kept (a later fit or the cache reads them) */
 } kd_call;
 
@@ -151,16 +170,16 @@ typedef struct {
 
 /* Resolves `count` chains for the point of plan `pl` (its n, m, resolved k, ridges) into
  * a program. KD_EINVAL, naming the chain and stage, for a stage that reads a stage not
- * before it, a stage that learns from a fit on features it does not see (or on pure-noise
+ * before it, a mix of bad fractions (negative, not summing to 1) or parts, a stage that learns from a fit on features it does not see (or on pure-noise
  * features), a subset that is not one, fits that share a design in an order that cannot
  * run, or more fits than the limits. Free it with kd_program_free, after a failure too. */
 kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const struct kd_plan *pl,
                            const kd_chain *const *chains, int count);
 void kd_program_free(kd_program *prog);
 
-/* Buffers of `batch` trials of a program, reused across trials. Fit c's coefficients
- * (batch x p x nrhs, trial by trial, where kept), risks (batch x nrhs) and fallbacks
- * (batch) are hat[c], risk[c], fallback[c]. When `given` is a fit's index, that fit is
+/* Buffers of `batch` trials of a program, reused across trials. Fit c's label columns
+ * (batch x p x ncols) are src[c], its coefficients (batch x p x nrhs, trial by trial,
+ * where kept), risks (batch x nrhs) and fallbacks (batch) hat[c], risk[c], fallback[c]. When `given` is a fit's index, that fit is
  * not run: its buffers already hold the trials' results (a sweep's teacher cache). */
 typedef struct {
   size_t batch;
