@@ -5,7 +5,7 @@
  * beta_hat, away from n = p where the Gram's conditioning would set the tolerance.
  * Near n = p both backends must flag the same trials. Also the QR fallback (forced; on
  * a rank-deficient design, where it hands over to the CPU's dgelsy; past the 2-D copy
- * pitch limit), both Gram methods, batches, CUDA graphs, the debug mode, another host
+ * pitch limit), both Gram methods, batches, stages mixed by rows (the CPU's), CUDA graphs, the debug mode, another host
  * thread, the memory plan and check, determinism, settings and input checks; and,
  * without a device, the mapping of runtime errors.
  *
@@ -520,6 +520,44 @@ Test(batch, matches_the_cpu_stage_by_stage) {
   kd_backend cuda;
   open_backend("cuda", &cuda);
   for (size_t i = 0; i < 6; ++i) compare_batch(&cuda, shapes[i], 37, 0);
+  kd_backend_close(&cuda);
+}
+
+/* A stage labelled by rows (kd_row_mix) is handed to the CPU backend, alone and in a
+ * batch: risks, fits and fallback flags the CPU's bit for bit. */
+Test(batch, mixed_rows_are_the_cpu_stage) {
+  require_device();
+  kd_backend cuda, cpu;
+  open_backend("cuda", &cuda);
+  open_backend("cpu", &cpu);
+  enum { COUNT = 5 };
+  for (size_t i = 0; i < 6; ++i) {
+    shape sh = shapes[i];
+    sh.k = 2; /* two label columns, two right-hand sides */
+    const kd_row_mix mix[2] = {{2, {sh.n / 3, sh.n - sh.n / 3}, {1, 0}}, {1, {sh.n}, {0}}};
+    problem ref[COUNT], got[COUNT];
+    kd_stage st[COUNT];
+    for (uint32_t t = 0; t < COUNT; ++t) {
+      ref[t] = make_problem(sh, t), got[t] = make_problem(sh, t);
+      ref[t].st.mix = got[t].st.mix = mix;
+      ref[t].st.columns = got[t].st.columns = 2;
+      cr_assert_eq(kd_stage_run(&cpu, &ref[t].st), KD_OK, "%s", kd_last_error());
+      st[t] = got[t].st;
+    }
+    cr_assert_eq(kd_stage_run(&cuda, &got[0].st), KD_OK, "%s", kd_last_error());
+    cr_expect_eq(memcmp(got[0].risk, ref[0].risk, 2 * sizeof(double)), 0, "%s alone", sh.what);
+    cr_assert_eq(kd_stage_run_batch(&cuda, st, COUNT), KD_OK, "%s", kd_last_error());
+    for (uint32_t t = 0; t < COUNT; ++t) {
+      cr_expect_eq(memcmp(got[t].risk, ref[t].risk, 2 * sizeof(double)), 0, "%s trial %u",
+                   sh.what, t);
+      cr_expect_eq(memcmp(got[t].beta, ref[t].beta, 2 * sh.p * sizeof(double)), 0,
+                   "%s trial %u", sh.what, t);
+      cr_expect_eq(st[t].fallback, ref[t].st.fallback, "%s trial %u", sh.what, t);
+      free_problem(&ref[t]);
+      free_problem(&got[t]);
+    }
+  }
+  kd_backend_close(&cpu);
   kd_backend_close(&cuda);
 }
 

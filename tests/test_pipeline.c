@@ -5,8 +5,9 @@
  * streams of today's ids), the columns and flags each pipeline fills; chains written
  * here run exactly the stages they describe (generations on a schedule, each learning
  * from the one before; another design spectrum; two chains on one design), bit for bit
- * against stages run by hand; and the chains that cannot run are refused, naming the
- * chain and stage. */
+ * against stages run by hand; labels mixed by row fraction (truth rows and an earlier
+ * fit's rows, against the stage by hand; fractions 1 and 0 the pure chains); and the
+ * chains that cannot run, and bad mixes, are refused, naming the chain and stage. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -248,6 +249,101 @@ Test(chains, one_design_one_fit_and_another_spectrum) {
   kd_plan_free(&pl);
 }
 
+/* A teacher on 30 samples of its own design, then a student whose labels mix by rows: the
+ * first 30 % the truth (noise sigma), the rest the teacher's fit (noise 0.1). */
+static kd_labels_mix real_and_teacher = {
+    2,
+    {{.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA},
+     {.kind = KD_LABELS_STAGE, .stage = 0, .noise = KD_NOISE_FIXED, .sigma = 0.1}},
+    {0.3, 0.7}};
+static kd_chain mixed_chain(const kd_labels_mix *mix) {
+  return (kd_chain){
+      2,
+      {{.stream = KD_STREAM_STAGE, .samples = {.kind = KD_SAMPLES_FIXED, .count = 30},
+        .labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}},
+       {.labels = {.kind = KD_LABELS_MIX, .mix = mix}}}};
+}
+
+/* The mixed student shares the plain truth student's design and its truth column: one
+ * fit, two label columns (truth, teacher), two right-hand sides (the truth alone, the
+ * mix of rows 0..14 and 15..49), its risk that of the stage run by hand bit for bit. */
+Test(chains, a_mix_of_truth_and_an_earlier_fit_by_rows) {
+  const kd_chain truth = {1, {{.labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}}}};
+  const kd_chain mix = mixed_chain(&real_and_teacher);
+  kd_plan pl = plan(50, 0, 100, 10, 1u << KD_PIPE_STRONG);
+  const kd_chain *chains[] = {&truth, &mix};
+  kd_program prog;
+  cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 2), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(prog.ncalls, 2);
+  const kd_call *student = &prog.call[1];
+  cr_assert(student->mixed && student->ncols == 2 && student->nrhs == 2);
+  cr_expect(prog.out_call[0] == 1 && prog.out_rhs[0] == 0 && prog.out_call[1] == 1 &&
+            prog.out_rhs[1] == 1);
+  const kd_row_mix *m = &student->mix[1];
+  cr_expect(m->blocks == 2 && m->rows[0] == 15 && m->rows[1] == 35 && m->column[0] == 0 &&
+            m->column[1] == 1, "round(0.3 * 50) = 15 truth rows first, then 35 teacher rows");
+  kd_trial_ws ws;
+  cr_assert_eq(kd_trial_ws_init(&ws, &prog, 1), KD_OK);
+  const uint32_t id0 = kd_stream_id(KD_STREAM_STAGE, 0, 30, P, P, 0);
+  for (uint32_t t = 0; t < 3; ++t) {
+    cr_assert_eq(kd_program_run(&cpu, &prog, SEED, t, 1, &ws), KD_OK, "%s", kd_last_error());
+    double hat0[P], sources[2 * P], risk[2];
+    by_hand(id0, 30, pr.lambda, NULL, pr.beta, pr.sigma, t, hat0);
+    memcpy(sources, pr.beta, sizeof hat0);
+    memcpy(sources + P, hat0, sizeof hat0);
+    const double sigma[2] = {pr.sigma, 0.1};
+    const kd_row_mix rows[2] = {{1, {50}, {0}}, *m};
+    kd_stage st = {.n = 50, .p = P, .lambda = pr.lambda, .k = 2, .sources = sources,
+                   .sigma = sigma, .mix = rows, .columns = 2, .target = pr.beta, .risk = risk,
+                   .design = {SEED, pl.id, t, KD_STAGE_STUDENT | KD_PURPOSE_DESIGN},
+                   .noise = {SEED, pl.id, t, KD_STAGE_STUDENT | KD_PURPOSE_NOISE}};
+    cr_assert_eq(kd_stage_run(&cpu, &st), KD_OK, "%s", kd_last_error());
+    cr_expect_eq(ws.risk[1][1], risk[1], "trial %u: %.17g, by hand %.17g", t, ws.risk[1][1],
+                 risk[1]);
+    const double pure = by_hand(pl.id, 50, pr.lambda, NULL, pr.beta, pr.sigma, t, NULL);
+    cr_expect_lt(fabs(ws.risk[1][0] - pure), 1e-12 * pure, "trial %u: the truth column", t);
+    cr_expect(fabs(ws.risk[1][1] - pure) > 1e-6 * pure, "trial %u: the mix is not the truth", t);
+  }
+  kd_trial_ws_free(&ws);
+  kd_program_free(&prog);
+  kd_plan_free(&pl);
+}
+
+/* Trial 2's risks of each chain's result (program of the chains alone). */
+static void chain_risks(const kd_chain *const *chains, int count, double *risks) {
+  kd_plan pl = plan(50, 0, 100, 10, 1u << KD_PIPE_STRONG);
+  kd_program prog;
+  kd_trial_ws ws;
+  cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, count), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_trial_ws_init(&ws, &prog, 1), KD_OK);
+  cr_assert_eq(kd_program_run(&cpu, &prog, SEED, 2, 1, &ws), KD_OK, "%s", kd_last_error());
+  for (int i = 0; i < count; ++i)
+    risks[i] = ws.risk[prog.out_call[i]][prog.out_rhs[i]];
+  kd_trial_ws_free(&ws);
+  kd_program_free(&prog);
+  kd_plan_free(&pl);
+}
+
+/* Fractions (1, 0) and (0, 1) are the pure chains, truth and the teacher's fit, bit for
+ * bit, next to the plain truth chain as in a run. */
+Test(chains, a_mix_of_one_source_is_that_source) {
+  const kd_chain truth = {1, {{.labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}}}};
+  kd_chain pure_teacher = mixed_chain(NULL);
+  pure_teacher.stage[1].labels = real_and_teacher.part[1];
+  kd_labels_mix ends[2] = {real_and_teacher, real_and_teacher};
+  ends[0].fraction[0] = 1, ends[0].fraction[1] = 0;
+  ends[1].fraction[0] = 0, ends[1].fraction[1] = 1;
+  const kd_chain all_truth = mixed_chain(&ends[0]), all_teacher = mixed_chain(&ends[1]);
+  double want[2], got[3];
+  chain_risks((const kd_chain *const[]){&truth, &pure_teacher}, 2, want);
+  chain_risks((const kd_chain *const[]){&truth, &all_truth, &all_teacher}, 3, got);
+  cr_expect_eq(memcmp(&got[0], &want[0], sizeof(double)), 0);
+  cr_expect_eq(memcmp(&got[1], &want[0], sizeof(double)), 0, "fraction 1: %.17g vs %.17g",
+               got[1], want[0]);
+  cr_expect_eq(memcmp(&got[2], &want[1], sizeof(double)), 0, "fraction 0: %.17g vs %.17g",
+               got[2], want[1]);
+}
+
 static void expect_refused(const kd_chain *a, const kd_chain *b, const char *says) {
   kd_plan pl = plan(50, 0, 100, 10, 1u << KD_PIPE_STRONG);
   const kd_chain *chains[] = {a, b};
@@ -407,4 +503,21 @@ Test(chains, subsets_that_cannot_be_are_refused) {
                                   .features = {.kind = KD_FEATURES_SUBSET, .subset = first_ten},
                                   .labels = {.kind = KD_LABELS_STAGE, .stage = 0}}}};
   expect_refused(&narrower, NULL, "chain 0, stage 1 learns from a fit on features it does not see");
+}
+
+Test(chains, bad_mixes_are_refused) {
+  kd_labels_mix bad = real_and_teacher;
+  const kd_chain chain = mixed_chain(&bad);
+  bad.fraction[0] = -0.1, bad.fraction[1] = 1.1;
+  expect_refused(&chain, NULL, "chain 0, stage 1: mix fraction 0 is -0.1, expected a number >= 0");
+  bad.fraction[0] = 0.2, bad.fraction[1] = 0.7;
+  expect_refused(&chain, NULL, "chain 0, stage 1: mix fractions sum to 0.8");
+  bad.fraction[1] = NAN;
+  expect_refused(&chain, NULL, "mix fraction 1 is nan");
+  bad = real_and_teacher, bad.parts = 0;
+  expect_refused(&chain, NULL, "chain 0, stage 1: a mix of 0 parts (1 to 4)");
+  bad.parts = 2, bad.part[1] = (kd_labels){.kind = KD_LABELS_MIX, .mix = &real_and_teacher};
+  expect_refused(&chain, NULL, "chain 0, stage 1: mix part 1 is itself a mix");
+  bad = real_and_teacher, bad.part[1].stage = 1;
+  expect_refused(&chain, NULL, "chain 0, stage 1: labels from stage 1, not an earlier one");
 }
