@@ -6,23 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kdbench/grid.h"
 #include "kdbench/number.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/rng.h"
 #include "kdbench/shard_spec.h"
-
-static const char *const AXIS_NAMES[KD_NAXES] = {"n", "p", "m", "k", "ridge", "alpha", "sigma"};
-
-const char *kd_axis_name(kd_axis a) { return (unsigned)a < KD_NAXES ? AXIS_NAMES[a] : "?"; }
-
-int kd_axis_parse(const char *name) {
-  for (int a = 0; a < KD_NAXES; ++a)
-    if (strcmp(name, AXIS_NAMES[a]) == 0) return a;
-  return -1;
-}
-
-int kd_axis_is_integer(kd_axis a) { return a <= KD_AXIS_K; }
 
 static const char *const JOB_NAMES[] = {[KD_JOB_SWEEP] = "sweep", [KD_JOB_WEIGHTS] = "weights"};
 

@@ -34,20 +34,6 @@ kd_status kd_default_n_grid(size_t p, size_t **n, size_t *count) {
   return KD_OK;
 }
 
-/* Defaults of axes swept without values (n and k depend on p: see axis_values); the
- * same text is in --help (host/cli.c) and the README. */
-static const char *const DEFAULT_VALUES[KD_NAXES] = {
-    [KD_AXIS_P] = "100,200,500,1000,2000",
-    [KD_AXIS_M] = "500,1000,2000,5000,10000,20000",
-    [KD_AXIS_RIDGE] = "1e-4:1:log9",
-    [KD_AXIS_ALPHA] = "1.25,1.5,2,3,4",
-    [KD_AXIS_SIGMA] = "0,0.1,0.25,0.5,1",
-};
-
-const char *kd_axis_default_values(kd_axis a) {
-  return (unsigned)a < KD_NAXES ? DEFAULT_VALUES[a] : NULL;
-}
-
 /* The values of axis a at a point whose p is `p`. */
 static kd_status axis_values(const kd_config *c, kd_axis a, size_t p, double **v, size_t *count) {
   if (c->values[a][0]) return kd_axis_values(a, c->values[a], v, count);
@@ -65,7 +51,7 @@ static kd_status axis_values(const kd_config *c, kd_axis a, size_t p, double **v
     snprintf(text, sizeof text, "%d:%zu:log8", p >= 10 ? 10 : 1, p);
     return kd_axis_values(a, text, v, count);
   }
-  return kd_axis_values(a, DEFAULT_VALUES[a], v, count);
+  return kd_axis_values(a, kd_axis_default_values(a), v, count);
 }
 
 static void set_axis(kd_grid_point *pt, kd_axis a, double x) {

@@ -12,14 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kdbench/axis.h"
 #include "kdbench/problem.h"
 #include "kdbench/status.h"
-
-/* The parameters a sweep can vary. */
-typedef enum {
-  KD_AXIS_N, KD_AXIS_P, KD_AXIS_M, KD_AXIS_K, KD_AXIS_RIDGE, KD_AXIS_ALPHA, KD_AXIS_SIGMA,
-  KD_NAXES
-} kd_axis;
 
 #define KD_MAX_SWEPT 2
 #define KD_TEXT_LEN 2048
@@ -66,11 +61,6 @@ typedef struct {
   kd_run_opts run;            /* how to run: never hashed */
 } kd_config;
 
-const char *kd_axis_name(kd_axis a);
-/* "n" -> KD_AXIS_N; -1 when unknown. */
-int kd_axis_parse(const char *name);
-/* Integer axes (n, p, m, k) are rounded and de-duplicated. */
-int kd_axis_is_integer(kd_axis a);
 
 
 /* Sets one setting by its name ("p", "signal-exp", "sweep", "csv", ...) from text.

@@ -22,10 +22,6 @@ typedef struct {
 kd_status kd_grid_build(const kd_config *c, kd_grid *g);
 void kd_grid_free(kd_grid *g);
 
-/* The values an axis swept without values takes, as axis text ("1e-4:1:log9"); NULL
- * for n and k, whose defaults depend on p (kd_default_n_grid; k: 10:p:log8). */
-const char *kd_axis_default_values(kd_axis a);
-
 /* The default n grid for p: log-spaced from 20 to 2000 (about 8 points a decade)
  * passing through n = p. Caller frees. */
 kd_status kd_default_n_grid(size_t p, size_t **n, size_t *count);
