@@ -1,4 +1,4 @@
-/* The CUDA backend: the CPU backend's stage (host/backend_cpu.c, the reference) on one
+/* The CUDA backend: the CPU backend's stage (host/sim/backend_cpu.c, the reference) on one
  * GPU with cuBLAS and cuSOLVER, FP64 throughout (docs/gpu.md#device-steps).
  *
  *   p > n          kernel form   G = X X^T + n ridge I,  beta_hat = X^T G^-1 Y

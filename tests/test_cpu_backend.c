@@ -26,7 +26,7 @@
 
 static kd_backend cpu;
 
-/* Test hooks of host/backend_cpu.c: fallback solves so far, by QR and by dgelsy; and
+/* Test hooks of host/sim/backend_cpu.c: fallback solves so far, by QR and by dgelsy; and
  * a switch that sends every trial through the fallback on to dgelsy. */
 void kd_cpu_fallback_counts(const void *state, unsigned long *qr, unsigned long *gelsy);
 void kd_cpu_force_gelsy(int on);

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../host/report_internal.h"
+#include "../host/report/internal.h"
 #include "kdbench/fit.h"
 #include "kdbench/fit_run.h"
 #include "kdbench/report.h"

@@ -1,4 +1,4 @@
-/* The memory check's model (kd_sweep_memory: host/sweep.c, host/point.c and each
+/* The memory check's model (kd_sweep_memory: host/sweep/sweep.c, host/sim/point.c and each
  * backend's workspace model) against the peak resident memory of a real kdbench run
  * of the same command line, and the refusal of a point that cannot fit.
  *

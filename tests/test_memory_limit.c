@@ -1,4 +1,4 @@
-/* What the memory check may use (host/memory_limit.c): the room under a cgroup's
+/* What the memory check may use (host/base/memory_limit.c): the room under a cgroup's
  * memory limit, read from a planted cgroup tree (v2 and v1, nested groups, "max",
  * page cache counted as free), and the room under an address-space limit, in a child
  * that sets one. */

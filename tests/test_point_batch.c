@@ -1,4 +1,4 @@
-/* The trial loop of a point on a backend with batches (host/point.c): a fake backend
+/* The trial loop of a point on a backend with batches (host/sim/point.c): a fake backend
  * whose run_batch records every call (its size, each stage's trial, seed, stream and
  * shape) and computes each stage with the CPU backend's run_stage. It checks the split
  * (near-equal batches of at most what batch_size allows, in trial order), that every

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../host/report_internal.h"
+#include "../host/report/internal.h"
 #include "kdbench/escape.h"
 #include "kdbench/hash.h"
 #include "kdbench/report.h"

@@ -295,7 +295,7 @@ Test(shards, sigkill_then_resume_without_recomputing) {
 
 Test(shards, merge_refuses_a_running_shard) {
   run_reference_and_shards(2);
-  /* What a shard being computed holds: the flock of its .lock (host/run_store.c). */
+  /* What a shard being computed holds: the flock of its .lock (host/store/run_store.c). */
   const char *path = kd_test_path("run.shards/shard-002-of-002.lock");
   int fd = open(path, O_RDWR | O_CREAT, 0666);
   cr_assert_geq(fd, 0);

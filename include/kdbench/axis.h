@@ -1,6 +1,6 @@
 /* The axes a sweep can vary, as one table: each axis's name (its flag, its INI key and
  * its CSV column), whether it is an integer, and the grid it takes when it is swept
- * without values. Adding an axis: a line here and in host/axis.c, its field in
+ * without values. Adding an axis: a line here and in host/scenario/axis.c, its field in
  * kd_grid_point (grid.h) and kd_config, its column in the rows (store/run_rows.c). */
 #ifndef KDBENCH_AXIS_H
 #define KDBENCH_AXIS_H

@@ -80,7 +80,7 @@ typedef struct kd_backend_type {
   /* Optional (NULL: none): device facts for the run's metadata, "key=value" lines
    * (device, compute_capability, driver, runtime, cublas, cusolver). */
   void (*facts)(void *state, char *buf, size_t len);
-  /* The memory check's model (kd_point_memory, host/point.c): grows *w to what a state
+  /* The memory check's model (kd_point_memory, host/sim/point.c): grows *w to what a state
    * holds once it has run a stage of this shape, the fallback's buffers included,
    * since any trial may take it. NULL: not modelled (the backend refuses a buffer that
    * does not fit as it grows it). A stage mixed by rows, k right-hand sides of `columns`
@@ -98,7 +98,7 @@ typedef struct kd_backend_type {
    * of a stage of this shape that one run_batch call takes in one batch, out of `trials`,
    * from the backend's memory plan and the memory free now; 1 when batching does not
    * pay (or not even one trial fits: the single stage then says why). The sweep's trial
-   * loop (host/point.c) hands it that many trials per call. */
+   * loop (host/sim/point.c) hands it that many trials per call. */
   size_t (*batch_size)(void *state, size_t n, size_t p, size_t k, double ridge, size_t trials);
 } kd_backend_type;
 

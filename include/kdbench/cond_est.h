@@ -21,7 +21,7 @@
 #endif
 
 /* The least rcond(G) whose Cholesky solve is accepted: the forward error is about
- * u / rcond, ~1e-6 relative at 1e-10 (host/backend_cpu.c explains both thresholds). */
+ * u / rcond, ~1e-6 relative at 1e-10 (host/sim/backend_cpu.c explains both thresholds). */
 #define KD_RCOND_MIN 1e-10
 /* Below this estimate of rcond_1(R), the QR fallback's triangular factor is
  * numerically singular and the stage goes on to the rank-revealing dgelsy. */

@@ -29,7 +29,7 @@ typedef struct {
   char backend[16];      /* cpu | cuda | auto */
   char csv[KD_TEXT_LEN]; /* the run's CSV; the other files sit beside it */
   int fit;               /* kdbench fit on the run when it is complete */
-  char shard[24];        /* host/shard.c: "I/N", "off", or "" (the Slurm array task, if any) */
+  char shard[24];        /* host/cluster/shard.c: "I/N", "off", or "" (the Slurm array task, if any) */
   int quiet, verbose, force; /* presentation: command line only, not part of a scenario */
 } kd_run_opts;
 

@@ -118,7 +118,7 @@ size_t kd_cuda_plan_device_bytes(const kd_cuda_plan *plan);
  * sizes of those that grow (a growing buffer is freed first, its contents lost). */
 size_t kd_cuda_plan_growth(const kd_cuda_plan *plan, const size_t cap[KD_DEV_COUNT]);
 
-/* The memory check's model (kd_backend_type.workspace, host/point.c): grows w's
+/* The memory check's model (kd_backend_type.workspace, host/sim/point.c): grows w's
  * device slots (the plan's buffers, then the headroom) and host slots (the staging
  * buffers, then the state of `state_bytes`) to a state that has run a stage of this
  * shape. The libraries' solver workspaces, which only a device can size, are not in

@@ -4,10 +4,10 @@
  * kd_fit_print among them, are kdbench/report.h).
  *
  *   kdbench fit RUN [--x AXIS] [--window LO:HI] [--bootstrap B] [--seed S] [--no-floor]
- *                   [--out FILE] [--quiet]            (host/fit_cli.c; kdbench fit --help)
+ *                   [--out FILE] [--quiet]            (host/cli/fit_cli.c; kdbench fit --help)
  *
  * For every pipeline (and every value of a second swept axis) over the window:
- * risk ~ C x^-exponent by least squares in log-log (host/fit.c), the exponent's
+ * risk ~ C x^-exponent by least squares in log-log (host/analysis/fit.c), the exponent's
  * standard error and 95 % interval (bootstrap over trials with --raw risks, else the
  * regression's t-interval), R^2, local exponents; the same fit of the theory column;
  * the continuum-limit exponent and constant (docs/theory.md#continuum). Rows flagged

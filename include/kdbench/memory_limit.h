@@ -1,11 +1,11 @@
-/* The memory this process may use: what the memory check of a sweep (host/sweep.c)
+/* The memory this process may use: what the memory check of a sweep (host/sweep/sweep.c)
  * compares its model's need with. */
 #ifndef KDBENCH_MEMORY_LIMIT_H
 #define KDBENCH_MEMORY_LIMIT_H
 
 #include <stddef.h>
 
-/* Memory available to this process, in bytes (host/memory_limit.c; 0 if unknown): the
+/* Memory available to this process, in bytes (host/base/memory_limit.c; 0 if unknown): the
  * least of MemAvailable, the room under the cgroup's memory limit (of its group and
  * every group above it) and the room under the address-space limit (RLIMIT_AS, ulimit
  * -v) once the threads have mapped what they will (OpenBLAS's 128 MiB buffer per

@@ -9,7 +9,7 @@
 #include "kdbench/status.h"
 
 /* The shards found on disk, checked: one scenario (hash), one count N, every file
- * readable. Opaque; host/shard_set.h has the layout. */
+ * readable. Opaque; host/cluster/internal.h has the layout. */
 typedef struct kd_shard_set kd_shard_set;
 
 /* Loads the shards named by `sources`, each one of:

@@ -109,11 +109,11 @@ kd_status kd_run_trial(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_
 kd_status kd_run_trials(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_t first,
                         uint32_t count, kd_trial_ws *ws, double *risk, int *fallback);
 
-/* Host bytes of the plan's own arrays (the memory check, host/point.c's
+/* Host bytes of the plan's own arrays (the memory check, host/sim/point.c's
  * kd_point_memory). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl);
 
-/* ---- trials side by side (host/point.c) ------------------------------------------ */
+/* ---- trials side by side (host/sim/point.c) ------------------------------------------ */
 
 /* How the trials of a point share the cores, decided by the shape alone:
  *   small stages (every design of the point has at most KD_TEAM_MAX_ELEMS entries) on

@@ -26,7 +26,7 @@ typedef struct {
 void kd_teacher_cache_free(kd_teacher_cache *c);
 
 /* The trial buffers of one batch on the host at most, in bytes (a backend with
- * batches, host/point.c): a point of more trials takes several calls. */
+ * batches, host/sim/point.c): a point of more trials takes several calls. */
 #define KD_BATCH_HOST_BYTES ((size_t)256 << 20)
 
 /* Runs trials 0 .. trials-1 of the planned point. risks[q * trials + t] is the

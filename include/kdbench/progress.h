@@ -26,7 +26,7 @@ typedef struct {
 double kd_stage_cost(size_t n, size_t p);
 /* A point of `trials` trials whose only stage is the student's n x p one (add
  * trials x kd_stage_cost(m, k) where the weak teacher is fitted), with its fixed
- * overhead (theory, files). Also the shards' balance (host/shard.c). */
+ * overhead (theory, files). Also the shards' balance (host/cluster/shard.c). */
 double kd_point_cost(size_t n, size_t p, unsigned trials);
 
 void kd_progress_start(kd_progress *pg, FILE *out, int line, int verbose, size_t total,

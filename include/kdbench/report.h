@@ -21,7 +21,7 @@ enum {
  * missing or mistyped key (file, line and key named), an empty run, bad `formats`. */
 kd_status kd_report_run(const char *run, unsigned formats, FILE *log);
 
-/* The tables of a fit as text, what `kdbench fit` prints (host/report_fit_text.c). */
+/* The tables of a fit as text, what `kdbench fit` prints (host/report/report_fit_text.c). */
 void kd_fit_print(const kd_fit_result *res, FILE *out);
 
 #endif

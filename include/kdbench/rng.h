@@ -223,7 +223,7 @@ KD_HD double kd_rng_normal_at(kd_rng_addr a, uint64_t row, uint32_t col) {
   return (row & 1) ? z1 : z0;
 }
 
-/* ---- host-side bulk generation (host/rng.c) ----------------------------------------- */
+/* ---- host-side bulk generation (host/base/rng.c) ----------------------------------------- */
 #include <stddef.h>
 #ifdef __cplusplus
 extern "C" {

@@ -15,7 +15,7 @@
 kd_status kd_scenario_load(kd_config *c, const char *path);
 /* The same for INI text; `origin` names it in errors. */
 kd_status kd_scenario_load_text(kd_config *c, const char *text, const char *origin);
-/* Presets (host/presets.c): embedded scenarios, each of one or more parts (a part is
+/* Presets (host/scenario/presets.c): embedded scenarios, each of one or more parts (a part is
  * one run with its own output under results/<preset>/). */
 
 /* Number of parts of preset `name`; 0 when there is no such preset. */
@@ -29,7 +29,7 @@ kd_status kd_scenario_preset_part(kd_config *c, const char *name, int part, int 
 /* Part 0, full size. */
 kd_status kd_scenario_preset(kd_config *c, const char *name);
 /* The embedded default: the preset fig1 (the paper's Figure 1 setting). With the
- * presets, not the settings (host/config.c), which know nothing of them. */
+ * presets, not the settings (host/scenario/config.c), which know nothing of them. */
 void kd_config_default(kd_config *c);
 /* One line per preset: name, parts and what it computes. */
 void kd_scenario_list_presets(FILE *out);

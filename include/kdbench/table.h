@@ -89,7 +89,7 @@ void kd_table_note(kd_table *t, unsigned formats, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 void kd_table_label(kd_table *t, const char *label);
 
-/* The emitters (host/table_text.c, table_md.c, table_tex.c). The text table prints in
+/* The emitters (host/base/table_text.c, table_md.c, table_tex.c). The text table prints in
  * pieces too, for a live table: the caption and header, then rows as they come. */
 kd_status kd_table_write_text(const kd_table *t, FILE *out);
 void kd_table_text_head(const kd_table *t, FILE *out);

@@ -1,8 +1,8 @@
 /* libFuzzer target: the reader of a run's rows. Every line through kd_row_check and
  * kd_row_from_json and back out as CSV and JSON; the whole input as the NAME.jsonl of
  * a stored run beside the metadata of tests/data/fig1-mini through kd_run_read (the
- * one reader of resume, fit, report, merge and missing: host/run_reader.c), by way of
- * kdbench report's loader, layout and table (host/report_load.c, report_layout.c,
+ * one reader of resume, fit, report, merge and missing: host/store/run_reader.c), by way of
+ * kdbench report's loader, layout and table (host/report/report_load.c, report_layout.c,
  * report_table.c). */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../host/report_internal.h"
+#include "../../host/report/internal.h"
 #include "kdbench/run.h"
 
 static void through_the_row_reader(const char *text) {

@@ -1,5 +1,5 @@
 /* libFuzzer target: the vector-file reader of --spectrum file: and --beta file:
- * (host/problem.c): the bytes as a file (a memfd, a regular file like any other),
+ * (host/sim/problem.c): the bytes as a file (a memfd, a regular file like any other),
  * read as a spectrum (positive, non-increasing) and as beta*. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,0 +1,147 @@
+/* The table of a loaded run, one kd_table for NAME.md and NAME.tex (report_layout.c
+ * says which columns): the leading columns, then per pipeline its own parameters, sim
+ * (mean ± CI, or the median at the peak) and theory; the caption gives the setting
+ * and the notes explain the marks. */
+#include <math.h>
+#include <stdio.h>
+
+#include "kdbench/escape.h"
+#include "internal.h"
+
+enum { MD = KD_TABLE_MD, TEX = KD_TABLE_TEX };
+
+static const char *const tex_param_names[KD_RP_COUNT] = {
+    "$n$", "$p$", "$m$", "$k$", "ridge", "$\\alpha$", "signal\\_exp", "$\\sigma$", "trials"};
+
+static void param_column(kd_table *t, int q, const char *pipe) {
+  char head[64];
+  snprintf(head, sizeof head, "%s%s%s", pipe ? pipe : "", pipe ? ": " : "", kd_report_param_names[q]);
+  kd_table_column(t, &(kd_column){.head = head, .tex_head = tex_param_names[q], .group = pipe,
+                                  .fmt = kd_report_param_fmt(q)});
+}
+
+static void columns(const kd_report *r, kd_table *t) {
+  for (int l = 0; l < r->nlead; ++l) param_column(t, r->lead[l], NULL);
+  for (int p = 0; p < KD_NPIPES; ++p) {
+    if (!r->pipe_present[p]) continue;
+    const char *name = kd_pipeline_name((kd_pipeline)p);
+    char sim[64], theory[64];
+    for (int q = 0; q < KD_RP_COUNT; ++q)
+      if (r->pipe_param[p][q]) param_column(t, q, name);
+    snprintf(sim, sizeof sim, "%s: sim", name);
+    snprintf(theory, sizeof theory, "%s: theory", name);
+    kd_table_column(t, &(kd_column){.head = sim, .tex_head = "sim", .group = name, .pair = 1,
+                                    .digits = 4, .ci_digits = 2});
+    kd_table_column(t, &(kd_column){.head = theory, .tex_head = "theory", .group = name,
+                                    .digits = 4, .md_infinity = 1});
+  }
+}
+
+static void param_cell(kd_table *t, int found, double v) {
+  if (found)
+    kd_table_num(t, v, NULL);
+  else
+    kd_table_none(t);
+}
+
+static void rows(const kd_report *r, kd_table *t) {
+  for (size_t i = 0; i < r->npoints; ++i) {
+    const kd_report_point *pt = &r->points[i];
+    for (int l = 0; l < r->nlead; ++l) {
+      double v = 0;
+      int found = kd_report_lead_value(pt, r->lead[l], &v);
+      param_cell(t, found, v);
+    }
+    for (int p = 0; p < KD_NPIPES; ++p) {
+      if (!r->pipe_present[p]) continue;
+      const kd_report_row *c = pt->cell[p];
+      for (int q = 0; q < KD_RP_COUNT; ++q)
+        if (r->pipe_param[p][q]) param_cell(t, c && c->has_param[q], c ? c->param[q] : 0);
+      if (!c)
+        kd_table_none(t);
+      else if (c->flag == KD_RFLAG_PEAK) /* the mean is meaningless there */
+        kd_table_num(t, c->sim_median, &kd_mark_dagger);
+      else
+        kd_table_pm(t, c->sim_mean, isfinite(c->ci_half) ? c->ci_half : NAN, NULL);
+      if (!c || !c->has_theory)
+        kd_table_none(t);
+      else
+        kd_table_num(t, c->theory, c->flag == KD_RFLAG_NEAR_PEAK ? &kd_mark_ddagger : NULL);
+    }
+  }
+}
+
+static void caption(const kd_report *r, kd_table *t) {
+  const kd_report_meta *m = &r->meta;
+  const char *trials = m->trials == 1 ? "" : "s", *points = m->points_total == 1 ? "" : "s";
+  const char *incomplete = m->complete ? "" : " (an incomplete run)";
+  kd_table_caption(t, MD,
+                   "## kdbench run %s\n\nExcess risk, simulation beside theory. Scenario %s, "
+                   "seed %ld, %ld trial%s, backend %s, kdbench %s (commit %s); %zu of %ld "
+                   "point%s%s.\n\n",
+                   m->run_name, m->scenario_hash, m->seed, m->trials, trials, m->backend,
+                   m->version, m->commit, r->npoints, m->points_total, points, incomplete);
+  kd_table_caption(t, TEX,
+                   "Excess risk of run %s, simulation beside theory. Scenario \\texttt{%s}, "
+                   "seed %ld, %ld~trial%s, backend %s, kdbench %s (commit \\texttt{%s}); %zu "
+                   "of %ld point%s%s.",
+                   m->run_name, m->scenario_hash, m->seed, m->trials, trials, m->backend,
+                   m->version, m->commit, r->npoints, m->points_total, points, incomplete);
+  if (*r->fixed) {
+    kd_table_caption(t, MD, "Fixed: %s.\n\n", r->fixed);
+    kd_table_caption(t, TEX, " Fixed: %s.", r->fixed);
+  }
+}
+
+static void notes(const kd_report *r, kd_table *t) {
+  const kd_report_meta *m = &r->meta;
+  static const char *const theory =
+      "theory: deterministic equivalent, or the exact finite-sample formula where one exists";
+  kd_table_note(t, MD,
+                "sim: mean ± half-width of the 95 %% confidence interval (%s); %s; —: not "
+                "available.",
+                m->ci, theory);
+  kd_table_note(t, TEX,
+                "Sim: mean $\\pm$ half-width of the 95\\,\\%% confidence interval (%s); %s; "
+                "---: not available.",
+                m->ci, theory);
+  kd_table_note(t, MD | TEX, "Risk: %s.", m->risk);
+  if (r->any_peak) {
+    static const char *const peak =
+        "Interpolation peak: the expected risk is infinite and the mean over trials "
+        "meaningless; the median over trials is shown.";
+    kd_table_note(t, MD, "† %s", peak);
+    kd_table_note(t, TEX, "$^{\\dagger}$\\,%s", peak);
+  }
+  if (r->any_near_peak) {
+    static const char *const near = "Near the peak: the deterministic equivalent's finite-size "
+                                    "error grows like";
+    kd_table_note(t, MD, "‡ %s 1/\\|n − p\\| there.", near);
+    kd_table_note(t, TEX, "$^{\\ddagger}$\\,%s $1/|n - p|$ there.", near);
+  }
+  if (m->backend_description) kd_table_note(t, MD | TEX, "Backend: %s.", m->backend_description);
+}
+
+void kd_report_table(const kd_report *r, kd_table *t) {
+  char label[64];
+  columns(r, t);
+  rows(r, t);
+  caption(r, t);
+  notes(r, t);
+  snprintf(label, sizeof label, "tab:kdbench-%s", r->meta.scenario_hash); /* 16 hex digits */
+  kd_table_label(t, label);
+}
+
+kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format, FILE *out) {
+  kd_status st;
+  if (format == KD_TABLE_TEX) {
+    fputs("% kdbench report of run ", out);
+    kd_tex_escape(out, r->meta.run_name);
+    fputs(": \\input it in a document that loads booktabs.\n", out);
+    st = kd_table_write_tex(t, out);
+  } else {
+    st = kd_table_write_md(t, out);
+  }
+  if (st == KD_OK && r->fit) st = kd_report_write_fit(r->fit, format, out);
+  return st;
+}

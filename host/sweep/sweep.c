@@ -1,0 +1,506 @@
+/* The sweep runner: the grid, point by point, theory beside simulation, each
+ * finished point on disk before the next starts; points already in the output are
+ * skipped; a signal stops between trials. */
+#include "kdbench/sweep.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kdbench/backend.h"
+#include "kdbench/grid.h"
+#include "kdbench/memory_limit.h"
+#include "kdbench/point.h"
+#include "kdbench/progress.h"
+#include "kdbench/run.h"
+#include "kdbench/run_meta.h"
+#include "kdbench/shard.h"
+#include "kdbench/stop.h"
+#include "kdbench/table.h"
+
+/* SIGINT / SIGTERM: host/base/stop.c */
+int kd_sweep_stop_signal(void) { return *kd_stop_flag(); }
+
+/* ---- validation before any work --------------------------------------------------------- */
+
+typedef struct {
+  kd_problem pr;
+  int valid;
+  size_t p;
+  double alpha, sigma;
+  uint64_t id; /* changes whenever the problem does (the teacher cache's key) */
+} problem_slot;
+
+static kd_status problem_for(const kd_config *c, const kd_grid_point *gp, problem_slot *ps) {
+  if (ps->valid && ps->p == gp->p && ps->alpha == gp->alpha && ps->sigma == gp->sigma) return KD_OK;
+  if (ps->valid) kd_problem_free(&ps->pr);
+  ps->valid = 0;
+  double tsig = c->teacher_sigma < 0 ? gp->sigma : c->teacher_sigma;
+  kd_status st = kd_config_problem(c, gp->p, gp->alpha, gp->sigma, tsig, &ps->pr);
+  if (st != KD_OK) return st;
+  ps->valid = 1;
+  ps->p = gp->p;
+  ps->alpha = gp->alpha;
+  ps->sigma = gp->sigma;
+  ++ps->id;
+  return KD_OK;
+}
+
+/* Builds every distinct problem of the grid once (cheap: O(p)), so that a bad
+ * spectrum or beta* file is an error before any output exists. */
+static kd_status check_problems(const kd_config *c, const kd_grid *g) {
+  problem_slot ps = {0};
+  kd_status st = KD_OK;
+  for (size_t i = 0; i < g->count && st == KD_OK; ++i) st = problem_for(c, &g->pt[i], &ps);
+  if (ps.valid) kd_problem_free(&ps.pr);
+  return st;
+}
+
+/* ---- the memory check ---------------------------------------------------------------- */
+
+/* Whether a selected pipeline has a stage of the point's m samples (a weak teacher's):
+ * then m and k are part of what names the point. */
+static int fits_m(unsigned pipes) {
+  for (int q = 0; q < KD_NPIPES; ++q)
+    for (int s = 0; (pipes >> q & 1u) && s < kd_pipelines[q]->chain.length; ++s)
+      if (kd_pipelines[q]->chain.stage[s].samples.kind == KD_SAMPLES_M) return 1;
+  return 0;
+}
+
+static kd_status refuse(const kd_config *c, const kd_grid_point *gp, size_t k, size_t need,
+                        size_t have, int device) {
+  char weak[64] = "";
+  if (fits_m(c->pipelines)) snprintf(weak, sizeof weak, ", m = %zu, k = %zu", gp->m, k);
+  const char *why = ""; /* the limit that binds (ulimit -v, the cgroup's) */
+  if (!device) kd_available_memory_why(&why);
+  return kd_fail(KD_ENOMEM, "point n = %zu, p = %zu%s needs %.2f GiB of %smemory but only "
+                 "%.2f GiB is %s%s%s", gp->n, gp->p, weak, need / 1073741824.0,
+                 device ? "device " : "", have / 1073741824.0,
+                 device ? "free on the device" : "available", *why ? " " : "", why);
+}
+
+static size_t plus(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+/* Plans every point once, in the order they run, for two models of the run.
+ * Memory (kd_point_memory, host/sim/point.c), plus what the sweep holds beside a point:
+ * the problem's lambda and beta*, the risks of its trials, the wall times; the largest
+ * need goes into *peak. With `check`, the first point whose need exceeds what is
+ * available (host) or free (the device) is refused in one line naming it, the need and
+ * what is free; a point's p-vectors are checked before it is planned, so that an absurd
+ * p is refused rather than allocated.
+ * Cost (the progress line's, when `cost` is not NULL): cost[i] is point i's
+ * kd_point_cost, plus its weak teachers' stages where the teacher cache (host/sim/point.c)
+ * cannot serve them from the point before. */
+static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_backend *be,
+                              int check, kd_memory *peak, double *cost) {
+  const size_t avail = check ? kd_available_memory() : 0;
+  const size_t dev_free = check && be->type->device_free ? be->type->device_free(be->state) : 0;
+  problem_slot ps = {0};
+  kd_workspace grown = {0};
+  kd_status st = KD_OK;
+  *peak = (kd_memory){0};
+  kd_point teacher = {0}; /* the cached teachers' (m, k, weak ridge) */
+  uint64_t teacher_problem = 0;
+  for (size_t i = 0; i < g->count && st == KD_OK; ++i) {
+    const kd_grid_point *gp = &g->pt[i];
+    const size_t beside = sizeof(double) * (2 * gp->p + KD_NPIPES * (size_t)c->trials + g->count);
+    /* the problem, the plan's and one worker's p-vectors (kd_plan_bytes, kd_trial_ws_bytes) */
+    if (avail && plus(beside, sizeof(double) * 8 * gp->p) > avail)
+      return refuse(c, gp, gp->k, plus(beside, sizeof(double) * 8 * gp->p), avail, 0);
+    kd_point pt = {.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k};
+    kd_plan pl;
+    st = problem_for(c, gp, &ps);
+    if (st == KD_OK) st = kd_plan_point(&ps.pr, &pt, c->pipelines, &pl);
+    if (st != KD_OK) break;
+    kd_memory m = kd_point_memory(be->type, &grown, &ps.pr, &pl, c->trials);
+    if (cost) {
+      cost[i] = kd_point_cost(gp->n, gp->p, c->trials);
+      int fitted = teacher_problem != ps.id || teacher.m != pl.pt.m || teacher.k != pl.pt.k ||
+                   teacher.weak_ridge != pl.pt.weak_ridge;
+      if (pl.prog.cached >= 0 && fitted) { /* the program's teacher, the fit the cache holds */
+        const kd_call *t = &pl.prog.call[pl.prog.cached];
+        cost[i] += c->trials * kd_stage_cost(t->n, t->p);
+        teacher = pl.pt;
+        teacher_problem = ps.id;
+      }
+    }
+    m.host = plus(m.host, beside);
+    if (avail && m.host > avail) st = refuse(c, gp, pl.pt.k, m.host, avail, 0);
+    else if (dev_free && m.device > dev_free) st = refuse(c, gp, pl.pt.k, m.device, dev_free, 1);
+    kd_plan_free(&pl);
+    if (m.host > peak->host) peak->host = m.host;
+    if (m.device > peak->device) peak->device = m.device;
+  }
+  if (ps.valid) kd_problem_free(&ps.pr);
+  return st;
+}
+
+kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
+  kd_config c = *cfg;
+  kd_grid g = {0};
+  kd_backend be = {0};
+  kd_status st = kd_config_check(&c);
+  if (st == KD_OK) st = kd_config_resolve_p(&c);
+  if (st == KD_OK) st = kd_grid_build(&c, &g);
+  if (st == KD_OK) st = kd_backend_open(c.run.backend, &be);
+  if (st == KD_OK) st = model_memory(&c, &g, &be, 0, peak, NULL);
+  kd_backend_close(&be);
+  kd_grid_free(&g);
+  return st;
+}
+
+/* ---- rows and the table ------------------------------------------------------------------- */
+
+/* "peak": a ridgeless fit of the pipeline at its interpolation peak, the student's
+ * |n - p| <= 1 or (w2s, weak) the weak teacher's |m - k| <= 1 (kd_plan_point): the
+ * expected risk is infinite and the mean meaningless (use the median).
+ * "near-peak": a theory that is a deterministic equivalent of a ridgeless fit within
+ * a tenth of that fit's peak (kd_plan_near_peak). */
+static const char *flag_of(const kd_plan *pl, int q) {
+  if (pl->peak[q]) return "peak";
+  if (pl->kind[q] != KD_THEORY_DE) return "";
+  return kd_plan_near_peak(pl, (kd_pipeline)q) ? "near-peak" : "";
+}
+
+static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *pl,
+                       const kd_grid_point *gp, int q, const double *risks, long fallbacks) {
+  kd_row r = {.pipeline = (kd_pipeline)q, .n = pl->pt.n, .p = pr->p};
+  kd_plan_columns(pr, pl, (kd_pipeline)q, &r.m, &r.k, &r.sigma); /* the pipeline's own */
+  r.ridge = pl->pt.ridge;
+  r.alpha = c->spectrum_spec.kind == KD_SPEC_POWERLAW ? gp->alpha : NAN;
+  r.signal_exp = c->beta_spec.kind == KD_BETA_POWERLAW ? c->signal_exp : NAN;
+  kd_summarize(risks, c->trials, &r.s);
+  r.theory = pl->theory[q];
+  r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
+  r.fallbacks = fallbacks;
+  r.exact = pl->kind[q] == KD_THEORY_EXACT;
+  snprintf(r.flag, sizeof r.flag, "%s", flag_of(pl, q));
+  return r;
+}
+
+static double axis_value(const kd_row *r, kd_axis a, const kd_grid_point *gp) {
+  switch (a) {
+    case KD_AXIS_N: return (double)r->n;
+    case KD_AXIS_P: return (double)r->p;
+    case KD_AXIS_M: return (double)gp->m;
+    case KD_AXIS_K: return (double)gp->k;
+    case KD_AXIS_RIDGE: return r->ridge;
+    case KD_AXIS_ALPHA: return gp->alpha;
+    default: return gp->sigma;
+  }
+}
+
+static int swept(const kd_config *c, kd_axis a) {
+  for (int i = 0; i < c->n_swept; ++i)
+    if (c->swept[i] == a) return 1;
+  return 0;
+}
+
+/* n and k, swept or not, are columns of every row: k is the row's (the weak model's,
+ * the swept value, for w2s and weak; the mask's size for mask); a swept axis's own
+ * column would repeat them. */
+static int own_column(kd_axis a) { return a == KD_AXIS_N || a == KD_AXIS_K; }
+
+/* The live table's columns: the swept axes without a column of their own (the last
+ * first), then n, pipeline, k, the simulation, its theory and their ratio. */
+static void live_columns(kd_table *t, const kd_config *c) {
+  for (int i = c->n_swept - 1; i >= 0; --i)
+    if (!own_column(c->swept[i]))
+      kd_table_column(t, &(kd_column){.head = kd_axis_name(c->swept[i]), .fmt = "%.4g",
+                                      .width = 8, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "n", .fmt = "%.0f", .width = 6, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "pipeline", .align = KD_LEFT, .width = 8, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "k", .fmt = "%.0f", .width = 5});
+  kd_table_column(t, &(kd_column){.head = "sim_mean", .fmt = "%.5g", .width = 11, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "+-CI95", .fmt = "%.2g", .width = 9, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "theory", .fmt = "%.5g", .width = 11, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "ratio", .fmt = "%.3f", .width = 6, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "kind", .align = KD_LEFT, .width = 5, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "flag", .align = KD_LEFT, .sep = "  "});
+}
+
+/* The setting, on comment lines above the header. */
+static void live_caption(kd_table *t, const kd_config *c, const char *backend) {
+  enum { T = KD_TABLE_TEXT };
+  kd_table_caption(t, T, "# kdbench sweep over ");
+  for (int i = 0; i < c->n_swept; ++i)
+    kd_table_caption(t, T, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
+  kd_table_caption(t, T, ":");
+  if (!swept(c, KD_AXIS_P)) kd_table_caption(t, T, " p = %zu,", c->p);
+  if (c->spectrum_spec.kind != KD_SPEC_POWERLAW) kd_table_caption(t, T, " spectrum %s,", c->spectrum);
+  else if (!swept(c, KD_AXIS_ALPHA)) kd_table_caption(t, T, " lambda_i = i^-%g,", c->alpha);
+  if (c->beta_spec.kind == KD_BETA_POWERLAW)
+    kd_table_caption(t, T, " lambda_i beta_i^2 = i^-%g,", c->signal_exp);
+  else kd_table_caption(t, T, " beta* %s,", c->beta);
+  if (!swept(c, KD_AXIS_SIGMA)) kd_table_caption(t, T, " sigma = %g,", c->sigma);
+  if (c->teacher_sigma >= 0) kd_table_caption(t, T, " teacher sigma = %g,", c->teacher_sigma);
+  if (!swept(c, KD_AXIS_RIDGE)) kd_table_caption(t, T, " ridge = %g,", c->ridge);
+  if (!swept(c, KD_AXIS_M)) kd_table_caption(t, T, " m = %zu,", c->m);
+  kd_table_caption(t, T, " %u trial%s, seed %llu\n# backend: %s\n", c->trials,
+                   c->trials == 1 ? "" : "s", (unsigned long long)c->seed, backend);
+  kd_table_caption(t, T,
+                   "# risk = excess risk (b - beta*)' Sigma (b - beta*); CI = 95%% t-interval\n");
+}
+
+static void write_table_header(FILE *t, const kd_config *c, const char *backend) {
+  kd_table live;
+  kd_table_init(&live);
+  live_caption(&live, c, backend);
+  live_columns(&live, c);
+  kd_table_text_head(&live, t);
+  kd_table_free(&live);
+}
+
+/* "n=200 p=500": the swept axes of a point (progress lines). */
+static void point_label(const kd_config *c, const kd_grid_point *gp, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < c->n_swept && used < len; ++i) {
+    kd_row r = {.n = gp->n, .p = gp->p, .ridge = gp->ridge};
+    used += (size_t)snprintf(buf + used, len - used, "%s%s=%g", i ? " " : "",
+                             kd_axis_name(c->swept[i]), axis_value(&r, c->swept[i], gp));
+  }
+}
+
+static void live_row(kd_table *t, const kd_config *c, const kd_row *r, const kd_grid_point *gp) {
+  char median[48] = "", fallbacks[48] = "", flag[128];
+  for (int i = c->n_swept - 1; i >= 0; --i)
+    if (!own_column(c->swept[i])) kd_table_num(t, axis_value(r, c->swept[i], gp), NULL);
+  kd_table_num(t, (double)r->n, NULL);
+  kd_table_text(t, kd_pipeline_name(r->pipeline), NULL);
+  if (r->k)
+    kd_table_num(t, (double)r->k, NULL);
+  else
+    kd_table_none(t);
+  kd_table_num(t, r->s.mean, NULL);
+  kd_table_num(t, r->s.ci_high - r->s.mean, NULL);
+  kd_table_num(t, r->theory, NULL);
+  kd_table_num(t, r->ratio, NULL);
+  kd_table_text(t, r->exact ? "exact" : "de", NULL);
+  if (!strcmp(r->flag, "peak")) snprintf(median, sizeof median, " (median %.4g)", r->s.median);
+  if (r->fallbacks)
+    snprintf(fallbacks, sizeof fallbacks, " [%ld fallback%s]", r->fallbacks,
+             r->fallbacks == 1 ? "" : "s");
+  snprintf(flag, sizeof flag, "%s%s%s", r->flag, median, fallbacks);
+  kd_table_text(t, flag, NULL);
+}
+
+/* A point's rows in the table: the progress line (on the same terminal, most likely) is
+ * erased first, and the rows are flushed before it is drawn again. */
+static void table_rows(FILE *t, kd_progress *pg, const kd_config *c, const kd_row *rows,
+                       size_t count, const kd_grid_point *gp) {
+  if (!t) return;
+  kd_table live;
+  kd_table_init(&live);
+  live_columns(&live, c);
+  for (size_t r = 0; r < count; ++r) live_row(&live, c, &rows[r], gp);
+  kd_progress_hide(pg);
+  if (live.st == KD_OK)
+    kd_table_text_rows(&live, t);
+  else /* the run's files have the rows */
+    fprintf(stderr, "kdbench: warning: %s: rows left out of the table\n", kd_last_error());
+  fflush(t);
+  kd_table_free(&live);
+}
+
+/* ---- the run -------------------------------------------------------------------------------- */
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef struct {
+  const kd_config *c;
+  const kd_grid *g;
+  kd_backend *be;
+  kd_run_store *rs;
+  kd_run_meta *meta;
+  double *wall;
+  const double *cost; /* the cost model's, by grid point (model_memory) */
+  FILE *table;
+  kd_progress *pg;
+} run_ctx;
+
+/* Computes point i (the j-th of this process: shard) and appends its rows. */
+static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key, problem_slot *ps,
+                               kd_teacher_cache *cache, double *risks) {
+  const kd_config *c = x->c;
+  const kd_grid_point *gp = &x->g->pt[i];
+  double t0 = now();
+  kd_status st = problem_for(c, gp, ps);
+  if (st != KD_OK) return st;
+  kd_point pt = {.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k};
+  kd_plan pl;
+  st = kd_plan_point(&ps->pr, &pt, c->pipelines, &pl);
+  if (st != KD_OK) return st;
+  long fallbacks[KD_NPIPES];
+  st = kd_run_point(x->be, &ps->pr, ps->id, &pl, c->seed, c->trials, cache, kd_stop_flag(), risks,
+                    fallbacks);
+  kd_row rows[KD_NPIPES];
+  size_t count = 0;
+  double wall = now() - t0;
+  for (int q = 0; q < KD_NPIPES && st == KD_OK; ++q) {
+    if (!(c->pipelines >> q & 1u)) continue;
+    kd_row r = make_row(c, &ps->pr, &pl, gp, q, risks + (size_t)q * c->trials, fallbacks[q]);
+    r.point = i;
+    memcpy(r.key, key, sizeof r.key);
+    r.wall_s = wall;
+    if (c->raw) {
+      r.risks = risks + (size_t)q * c->trials; /* borrowed: not freed */
+      r.n_risks = c->trials;
+    }
+    rows[count++] = r;
+  }
+  kd_stop_hold(); /* a stop forced by the watchdog waits for the whole point */
+  if (st == KD_OK) st = kd_run_append(x->rs, rows, count);
+  if (st == KD_OK) {
+    x->wall[j] = wall;
+    ++x->meta->points_done;
+    st = kd_run_meta_write(x->rs->meta_path, x->meta);
+  }
+  kd_stop_unhold();
+  if (st == KD_OK) table_rows(x->table, x->pg, c, rows, count, gp);
+  char label[128];
+  point_label(c, gp, label, sizeof label);
+  if (st == KD_OK)
+    kd_progress_point(x->pg, label, wall, x->cost[i], c->trials, 0);
+  kd_plan_free(&pl);
+  return st;
+}
+
+static size_t popcount(unsigned x) {
+  size_t n = 0;
+  for (; x; x &= x - 1) ++n;
+  return n;
+}
+
+kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
+  kd_config c = *cfg;
+  kd_grid g = {0};
+  kd_status st = kd_config_check(&c);
+  if (st == KD_OK) st = kd_config_resolve_p(&c);
+  if (st == KD_OK) st = kd_grid_build(&c, &g);
+  if (st == KD_OK) st = check_problems(&c, &g);
+  kd_scenario_id id;
+  if (st == KD_OK) st = kd_scenario_id_make(&c, &g, &id);
+  char *scenario = NULL;
+  size_t scenario_len = 0;
+  FILE *sf = open_memstream(&scenario, &scenario_len);
+  if (sf) {
+    kd_config_print(&c, sf, 0);
+    fclose(sf);
+  }
+  /* shard: the points this process computes and the CSV it writes (host/shard*.c) */
+  kd_shard sh = {0};
+  if (st == KD_OK) st = kd_shard_open(&sh, &c, &g);
+  kd_backend be = {0};
+  if (st == KD_OK) st = kd_backend_open(c.run.backend, &be);
+  kd_memory peak;
+  double *cost = malloc(sizeof(double) * (g.count ? g.count : 1));
+  if (st == KD_OK && !cost) st = kd_fail(KD_ENOMEM, "out of memory");
+  if (st == KD_OK) st = model_memory(&c, &g, &be, 1, &peak, cost);
+  kd_run_store rs;
+  int store_open = 0;
+  if (st == KD_OK) {
+    st = kd_run_open(&rs, sh.csv, &id, &g, popcount(c.pipelines), c.run.force, stderr);
+    store_open = st == KD_OK;
+    if (store_open) st = kd_shard_save_scenario(&sh, &c); /* shard */
+  }
+  double *risks = malloc(sizeof(double) * KD_NPIPES * c.trials);
+  double *wall = malloc(sizeof(double) * (sh.n_points ? sh.n_points : 1));
+  if (st == KD_OK && (!risks || !wall)) st = kd_fail(KD_ENOMEM, "cannot allocate %u trials", c.trials);
+  if (st != KD_OK) {
+    if (store_open) kd_run_close(&rs);
+    kd_shard_close(&sh); /* shard */
+    kd_backend_close(&be);
+    kd_grid_free(&g);
+    free(scenario);
+    free(risks);
+    free(wall);
+    free(cost);
+    return st;
+  }
+
+  char desc[512] = "";
+  be.type->describe(be.state, desc, sizeof desc);
+  if (table && sh.spec.count) /* shard */
+    fprintf(table, "# shard %u/%u%s: %zu of %zu points (%.1f %% of the flop-model cost), in %s\n",
+            sh.spec.index, sh.spec.count, sh.from_slurm ? " (the Slurm array task)" : "",
+            sh.n_points, g.count, 100 * sh.cost_share, sh.csv);
+  if (table) write_table_header(table, &c, desc);
+  const kd_run_meta_shard shard_meta = {sh.spec, sh.from_slurm, sh.grid_points, sh.cost_share,
+                                        sh.points, sh.n_points};
+  kd_run_meta meta = {.cfg = &c, .command = command, .scenario = scenario ? scenario : "",
+                      .id = &id, .backend = &be, .started = time(NULL),
+                      .points_total = sh.n_points, .wall_s = wall,
+                      .shard = sh.spec.count ? &shard_meta : NULL};
+  double cost_total = 0;
+  for (size_t j = 0; j < sh.n_points; ++j) {
+    wall[j] = NAN;
+    cost_total += cost[sh.points[j]];
+  }
+  kd_progress pg;
+  kd_progress_start(&pg, stderr, !c.run.quiet && isatty(STDERR_FILENO), c.run.verbose, sh.n_points, cost_total);
+  run_ctx x = {.c = &c, .g = &g, .be = &be, .rs = &rs, .meta = &meta, .wall = wall,
+               .cost = cost, .table = table, .pg = &pg};
+  kd_stop_arm(sh.csv);
+  problem_slot ps = {0};
+  kd_teacher_cache cache = {0};
+  st = kd_run_meta_write(rs.meta_path, &meta);
+  for (size_t j = 0; j < sh.n_points && st == KD_OK; ++j) {
+    size_t i = sh.points[j]; /* shard: the global index */
+    char key[17];
+    kd_point_key(id.hash, &g.pt[i], key);
+    size_t count = 0;
+    const kd_row *done = kd_run_find(&rs, key, &count);
+    if (done) { /* finished by an earlier run of the same scenario */
+      wall[j] = done->wall_s;
+      ++meta.points_done;
+      ++meta.points_resumed;
+      table_rows(table, &pg, &c, done, count, &g.pt[i]);
+      char label[128];
+      point_label(&c, &g.pt[i], label, sizeof label);
+      kd_progress_point(&pg, label, 0, cost[i], c.trials, 1);
+      continue;
+    }
+    if (*kd_stop_flag()) st = kd_fail(KD_ESTOP, "stopped");
+    else st = compute_point(&x, i, j, key, &ps, &cache, risks);
+  }
+  kd_progress_end(&pg);
+  kd_stop_disarm();
+  if (st == KD_OK) {
+    meta.finished = time(NULL);
+    st = kd_run_meta_write(rs.meta_path, &meta);
+  }
+  if (st == KD_ESTOP)
+    st = kd_fail(KD_ESTOP, "stopped by %s after %zu of %zu points; they are in %s: run the same "
+                 "command again to resume", *kd_stop_flag() == SIGTERM ? "SIGTERM" : "SIGINT",
+                 meta.points_done, sh.n_points, sh.csv);
+  else if (st != KD_OK && meta.points_done == 0 && rs.n_rows == 0) {
+    /* Nothing finished: leave no output that looks like a run. */
+    unlink(rs.csv_path);
+    unlink(rs.jsonl_path);
+    unlink(rs.meta_path);
+  } else if (st != KD_OK && meta.points_done > 0) /* one line: the error, then what was kept */
+    st = kd_fail(st, "%s; %zu finished point(s) kept in %s: run the same command again to resume",
+                 kd_last_error(), meta.points_done, sh.csv);
+  else if (st == KD_OK && meta.points_resumed && table)
+    fprintf(table, "# %zu of %zu points were already in %s (same scenario) and were not recomputed\n",
+            meta.points_resumed, sh.n_points, sh.csv);
+  kd_teacher_cache_free(&cache);
+  if (ps.valid) kd_problem_free(&ps.pr);
+  kd_run_close(&rs);
+  kd_shard_close(&sh); /* shard */
+  kd_backend_close(&be);
+  kd_grid_free(&g);
+  free(scenario);
+  free(risks);
+  free(wall);
+  free(cost);
+  return st;
+}
