@@ -1,6 +1,7 @@
-/* The registry of pipelines, grid-point planning (the surrogates, the weak model, each
- * selected pipeline's theory, its chain resolved into fits) and the trials of a point,
- * with every pipeline's risk read off its chain's last fit. */
+/* Grid-point planning (the surrogates, the weak model, each selected pipeline's theory,
+ * its chain resolved into fits) and the trials of a point, with every pipeline's risk
+ * read off its chain's last fit. The registry is pipeline_registry.c's; what the
+ * descriptors share, pipeline_theory.c's. */
 #include "kdbench/pipeline.h"
 
 #include <math.h>
@@ -10,86 +11,7 @@
 
 #include "internal.h"
 
-const kd_pipeline_type *const kd_pipelines[KD_NPIPES] = {
-#define KD_PIPELINE(ID, name) &kd_pipeline_##name,
-#include "kdbench/pipeline_list.h"
-#undef KD_PIPELINE
-};
-
-const char *kd_pipeline_name(kd_pipeline p) { return kd_pipelines[p]->name; }
-
-kd_status kd_pipeline_parse(const char *name, size_t len, kd_pipeline *q) {
-  for (int i = 0; i < KD_NPIPES; ++i)
-    if (strlen(kd_pipelines[i]->name) == len && strncmp(name, kd_pipelines[i]->name, len) == 0) {
-      *q = (kd_pipeline)i;
-      return KD_OK;
-    }
-  char expected[256] = "";
-  size_t used = 0;
-  for (int i = 0; i < KD_NPIPES && used < sizeof expected; ++i)
-    used += (size_t)snprintf(expected + used, sizeof expected - used, "%s%s",
-                             i == 0 ? "" : i == KD_NPIPES - 1 ? " or " : ", ",
-                             kd_pipelines[i]->name);
-  return kd_fail(KD_EINVAL, "unknown pipeline '%.*s' (expected %s)", (int)len, name, expected);
-}
-
-kd_status kd_pipelines_parse(const char *list, unsigned *mask) {
-  unsigned m = 0;
-  const char *s = list;
-  while (*s) {
-    size_t len = strcspn(s, ",");
-    kd_pipeline q;
-    kd_status st = kd_pipeline_parse(s, len, &q);
-    if (st) return st;
-    m |= 1u << q;
-    s += len;
-    if (*s == ',') ++s;
-  }
-  if (!m) return kd_fail(KD_EINVAL, "no pipeline named in '%s'", list);
-  *mask = m;
-  return KD_OK;
-}
-
 static int has(unsigned pipes, kd_pipeline p) { return (pipes >> p) & 1u; }
-
-/* ---- helpers of the pipelines' theory (pipeline_internal.h) -------------------------------- */
-
-/* E over a random source with coordinate means mu and variances v (v may be NULL) of
- * the exact ridgeless risk, where one exists (docs/theory.md#finite-size); -1 otherwise. */
-static double exact_risk(const kd_problem *pr, const kd_point *pt, int isotropic,
-                         const double *mu, const double *v, double sigma_lab) {
-  size_t p = pr->p;
-  double n = (double)pt->n, extra = 0;
-  if (pt->ridge != 0) return -1;
-  if (n > p + 1.0) {
-    if (v)
-      for (size_t i = 0; i < p; ++i) extra += pr->lambda[i] * v[i];
-    return kd_exact_ols(pr->lambda, pr->beta, mu, p, n, sigma_lab) + extra;
-  }
-  if (isotropic && p > n + 1.0) {
-    if (v)
-      for (size_t i = 0; i < p; ++i) extra += v[i];
-    return kd_exact_iso_minnorm(pr->lambda[0], pr->beta, mu, p, n, sigma_lab) +
-           pr->lambda[0] * (n / p) * extra;
-  }
-  return -1;
-}
-
-static int spectrum_isotropic(const kd_problem *pr) {
-  return pr->lambda[0] == pr->lambda[pr->p - 1];
-}
-
-double kd_pipeline_exact(const kd_problem *pr, const kd_plan *pl, const double *mu,
-                         const double *v, double sigma_lab) {
-  return exact_risk(pr, &pl->pt, spectrum_isotropic(pr), mu, v, sigma_lab);
-}
-
-void kd_pipeline_theory(double *value, kd_theory_kind *kind, double exact, double de) {
-  *kind = exact >= 0 ? KD_THEORY_EXACT : KD_THEORY_DE;
-  *value = exact >= 0 ? exact : de;
-}
-
-size_t kd_pipeline_weak_k(const kd_plan *pl) { return pl->pt.k; }
 
 /* ---- the plan of one point ---------------------------------------------------------------- */
 
