@@ -1,10 +1,8 @@
-/* Opening and closing backends by name, and the sums of the memory check's workspace
- * model; the descriptors live in backend_cpu.c and cuda/ (each workspace model lives
- * beside the buffers it counts). */
+/* Opening and closing backends by name; the descriptors live in backend_cpu.c and
+ * cuda/, and what every backend shares (the stage's checks, the workspace sums, the
+ * batch split) in stage.c, below them. */
 #include "kdbench/backend.h"
 
-#include <limits.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef KDBENCH_HAVE_CUDA
@@ -102,95 +100,4 @@ void kd_backend_close(kd_backend *b) {
   b->type->release(b->state);
   free(b->state);
   *b = (kd_backend){0};
-}
-
-/* ---- the workspace model ---------------------------------------------------------------- */
-
-void kd_workspace_grow(size_t *slots, const size_t *bytes, size_t count) {
-  for (size_t i = 0; i < count; ++i)
-    if (bytes[i] > slots[i]) slots[i] = bytes[i];
-}
-
-size_t kd_workspace_total(const size_t slots[KD_WORKSPACE_SLOTS]) {
-  size_t total = 0;
-  for (int i = 0; i < KD_WORKSPACE_SLOTS; ++i)
-    total = slots[i] > SIZE_MAX - total ? SIZE_MAX : total + slots[i];
-  return total;
-}
-
-void kd_batch_range(uint32_t trials, uint32_t batches, uint32_t i, uint32_t *first,
-                    uint32_t *count) {
-  const uint32_t base = trials / batches, extra = trials % batches;
-  *count = base + (i < extra);
-  *first = i * base + (i < extra ? i : extra);
-}
-
-/* ---- the stage's inputs, checked once for every backend ------------------------------ */
-
-typedef enum { ANY_FINITE, NON_NEGATIVE, POSITIVE } kd_range;
-
-static kd_status check_vector(const double *v, size_t len, const char *name, kd_range range) {
-  static const char *const what[] = {"finite number", "non-negative finite number",
-                                     "positive finite number"};
-  for (size_t j = 0; j < len; ++j) {
-    int ok = isfinite(v[j]) && (range == ANY_FINITE || v[j] > 0 ||
-                                (range == NON_NEGATIVE && v[j] == 0));
-    if (!ok)
-      return kd_fail(KD_EINVAL, "stage: %s[%zu] = %g, expected a %s", name, j, v[j],
-                     what[range]);
-  }
-  return KD_OK;
-}
-
-/* Each right-hand side's row blocks: 1 to KD_MIX_BLOCKS, of existing columns, n rows. */
-static kd_status check_mix(const kd_stage *st) {
-  if (!st->mix) return KD_OK;
-  if (st->columns == 0 || st->columns > INT_MAX)
-    return kd_fail(KD_EINVAL, "stage: %zu label columns for its mix (1 to %d)", st->columns,
-                   INT_MAX);
-  for (size_t r = 0; r < st->k; ++r) {
-    const kd_row_mix *m = &st->mix[r];
-    if (m->blocks < 1 || m->blocks > KD_MIX_BLOCKS)
-      return kd_fail(KD_EINVAL, "stage: mix %zu has %zu blocks (1 to %d)", r, m->blocks,
-                     KD_MIX_BLOCKS);
-    size_t rows = 0;
-    for (size_t b = 0; b < m->blocks; ++b) {
-      if (m->column[b] >= st->columns)
-        return kd_fail(KD_EINVAL, "stage: mix %zu, block %zu reads label column %zu of %zu", r,
-                       b, m->column[b], st->columns);
-      rows += m->rows[b] <= st->n ? m->rows[b] : st->n + 1; /* no wrap-around */
-    }
-    if (rows != st->n)
-      return kd_fail(KD_EINVAL, "stage: mix %zu labels %s%zu rows, expected n = %zu", r,
-                     rows > st->n ? "over " : "", rows > st->n ? st->n : rows, st->n);
-  }
-  return KD_OK;
-}
-
-kd_status kd_stage_validate(const kd_stage *st) {
-  if (!st) return kd_fail(KD_EINVAL, "stage: NULL stage");
-  if (st->n == 0) return kd_fail(KD_EINVAL, "stage: n = 0 samples (need at least one)");
-  if (st->p == 0) return kd_fail(KD_EINVAL, "stage: p = 0 features (need at least one)");
-  if (st->k == 0) return kd_fail(KD_EINVAL, "stage: k = 0 right-hand sides (need at least one)");
-  /* LAPACK's int dimensions, the ridge fallback's n + p rows included (cuSOLVER's
-   * Dormqr takes int too): both backends accept the same stages. */
-  if (!(st->n <= INT_MAX && st->p <= INT_MAX - st->n && st->k <= INT_MAX))
-    return kd_fail(KD_EINVAL, "stage: n = %zu, p = %zu, k = %zu exceed LAPACK's int range",
-                   st->n, st->p, st->k);
-  if (!(st->ridge >= 0 && isfinite(st->ridge)))
-    return kd_fail(KD_EINVAL, "stage: ridge = %g, expected a non-negative finite number",
-                   st->ridge);
-  const struct { const void *ptr; const char *name; } need[] = {
-      {st->lambda, "lambda"}, {st->sources, "sources"}, {st->sigma, "sigma"},
-      {st->target, "target"}, {st->risk, "risk"}};
-  for (size_t i = 0; i < sizeof need / sizeof need[0]; ++i)
-    if (!need[i].ptr) return kd_fail(KD_EINVAL, "stage: %s is NULL", need[i].name);
-  kd_status rc = check_mix(st);
-  const size_t columns = st->mix ? st->columns : st->k;
-  if (rc == KD_OK) rc = check_vector(st->lambda, st->p, "lambda", POSITIVE);
-  if (rc == KD_OK) rc = check_vector(st->sigma, columns, "sigma", NON_NEGATIVE);
-  if (rc == KD_OK) rc = check_vector(st->sources, st->p * columns, "sources", ANY_FINITE);
-  if (rc == KD_OK) rc = check_vector(st->target, st->p, "target", ANY_FINITE);
-  if (rc == KD_OK && st->metric) rc = check_vector(st->metric, st->p, "metric", NON_NEGATIVE);
-  return rc;
 }
