@@ -1,5 +1,5 @@
 /* Pipelines: chains of stages (include/kdbench/chain.h) with their theory twins, one
- * descriptor per file (host/pipeline_NAME.c), registered in one list
+ * descriptor per file (host/sim/pipeline_NAME.c), registered in one list
  * (include/kdbench/pipeline_list.h), whose order is the order of the rows:
  *   strong   beta*                      -> student(n)
  *   optimal  optimal surrogate g.*beta* -> student(n)
@@ -8,7 +8,7 @@
  *   weak     the weak model of w2s itself (its own risk)
  * All student fits of one trial share one design X and one factorisation.
  *
- * Adding a pipeline: a file host/pipeline_NAME.c defining `const kd_pipeline_type
+ * Adding a pipeline: a file host/sim/pipeline_NAME.c defining `const kd_pipeline_type
  * kd_pipeline_NAME` (its chain, its theory, its columns) and one line in
  * pipeline_list.h. */
 #ifndef KDBENCH_PIPELINE_H

@@ -1,7 +1,7 @@
 /* The registry of pipelines, one line each, in the order of the rows (and of the
  * student's right-hand sides, so of its numbers: append, do not reorder):
- * KD_PIPELINE(ID, name) for a descriptor kd_pipeline_name in host/pipeline_name.c,
- * numbered KD_PIPE_ID. Included by pipeline.h and host/sim/pipeline.c only. */
+ * KD_PIPELINE(ID, name) for a descriptor kd_pipeline_name in host/sim/pipeline_name.c,
+ * numbered KD_PIPE_ID. Included by pipeline.h and host/sim/pipeline_registry.c only. */
 KD_PIPELINE(STRONG, strong)
 KD_PIPELINE(OPTIMAL, optimal)
 KD_PIPELINE(MASK, mask)
