@@ -379,128 +379,164 @@ static size_t popcount(unsigned x) {
   return n;
 }
 
-kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
-  kd_config c = *cfg;
-  kd_grid g = {0};
-  kd_status st = kd_config_check(&c);
-  if (st == KD_OK) st = kd_config_resolve_p(&c);
-  if (st == KD_OK) st = kd_grid_build(&c, &g);
-  if (st == KD_OK) st = check_problems(&c, &g);
+/* What a run holds from its start to its end. Zero-initialised, so that sweep_close frees
+ * whatever was opened, however far sweep_open got: the one cleanup path. */
+typedef struct {
+  kd_config c;
+  kd_grid g;
   kd_scenario_id id;
-  if (st == KD_OK) st = kd_scenario_id_make(&c, &g, &id);
-  char *scenario = NULL;
+  char *scenario; /* the setting as INI text, for the meta */
+  kd_shard sh;    /* shard: the points this process computes and the CSV it writes */
+  kd_backend be;
+  double *cost; /* the cost model's, by grid point (model_memory) */
+  double *risks, *wall;
+  kd_run_store rs;
+  int store_open;
+  problem_slot ps;
+  kd_teacher_cache cache;
+} sweep;
+
+/* Everything before the first point: checks, the grid, the shard, the backend, the
+ * memory check and the run's files. */
+static kd_status sweep_open(sweep *s, const kd_config *cfg) {
+  kd_config *c = &s->c;
+  *c = *cfg;
+  kd_status st = kd_config_check(c);
+  if (st == KD_OK) st = kd_config_resolve_p(c);
+  if (st == KD_OK) st = kd_grid_build(c, &s->g);
+  if (st == KD_OK) st = check_problems(c, &s->g);
+  if (st == KD_OK) st = kd_scenario_id_make(c, &s->g, &s->id);
   size_t scenario_len = 0;
-  FILE *sf = open_memstream(&scenario, &scenario_len);
+  FILE *sf = open_memstream(&s->scenario, &scenario_len);
   if (sf) {
-    kd_config_print(&c, sf, 0);
+    kd_config_print(c, sf, 0);
     fclose(sf);
   }
-  /* shard: the points this process computes and the CSV it writes (host/shard*.c) */
-  kd_shard sh = {0};
-  if (st == KD_OK) st = kd_shard_open(&sh, &c, &g);
-  kd_backend be = {0};
-  if (st == KD_OK) st = kd_backend_open(c.run.backend, &be);
+  if (st == KD_OK) st = kd_shard_open(&s->sh, c, &s->g);
+  if (st == KD_OK) st = kd_backend_open(c->run.backend, &s->be);
   kd_memory peak;
-  double *cost = malloc(sizeof(double) * (g.count ? g.count : 1));
-  if (st == KD_OK && !cost) st = kd_fail(KD_ENOMEM, "out of memory");
-  if (st == KD_OK) st = model_memory(&c, &g, &be, 1, &peak, cost);
-  kd_run_store rs;
-  int store_open = 0;
+  s->cost = malloc(sizeof(double) * (s->g.count ? s->g.count : 1));
+  if (st == KD_OK && !s->cost) st = kd_fail(KD_ENOMEM, "out of memory");
+  if (st == KD_OK) st = model_memory(c, &s->g, &s->be, 1, &peak, s->cost);
   if (st == KD_OK) {
-    st = kd_run_open(&rs, sh.csv, &id, &g, popcount(c.pipelines), c.run.force, stderr);
-    store_open = st == KD_OK;
-    if (store_open) st = kd_shard_save_scenario(&sh, &c); /* shard */
+    st = kd_run_open(&s->rs, s->sh.csv, &s->id, &s->g, popcount(c->pipelines), c->run.force, stderr);
+    s->store_open = st == KD_OK;
+    if (s->store_open) st = kd_shard_save_scenario(&s->sh, c); /* shard */
   }
-  double *risks = malloc(sizeof(double) * KD_NPIPES * c.trials);
-  double *wall = malloc(sizeof(double) * (sh.n_points ? sh.n_points : 1));
-  if (st == KD_OK && (!risks || !wall)) st = kd_fail(KD_ENOMEM, "cannot allocate %u trials", c.trials);
-  if (st != KD_OK) {
-    if (store_open) kd_run_close(&rs);
-    kd_shard_close(&sh); /* shard */
-    kd_backend_close(&be);
-    kd_grid_free(&g);
-    free(scenario);
-    free(risks);
-    free(wall);
-    free(cost);
-    return st;
-  }
+  s->risks = malloc(sizeof(double) * KD_NPIPES * c->trials);
+  s->wall = malloc(sizeof(double) * (s->sh.n_points ? s->sh.n_points : 1));
+  if (st == KD_OK && (!s->risks || !s->wall))
+    st = kd_fail(KD_ENOMEM, "cannot allocate %u trials", c->trials);
+  return st;
+}
 
+static void sweep_close(sweep *s) {
+  kd_teacher_cache_free(&s->cache);
+  if (s->ps.valid) kd_problem_free(&s->ps.pr);
+  if (s->store_open) kd_run_close(&s->rs);
+  kd_shard_close(&s->sh); /* shard */
+  kd_backend_close(&s->be);
+  kd_grid_free(&s->g);
+  free(s->scenario);
+  free(s->risks);
+  free(s->wall);
+  free(s->cost);
+}
+
+/* The shard's line (when sharded) and the live table's caption and header. */
+static void sweep_announce(const sweep *s, FILE *table) {
+  if (!table) return;
   char desc[512] = "";
-  be.type->describe(be.state, desc, sizeof desc);
-  if (table && sh.spec.count) /* shard */
+  s->be.type->describe(s->be.state, desc, sizeof desc);
+  if (s->sh.spec.count) /* shard */
     fprintf(table, "# shard %u/%u%s: %zu of %zu points (%.1f %% of the flop-model cost), in %s\n",
-            sh.spec.index, sh.spec.count, sh.from_slurm ? " (the Slurm array task)" : "",
-            sh.n_points, g.count, 100 * sh.cost_share, sh.csv);
-  if (table) write_table_header(table, &c, desc);
-  const kd_run_meta_shard shard_meta = {sh.spec, sh.from_slurm, sh.grid_points, sh.cost_share,
-                                        sh.points, sh.n_points};
-  kd_run_meta meta = {.cfg = &c, .command = command, .scenario = scenario ? scenario : "",
-                      .id = &id, .backend = &be, .started = time(NULL),
-                      .points_total = sh.n_points, .wall_s = wall,
-                      .shard = sh.spec.count ? &shard_meta : NULL};
+            s->sh.spec.index, s->sh.spec.count, s->sh.from_slurm ? " (the Slurm array task)" : "",
+            s->sh.n_points, s->g.count, 100 * s->sh.cost_share, s->sh.csv);
+  write_table_header(table, &s->c, desc);
+}
+
+/* Point i, finished by an earlier run of the same scenario: its rows, as they are. */
+static void resume_point(run_ctx *x, size_t i, size_t j, const kd_row *done, size_t count) {
+  x->wall[j] = done->wall_s;
+  ++x->meta->points_done;
+  ++x->meta->points_resumed;
+  table_rows(x->table, x->pg, x->c, done, count, &x->g->pt[i]);
+  char label[128];
+  point_label(x->c, &x->g->pt[i], label, sizeof label);
+  kd_progress_point(x->pg, label, 0, x->cost[i], x->c->trials, 1);
+}
+
+/* The shard's points in order, until the last or the first error or stop. */
+static kd_status walk_points(sweep *s, run_ctx *x) {
+  kd_status st = kd_run_meta_write(s->rs.meta_path, x->meta);
+  for (size_t j = 0; j < s->sh.n_points && st == KD_OK; ++j) {
+    size_t i = s->sh.points[j]; /* shard: the global index */
+    char key[17];
+    kd_point_key(s->id.hash, &s->g.pt[i], key);
+    size_t count = 0;
+    const kd_row *done = kd_run_find(&s->rs, key, &count);
+    if (done) resume_point(x, i, j, done, count);
+    else if (*kd_stop_flag()) st = kd_fail(KD_ESTOP, "stopped");
+    else st = compute_point(x, i, j, key, &s->ps, &s->cache, s->risks);
+  }
+  return st;
+}
+
+/* The run's last word: a stop or an error says what was kept (or, when nothing finished,
+ * removes the files, so that nothing looks like a run); a resumed run says so. */
+static kd_status sweep_verdict(const sweep *s, const kd_run_meta *meta, kd_status st, FILE *table) {
+  if (st == KD_ESTOP)
+    return kd_fail(KD_ESTOP, "stopped by %s after %zu of %zu points; they are in %s: run the same "
+                   "command again to resume", *kd_stop_flag() == SIGTERM ? "SIGTERM" : "SIGINT",
+                   meta->points_done, s->sh.n_points, s->sh.csv);
+  if (st != KD_OK && meta->points_done == 0 && s->rs.n_rows == 0) {
+    unlink(s->rs.csv_path);
+    unlink(s->rs.jsonl_path);
+    unlink(s->rs.meta_path);
+  } else if (st != KD_OK && meta->points_done > 0) /* one line: the error, then what was kept */
+    return kd_fail(st, "%s; %zu finished point(s) kept in %s: run the same command again to resume",
+                   kd_last_error(), meta->points_done, s->sh.csv);
+  else if (st == KD_OK && meta->points_resumed && table)
+    fprintf(table, "# %zu of %zu points were already in %s (same scenario) and were not recomputed\n",
+            meta->points_resumed, s->sh.n_points, s->sh.csv);
+  return st;
+}
+
+/* The run proper, on a sweep that sweep_open opened. */
+static kd_status sweep_points(sweep *s, const char *command, FILE *table) {
+  const kd_config *c = &s->c;
+  sweep_announce(s, table);
+  const kd_run_meta_shard shard_meta = {s->sh.spec, s->sh.from_slurm, s->sh.grid_points,
+                                        s->sh.cost_share, s->sh.points, s->sh.n_points};
+  kd_run_meta meta = {.cfg = c, .command = command, .scenario = s->scenario ? s->scenario : "",
+                      .id = &s->id, .backend = &s->be, .started = time(NULL),
+                      .points_total = s->sh.n_points, .wall_s = s->wall,
+                      .shard = s->sh.spec.count ? &shard_meta : NULL};
   double cost_total = 0;
-  for (size_t j = 0; j < sh.n_points; ++j) {
-    wall[j] = NAN;
-    cost_total += cost[sh.points[j]];
+  for (size_t j = 0; j < s->sh.n_points; ++j) {
+    s->wall[j] = NAN;
+    cost_total += s->cost[s->sh.points[j]];
   }
   kd_progress pg;
-  kd_progress_start(&pg, stderr, !c.run.quiet && isatty(STDERR_FILENO), c.run.verbose, sh.n_points, cost_total);
-  run_ctx x = {.c = &c, .g = &g, .be = &be, .rs = &rs, .meta = &meta, .wall = wall,
-               .cost = cost, .table = table, .pg = &pg};
-  kd_stop_arm(sh.csv);
-  problem_slot ps = {0};
-  kd_teacher_cache cache = {0};
-  st = kd_run_meta_write(rs.meta_path, &meta);
-  for (size_t j = 0; j < sh.n_points && st == KD_OK; ++j) {
-    size_t i = sh.points[j]; /* shard: the global index */
-    char key[17];
-    kd_point_key(id.hash, &g.pt[i], key);
-    size_t count = 0;
-    const kd_row *done = kd_run_find(&rs, key, &count);
-    if (done) { /* finished by an earlier run of the same scenario */
-      wall[j] = done->wall_s;
-      ++meta.points_done;
-      ++meta.points_resumed;
-      table_rows(table, &pg, &c, done, count, &g.pt[i]);
-      char label[128];
-      point_label(&c, &g.pt[i], label, sizeof label);
-      kd_progress_point(&pg, label, 0, cost[i], c.trials, 1);
-      continue;
-    }
-    if (*kd_stop_flag()) st = kd_fail(KD_ESTOP, "stopped");
-    else st = compute_point(&x, i, j, key, &ps, &cache, risks);
-  }
+  kd_progress_start(&pg, stderr, !c->run.quiet && isatty(STDERR_FILENO), c->run.verbose,
+                    s->sh.n_points, cost_total);
+  run_ctx x = {.c = c, .g = &s->g, .be = &s->be, .rs = &s->rs, .meta = &meta, .wall = s->wall,
+               .cost = s->cost, .table = table, .pg = &pg};
+  kd_stop_arm(s->sh.csv);
+  kd_status st = walk_points(s, &x);
   kd_progress_end(&pg);
   kd_stop_disarm();
   if (st == KD_OK) {
     meta.finished = time(NULL);
-    st = kd_run_meta_write(rs.meta_path, &meta);
+    st = kd_run_meta_write(s->rs.meta_path, &meta);
   }
-  if (st == KD_ESTOP)
-    st = kd_fail(KD_ESTOP, "stopped by %s after %zu of %zu points; they are in %s: run the same "
-                 "command again to resume", *kd_stop_flag() == SIGTERM ? "SIGTERM" : "SIGINT",
-                 meta.points_done, sh.n_points, sh.csv);
-  else if (st != KD_OK && meta.points_done == 0 && rs.n_rows == 0) {
-    /* Nothing finished: leave no output that looks like a run. */
-    unlink(rs.csv_path);
-    unlink(rs.jsonl_path);
-    unlink(rs.meta_path);
-  } else if (st != KD_OK && meta.points_done > 0) /* one line: the error, then what was kept */
-    st = kd_fail(st, "%s; %zu finished point(s) kept in %s: run the same command again to resume",
-                 kd_last_error(), meta.points_done, sh.csv);
-  else if (st == KD_OK && meta.points_resumed && table)
-    fprintf(table, "# %zu of %zu points were already in %s (same scenario) and were not recomputed\n",
-            meta.points_resumed, sh.n_points, sh.csv);
-  kd_teacher_cache_free(&cache);
-  if (ps.valid) kd_problem_free(&ps.pr);
-  kd_run_close(&rs);
-  kd_shard_close(&sh); /* shard */
-  kd_backend_close(&be);
-  kd_grid_free(&g);
-  free(scenario);
-  free(risks);
-  free(wall);
-  free(cost);
+  return sweep_verdict(s, &meta, st, table);
+}
+
+kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table) {
+  sweep s = {0};
+  kd_status st = sweep_open(&s, cfg);
+  if (st == KD_OK) st = sweep_points(&s, command, table);
+  sweep_close(&s);
   return st;
 }
