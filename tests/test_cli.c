@@ -4,75 +4,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-static char dir[256];
+#include "kd_test.h"
 
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/kdbench-cli-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-}
+TestSuite(bad_input, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 
-static void remove_dir(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(bad_input, .init = make_dir, .fini = remove_dir);
-
-static int exists(const char *path) {
-  struct stat sb;
-  return stat(path, &sb) == 0;
-}
-
-static void write_file(const char *name, const char *text) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  fputs(text, f);
-  fclose(f);
-}
-
-/* Runs kdbench with `args` (a shell fragment; "@" is replaced by the test folder),
- * writing its CSV into the folder's run/ (a folder a failed run must not create),
- * unless args give their own --csv; returns the exit status and stderr's text. */
-static int run(const char *args, char *err, size_t errlen) {
-  char expanded[1024] = "", cmd[2048];
-  for (const char *s = args; *s; ++s) {
-    if (*s == '@') strncat(expanded, dir, sizeof expanded - strlen(expanded) - 1);
-    else strncat(expanded, (char[]){*s, 0}, sizeof expanded - strlen(expanded) - 1);
-  }
-  char csv[300] = "";
-  if (!strstr(args, "--csv")) snprintf(csv, sizeof csv, "--csv %s/run/out.csv", dir);
-  snprintf(cmd, sizeof cmd, "%s %s --quiet %s >/dev/null 2>%s/err.txt", KDBENCH_BIN, csv,
-           expanded, dir);
-  int status = system(cmd);
-  char path[512];
-  snprintf(path, sizeof path, "%s/err.txt", dir);
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f);
-  size_t len = fread(err, 1, errlen - 1, f);
-  err[len] = '\0';
-  fclose(f);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
+/* kdbench `args` ('@' the test folder) is refused naming `culprit`; its CSV goes to the
+ * folder's run/ (a folder a failed run must not create) unless args give their own
+ * --csv. */
 static void expect_error(const char *args, const char *culprit) {
-  char err[4096];
-  int code = run(args, err, sizeof err);
-  cr_expect_eq(code, 2, "'%s': exit status %d, want 2 (stderr: %s)", args, code, err);
-  cr_expect(strncmp(err, "kdbench: ", 9) == 0, "'%s': message '%s'", args, err);
-  char *nl = strchr(err, '\n');
-  cr_expect(nl && nl[1] == '\0', "'%s': want exactly one line, got '%s'", args, err);
-  cr_expect(strstr(err, culprit) != NULL, "'%s': message '%s' does not name '%s'", args, err,
-            culprit);
-  char path[512];
-  snprintf(path, sizeof path, "%s/run", dir);
-  cr_expect(!exists(path), "'%s' left the folder %s behind", args, path);
+  int code = kd_test_run("%s--quiet %s", strstr(args, "--csv") ? "" : "--csv run/out.csv ", args);
+  kd_test_expect_refused(code, culprit);
+  cr_expect(!kd_test_exists("run"), "'%s' left the folder run/ behind", args);
 }
 
 Test(bad_input, n_zero) { expect_error("--sweep n --n 0", "--n"); }
@@ -98,22 +41,22 @@ Test(bad_input, missing_sweep) { expect_error("--n 100", "--sweep"); }
 Test(bad_input, k_above_p) { expect_error("--sweep n --n 100 --p 50 --k 60", "k = 60"); }
 
 Test(bad_input, spectrum_file_nonpositive) {
-  write_file("spec.txt", "1\n0.5\n-2\n0.1\n");
+  kd_test_write("spec.txt", "1\n0.5\n-2\n0.1\n");
   expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:3");
 }
 
 Test(bad_input, spectrum_file_zero) {
-  write_file("spec.txt", "1\n0\n");
+  kd_test_write("spec.txt", "1\n0\n");
   expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:2");
 }
 
 Test(bad_input, spectrum_file_nonnumeric) {
-  write_file("spec.txt", "# eigenvalues\n1\nabc\n");
+  kd_test_write("spec.txt", "# eigenvalues\n1\nabc\n");
   expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:3: expected a number, got 'abc'");
 }
 
 Test(bad_input, spectrum_file_increasing) {
-  write_file("spec.txt", "1\n0.5\n0.7\n");
+  kd_test_write("spec.txt", "1\n0.5\n0.7\n");
   expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "non-increasing");
 }
 
@@ -122,7 +65,7 @@ Test(bad_input, spectrum_file_missing) {
 }
 
 Test(bad_input, beta_file_wrong_length) {
-  write_file("beta.txt", "1\n2\n");
+  kd_test_write("beta.txt", "1\n2\n");
   expect_error("--sweep n --n 10 --p 5 --beta file:@/beta.txt", "beta.txt");
 }
 
@@ -139,7 +82,7 @@ Test(bad_input, alpha_too_large_for_p) {
   expect_error("--sweep alpha --p 20 --n 10 --trials 2 --alpha 2,80", "alpha = 80 with p = 20");
 }
 Test(bad_input, huge_alpha_in_a_scenario) {
-  write_file("s.ini", "[problem]\np = 20\nalpha = 1e20\n[sweep]\nsweep = n\nn = 10,40\n");
+  kd_test_write("s.ini", "[problem]\np = 20\nalpha = 1e20\n[sweep]\nsweep = n\nn = 10,40\n");
   expect_error("--scenario @/s.ini --trials 2", "s.ini:3: --alpha");
 }
 Test(bad_input, huge_sigma) { expect_error("--sweep n --p 20 --n 10,40 --trials 2 --sigma 1e308", "--sigma"); }
@@ -153,15 +96,15 @@ Test(bad_input, tiny_two_level_level) {
   expect_error("--sweep n --p 20 --n 10,40 --trials 2 --spectrum twolevel:3,1,1e-101", "--spectrum");
 }
 Test(bad_input, huge_spectrum_file_value) {
-  write_file("spec.txt", "1e200\n1\n");
+  kd_test_write("spec.txt", "1e200\n1\n");
   expect_error("--sweep n --n 10 --spectrum file:@/spec.txt", "spec.txt:1");
 }
 Test(bad_input, huge_beta_file_value) {
-  write_file("beta.txt", "1\n# the third feature\n1\n1e308\n");
+  kd_test_write("beta.txt", "1\n# the third feature\n1\n1e308\n");
   expect_error("--sweep n --n 10,40 --p 3 --trials 2 --beta file:@/beta.txt", "beta.txt:4");
 }
 Test(bad_input, huge_value_in_a_scenario) {
-  write_file("s.ini", "[sweep]\nsweep = n\nn = 10,40\n[student]\nridge = 1e308\n");
+  kd_test_write("s.ini", "[sweep]\nsweep = n\nn = 10,40\n[student]\nridge = 1e308\n");
   expect_error("--scenario @/s.ini --p 20 --trials 2", "s.ini:5: --ridge");
 }
 
@@ -180,7 +123,7 @@ Test(bad_input, a_huge_line_is_refused_at_once) {
   size_t len = (size_t)sprintf(text, "[sweep]\nsweep = n\nn = 1");
   while (len < 1200000) len += (size_t)sprintf(text + len, ",%zu", len);
   strcpy(text + len, "\n");
-  write_file("big.ini", text);
+  kd_test_write("big.ini", text);
   free(text);
   expect_error("--scenario @/big.ini", "big.ini:3: line longer than 4096 bytes");
 }
@@ -198,91 +141,46 @@ Test(bad_input, unwritable_output) {
   expect_error("--sweep n --n 30 --trials 2 --csv /proc/kdbench/x.csv", "/proc/kdbench/x.csv");
 }
 
+TestSuite(good_input, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
+
 Test(good_input, help_and_version) {
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "%s --help | grep -q -- '--teacher-sigma'", KDBENCH_BIN);
-  cr_expect_eq(system(cmd), 0, "--help lists --teacher-sigma");
-  snprintf(cmd, sizeof cmd, "%s --version | grep -q '^kdbench '", KDBENCH_BIN);
-  cr_expect_eq(system(cmd), 0, "--version prints the version");
+  cr_expect_eq(kd_test_sh("$K --help | grep -q -- '--teacher-sigma'"), 0,
+               "--help lists --teacher-sigma");
+  cr_expect_eq(kd_test_sh("$K --version | grep -q '^kdbench '"), 0,
+               "--version prints the version");
 }
 
 /* ---- good input: what a user sees --------------------------------------------------------- */
 
-TestSuite(usage, .init = make_dir, .fini = remove_dir, .timeout = 120);
+TestSuite(usage, .init = kd_test_dir_make, .fini = kd_test_dir_remove, .timeout = 120);
 
 /* Values at the limits run and fill every cell (the limits are not too tight). */
 Test(usage, values_at_the_limits_run) {
-  char err[4096];
   const char *cases[] = {"--ridge 1e100", "--sigma 1e50", "--teacher-sigma 1e50",
                          "--spectrum isotropic:1e100", "--spectrum twolevel:5,1e100,1e-100",
                          "--alpha 76.8"};
   for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
-    char args[256];
-    snprintf(args, sizeof args, "--sweep n --p 20 --n 10,40 --m 30 --trials 3 --force %s", cases[i]);
-    int code = run(args, err, sizeof err);
-    cr_expect_eq(code, 0, "'%s': exit status %d: %s", cases[i], code, err);
-    char cmd[1024];
+    int code = kd_test_run("--csv run/out.csv --quiet --sweep n --p 20 --n 10,40 --m 30 --trials 3 "
+                           "--force %s", cases[i]);
+    cr_expect_eq(code, 0, "'%s': exit status %d: %s", cases[i], code, kd_test_err);
     /* sim_mean (column 11) is a number on every row */
-    snprintf(cmd, sizeof cmd, "awk -F, 'NR > 1 && $11 !~ /^[-+0-9.e]+$/ {bad = 1} END {exit bad}' "
-             "'%s/run/out.csv'", dir);
-    cr_expect_eq(system(cmd), 0, "'%s': a sim_mean cell is empty or not a number", cases[i]);
+    cr_expect_eq(kd_test_sh("awk -F, 'NR > 1 && $11 !~ /^[-+0-9.e]+$/ {bad = 1} END {exit bad}' "
+                            "run/out.csv"),
+                 0, "'%s': a sim_mean cell is empty or not a number", cases[i]);
   }
-}
-
-/* The text of the test folder's file `name` (malloc'd); NULL when it does not exist. */
-static char *slurp(const char *name) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "r");
-  if (!f) return NULL;
-  char *text = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&text, &len);
-  cr_assert_not_null(m);
-  char buf[4096];
-  size_t got;
-  while ((got = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, got, m);
-  fclose(f);
-  fclose(m);
-  return text;
-}
-
-static int exists_in_dir(const char *name) {
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  return exists(path);
-}
-
-/* `kdbench ARGS` run in the test folder: its exit status; its standard output and error
- * in *out and *err (malloc'd). */
-static int kdbench(const char *args, char **out, char **err) {
-  char cmd[2048];
-  snprintf(cmd, sizeof cmd, "cd '%s' && %s %s >stdout.txt 2>stderr.txt", dir, KDBENCH_BIN, args);
-  int status = system(cmd);
-  *out = slurp("stdout.txt");
-  *err = slurp("stderr.txt");
-  cr_assert(*out && *err);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* `kdbench ARGS` must succeed; its standard output (malloc'd). */
-static char *kdbench_ok(const char *args) {
-  char *out, *err;
-  int code = kdbench(args, &out, &err);
-  cr_assert_eq(code, 0, "kdbench %s: exit status %d: %s", args, code, err);
-  free(err);
-  return out;
 }
 
 /* A subnormal was "not a number"; a leading blank was taken and a trailing one refused;
  * an indented line of a scenario was read as more of the key before it. */
 Test(usage, numbers_and_lines_as_the_grammar_says) {
-  char *out = kdbench_ok("--print-scenario --sweep n --ridge 1e-320 --p ' 20' --m '300 '");
+  kd_test_run_ok("--print-scenario --sweep n --ridge 1e-320 --p ' 20' --m '300 '");
+  char *out = kd_test_read("stdout.txt", NULL);
   cr_expect(strstr(out, "\nridge = 1e-320\n") && strstr(out, "\nm = 300") && strstr(out, "\np = "),
             "%s", out);
   free(out);
-  write_file("indented.ini", "[problem]\nsigma = 0.25\n  p = 20\n");
-  out = kdbench_ok("--print-scenario --scenario indented.ini");
+  kd_test_write("indented.ini", "[problem]\nsigma = 0.25\n  p = 20\n");
+  kd_test_run_ok("--print-scenario --scenario indented.ini");
+  out = kd_test_read("stdout.txt", NULL);
   cr_expect(strstr(out, "\np = 20\n") && strstr(out, "\nsigma = 0.25\n"), "%s", out);
   free(out);
 }
@@ -302,16 +200,18 @@ Test(usage, every_command_prints_its_help_on_standard_output_and_exits_0) {
       {"missing --help", {"--array", "RUN.shards"}},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
-    char *out, *err;
-    int code = kdbench(cases[i].args, &out, &err);
-    cr_expect_eq(code, 0, "kdbench %s: exit status %d (stderr: %s)", cases[i].args, code, err);
-    cr_expect_str_empty(err, "kdbench %s wrote to standard error: %s", cases[i].args, err);
+    int code = kd_test_run("%s", cases[i].args);
+    char *out = kd_test_read("stdout.txt", NULL);
+    cr_assert_not_null(out);
+    cr_expect_eq(code, 0, "kdbench %s: exit status %d (stderr: %s)", cases[i].args, code,
+                 kd_test_err);
+    cr_expect_str_empty(kd_test_err, "kdbench %s wrote to standard error: %s", cases[i].args,
+                        kd_test_err);
     cr_expect(!strncmp(out, "usage: kdbench", 14), "kdbench %s: %s", cases[i].args, out);
     for (size_t j = 0; j < 8 && cases[i].needles[j]; ++j)
       cr_expect_not_null(strstr(out, cases[i].needles[j]), "kdbench %s does not explain %s:\n%s",
                          cases[i].args, cases[i].needles[j], out);
     free(out);
-    free(err);
   }
 }
 
@@ -319,60 +219,67 @@ Test(usage, every_command_prints_its_help_on_standard_output_and_exits_0) {
 static const char *const scaling_runs[] = {"alpha2-b1.5", "alpha1.5-b2", "alpha2-b2", "alpha3-b2"};
 
 Test(usage, csv_names_a_prefix_or_a_folder_for_a_preset_of_several_runs) {
-  free(kdbench_ok("--preset scaling --quick --quiet")); /* the preset's own names */
-  char *out = kdbench_ok("--preset scaling --quick --quiet --csv mine.csv");
+  kd_test_run_ok("--preset scaling --quick --quiet"); /* the preset's own names */
+  kd_test_run_ok("--preset scaling --quick --quiet --csv mine.csv");
+  char *out = kd_test_read("stdout.txt", NULL);
   cr_expect_str_empty(out, "--quiet printed:\n%s", out); /* the preset fits each run */
   free(out);
-  free(kdbench_ok("--preset scaling --quick --quiet --csv into/"));
+  kd_test_run_ok("--preset scaling --quick --quiet --csv into/");
   for (size_t i = 0; i < 4; ++i) {
     char own[256], prefixed[256], folder[256];
     snprintf(own, sizeof own, "results/quick/scaling/%s.csv", scaling_runs[i]);
     snprintf(prefixed, sizeof prefixed, "mine-%s.csv", scaling_runs[i]);
     snprintf(folder, sizeof folder, "into/%s.csv", scaling_runs[i]);
-    char *a = slurp(own), *b = slurp(prefixed), *c = slurp(folder);
+    char *a = kd_test_read(own, NULL), *b = kd_test_read(prefixed, NULL),
+         *c = kd_test_read(folder, NULL);
     cr_assert(a && b && c, "run %zu: %s %s, %s %s, %s %s", i + 1, own, a ? "written" : "missing",
               prefixed, b ? "written" : "missing", folder, c ? "written" : "missing");
     cr_expect_str_eq(b, a, "%s differs from %s", prefixed, own);
     cr_expect_str_eq(c, a, "%s differs from %s", folder, own);
     free(a), free(b), free(c);
     snprintf(prefixed, sizeof prefixed, "mine-%s.fit.json", scaling_runs[i]);
-    cr_expect(exists_in_dir(prefixed), "%s: the preset's fit is missing", prefixed);
+    cr_expect(kd_test_exists(prefixed), "%s: the preset's fit is missing", prefixed);
   }
-  cr_expect(!exists_in_dir("mine.csv"), "the prefix itself is no run");
+  cr_expect(!kd_test_exists("mine.csv"), "the prefix itself is no run");
   /* one run: --csv names it, a folder takes the preset's name */
-  free(kdbench_ok("--preset fig1 --quick --quiet --csv one.csv"));
-  free(kdbench_ok("--preset fig1 --quick --quiet --csv fig/"));
-  cr_expect(exists_in_dir("one.csv") && exists_in_dir("fig/sweep-n.csv"));
-  char *out2 = kdbench_ok("--preset scaling --quick --csv p.csv --print-scenario");
+  kd_test_run_ok("--preset fig1 --quick --quiet --csv one.csv");
+  kd_test_run_ok("--preset fig1 --quick --quiet --csv fig/");
+  cr_expect(kd_test_exists("one.csv") && kd_test_exists("fig/sweep-n.csv"));
+  kd_test_run_ok("--preset scaling --quick --csv p.csv --print-scenario");
+  char *out2 = kd_test_read("stdout.txt", NULL);
   cr_expect_not_null(strstr(out2, "# part 4 of 4\n"), "%s", out2);
   cr_expect_not_null(strstr(out2, "csv = p-alpha3-b2.csv\n"), "%s", out2);
   free(out2);
 }
 
 Test(usage, quiet_silences_the_fit_tables_too) {
-  char *out = kdbench_ok("--sweep n --n 20,30,40,60,80 --p 400 --trials 4 --pipelines strong "
-                         "--raw --fit --quiet --csv q.csv");
+  kd_test_run_ok("--sweep n --n 20,30,40,60,80 --p 400 --trials 4 --pipelines strong "
+                 "--raw --fit --quiet --csv q.csv");
+  char *out = kd_test_read("stdout.txt", NULL);
   cr_expect_str_empty(out, "--quiet --fit printed:\n%s", out);
-  cr_expect(exists_in_dir("q.fit.json"), "--fit wrote no q.fit.json");
+  cr_expect(kd_test_exists("q.fit.json"), "--fit wrote no q.fit.json");
   free(out);
-  out = kdbench_ok("fit q --quiet");
+  kd_test_run_ok("fit q --quiet");
+  out = kd_test_read("stdout.txt", NULL);
   cr_expect_str_empty(out, "fit --quiet printed:\n%s", out);
   free(out);
-  out = kdbench_ok("fit q");
+  kd_test_run_ok("fit q");
+  out = kd_test_read("stdout.txt", NULL);
   cr_expect_not_null(strstr(out, "# kdbench fit of run q"), "%s", out);
   free(out);
 }
 
 Test(usage, fit_out_writes_elsewhere_and_leaves_the_runs_fit_alone) {
-  free(kdbench_ok("--sweep n --n 20,30,40,60,80 --p 400 --trials 4 --pipelines strong --raw "
-                  "--quiet --csv r.csv"));
-  free(kdbench_ok("fit r --quiet"));
-  char *whole = slurp("r.fit.json");
+  kd_test_run_ok("--sweep n --n 20,30,40,60,80 --p 400 --trials 4 --pipelines strong --raw "
+                 "--quiet --csv r.csv");
+  kd_test_run_ok("fit r --quiet");
+  char *whole = kd_test_read("r.fit.json", NULL);
   cr_assert_not_null(whole);
-  char *out = kdbench_ok("fit r --window 25:60 --out fits/w.json");
+  kd_test_run_ok("fit r --window 25:60 --out fits/w.json");
+  char *out = kd_test_read("stdout.txt", NULL);
   cr_expect_not_null(strstr(out, "wrote fits/w.json\n"), "%s", out);
   free(out);
-  char *again = slurp("r.fit.json"), *window = slurp("fits/w.json");
+  char *again = kd_test_read("r.fit.json", NULL), *window = kd_test_read("fits/w.json", NULL);
   cr_assert_not_null(window, "--out fits/w.json was not written");
   cr_expect_str_eq(again, whole, "--out changed r.fit.json");
   cr_expect_not_null(strstr(window, "25 <= n <= 60 (--window)"), "%s", window);
@@ -380,17 +287,15 @@ Test(usage, fit_out_writes_elsewhere_and_leaves_the_runs_fit_alone) {
   free(again), free(window);
   /* --out is a .json name: never one of the run's own files */
   const char *bad[] = {"r.csv", "r.jsonl", "r.meta.json", "fits/"};
-  char *csv = slurp("r.csv");
+  char *csv = kd_test_read("r.csv", NULL);
   for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
-    char args[256], *o, *err;
-    snprintf(args, sizeof args, "fit r --out %s", bad[i]);
-    cr_expect_eq(kdbench(args, &o, &err), 2, "%s", args);
-    cr_expect_not_null(strstr(err, "--out"), "%s: %s", args, err);
-    cr_expect(strchr(err, '\n') == err + strlen(err) - 1, "%s: not one line: %s", args, err);
-    cr_expect_str_empty(o, "%s printed %s", args, o);
-    free(o), free(err);
+    kd_test_expect_refused(kd_test_run("fit r --out %s", bad[i]), "--out");
+    char *o = kd_test_read("stdout.txt", NULL);
+    cr_assert_not_null(o);
+    cr_expect_str_empty(o, "fit r --out %s printed %s", bad[i], o);
+    free(o);
   }
-  char *csv2 = slurp("r.csv"), *fit2 = slurp("r.fit.json");
+  char *csv2 = kd_test_read("r.csv", NULL), *fit2 = kd_test_read("r.fit.json", NULL);
   cr_expect_str_eq(csv2, csv, "a refused --out changed r.csv");
   cr_expect_str_eq(fit2, whole, "a refused --out changed r.fit.json");
   free(csv), free(csv2), free(fit2), free(whole);
@@ -407,8 +312,9 @@ static void table_columns(const char *out, char *cols, size_t len) {
 }
 
 Test(usage, the_table_names_each_swept_axis_once) {
-  char *out = kdbench_ok("--sweep m,k --m 100,200 --k 10,20 --n 50 --p 100 --trials 2 "
-                         "--pipelines strong,mask,w2s --csv t.csv");
+  kd_test_run_ok("--sweep m,k --m 100,200 --k 10,20 --n 50 --p 100 --trials 2 "
+                 "--pipelines strong,mask,w2s --csv t.csv");
+  char *out = kd_test_read("stdout.txt", NULL);
   char cols[512];
   table_columns(out, cols, sizeof cols);
   const char *want[] = {"m", "n", "pipeline", "k", "sim_mean", "+-CI95", "theory", "ratio", "kind",
@@ -424,20 +330,21 @@ Test(usage, the_table_names_each_swept_axis_once) {
 }
 
 Test(usage, one_trial_is_one_trial_in_the_table_and_the_reports) {
-  char *out = kdbench_ok("--sweep n --n 30 --p 20 --trials 1 --pipelines strong --csv one.csv");
+  kd_test_run_ok("--sweep n --n 30 --p 20 --trials 1 --pipelines strong --csv one.csv");
+  char *out = kd_test_read("stdout.txt", NULL);
   cr_expect_not_null(strstr(out, " 1 trial, seed 1\n"), "%s", out);
   free(out);
-  free(kdbench_ok("report one"));
-  char *md = slurp("one.md"), *tex = slurp("one.tex");
+  kd_test_run_ok("report one");
+  char *md = kd_test_read("one.md", NULL), *tex = kd_test_read("one.tex", NULL);
   cr_assert(md && tex);
   cr_expect_not_null(strstr(md, ", 1 trial, backend "), "%s", md);
   cr_expect_not_null(strstr(md, "; 1 of 1 point."), "%s", md);
   cr_expect_not_null(strstr(tex, ", 1~trial, backend "), "%s", tex);
   cr_expect_not_null(strstr(tex, "; 1 of 1 point."), "%s", tex);
   free(md), free(tex);
-  free(kdbench_ok("--sweep n --n 30,40 --p 20 --trials 2 --pipelines strong --csv two.csv"));
-  free(kdbench_ok("report two"));
-  md = slurp("two.md");
+  kd_test_run_ok("--sweep n --n 30,40 --p 20 --trials 2 --pipelines strong --csv two.csv");
+  kd_test_run_ok("report two");
+  md = kd_test_read("two.md", NULL);
   cr_expect_not_null(strstr(md, ", 2 trials, backend "), "%s", md);
   cr_expect_not_null(strstr(md, "; 2 of 2 points."), "%s", md);
   free(md);
@@ -445,7 +352,7 @@ Test(usage, one_trial_is_one_trial_in_the_table_and_the_reports) {
 
 /* The flag of each row of a run's CSV, as "pipeline k=K n=N: FLAG" lines. */
 static char *flags_of(const char *csv) {
-  char *text = slurp(csv), *flags = NULL;
+  char *text = kd_test_read(csv, NULL), *flags = NULL;
   size_t len = 0;
   cr_assert_not_null(text, "%s missing", csv);
   FILE *f = open_memstream(&flags, &len);
@@ -467,8 +374,8 @@ static char *flags_of(const char *csv) {
 Test(usage, near_peak_flags_the_students_and_the_weak_teachers_peak) {
   /* the weak teacher (m = 100) near its peak: exact moments below it (k < m - 1), peak
    * at |m - k| <= 1, the DE above, near-peak while k - m < k/10 */
-  free(kdbench_ok("--sweep k --k 20,95,99,100,101,105,111,112,115 --m 100 --n 50 --p 200 "
-                  "--pipelines strong,w2s,weak --trials 3 --quiet --csv weak.csv"));
+  kd_test_run_ok("--sweep k --k 20,95,99,100,101,105,111,112,115 --m 100 --n 50 --p 200 "
+                 "--pipelines strong,w2s,weak --trials 3 --quiet --csv weak.csv");
   char *got = flags_of("weak.csv");
   const char *want_k[] = {"20", "95", "99", "100", "101", "105", "111", "112", "115"};
   const char *want_flag[] = {"", "", "peak", "peak", "peak", "near-peak", "near-peak", "", ""};
@@ -484,10 +391,10 @@ Test(usage, near_peak_flags_the_students_and_the_weak_teachers_peak) {
   free(got);
   /* the student near its peak (p = 200): a DE below it, exact above n = p + 1; no flag
    * with a ridge */
-  free(kdbench_ok("--sweep n --n 175,185,199,200,201,215 --p 200 --pipelines strong,optimal "
-                  "--trials 3 --quiet --csv student.csv"));
-  free(kdbench_ok("--sweep n --n 185,215 --p 200 --ridge 0.01 --pipelines strong --trials 3 "
-                  "--quiet --csv ridge.csv"));
+  kd_test_run_ok("--sweep n --n 175,185,199,200,201,215 --p 200 --pipelines strong,optimal "
+                 "--trials 3 --quiet --csv student.csv");
+  kd_test_run_ok("--sweep n --n 185,215 --p 200 --ridge 0.01 --pipelines strong --trials 3 "
+                 "--quiet --csv ridge.csv");
   got = flags_of("student.csv");
   const char *want[] = {"strong k=0 n=175: \n", "strong k=0 n=185: near-peak\n",
                         "strong k=0 n=199: peak\n", "strong k=0 n=200: peak\n",

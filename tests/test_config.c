@@ -21,26 +21,14 @@
 #include "kdbench/scenario.h"
 #include "kdbench/scenario_id.h"
 #include "kdbench/sweep.h"
-
-static char dir[256];
-
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/kdbench-config-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
+#include "kd_test.h"
 
 TestSuite(axis_values);
 TestSuite(settings);
-TestSuite(scenario, .init = make_dir, .fini = remove_dir);
+TestSuite(scenario, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 TestSuite(grid);
-TestSuite(scenario_hash, .init = make_dir, .fini = remove_dir);
-TestSuite(numbers, .init = make_dir, .fini = remove_dir);
+TestSuite(scenario_hash, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
+TestSuite(numbers, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
@@ -116,19 +104,6 @@ static void hash_of(const kd_config *c, char h[17]) {
   kd_status st = kd_scenario_hash(c, &id);
   cr_assert_eq(st, KD_OK, "hash: %s", kd_last_error());
   memcpy(h, id.hash, 17);
-}
-
-static void path_in_dir(char *out, size_t len, const char *name) {
-  snprintf(out, len, "%s/%s", dir, name);
-}
-
-static void write_file(const char *name, const char *text) {
-  char path[512];
-  path_in_dir(path, sizeof path, name);
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
 }
 
 /* A small config: p = 40, n swept over two values, 3 trials. */
@@ -422,17 +397,15 @@ Test(settings, scalar_values_are_strict) {
 /* Prints c as a scenario file, reads it back onto the embedded default and compares
  * the canonical texts, the full texts and the hashes. */
 static void round_trip(const kd_config *c) {
-  char path[512];
-  path_in_dir(path, sizeof path, "round.ini");
-  FILE *f = fopen(path, "w");
-  cr_assert_not_null(f);
-  kd_config_print(c, f, 0);
-  fclose(f);
+  char *a = printed(c, 0);
+  kd_test_write("round.ini", a);
+  free(a);
   kd_config back;
   kd_config_default(&back);
-  kd_status st = kd_scenario_load(&back, path);
+  kd_status st = kd_scenario_load(&back, kd_test_path("round.ini"));
   cr_assert_eq(st, KD_OK, "reading back: %s", kd_last_error());
-  char *a = printed(c, 1), *b = printed(&back, 1);
+  a = printed(c, 1);
+  char *b = printed(&back, 1);
   cr_expect_str_eq(b, a, "canonical text changed by the round trip");
   free(a);
   free(b);
@@ -478,9 +451,9 @@ Test(scenario, round_trip_of_a_nontrivial_config) {
 }
 
 Test(scenario, round_trip_of_a_ridge_sweep_with_a_spectrum_file) {
-  write_file("spec.txt", "1\n0.5\n0.25\n0.125\n0.0625\n");
+  kd_test_write("spec.txt", "1\n0.5\n0.25\n0.125\n0.0625\n");
   char spec[600];
-  snprintf(spec, sizeof spec, "file:%s/spec.txt", dir);
+  snprintf(spec, sizeof spec, "file:%s", kd_test_path("spec.txt"));
   kd_config c;
   kd_config_default(&c);
   set(&c, "spectrum", spec);
@@ -535,9 +508,8 @@ Test(scenario, text_sets_settings_by_section) {
 /* The scenario `text` is refused; the message is one line naming the file and each
  * of `needles`. */
 static void expect_scenario_error(const char *text, const char *needle1, const char *needle2) {
-  write_file("bad.ini", text);
-  char path[512];
-  path_in_dir(path, sizeof path, "bad.ini");
+  kd_test_write("bad.ini", text);
+  const char *path = kd_test_path("bad.ini");
   kd_config c;
   kd_config_default(&c);
   kd_status st = kd_scenario_load(&c, path);
@@ -626,8 +598,7 @@ Test(scenario, a_scenario_without_a_setting_is_refused) {
 }
 
 Test(scenario, missing_file_named) {
-  char path[512];
-  path_in_dir(path, sizeof path, "nope.ini");
+  const char *path = kd_test_path("nope.ini");
   kd_config c;
   kd_config_default(&c);
   cr_expect_neq(kd_scenario_load(&c, path), KD_OK);
@@ -951,7 +922,7 @@ static void write_vector(const char *name, const char *head, int spectrum, int c
     else if (spectrum) len += (size_t)snprintf(text + len, sizeof text - len, "%.17g\n", 1.0 / (i + 1));
     else len += (size_t)snprintf(text + len, sizeof text - len, "0.1\n");
   }
-  write_file(name, text);
+  kd_test_write(name, text);
 }
 
 static kd_scenario_id id_of(const kd_config *c) {
@@ -964,7 +935,7 @@ Test(scenario_hash, covers_the_values_of_spectrum_and_beta_files) {
   for (int spectrum = 0; spectrum <= 1; ++spectrum) {
     const char *key = spectrum ? "spectrum" : "beta", *file = spectrum ? "spec.txt" : "beta.txt";
     char setting[600];
-    snprintf(setting, sizeof setting, "file:%s/%s", dir, file);
+    snprintf(setting, sizeof setting, "file:%s", kd_test_path(file));
     kd_config c;
     small_config(&c);
     set(&c, key, setting);
@@ -987,7 +958,7 @@ Test(scenario_hash, covers_the_values_of_spectrum_and_beta_files) {
     cr_expect_str_neq(spectrum ? b.spectrum : b.beta, spectrum ? a.spectrum : a.beta);
     char why[1024], want[700];
     kd_scenario_id_diff(&a, &b, why, sizeof why);
-    snprintf(want, sizeof want, "the values in the --%s file %s/%s differ", key, dir, file);
+    snprintf(want, sizeof want, "the values in the --%s file %s differ", key, kd_test_path(file));
     cr_expect_str_eq(why, want);
     /* Another numerics version, other settings: said as such. */
     kd_scenario_id old = a;
@@ -1113,9 +1084,8 @@ Test(numbers, one_line_length_limit_reached_fast) {
   size_t len = (size_t)snprintf(text, 64, "[sweep]\nsweep = n\nn = 1");
   while (len + 2 < big) len += (size_t)snprintf(text + len, 3, ",1");
   snprintf(text + len, 64, "\ntrials = 3\n");
-  write_file("big.ini", text);
-  char path[512];
-  path_in_dir(path, sizeof path, "big.ini");
+  kd_test_write("big.ini", text);
+  const char *path = kd_test_path("big.ini");
   kd_config c;
   kd_config_default(&c);
   struct timespec t0, t1;
@@ -1141,8 +1111,8 @@ Test(numbers, one_line_length_limit_reached_fast) {
   /* a vector file: one number on a line of 5000 bytes */
   memset(text, ' ', 5000);
   strcpy(text + 5000, "1\n");
-  write_file("long.txt", text);
-  path_in_dir(path, sizeof path, "long.txt");
+  kd_test_write("long.txt", text);
+  path = kd_test_path("long.txt");
   double *v = NULL;
   size_t n = 0;
   cr_expect_neq(kd_read_vector_file(path, 1, &v, &n, NULL), KD_OK);
@@ -1153,12 +1123,11 @@ Test(numbers, one_line_length_limit_reached_fast) {
 
 /* The lines of spectrum and beta* files follow the same grammar. */
 Test(numbers, vector_files_read_the_grammar) {
-  write_file("v.txt", "# values\n  1e-320\r\n\t2.5 \n.5\n");
-  char path[512];
-  path_in_dir(path, sizeof path, "v.txt");
+  kd_test_write("v.txt", "# values\n  1e-320\r\n\t2.5 \n.5\n");
   double *v = NULL;
   size_t n = 0, *lines = NULL;
-  cr_assert_eq(kd_read_vector_file(path, 0, &v, &n, &lines), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_read_vector_file(kd_test_path("v.txt"), 0, &v, &n, &lines), KD_OK, "%s",
+               kd_last_error());
   cr_expect_eq(n, 3);
   cr_expect(v[0] > 0 && v[0] < 1e-300 && v[1] == 2.5 && v[2] == 0.5, "values %g %g %g", v[0], v[1], v[2]);
   cr_expect(lines[0] == 2 && lines[1] == 3 && lines[2] == 4, "lines %zu %zu %zu", lines[0], lines[1], lines[2]);
@@ -1166,7 +1135,8 @@ Test(numbers, vector_files_read_the_grammar) {
   free(lines);
   const char *bad[] = {"1\n0x10\n", "1\ninf\n", "1\n1 2\n", "1\n1e400\n"};
   for (size_t i = 0; i < sizeof bad / sizeof *bad; ++i) {
-    write_file("v.txt", bad[i]);
+    kd_test_write("v.txt", bad[i]);
+    const char *path = kd_test_path("v.txt");
     cr_expect_neq(kd_read_vector_file(path, 0, &v, &n, NULL), KD_OK, "'%s' accepted", bad[i]);
     char want[600];
     snprintf(want, sizeof want, "%s:2: expected a number, got '", path);
