@@ -13,6 +13,7 @@
 #include "kdbench/stats.h"
 #include "kdbench/grid.h"
 #include "kdbench/sweep.h"
+#include "kd_test.h"
 
 typedef struct {
   kd_problem pr;
@@ -128,15 +129,7 @@ Test(agreement, w2s_underparameterised_student) {
 
 /* ---- reproducibility ------------------------------------------------------------------ */
 
-static char *read_all(const char *path) {
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f, "%s", path);
-  static char buf[1 << 16];
-  size_t len = fread(buf, 1, sizeof buf - 1, f);
-  buf[len] = '\0';
-  fclose(f);
-  return strdup(buf);
-}
+TestSuite(reproducibility, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 
 /* The CSV row of n = 100 is the same whether the grid holds other points or not. */
 Test(reproducibility, point_independent_of_grid) {
@@ -149,13 +142,15 @@ Test(reproducibility, point_independent_of_grid) {
   cr_assert_eq(kd_config_set(&cfg, "trials", "5"), KD_OK);
   cr_assert_eq(kd_config_set(&cfg, "backend", "cpu"), KD_OK);
   cr_assert_eq(kd_config_set(&cfg, "n", "40,100,200"), KD_OK);
-  cr_assert_eq(kd_config_set(&cfg, "csv", "/tmp/kdbench-test-grid.csv"), KD_OK);
+  cr_assert_eq(kd_config_set(&cfg, "csv", kd_test_path("grid.csv")), KD_OK);
   cr_assert_eq(kd_sweep_run(&cfg, NULL, NULL), KD_OK, "%s", kd_last_error());
-  char *a = read_all(cfg.run.csv);
+  char *a = kd_test_read(cfg.run.csv, NULL);
+  cr_assert_not_null(a, "%s missing", cfg.run.csv);
   cr_assert_eq(kd_config_set(&cfg, "n", "100"), KD_OK);
-  cr_assert_eq(kd_config_set(&cfg, "csv", "/tmp/kdbench-test-alone.csv"), KD_OK);
+  cr_assert_eq(kd_config_set(&cfg, "csv", kd_test_path("alone.csv")), KD_OK);
   cr_assert_eq(kd_sweep_run(&cfg, NULL, NULL), KD_OK, "%s", kd_last_error());
-  char *b = read_all(cfg.run.csv);
+  char *b = kd_test_read(cfg.run.csv, NULL);
+  cr_assert_not_null(b, "%s missing", cfg.run.csv);
   /* every line of the lone run (after the header) appears in the grid run */
   char *save = NULL;
   int lines = 0;

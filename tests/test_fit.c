@@ -17,22 +17,10 @@
 #include "kdbench/rng.h"
 #include "kdbench/run.h"
 #include "kdbench/theory.h"
-
-static char dir[256];
-
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/kdbench-fit-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
+#include "kd_test.h"
 
 TestSuite(fit);
-TestSuite(fit_run, .init = make_dir, .fini = remove_dir);
+TestSuite(fit_run, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 
 static double rel(double a, double b) { return fabs(a - b) / fabs(b); }
 
@@ -270,27 +258,26 @@ typedef struct {
   unsigned pipes;
 } run_spec;
 
+/* The test folder's file of run NAME with extension EXT. */
 static const char *path_of(const char *name, const char *ext) {
-  static char paths[4][1024];
-  static int next;
-  char *p = paths[next++ % 4];
-  snprintf(p, sizeof paths[0], "%s/%s%s", dir, name, ext);
-  return p;
+  char file[256];
+  snprintf(file, sizeof file, "%s%s", name, ext);
+  return kd_test_path(file);
 }
 
 static void write_meta(const char *name, const run_spec *s) {
-  FILE *f = fopen(path_of(name, ".meta.json"), "w");
-  cr_assert_not_null(f);
-  fprintf(
-      f,
+  char *text = NULL;
+  cr_assert_geq(asprintf(
+      &text,
       "{\"schema\": 1, \"kdbench\": {\"version\": \"0.1.0\", \"git_commit\": \"abc\"},\n"
       " \"command\": \"test\", \"scenario\": \"[problem]\\np = %d\\nsigma = %g\\n\",\n"
       " \"scenario_hash\": \"%s\", \"axes\": [\"n\"], \"seed\": 1, \"trials\": %d,\n"
       " \"pipelines\": [], \"backend\": {\"name\": \"cpu\"},\n"
       " \"conventions\": {\"risk\": \"excess risk\", \"ci\": \"95%% t-interval over trials\"},\n"
       " \"complete\": true, \"points_total\": %d, \"points_done\": %d}\n",
-      RUN_P, s->sigma, RUN_HASH, RUN_TRIALS, RUN_POINTS, RUN_POINTS);
-  fclose(f);
+      RUN_P, s->sigma, RUN_HASH, RUN_TRIALS, RUN_POINTS, RUN_POINTS), 0);
+  kd_test_write(path_of(name, ".meta.json"), text);
+  free(text);
 }
 
 /* The floor the fit will subtract (the same problem: alpha = 2, p = RUN_P). */
@@ -367,7 +354,7 @@ Test(fit_run, noisy_raw_run_fits_the_excess_over_the_floor) {
   kd_fit_options o;
   kd_fit_options_default(&o);
   kd_fit_result r;
-  cr_assert_eq(kd_fit_run(path_of("run", ".csv"), &o, &r, NULL), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_fit_run(kd_test_path("run.csv"), &o, &r, NULL), KD_OK, "%s", kd_last_error());
   cr_expect_str_eq(r.x, "n");
   cr_expect_str_eq(r.window, "n <= p/4 (the default for an n axis)");
   cr_expect(r.floor);
@@ -407,7 +394,7 @@ Test(fit_run, without_per_trial_risks_the_interval_is_the_t_interval_and_says_so
   kd_fit_options o;
   kd_fit_options_default(&o);
   kd_fit_result r;
-  cr_assert_eq(kd_fit_run(path_of("plain", ".jsonl"), &o, &r, NULL), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_fit_run(kd_test_path("plain.jsonl"), &o, &r, NULL), KD_OK, "%s", kd_last_error());
   cr_expect_not(r.floor);
   cr_expect_str_eq(r.target, "mean excess risk");
   const kd_fit_group *g = group_of(&r, "strong");
@@ -428,7 +415,7 @@ Test(fit_run, a_window_that_reaches_the_peak_leaves_flagged_rows_out) {
   kd_fit_options_default(&o);
   o.lo = 40, o.hi = 5000, o.bootstrap = 0;
   kd_fit_result r;
-  cr_assert_eq(kd_fit_run(path_of("wide", ""), &o, &r, NULL), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_fit_run(kd_test_path("wide"), &o, &r, NULL), KD_OK, "%s", kd_last_error());
   cr_expect_str_eq(r.window, "40 <= n <= 5000 (--window)");
   cr_expect_eq(r.left_out, 4, "near-peak and peak rows of two pipelines");
   const kd_fit_group *g = group_of(&r, "optimal");
@@ -448,29 +435,15 @@ static void expect_same_fit(const kd_powerlaw_fit *a, const kd_powerlaw_fit *b) 
             same(a->ci_high, b->ci_high) && same(a->prefactor, b->prefactor) && same(a->r2, b->r2));
 }
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  char *s = malloc((size_t)n + 1);
-  cr_assert_not_null(s);
-  cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
-
 Test(fit_run, fit_json_round_trips_exactly) {
   run_spec s = {.sigma = 0.5, .raw = 1, .pipes = ALL_PIPES};
   write_run("rt", &s);
   kd_fit_options o;
   kd_fit_options_default(&o);
   kd_fit_result a, b;
-  cr_assert_eq(kd_fit_run(path_of("rt", ""), &o, &a, NULL), KD_OK, "%s", kd_last_error());
-  cr_assert_eq(kd_fit_write_json(&a, path_of("rt", ".fit.json")), KD_OK, "%s", kd_last_error());
-  cr_assert_eq(kd_fit_read_json(path_of("rt", ".fit.json"), &b), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_fit_run(kd_test_path("rt"), &o, &a, NULL), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_fit_write_json(&a, kd_test_path("rt.fit.json")), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_fit_read_json(kd_test_path("rt.fit.json"), &b), KD_OK, "%s", kd_last_error());
   cr_expect_str_eq(a.run, b.run);
   cr_expect_str_eq(a.scenario_hash, b.scenario_hash);
   cr_expect_str_eq(a.x, b.x);
@@ -520,8 +493,8 @@ Test(fit_run, fit_json_round_trips_exactly) {
               x->best_k_sim == y->best_k_sim);
   }
   /* and the file written from what was read is the same file */
-  cr_assert_eq(kd_fit_write_json(&b, path_of("rt2", ".fit.json")), KD_OK);
-  char *t1 = slurp(path_of("rt", ".fit.json")), *t2 = slurp(path_of("rt2", ".fit.json"));
+  cr_assert_eq(kd_fit_write_json(&b, kd_test_path("rt2.fit.json")), KD_OK);
+  char *t1 = kd_test_text("rt.fit.json"), *t2 = kd_test_text("rt2.fit.json");
   cr_expect_str_eq(t1, t2);
   free(t1);
   free(t2);
@@ -529,10 +502,10 @@ Test(fit_run, fit_json_round_trips_exactly) {
   kd_fit_result_free(&b);
 }
 
-/* The error of kd_fit_run with `o` on dir/NAME: one line, containing `part`. */
+/* The error of kd_fit_run with `o` on the test folder's NAME: one line, containing `part`. */
 static void expect_error(const char *name, const kd_fit_options *o, const char *part) {
   kd_fit_result r;
-  kd_status st = kd_fit_run(path_of(name, ""), o, &r, NULL);
+  kd_status st = kd_fit_run(kd_test_path(name), o, &r, NULL);
   cr_expect_eq(st, st == KD_EIO ? KD_EIO : KD_EINVAL, "status %d", st);
   cr_expect_neq(st, KD_OK, "expected an error containing '%s'", part);
   cr_expect_not_null(strstr(kd_last_error(), part), "error '%s' lacks '%s'", kd_last_error(), part);
@@ -576,8 +549,8 @@ Test(fit_run, a_mean_below_the_floor_is_an_error_naming_the_point) {
   write_run("low", &s);
   /* rewrite the rows with sigma 5 (as kdbench writes them, their checks with them): the
    * fit's floor (25 x) exceeds every mean */
-  char *text = slurp(path_of("low", ".jsonl"));
-  FILE *f = fopen(path_of("low", ".jsonl"), "w");
+  char *text = kd_test_text("low.jsonl");
+  FILE *f = fopen(kd_test_path("low.jsonl"), "w");
   cr_assert_not_null(f);
   for (char *line = text, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
     *nl = '\0';
@@ -604,13 +577,13 @@ static kd_status fit_and_report(const char *name, char **log) {
   kd_fit_options o;
   kd_fit_options_default(&o);
   kd_fit_result r;
-  kd_status st = kd_fit_run(path_of(name, ""), &o, &r, NULL);
+  kd_status st = kd_fit_run(kd_test_path(name), &o, &r, NULL);
   cr_assert_eq(st, KD_OK, "%s", kd_last_error());
   cr_assert_eq(kd_fit_write_json(&r, path_of(name, ".fit.json")), KD_OK);
   kd_fit_result_free(&r);
   size_t len;
   FILE *f = open_memstream(log, &len);
-  st = kd_report_run(path_of(name, ""), KD_REPORT_MD | KD_REPORT_TEX, f);
+  st = kd_report_run(kd_test_path(name), KD_REPORT_MD | KD_REPORT_TEX, f);
   fclose(f);
   return st;
 }
@@ -621,7 +594,7 @@ Test(fit_run, report_has_the_scaling_and_weak_to_strong_tables) {
   char *log;
   cr_assert_eq(fit_and_report("rep", &log), KD_OK, "%s", kd_last_error());
   free(log);
-  char *md = slurp(path_of("rep", ".md")), *tex = slurp(path_of("rep", ".tex"));
+  char *md = kd_test_text("rep.md"), *tex = kd_test_text("rep.tex");
   const char *md_expect[] = {
       "\n### Scaling laws\n",
       "| pipeline | points | exponent (sim) | 95 % CI | CI from | R² | exponent (theory, finite p) "
@@ -653,7 +626,7 @@ Test(fit_run, report_has_the_scaling_and_weak_to_strong_tables) {
   char *again;
   cr_assert_eq(fit_and_report("rep", &again), KD_OK);
   free(again);
-  char *md2 = slurp(path_of("rep", ".md"));
+  char *md2 = kd_test_text("rep.md");
   cr_expect_str_eq(md, md2);
   free(md2);
   free(md);
@@ -663,8 +636,8 @@ Test(fit_run, report_has_the_scaling_and_weak_to_strong_tables) {
 /* scripts/setup.sh installs TeX (texlive-latex-base, texlive-latex-recommended): this
  * skips, saying so, only on a machine set up otherwise. */
 Test(fit_run, report_tables_compile_with_pdflatex_and_booktabs) {
-  if (system("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1")) {
-    remove_dir(); /* a skipped test does not reach the suite's .fini */
+  if (kd_test_sh("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1")) {
+    kd_test_dir_remove(); /* a skipped test does not reach the suite's .fini */
     cr_skip_test("pdflatex or booktabs.sty not installed (scripts/setup.sh installs them)");
   }
   run_spec s = {.sigma = 0.5, .raw = 1, .pipes = ALL_PIPES};
@@ -672,17 +645,10 @@ Test(fit_run, report_tables_compile_with_pdflatex_and_booktabs) {
   char *log;
   cr_assert_eq(fit_and_report("rep", &log), KD_OK, "%s", kd_last_error());
   free(log);
-  FILE *f = fopen(path_of("doc", ".tex"), "w");
-  fprintf(f,
-          "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
-          "\\input{rep.tex}\n\\end{document}\n");
-  fclose(f);
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd,
-           "cd '%s' && pdflatex -interaction=nonstopmode -halt-on-error doc.tex > doc.out 2>&1",
-           dir);
-  int rc = system(cmd);
-  char *texlog = slurp(path_of("doc", ".log"));
+  kd_test_write("doc.tex", "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
+                           "\\input{rep.tex}\n\\end{document}\n");
+  int rc = kd_test_sh("pdflatex -interaction=nonstopmode -halt-on-error doc.tex > doc.out 2>&1");
+  char *texlog = kd_test_text("doc.log");
   cr_assert_eq(rc, 0, "pdflatex failed:\n%s", texlog);
   cr_expect_null(strstr(texlog, "\n! "), "a LaTeX error:\n%s", texlog);
   cr_expect_null(strstr(texlog, "Missing character"), "a glyph the font lacks:\n%s", texlog);
@@ -695,23 +661,21 @@ Test(fit_run, a_fit_of_another_scenario_is_ignored_with_a_warning) {
   char *log;
   cr_assert_eq(fit_and_report("stale", &log), KD_OK, "%s", kd_last_error());
   free(log);
-  char *json = slurp(path_of("stale", ".fit.json"));
+  char *json = kd_test_text("stale.fit.json");
   char *at = strstr(json, RUN_HASH);
   cr_assert_not_null(at);
   memcpy(at, "ffffffffffffffff", 16);
-  FILE *f = fopen(path_of("stale", ".fit.json"), "w");
-  fputs(json, f);
-  fclose(f);
+  kd_test_write("stale.fit.json", json);
   free(json);
   size_t len;
   FILE *lf = open_memstream(&log, &len);
-  cr_assert_eq(kd_report_run(path_of("stale", ""), KD_REPORT_MD, lf), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_report_run(kd_test_path("stale"), KD_REPORT_MD, lf), KD_OK, "%s", kd_last_error());
   fclose(lf);
   cr_expect_not_null(strstr(log,
                             "stale.fit.json: made from scenario ffffffffffffffff, the run is "
                             "00000000000000ab: ignored (run kdbench fit again)"),
                      "log: %s", log);
-  char *md = slurp(path_of("stale", ".md"));
+  char *md = kd_test_text("stale.md");
   cr_expect_null(strstr(md, "### Scaling laws"));
   free(md);
   free(log);
@@ -748,7 +712,7 @@ Test(fit_run, printed_tables_put_every_value_under_its_header) {
   kd_fit_options o;
   kd_fit_options_default(&o);
   kd_fit_result r;
-  cr_assert_eq(kd_fit_run(path_of("print", ""), &o, &r, NULL), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_fit_run(kd_test_path("print"), &o, &r, NULL), KD_OK, "%s", kd_last_error());
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);

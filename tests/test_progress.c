@@ -17,20 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-static char dir[256];
+#include "kd_test.h"
 
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/kdbench-progress-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(terminal, .init = make_dir, .fini = remove_dir, .timeout = 600);
+TestSuite(terminal, .init = kd_test_dir_make, .fini = kd_test_dir_remove, .timeout = 600);
 
 static double now(void) {
   struct timespec ts;
@@ -191,7 +180,7 @@ static void expect_eta_halfway(const session *s, const drawing *d, size_t count,
 
 Test(terminal, rows_never_share_the_progress_line_and_the_time_left_holds) {
   char args[512];
-  snprintf(args, sizeof args, SWEEP " --csv %s/r.csv", dir);
+  snprintf(args, sizeof args, SWEEP " --csv %s", kd_test_path("r.csv"));
   session s = run_on_terminal(args);
   expect_clean_screen(&s, 17 * 4);
   drawing d[64];
@@ -208,22 +197,16 @@ Test(terminal, rows_never_share_the_progress_line_and_the_time_left_holds) {
 /* 8 of the 17 points are taken from the output: their drawings say so and announce no
  * pace (none was measured), later ones count only the computed points' trials. */
 Test(terminal, resumed_points_stay_out_of_the_pace) {
-  char args[512], path[512];
-  snprintf(args, sizeof args, SWEEP " --quiet --csv %s/r.csv", dir);
+  char args[512];
+  snprintf(args, sizeof args, SWEEP " --quiet --csv %s", kd_test_path("r.csv"));
   session first = run_on_terminal(args);
   cr_assert(WIFEXITED(first.status) && WEXITSTATUS(first.status) == 0);
   session_free(&first);
   /* keep the first 8 points (4 rows each) of the JSON Lines */
-  snprintf(path, sizeof path, "%s/r.jsonl", dir);
-  FILE *f = fopen(path, "r");
-  cr_assert_not_null(f);
-  char line[1 << 16];
-  long keep = 0;
-  for (int i = 0; i < 32 && fgets(line, sizeof line, f); ++i) keep = ftell(f);
-  fclose(f);
-  cr_assert_eq(truncate(path, keep), 0);
+  cr_assert_eq(kd_test_count_lines("r.jsonl"), 17 * 4);
+  for (int i = 17 * 4; i > 32; --i) kd_test_set_line("r.jsonl", (size_t)i, NULL);
 
-  snprintf(args, sizeof args, SWEEP " --csv %s/r.csv", dir);
+  snprintf(args, sizeof args, SWEEP " --csv %s", kd_test_path("r.csv"));
   session s = run_on_terminal(args);
   expect_clean_screen(&s, 17 * 4);
   drawing d[64];

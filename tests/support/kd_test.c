@@ -53,6 +53,12 @@ char *kd_test_read(const char *name, size_t *len) {
   return buf;
 }
 
+char *kd_test_text(const char *name) {
+  char *text = kd_test_read(name, NULL);
+  cr_assert_not_null(text, "cannot read %s", kd_test_path(name));
+  return text;
+}
+
 void kd_test_write_bytes(const char *name, const char *text, size_t len) {
   const char *path = kd_test_path(name);
   FILE *f = fopen(path, "wb");

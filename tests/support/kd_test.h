@@ -21,6 +21,8 @@ const char *kd_test_path(const char *name);
 /* The bytes of a file, NUL-terminated (*len without the NUL, when len is not NULL),
  * or NULL when it cannot be read. The caller frees. */
 char *kd_test_read(const char *name, size_t *len);
+/* The same for a file that must be there: asserts that it can be read. */
+char *kd_test_text(const char *name);
 /* Writes text (kd_test_write_bytes: len bytes of it) to the file, asserting success. */
 void kd_test_write(const char *name, const char *text);
 void kd_test_write_bytes(const char *name, const char *text, size_t len);
