@@ -258,13 +258,6 @@ typedef struct {
   unsigned pipes;
 } run_spec;
 
-/* The test folder's file of run NAME with extension EXT. */
-static const char *path_of(const char *name, const char *ext) {
-  char file[256];
-  snprintf(file, sizeof file, "%s%s", name, ext);
-  return kd_test_path(file);
-}
-
 static void write_meta(const char *name, const run_spec *s) {
   char *text = NULL;
   cr_assert_geq(asprintf(
@@ -276,7 +269,7 @@ static void write_meta(const char *name, const run_spec *s) {
       " \"conventions\": {\"risk\": \"excess risk\", \"ci\": \"95%% t-interval over trials\"},\n"
       " \"complete\": true, \"points_total\": %d, \"points_done\": %d}\n",
       RUN_P, s->sigma, RUN_HASH, RUN_TRIALS, RUN_POINTS, RUN_POINTS), 0);
-  kd_test_write(path_of(name, ".meta.json"), text);
+  kd_test_write(kd_test_pathf("%s.meta.json", name), text);
   free(text);
 }
 
@@ -298,7 +291,7 @@ static double *floors_of(double sigma) {
 static void write_run(const char *name, const run_spec *s) {
   write_meta(name, s);
   double *fl = floors_of(s->sigma);
-  FILE *f = fopen(path_of(name, ".jsonl"), "w");
+  FILE *f = fopen(kd_test_pathf("%s.jsonl", name), "w");
   cr_assert_not_null(f);
   double risks[RUN_TRIALS];
   for (int j = 0; j < RUN_POINTS; ++j)
@@ -579,7 +572,7 @@ static kd_status fit_and_report(const char *name, char **log) {
   kd_fit_result r;
   kd_status st = kd_fit_run(kd_test_path(name), &o, &r, NULL);
   cr_assert_eq(st, KD_OK, "%s", kd_last_error());
-  cr_assert_eq(kd_fit_write_json(&r, path_of(name, ".fit.json")), KD_OK);
+  cr_assert_eq(kd_fit_write_json(&r, kd_test_pathf("%s.fit.json", name)), KD_OK);
   kd_fit_result_free(&r);
   size_t len;
   FILE *f = open_memstream(log, &len);

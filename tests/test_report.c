@@ -7,74 +7,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "../host/report/internal.h"
 #include "kdbench/escape.h"
-#include "kdbench/hash.h"
 #include "kdbench/report.h"
 #include "kdbench/run_paths.h"
+#include "kd_test.h"
 
-static char dir[256];
-
-static void make_dir(void) {
-  snprintf(dir, sizeof dir, "/tmp/kdbench-report-XXXXXX");
-  cr_assert_not_null(mkdtemp(dir));
-}
-
-static void remove_dir(void) {
-  char cmd[512];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-  cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(report, .init = make_dir, .fini = remove_dir);
+TestSuite(report, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 TestSuite(run_paths);
 TestSuite(report_format);
 TestSuite(report_layout);
 
 /* ---- helpers --------------------------------------------------------------------- */
 
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  cr_assert_not_null(f, "cannot open %s", path);
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  char *s = malloc((size_t)n + 1);
-  cr_assert_not_null(s);
-  cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-  s[n] = '\0';
-  fclose(f);
-  return s;
-}
-
-static void spill(const char *path, const char *text) {
-  FILE *f = fopen(path, "wb");
-  cr_assert_not_null(f, "cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
-
-static int exists(const char *path) {
-  struct stat sb;
-  return stat(path, &sb) == 0;
-}
-
-/* dir/NAME + ext */
-static const char *in_dir(const char *name, const char *ext) {
-  static char paths[4][1024];
-  static int next;
-  char *p = paths[next++ % 4];
-  snprintf(p, sizeof paths[0], "%s/%s%s", dir, name, ext);
-  return p;
-}
-
 static void copy_file(const char *fixture, const char *name, const char *ext) {
-  char src[1024];
-  snprintf(src, sizeof src, "%s/tests/data/%s%s", KDBENCH_SOURCE_DIR, fixture, ext);
-  char *text = slurp(src);
-  spill(in_dir(name, ext), text);
+  char *text = kd_test_text(kd_test_pathf("%s/tests/data/%s%s", KDBENCH_SOURCE_DIR, fixture, ext));
+  kd_test_write(kd_test_pathf("%s%s", name, ext), text);
   free(text);
 }
 
@@ -84,13 +33,13 @@ static void copy_run(const char *fixture, const char *name) {
   copy_file(fixture, name, ".meta.json");
 }
 
-/* Runs the report on dir/NAME with `formats`, the log captured into *log (freed by
+/* Runs the report on the test folder's NAME with `formats`, the log captured into *log (freed by
  * the caller). */
 static kd_status report(const char *name, unsigned formats, char **log) {
   size_t len;
   FILE *f = open_memstream(log, &len);
   cr_assert_not_null(f);
-  kd_status st = kd_report_run(in_dir(name, ""), formats, f);
+  kd_status st = kd_report_run(kd_test_pathf("%s", name), formats, f);
   fclose(f);
   return st;
 }
@@ -115,51 +64,36 @@ static const char *lines_starting(const char *text, const char *prefix) {
   return out;
 }
 
-static char *jsonl_line(const char *jsonl, int line) { /* 1-based; malloc'd, no newline */
-  const char *s = jsonl;
-  for (int i = 1; i < line; ++i) s = strchr(s, '\n') + 1;
-  size_t n = (size_t)(strchr(s, '\n') - s);
-  char *out = strndup(s, n);
-  cr_assert_not_null(out);
-  return out;
-}
-
-/* A row edited by hand given the integrity check of its new text, so that what the
- * reader is asked is the edit itself (docs/run-format.md: the check is the FNV-1a 64
- * of the text before ',"check":'). */
-static void reseal(char *line) {
-  char *at = strstr(line, ",\"check\":\""), hex[17];
-  cr_assert_not_null(at, "no check in %s", line);
-  snprintf(hex, sizeof hex, "%016llx",
-           (unsigned long long)kd_fnv1a(KD_FNV_INIT, line, (size_t)(at - line)));
-  memcpy(at + strlen(",\"check\":\""), hex, 16);
-}
-
-/* Replaces line `line` (1-based) of dir/NAME.jsonl by `with` (NULL: deletes it). */
-static void replace_line(const char *name, int line, const char *with) {
-  char *text = slurp(in_dir(name, ".jsonl"));
-  char *out = calloc(strlen(text) + (with ? strlen(with) : 0) + 2, 1);
-  cr_assert_not_null(out);
-  int i = 1;
-  for (char *s = text; *s; ++i) {
-    char *end = strchr(s, '\n');
-    size_t n = (size_t)(end - s + 1);
-    if (i != line)
-      strncat(out, s, n);
-    else if (with)
-      strcat(strcat(out, with), "\n");
-    s += n;
-  }
-  spill(in_dir(name, ".jsonl"), out);
-  free(text);
-  free(out);
-}
-
-static void append_text(const char *name, const char *ext, const char *text) {
-  FILE *f = fopen(in_dir(name, ext), "ab");
+static void append_text(const char *file, const char *text) {
+  FILE *f = fopen(kd_test_path(file), "ab");
   cr_assert_not_null(f);
   fputs(text, f);
   fclose(f);
+}
+
+/* text with its first `from` replaced by `to` (malloc'd); `where` names it in a failure. */
+static char *replaced(const char *text, const char *from, const char *to, const char *where) {
+  const char *at = strstr(text, from);
+  cr_assert_not_null(at, "%s holds no %s", where, from);
+  char *out = NULL;
+  cr_assert_geq(asprintf(&out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from)), 0);
+  return out;
+}
+
+/* The test folder's FILE with its first `from` replaced by `to`. */
+static void edit_file(const char *file, const char *from, const char *to) {
+  char *text = kd_test_text(file), *out = replaced(text, from, to, file);
+  kd_test_write(file, out);
+  free(text), free(out);
+}
+
+/* The same inside row `line` of a JSON Lines FILE, the row resealed (kd_test_reseal), so
+ * that what the reader is asked is the edit itself. */
+static void edit_row(const char *file, size_t line, const char *from, const char *to) {
+  char *row = kd_test_line(file, line), *out = replaced(row, from, to, file);
+  kd_test_reseal(out);
+  kd_test_set_line(file, line, out);
+  free(row), free(out);
 }
 
 /* ---- the fixture run's tables ------------------------------------------------------ */
@@ -180,12 +114,12 @@ Test(report, fixture_markdown_rows_and_values) {
   char *log;
   cr_assert_eq(report("run", KD_REPORT_MD | KD_REPORT_TEX, &log), KD_OK, "%s", kd_last_error());
   char expect_log[2048];
-  snprintf(expect_log, sizeof expect_log, "wrote %s\nwrote %s\n", in_dir("run", ".md"),
-           in_dir("run", ".tex"));
+  snprintf(expect_log, sizeof expect_log, "wrote %s\nwrote %s\n", kd_test_path("run.md"),
+           kd_test_path("run.tex"));
   cr_assert_str_eq(log, expect_log);
   free(log);
 
-  char *md = slurp(in_dir("run", ".md"));
+  char *md = kd_test_text("run.md");
   char table[8192];
   snprintf(table, sizeof table, "%s%s",
            "| n | strong: sim | strong: theory | optimal: sim | optimal: theory | mask: k "
@@ -209,7 +143,7 @@ Test(report, fixture_markdown_rows_and_values) {
 Test(report, markdown_is_a_well_formed_gfm_table) {
   copy_run("fig1-mini", "run");
   report_ok("run");
-  char *md = slurp(in_dir("run", ".md"));
+  char *md = kd_test_text("run.md");
   const char *s = strstr(md, "\n|") + 1;
   int lines = 0, header_cells = -1;
   while (*s == '|') {
@@ -230,7 +164,7 @@ Test(report, markdown_is_a_well_formed_gfm_table) {
 Test(report, fixture_latex_rows_and_booktabs) {
   copy_run("fig1-mini", "run");
   report_ok("run");
-  char *tex = slurp(in_dir("run", ".tex"));
+  char *tex = kd_test_text("run.tex");
   const char *expect[] = {
       "\\begin{table}",
       "\\begin{tabular}{rr@{\\,}lrr@{\\,}lrrr@{\\,}lrrr@{\\,}lr}\n\\toprule\n",
@@ -268,25 +202,25 @@ Test(report, fixture_latex_rows_and_booktabs) {
 Test(report, regenerates_byte_identical_tables) {
   copy_run("fig1-mini", "run");
   report_ok("run");
-  char *md1 = slurp(in_dir("run", ".md")), *tex1 = slurp(in_dir("run", ".tex"));
+  char *md1 = kd_test_text("run.md"), *tex1 = kd_test_text("run.tex");
   report_ok("run");
-  char *md2 = slurp(in_dir("run", ".md")), *tex2 = slurp(in_dir("run", ".tex"));
+  char *md2 = kd_test_text("run.md"), *tex2 = kd_test_text("run.tex");
   cr_assert_str_eq(md1, md2);
   cr_assert_str_eq(tex1, tex2);
-  cr_assert(!exists(in_dir("run", ".md.tmp")) && !exists(in_dir("run", ".tex.tmp")));
+  cr_assert(!kd_test_exists("run.md.tmp") && !kd_test_exists("run.tex.tmp"));
   free(md1), free(md2), free(tex1), free(tex2);
 }
 
 Test(report, one_format_at_a_time_and_any_run_file_names_the_run) {
   copy_run("fig1-mini", "run");
-  cr_assert_eq(kd_report_run(in_dir("run", ".meta.json"), KD_REPORT_TEX, NULL), KD_OK, "%s",
+  cr_assert_eq(kd_report_run(kd_test_path("run.meta.json"), KD_REPORT_TEX, NULL), KD_OK, "%s",
                kd_last_error());
-  cr_assert(exists(in_dir("run", ".tex")) && !exists(in_dir("run", ".md")));
-  cr_assert_eq(kd_report_run(in_dir("run", ".csv"), KD_REPORT_MD, NULL), KD_OK, "%s",
+  cr_assert(kd_test_exists("run.tex") && !kd_test_exists("run.md"));
+  cr_assert_eq(kd_report_run(kd_test_path("run.csv"), KD_REPORT_MD, NULL), KD_OK, "%s",
                kd_last_error());
-  cr_assert(exists(in_dir("run", ".md")));
-  cr_assert_eq(kd_report_run(in_dir("run", ""), 0, NULL), KD_EINVAL);
-  cr_assert_eq(kd_report_run(in_dir("run", ""), 4, NULL), KD_EINVAL);
+  cr_assert(kd_test_exists("run.md"));
+  cr_assert_eq(kd_report_run(kd_test_path("run"), 0, NULL), KD_EINVAL);
+  cr_assert_eq(kd_report_run(kd_test_path("run"), 4, NULL), KD_EINVAL);
 }
 
 /* Rows come back in (point, pipeline) order whatever the file order; of two rows for
@@ -294,46 +228,45 @@ Test(report, one_format_at_a_time_and_any_run_file_names_the_run) {
 Test(report, rows_ordered_by_point_and_pipeline_later_duplicate_wins) {
   copy_run("fig1-mini", "ref");
   report_ok("ref");
-  char *ref = slurp(in_dir("ref", ".md"));
+  char *ref = kd_test_text("ref.md");
 
   copy_run("fig1-mini", "run");
-  char *jsonl = slurp(in_dir("run", ".jsonl"));
   char shuffled[32768] = "";
-  for (int line = 20; line >= 1; --line) { /* reversed */
-    char *l = jsonl_line(jsonl, line);
+  for (size_t line = 20; line >= 1; --line) { /* reversed */
+    char *l = kd_test_line("run.jsonl", line);
     strcat(strcat(shuffled, l), "\n");
     free(l);
   }
-  spill(in_dir("run", ".jsonl"), shuffled);
+  kd_test_write("run.jsonl", shuffled);
   report_ok("run");
-  char *md = slurp(in_dir("run", ".md"));
+  char *md = kd_test_text("run.md");
   cr_assert_str_eq(strstr(md, "\n|"), strstr(ref, "\n|"), "reversed lines, same table");
   free(md);
 
   /* a stale copy of point 0's strong row first, then the one that must win */
-  char *strong0 = jsonl_line(jsonl, 1), *stale = strdup(strong0);
+  char *stale = kd_test_line("ref.jsonl", 1); /* the fixture's first row, as run.jsonl had it */
   memcpy(strstr(stale, "\"sim_mean\":0.991627594"), "\"sim_mean\":0.123456789", 22);
-  reseal(stale);
-  spill(in_dir("run", ".jsonl"), stale);
-  append_text("run", ".jsonl", "\n");
-  append_text("run", ".jsonl", shuffled);
+  kd_test_reseal(stale);
+  kd_test_write("run.jsonl", stale);
+  append_text("run.jsonl", "\n");
+  append_text("run.jsonl", shuffled);
   report_ok("run");
-  md = slurp(in_dir("run", ".md"));
+  md = kd_test_text("run.md");
   cr_assert_str_eq(strstr(md, "\n|"), strstr(ref, "\n|"), "the later duplicate wins");
   free(md);
 
-  append_text("run", ".jsonl", stale); /* now the stale one is the later */
-  append_text("run", ".jsonl", "\n");
+  append_text("run.jsonl", stale); /* now the stale one is the later */
+  append_text("run.jsonl", "\n");
   report_ok("run");
-  md = slurp(in_dir("run", ".md"));
+  md = kd_test_text("run.md");
   cr_assert_not_null(strstr(md, "\n| 20 | 0.1235 ± 0.039 | 0.9767 |"), "%s", md);
-  free(md), free(ref), free(jsonl), free(strong0), free(stale);
+  free(md), free(ref), free(stale);
 }
 
 Test(report, two_axes_are_both_leading_columns) {
   copy_run("grid-np", "grid");
   report_ok("grid");
-  char *md = slurp(in_dir("grid", ".md"));
+  char *md = kd_test_text("grid.md");
   cr_assert_str_eq(lines_starting(md, "|"),
                    "| n | p | strong: sim | strong: theory | w2s: k | w2s: sim | w2s: theory |\n"
                    "|---:|---:|---:|---:|---:|---:|---:|\n"
@@ -345,7 +278,7 @@ Test(report, two_axes_are_both_leading_columns) {
                             "Fixed: m = 2000, ridge = 0, alpha = 2, signal\\_exp = 1.5, "
                             "sigma = 0.5.\n"));
   cr_assert_null(strstr(md, "†"), "no peak, no peak note");
-  char *tex = slurp(in_dir("grid", ".tex"));
+  char *tex = kd_test_text("grid.tex");
   cr_assert_not_null(strstr(tex, "\n$n$ & $p$ & \\multicolumn{2}{c}{sim} & theory & $k$ & "));
   cr_assert_not_null(strstr(tex,
                             "\n$400$ & $800$ & $0.6000$ & ${}\\pm 0.018$ & $0.6060$ & $200$ "
@@ -356,20 +289,12 @@ Test(report, two_axes_are_both_leading_columns) {
 /* The writer stores NaN as null: one trial has no confidence interval. */
 Test(report, a_null_interval_shows_the_mean_alone) {
   copy_run("fig1-mini", "run");
-  char *jsonl = slurp(in_dir("run", ".jsonl"));
-  char *line = jsonl_line(jsonl, 1), edited[4096];
-  const char *from = "\"sim_ci_low\":0.9524483318";
-  char *at = strstr(line, from);
-  cr_assert_not_null(at);
-  snprintf(edited, sizeof edited, "%.*s\"sim_ci_low\":null%s", (int)(at - line), line,
-           at + strlen(from));
-  reseal(edited);
-  replace_line("run", 1, edited);
+  edit_row("run.jsonl", 1, "\"sim_ci_low\":0.9524483318", "\"sim_ci_low\":null");
   report_ok("run");
-  char *md = slurp(in_dir("run", ".md")), *tex = slurp(in_dir("run", ".tex"));
+  char *md = kd_test_text("run.md"), *tex = kd_test_text("run.tex");
   cr_assert_not_null(strstr(md, "\n| 20 | 0.9916 | 0.9767 | 0.7298 ± 0.022 |"), "%s", md);
   cr_assert_not_null(strstr(tex, "\n$20$ & $0.9916$ & & $0.9767$ &"), "%s", tex);
-  free(jsonl), free(line), free(md), free(tex);
+  free(md), free(tex);
 }
 
 /* ---- torn, corrupt, incomplete, missing ------------------------------------------- */
@@ -378,21 +303,21 @@ Test(report, torn_last_line_without_newline_is_skipped_with_a_warning) {
   copy_run("fig1-mini", "ref");
   report_ok("ref");
   copy_run("fig1-mini", "run");
-  append_text("run", ".jsonl", "{\"schema\":1,\"scenario_hash\":\"5c1d2e3f4a5b6c7d\",\"poi");
+  append_text("run.jsonl", "{\"schema\":1,\"scenario_hash\":\"5c1d2e3f4a5b6c7d\",\"poi");
   char *log;
   cr_assert_eq(report("run", KD_REPORT_MD, &log), KD_OK, "%s", kd_last_error());
   char warning[1024];
   snprintf(warning, sizeof warning, "kdbench: warning: %s:21: torn last line (no newline) dropped\n",
-           in_dir("run", ".jsonl"));
+           kd_test_path("run.jsonl"));
   cr_assert_not_null(strstr(log, warning), "log: %s", log);
-  char *md = slurp(in_dir("run", ".md")), *ref = slurp(in_dir("ref", ".md"));
+  char *md = kd_test_text("run.md"), *ref = kd_test_text("ref.md");
   cr_assert_str_eq(strstr(md, "\n|"), strstr(ref, "\n|"));
   free(log), free(md), free(ref);
 }
 
 Test(report, torn_last_line_that_does_not_parse_is_skipped_with_a_warning) {
   copy_run("fig1-mini", "run");
-  append_text("run", ".jsonl", "{\"schema\":1,\"scenario_hash\":\"5c1d\n");
+  append_text("run.jsonl", "{\"schema\":1,\"scenario_hash\":\"5c1d\n");
   char *log;
   cr_assert_eq(report("run", KD_REPORT_MD, &log), KD_OK, "%s", kd_last_error());
   cr_assert_not_null(strstr(log, ".jsonl:21: torn last line (not a JSON object) dropped\n"), "%s",
@@ -402,24 +327,24 @@ Test(report, torn_last_line_that_does_not_parse_is_skipped_with_a_warning) {
 
 Test(report, corrupt_middle_line_is_an_error_naming_the_line) {
   copy_run("fig1-mini", "run");
-  replace_line("run", 3, "{\"schema\":1, oops");
+  kd_test_set_line("run.jsonl", 3, "{\"schema\":1, oops");
   char *log;
   cr_assert_eq(report("run", KD_REPORT_MD | KD_REPORT_TEX, &log), KD_EINVAL);
   char expect[1024];
-  snprintf(expect, sizeof expect, "%s:3: not a JSON object (a corrupt run)", in_dir("run", ".jsonl"));
+  snprintf(expect, sizeof expect, "%s:3: not a JSON object (a corrupt run)",
+           kd_test_path("run.jsonl"));
   cr_assert_str_eq(kd_last_error(), expect);
-  cr_assert(!exists(in_dir("run", ".md")) && !exists(in_dir("run", ".tex")));
+  cr_assert(!kd_test_exists("run.md") && !kd_test_exists("run.tex"));
   free(log);
 
   /* trailing garbage after a complete object is not JSON either */
   copy_run("fig1-mini", "run");
-  char *jsonl = slurp(in_dir("run", ".jsonl"));
-  char *line = jsonl_line(jsonl, 5), glued[4096];
+  char *line = kd_test_line("run.jsonl", 5), glued[4096];
   snprintf(glued, sizeof glued, "%s}", line);
-  replace_line("run", 5, glued);
-  cr_assert_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL);
+  kd_test_set_line("run.jsonl", 5, glued);
+  cr_assert_eq(kd_report_run(kd_test_path("run"), KD_REPORT_MD, NULL), KD_EINVAL);
   cr_assert_not_null(strstr(kd_last_error(), ".jsonl:5: not a JSON object"), "%s", kd_last_error());
-  free(jsonl), free(line);
+  free(line);
 }
 
 Test(report, missing_or_mistyped_keys_are_named_with_file_and_line) {
@@ -440,18 +365,10 @@ Test(report, missing_or_mistyped_keys_are_named_with_file_and_line) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
     copy_run("fig1-mini", "run");
-    char *jsonl = slurp(in_dir("run", ".jsonl"));
-    char *line = jsonl_line(jsonl, 2), edited[4096];
-    char *at = strstr(line, cases[i].from);
-    cr_assert_not_null(at, "case %zu", i);
-    snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - line), line, cases[i].to,
-             at + strlen(cases[i].from));
-    reseal(edited);
-    replace_line("run", 2, edited);
-    cr_expect_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL, "case %zu", i);
+    edit_row("run.jsonl", 2, cases[i].from, cases[i].to);
+    cr_expect_eq(kd_report_run(kd_test_path("run"), KD_REPORT_MD, NULL), KD_EINVAL, "case %zu", i);
     cr_expect_not_null(strstr(kd_last_error(), cases[i].message), "case %zu: %s", i,
                        kd_last_error());
-    free(jsonl), free(line);
   }
 }
 
@@ -470,42 +387,36 @@ Test(report, meta_problems_are_named) {
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
     copy_run("fig1-mini", "run");
-    char *meta = slurp(in_dir("run", ".meta.json")), edited[8192];
-    char *at = strstr(meta, cases[i].from);
-    cr_assert_not_null(at, "case %zu", i);
-    snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - meta), meta, cases[i].to,
-             at + strlen(cases[i].from));
-    spill(in_dir("run", ".meta.json"), edited);
-    cr_expect_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL, "case %zu", i);
+    edit_file("run.meta.json", cases[i].from, cases[i].to);
+    cr_expect_eq(kd_report_run(kd_test_path("run"), KD_REPORT_MD, NULL), KD_EINVAL, "case %zu", i);
     cr_expect_not_null(strstr(kd_last_error(), cases[i].message), "case %zu: %s", i,
                        kd_last_error());
-    free(meta);
   }
 }
 
 Test(report, missing_files_are_errors_naming_them) {
   copy_file("fig1-mini", "run", ".jsonl");
-  cr_assert_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EIO);
+  cr_assert_eq(kd_report_run(kd_test_path("run"), KD_REPORT_MD, NULL), KD_EIO);
   char expect[1024];
   snprintf(expect, sizeof expect, "%s: cannot open: No such file or directory",
-           in_dir("run", ".meta.json"));
+           kd_test_path("run.meta.json"));
   cr_assert_str_eq(kd_last_error(), expect);
 
   copy_file("fig1-mini", "other", ".meta.json");
-  cr_assert_eq(kd_report_run(in_dir("other", ".csv"), KD_REPORT_MD, NULL), KD_EIO);
+  cr_assert_eq(kd_report_run(kd_test_path("other.csv"), KD_REPORT_MD, NULL), KD_EIO);
   snprintf(expect, sizeof expect, "%s: cannot open: No such file or directory",
-           in_dir("other", ".jsonl"));
+           kd_test_path("other.jsonl"));
   cr_assert_str_eq(kd_last_error(), expect);
-  cr_assert(!exists(in_dir("other", ".md")));
+  cr_assert(!kd_test_exists("other.md"));
 }
 
 Test(report, an_empty_run_is_an_error) {
   copy_run("fig1-mini", "run");
-  spill(in_dir("run", ".jsonl"), "");
-  cr_assert_eq(kd_report_run(in_dir("run", ""), KD_REPORT_MD, NULL), KD_EINVAL);
+  kd_test_write("run.jsonl", "");
+  cr_assert_eq(kd_report_run(kd_test_path("run"), KD_REPORT_MD, NULL), KD_EINVAL);
   cr_assert_not_null(strstr(kd_last_error(), ".jsonl: no rows (an empty run)"));
   /* only a torn line: empty too, after the warning */
-  spill(in_dir("run", ".jsonl"), "{\"schema\":1");
+  kd_test_write("run.jsonl", "{\"schema\":1");
   char *log;
   cr_assert_eq(report("run", KD_REPORT_MD, &log), KD_EINVAL);
   cr_assert_not_null(strstr(log, "torn last line"));
@@ -514,15 +425,14 @@ Test(report, an_empty_run_is_an_error) {
 
 Test(report, an_incomplete_run_says_so) {
   copy_run("fig1-mini", "run");
-  char *meta = slurp(in_dir("run", ".meta.json"));
-  memcpy(strstr(meta, "\"complete\": true"), "\"complete\":false", 16);
-  spill(in_dir("run", ".meta.json"), meta);
-  for (int line = 20; line > 12; --line) replace_line("run", line, NULL); /* 3 points left */
+  edit_file("run.meta.json", "\"complete\": true", "\"complete\": false");
+  for (size_t line = 20; line > 12; --line) /* 3 points left */
+    kd_test_set_line("run.jsonl", line, NULL);
   report_ok("run");
-  char *md = slurp(in_dir("run", ".md"));
+  char *md = kd_test_text("run.md");
   cr_assert_not_null(strstr(md, "; 3 of 5 points (an incomplete run)."), "%s", md);
   cr_assert_null(strstr(md, "| 500 |"));
-  free(meta), free(md);
+  free(md);
 }
 
 /* ---- escaping ---------------------------------------------------------------------- */
@@ -659,23 +569,17 @@ static const char *nasty_name = "we_ird%run&#1$~^{x}";
 
 static void make_nasty_run(void) {
   copy_run("fig1-mini", nasty_name);
-  char *meta = slurp(in_dir(nasty_name, ".meta.json")), edited[8192];
-  const char *from = "\"description\": \"cpu: OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH, 2 threads\"";
-  char *at = strstr(meta, from);
-  cr_assert_not_null(at);
-  snprintf(edited, sizeof edited, "%.*s%s%s", (int)(at - meta), meta,
-           "\"description\": \"a\\\\b {c} 100% & #1 $5 ~x^2 <y> |z| --- \\u00e9\\n\\nend\"",
-           at + strlen(from));
-  at = strstr(edited, "\"version\": \"0.1.0\"");
-  memcpy(at, "\"version\": \"0_1%0\"", 18);
-  spill(in_dir(nasty_name, ".meta.json"), edited);
-  free(meta);
+  const char *meta = kd_test_pathf("%s.meta.json", nasty_name); /* lives through the edits */
+  edit_file(meta, "\"description\": \"cpu: OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH, 2 threads\"",
+            "\"description\": \"a\\\\b {c} 100% & #1 $5 ~x^2 <y> |z| --- \\u00e9\\n\\nend\"");
+  edit_file(meta, "\"version\": \"0.1.0\"", "\"version\": \"0_1%0\"");
 }
 
 Test(report, nasty_strings_are_escaped_in_both_formats) {
   make_nasty_run();
   report_ok(nasty_name);
-  char *tex = slurp(in_dir(nasty_name, ".tex")), *md = slurp(in_dir(nasty_name, ".md"));
+  char *tex = kd_test_text(kd_test_pathf("%s.tex", nasty_name)),
+       *md = kd_test_text(kd_test_pathf("%s.md", nasty_name));
   cr_assert_not_null(strstr(tex,
                             "\\caption{Excess risk of run "
                             "we\\_ird\\%run\\&\\#1\\$\\textasciitilde{}\\textasciicircum{}"
@@ -695,8 +599,8 @@ Test(report, nasty_strings_are_escaped_in_both_formats) {
 }
 
 Test(report, latex_compiles_with_booktabs_only) {
-  if (system("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1")) {
-    remove_dir(); /* a skipped test does not reach the suite's .fini */
+  if (kd_test_sh("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1")) {
+    kd_test_dir_remove(); /* a skipped test does not reach the suite's .fini */
     cr_skip_test("pdflatex or booktabs.sty not installed");
   }
   make_nasty_run();
@@ -704,18 +608,13 @@ Test(report, latex_compiles_with_booktabs_only) {
   copy_run("grid-np", "grid");
   report_ok("grid");
   /* \input of a name with specials is awkward: copy the tables to plain names */
-  char *tex = slurp(in_dir(nasty_name, ".tex"));
-  spill(in_dir("nasty", ".tex"), tex);
+  char *tex = kd_test_text(kd_test_pathf("%s.tex", nasty_name));
+  kd_test_write("nasty.tex", tex);
   free(tex);
-  spill(in_dir("doc", ".tex"),
-        "\\documentclass{article}\n\\usepackage{booktabs}\n"
-        "\\begin{document}\n\\input{nasty}\n\\input{grid}\n\\end{document}\n");
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd,
-           "cd '%s' && pdflatex -interaction=nonstopmode -halt-on-error doc.tex >latex.out 2>&1",
-           dir);
-  int rc = system(cmd);
-  char *log = slurp(in_dir("doc", ".log"));
+  kd_test_write("doc.tex", "\\documentclass{article}\n\\usepackage{booktabs}\n"
+                           "\\begin{document}\n\\input{nasty}\n\\input{grid}\n\\end{document}\n");
+  int rc = kd_test_sh("pdflatex -interaction=nonstopmode -halt-on-error doc.tex >latex.out 2>&1");
+  char *log = kd_test_text("doc.log");
   cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log);
   cr_assert_null(strstr(log, "\n! "), "a LaTeX error:\n%s", log);
   free(log);

@@ -37,6 +37,15 @@ const char *kd_test_path(const char *name) {
   return p;
 }
 
+const char *kd_test_pathf(const char *fmt, ...) {
+  char name[1024]; /* with the folder's name, within kd_test_path's buffer */
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(name, sizeof name, fmt, ap);
+  va_end(ap);
+  return kd_test_path(name);
+}
+
 char *kd_test_read(const char *name, size_t *len) {
   FILE *f = fopen(kd_test_path(name), "rb");
   if (!f) return NULL;

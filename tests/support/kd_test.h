@@ -18,6 +18,8 @@ void kd_test_dir_remove(void);
 /* name inside the test folder (absolute names as they are). The result lives until
  * eight more calls. */
 const char *kd_test_path(const char *name);
+/* The same for a name given printf-style, e.g. ("%s.meta.json", run). */
+const char *kd_test_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* The bytes of a file, NUL-terminated (*len without the NUL, when len is not NULL),
  * or NULL when it cannot be read. The caller frees. */
 char *kd_test_read(const char *name, size_t *len);
