@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,5 +107,12 @@ const char *kd_num_why(kd_num r) {
     case KD_NUM_TOO_LARGE: return " (too large)";
     case KD_NUM_TOO_SMALL: return " (too small to tell from 0)";
     default: return "";
+  }
+}
+
+void kd_number_text(double x, char out[KD_NUMBER_TEXT_LEN]) {
+  for (int digits = 15; digits <= 17; ++digits) {
+    snprintf(out, KD_NUMBER_TEXT_LEN, "%.*g", digits, x);
+    if (strtod(out, NULL) == x) break;
   }
 }

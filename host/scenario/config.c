@@ -114,13 +114,12 @@ static char *trim_blanks(char *s) {
   return s;
 }
 
-/* One item: a number, or A:B:logN | A:B:linN | A:B:pow2. */
-static kd_status parse_item(const char *name, char *item, double **v, size_t *len, size_t *cap) {
+/* One item, parsed and checked: a number, or A:B:logN | A:B:linN | A:B:pow2. */
+static kd_status parse_item(const char *name, char *item, kd_axis_item *it) {
   char *c1 = strchr(item, ':');
   if (!c1) {
-    double x = 0;
-    kd_status st = parse_double(name, item, &x);
-    return st == KD_OK ? push(name, v, len, cap, x) : st;
+    *it = (kd_axis_item){.kind = KD_ITEM_NUMBER};
+    return parse_double(name, item, &it->a);
   }
   char *c2 = strchr(c1 + 1, ':');
   if (!c2)
@@ -135,13 +134,7 @@ static kd_status parse_item(const char *name, char *item, double **v, size_t *le
   if (strcmp(sp, "pow2") == 0) {
     if (!(a > 0) || !(b >= a))
       return kd_fail(KD_EINVAL, "--%s: pow2 range needs 0 < A <= B, got %g:%g", name, a, b);
-    size_t before = *len;
-    for (double x = exp2(ceil(log2(a))); x <= b * (1 + 1e-12); x *= 2) {
-      st = push(name, v, len, cap, x);
-      if (st != KD_OK) return st;
-    }
-    if (*len == before) /* an empty range would make an empty grid */
-      return kd_fail(KD_EINVAL, "--%s: no power of two between %g and %g", name, a, b);
+    *it = (kd_axis_item){.kind = KD_ITEM_POW2, .a = a, .b = b};
     return KD_OK;
   }
   int lg = strncmp(sp, "log", 3) == 0, ln = strncmp(sp, "lin", 3) == 0;
@@ -160,37 +153,44 @@ static kd_status parse_item(const char *name, char *item, double **v, size_t *le
    * between the bounds (found by tests/fuzz/fuzz_axis.c). */
   if (!isfinite(lg ? b / a : b - a))
     return kd_fail(KD_EINVAL, "--%s: range %g:%g spans more than a double holds", name, a, b);
-  for (uint64_t i = 0; i < count; ++i) {
-    double f = count == 1 ? 0 : (double)i / (double)(count - 1);
-    double x = lg ? a * pow(b / a, f) : a + (b - a) * f;
-    if (i == count - 1) x = b; /* the end point exactly, not a rounding of it */
-    st = push(name, v, len, cap, x);
-    if (st != KD_OK) return st;
-  }
+  *it = (kd_axis_item){.kind = lg ? KD_ITEM_LOG : KD_ITEM_LIN, .count = (uint32_t)count, .a = a,
+                       .b = b};
   return KD_OK;
 }
 
-kd_status kd_axis_values(kd_axis a, const char *text, double **out, size_t *count) {
+/* The values of one item, appended to v. */
+static kd_status expand_item(const char *name, const kd_axis_item *it, double **v, size_t *len,
+                             size_t *cap) {
+  double a = it->a, b = it->b;
+  kd_status st = KD_OK;
+  if (it->kind == KD_ITEM_NUMBER) return push(name, v, len, cap, a);
+  if (it->kind == KD_ITEM_POW2) {
+    size_t before = *len;
+    for (double x = exp2(ceil(log2(a))); x <= b * (1 + 1e-12) && st == KD_OK; x *= 2)
+      st = push(name, v, len, cap, x);
+    if (st == KD_OK && *len == before) /* an empty range would make an empty grid */
+      return kd_fail(KD_EINVAL, "--%s: no power of two between %g and %g", name, a, b);
+    return st;
+  }
+  for (uint32_t i = 0; i < it->count && st == KD_OK; ++i) {
+    double f = it->count == 1 ? 0 : (double)i / (double)(it->count - 1);
+    double x = it->kind == KD_ITEM_LOG ? a * pow(b / a, f) : a + (b - a) * f;
+    if (i == it->count - 1) x = b; /* the end point exactly, not a rounding of it */
+    st = push(name, v, len, cap, x);
+  }
+  return st;
+}
+
+/* The items' values, rounded (integer axes), de-duplicated and checked against the
+ * axis's range. Run by kd_axis_spec_parse on every spec it makes, so on a spec it made
+ * only memory can fail. */
+static kd_status spec_values(kd_axis a, const kd_axis_spec *s, double **out, size_t *count) {
   const char *name = kd_axis_name(a);
-  char *copy = strdup(text);
-  if (!copy) return kd_fail(KD_ENOMEM, "out of memory");
   double *v = NULL;
   size_t len = 0, cap = 0;
   kd_status st = KD_OK;
-  char *s = copy;
-  for (;;) {
-    char *comma = strchr(s, ',');
-    if (comma) *comma = '\0';
-    char *item = trim_blanks(s); /* "10, 20": blanks around an item, as around a number */
-    if (*item == '\0') {
-      st = kd_fail(KD_EINVAL, "--%s: empty entry in '%s'", name, text);
-      break;
-    }
-    st = parse_item(name, item, &v, &len, &cap);
-    if (st != KD_OK || !comma) break;
-    s = comma + 1;
-  }
-  free(copy);
+  for (size_t i = 0; i < s->count && st == KD_OK; ++i)
+    st = expand_item(name, &s->item[i], &v, &len, &cap);
   /* Every axis is de-duplicated: two equal values would be two points with the same
    * key, which resume cannot tell apart. */
   if (st == KD_OK) {
@@ -223,6 +223,70 @@ kd_status kd_axis_values(kd_axis a, const char *text, double **out, size_t *coun
   *out = v;
   *count = len;
   return KD_OK;
+}
+
+int kd_axis_spec_single(const kd_axis_spec *s, double *x) {
+  if (s->count != 1 || s->item[0].kind != KD_ITEM_NUMBER) return 0;
+  if (x) *x = s->item[0].a;
+  return 1;
+}
+
+kd_status kd_axis_spec_values(kd_axis a, const kd_axis_spec *s, double **v, size_t *count) {
+  return spec_values(a, s, v, count);
+}
+
+/* Parses into *tmp (a caller's buffer: a spec is KD_AXIS_MAX_ITEMS items), then checks
+ * the values it makes. */
+static kd_status spec_parse(kd_axis a, const char *text, kd_axis_spec *tmp) {
+  const char *name = kd_axis_name(a);
+  char *copy = strdup(text);
+  if (!copy) return kd_fail(KD_ENOMEM, "out of memory");
+  tmp->count = 0;
+  kd_status st = KD_OK;
+  char *s = copy;
+  for (;;) {
+    char *comma = strchr(s, ',');
+    if (comma) *comma = '\0';
+    char *item = trim_blanks(s); /* "10, 20": blanks around an item, as around a number */
+    if (*item == '\0') {
+      st = kd_fail(KD_EINVAL, "--%s: empty entry in '%s'", name, text);
+      break;
+    }
+    if (tmp->count == KD_AXIS_MAX_ITEMS) { /* only a text longer than KD_TEXT_LEN */
+      st = kd_fail(KD_EINVAL, "--%s: more than %d items", name, KD_AXIS_MAX_ITEMS);
+      break;
+    }
+    st = parse_item(name, item, &tmp->item[tmp->count++]);
+    if (st != KD_OK || !comma) break;
+    s = comma + 1;
+  }
+  free(copy);
+  double *v = NULL;
+  size_t count = 0;
+  if (st == KD_OK) st = spec_values(a, tmp, &v, &count);
+  free(v);
+  return st;
+}
+
+kd_status kd_axis_spec_parse(kd_axis a, const char *text, kd_axis_spec *s) {
+  kd_axis_spec *tmp = malloc(sizeof *tmp); /* 24 KiB: not on the stack twice */
+  if (!tmp) return kd_fail(KD_ENOMEM, "out of memory");
+  kd_status st = spec_parse(a, text, tmp);
+  if (st == KD_OK) {
+    s->count = tmp->count;
+    memcpy(s->item, tmp->item, sizeof *tmp->item * tmp->count);
+  }
+  free(tmp);
+  return st;
+}
+
+kd_status kd_axis_values(kd_axis a, const char *text, double **v, size_t *count) {
+  kd_axis_spec *s = malloc(sizeof *s);
+  if (!s) return kd_fail(KD_ENOMEM, "out of memory");
+  kd_status st = spec_parse(a, text, s);
+  if (st == KD_OK) st = spec_values(a, s, v, count);
+  free(s);
+  return st;
 }
 
 /* ---- the settings ------------------------------------------------------------------------- */
@@ -275,17 +339,19 @@ static kd_status set_sweep(kd_config *c, const char *text) {
   return KD_OK;
 }
 
-/* An axis setting: the text is kept (a list is checked now, used once the sweep is
- * known); a single value also sets the scalar. */
+/* An axis setting: parsed and checked now into c->axis_values (a list is used once the
+ * sweep is known), the text kept for printing; a single value also sets the scalar. */
 static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
   const char *name = kd_axis_name(a);
   if (a == KD_AXIS_K && strcmp(text, "auto") == 0) {
     c->k = 0;
     c->values[a][0] = '\0';
+    c->axis_values[a].count = 0;
     return KD_OK;
   }
   if (a == KD_AXIS_N && strcmp(text, "default") == 0) {
     c->values[a][0] = '\0';
+    c->axis_values[a].count = 0;
     return KD_OK;
   }
   kd_status st = KD_OK;
@@ -303,10 +369,7 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
       default: break;
     }
   }
-  double *v = NULL;
-  size_t count = 0;
-  if (st == KD_OK) st = kd_axis_values(a, text, &v, &count);
-  free(v);
+  if (st == KD_OK) st = kd_axis_spec_parse(a, text, &c->axis_values[a]);
   if (st != KD_OK) return st;
   return copy_text(name, text, c->values[a], sizeof c->values[a]);
 }
@@ -367,10 +430,11 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
     if (spec.kind == KD_SPEC_FILE) { /* p: the file's length, unless set after */
       c->p = 0;
       c->values[KD_AXIS_P][0] = '\0';
+      c->axis_values[KD_AXIS_P].count = 0;
       return copy_text(name, text, c->spectrum, sizeof c->spectrum);
     }
     /* Kept without the blanks around its numbers (the only place a blank may stand
-     * outside a path): the text is hashed, "isotropic: 2" is "isotropic:2". */
+     * outside a path), as printed in a scenario file: "isotropic: 2" is "isotropic:2". */
     size_t n = 0;
     for (const char *t = text; *t; ++t)
       if (*t != ' ' && *t != '\t') c->spectrum[n++] = *t;
@@ -442,14 +506,18 @@ static int is_swept(const kd_config *c, kd_axis a) {
 
 void kd_config_unswept_as_defaults(kd_config *c) {
   for (int a = 0; a < KD_NAXES; ++a)
-    if (a != KD_AXIS_N && !is_swept(c, (kd_axis)a)) c->values[a][0] = '\0';
+    if (a != KD_AXIS_N && !is_swept(c, (kd_axis)a)) {
+      c->values[a][0] = '\0';
+      c->axis_values[a].count = 0;
+    }
 }
 
 kd_status kd_config_check(const kd_config *c) {
   if (c->run.job == KD_JOB_WEIGHTS) return KD_OK; /* kd_weights_run checks its own */
   if (c->n_swept == 0) return kd_fail(KD_EINVAL, "nothing to sweep: give --sweep AXIS (see kdbench --help)");
   for (int a = 0; a < KD_NAXES; ++a)
-    if (!is_swept(c, (kd_axis)a) && c->values[a][0] && !is_single_value(c->values[a]))
+    if (!is_swept(c, (kd_axis)a) && c->axis_values[a].count &&
+        !kd_axis_spec_single(&c->axis_values[a], NULL))
       return kd_fail(KD_EINVAL, "--%s: several values ('%s') but %s is not swept (add it to --sweep)",
                      kd_axis_name((kd_axis)a), c->values[a], kd_axis_name((kd_axis)a));
   if (c->spectrum_spec.kind == KD_SPEC_FILE && is_swept(c, KD_AXIS_P))
@@ -500,6 +568,25 @@ static void print_axis(const kd_config *c, FILE *out, kd_axis a, const char *sca
   fprintf(out, "%s = %s\n", kd_axis_name(a), text);
 }
 
+/* The spectrum from its typed values: "isotropic" and "isotropic:1.0" are one spectrum,
+ * printed as "isotropic"; "twolevel:10,4.0,1" as "twolevel:10,4,1". A file by its path
+ * (its values are hashed apart, kd_scenario_id_make). */
+static void print_spectrum(const kd_config *c, FILE *out) {
+  const kd_spectrum_spec *s = &c->spectrum_spec;
+  char a[KD_NUMBER_TEXT_LEN], b[KD_NUMBER_TEXT_LEN];
+  kd_number_text(s->level_a, a);
+  kd_number_text(s->level_b, b);
+  switch (s->kind) {
+    case KD_SPEC_ISOTROPIC:
+      if (s->level_a == 1) fputs("isotropic", out);
+      else fprintf(out, "isotropic:%s", a);
+      break;
+    case KD_SPEC_TWOLEVEL: fprintf(out, "twolevel:%zu,%s,%s", s->strong, a, b); break;
+    case KD_SPEC_FILE: fputs(c->spectrum, out); break; /* "file:PATH" as given */
+    default: fputs("powerlaw", out); break;
+  }
+}
+
 void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   char buf[64];
   if (!canonical)
@@ -508,13 +595,22 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
           "# Axis values: a number, or for a swept axis a comma list whose items may be\n"
           "# ranges A:B:logN, A:B:linN or A:B:pow2.\n", out);
   /* spectrum before p: a spectrum file resets p to its length. */
-  fprintf(out, "\n[problem]\nspectrum = %s\n", c->spectrum);
+  fputs("\n[problem]\nspectrum = ", out);
+  if (canonical) print_spectrum(c, out);
+  else fputs(c->spectrum, out);
+  fputc('\n', out);
   snprintf(buf, sizeof buf, "%zu", c->p);
-  if (c->p == 0 && !c->values[KD_AXIS_P][0]) fputs("# p: the spectrum file's length\n", out);
+  if (c->p == 0 && !c->axis_values[KD_AXIS_P].count)
+    fputs("# p: the spectrum file's length\n", out);
   else print_axis(c, out, KD_AXIS_P, buf, canonical);
   snprintf(buf, sizeof buf, "%.17g", c->alpha);
   print_axis(c, out, KD_AXIS_ALPHA, buf, canonical);
-  fprintf(out, "beta = %s\nsignal-exp = %.17g\n", c->beta, c->signal_exp);
+  /* beta*'s text is one of these already (kd_config_set takes no other spelling) */
+  static const char *const BETA_NAMES[] = {[KD_BETA_POWERLAW] = "powerlaw",
+                                           [KD_BETA_GAUSS] = "gauss"};
+  const char *beta =
+      canonical && c->beta_spec.kind != KD_BETA_FILE ? BETA_NAMES[c->beta_spec.kind] : c->beta;
+  fprintf(out, "beta = %s\nsignal-exp = %.17g\n", beta, c->signal_exp);
   snprintf(buf, sizeof buf, "%.17g", c->sigma);
   print_axis(c, out, KD_AXIS_SIGMA, buf, canonical);
   if (c->teacher_sigma < 0) fputs("teacher-sigma = same\n", out);

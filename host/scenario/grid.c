@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kdbench/number.h"
 
 /* Geometric segments between the anchors 20, p and 2000, about 8 points a decade. */
 kd_status kd_default_n_grid(size_t p, size_t **n, size_t *count) {
@@ -34,9 +33,10 @@ kd_status kd_default_n_grid(size_t p, size_t **n, size_t *count) {
   return KD_OK;
 }
 
-/* The values of axis a at a point whose p is `p`. */
+/* The values of axis a at a point whose p is `p`: the config's, parsed when set, or the
+ * axis's default. */
 static kd_status axis_values(const kd_config *c, kd_axis a, size_t p, double **v, size_t *count) {
-  if (c->values[a][0]) return kd_axis_values(a, c->values[a], v, count);
+  if (c->axis_values[a].count) return kd_axis_spec_values(a, &c->axis_values[a], v, count);
   if (a == KD_AXIS_N) {
     size_t *n = NULL;
     kd_status st = kd_default_n_grid(p, &n, count);
@@ -47,9 +47,14 @@ static kd_status axis_values(const kd_config *c, kd_axis a, size_t p, double **v
     return *v ? KD_OK : kd_fail(KD_ENOMEM, "out of memory");
   }
   if (a == KD_AXIS_K) { /* 8 log-spaced k from 10 (or 1) to p */
-    char text[64];
-    snprintf(text, sizeof text, "%d:%zu:log8", p >= 10 ? 10 : 1, p);
-    return kd_axis_values(a, text, v, count);
+    kd_axis_spec *k = malloc(sizeof *k); /* a spec is 24 KiB: not on the stack */
+    if (!k) return kd_fail(KD_ENOMEM, "out of memory");
+    k->count = 1;
+    k->item[0] =
+        (kd_axis_item){.kind = KD_ITEM_LOG, .count = 8, .a = p >= 10 ? 10 : 1, .b = (double)p};
+    kd_status st = kd_axis_spec_values(a, k, v, count);
+    free(k);
+    return st;
   }
   return kd_axis_values(a, kd_axis_default_values(a), v, count);
 }
@@ -88,15 +93,11 @@ kd_status kd_grid_build(const kd_config *c, kd_grid *g) {
   *g = (kd_grid){0};
   if (c->n_swept < 1) return kd_fail(KD_EINVAL, "nothing to sweep: give --sweep AXIS");
   int n_swept = c->swept[0] == KD_AXIS_N || (c->n_swept > 1 && c->swept[1] == KD_AXIS_N);
-  if (!n_swept && !c->values[KD_AXIS_N][0])
+  double n = 0; /* a single value, checked when set to be a positive integer */
+  if (!n_swept && !kd_axis_spec_single(&c->axis_values[KD_AXIS_N], &n))
     return kd_fail(KD_EINVAL, "n is not swept: give the student's sample size with --n N");
   kd_grid_point base = {.p = c->p, .m = c->m, .k = c->k, .ridge = c->ridge, .alpha = c->alpha,
                         .sigma = c->sigma};
-  /* A single value, already checked to be a positive integer (which may be written
-   * 1e3 or 200.0): read it as a number, not as digits. */
-  uint64_t n = 0;
-  if (!n_swept && kd_whole_parse(c->values[KD_AXIS_N], &n) != KD_NUM_OK)
-    return kd_fail(KD_EINVAL, "--n: expected a positive integer, got '%s'", c->values[KD_AXIS_N]);
   base.n = (size_t)n;
   kd_axis inner = c->swept[0];
   double *outer_v = NULL;

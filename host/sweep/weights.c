@@ -2,11 +2,9 @@
 #include "kdbench/weights.h"
 
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "kdbench/file_io.h"
-#include "kdbench/number.h"
 #include "kdbench/theory.h"
 
 typedef struct {
@@ -25,11 +23,10 @@ static kd_status render_weights(FILE *f, const void *ctx) {
 }
 
 kd_status kd_weights_run(const kd_config *cfg, FILE *table) {
-  const char *ntext = cfg->values[KD_AXIS_N];
-  uint64_t whole = 0;
-  if (!ntext[0] || strchr(ntext, ',') || strchr(ntext, ':') ||
-      kd_whole_parse(ntext, &whole) != KD_NUM_OK || whole == 0 || whole > SIZE_MAX)
-    return kd_fail(KD_EINVAL, "--job weights: give one student size with --n N, got '%s'", ntext);
+  double whole = 0; /* a single n is checked when set to be a positive integer */
+  if (!kd_axis_spec_single(&cfg->axis_values[KD_AXIS_N], &whole))
+    return kd_fail(KD_EINVAL, "--job weights: give one student size with --n N, got '%s'",
+                   cfg->values[KD_AXIS_N]);
   const size_t n = (size_t)whole;
   kd_problem pr;
   kd_status st = kd_config_problem(cfg, cfg->p, cfg->alpha, cfg->sigma, cfg->sigma, &pr);

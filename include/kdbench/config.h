@@ -19,6 +19,25 @@
 #define KD_MAX_SWEPT 2
 #define KD_TEXT_LEN 2048
 
+/* One item of an axis's values (kd_axis_values gives the grammar): a number, or a
+ * range A:B:logN, A:B:linN or A:B:pow2. */
+typedef enum { KD_ITEM_NUMBER, KD_ITEM_LOG, KD_ITEM_LIN, KD_ITEM_POW2 } kd_axis_item_kind;
+typedef struct {
+  kd_axis_item_kind kind;
+  uint32_t count; /* logN, linN: N */
+  double a, b;    /* a number: a; a range: A and B */
+} kd_axis_item;
+
+/* An axis's values as parsed once, and checked, by kd_axis_spec_parse: the items in
+ * the order given (count 0: none given, the axis's default). Expanded by
+ * kd_axis_spec_values, which parses nothing. A text shorter than KD_TEXT_LEN holds at
+ * most KD_TEXT_LEN / 2 items ("1,1,..."), so every accepted text fits. */
+#define KD_AXIS_MAX_ITEMS (KD_TEXT_LEN / 2)
+typedef struct {
+  size_t count;
+  kd_axis_item item[KD_AXIS_MAX_ITEMS];
+} kd_axis_spec;
+
 /* What a run does: a sweep (default) or the weights (include/kdbench/weights.h). */
 typedef enum { KD_JOB_SWEEP, KD_JOB_WEIGHTS } kd_job;
 
@@ -36,10 +55,10 @@ typedef struct {
 /* What determines the numbers (hashed through kd_config_print's canonical text), and
  * how to run it. */
 typedef struct {
-  /* problem: the spectrum and beta* as given (printed and, through the canonical
-   * print, hashed) and as parsed once by kd_config_set; the specs' alpha, signal_exp
-   * and path are left out (NULL, unused): kd_config_spectrum and kd_config_beta give
-   * whole specs, whose paths point into the texts */
+  /* problem: the spectrum and beta* as given (printed) and as parsed once by
+   * kd_config_set (the canonical print, hence the hash, is made of these); the specs'
+   * alpha, signal_exp and path are left out (NULL, unused): kd_config_spectrum and
+   * kd_config_beta give whole specs, whose paths point into the texts */
   char spectrum[KD_TEXT_LEN]; /* powerlaw | isotropic[:L] | twolevel:K,A,B | file:PATH */
   char beta[KD_TEXT_LEN];     /* powerlaw | gauss | file:PATH */
   kd_spectrum_spec spectrum_spec;
@@ -54,7 +73,10 @@ typedef struct {
   /* sweep */
   int n_swept;
   kd_axis swept[KD_MAX_SWEPT];      /* swept[0] is the x axis: the inner loop */
-  char values[KD_NAXES][KD_TEXT_LEN]; /* an axis's values as given; "" = default */
+  /* an axis's values parsed once by kd_config_set (the grid and the checks read them),
+   * and as given (only printed: a scenario file keeps the user's ranges); "" = default */
+  kd_axis_spec axis_values[KD_NAXES];
+  char values[KD_NAXES][KD_TEXT_LEN];
   uint32_t trials;
   uint64_t seed;
   int raw;                    /* per-trial risks in the JSON Lines (a row holds them) */
@@ -91,7 +113,9 @@ kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double s
 
 /* Writes the config as a scenario file (INI), which kd_scenario_load reads back to
  * the same config. With `canonical`, only what determines the numbers (no run or
- * output section, no comments): the text the scenario hash is taken of. */
+ * output section, no comments), printed from the typed values (spectrum, beta*,
+ * scalars; a swept axis's values are the grid's points, hashed with it): the text the
+ * scenario hash is taken of, one for every spelling of a scenario. */
 void kd_config_print(const kd_config *c, FILE *out, int canonical);
 
 /* The values of an axis from its text: comma-separated items, each a number (the
@@ -101,5 +125,12 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical);
  * at most 10000 values in all. Integer axes are rounded; every axis is de-duplicated
  * (first occurrence kept). Caller frees *v. */
 kd_status kd_axis_values(kd_axis a, const char *text, double **v, size_t *count);
+/* The same in two steps: the text parsed and checked into *s (left as it was on an
+ * error), then the values of *s (expanded, rounded, de-duplicated; fails only for
+ * memory). Caller frees *v. */
+kd_status kd_axis_spec_parse(kd_axis a, const char *text, kd_axis_spec *s);
+kd_status kd_axis_spec_values(kd_axis a, const kd_axis_spec *s, double **v, size_t *count);
+/* 1 when *s is one number (no list, no range), that number in *x (x may be NULL). */
+int kd_axis_spec_single(const kd_axis_spec *s, double *x);
 
 #endif

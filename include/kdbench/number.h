@@ -37,4 +37,9 @@ kd_num kd_whole_parse_span(const char *s, size_t len, uint64_t *x);
  * from 0)". */
 const char *kd_num_why(kd_num r);
 
+/* x as the shortest of %.15g, %.16g, %.17g that reads back as x (at most 24 bytes with
+ * the '\0'): one text for every spelling of a number (2, 2.0, 2e0 -> "2"), exact. */
+#define KD_NUMBER_TEXT_LEN 32
+void kd_number_text(double x, char out[KD_NUMBER_TEXT_LEN]);
+
 #endif
