@@ -53,8 +53,12 @@ static kd_status scan_dir(const char *dir, strlist *out) {
     if (len < 10 || strcmp(e->d_name + len - 10, ".meta.json") || !kd_shard_name_parse(e->d_name, &s))
       continue;
     char stem[4096];
-    snprintf(stem, sizeof stem, "%s/%.*s", dir, (int)(len - 10), e->d_name);
-    st = push(out, stem);
+    int used = snprintf(stem, sizeof stem, "%s/%.*s", dir, (int)(len - 10), e->d_name);
+    if (used < 0 || (size_t)used >= sizeof stem) /* refused, not cut into another name */
+      st = kd_fail(KD_EINVAL, "shard path too long (%d bytes, at most %zu): '%s/%s'", used,
+                   sizeof stem - 1, dir, e->d_name);
+    else
+      st = push(out, stem);
   }
   closedir(d);
   return st;

@@ -24,7 +24,9 @@ kd_status kd_run_stem(const char *run, char *stem, size_t len) {
   }
   if (n == 0 || run[n - 1] == '/')
     return kd_fail(KD_EINVAL, "run '%s': no name before the suffix", run);
-  if (n >= len) return kd_fail(KD_EINVAL, "run '%s': path too long (%zu bytes)", run, n);
+  /* the reason first: the message (512 bytes) may cut the path, never why */
+  if (n >= len)
+    return kd_fail(KD_EINVAL, "run path too long (%zu bytes, at most %zu): '%s'", n, len - 1, run);
   memcpy(stem, run, n);
   stem[n] = '\0';
   return KD_OK;
@@ -61,7 +63,8 @@ kd_status kd_run_name_check(const char *csv) {
 kd_status kd_run_path(const char *stem, const char *ext, char *out, size_t len) {
   size_t a = strlen(stem), b = strlen(ext);
   if (a + b >= len)
-    return kd_fail(KD_EINVAL, "run '%s': path '%s%s' too long (%zu bytes)", stem, stem, ext, a + b);
+    return kd_fail(KD_EINVAL, "run path too long (%zu bytes, at most %zu): '%s%s'", a + b, len - 1,
+                   stem, ext);
   memcpy(out, stem, a);
   memcpy(out + a, ext, b + 1);
   return KD_OK;
