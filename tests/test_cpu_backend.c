@@ -19,6 +19,7 @@
 
 #include "kdbench/backend.h"
 #include "kdbench/point.h"
+#include "stage_fixture.h"
 
 #define SEED 0x6b6462656e6368ULL /* "kdbench" */
 
@@ -52,19 +53,6 @@ TestSuite(fallback, .init = open_cpu, .fini = close_cpu);
 TestSuite(inputs, .init = open_cpu, .fini = close_cpu);
 TestSuite(determinism, .init = open_cpu, .fini = close_cpu);
 
-static double *vec(size_t len) {
-  double *v = calloc(len ? len : 1, sizeof *v);
-  cr_assert_not_null(v);
-  return v;
-}
-
-/* lambda_j = (j+1)^-alpha (alpha = 0: isotropic). */
-static double *power_law(size_t p, double alpha) {
-  double *l = vec(p);
-  for (size_t j = 0; j < p; ++j) l[j] = pow((double)(j + 1), -alpha);
-  return l;
-}
-
 /* A smooth ground truth and, as a second column, a surrogate that differs from it. */
 static double *truth_and_surrogate(size_t p) {
   double *s = vec(2 * p);
@@ -73,6 +61,25 @@ static double *truth_and_surrogate(size_t p) {
     s[p + j] = s[j] * (j % 2 ? 0.5 : 1.3) + 0.1;
   }
   return s;
+}
+
+/* What a stage test holds: the spectrum lambda_j = (j+1)^-alpha, the truth and a
+ * surrogate (truth_and_surrogate), k fits, and the design and labels regenerated. */
+typedef struct {
+  double *lambda, *src, *beta, *x, *y;
+} stage_buffers;
+
+static stage_buffers buffers(size_t n, size_t p, size_t k, double alpha) {
+  return (stage_buffers){.lambda = power_law(p, alpha), .src = truth_and_surrogate(p),
+                         .beta = vec(p * k), .x = vec(n * p), .y = vec(n * k)};
+}
+
+static void free_buffers(stage_buffers *b) {
+  free(b->lambda);
+  free(b->src);
+  free(b->beta);
+  free(b->x);
+  free(b->y);
 }
 
 static kd_stage stage(size_t n, size_t p, size_t k, const double *lambda, double ridge,
@@ -160,6 +167,19 @@ static double *svd_solution(const double *x, const double *y, size_t n, size_t p
   return out;
 }
 
+/* The stage's fit of trial t interpolates its regenerated data (X, Y into x, y) and
+ * lies within tol of the SVD's minimum-norm solution. */
+static void expect_min_norm_interpolant(const kd_stage *st, double *x, double *y, uint32_t t,
+                                        double tol) {
+  regenerate(st, x, y);
+  double res = worst_interpolation(st, x, y);
+  cr_expect_lt(res, 1e-8, "trial %u: ||X b - y|| / ||y|| = %g", t, res);
+  double *ref = svd_solution(x, y, st->n, st->p, st->k);
+  double dist = rel_diff(st->beta_hat, ref, st->p * st->k);
+  cr_expect_lt(dist, tol, "trial %u: distance to the SVD min-norm solution %g", t, dist);
+  free(ref);
+}
+
 typedef struct {
   double mean, se;
 } estimate;
@@ -235,25 +255,15 @@ Test(identities, min_norm_isotropic) {
 /* p > n: X beta_hat = y, and beta_hat is the minimum-norm one (equals dgelsd's). */
 Test(solution, min_norm_interpolates) {
   const size_t n = 30, p = 90, k = 2;
-  double *lambda = power_law(p, 1), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.2};
-  double risk[2], *beta = vec(p * k), *x = vec(n * p), *y = vec(n * k);
+  stage_buffers b = buffers(n, p, k, 1);
+  double sigma[2] = {0.5, 0.2}, risk[2];
   for (uint32_t t = 0; t < 3; ++t) {
-    kd_stage st = stage(n, p, k, lambda, 0, src, sigma, src, t, risk, beta);
+    kd_stage st = stage(n, p, k, b.lambda, 0, b.src, sigma, b.src, t, risk, b.beta);
     run(&st);
     cr_expect_eq(st.fallback, 0, "a well-conditioned shape took the fallback");
-    regenerate(&st, x, y);
-    double res = worst_interpolation(&st, x, y);
-    cr_expect_lt(res, 1e-8, "trial %u: ||X b - y|| / ||y|| = %g", t, res);
-    double *ref = svd_solution(x, y, n, p, k);
-    double dist = rel_diff(beta, ref, p * k);
-    cr_expect_lt(dist, 1e-8, "trial %u: distance to the SVD min-norm solution %g", t, dist);
-    free(ref);
+    expect_min_norm_interpolant(&st, b.x, b.y, t, 1e-8);
   }
-  free(lambda);
-  free(src);
-  free(beta);
-  free(x);
-  free(y);
+  free_buffers(&b);
 }
 
 /* ||(X^T X + n ridge I) b - X^T y|| / ||X^T y|| for RHS 0. */
@@ -488,29 +498,19 @@ Test(solution, risk_is_the_metric_distance) {
  * and must still interpolate, with the minimum norm. */
 Test(fallback, steep_spectrum_min_norm) {
   const size_t n = 50, p = 100, k = 2;
-  double *lambda = power_law(p, 6), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.1};
-  double risk[2], *beta = vec(p * k), *x = vec(n * p), *y = vec(n * k);
+  stage_buffers b = buffers(n, p, k, 6);
+  double sigma[2] = {0.5, 0.1}, risk[2];
   for (uint32_t t = 0; t < 3; ++t) {
-    kd_stage st = stage(n, p, k, lambda, 0, src, sigma, src, t, risk, beta);
+    kd_stage st = stage(n, p, k, b.lambda, 0, b.src, sigma, b.src, t, risk, b.beta);
     fallback_counts before = counts();
     run(&st);
     cr_expect_eq(st.fallback, 1, "trial %u did not take the fallback", t);
     cr_expect_eq(counts().qr, before.qr + 1, "trial %u: not solved by the QR of X^T", t);
     cr_expect_eq(counts().gelsy, before.gelsy, "trial %u: went on to dgelsy", t);
     cr_expect(isfinite(risk[0]) && isfinite(risk[1]));
-    regenerate(&st, x, y);
-    double res = worst_interpolation(&st, x, y);
-    cr_expect_lt(res, 1e-8, "trial %u: ||X b - y|| / ||y|| = %g", t, res);
-    double *ref = svd_solution(x, y, n, p, k);
-    double dist = rel_diff(beta, ref, p * k);
-    cr_expect_lt(dist, 1e-6, "trial %u: distance to the SVD min-norm solution %g", t, dist);
-    free(ref);
+    expect_min_norm_interpolant(&st, b.x, b.y, t, 1e-6);
   }
-  free(lambda);
-  free(src);
-  free(beta);
-  free(x);
-  free(y);
+  free_buffers(&b);
 }
 
 /* The ridge solution by the SVD of X: b = V diag(s / (s^2 + n ridge)) U^T y. */
@@ -540,26 +540,22 @@ static double *svd_ridge(const double *x, const double *y, size_t n, size_t p, d
 Test(fallback, tiny_ridge_augmented_system) {
   const size_t n = 120, p = 60;
   const double ridge = 1e-11;
-  double *lambda = power_law(p, 6), *src = truth_and_surrogate(p), sigma = 0.5, risk;
-  double *beta = vec(p), *x = vec(n * p), *y = vec(n);
-  kd_stage st = stage(n, p, 1, lambda, ridge, src, &sigma, src, 2, &risk, beta);
+  stage_buffers b = buffers(n, p, 1, 6);
+  double sigma = 0.5, risk;
+  kd_stage st = stage(n, p, 1, b.lambda, ridge, b.src, &sigma, b.src, 2, &risk, b.beta);
   fallback_counts before = counts();
   run(&st);
   cr_expect_eq(st.fallback, 1, "the tiny ridge did not take the fallback");
   cr_expect_eq(counts().qr, before.qr + 1, "not solved by the QR of the augmented system");
   cr_expect(isfinite(risk));
-  regenerate(&st, x, y);
-  double *ref = svd_ridge(x, y, n, p, ridge), *ols = svd_ridge(x, y, n, p, 0);
-  double dist = rel_diff(beta, ref, p);
+  regenerate(&st, b.x, b.y);
+  double *ref = svd_ridge(b.x, b.y, n, p, ridge), *ols = svd_ridge(b.x, b.y, n, p, 0);
+  double dist = rel_diff(b.beta, ref, p);
   cr_expect_lt(dist, 1e-8, "distance to the SVD ridge solution %g", dist);
   cr_expect_gt(rel_diff(ols, ref, p), 1e-4, "the ridge does not matter: a vacuous test");
   free(ref);
   free(ols);
-  free(lambda);
-  free(src);
-  free(beta);
-  free(x);
-  free(y);
+  free_buffers(&b);
 }
 
 /* n = p ridgeless runs whitened, on Z, whose conditioning no spectrum can spoil; a
@@ -568,30 +564,20 @@ Test(fallback, tiny_ridge_augmented_system) {
  * and must still return the (unique) interpolator in beta coordinates. */
 Test(fallback, whitened_square_design) {
   const size_t n = 50, p = 50;
-  double *lambda = power_law(p, 2), *src = truth_and_surrogate(p), sigma = 0.5, risk;
-  double *beta = vec(p), *x = vec(n * p), *y = vec(n);
+  stage_buffers b = buffers(n, p, 1, 2);
+  double sigma = 0.5, risk;
   kd_stage st;
   uint32_t t = 0;
   do {
-    st = stage(n, p, 1, lambda, 0, src, &sigma, src, t++, &risk, beta);
+    st = stage(n, p, 1, b.lambda, 0, b.src, &sigma, b.src, t++, &risk, b.beta);
     run(&st);
   } while (!st.fallback && t < 20000);
   cr_assert_eq(st.fallback, 1, "no trial among %u took the fallback", t);
   cr_expect_gt(counts().qr, 0, "the fallback was not solved by the QR of Z");
   cr_expect_eq(counts().gelsy, 0, "the fallback went on to dgelsy");
-  regenerate(&st, x, y);
-  double res = worst_interpolation(&st, x, y);
-  cr_expect_lt(res, 1e-8, "trial %u: ||X b - y|| / ||y|| = %g", t - 1, res);
-  double *ref = svd_solution(x, y, n, p, 1);
-  double dist = rel_diff(beta, ref, p);
-  cr_expect_lt(dist, 1e-6, "trial %u: distance to the SVD solution %g", t - 1, dist);
+  expect_min_norm_interpolant(&st, b.x, b.y, t - 1, 1e-6); /* n = p: the unique solution */
   cr_expect(isfinite(risk));
-  free(ref);
-  free(lambda);
-  free(src);
-  free(beta);
-  free(x);
-  free(y);
+  free_buffers(&b);
 }
 
 /* At the interpolation threshold the expected risk is infinite, but each trial must
@@ -616,24 +602,20 @@ Test(fallback, threshold_shapes_stay_finite) {
 Test(fallback, tiny_ridge_kernel_form) {
   const size_t n = 60, p = 120;
   const double ridge = 1e-13;
-  double *lambda = power_law(p, 6), *src = truth_and_surrogate(p), sigma = 0.5, risk;
-  double *beta = vec(p), *x = vec(n * p), *y = vec(n);
-  kd_stage st = stage(n, p, 1, lambda, ridge, src, &sigma, src, 4, &risk, beta);
+  stage_buffers b = buffers(n, p, 1, 6);
+  double sigma = 0.5, risk;
+  kd_stage st = stage(n, p, 1, b.lambda, ridge, b.src, &sigma, b.src, 4, &risk, b.beta);
   fallback_counts before = counts();
   run(&st);
   cr_expect_eq(st.fallback, 1, "the tiny ridge did not take the fallback");
   cr_expect_eq(counts().qr, before.qr + 1, "not solved by the QR of the augmented system");
   cr_expect_eq(counts().gelsy, before.gelsy, "went on to dgelsy");
-  regenerate(&st, x, y);
-  double *ref = svd_ridge(x, y, n, p, ridge);
-  double dist = rel_diff(beta, ref, p);
+  regenerate(&st, b.x, b.y);
+  double *ref = svd_ridge(b.x, b.y, n, p, ridge);
+  double dist = rel_diff(b.beta, ref, p);
   cr_expect_lt(dist, 1e-8, "distance to the SVD ridge solution %g", dist);
   free(ref);
-  free(lambda);
-  free(src);
-  free(beta);
-  free(x);
-  free(y);
+  free_buffers(&b);
 }
 
 /* dgelsy after a QR: Gaussian designs never make the triangular factor singular, so
@@ -708,28 +690,24 @@ static double *svd_truncated(const double *x, const double *y, size_t n, size_t 
  * truncated solution. */
 Test(fallback, rank_deficient_design_takes_dgelsy) {
   const size_t n = 50, p = 100, k = 2;
-  double *lambda = vec(p), *src = truth_and_surrogate(p), sigma[2] = {0.5, 0.1};
-  for (size_t j = 0; j < p; ++j) lambda[j] = j < 20 ? 1.0 : 1e-40;
-  double risk[2], *beta = vec(p * k), *x = vec(n * p), *y = vec(n * k);
+  stage_buffers b = buffers(n, p, k, 0);
+  for (size_t j = 0; j < p; ++j) b.lambda[j] = j < 20 ? 1.0 : 1e-40;
+  double sigma[2] = {0.5, 0.1}, risk[2];
   for (uint32_t t = 0; t < 2; ++t) {
-    kd_stage st = stage(n, p, k, lambda, 0, src, sigma, src, t, risk, beta);
+    kd_stage st = stage(n, p, k, b.lambda, 0, b.src, sigma, b.src, t, risk, b.beta);
     fallback_counts before = counts();
     run(&st);
     cr_expect_eq(st.fallback, 1, "trial %u did not take the fallback", t);
     cr_expect_eq(counts().gelsy, before.gelsy + 1, "trial %u: dgelsy was not called", t);
     cr_expect_eq(counts().qr, before.qr, "trial %u: the singular QR was used", t);
     cr_expect(isfinite(risk[0]) && isfinite(risk[1]));
-    regenerate(&st, x, y);
-    double *ref = svd_truncated(x, y, n, p, k, 1e-13);
-    double dist = rel_diff(beta, ref, p * k);
+    regenerate(&st, b.x, b.y);
+    double *ref = svd_truncated(b.x, b.y, n, p, k, 1e-13);
+    double dist = rel_diff(b.beta, ref, p * k);
     cr_expect_lt(dist, 1e-8, "trial %u: distance to the truncated SVD solution %g", t, dist);
     free(ref);
   }
-  free(lambda);
-  free(src);
-  free(beta);
-  free(x);
-  free(y);
+  free_buffers(&b);
 }
 
 /* ---- inputs ------------------------------------------------------------------------ */
@@ -893,10 +871,7 @@ typedef struct {
 } point_fixture;
 
 static void point_setup(point_fixture *f, size_t p) {
-  kd_spectrum_spec spec = {.kind = KD_SPEC_POWERLAW, .alpha = 2.0};
-  kd_beta_spec beta = {.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
-  cr_assert_eq(kd_problem_init(&f->pr, &spec, &beta, p, 0.5, 0.5, 3), KD_OK, "%s",
-               kd_last_error());
+  powerlaw_problem(&f->pr, p, 0.5);
   cr_assert_eq(kd_backend_open("cpu", &f->be), KD_OK, "%s", kd_last_error());
 }
 

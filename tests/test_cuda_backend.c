@@ -31,6 +31,7 @@ static int device_required(void) {
 
 #include "kdbench/backend.h"
 #include "kdbench/cuda_debug.h"
+#include "stage_fixture.h"
 
 #define SEED 0x6b6462656e6368ULL /* "kdbench" */
 #define TOL 1e-9
@@ -41,19 +42,6 @@ static void require_device(void) {
   if (kd_backend_cuda.probe() == KD_OK) return;
   if (device_required()) cr_assert_fail("KDBENCH_REQUIRE_CUDA=1: %s", kd_last_error());
   cr_skip_test("%s", kd_last_error());
-}
-
-static double *vec(size_t len) {
-  double *v = calloc(len ? len : 1, sizeof *v);
-  cr_assert_not_null(v);
-  return v;
-}
-
-/* lambda_j = (j+1)^-alpha (alpha = 0: isotropic). */
-static double *power_law(size_t p, double alpha) {
-  double *l = vec(p);
-  for (size_t j = 0; j < p; ++j) l[j] = pow((double)(j + 1), -alpha);
-  return l;
 }
 
 static kd_rng_addr addr(uint32_t trial, uint32_t purpose) {

@@ -15,6 +15,7 @@
 
 #include "kdbench/backend.h"
 #include "kdbench/point.h"
+#include "stage_fixture.h"
 
 /* ---- the fake backend ------------------------------------------------------------- */
 
@@ -105,10 +106,7 @@ typedef struct {
 } fixture;
 
 static void setup(fixture *f, size_t p) {
-  kd_spectrum_spec spec = {.kind = KD_SPEC_POWERLAW, .alpha = 2.0};
-  kd_beta_spec beta = {.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
-  cr_assert_eq(kd_problem_init(&f->pr, &spec, &beta, p, 0.5, 0.3, 3), KD_OK, "%s",
-               kd_last_error());
+  powerlaw_problem(&f->pr, p, 0.3);
   cr_assert_eq(kd_backend_open("cpu", &f->cpu), KD_OK, "%s", kd_last_error());
   void *state = calloc(1, fake_type.state_size);
   cr_assert_not_null(state);
