@@ -14,7 +14,6 @@
 
 static cJSON *num(double x) { return kd_json_number(x); }
 
-static void add_num(cJSON *o, const char *key, double x) { cJSON_AddItemToObject(o, key, num(x)); }
 
 static void add_array(cJSON *o, const char *key, const double *x, size_t n) {
   cJSON *a = cJSON_AddArrayToObject(o, key);
@@ -24,12 +23,12 @@ static void add_array(cJSON *o, const char *key, const double *x, size_t n) {
 static cJSON *powerlaw_json(const kd_powerlaw_fit *f) {
   if (f->npts == 0) return cJSON_CreateNull();
   cJSON *o = cJSON_CreateObject();
-  add_num(o, "exponent", f->exponent);
-  add_num(o, "se", f->se);
-  add_num(o, "ci_low", f->ci_low);
-  add_num(o, "ci_high", f->ci_high);
-  add_num(o, "prefactor", f->prefactor);
-  add_num(o, "r2", f->r2);
+  kd_json_add_number(o, "exponent", f->exponent);
+  kd_json_add_number(o, "se", f->se);
+  kd_json_add_number(o, "ci_low", f->ci_low);
+  kd_json_add_number(o, "ci_high", f->ci_high);
+  kd_json_add_number(o, "prefactor", f->prefactor);
+  kd_json_add_number(o, "r2", f->r2);
   return o;
 }
 
@@ -46,8 +45,8 @@ static cJSON *group_json(const kd_fit_group *g) {
   cJSON_AddItemToObject(o, "theory_fit", powerlaw_json(&g->theory_fit));
   cJSON *ci = cJSON_AddObjectToObject(o, "ci");
   cJSON_AddStringToObject(ci, "kind", g->ci_kind);
-  add_num(ci, "low", g->ci_low);
-  add_num(ci, "high", g->ci_high);
+  kd_json_add_number(ci, "low", g->ci_low);
+  kd_json_add_number(ci, "high", g->ci_high);
   cJSON_AddNumberToObject(ci, "replicates_used", (double)g->boot_used);
   /* derived, for readers of the file (not read back) */
   double *loc = malloc((g->npts > 1 ? g->npts - 1 : 1) * sizeof *loc);
@@ -60,12 +59,12 @@ static cJSON *group_json(const kd_fit_group *g) {
   }
   free(loc);
   cJSON *cont = cJSON_AddObjectToObject(o, "continuum");
-  add_num(cont, "exponent", g->cont_exponent);
-  add_num(cont, "constant", g->cont_constant);
-  add_num(cont, "ratio_strong", g->cont_ratio_strong);
+  kd_json_add_number(cont, "exponent", g->cont_exponent);
+  kd_json_add_number(cont, "constant", g->cont_constant);
+  kd_json_add_number(cont, "ratio_strong", g->cont_ratio_strong);
   cJSON *r = cJSON_AddObjectToObject(o, "ratio_strong");
-  add_num(r, "sim", g->ratio_strong);
-  add_num(r, "theory", g->ratio_strong_theory);
+  kd_json_add_number(r, "sim", g->ratio_strong);
+  kd_json_add_number(r, "theory", g->ratio_strong_theory);
   return o;
 }
 
@@ -97,7 +96,7 @@ static cJSON *w2s_json(const kd_w2s_entry *e) {
               {"gain_theory", e->gain_th},
               {"misfit_theory", e->misfit_th},
               {"best_k_risk", e->best_k_risk}};
-  for (size_t i = 0; i < sizeof nums / sizeof *nums; ++i) add_num(o, nums[i].key, nums[i].v);
+  for (size_t i = 0; i < sizeof nums / sizeof *nums; ++i) kd_json_add_number(o, nums[i].key, nums[i].v);
   cJSON_AddBoolToObject(o, "diff_paired", e->diff_paired);
   cJSON_AddStringToObject(o, "pgr_flag", kd_pgr_flag_name(e->pgr_flag));
   cJSON_AddStringToObject(o, "pgr_theory_flag", kd_pgr_flag_name(e->pgr_th_flag));
@@ -113,8 +112,8 @@ static cJSON *result_json(const kd_fit_result *r) {
   cJSON_AddStringToObject(o, "scenario_hash", r->scenario_hash);
   cJSON_AddStringToObject(o, "x", r->x);
   cJSON *w = cJSON_AddObjectToObject(o, "window");
-  add_num(w, "lo", r->window_lo);
-  add_num(w, "hi", r->window_hi);
+  kd_json_add_number(w, "lo", r->window_lo);
+  kd_json_add_number(w, "hi", r->window_hi);
   cJSON_AddStringToObject(w, "rule", r->window);
   cJSON_AddNumberToObject(w, "left_out_flagged", (double)r->left_out);
   cJSON_AddStringToObject(o, "target", r->target);
@@ -134,17 +133,8 @@ static cJSON *result_json(const kd_fit_result *r) {
 
 kd_status kd_fit_write_json(const kd_fit_result *res, const char *path) {
   cJSON *o = result_json(res);
-  char *text = o ? cJSON_Print(o) : NULL;
+  kd_status st = kd_json_replace(path, o);
   cJSON_Delete(o);
-  size_t len = text ? strlen(text) : 0;
-  char *line = text ? realloc(text, len + 2) : NULL;
-  if (!line) {
-    free(text);
-    return kd_fail(KD_ENOMEM, "fit: out of memory writing %s", path);
-  }
-  line[len] = '\n';
-  kd_status st = kd_file_replace(path, line, len + 1);
-  free(line);
   return st ? kd_fail(st, "fit: %s", kd_last_error()) : KD_OK;
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "kdbench/file_io.h"
+#include "kdbench/json_num.h"
 #include "kdbench/run_paths.h"
 #include "kdbench/run_reader.h"
 #include "kdbench/scenario_id.h"
@@ -148,17 +149,7 @@ static kd_status write_meta(const char *stem, const cJSON *m) {
   char path[4200];
   kd_status st = kd_run_path(stem, ".meta.json", path, sizeof path);
   if (st != KD_OK) return st;
-  char *text = cJSON_Print(m);
-  size_t len = text ? strlen(text) : 0;
-  char *line = text ? realloc(text, len + 2) : NULL;
-  if (!line) {
-    free(text);
-    return kd_fail(KD_ENOMEM, "out of memory");
-  }
-  line[len] = '\n';
-  st = kd_file_replace(path, line, len + 1);
-  free(line);
-  return st;
+  return kd_json_replace(path, m);
 }
 
 /* The metadata a merge writes before the files it vouches for: of the shards'

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kdbench/file_io.h"
 #include "kdbench/json_num.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/run.h"
@@ -112,17 +111,7 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   cJSON *wall = cJSON_AddArrayToObject(o, "point_wall_s");
   for (size_t i = 0; i < m->points_total; ++i)
     cJSON_AddItemToArray(wall, kd_json_number(m->wall_s[i]));
-  char *text = cJSON_Print(o);
+  kd_status st = kd_json_replace(path, o);
   cJSON_Delete(o);
-  if (!text) return kd_fail(KD_ENOMEM, "out of memory");
-  size_t len = strlen(text);
-  char *line = realloc(text, len + 2);
-  if (!line) {
-    free(text);
-    return kd_fail(KD_ENOMEM, "out of memory");
-  }
-  line[len] = '\n';
-  kd_status st = kd_file_replace(path, line, len + 1);
-  free(line);
   return st;
 }

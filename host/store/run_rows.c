@@ -56,10 +56,6 @@ void kd_point_key(const char *hash, const kd_grid_point *pt, char key[17]) {
            (unsigned long long)kd_fnv1a(kd_fnv1a(KD_FNV_INIT, hash, 16), text, strlen(text)));
 }
 
-static void add_num(cJSON *o, const char *key, double x) {
-  cJSON_AddItemToObject(o, key, kd_json_number(x));
-}
-
 static void add_count(cJSON *o, const char *key, size_t x) {
   if (x) cJSON_AddNumberToObject(o, key, (double)x);
   else cJSON_AddNullToObject(o, key);
@@ -77,22 +73,22 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
   cJSON_AddNumberToObject(o, "p", (double)r->p);
   add_count(o, "m", r->m);
   add_count(o, "k", r->k);
-  add_num(o, "ridge", r->ridge);
-  add_num(o, "alpha", r->alpha);
-  add_num(o, "signal_exp", r->signal_exp);
-  add_num(o, "sigma", r->sigma);
+  kd_json_add_number(o, "ridge", r->ridge);
+  kd_json_add_number(o, "alpha", r->alpha);
+  kd_json_add_number(o, "signal_exp", r->signal_exp);
+  kd_json_add_number(o, "sigma", r->sigma);
   cJSON_AddNumberToObject(o, "trials", (double)r->s.count);
-  add_num(o, "sim_mean", r->s.mean);
-  add_num(o, "sim_se", r->s.se);
-  add_num(o, "sim_ci_low", r->s.ci_low);
-  add_num(o, "sim_ci_high", r->s.ci_high);
-  add_num(o, "sim_median", r->s.median);
-  add_num(o, "theory", r->theory);
-  add_num(o, "ratio", r->ratio);
+  kd_json_add_number(o, "sim_mean", r->s.mean);
+  kd_json_add_number(o, "sim_se", r->s.se);
+  kd_json_add_number(o, "sim_ci_low", r->s.ci_low);
+  kd_json_add_number(o, "sim_ci_high", r->s.ci_high);
+  kd_json_add_number(o, "sim_median", r->s.median);
+  kd_json_add_number(o, "theory", r->theory);
+  kd_json_add_number(o, "ratio", r->ratio);
   cJSON_AddNumberToObject(o, "fallbacks", (double)r->fallbacks);
   cJSON_AddStringToObject(o, "theory_kind", r->exact ? "exact" : "de");
   cJSON_AddStringToObject(o, "flag", r->flag);
-  add_num(o, "wall_s", r->wall_s);
+  kd_json_add_number(o, "wall_s", r->wall_s);
   if (r->risks) {
     cJSON *a = cJSON_AddArrayToObject(o, "risks");
     for (size_t t = 0; a && t < r->n_risks; ++t) {
