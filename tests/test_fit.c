@@ -629,21 +629,13 @@ Test(fit_run, report_has_the_scaling_and_weak_to_strong_tables) {
 /* scripts/setup.sh installs TeX (texlive-latex-base, texlive-latex-recommended): this
  * skips, saying so, only on a machine set up otherwise. */
 Test(fit_run, report_tables_compile_with_pdflatex_and_booktabs) {
-  if (kd_test_sh("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1")) {
-    kd_test_dir_remove(); /* a skipped test does not reach the suite's .fini */
-    cr_skip_test("pdflatex or booktabs.sty not installed (scripts/setup.sh installs them)");
-  }
+  kd_test_need_latex();
   run_spec s = {.sigma = 0.5, .raw = 1, .pipes = ALL_PIPES};
   write_run("rep", &s);
   char *log;
   cr_assert_eq(fit_and_report("rep", &log), KD_OK, "%s", kd_last_error());
   free(log);
-  kd_test_write("doc.tex", "\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n"
-                           "\\input{rep.tex}\n\\end{document}\n");
-  int rc = kd_test_sh("pdflatex -interaction=nonstopmode -halt-on-error doc.tex > doc.out 2>&1");
-  char *texlog = kd_test_text("doc.log");
-  cr_assert_eq(rc, 0, "pdflatex failed:\n%s", texlog);
-  cr_expect_null(strstr(texlog, "\n! "), "a LaTeX error:\n%s", texlog);
+  char *texlog = kd_test_latex((const char *[]){"rep.tex", NULL});
   cr_expect_null(strstr(texlog, "Missing character"), "a glyph the font lacks:\n%s", texlog);
   free(texlog);
 }

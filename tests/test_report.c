@@ -599,10 +599,7 @@ Test(report, nasty_strings_are_escaped_in_both_formats) {
 }
 
 Test(report, latex_compiles_with_booktabs_only) {
-  if (kd_test_sh("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1")) {
-    kd_test_dir_remove(); /* a skipped test does not reach the suite's .fini */
-    cr_skip_test("pdflatex or booktabs.sty not installed");
-  }
+  kd_test_need_latex();
   make_nasty_run();
   report_ok(nasty_name);
   copy_run("grid-np", "grid");
@@ -611,13 +608,7 @@ Test(report, latex_compiles_with_booktabs_only) {
   char *tex = kd_test_text(kd_test_pathf("%s.tex", nasty_name));
   kd_test_write("nasty.tex", tex);
   free(tex);
-  kd_test_write("doc.tex", "\\documentclass{article}\n\\usepackage{booktabs}\n"
-                           "\\begin{document}\n\\input{nasty}\n\\input{grid}\n\\end{document}\n");
-  int rc = kd_test_sh("pdflatex -interaction=nonstopmode -halt-on-error doc.tex >latex.out 2>&1");
-  char *log = kd_test_text("doc.log");
-  cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log);
-  cr_assert_null(strstr(log, "\n! "), "a LaTeX error:\n%s", log);
-  free(log);
+  free(kd_test_latex((const char *[]){"nasty", "grid", NULL}));
 }
 
 /* ---- run stems ---------------------------------------------------------------------- */

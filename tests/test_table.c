@@ -167,15 +167,7 @@ Test(table, captions_format_numbers_and_escape_strings) {
 }
 
 Test(table_latex, compiles_with_booktabs_only) {
-  if (system("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1"))
-    cr_skip_test("pdflatex or booktabs.sty not installed");
+  kd_test_need_latex();
   kd_test_write("table.tex", want_tex);
-  kd_test_write("doc.tex",
-                "\\documentclass{article}\n\\usepackage{booktabs}\n"
-                "\\begin{document}\n\\input{table}\n\\end{document}\n");
-  int rc = kd_test_sh("pdflatex -interaction=nonstopmode -halt-on-error doc.tex");
-  char *log = kd_test_read("doc.log", NULL);
-  cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log ? log : "(no log)");
-  cr_assert_null(strstr(log, "\n! "), "a LaTeX error:\n%s", log);
-  free(log);
+  free(kd_test_latex((const char *[]){"table", NULL}));
 }

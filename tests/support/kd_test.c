@@ -363,3 +363,28 @@ void kd_test_expect_same_rows(const char *a, const char *b) {
   free(x);
   free(y);
 }
+
+void kd_test_need_latex(void) {
+  if (kd_test_sh("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1")) {
+    kd_test_dir_remove();
+    cr_skip_test("pdflatex or booktabs.sty not installed (scripts/setup.sh installs them)");
+  }
+}
+
+char *kd_test_latex(const char *const *inputs) {
+  char *doc = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&doc, &len);
+  cr_assert_not_null(f);
+  fputs("\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n", f);
+  for (const char *const *in = inputs; *in; ++in) fprintf(f, "\\input{%s}\n", *in);
+  fputs("\\end{document}\n", f);
+  fclose(f);
+  kd_test_write("doc.tex", doc);
+  free(doc);
+  int rc = kd_test_sh("pdflatex -interaction=nonstopmode -halt-on-error doc.tex >latex.out 2>&1");
+  char *log = kd_test_read("doc.log", NULL);
+  cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log ? log : "(no log)");
+  cr_assert_null(strstr(log, "\n! "), "a LaTeX error:\n%s", log);
+  return log;
+}

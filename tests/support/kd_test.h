@@ -95,4 +95,12 @@ char *kd_test_stable_rows(const char *name);
  * the checks aside. */
 void kd_test_expect_same_rows(const char *a, const char *b);
 
+/* Skips the test, removing its folder (a skipped test does not reach its suite's
+ * .fini), where pdflatex or booktabs.sty is missing. */
+void kd_test_need_latex(void);
+/* Compiles doc.tex, an article with booktabs that \input-s each of `inputs` (names in
+ * the test folder, NULL-terminated), with pdflatex; asserts that it succeeded with no
+ * LaTeX error ("! ..."). Returns doc.log for further checks; the caller frees. */
+char *kd_test_latex(const char *const *inputs);
+
 #endif
