@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kdbench/file_io.h"
 #include "kdbench/hash.h"
 
 char kd_test_dir[256];
@@ -47,19 +48,7 @@ const char *kd_test_pathf(const char *fmt, ...) {
 }
 
 char *kd_test_read(const char *name, size_t *len) {
-  FILE *f = fopen(kd_test_path(name), "rb");
-  if (!f) return NULL;
-  char *buf = NULL;
-  size_t size = 0;
-  FILE *mem = open_memstream(&buf, &size);
-  cr_assert_not_null(mem);
-  char chunk[65536];
-  size_t got;
-  while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, got, mem);
-  fclose(f);
-  fclose(mem);
-  if (len) *len = size;
-  return buf;
+  return kd_file_read(kd_test_path(name), len);
 }
 
 char *kd_test_text(const char *name) {
