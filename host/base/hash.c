@@ -1,6 +1,8 @@
 /* FNV-1a, 64 and 32 bits (include/kdbench/hash.h). */
 #include "kdbench/hash.h"
 
+#include <stdio.h>
+
 uint64_t kd_fnv1a(uint64_t h, const void *data, size_t len) {
   const unsigned char *b = data;
   for (size_t i = 0; i < len; ++i) h = (h ^ b[i]) * 0x100000001b3ull;
@@ -15,3 +17,5 @@ uint32_t kd_hash32(const char *s) {
   }
   return h;
 }
+
+void kd_hash_hex(uint64_t h, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)h); }

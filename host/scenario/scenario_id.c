@@ -11,7 +11,6 @@
 #include "kdbench/problem.h"
 #include "kdbench/hash.h"
 
-static void hex(uint64_t h, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)h); }
 
 /* The canonical scenario text plus every point's values. */
 static kd_status settings_hash(const kd_config *c, const kd_grid *g, char out[17]) {
@@ -28,7 +27,7 @@ static kd_status settings_hash(const kd_config *c, const kd_grid *g, char out[17
     kd_grid_point_text(&g->pt[i], pt, sizeof pt);
     h = kd_fnv1a(h, pt, strlen(pt) + 1);
   }
-  hex(h, out);
+  kd_hash_hex(h, out);
   return KD_OK;
 }
 
@@ -54,7 +53,7 @@ static kd_status values_hash(const char *path, char out[17]) {
     h = fnv_u64(h, bits);
   }
   free(v);
-  hex(h, out);
+  kd_hash_hex(h, out);
   return KD_OK;
 }
 
@@ -79,7 +78,7 @@ kd_status kd_scenario_id_make(const kd_config *c, const kd_grid *g, kd_scenario_
   int len = snprintf(text, sizeof text, "settings=%s\nnumerics=%d\nspectrum=%s\nbeta=%s\n",
                      id->settings, id->numerics, id->spectrum[0] ? id->spectrum : "-",
                      id->beta[0] ? id->beta : "-");
-  hex(kd_fnv1a(KD_FNV_INIT, text, (size_t)len), id->hash);
+  kd_hash_hex(kd_fnv1a(KD_FNV_INIT, text, (size_t)len), id->hash);
   return KD_OK;
 }
 

@@ -52,8 +52,7 @@ void kd_row_write_csv(FILE *f, const kd_row *r) {
 void kd_point_key(const char *hash, const kd_grid_point *pt, char key[17]) {
   char text[256];
   kd_grid_point_text(pt, text, sizeof text);
-  snprintf(key, 17, "%016llx",
-           (unsigned long long)kd_fnv1a(kd_fnv1a(KD_FNV_INIT, hash, 16), text, strlen(text)));
+  kd_hash_hex(kd_fnv1a(kd_fnv1a(KD_FNV_INIT, hash, 16), text, strlen(text)), key);
 }
 
 static void add_count(cJSON *o, const char *key, size_t x) {
@@ -105,8 +104,9 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
     free(text);
     return NULL;
   }
-  snprintf(line + len, tail + 1, CHECK_KEY "%016llx\"}\n",
-           (unsigned long long)kd_fnv1a(KD_FNV_INIT, line, len));
+  char check[17];
+  kd_hash_hex(kd_fnv1a(KD_FNV_INIT, line, len), check);
+  snprintf(line + len, tail + 1, CHECK_KEY "%s\"}\n", check);
   return line;
 }
 
@@ -115,8 +115,7 @@ int kd_row_check(const char *line, size_t len) {
   if (len < tail || memcmp(line + len - tail, CHECK_KEY, kl) || memcmp(line + len - 2, "\"}", 2))
     return 0;
   char want[17];
-  snprintf(want, sizeof want, "%016llx",
-           (unsigned long long)kd_fnv1a(KD_FNV_INIT, line, len - tail));
+  kd_hash_hex(kd_fnv1a(KD_FNV_INIT, line, len - tail), want);
   return memcmp(line + len - tail + kl, want, 16) ? -1 : 1;
 }
 

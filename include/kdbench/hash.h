@@ -15,6 +15,10 @@ extern "C" {
 #define KD_FNV_INIT 0xcbf29ce484222325ull
 uint64_t kd_fnv1a(uint64_t h, const void *data, size_t len);
 
+/* h as 16 lower-case hex digits and a NUL: how scenario hashes, point keys and row
+ * checks are written. */
+void kd_hash_hex(uint64_t h, char out[17]);
+
 /* 32-bit FNV-1a of a string: the id of a grid point from its canonical text. */
 uint32_t kd_hash32(const char *s);
 

@@ -318,8 +318,7 @@ cJSON *kd_test_rows(const char *name) {
 void kd_test_reseal(char *row) {
   char *nl = strchr(row, '\n'), *at = strstr(row, ",\"check\":\""), hex[17];
   cr_assert(at && (!nl || at < nl), "no check in the row");
-  snprintf(hex, sizeof hex, "%016llx",
-           (unsigned long long)kd_fnv1a(KD_FNV_INIT, row, (size_t)(at - row)));
+  kd_hash_hex(kd_fnv1a(KD_FNV_INIT, row, (size_t)(at - row)), hex);
   memcpy(at + strlen(",\"check\":\""), hex, 16);
 }
 
