@@ -17,9 +17,9 @@
 # BLAS) and the fit tables (RUN.fit.txt). JSON Lines: byte for byte once the keys
 # that are not results are taken out (wall_s, the point's wall time, and check, the
 # row's checksum, which covers it). meta.json: the same once times, the command and
-# the commit are taken out; so is the commit the tables' captions name. Figures
-# (.png, .pdf) are not compared: matplotlib writes dates into them. Exit status: 0
-# all equal, 1 a difference (each named), 2 bad usage.
+# the commit are taken out; so is the commit the tables name (Markdown caption, LaTeX
+# comment). Figures (.png, .pdf) are not compared: matplotlib writes dates into them.
+# Exit status: 0 all equal, 1 a difference (each named), 2 bad usage.
 set -euo pipefail
 
 usage() { sed -n 's/^#   //p' "$0" >&2; exit 2; }
@@ -79,7 +79,8 @@ for key in ("started", "finished", "point_wall_s", "wall_s", "command"):
     meta.pop(key, None)
 meta.get("kdbench", {}).pop("git_commit", None)
 print(json.dumps(meta, sort_keys=True, indent=1))' "$1" ;;
-    *.md|*.tex) sed -E 's/commit (\\texttt\{)?([0-9a-f]{12}(-dirty)?|unknown)/commit \1COMMIT/' "$1" ;;
+    *.md|*.tex) sed -E -e 's/commit (\\texttt\{)?([0-9a-f]{12}(-dirty)?|unknown)/commit \1COMMIT/' \
+                       -e 's/^% commit: ([0-9a-f]{12}(-dirty)?|unknown)$/% commit: COMMIT/' "$1" ;;
     *) cat "$1" ;;
   esac
 }

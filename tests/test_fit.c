@@ -607,7 +607,10 @@ Test(fit_run, report_has_the_scaling_and_weak_to_strong_tables) {
     cr_expect_not_null(strstr(md, md_expect[i]), "missing in the Markdown: %s", md_expect[i]);
   cr_expect_null(strstr(md, "\n| 2000 | 5000"), "the peak has no weak-to-strong row");
   const char *tex_expect[] = {
-      "\\caption{Scaling laws of run rep: risk $\\approx C\\,n^{-\\mathrm{exponent}}$",
+      "\\caption{Scaling laws: risk $\\approx C\\,n^{-\\mathrm{exponent}}$, least squares in "
+      "log--log over the window $n \\le p/4$ (the default);",
+      "Fitted: the mean excess risk less the label-noise floor $\\sigma^2 (1 - \\Omega) / "
+      "\\Omega$ of the finite-$p$ theory",
       "\\label{tab:kdbench-fit-00000000000000ab}",
       "\nstrong & $5$ & $",
       "\\label{tab:kdbench-w2s-00000000000000ab}",

@@ -4,6 +4,7 @@
  * where pdflatex is installed); torn, corrupt, incomplete and missing inputs; run
  * stems. Each test works on copies in a temporary folder. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,14 +181,15 @@ Test(report, fixture_latex_rows_and_booktabs) {
       "$500$ & $262.9^{\\dagger}$ & & $\\infty$ & $262.9^{\\dagger}$ & & $\\infty$ & $500$ & "
       "$262.9^{\\dagger}$ & & $\\infty$ & $500$ & $262.8^{\\dagger}$ & & $\\infty$ \\\\\n",
       "$2000$ & $0.08339$ & ${}\\pm 0.00086$ & $0.08339$ &",
-      "\\\\\n\\bottomrule\n\\end{tabular}\n",
-      "Scenario \\texttt{5c1d2e3f4a5b6c7d}, seed 1, 200~trials, backend cpu, kdbench 0.1.0 "
-      "(commit \\texttt{86c2bf0e1a2b}); 5 of 5 points. Fixed: p = 500, m = 5000, ridge = 0, "
-      "alpha = 2, signal\\_exp = 1.5, sigma = 0.5.}",
+      "\\\\\n\\bottomrule\n\\end{tabular}}%\n",
+      "\\caption{Excess risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2$, simulation "
+      "beside theory; 200~trials, 5 of 5 points. Fixed: $p = 500$, $m = 5000$, ridge $\\lambda = "
+      "0$, $\\alpha = 2$, signal exponent $b = 1.5$, $\\sigma = 0.5$.}",
       "$^{\\dagger}$\\,Interpolation peak",
       "$^{\\ddagger}$\\,Near the peak",
-      "test risk = risk + sigma\\textasciicircum{}2.",
-      "Backend: cpu: OpenBLAS 0.3.21 NO\\_LAPACKE DYNAMIC\\_ARCH, 2 threads.",
+      "the test risk is the excess risk $+\\,\\sigma^2$.",
+      "% scenario: 5c1d2e3f4a5b6c7d\n% seed: 1\n% kdbench: 0.1.0\n% commit: 86c2bf0e1a2b\n"
+      "% backend: cpu: OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH, 2 threads\n\\begin{table}",
       "\\end{table}\n",
   };
   for (size_t i = 0; i < sizeof expect / sizeof *expect; ++i)
@@ -580,17 +582,15 @@ Test(report, nasty_strings_are_escaped_in_both_formats) {
   report_ok(nasty_name);
   char *tex = kd_test_text(kd_test_pathf("%s.tex", nasty_name)),
        *md = kd_test_text(kd_test_pathf("%s.md", nasty_name));
-  cr_assert_not_null(strstr(tex,
-                            "\\caption{Excess risk of run "
-                            "we\\_ird\\%run\\&\\#1\\$\\textasciitilde{}\\textasciicircum{}"
-                            "\\{x\\}, simulation"),
+  /* LaTeX: the name, version and backend only in % comments, one line each */
+  cr_assert_not_null(strstr(tex, "\n% run: we_ird%run&#1$~^{x}\n"),
                      "%s", tex);
-  cr_assert_not_null(strstr(tex, "kdbench 0\\_1\\%0 (commit"));
-  cr_assert_not_null(strstr(tex,
-                            "Backend: a\\textbackslash{}b \\{c\\} 100\\% \\& \\#1 \\$5 "
-                            "\\textasciitilde{}x\\textasciicircum{}2 \\textless{}y\\textgreater{} "
-                            "\\textbar{}z\\textbar{} -{}-{}- ?  end.\\par"),
+  cr_assert_not_null(strstr(tex, "\n% kdbench: 0_1%0\n"), "%s", tex);
+  cr_assert_not_null(strstr(tex, "\n% backend: a\\b {c} 100% & #1 $5 ~x^2 <y> |z| --- \u00e9  "
+                                 "end\n"),
                      "%s", tex);
+  cr_assert_null(strstr(strstr(tex, "\\begin{table}"), "ird"), "the name is typeset:\n%s", tex);
+  cr_assert_null(strstr(tex, "Backend:"), "%s", tex);
   cr_assert_not_null(strstr(md, "## kdbench run we\\_ird%run\\&#1\\$\\~^{x}\n"), "%s", md);
   cr_assert_not_null(
       strstr(md, "- Backend: a\\\\b {c} 100% \\& #1 \\$5 \\~x^2 \\<y\\> \\|z\\| --- é  end.\n"),
@@ -648,4 +648,80 @@ Test(run_paths, path_of_a_run_file) {
   cr_assert_eq(kd_run_path("results/sweep-n", ".meta.json", out, 26), KD_OK);
   cr_assert_eq(kd_run_path("results/sweep-n", ".meta.json", out, 25), KD_EINVAL);
   cr_assert_not_null(strstr(kd_last_error(), "too long"));
+}
+
+/* ---- layouts and the weak-to-strong grid ------------------------------------------ */
+
+/* --layout table (one column) and table* (both columns): the same tables in another
+ * float, and each fits its line (no overfull box) in a one- and a two-column article. */
+Test(report, latex_layouts_fit_one_and_two_column_pages) {
+  kd_test_need_latex();
+  copy_run("fig1-mini", "run");
+  char *log;
+  cr_assert_eq(report("run", KD_REPORT_TEX, &log), KD_OK, "%s", kd_last_error());
+  free(log);
+  char *one = kd_test_text("run.tex");
+  cr_assert_eq(report("run", KD_REPORT_TEX | KD_REPORT_WIDE, &log), KD_OK, "%s", kd_last_error());
+  free(log);
+  char *two = kd_test_text("run.tex");
+  cr_expect_not_null(strstr(one, "\\begin{table}[htbp]"));
+  cr_expect_null(strstr(one, "table*"));
+  cr_expect_not_null(strstr(two, "\\begin{table*}[tbp]"));
+  cr_expect_not_null(strstr(two, "\\end{table*}\n"));
+  kd_test_write("one.tex", one);
+  kd_test_write("two.tex", two);
+  free(one), free(two);
+  free(kd_test_latex_in("", "graphicx", (const char *[]){"one", NULL}));
+  free(kd_test_latex_in("twocolumn", "graphicx", (const char *[]){"one", "two", NULL}));
+  cr_assert_eq(report("run", KD_REPORT_MD | KD_REPORT_WIDE, &log), KD_EINVAL,
+               "table* without LaTeX is refused");
+  free(log);
+}
+
+/* The w2s reference run (m x k, with its fit): the grid table has a row per m and a
+ * column per k, each cell w2s/strong +- the paired CI over strong's mean, bold exactly
+ * where the paired CI of w2s - strong excludes 0; it compiles in both layouts. */
+Test(report, weak_to_strong_grid_of_m_by_k) {
+  const char *ref = "quick-ref/w2s/grid";
+  copy_file(ref, "grid", ".jsonl");
+  copy_file(ref, "grid", ".meta.json");
+  copy_file(ref, "grid", ".fit.json");
+  report_ok("grid");
+  char *md = kd_test_text("grid.md"), *tex = kd_test_text("grid.tex");
+  const char *grid = strstr(md, "### Weak-to-strong, m × k\n\n| m | k = 50 | k = 200 |\n");
+  cr_assert_not_null(grid, "%s", md);
+  kd_fit_result f = {0};
+  cr_assert_eq(kd_fit_read_json(kd_test_path("grid.fit.json"), &f), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(f.nw2s, 4);
+  int bold = 0;
+  for (size_t i = 0; i < f.nw2s; ++i) {
+    const kd_w2s_entry *e = &f.w2s[i];
+    char ratio[32], ci[32], cell[96];
+    kd_fmt_digits(e->ratio, 4, ratio, sizeof ratio);
+    kd_fmt_digits(e->diff_ci / e->strong, 2, ci, sizeof ci);
+    const int sig = fabs(e->diff) > e->diff_ci;
+    bold += sig;
+    snprintf(cell, sizeof cell, "| %s%s ± %s%s |", sig ? "**" : "", ratio, ci, sig ? "**" : "");
+    /* the cell is in row m, column k (k = 50 first) */
+    char row[32];
+    snprintf(row, sizeof row, "\n| %zu |", e->m);
+    const char *r = strstr(grid, row);
+    cr_assert_not_null(r, "no row for m = %zu", e->m);
+    const char *c = strstr(r + 1, cell), *eol = strchr(r + 1, '\n');
+    cr_expect(c && c < eol, "m = %zu, k = %zu: %s not in its row", e->m, e->k, cell);
+    if (c) cr_expect_eq(e->k == 50, c == r + strlen(row) - 1, "k = %zu in the wrong column", e->k);
+  }
+  cr_expect_gt(bold, 0, "the reference has a significant cell");
+  cr_expect_lt(bold, 4, "and one that is not");
+  cr_expect_not_null(strstr(tex, "\\label{tab:kdbench-w2s-grid-ba76c3ae3a5c3e4c}"), "%s", tex);
+  cr_expect_not_null(strstr(tex, "\\mathbf{"), "%s", tex);
+  kd_fit_result_free(&f);
+  free(md), free(tex);
+  if (kd_test_sh("command -v pdflatex >/dev/null 2>&1 && kpsewhich booktabs.sty >/dev/null 2>&1"))
+    return; /* the LaTeX is compiled where pdflatex is installed (kd_test_need_latex) */
+  free(kd_test_latex_in("twocolumn", "graphicx", (const char *[]){"grid", NULL}));
+  char *log;
+  cr_assert_eq(report("grid", KD_REPORT_TEX | KD_REPORT_WIDE, &log), KD_OK);
+  free(log);
+  free(kd_test_latex_in("twocolumn", "graphicx", (const char *[]){"grid", NULL}));
 }

@@ -2,7 +2,9 @@
  * with a column of each kind (text, a printf number, a number to significant digits,
  * value ± interval, a range, a Markdown-only column), marks, cells not available, a
  * group, a caption and a note, compared byte for byte with what each format must be;
- * the LaTeX compiles with booktabs alone (where pdflatex is installed). */
+ * the LaTeX compiles with booktabs alone (where pdflatex is installed); bold cells; a
+ * table far wider than a column, as table and as table*, fits the line in one- and
+ * two-column documents (graphicx loaded: no overfull line). */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -62,14 +64,20 @@ static const char *const want_tex =
     "\\begin{table}[htbp]\n\\centering\n\\small\n"
     "\\caption{Run a\\_b\\&c: 100\\,\\% of 7.}\n"
     "\\label{tab:test}\n"
-    "\\footnotesize\n\\setlength{\\tabcolsep}{3pt}\n\\makebox[\\linewidth]{%\n"
+    "\\footnotesize\n\\setlength{\\tabcolsep}{3pt}\n"
+    "\\ifdefined\\kdbenchtablebox\\else\\newsavebox{\\kdbenchtablebox}\\fi\n"
+    "\\sbox{\\kdbenchtablebox}{%\n"
     "\\begin{tabular}{lrrr@{\\,}lr@{\\,}l}\n\\toprule\n"
     " & & \\multicolumn{3}{c}{sim} & & \\\\\n"
     "\\cmidrule(lr){3-5}\n"
     "name & n & $R$ & \\multicolumn{2}{c}{mean} & \\multicolumn{2}{c}{CI} \\\\\n\\midrule\n"
     "a\\_b & $20$ & $0.123^{\\ddagger}$ & $1.235$ & ${}\\pm 0.012$ & $[0.50,$ & $0.75]^{*}$ \\\\\n"
     "--- & $2000$ & $\\infty^{\\dagger}$ & $2.500\\times10^{-7}$ & & --- & \\\\\n"
-    "\\bottomrule\n\\end{tabular}\n}\n"
+    "\\bottomrule\n\\end{tabular}}%\n"
+    "\\ifdim\\wd\\kdbenchtablebox>\\linewidth\n"
+    "\\ifdefined\\resizebox\\resizebox{\\linewidth}{!}{\\usebox{\\kdbenchtablebox}}"
+    "\\else\\usebox{\\kdbenchtablebox}\\fi\n"
+    "\\else\\usebox{\\kdbenchtablebox}\\fi\n"
     "\\par\\smallskip\n\\begin{minipage}{\\linewidth}\n"
     "note on 50\\% \\textless{}x\\textgreater{}\\par\n"
     "\\end{minipage}\n\\end{table}\n";
@@ -170,4 +178,57 @@ Test(table_latex, compiles_with_booktabs_only) {
   kd_test_need_latex();
   kd_test_write("table.tex", want_tex);
   free(kd_test_latex((const char *[]){"table", NULL}));
+}
+
+/* Bold cells: ** in Markdown, \\mathbf in LaTeX, on both parts of a ± value; not on a
+ * cell that is not available. */
+Test(table, bold_cells_in_markdown_and_latex) {
+  kd_table t;
+  kd_table_init(&t);
+  t.nan_none = 1;
+  kd_table_column(&t, &(kd_column){.head = "a", .pair = 1, .digits = 3, .ci_digits = 2});
+  kd_table_column(&t, &(kd_column){.head = "b", .digits = 3});
+  kd_table_pm(&t, 1.25, 0.125, NULL);
+  kd_table_bold(&t);
+  kd_table_num(&t, NAN, NULL);
+  kd_table_bold(&t);
+  char *md = emit(&t, kd_table_write_md), *tex = emit(&t, kd_table_write_tex);
+  cr_expect_not_null(strstr(md, "| **1.25 ± 0.12** | — |"), "%s", md);
+  cr_expect_not_null(strstr(tex, "$\\mathbf{1.25}$ & ${}\\pm \\mathbf{0.12}$ & --- \\\\"), "%s",
+                     tex);
+  free(md), free(tex);
+  kd_table_free(&t);
+}
+
+/* 24 columns of 7-digit numbers: some 40 cm of tabular. */
+static char *wide_table(int wide) {
+  kd_table t;
+  kd_table_init(&t);
+  t.tex_wide = wide;
+  for (int i = 0; i < 24; ++i) kd_table_column(&t, &(kd_column){.head = "column", .digits = 7});
+  for (int r = 0; r < 3; ++r)
+    for (int i = 0; i < 24; ++i) kd_table_num(&t, 1234567.0 + r + i, NULL);
+  kd_table_caption(&t, KD_TABLE_TEX, "A wide table.");
+  kd_table_note(&t, KD_TABLE_TEX, "A note under it.");
+  char *tex = emit(&t, kd_table_write_tex);
+  kd_table_free(&t);
+  return tex;
+}
+
+Test(table_latex, a_wide_table_fits_one_and_two_column_pages) {
+  kd_test_need_latex();
+  char *one = wide_table(0), *two = wide_table(1);
+  cr_expect_not_null(strstr(one, "\\begin{table}[htbp]"));
+  cr_expect_not_null(strstr(two, "\\begin{table*}[tbp]"));
+  cr_expect_not_null(strstr(two, "\\end{table*}\n"));
+  kd_test_write("one.tex", one);
+  kd_test_write("two.tex", two);
+  free(one), free(two);
+  free(kd_test_latex_in("", "graphicx", (const char *[]){"one", "two", NULL}));
+  free(kd_test_latex_in("twocolumn", "graphicx", (const char *[]){"one", "two", NULL}));
+  /* without graphicx the table is set as it is: it compiles, overfull (so the check
+   * above can fail) */
+  char *log = kd_test_latex((const char *[]){"one", NULL});
+  cr_expect_not_null(strstr(log, "Overfull \\hbox"), "the tabular was not scaled without graphicx");
+  free(log);
 }

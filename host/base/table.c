@@ -95,6 +95,10 @@ void kd_table_range(kd_table *t, double lo, double hi, const kd_mark *mark) {
   add_value(t, (kd_cell){.kind = KD_CELL_RANGE, .x = lo, .y = hi, .mark = mark});
 }
 
+void kd_table_bold(kd_table *t) {
+  if (t->ncells) t->cells[t->ncells - 1].bold = 1;
+}
+
 size_t kd_table_rows(const kd_table *t) { return t->ncols ? t->ncells / t->ncols : 0; }
 
 void kd_table_number(const kd_column *c, double x, int ci, char *out, size_t len) {
@@ -173,6 +177,22 @@ void kd_table_caption(kd_table *t, unsigned formats, const char *format, ...) {
     char *text = render(t, f, t->caption[f], format, ap);
     va_end(ap);
     if (!text) return;
+    free(t->caption[f]);
+    t->caption[f] = text;
+  }
+}
+
+void kd_table_caption_source(kd_table *t, unsigned formats, const char *source) {
+  for (int f = 0; f < 3; ++f) {
+    if (!(formats & (1u << f))) continue;
+    const char *old = t->caption[f] ? t->caption[f] : "";
+    size_t n = strlen(old) + strlen(source) + 1;
+    char *text = malloc(n);
+    if (!text) {
+      oom(t);
+      return;
+    }
+    snprintf(text, n, "%s%s", old, source);
     free(t->caption[f]);
     t->caption[f] = text;
   }

@@ -1,6 +1,7 @@
 /* A table as GitHub-flavoured Markdown: the caption (Markdown source) before it, a
  * header row and an alignment row, one row per table row, the notes as "- " items
- * after a blank line. Every text from the table goes through kd_md_escape. */
+ * after a blank line; a bold cell's value as **value**. Every text from the table goes
+ * through kd_md_escape. */
 #include <math.h>
 #include <stdio.h>
 
@@ -19,8 +20,10 @@ static void number(FILE *out, const kd_column *col, double x, int ci) {
   fputs(s, out);
 }
 
+static int bold(const kd_cell *c) { return c->bold && c->kind != KD_CELL_NONE && c->kind != KD_CELL_TEXT; }
+
 static void cell(FILE *out, const kd_column *col, const kd_cell *c) {
-  fputc(' ', out);
+  fputs(bold(c) ? " **" : " ", out);
   switch (c->kind) {
     case KD_CELL_NONE: fputs("—", out); break;
     case KD_CELL_TEXT: kd_md_escape(out, c->text); break;
@@ -40,6 +43,7 @@ static void cell(FILE *out, const kd_column *col, const kd_cell *c) {
       fputc(']', out);
       break;
   }
+  if (bold(c)) fputs("**", out);
   if (c->kind != KD_CELL_NONE && c->mark) fputs(c->mark->md, out);
   fputs(" |", out);
 }

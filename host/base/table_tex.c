@@ -1,9 +1,11 @@
-/* A table as a booktabs LaTeX float: caption and label, a tabular centred on the page
- * even where it is wider than the text (\makebox), the group headers over their
- * columns with \cmidrule, the notes in a minipage below. It needs only
- * \usepackage{booktabs}; every text from the table goes through kd_tex_escape and
- * numbers are in math mode. A pair column is two tabular columns, r@{\,}l, so that
- * the ± signs (or a range's two ends) line up. */
+/* A table as a booktabs LaTeX float (table, or table* across both columns): caption
+ * and label, the tabular set in a box first and, when that box is wider than the line,
+ * scaled down to \linewidth (\resizebox, where graphicx is loaded; without it the box
+ * is set as it is, and LaTeX warns of the overfull line), the group headers over their
+ * columns with \cmidrule, the notes in a minipage below. It needs \usepackage{booktabs} (and graphicx for the
+ * scaling); every text from the table goes through kd_tex_escape and numbers are in
+ * math mode, bold ones in \mathbf. A pair column is two tabular columns, r@{\,}l, so
+ * that the ± signs (or a range's two ends) line up. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,8 +28,16 @@ static void empty_cell(FILE *out, int *first) {
   *first = 0;
 }
 
+/* A number in math mode (without the $), bold or not. */
+static void number(FILE *out, const char *s, int bold) {
+  if (bold) fputs("\\mathbf{", out);
+  kd_tex_number(out, s);
+  if (bold) fputc('}', out);
+}
+
 static void cell(FILE *out, const kd_column *col, const kd_cell *c, int *first) {
   const char *mark = c->mark ? c->mark->tex : "";
+  const int bold = c->bold;
   char a[64], b[64];
   kd_table_number(col, c->x, 0, a, sizeof a);
   kd_table_number(col, c->y, c->kind == KD_CELL_PM, b, sizeof b);
@@ -42,29 +52,29 @@ static void cell(FILE *out, const kd_column *col, const kd_cell *c, int *first) 
       break;
     case KD_CELL_NUMBER:
       fputc('$', out);
-      kd_tex_number(out, a);
+      number(out, a, bold);
       fprintf(out, "%s$", mark);
       break;
     case KD_CELL_PM: /* the mark goes with the interval */
       fputc('$', out);
-      kd_tex_number(out, a);
+      number(out, a, bold);
       fputc('$', out);
       if (isnan(c->y)) {
         empty_cell(out, first);
       } else {
         open_cell(out, first);
         fputs("${}\\pm ", out);
-        kd_tex_number(out, b);
+        number(out, b, bold);
         fprintf(out, "%s$", mark);
       }
       return;
     case KD_CELL_RANGE:
       fputs("$[", out);
-      kd_tex_number(out, a);
+      number(out, a, bold);
       fputs(",$", out);
       open_cell(out, first);
       fputc('$', out);
-      kd_tex_number(out, b);
+      number(out, b, bold);
       fprintf(out, "]%s$", mark);
       return;
   }
@@ -145,13 +155,21 @@ static void tabular_head(const kd_table *t, FILE *out) {
   fputs(" \\\\\n\\midrule\n", out);
 }
 
+/* The box the tabular is set in before its width is known (allocated once per document). */
+static const char *const box = "\\kdbenchtablebox";
+
 kd_status kd_table_write_tex(const kd_table *t, FILE *out) {
   if (t->st) return t->st;
-  fputs("\\begin{table}[htbp]\n\\centering\n\\small\n\\caption{", out);
+  const char *env = t->tex_wide ? "table*" : "table";
+  fprintf(out, "\\begin{%s}[%s]\n\\centering\n\\small\n\\caption{", env,
+          t->tex_wide ? "tbp" : "htbp");
   if (t->caption[2]) fputs(t->caption[2], out);
   fputs("}\n", out);
   if (t->label) fprintf(out, "\\label{%s}\n", t->label);
-  fputs("\\footnotesize\n\\setlength{\\tabcolsep}{3pt}\n\\makebox[\\linewidth]{%\n", out);
+  fprintf(out,
+          "\\footnotesize\n\\setlength{\\tabcolsep}{3pt}\n"
+          "\\ifdefined%s\\else\\newsavebox{%s}\\fi\n\\sbox{%s}{%%\n",
+          box, box, box);
   tabular_head(t, out);
   for (size_t r = 0; r < kd_table_rows(t); ++r) {
     int first = 1;
@@ -159,12 +177,15 @@ kd_status kd_table_write_tex(const kd_table *t, FILE *out) {
       if (shown(&t->cols[i])) cell(out, &t->cols[i], &t->cells[r * t->ncols + i], &first);
     fputs(" \\\\\n", out);
   }
-  fputs("\\bottomrule\n\\end{tabular}\n}\n", out);
+  fprintf(out, "\\bottomrule\n\\end{tabular}}%%\n\\ifdim\\wd%s>\\linewidth\n"
+          "\\ifdefined\\resizebox\\resizebox{\\linewidth}{!}{\\usebox{%s}}"
+          "\\else\\usebox{%s}\\fi\n"
+          "\\else\\usebox{%s}\\fi\n", box, box, box, box);
   if (t->nnotes[2]) {
     fputs("\\par\\smallskip\n\\begin{minipage}{\\linewidth}\n", out);
     for (size_t i = 0; i < t->nnotes[2]; ++i) fprintf(out, "%s\\par\n", t->notes[2][i]);
     fputs("\\end{minipage}\n", out);
   }
-  fputs("\\end{table}\n", out);
+  fprintf(out, "\\end{%s}\n", env);
   return KD_OK;
 }

@@ -29,27 +29,48 @@ static int fail(kd_status st) {
 }
 
 static const char *const report_help =
-    "usage: kdbench report RUN\n"
+    "usage: kdbench report RUN [--layout table|table*]\n"
     "The tables of a stored run (RUN: its stem or any of its files), made from\n"
     "NAME.jsonl and NAME.meta.json without recomputing anything: NAME.md (Markdown)\n"
-    "and NAME.tex (a booktabs table float: it needs \\usepackage{booktabs} only),\n"
-    "written beside the run, each replaced whole; 'wrote PATH' for each on standard\n"
-    "output. With NAME.fit.json (kdbench fit RUN) of the same scenario, also the\n"
-    "scaling-law and weak-to-strong tables. The same run gives the same bytes.\n"
-    "  --help   this text\n"
+    "and NAME.tex (booktabs table floats: \\usepackage{booktabs}, and graphicx to scale\n"
+    "a table wider than the column down to it), written beside the run, each replaced\n"
+    "whole; 'wrote PATH' for each on standard output. LaTeX captions are words and\n"
+    "math; the scenario hash, seed, commit and backend are % comments at the top.\n"
+    "With NAME.fit.json (kdbench fit RUN) of the same scenario, also the scaling-law\n"
+    "and weak-to-strong tables, and an m x k grid of w2s/strong where k is swept.\n"
+    "The same run gives the same bytes.\n"
+    "  --layout table    one-column floats (the default)\n"
+    "  --layout table*   table* floats, across both columns of a two-column page\n"
+    "  --help            this text\n"
     "Bad input (a missing, malformed or empty run): a one-line error naming the file\n"
     "(and the line), and exit status 2.\n";
 
-/* kdbench report RUN */
+/* kdbench report RUN [--layout table|table*] */
 static int report_main(int argc, char **argv) {
+  unsigned formats = KD_REPORT_MD | KD_REPORT_TEX;
+  const char *run = NULL;
   for (int i = 2; i < argc; ++i)
     if (!strcmp(argv[i], "--help")) {
       fputs(report_help, stdout);
       return 0;
     }
-  if (argc != 3 || argv[2][0] == '-')
+  for (int i = 2; i < argc; ++i) {
+    if (!strcmp(argv[i], "--layout")) {
+      const char *v = i + 1 < argc ? argv[++i] : "";
+      if (strcmp(v, "table") && strcmp(v, "table*"))
+        return fail(kd_fail(KD_EINVAL, "--layout '%s': expected table or table*", v));
+      formats = v[5] ? formats | KD_REPORT_WIDE : formats & ~(unsigned)KD_REPORT_WIDE;
+    } else if (argv[i][0] == '-' || run) {
+      return fail(
+          kd_fail(KD_EINVAL, "usage: kdbench report RUN [--layout table|table*] (near '%s')",
+                  argv[i]));
+    } else {
+      run = argv[i];
+    }
+  }
+  if (!run)
     return fail(kd_fail(KD_EINVAL, "usage: kdbench report RUN (a run's stem or one of its files)"));
-  kd_status st = kd_report_run(argv[2], KD_REPORT_MD | KD_REPORT_TEX, stdout);
+  kd_status st = kd_report_run(run, formats, stdout);
   return st == KD_OK ? 0 : fail(st);
 }
 

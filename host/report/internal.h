@@ -69,13 +69,16 @@ typedef struct {
   int pipe_present[KD_NPIPES];                      /* pipelines with at least one row */
   unsigned char pipe_param[KD_NPIPES][KD_RP_COUNT]; /* a column in that pipeline's group */
   char *fixed; /* what does not vary, as plain text: "p = 500, ridge = 0, ..." ("" if none) */
+  char *fixed_tex; /* the same as LaTeX source: "$p = 500$, $\lambda = 0$, ..." */
   int any_peak, any_near_peak;
   kd_fit_result *fit; /* NAME.fit.json (kdbench fit) when it exists for this run, else NULL */
+  int wide;           /* LaTeX: table* floats (KD_REPORT_WIDE) */
 } kd_report;
 
 /* report_load.c: meta and rows (kd_run_read: in grid order, de-duplicated); warnings to log. */
 kd_status kd_report_load(const char *stem, kd_report *r, FILE *log);
-/* report_layout.c: points, leading and per-pipeline columns, the fixed text. */
+/* report_layout.c: points, leading and per-pipeline columns, the fixed text (plain and
+ * LaTeX). */
 kd_status kd_report_layout(kd_report *r);
 void kd_report_free(kd_report *r);
 
@@ -89,9 +92,11 @@ int kd_report_lead_value(const kd_report_point *pt, int q, double *v);
 void kd_report_lead_order(const kd_pipeline_type *const *pipes, int count, int q, int *order);
 
 /* A parameter value: integers exactly, reals to 6 significant digits (%g); its printf
- * format (of a double). */
+ * format (of a double); its symbol in LaTeX math ("n", "\\lambda" for the ridge, "b" for
+ * signal_exp; NULL for the trials, which have none). */
 void kd_report_fmt_param(int q, double x, char *out, size_t len);
 const char *kd_report_param_fmt(int q);
+const char *kd_report_param_tex(int q);
 
 /* report_table.c: the run's table into t (initialised; both formats' captions and
  * notes), and NAME.md or NAME.tex (format KD_TABLE_MD or KD_TABLE_TEX) with the fit's
@@ -99,10 +104,12 @@ const char *kd_report_param_fmt(int q);
 void kd_report_table(const kd_report *r, kd_table *t);
 kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format, FILE *out);
 
+
 /* report_fit.c: NAME.fit.json into r->fit (left NULL when there is none; one from
- * another scenario is ignored with a warning on log), and its two tables (scaling
- * laws, weak-to-strong) in `format` (KD_TABLE_MD or KD_TABLE_TEX). */
+ * another scenario is ignored with a warning on log), and its tables (scaling laws,
+ * weak-to-strong, and the weak-to-strong grid where the run sweeps k at several m) in
+ * `format` (KD_TABLE_MD or KD_TABLE_TEX; `wide`: LaTeX table* floats). */
 kd_status kd_report_load_fit(const char *stem, kd_report *r, FILE *log);
-kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, FILE *out);
+kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, int wide, FILE *out);
 
 #endif

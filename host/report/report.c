@@ -29,8 +29,12 @@ static kd_status write_table(const char *stem, const char *ext, const table_job 
 }
 
 kd_status kd_report_run(const char *run, unsigned formats, FILE *log) {
-  if (formats == 0 || (formats & ~(unsigned)(KD_REPORT_MD | KD_REPORT_TEX)))
-    return kd_fail(KD_EINVAL, "report: formats 0x%x: not a set of KD_REPORT_MD, KD_REPORT_TEX",
+  const unsigned all = KD_REPORT_MD | KD_REPORT_TEX | KD_REPORT_WIDE;
+  if (!(formats & (KD_REPORT_MD | KD_REPORT_TEX)) || (formats & ~all) ||
+      ((formats & KD_REPORT_WIDE) && !(formats & KD_REPORT_TEX)))
+    return kd_fail(KD_EINVAL,
+                   "report: formats 0x%x: not a set of KD_REPORT_MD, KD_REPORT_TEX (and "
+                   "KD_REPORT_WIDE with it)",
                    formats);
   char stem[4096];
   kd_report r = {0};
@@ -40,6 +44,7 @@ kd_status kd_report_run(const char *run, unsigned formats, FILE *log) {
   if (!st) st = kd_report_load(stem, &r, log);
   if (!st) st = kd_report_layout(&r);
   if (!st) st = kd_report_load_fit(stem, &r, log);
+  r.wide = (formats & KD_REPORT_WIDE) != 0;
   if (!st) kd_report_table(&r, &t);
   if (!st && (formats & KD_REPORT_MD))
     st = write_table(stem, ".md", &(table_job){&r, &t, KD_TABLE_MD}, log);

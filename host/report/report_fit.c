@@ -78,6 +78,34 @@ static const kd_mark mark_t = {"", "", "^{t}"};
 /* w2s - strong's interval combines two intervals as if independent */
 static const kd_mark mark_unpaired = {"", "*", "^{*}"};
 
+/* The fit's axis as a LaTeX math symbol ("n", "\\alpha"; another name as \\mathrm). */
+static void tex_symbol(const char *axis, char *out, size_t len) {
+  for (int q = 0; q < KD_RP_COUNT; ++q)
+    if (!strcmp(kd_report_param_names[q], axis) && kd_report_param_tex(q)) {
+      snprintf(out, len, "%s", kd_report_param_tex(q));
+      return;
+    }
+  size_t n = (size_t)snprintf(out, len, "\\mathrm{");
+  for (const char *c = axis; *c && n + 4 < len; ++c) {
+    if (*c == '_') out[n++] = '\\';
+    out[n++] = *c;
+  }
+  snprintf(out + n, len - n, "}");
+}
+
+/* The window as LaTeX: "$n \\le p/4$ (the default)", "$10 \\le n \\le 400$", ... */
+static void tex_window(const kd_fit_result *f, const char *x, char *out, size_t len) {
+  const double lo = f->window_lo, hi = f->window_hi;
+  if (isnan(lo) && isnan(hi))
+    snprintf(out, len, !strcmp(f->x, "n") ? "$n \\le p/4$ (the default)" : "of every $%s$", x);
+  else if (isnan(lo))
+    snprintf(out, len, "$%s \\le %g$", x, hi);
+  else if (isnan(hi))
+    snprintf(out, len, "$%s \\ge %g$", x, lo);
+  else
+    snprintf(out, len, "$%g \\le %s \\le %g$", lo, x, hi);
+}
+
 /* ---- scaling laws ----------------------------------------------------------------------- */
 
 static void scaling_columns(kd_table *t, int groups) {
@@ -145,11 +173,22 @@ static void scaling_table(const kd_fit_result *f, kd_table *t) {
                    "\n### Scaling laws\n\nRisk ≈ C · %s^−exponent, least squares in log–log over "
                    "the window %s; rows flagged peak or near-peak left out (%zu). Fitted: %s.\n\n",
                    f->x, f->window, f->left_out, f->target);
+  char x[64], window[160];
+  tex_symbol(f->x, x, sizeof x);
+  tex_window(f, x, window, sizeof window);
+  kd_table_caption(t, TEX, "Scaling laws: risk $\\approx C\\,");
+  kd_table_caption_source(t, TEX, x);
   kd_table_caption(t, TEX,
-                   "Scaling laws of run %s: risk $\\approx C\\,%s^{-\\mathrm{exponent}}$, least "
-                   "squares in log--log over the window %s; rows flagged peak or near-peak left "
-                   "out (%zu). Fitted: %s.",
-                   f->run, f->x, f->window, f->left_out, f->target);
+                   "^{-\\mathrm{exponent}}$, least squares in log--log over the window ");
+  kd_table_caption_source(t, TEX, window);
+  kd_table_caption(t, TEX, "; rows flagged peak or near-peak left out (%zu). Fitted: %s",
+                   f->left_out, f->floor ? "" : "the mean excess risk");
+  if (f->floor)
+    kd_table_caption(t, TEX,
+                     "the mean excess risk less the label-noise floor $\\sigma^2 (1 - \\Omega) / "
+                     "\\Omega$ of the finite-$p$ theory (ridgeless rows with $\\sigma > 0$; the "
+                     "weak model as is)");
+  kd_table_caption(t, TEX, ".");
   snprintf(label, sizeof label, "tab:kdbench-fit-%s", f->scenario_hash);
   kd_table_label(t, label);
   kd_table_note(t, MD,
@@ -223,11 +262,10 @@ static void w2s_table(const kd_fit_result *f, kd_table *t) {
   for (size_t i = 0; i < f->nw2s; ++i) w2s_row(t, &f->w2s[i], c);
   kd_table_caption(t, MD, "\n### Weak-to-strong\n\n");
   kd_table_caption(t, TEX,
-                   "Weak-to-strong metrics of run %s: the student on weak labels (w2s) against "
+                   "Weak-to-strong metrics: the student on weak labels (w2s) against "
                    "ground-truth labels (strong) at the same point, simulated; PGR $= "
                    "(R_{\\mathrm{weak}} - R_{\\mathrm{w2s}}) / (R_{\\mathrm{weak}} - "
-                   "R_{\\mathrm{strong}})$; theory.",
-                   f->run);
+                   "R_{\\mathrm{strong}})$; theory.");
   snprintf(label, sizeof label, "tab:kdbench-w2s-%s", f->scenario_hash);
   kd_table_label(t, label);
   kd_table_note(
@@ -253,28 +291,135 @@ static void w2s_table(const kd_fit_result *f, kd_table *t) {
       "the w2s risk at this $m$. $^{\\ddagger}$\\,Near the peak.");
 }
 
-/* ---- both ---------------------------------------------------------------------------------- */
+/* ---- the weak-to-strong grid ------------------------------------------------------------- */
+
+/* The weak-to-strong grid: a row per (n, p, m), a column per k, w2s/strong in each cell
+ * ± the paired CI of w2s - strong over strong's mean; bold where that CI excludes 0. For a
+ * run that sweeps k at several (n, p, m), whose entries fill distinct cells, half of them
+ * at least (a k chosen per n fills a diagonal: no grid). */
+typedef struct {
+  size_t *k, nk;       /* the distinct k, ascending */
+  size_t *row, nrow;   /* entry index of each row's first entry, rows in the entries' order */
+  long *cell;          /* nrow x nk: the entry in each cell, -1 for none */
+  int n_varies, p_varies;
+} w2s_grid;
+
+static int same_row(const kd_w2s_entry *a, const kd_w2s_entry *b) {
+  return a->n == b->n && a->p == b->p && a->m == b->m;
+}
+
+static void grid_free(w2s_grid *g) {
+  free(g->k), free(g->row), free(g->cell);
+  memset(g, 0, sizeof *g);
+}
+
+/* 1 when the entries form such a grid (g filled), 0 otherwise or out of memory. */
+static int grid_build(const kd_fit_result *f, w2s_grid *g) {
+  memset(g, 0, sizeof *g);
+  const size_t n = f->nw2s;
+  g->k = malloc(n * sizeof *g->k), g->row = malloc(n * sizeof *g->row);
+  if (!g->k || !g->row) return grid_free(g), 0;
+  for (size_t i = 0; i < n; ++i) {
+    const kd_w2s_entry *e = &f->w2s[i];
+    size_t j = 0, r = 0;
+    while (j < g->nk && g->k[j] < e->k) ++j;
+    if (j == g->nk || g->k[j] != e->k) {
+      memmove(g->k + j + 1, g->k + j, (g->nk - j) * sizeof *g->k);
+      g->k[j] = e->k, g->nk++;
+    }
+    while (r < g->nrow && !same_row(&f->w2s[g->row[r]], e)) ++r;
+    if (r == g->nrow) g->row[g->nrow++] = i;
+    g->n_varies |= e->n != f->w2s[0].n;
+    g->p_varies |= e->p != f->w2s[0].p;
+  }
+  /* two k at least, at two rows at least, and half the cells filled: not one k per n */
+  if (g->nk < 2 || g->nrow < 2 || 2 * n < g->nrow * g->nk ||
+      !(g->cell = malloc(g->nrow * g->nk * sizeof *g->cell)))
+    return grid_free(g), 0;
+  for (size_t c = 0; c < g->nrow * g->nk; ++c) g->cell[c] = -1;
+  for (size_t i = 0; i < n; ++i) {
+    size_t r = 0, j = 0;
+    while (!same_row(&f->w2s[g->row[r]], &f->w2s[i])) ++r;
+    while (g->k[j] != f->w2s[i].k) ++j;
+    if (g->cell[r * g->nk + j] >= 0) return grid_free(g), 0; /* two entries in one cell */
+    g->cell[r * g->nk + j] = (long)i;
+  }
+  return 1;
+}
+
+static void grid_cell(kd_table *t, const kd_w2s_entry *e) {
+  const double ci = e->diff_ci / e->strong;
+  kd_table_pm(t, e->ratio, isfinite(ci) ? ci : NAN, e->diff_paired ? NULL : &mark_unpaired);
+  if (isfinite(e->diff_ci) && fabs(e->diff) > e->diff_ci) kd_table_bold(t);
+}
+
+static void grid_table(const kd_fit_result *f, const w2s_grid *g, kd_table *t) {
+  char head[64], tex[64], label[64];
+  t->nan_none = 1;
+  if (g->n_varies) kd_table_column(t, &(kd_column){.head = "n", .tex_head = "$n$", .fmt = "%.0f"});
+  if (g->p_varies) kd_table_column(t, &(kd_column){.head = "p", .tex_head = "$p$", .fmt = "%.0f"});
+  kd_table_column(t, &(kd_column){.head = "m", .tex_head = "$m$", .fmt = "%.0f"});
+  for (size_t j = 0; j < g->nk; ++j) {
+    snprintf(head, sizeof head, "k = %zu", g->k[j]);
+    snprintf(tex, sizeof tex, "$k = %zu$", g->k[j]);
+    kd_table_column(t, &(kd_column){.head = head, .tex_head = tex, .group = "w2s / strong",
+                                    .pair = 1, .digits = 4, .ci_digits = 2});
+  }
+  for (size_t r = 0; r < g->nrow; ++r) {
+    const kd_w2s_entry *first = &f->w2s[g->row[r]];
+    if (g->n_varies) kd_table_num(t, (double)first->n, NULL);
+    if (g->p_varies) kd_table_num(t, (double)first->p, NULL);
+    kd_table_num(t, (double)first->m, NULL);
+    for (size_t j = 0; j < g->nk; ++j) {
+      const long i = g->cell[r * g->nk + j];
+      if (i < 0)
+        kd_table_none(t);
+      else
+        grid_cell(t, &f->w2s[i]);
+    }
+  }
+  kd_table_caption(t, MD, "\n### Weak-to-strong, m × k\n\n");
+  kd_table_caption(t, TEX,
+                   "Weak-to-strong against strong: $R_{\\mathrm{w2s}} / R_{\\mathrm{strong}}$ "
+                   "by the weak model's samples $m$ (rows) and features $k$ (columns), "
+                   "simulated; bold where the paired 95\\,\\%% interval of $R_{\\mathrm{w2s}} - "
+                   "R_{\\mathrm{strong}}$ excludes 0.");
+  snprintf(label, sizeof label, "tab:kdbench-w2s-grid-%s", f->scenario_hash);
+  kd_table_label(t, label);
+  kd_table_note(t, MD,
+                "w2s/strong ± the half-width of the paired 95 %% CI of w2s − strong divided by "
+                "strong's mean; **bold**: that CI excludes 0 (below 1: w2s beats strong; above: "
+                "strong wins); * the two intervals combined as if independent (no per-trial "
+                "risks).");
+  kd_table_note(t, TEX,
+                "$\\pm$ the half-width of the paired 95\\,\\%% interval of $R_{\\mathrm{w2s}} - "
+                "R_{\\mathrm{strong}}$ divided by $R_{\\mathrm{strong}}$; below 1, w2s beats "
+                "strong; $^{*}$\\,the two intervals combined as if independent (no per-trial "
+                "risks).");
+}
+
+/* ---- all of them --------------------------------------------------------------------------- */
 
 static kd_status write_table(const kd_table *t, unsigned format, FILE *out) {
   return format == KD_TABLE_TEX ? kd_table_write_tex(t, out) : kd_table_write_md(t, out);
 }
 
-/* The run's notes go into the scaling table's float in LaTeX, after the last table in
- * Markdown. */
-kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, FILE *out) {
-  kd_table scaling, w2s;
-  kd_table_init(&scaling);
-  kd_table_init(&w2s);
-  scaling_table(f, &scaling);
-  if (f->nw2s) w2s_table(f, &w2s);
-  kd_table *last = f->nw2s ? &w2s : &scaling;
-  for (size_t i = 0; i < f->nnotes; ++i) {
-    kd_table_note(&scaling, TEX, "%s.", f->notes[i]);
-    kd_table_note(last, MD, "%s.", f->notes[i]);
+/* The fit's notes: after the last table in Markdown; LaTeX has them as % comments
+ * (kd_report_write: they say how the fit was made, not what the tables show). */
+kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, int wide, FILE *out) {
+  kd_table tables[3];
+  w2s_grid g;
+  int ntables = 1;
+  for (int i = 0; i < 3; ++i) kd_table_init(&tables[i]), tables[i].tex_wide = wide;
+  scaling_table(f, &tables[0]);
+  if (f->nw2s) w2s_table(f, &tables[ntables++]);
+  if (f->nw2s && grid_build(f, &g)) {
+    grid_table(f, &g, &tables[ntables++]);
+    grid_free(&g);
   }
-  kd_status st = write_table(&scaling, format, out);
-  if (st == KD_OK && f->nw2s) st = write_table(&w2s, format, out);
-  kd_table_free(&scaling);
-  kd_table_free(&w2s);
+  for (size_t i = 0; i < f->nnotes; ++i) kd_table_note(&tables[ntables - 1], MD, "%s.", f->notes[i]);
+  kd_status st = KD_OK;
+  for (int i = 0; i < ntables && st == KD_OK; ++i) st = write_table(&tables[i], format, out);
+  for (int i = 0; i < 3; ++i) kd_table_free(&tables[i]);
   return st;
 }

@@ -4,9 +4,11 @@
  * column for a parameter of that pipeline alone that varies (the mask's size k, the
  * weak model's k when k is chosen per n); everything constant goes to one "fixed"
  * line of text. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/escape.h"
 #include "internal.h"
 
 void kd_report_lead_order(const kd_pipeline_type *const *pipes, int count, int q, int *order) {
@@ -99,21 +101,38 @@ static void append(char *text, size_t len, const char *s) {
   snprintf(text + n, len - n, "%s", s);
 }
 
-/* Appends to the fixed text "q = c" or, annotated, "q = c1 (a, b), c2 (c)". Without
- * `annotate`, all the values are equal. */
-static void describe_fixed(int q, const double *c, const int *has, int annotate, char *text,
-                           size_t len) {
+/* A number as kd_tex_number writes it (1e-05 as 1\\times10^{-5}), in place. */
+static void tex_number(char *num, size_t len) {
+  char plain[64];
+  snprintf(plain, sizeof plain, "%s", num);
+  FILE *f = fmemopen(num, len, "w");
+  if (!f) return; /* the plain number stays */
+  kd_tex_number(f, plain);
+  fclose(f);
+}
+
+/* Appends to the fixed text "q = c" or, annotated, "q = c1 (a, b), c2 (c)"; in LaTeX
+ * (tex) "$q = c$" or "$q = c_1$ (a, b), $c_2$ (c)", q's symbol after its word (ridge
+ * $\lambda$). Without `annotate`, all the values are equal. */
+static void describe_fixed(int q, const double *c, const int *has, int annotate, int tex,
+                           char *text, size_t len) {
   char num[64];
   int done[KD_NPIPES] = {0}, first_value = 1;
+  const char *sym = tex ? kd_report_param_tex(q) : NULL;
   if (*text) append(text, len, ", ");
-  append(text, len, kd_report_param_names[q]);
+  if (tex && (q == KD_RP_RIDGE || q == KD_RP_SIGNAL_EXP))
+    append(text, len, q == KD_RP_RIDGE ? "ridge " : "signal exponent ");
+  append(text, len, sym ? "$" : "");
+  append(text, len, sym ? sym : tex ? "trials" : kd_report_param_names[q]);
   append(text, len, " = ");
   for (int p = 0; p < KD_NPIPES; ++p) {
     if (!has[p] || done[p]) continue;
-    if (!first_value) append(text, len, ", ");
+    if (!first_value) append(text, len, sym ? ", $" : ", ");
     first_value = 0;
     kd_report_fmt_param(q, c[p], num, sizeof num);
+    if (sym) tex_number(num, sizeof num);
     append(text, len, num);
+    append(text, len, sym ? "$" : "");
     if (!annotate) break;
     for (int o = p, first_pipe = 1; o < KD_NPIPES; ++o) {
       if (!has[o] || c[o] != c[p]) continue;
@@ -132,7 +151,8 @@ static kd_status classify_columns(kd_report *r) {
     if (!is_axis(r, q) && varies_per_point(r, q)) r->lead[r->nlead++] = q;
 
   size_t len = 4096;
-  if (!(r->fixed = calloc(len, 1))) return kd_fail(KD_ENOMEM, "out of memory");
+  if (!(r->fixed = calloc(len, 1)) || !(r->fixed_tex = calloc(len, 1)))
+    return kd_fail(KD_ENOMEM, "out of memory");
   for (int q = 0; q < KD_RP_COUNT; ++q) {
     double c[KD_NPIPES];
     int has[KD_NPIPES] = {0}, nconst = 0, own_column = 0, first = -1, all_equal = 1;
@@ -153,7 +173,8 @@ static kd_status classify_columns(kd_report *r) {
         !is_lead(r, q))
       continue;
     int annotate = !all_equal || own_column || is_lead(r, q);
-    describe_fixed(q, c, has, annotate, r->fixed, len);
+    describe_fixed(q, c, has, annotate, 0, r->fixed, len);
+    describe_fixed(q, c, has, annotate, 1, r->fixed_tex, len);
   }
   return KD_OK;
 }
@@ -167,7 +188,7 @@ void kd_report_free(kd_report *r) {
   kd_report_meta *m = &r->meta;
   free(m->run_name), free(m->scenario_hash), free(m->version), free(m->commit);
   free(m->backend), free(m->backend_description), free(m->risk), free(m->ci);
-  free(r->rows), free(r->points), free(r->fixed);
+  free(r->rows), free(r->points), free(r->fixed), free(r->fixed_tex);
   if (r->fit) kd_fit_result_free(r->fit);
   free(r->fit);
   memset(r, 0, sizeof *r);
@@ -178,6 +199,14 @@ void kd_report_free(kd_report *r) {
 const char *kd_report_param_fmt(int q) {
   int integer = q == KD_RP_N || q == KD_RP_P || q == KD_RP_M || q == KD_RP_K || q == KD_RP_TRIALS;
   return integer ? "%.0f" : "%g";
+}
+
+const char *kd_report_param_tex(int q) {
+  static const char *const sym[KD_RP_COUNT] = {
+      [KD_RP_N] = "n",      [KD_RP_P] = "p",         [KD_RP_M] = "m",
+      [KD_RP_K] = "k",      [KD_RP_RIDGE] = "\\lambda", [KD_RP_ALPHA] = "\\alpha",
+      [KD_RP_SIGNAL_EXP] = "b", [KD_RP_SIGMA] = "\\sigma"};
+  return q >= 0 && q < KD_RP_COUNT ? sym[q] : NULL;
 }
 
 void kd_report_fmt_param(int q, double x, char *out, size_t len) {

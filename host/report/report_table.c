@@ -4,6 +4,7 @@
  * and the notes explain the marks. */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "kdbench/escape.h"
 #include "internal.h"
@@ -81,15 +82,17 @@ static void caption(const kd_report *r, kd_table *t) {
                    "point%s%s.\n\n",
                    m->run_name, m->scenario_hash, m->seed, m->trials, trials, m->backend,
                    m->version, m->commit, r->npoints, m->points_total, points, incomplete);
+  /* LaTeX: words and math only; the scenario, seed, commit and backend are the file's
+   * % comment (kd_report_write) */
   kd_table_caption(t, TEX,
-                   "Excess risk of run %s, simulation beside theory. Scenario \\texttt{%s}, "
-                   "seed %ld, %ld~trial%s, backend %s, kdbench %s (commit \\texttt{%s}); %zu "
-                   "of %ld point%s%s.",
-                   m->run_name, m->scenario_hash, m->seed, m->trials, trials, m->backend,
-                   m->version, m->commit, r->npoints, m->points_total, points, incomplete);
+                   "Excess risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2$, simulation "
+                   "beside theory; %ld~trial%s, %zu of %ld point%s%s.",
+                   m->trials, trials, r->npoints, m->points_total, points, incomplete);
   if (*r->fixed) {
     kd_table_caption(t, MD, "Fixed: %s.\n\n", r->fixed);
-    kd_table_caption(t, TEX, " Fixed: %s.", r->fixed);
+    kd_table_caption(t, TEX, " Fixed: ");
+    kd_table_caption_source(t, TEX, r->fixed_tex);
+    kd_table_caption(t, TEX, ".");
   }
 }
 
@@ -105,7 +108,10 @@ static void notes(const kd_report *r, kd_table *t) {
                 "Sim: mean $\\pm$ half-width of the 95\\,\\%% confidence interval (%s); %s; "
                 "---: not available.",
                 m->ci, theory);
-  kd_table_note(t, MD | TEX, "Risk: %s.", m->risk);
+  kd_table_note(t, MD, "Risk: %s.", m->risk);
+  kd_table_note(t, TEX,
+                "Risk: the excess risk $(\\hat\\beta - \\beta^*)^\\top \\Sigma\\, (\\hat\\beta - "
+                "\\beta^*)$; the test risk is the excess risk $+\\,\\sigma^2$.");
   if (r->any_peak) {
     static const char *const peak =
         "Interpolation peak: the expected risk is infinite and the mean over trials "
@@ -119,11 +125,12 @@ static void notes(const kd_report *r, kd_table *t) {
     kd_table_note(t, MD, "‡ %s 1/\\|n − p\\| there.", near);
     kd_table_note(t, TEX, "$^{\\ddagger}$\\,%s $1/|n - p|$ there.", near);
   }
-  if (m->backend_description) kd_table_note(t, MD | TEX, "Backend: %s.", m->backend_description);
+  if (m->backend_description) kd_table_note(t, MD, "Backend: %s.", m->backend_description);
 }
 
 void kd_report_table(const kd_report *r, kd_table *t) {
   char label[64];
+  t->tex_wide = r->wide;
   columns(r, t);
   rows(r, t);
   caption(r, t);
@@ -132,16 +139,37 @@ void kd_report_table(const kd_report *r, kd_table *t) {
   kd_table_label(t, label);
 }
 
+/* A % comment line of LaTeX, "% key: text" (the text's line breaks as spaces), and `tail`
+ * after it when not NULL. */
+static void comment(FILE *out, const char *key, const char *text, const char *tail) {
+  fprintf(out, "%% %s: ", key);
+  for (const char *c = text; *c; ++c) fputc(*c == '\n' || *c == '\r' ? ' ' : *c, out);
+  fprintf(out, "%s\n", tail ? tail : "");
+}
+
+/* Where the tables come from, as % comments before them (none of it typeset). */
+static void provenance(const kd_report_meta *m, FILE *out) {
+  fputs("% kdbench report: \\input it in a document that loads booktabs (and graphicx, which "
+        "scales a table wider than the column down to it)\n",
+        out);
+  comment(out, "run", m->run_name, NULL);
+  comment(out, "scenario", m->scenario_hash, NULL);
+  fprintf(out, "%% seed: %ld\n", m->seed);
+  comment(out, "kdbench", m->version, NULL);
+  comment(out, "commit", m->commit, NULL);
+  comment(out, "backend", m->backend_description ? m->backend_description : m->backend, NULL);
+}
+
 kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format, FILE *out) {
   kd_status st;
   if (format == KD_TABLE_TEX) {
-    fputs("% kdbench report of run ", out);
-    kd_tex_escape(out, r->meta.run_name);
-    fputs(": \\input it in a document that loads booktabs.\n", out);
+    provenance(&r->meta, out);
+    for (size_t i = 0; r->fit && i < r->fit->nnotes; ++i)
+      comment(out, "fit note", r->fit->notes[i], ".");
     st = kd_table_write_tex(t, out);
   } else {
     st = kd_table_write_md(t, out);
   }
-  if (st == KD_OK && r->fit) st = kd_report_write_fit(r->fit, format, out);
+  if (st == KD_OK && r->fit) st = kd_report_write_fit(r->fit, format, r->wide, out);
   return st;
 }

@@ -11,14 +11,18 @@
 
 enum {
   KD_REPORT_MD = 1u << 0,  /* NAME.md: a GitHub-flavoured Markdown table */
-  KD_REPORT_TEX = 1u << 1, /* NAME.tex: a booktabs table float (needs booktabs only) */
+  KD_REPORT_TEX = 1u << 1, /* NAME.tex: booktabs table floats (booktabs; graphicx scales a
+                              table wider than the column down to it) */
+  KD_REPORT_WIDE = 1u << 2, /* with KD_REPORT_TEX: table* floats, across both columns of a
+                               two-column page (--layout table*) */
 };
 
 /* Writes NAME.md and/or NAME.tex beside the run (RUN: its stem or any of its files;
  * each file replaced atomically) and prints "wrote PATH" for each to `log` (which may
  * be NULL), with a warning there for a torn last JSONL line, which is skipped.
  * KD_EIO: a file cannot be read or written; KD_EINVAL: a line that is not JSON, a
- * missing or mistyped key (file, line and key named), an empty run, bad `formats`. */
+ * missing or mistyped key (file, line and key named), an empty run, bad `formats`
+ * (KD_REPORT_WIDE without KD_REPORT_TEX among them). */
 kd_status kd_report_run(const char *run, unsigned formats, FILE *log);
 
 /* The tables of a fit as text, what `kdbench fit` prints (host/report/report_fit_text.c). */

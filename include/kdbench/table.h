@@ -45,12 +45,14 @@ typedef enum { KD_CELL_NONE, KD_CELL_TEXT, KD_CELL_NUMBER, KD_CELL_PM, KD_CELL_R
 
 /* NONE: not available ("-", "—", "---"). TEXT: text (tex: LaTeX source instead of the
  * escaped text). NUMBER: x. PM: x ± y (Markdown and LaTeX leave out ± y when y is
- * NaN; LaTeX puts the mark on the ± part). RANGE: [x, y]. */
+ * NaN; LaTeX puts the mark on the ± part). RANGE: [x, y]. A bold cell's numbers are
+ * bold in Markdown (**...**) and LaTeX (\mathbf); the text table ignores it. */
 typedef struct {
   kd_cell_kind kind;
   double x, y;
   char *text, *tex;
   const kd_mark *mark;
+  int bold;
 } kd_cell;
 
 typedef struct {
@@ -64,6 +66,7 @@ typedef struct {
   char **notes[3];  /* text: lines after the rows; Markdown: "- " items; LaTeX: \par lines */
   size_t nnotes[3];
   char *label; /* LaTeX \label */
+  int tex_wide; /* LaTeX: a table* float, across both columns of a two-column page */
   kd_status st; /* the first failure (out of memory): the emitters return it */
 } kd_table;
 
@@ -77,6 +80,8 @@ void kd_table_text(kd_table *t, const char *text, const char *tex);
 void kd_table_num(kd_table *t, double x, const kd_mark *mark);
 void kd_table_pm(kd_table *t, double x, double y, const kd_mark *mark);
 void kd_table_range(kd_table *t, double lo, double hi, const kd_mark *mark);
+/* The last cell added is bold (a number, a ± value or a range). */
+void kd_table_bold(kd_table *t);
 size_t kd_table_rows(const kd_table *t);
 void kd_table_clear_rows(kd_table *t);
 
@@ -87,6 +92,8 @@ void kd_table_caption(kd_table *t, unsigned formats, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 void kd_table_note(kd_table *t, unsigned formats, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
+/* Appended to the caption of each format in `formats` as it is: that format's source. */
+void kd_table_caption_source(kd_table *t, unsigned formats, const char *source);
 void kd_table_label(kd_table *t, const char *label);
 
 /* The emitters (host/base/table_text.c, table_md.c, table_tex.c). The text table prints in
@@ -96,6 +103,9 @@ void kd_table_text_head(const kd_table *t, FILE *out);
 void kd_table_text_rows(const kd_table *t, FILE *out);
 void kd_table_text_notes(const kd_table *t, FILE *out);
 kd_status kd_table_write_md(const kd_table *t, FILE *out);
+/* LaTeX: a table (or, with tex_wide, table*) float whose tabular never runs past the
+ * line: one wider than \linewidth (the column, or with table* the page) is scaled
+ * down to it where graphicx is loaded (\resizebox), else set as it is (overfull). */
 kd_status kd_table_write_tex(const kd_table *t, FILE *out);
 
 #endif

@@ -359,12 +359,13 @@ void kd_test_need_latex(void) {
   }
 }
 
-char *kd_test_latex(const char *const *inputs) {
+static char *latex(const char *options, const char *packages, const char *const *inputs) {
   char *doc = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&doc, &len);
   cr_assert_not_null(f);
-  fputs("\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n", f);
+  fprintf(f, "\\documentclass[%s]{article}\n\\usepackage{booktabs%s%s}\n\\begin{document}\n",
+          options, *packages ? "," : "", packages);
   for (const char *const *in = inputs; *in; ++in) fprintf(f, "\\input{%s}\n", *in);
   fputs("\\end{document}\n", f);
   fclose(f);
@@ -374,5 +375,14 @@ char *kd_test_latex(const char *const *inputs) {
   char *log = kd_test_read("doc.log", NULL);
   cr_assert_eq(rc, 0, "pdflatex failed:\n%s", log ? log : "(no log)");
   cr_assert_null(strstr(log, "\n! "), "a LaTeX error:\n%s", log);
+  return log;
+}
+
+char *kd_test_latex(const char *const *inputs) { return latex("", "", inputs); }
+
+char *kd_test_latex_in(const char *options, const char *packages, const char *const *inputs) {
+  char *log = latex(options, packages, inputs);
+  cr_assert_null(strstr(log, "Overfull \\hbox"), "an overfull line ([%s]{article}):\n%s", options,
+                 log);
   return log;
 }

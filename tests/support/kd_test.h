@@ -102,5 +102,9 @@ void kd_test_need_latex(void);
  * the test folder, NULL-terminated), with pdflatex; asserts that it succeeded with no
  * LaTeX error ("! ..."). Returns doc.log for further checks; the caller frees. */
 char *kd_test_latex(const char *const *inputs);
+/* The same in an article with class options `options` ("twocolumn", "" for none) that
+ * also loads `packages` ("graphicx", "" for none); asserts, besides, that no line is
+ * overfull (the log has no "Overfull \\hbox"). */
+char *kd_test_latex_in(const char *options, const char *packages, const char *const *inputs);
 
 #endif
