@@ -284,7 +284,8 @@ static kd_status run(kd_cuda_state *s, kd_stage *st) {
 
 kd_status kd_cuda_run_one(kd_cuda_state *s, kd_stage *st) {
   KD_TRY(kd_stage_validate(st));
-  if (st->mix) { /* labels mixed by rows: the CPU backend's stage, bit for bit (docs/gpu.md) */
+  if (st->mix || st->sgd) { /* labels mixed by rows, or an SGD stage: the CPU backend's
+                             * stage, bit for bit (docs/gpu.md#mixed-rows, #sgd) */
     if (!s->cpu.type) KD_TRY(kd_backend_open("cpu", &s->cpu));
     return kd_stage_run(&s->cpu, st);
   }

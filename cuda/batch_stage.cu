@@ -227,8 +227,9 @@ static kd_status batch_free(kd_cuda_state *s, size_t *free_bytes) {
 
 static kd_status run_batch(kd_cuda_state *s, kd_stage *st, size_t count) {
   int mixed = 0;
-  for (size_t i = 0; i < count; ++i) mixed |= st[i].mix != NULL;
-  if (mixed) { /* labels mixed by rows: handed to the CPU stage by stage (kd_cuda_run_one) */
+  for (size_t i = 0; i < count; ++i) mixed |= st[i].mix != NULL || st[i].sgd != NULL;
+  if (mixed) { /* labels mixed by rows, or an SGD stage: handed to the CPU stage by stage
+                * (kd_cuda_run_one) */
     for (size_t i = 0; i < count; ++i) KD_TRY(kd_cuda_run_one(s, &st[i]));
     return KD_OK;
   }

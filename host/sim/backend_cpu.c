@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/sgd.h"
 
 /* Cholesky on the Gram has a forward error of about u / rcond(G); at rcond = 1e-10
  * that is ~1e-6 relative, the least accuracy we accept before paying for QR. */
@@ -125,8 +126,8 @@ static size_t mul_sat(size_t a, size_t b) {
 static size_t system_rows(size_t n, size_t p, int ridge) { return ridge && n >= p ? n + p : n; }
 static size_t system_cols(size_t n, size_t p, int ridge) { return ridge && p > n ? p + n : p; }
 
-/* Label columns of a stage: k, or its mix's columns. */
-static size_t label_columns(const kd_stage *st) { return st->mix ? st->columns : st->k; }
+/* Label columns of a stage: k, or its mix's (its SGD's) columns. */
+static size_t label_columns(const kd_stage *st) { return st->mix || st->sgd ? st->columns : st->k; }
 
 /* Bytes of each buffer of the Cholesky path for a stage of this shape; `columns` label
  * columns, and `mixed` when its right-hand sides are mixed by rows from them. */
@@ -504,10 +505,32 @@ static void score(cpu_state *s, kd_stage *st) {
                         (lapack_int)st->p, st->beta_hat, (lapack_int)st->p);
 }
 
+/* An SGD stage (include/kdbench/sgd.h): X and z drawn as for a direct stage, then the
+ * passes, in buffers no larger than a direct stage of its shape holds (the workspace
+ * model's): X, z, w (p x k) in the solutions' and the order (n indices) in the labels'. */
+static kd_status run_sgd(cpu_state *s, kd_stage *st) {
+  const size_t n = st->n, p = st->p, d = sizeof(double);
+  size_t bytes[W_COUNT] = {0};
+  bytes[W_X] = mul_sat(mul_sat(n, p), d);
+  bytes[W_NOISE] = mul_sat(n, d);
+  bytes[W_B] = mul_sat(mul_sat(p, st->k), d);
+  bytes[W_Y] = mul_sat(mul_sat(n, st->k), d);
+  bytes[W_SCALE] = mul_sat(p, d);
+  kd_status rc = reserve_all(s, bytes, W_X, W_SCALE);
+  if (rc != KD_OK) return rc;
+  double *scale = dbuf(s, W_SCALE);
+  for (size_t j = 0; j < p; ++j) scale[j] = sqrt(st->lambda[j]);
+  kd_rng_fill(st->design, n, 0, p, scale, dbuf(s, W_X), n);
+  kd_rng_fill(st->noise, n, 0, 1, NULL, dbuf(s, W_NOISE), n);
+  _Static_assert(sizeof(uint32_t) <= sizeof(double), "an index in a label's room");
+  return kd_sgd_stage(st, dbuf(s, W_X), dbuf(s, W_NOISE), dbuf(s, W_B), s->w[W_Y].ptr);
+}
+
 static kd_status cpu_run_stage(void *state, kd_stage *st) {
   cpu_state *s = state;
   kd_status rc = kd_stage_validate(st);
   if (rc != KD_OK) return rc;
+  if (st->sgd) return run_sgd(s, st);
   st->fallback = 0;
   size_t bytes[W_COUNT] = {0};
   main_bytes(st->n, st->p, st->k, label_columns(st), st->mix != NULL, whitened(st), bytes);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/sgd.h"
 
 /* ---- the workspace model ---------------------------------------------------------------- */
 
@@ -72,6 +73,24 @@ static kd_status check_mix(const kd_stage *st) {
   return KD_OK;
 }
 
+/* An SGD stage: its curriculum's settings, for each of its orders, on this pool. */
+static kd_status check_sgd(const kd_stage *st) {
+  if (!st->sgd) return KD_OK;
+  if (st->mix || st->ridge != 0 || st->columns != 2 || !st->sgd->cur || !st->sgd->orders)
+    return kd_fail(KD_EINVAL, "stage: an SGD stage is ridgeless, unmixed, with 2 label columns "
+                              "(easy, hard), a curriculum and its orders");
+  if (st->sgd->cur->n != st->n)
+    return kd_fail(KD_EINVAL, "stage: the curriculum's pool of %zu samples is not the stage's n = %zu",
+                   st->sgd->cur->n, st->n);
+  for (size_t r = 0; r < st->k; ++r) {
+    if (!(st->sgd->orders[r] >= 0 && st->sgd->orders[r] < KD_NORDERS))
+      return kd_fail(KD_EINVAL, "stage: order %zu is not an order", r);
+    kd_status rc = kd_curriculum_check(st->sgd->cur, (int)st->sgd->orders[r]);
+    if (rc != KD_OK) return rc;
+  }
+  return KD_OK;
+}
+
 kd_status kd_stage_validate(const kd_stage *st) {
   if (!st) return kd_fail(KD_EINVAL, "stage: NULL stage");
   if (st->n == 0) return kd_fail(KD_EINVAL, "stage: n = 0 samples (need at least one)");
@@ -91,7 +110,8 @@ kd_status kd_stage_validate(const kd_stage *st) {
   for (size_t i = 0; i < sizeof need / sizeof need[0]; ++i)
     if (!need[i].ptr) return kd_fail(KD_EINVAL, "stage: %s is NULL", need[i].name);
   kd_status rc = check_mix(st);
-  const size_t columns = st->mix ? st->columns : st->k;
+  if (rc == KD_OK) rc = check_sgd(st);
+  const size_t columns = st->mix || st->sgd ? st->columns : st->k;
   if (rc == KD_OK) rc = check_vector(st->lambda, st->p, "lambda", POSITIVE);
   if (rc == KD_OK) rc = check_vector(st->sigma, columns, "sigma", NON_NEGATIVE);
   if (rc == KD_OK) rc = check_vector(st->sources, st->p * columns, "sources", ANY_FINITE);

@@ -43,13 +43,17 @@ typedef struct {
   const double *sigma;     /* k: noise level of each RHS (columns with mix) */
   const kd_row_mix *mix;   /* NULL: RHS r is labelled by sources/sigma column r; else k
                               mixes, RHS r labelled by rows as mix[r] says */
-  size_t columns;          /* with mix: the label columns of sources and sigma */
+  size_t columns;          /* with mix or sgd: the label columns of sources and sigma */
   const double *target;    /* p: the risk's reference (beta* on these features) */
   const double *metric;    /* p: the risk's covariance; NULL = lambda */
   kd_rng_addr design;      /* stream of X (column j = feature j, row i = sample i) */
   kd_rng_addr noise;       /* stream of z (column 0) */
+  const struct kd_sgd *sgd; /* NULL: the direct ridge(less) solve; else one pass of SGD
+                              (include/kdbench/sgd.h): ridge 0, no mix, 2 label columns
+                              (easy, hard), right-hand side r along the sgd's order r,
+                              its risk at each of the K checkpoints */
   /* out */
-  double *risk;            /* k risks */
+  double *risk;            /* k risks (sgd: k x K, right-hand side by right-hand side) */
   double *beta_hat;        /* p x k fitted coefficients, or NULL when not needed */
   int fallback;            /* 1 when the orthogonal-factorisation path was taken */
 } kd_stage;

@@ -45,6 +45,7 @@
 enum {
   KD_PURPOSE_DESIGN = 0,     /* the design matrix of a stage */
   KD_PURPOSE_NOISE = 1,      /* label noise of a stage */
+  KD_PURPOSE_ORDER = 2,      /* the order of an SGD stage's samples (kd_rng_uniform_at) */
   KD_STAGE_STUDENT = 0 << 4, /* OR-ed with the above */
   KD_STAGE_WEAK = 1 << 4,
   KD_PURPOSE_BETA = 0xff,    /* a random ground truth (point 0, trial 0) */
@@ -221,6 +222,16 @@ KD_HD double kd_rng_normal_at(kd_rng_addr a, uint64_t row, uint32_t col) {
   double z0, z1;
   kd_normal_pair(w, &z0, &z1);
   return (row & 1) ? z1 : z0;
+}
+
+/* The uniform in [0, 1) at `row` of the stream `a` (column 0): the 53-bit uniform of
+ * the first two words of its Philox output (the same counter as the normal pair of rows
+ * 2 row and 2 row + 1, so a stream is for uniforms or for normals, not both). */
+KD_HD double kd_rng_uniform_at(kd_rng_addr a, uint64_t row) {
+  uint32_t ctr[4], key[2], w[4];
+  kd_rng_counter(a, row, 0, ctr, key);
+  kd_philox4x32_10(ctr, key, w);
+  return kd_uniform_open1(kd_bits53(w[0], w[1]));
 }
 
 /* ---- host-side bulk generation (host/base/rng.c) ----------------------------------------- */
