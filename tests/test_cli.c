@@ -28,6 +28,18 @@ Test(bad_input, teacher_sigma_negative) {
   expect_error("--sweep n --teacher-sigma -1", "--teacher-sigma");
 }
 Test(bad_input, ridge_negative) { expect_error("--sweep n --ridge -1e-3", "--ridge"); }
+Test(bad_input, real_fraction_outside_0_1) {
+  expect_error("--sweep n --pipelines mix --real-fraction 1.5", "--real-fraction");
+  expect_error("--sweep n --pipelines mix --real-fraction -0.25", "--real-fraction");
+  expect_error("--sweep real-fraction --pipelines mix --real-fraction 0,0.5,1.01",
+               "--real-fraction");
+  expect_error("--sweep real-fraction --pipelines mix --real-fraction -1:1:lin3",
+               "--real-fraction");
+}
+Test(bad_input, weak_ridge_negative_or_auto_without_k) {
+  expect_error("--sweep n --pipelines mix --weak-ridge -1", "--weak-ridge");
+  expect_error("--sweep n --pipelines mix --weak-ridge auto", "--weak-ridge auto");
+}
 Test(bad_input, unknown_flag) { expect_error("--sweep n --bogus 3", "--bogus"); }
 Test(bad_input, unknown_pipeline) {
   expect_error("--sweep n --pipelines strong,teacher", "teacher");
@@ -360,14 +372,19 @@ static char *flags_of(const char *csv) {
   cr_assert_not_null(text, "%s missing", csv);
   FILE *f = open_memstream(&flags, &len);
   char *save, *line = strtok_r(text, "\n", &save); /* the header */
+  int flag_at = 0; /* the flag's field: the header's "flag" */
+  for (const char *h = line; strncmp(h, "flag,", 5) && strcmp(h, "flag"); ++flag_at)
+    h = strchr(h, ',') + 1;
   while ((line = strtok_r(NULL, "\n", &save))) {
-    /* pipeline,n,p,m,k,...,theory_kind,flag: the flag is the last field */
+    /* pipeline,n,p,m,k,...: the flag is field flag_at */
     char pipe[16];
     size_t n, p, m = 0, k = 0;
     cr_assert(sscanf(line, "%15[^,],%zu,%zu,", pipe, &n, &p) == 3, "%s", line);
     const char *mk = strchr(strchr(strchr(line, ',') + 1, ',') + 1, ',') + 1;
     sscanf(mk, "%zu,%zu", &m, &k);
-    fprintf(f, "%s k=%zu n=%zu: %s\n", pipe, k, n, strrchr(line, ',') + 1);
+    const char *flag = line;
+    for (int i = 0; i < flag_at; ++i) flag = strchr(flag, ',') + 1;
+    fprintf(f, "%s k=%zu n=%zu: %.*s\n", pipe, k, n, (int)strcspn(flag, ","), flag);
   }
   fclose(f);
   free(text);

@@ -246,8 +246,9 @@ Test(fit, noise_floor_tends_to_sigma2_times_alpha_minus_1) {
 /* ---- a stored run with known power laws --------------------------------------------------- */
 
 /* Risk of pipeline q at n without the floor: C_q n^-e_q. */
-static const double RUN_C[KD_NPIPES] = {3.0, 2.0, 2.2, 2.5, 1.2};
-static const double RUN_E[KD_NPIPES] = {0.5, 0.5, 0.5, 0.45, 0.3};
+enum { RUN_PIPES = 5 }; /* the stored run's: strong, optimal, mask, w2s, weak */
+static const double RUN_C[RUN_PIPES] = {3.0, 2.0, 2.2, 2.5, 1.2};
+static const double RUN_E[RUN_PIPES] = {0.5, 0.5, 0.5, 0.45, 0.3};
 static const size_t RUN_N[] = {20, 40, 80, 160, 320, 640, 1990, 2000};
 enum { RUN_POINTS = 8, RUN_P = 2000, RUN_TRIALS = 60 };
 static const char *const RUN_HASH = "00000000000000ab";
@@ -295,7 +296,7 @@ static void write_run(const char *name, const run_spec *s) {
   cr_assert_not_null(f);
   double risks[RUN_TRIALS];
   for (int j = 0; j < RUN_POINTS; ++j)
-    for (int q = 0; q < KD_NPIPES; ++q) {
+    for (int q = 0; q < RUN_PIPES; ++q) {
       if (!(s->pipes >> q & 1)) continue;
       size_t n = RUN_N[j];
       double floor = q == KD_PIPE_WEAK ? 0 : fl[j], signal = RUN_C[q] * pow((double)n, -RUN_E[q]);
@@ -339,7 +340,7 @@ static int has_note(const kd_fit_result *r, const char *part) {
   return 0;
 }
 
-static const unsigned ALL_PIPES = 0x1f;
+static const unsigned ALL_PIPES = (1u << RUN_PIPES) - 1;
 
 Test(fit_run, noisy_raw_run_fits_the_excess_over_the_floor) {
   run_spec s = {.sigma = 0.5, .raw = 1, .pipes = ALL_PIPES};
@@ -353,8 +354,8 @@ Test(fit_run, noisy_raw_run_fits_the_excess_over_the_floor) {
   cr_expect(r.floor);
   cr_expect_not_null(strstr(r.target, "less the label-noise floor"));
   cr_expect_eq(r.ngroups, 5);
-  const char *names[KD_NPIPES] = {"strong", "optimal", "mask", "w2s", "weak"};
-  for (int q = 0; q < KD_NPIPES; ++q) {
+  const char *names[RUN_PIPES] = {"strong", "optimal", "mask", "w2s", "weak"};
+  for (int q = 0; q < RUN_PIPES; ++q) {
     const kd_fit_group *g = group_of(&r, names[q]);
     cr_expect_eq(g->npts, 5, "n = 20 .. 320 (n <= p/4)");
     cr_expect_eq(g->x[4], 320);

@@ -45,13 +45,13 @@ static kd_plan plan(size_t n, double ridge, size_t m, size_t k, unsigned pipes) 
   return pl;
 }
 
-#define ALL_PIPES (KD_PIPES_DEFAULT | 1u << KD_PIPE_WEAK)
+#define ALL_PIPES (KD_PIPES_DEFAULT | 1u << KD_PIPE_WEAK | 1u << KD_PIPE_MIX)
 
 /* ---- the registry ---------------------------------------------------------------------- */
 
 Test(registry, names_in_the_order_of_the_rows) {
-  const char *want[] = {"strong", "optimal", "mask", "w2s", "weak"};
-  cr_assert_eq(KD_NPIPES, 5);
+  const char *want[] = {"strong", "optimal", "mask", "w2s", "weak", "mix"};
+  cr_assert_eq(KD_NPIPES, 6);
   for (int q = 0; q < KD_NPIPES; ++q) {
     cr_expect_str_eq(kd_pipeline_name((kd_pipeline)q), want[q]);
     cr_expect_eq(kd_pipelines[q]->name, kd_pipeline_name((kd_pipeline)q));
@@ -59,11 +59,11 @@ Test(registry, names_in_the_order_of_the_rows) {
     cr_expect(kd_pipelines[q]->chain.length >= 1, "%s has no stage", want[q]);
   }
   unsigned mask = 0;
-  cr_assert_eq(kd_pipelines_parse("weak,strong,w2s,mask,optimal", &mask), KD_OK);
+  cr_assert_eq(kd_pipelines_parse("weak,strong,mix,w2s,mask,optimal", &mask), KD_OK);
   cr_expect_eq(mask, ALL_PIPES);
   cr_expect_eq(kd_pipelines_parse("strong,teacher", &mask), KD_EINVAL);
   cr_expect_str_eq(kd_last_error(),
-                   "unknown pipeline 'teacher' (expected strong, optimal, mask, w2s or weak)");
+                   "unknown pipeline 'teacher' (expected strong, optimal, mask, w2s, weak or mix)");
 }
 
 /* ---- the paper's pipelines as fits ------------------------------------------------------ */
@@ -90,8 +90,9 @@ Test(program, one_weak_fit_then_one_shared_student_fit) {
   cr_expect(s->src[3].kind == KD_LABELS_STAGE && s->src[3].call == 0 && s->src[3].rhs == 0);
   cr_expect(s->sigma[0] == pr.sigma && s->sigma[1] == pr.teacher_sigma &&
             s->sigma[2] == pr.teacher_sigma && s->sigma[3] == pr.teacher_sigma);
-  const unsigned uses[KD_NPIPES] = {2, 2, 2, 3, 1};
-  const int out_call[KD_NPIPES] = {1, 1, 1, 1, 0}, out_rhs[KD_NPIPES] = {0, 1, 2, 3, 0};
+  /* mix at real fraction 0: the teacher's labels alone, w2s's right-hand side */
+  const unsigned uses[KD_NPIPES] = {2, 2, 2, 3, 1, 3};
+  const int out_call[KD_NPIPES] = {1, 1, 1, 1, 0, 1}, out_rhs[KD_NPIPES] = {0, 1, 2, 3, 0, 3};
   for (int q = 0; q < KD_NPIPES; ++q) {
     const int ch = pl.chain_of[q];
     cr_assert_eq(ch, q, "every pipeline selected: chains in the registry's order");
@@ -114,10 +115,10 @@ Test(program, one_weak_fit_then_one_shared_student_fit) {
 /* The columns of each pipeline's rows, and the peaks and near-peaks of its own fits. */
 Test(program, columns_and_peaks_of_each_pipeline) {
   kd_plan pl = plan(37, 0, 150, 12, ALL_PIPES); /* |n - p| = 3 < p/10: near the student's peak */
-  const size_t want_m[KD_NPIPES] = {0, 0, 0, 150, 150},
-               want_k[KD_NPIPES] = {0, 0, pl.k_mask, 12, 12};
+  const size_t want_m[KD_NPIPES] = {0, 0, 0, 150, 150, 150},
+               want_k[KD_NPIPES] = {0, 0, pl.k_mask, 12, 12, 12};
   const double want_sigma[KD_NPIPES] = {pr.sigma, pr.teacher_sigma, pr.teacher_sigma,
-                                        pr.teacher_sigma, pr.sigma};
+                                        pr.teacher_sigma, pr.sigma, pr.sigma};
   for (int q = 0; q < KD_NPIPES; ++q) {
     size_t m, k;
     double sigma;
@@ -252,10 +253,10 @@ Test(chains, one_design_one_fit_and_another_spectrum) {
 /* A teacher on 30 samples of its own design, then a student whose labels mix by rows: the
  * first 30 % the truth (noise sigma), the rest the teacher's fit (noise 0.1). */
 static kd_labels_mix real_and_teacher = {
-    2,
-    {{.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA},
-     {.kind = KD_LABELS_STAGE, .stage = 0, .noise = KD_NOISE_FIXED, .sigma = 0.1}},
-    {0.3, 0.7}};
+    .parts = 2,
+    .part = {{.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA},
+             {.kind = KD_LABELS_STAGE, .stage = 0, .noise = KD_NOISE_FIXED, .sigma = 0.1}},
+    .fraction = {0.3, 0.7}};
 static kd_chain mixed_chain(const kd_labels_mix *mix) {
   return (kd_chain){
       2,

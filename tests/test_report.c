@@ -357,7 +357,7 @@ Test(report, missing_or_mistyped_keys_are_named_with_file_and_line) {
       {"\"n\":20,", "\"n\":20.5,", ".jsonl:2: key 'n' is not a count"},
       {"\"theory\":0.7191786894", "\"theory\":\"big\"", ".jsonl:2: key 'theory' is not a number"},
       {"\"pipeline\":\"optimal\"", "\"pipeline\":\"teacher\"",
-       ".jsonl:2: unknown pipeline 'teacher' (expected strong, optimal, mask, w2s or weak)"},
+       ".jsonl:2: unknown pipeline 'teacher' (expected strong, optimal, mask, w2s, weak"},
       {"\"pipeline\":\"optimal\"", "\"pipeline\":\"optimal,mask\"",
        ".jsonl:2: unknown pipeline 'optimal,mask'"},
       {"\"flag\":\"\"", "\"flag\":\"spike\"", ".jsonl:2: key 'flag' is not \"peak\""},
@@ -542,8 +542,8 @@ Test(report_layout, lead_order_of_the_registry) {
     cr_expect(a > b || (a == b && order[i - 1] < order[i]), "%s before %s",
               kd_pipeline_name((kd_pipeline)order[i - 1]), kd_pipeline_name((kd_pipeline)order[i]));
   }
-  const char *want[] = {"w2s", "weak", "strong", "optimal", "mask"};
-  for (int i = 0; i < KD_NPIPES && i < 5; ++i)
+  const char *want[] = {"w2s", "weak", "mix", "strong", "optimal", "mask"};
+  for (int i = 0; i < KD_NPIPES && i < 6; ++i)
     cr_expect_str_eq(kd_pipeline_name((kd_pipeline)order[i]), want[i]);
 }
 

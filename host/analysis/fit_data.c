@@ -78,6 +78,8 @@ double kd_fit_point_axis(const kd_fit_point *pt, kd_axis a) {
       return r->ridge;
     case KD_AXIS_ALPHA:
       return r->alpha;
+    case KD_AXIS_REAL_FRACTION:
+      return r->real_fraction;
     default:
       if (pt->cell[KD_PIPE_STRONG]) return pt->cell[KD_PIPE_STRONG]->sigma;
       if (pt->cell[KD_PIPE_WEAK]) return pt->cell[KD_PIPE_WEAK]->sigma;

@@ -8,11 +8,11 @@
 
 /* The continuum limit of docs/theory.md#continuum, where it applies: x = n, a
  * ridgeless student on a power-law spectrum and beta*; constants for strong, optimal
- * and mask (no continuum limit for a weak teacher at fixed m). */
+ * and mask (no continuum limit for a pipeline with a weak teacher at fixed m). */
 static kd_status continuum(kd_fit_ctx *c, kd_fit_group *g, const kd_row *r) {
   g->cont_exponent = g->cont_constant = NAN;
   if (c->x != KD_AXIS_N || r->ridge != 0 || isnan(r->alpha) || isnan(r->signal_exp) ||
-      r->pipeline == KD_PIPE_WEAK || r->pipeline == KD_PIPE_W2S)
+      kd_pipelines[r->pipeline]->m_column)
     return KD_OK;
   kd_continuum cl;
   kd_status st = kd_continuum_limit(r->alpha, r->signal_exp, &cl);

@@ -51,20 +51,29 @@ const char *kd_cli_usage =
     "                      (1/n)||y - Xb||^2 + L ||b||^2\n"
     "  --m M               weak teacher's sample size (default 5000)\n"
     "  --k K               weak teacher's features, the top K (default auto: the k that\n"
-    "                      minimises the theoretical w2s risk for that m and n)\n"
-    "  --pipelines LIST    comma list of strong, optimal, mask, w2s, weak\n"
-    "                      (default strong,optimal,mask,w2s; weak = the teacher itself)\n"
+    "                      minimises the theoretical w2s risk for that m and n; all:\n"
+    "                      every feature, k = p at each point)\n"
+    "  --weak-ridge L      weak teacher's own ridge (default 0); auto: the ridge that\n"
+    "                      minimises its theoretical risk (needs --k N or --k all)\n"
+    "  --real-fraction F   mix: the share of the student's n rows with ground-truth\n"
+    "                      labels (noise --sigma), in [0, 1] (default 0); the rest carry\n"
+    "                      the weak teacher's labels (noise --teacher-sigma; 0 =\n"
+    "                      noiseless synthetic labels)\n"
+    "  --pipelines LIST    comma list of strong, optimal, mask, w2s, weak, mix\n"
+    "                      (default strong,optimal,mask,w2s; weak = the teacher itself;\n"
+    "                      mix = the student on real and teacher-labelled rows)\n"
     "Sweep\n"
     "  --sweep AXES        the swept axis, or two (n,p: the grid; the first is the x\n"
-    "                      axis): n, p, m, k, ridge, alpha, sigma\n"
-    "  --n, --p, --m, --k, --ridge, --alpha, --sigma VALUES\n"
+    "                      axis): n, p, m, k, ridge, alpha, sigma, real-fraction\n"
+    "  --n, --p, --m, --k, --ridge, --alpha, --sigma, --real-fraction VALUES\n"
     "                      a swept axis's values: a comma list whose items are numbers\n"
     "                      or ranges A:B:logN (N log-spaced), A:B:linN (N evenly\n"
     "                      spaced) or A:B:pow2 (powers of two); n, p, m, k are rounded\n"
     "                      and de-duplicated. Defaults: n: log grid 20..2000 through\n"
     "                      n = p (about 8 a decade); p: 100,200,500,1000,2000;\n"
     "                      m: 500,...,20000; k: 10:p:log8; ridge: 1e-4:1:log9;\n"
-    "                      alpha: 1.25,1.5,2,3,4; sigma: 0,0.1,0.25,0.5,1, unless\n"
+    "                      alpha: 1.25,1.5,2,3,4; sigma: 0,0.1,0.25,0.5,1;\n"
+    "                      real-fraction: 0:1:lin5, unless\n"
     "                      values are given here or in the scenario file (the value\n"
     "                      a preset gives an axis it does not sweep, as m = 5000 in\n"
     "                      fig1, is a default, not a sweep value)\n"
@@ -115,7 +124,8 @@ const char *kd_cli_usage =
     "files and the version of kdbench's numerics (docs/run-format.md).\n"
     "\n"
     "CSV columns: pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,\n"
-    "sim_ci_low,sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag.\n"
+    "sim_ci_low,sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,\n"
+    "real_fraction (the mix's rows, and every row where it is swept).\n"
     "Risks are excess risks (b - beta*)' Sigma (b - beta*) (test risk = risk + sigma^2);\n"
     "ratio = sim_mean / theory; m, k are the weak model's (k is the mask's size for\n"
     "mask); theory_kind is 'exact' where a finite-sample formula exists (ridgeless\n"
@@ -149,6 +159,8 @@ static const struct option options[] = {
     {"beta", required_argument, 0, OPT_SETTING},
     {"signal-exp", required_argument, 0, OPT_SETTING},
     {"teacher-sigma", required_argument, 0, OPT_SETTING},
+    {"weak-ridge", required_argument, 0, OPT_SETTING},
+    {"real-fraction", required_argument, 0, OPT_SETTING},
     {"pipelines", required_argument, 0, OPT_SETTING},
     {"trials", required_argument, 0, OPT_SETTING},
     {"seed", required_argument, 0, OPT_SETTING},

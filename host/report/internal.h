@@ -13,7 +13,8 @@
 #include "kdbench/status.h"
 #include "kdbench/table.h"
 
-/* The parameters of a JSONL row that can be swept or vary; CSV/JSONL names. */
+/* The parameters of a JSONL row that can be swept or vary; CSV/JSONL names (an axis
+ * named with '-' has its column with '_'). */
 enum {
   KD_RP_N,
   KD_RP_P,
@@ -24,6 +25,7 @@ enum {
   KD_RP_SIGNAL_EXP,
   KD_RP_SIGMA,
   KD_RP_TRIALS,
+  KD_RP_REAL_FRACTION, /* the axis real-fraction */
   KD_RP_COUNT
 };
 extern const char *const kd_report_param_names[KD_RP_COUNT];

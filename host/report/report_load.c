@@ -10,7 +10,7 @@
 #include "internal.h"
 
 const char *const kd_report_param_names[KD_RP_COUNT] = {
-    "n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma", "trials"};
+    "n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma", "trials", "real_fraction"};
 
 /* ---- typed access to the metadata's keys; errors name the file (w) and the key ---- */
 
@@ -65,9 +65,13 @@ static int is_hex16(const char *s) {
   return 1;
 }
 
+/* The parameter of a column name or an axis name ("real-fraction": real_fraction). */
 static int param_index(const char *name) {
-  for (int q = 0; q < KD_RP_COUNT; ++q)
-    if (strcmp(kd_report_param_names[q], name) == 0) return q;
+  for (int q = 0; q < KD_RP_COUNT; ++q) {
+    const char *a = kd_report_param_names[q], *b = name;
+    while (*a && (*a == *b || (*a == '_' && *b == '-'))) ++a, ++b;
+    if (!*a && !*b) return q;
+  }
   return -1;
 }
 
@@ -132,7 +136,7 @@ static void view_row(const kd_row *x, kd_report_row *r) {
       [KD_RP_M] = (double)x->m,     [KD_RP_K] = (double)x->k,
       [KD_RP_RIDGE] = x->ridge,     [KD_RP_ALPHA] = x->alpha,
       [KD_RP_SIGNAL_EXP] = x->signal_exp, [KD_RP_SIGMA] = x->sigma,
-      [KD_RP_TRIALS] = (double)x->s.count};
+      [KD_RP_TRIALS] = (double)x->s.count, [KD_RP_REAL_FRACTION] = x->real_fraction};
   memset(r, 0, sizeof *r);
   memcpy(r->point_key, x->key, sizeof r->point_key);
   r->point = (long)x->point;

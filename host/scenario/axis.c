@@ -1,6 +1,7 @@
 /* The axes' table (include/kdbench/axis.h). */
 #include "kdbench/axis.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The default grids are also in --help (host/cli/cli.c) and the README. */
@@ -12,6 +13,7 @@ const kd_axis_type kd_axes[KD_NAXES] = {
     [KD_AXIS_RIDGE] = {"ridge", 0, "1e-4:1:log9"},
     [KD_AXIS_ALPHA] = {"alpha", 0, "1.25,1.5,2,3,4"},
     [KD_AXIS_SIGMA] = {"sigma", 0, "0,0.1,0.25,0.5,1"},
+    [KD_AXIS_REAL_FRACTION] = {"real-fraction", 0, "0:1:lin5"},
 };
 
 const char *kd_axis_name(kd_axis a) { return (unsigned)a < KD_NAXES ? kd_axes[a].name : "?"; }
@@ -26,4 +28,12 @@ int kd_axis_is_integer(kd_axis a) { return (unsigned)a < KD_NAXES && kd_axes[a].
 
 const char *kd_axis_default_values(kd_axis a) {
   return (unsigned)a < KD_NAXES ? kd_axes[a].default_values : NULL;
+}
+
+void kd_axis_names(char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int a = 0; a < KD_NAXES && used < len; ++a)
+    used += (size_t)snprintf(buf + used, len - used, "%s%s",
+                             a == 0 ? "" : a == KD_NAXES - 1 ? " or " : ", ", kd_axes[a].name);
 }

@@ -207,13 +207,14 @@ static kd_status spec_values(kd_axis a, const kd_axis_spec *s, double **out, siz
     }
     len = kept;
   }
-  /* ridge and sigma: at most what keeps the stages finite (problem.h) */
-  double max = a == KD_AXIS_RIDGE ? KD_SCALE_MAX : KD_SIGMA_MAX;
+  /* ridge and sigma: at most what keeps the stages finite (problem.h); a fraction: 1 */
+  double max = a == KD_AXIS_RIDGE ? KD_SCALE_MAX : a == KD_AXIS_SIGMA ? KD_SIGMA_MAX : 1;
   for (size_t i = 0; i < len && st == KD_OK; ++i) {
     if (a == KD_AXIS_ALPHA && !(v[i] > 0 && v[i] <= KD_ALPHA_MAX))
       st = kd_fail(KD_EINVAL, "--%s: expected positive values of at most %.4g, got %g", name,
                    KD_ALPHA_MAX, v[i]);
-    else if ((a == KD_AXIS_RIDGE || a == KD_AXIS_SIGMA) && !(v[i] >= 0 && v[i] <= max))
+    else if ((a == KD_AXIS_RIDGE || a == KD_AXIS_SIGMA || a == KD_AXIS_REAL_FRACTION) &&
+             !(v[i] >= 0 && v[i] <= max))
       st = kd_fail(KD_EINVAL, "--%s: expected values from 0 to %g, got %g", name, max, v[i]);
   }
   if (st != KD_OK) {
@@ -299,8 +300,9 @@ typedef struct {
 static const setting SETTINGS[] = {
     {"spectrum", "problem"}, {"p", "problem"}, {"alpha", "problem"},
     {"beta", "problem"},   {"signal-exp", "problem"}, {"sigma", "problem"},
-    {"teacher-sigma", "problem"}, {"ridge", "student"}, {"m", "teacher"},
-    {"k", "teacher"},      {"pipelines", "sweep"},  {"sweep", "sweep"},
+    {"teacher-sigma", "problem"}, {"ridge", "student"}, {"real-fraction", "student"},
+    {"m", "teacher"},      {"k", "teacher"},        {"weak-ridge", "teacher"},
+    {"pipelines", "sweep"}, {"sweep", "sweep"},
     {"n", "sweep"},        {"trials", "sweep"},     {"seed", "sweep"},
     {"job", "run"},        {"backend", "run"},      {"shard", "run"},
     {"csv", "output"},     {"raw", "output"}, {"fit", "output"},
@@ -325,8 +327,11 @@ static kd_status set_sweep(kd_config *c, const char *text) {
   kd_axis axes[KD_MAX_SWEPT];
   for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     int a = kd_axis_parse(tok);
-    if (a < 0)
-      return kd_fail(KD_EINVAL, "--sweep: unknown axis '%s' (expected n, p, m, k, ridge, alpha or sigma)", tok);
+    if (a < 0) {
+      char names[256];
+      kd_axis_names(names, sizeof names);
+      return kd_fail(KD_EINVAL, "--sweep: unknown axis '%s' (expected %s)", tok, names);
+    }
     if (count == KD_MAX_SWEPT)
       return kd_fail(KD_EINVAL, "--sweep: at most %d axes at once, got '%s'", KD_MAX_SWEPT, text);
     if (count == 1 && axes[0] == (kd_axis)a)
@@ -343,8 +348,8 @@ static kd_status set_sweep(kd_config *c, const char *text) {
  * sweep is known), the text kept for printing; a single value also sets the scalar. */
 static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
   const char *name = kd_axis_name(a);
-  if (a == KD_AXIS_K && strcmp(text, "auto") == 0) {
-    c->k = 0;
+  if (a == KD_AXIS_K && (strcmp(text, "auto") == 0 || strcmp(text, "all") == 0)) {
+    c->k = text[1] == 'u' ? 0 : KD_K_ALL;
     c->values[a][0] = '\0';
     c->axis_values[a].count = 0;
     return KD_OK;
@@ -366,8 +371,11 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
       case KD_AXIS_RIDGE: st = parse_nonneg(name, text, KD_SCALE_MAX, &c->ridge); break;
       case KD_AXIS_ALPHA: st = parse_alpha(text, &c->alpha); break;
       case KD_AXIS_SIGMA: st = parse_nonneg(name, text, KD_SIGMA_MAX, &c->sigma); break;
+      case KD_AXIS_REAL_FRACTION: st = parse_nonneg(name, text, 1, &c->real_fraction); break;
       default: break;
     }
+  } else if (a == KD_AXIS_K && c->k == KD_K_ALL) {
+    c->k = 0; /* a list of k for the sweep: not every feature */
   }
   if (st == KD_OK) st = kd_axis_spec_parse(a, text, &c->axis_values[a]);
   if (st != KD_OK) return st;
@@ -458,6 +466,13 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
     }
     return parse_nonneg(name, text, KD_SIGMA_MAX, &c->teacher_sigma);
   }
+  if (!strcmp(name, "weak-ridge")) {
+    if (!strcmp(text, "auto")) {
+      c->weak_ridge = -1;
+      return KD_OK;
+    }
+    return parse_nonneg(name, text, KD_SCALE_MAX, &c->weak_ridge);
+  }
   if (!strcmp(name, "pipelines")) return kd_pipelines_parse(text, &c->pipelines);
   if (!strcmp(name, "sweep")) return set_sweep(c, text);
   if (!strcmp(name, "trials")) {
@@ -524,8 +539,12 @@ kd_status kd_config_check(const kd_config *c) {
     return kd_fail(KD_EINVAL, "--sweep p: a spectrum file fixes p");
   if (is_swept(c, KD_AXIS_ALPHA) && c->spectrum_spec.kind != KD_SPEC_POWERLAW)
     return kd_fail(KD_EINVAL, "--sweep alpha: needs --spectrum powerlaw, got '%s'", c->spectrum);
-  if (c->k && c->p && c->k > c->p && !is_swept(c, KD_AXIS_K) && !is_swept(c, KD_AXIS_P))
+  if (c->k && c->k != KD_K_ALL && c->p && c->k > c->p && !is_swept(c, KD_AXIS_K) &&
+      !is_swept(c, KD_AXIS_P))
     return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu", c->k, c->p);
+  if (c->weak_ridge < 0 && c->k == 0 && !is_swept(c, KD_AXIS_K))
+    return kd_fail(KD_EINVAL, "--weak-ridge auto: needs the weak model's k (--k N or --k all), "
+                   "not --k auto");
   return KD_OK;
 }
 
@@ -618,11 +637,20 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   fputs("\n[student]\n", out);
   snprintf(buf, sizeof buf, "%.17g", c->ridge);
   print_axis(c, out, KD_AXIS_RIDGE, buf, canonical);
+  /* the settings of the mix only where they are not their defaults (0): the scenarios
+   * made before them keep their text, hence their hash */
+  if (c->real_fraction != 0 || c->values[KD_AXIS_REAL_FRACTION][0] ||
+      is_swept(c, KD_AXIS_REAL_FRACTION)) {
+    snprintf(buf, sizeof buf, "%.17g", c->real_fraction);
+    print_axis(c, out, KD_AXIS_REAL_FRACTION, buf, canonical);
+  }
   fputs("\n[teacher]\n", out);
   snprintf(buf, sizeof buf, "%zu", c->m);
   print_axis(c, out, KD_AXIS_M, buf, canonical);
   snprintf(buf, sizeof buf, "%zu", c->k);
-  print_axis(c, out, KD_AXIS_K, c->k ? buf : "auto", canonical);
+  print_axis(c, out, KD_AXIS_K, c->k == KD_K_ALL ? "all" : c->k ? buf : "auto", canonical);
+  if (c->weak_ridge < 0) fputs("weak-ridge = auto\n", out);
+  else if (c->weak_ridge != 0) fprintf(out, "weak-ridge = %.17g\n", c->weak_ridge);
   fputs("\n[sweep]\nsweep = ", out);
   for (int i = 0; i < c->n_swept; ++i) fprintf(out, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
   fputc('\n', out);

@@ -68,6 +68,7 @@ static void set_axis(kd_grid_point *pt, kd_axis a, double x) {
     case KD_AXIS_RIDGE: pt->ridge = x; break;
     case KD_AXIS_ALPHA: pt->alpha = x; break;
     case KD_AXIS_SIGMA: pt->sigma = x; break;
+    case KD_AXIS_REAL_FRACTION: pt->real_fraction = x; break;
     default: break;
   }
 }
@@ -97,7 +98,7 @@ kd_status kd_grid_build(const kd_config *c, kd_grid *g) {
   if (!n_swept && !kd_axis_spec_single(&c->axis_values[KD_AXIS_N], &n))
     return kd_fail(KD_EINVAL, "n is not swept: give the student's sample size with --n N");
   kd_grid_point base = {.p = c->p, .m = c->m, .k = c->k, .ridge = c->ridge, .alpha = c->alpha,
-                        .sigma = c->sigma};
+                        .sigma = c->sigma, .real_fraction = c->real_fraction};
   base.n = (size_t)n;
   kd_axis inner = c->swept[0];
   double *outer_v = NULL;
@@ -112,6 +113,7 @@ kd_status kd_grid_build(const kd_config *c, kd_grid *g) {
     st = axis_values(c, inner, pt.p, &v, &count);
     for (size_t j = 0; j < count && st == KD_OK; ++j) {
       set_axis(&pt, inner, v[j]);
+      if (c->k == KD_K_ALL) pt.k = pt.p; /* --k all: every feature of the point's p */
       st = push(g, &cap, &pt);
     }
     free(v);
@@ -127,6 +129,8 @@ void kd_grid_free(kd_grid *g) {
 }
 
 void kd_grid_point_text(const kd_grid_point *pt, char *buf, size_t len) {
-  snprintf(buf, len, "n=%zu p=%zu m=%zu k=%zu ridge=%.17g alpha=%.17g sigma=%.17g", pt->n, pt->p,
-           pt->m, pt->k, pt->ridge, pt->alpha, pt->sigma);
+  int used = snprintf(buf, len, "n=%zu p=%zu m=%zu k=%zu ridge=%.17g alpha=%.17g sigma=%.17g",
+                      pt->n, pt->p, pt->m, pt->k, pt->ridge, pt->alpha, pt->sigma);
+  if (pt->real_fraction != 0 && used >= 0 && (size_t)used < len)
+    snprintf(buf + used, len - (size_t)used, " real_fraction=%.17g", pt->real_fraction);
 }

@@ -138,16 +138,31 @@ static kd_status resolve_source(kd_program *prog, const kd_problem *pr, const kd
   return KD_OK;
 }
 
+size_t kd_mix_rows(double cum, size_t n) {
+  return (size_t)fmin((double)llround(cum * (double)n), (double)n);
+}
+
 /* A mix by row fraction (kd_labels_mix) as fit c's label columns and its one right-hand
  * side's row blocks; the parts that label no row are left out, and a mix left with one
  * part is that part's labels, unmixed. */
 static kd_status resolve_mix(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
                              const kd_labels *lb, const double *design,
                              const unsigned char *seen, int chain, int s, kd_call *c) {
-  const kd_labels_mix *mx = lb->mix;
-  if (!mx || mx->parts < 1 || mx->parts > KD_MIX_BLOCKS)
+  const kd_labels_mix *given = lb->mix;
+  if (!given || given->parts < 1 || given->parts > KD_MIX_BLOCKS)
     return kd_fail(KD_EINVAL, "chain %d, stage %d: a mix of %d parts (1 to %d)", chain, s,
-                   mx ? mx->parts : 0, KD_MIX_BLOCKS);
+                   given ? given->parts : 0, KD_MIX_BLOCKS);
+  if (given->from_point && given->parts != 2)
+    return kd_fail(KD_EINVAL, "chain %d, stage %d: a mix by the point's real fraction of %d "
+                   "parts (2: the truth's, the rest's)", chain, s, given->parts);
+  kd_labels_mix point_mix;
+  const kd_labels_mix *mx = given;
+  if (given->from_point) {
+    point_mix = *given;
+    point_mix.fraction[0] = pl->pt.real_fraction;
+    point_mix.fraction[1] = 1 - pl->pt.real_fraction;
+    mx = &point_mix;
+  }
   double total = 0;
   for (int b = 0; b < mx->parts; ++b) {
     const double f = mx->fraction[b];
@@ -168,8 +183,7 @@ static kd_status resolve_mix(kd_program *prog, const kd_problem *pr, const kd_pl
   size_t start = 0;
   for (int b = 0; b < mx->parts; ++b) {
     cum += mx->fraction[b];
-    const size_t end = b == mx->parts - 1 ? c->n : (size_t)fmin(llround(cum * (double)c->n),
-                                                                 (double)c->n);
+    const size_t end = b == mx->parts - 1 ? c->n : kd_mix_rows(cum, c->n);
     if (end <= start) continue; /* no row of its own */
     kd_status rc = resolve_source(prog, pr, pl, &mx->part[b], design, seen, chain, s, c);
     if (rc != KD_OK) return rc;

@@ -28,6 +28,9 @@ static kd_status plan_weak(const kd_problem *pr, kd_plan *pl) {
   kd_weak_spec w = {.m = (double)pl->pt.m, .k = pl->pt.k, .ridge = pl->pt.weak_ridge,
                     .lambda_w = NULL, .sigma = pr->sigma};
   if (w.m < 1) return kd_fail(KD_EINVAL, "m (the weak model's samples) must be positive");
+  if (pl->pt.k == 0 && pl->pt.weak_ridge < 0)
+    return kd_fail(KD_EINVAL, "the weak model's ridge 'auto' needs its k (--k N or --k all), "
+                   "not the theory-optimal k");
   /* At the student's interpolation peak (Omega = 0) every k gives an infinite w2s
    * risk: there is nothing to optimise, so the teacher keeps the mask's k (or all). */
   if (pl->pt.k == 0 && !(pl->de.omega > 0)) pl->pt.k = pl->k_mask ? pl->k_mask : p;
@@ -39,6 +42,11 @@ static kd_status plan_weak(const kd_problem *pr, kd_plan *pl) {
   }
   if (pl->pt.k > p) return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu", pl->pt.k, p);
   w.k = pl->pt.k;
+  if (pl->pt.weak_ridge < 0) { /* the theory-optimal ridge of the weak model's own fit */
+    kd_status st = kd_best_weak_ridge(pr->lambda, pr->beta, p, &w, &pl->pt.weak_ridge);
+    if (st != KD_OK) return st;
+    w.ridge = pl->pt.weak_ridge;
+  }
   kd_status st = kd_weak_moments(pr->lambda, pr->beta, p, &w, pl->mu, pl->v, &pl->weak);
   if (st != KD_OK) return st;
   pl->dropped = 0;
@@ -105,7 +113,7 @@ kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes
   /* The streams (kd_stream): the student's depend on (n, p) only, the weak model's on
    * (m, k, p, weak ridge) only. */
   pl->id = kd_stream_id(KD_STREAM_STUDENT, 0, pt->n, p, p, pt->ridge);
-  pl->weak_id = kd_stream_id(KD_STREAM_WEAK, 0, pl->pt.m, pl->pt.k, p, pt->weak_ridge);
+  pl->weak_id = kd_stream_id(KD_STREAM_WEAK, 0, pl->pt.m, pl->pt.k, p, pl->pt.weak_ridge);
   return KD_OK;
 }
 

@@ -9,7 +9,7 @@
 
 const char *const kd_csv_header =
     "pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,sim_ci_low,"
-    "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag\n";
+    "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,real_fraction\n";
 
 /* ---- CSV ------------------------------------------------------------------------------ */
 
@@ -41,7 +41,9 @@ void kd_row_write_csv(FILE *f, const kd_row *r) {
   put_num(f, r->s.median);
   put_num(f, r->theory);
   put_num(f, r->ratio);
-  fprintf(f, ",%ld,%s,%s\n", r->fallbacks, r->exact ? "exact" : "de", r->flag);
+  fprintf(f, ",%ld,%s,%s", r->fallbacks, r->exact ? "exact" : "de", r->flag);
+  put_num(f, r->real_fraction); /* the columns added later, after flag: empty if NaN */
+  fputc('\n', f);
 }
 
 /* ---- JSON ---------------------------------------------------------------------------- */
@@ -88,6 +90,9 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
   cJSON_AddStringToObject(o, "theory_kind", r->exact ? "exact" : "de");
   cJSON_AddStringToObject(o, "flag", r->flag);
   kd_json_add_number(o, "wall_s", r->wall_s);
+  /* the keys added later: only where the row has a value (a reader takes a missing one
+   * as empty, so that rows written before them read as they did) */
+  if (!isnan(r->real_fraction)) kd_json_add_number(o, "real_fraction", r->real_fraction);
   if (r->risks) {
     cJSON *a = cJSON_AddArrayToObject(o, "risks");
     for (size_t t = 0; a && t < r->n_risks; ++t) {
@@ -158,6 +163,11 @@ static size_t get_count(reader *rd, const char *key) {
   return (size_t)x;
 }
 
+/* A key added after the first rows were written: missing is empty (NaN). */
+static double get_later_num(reader *rd, const char *key) {
+  return cJSON_GetObjectItemCaseSensitive(rd->o, key) ? get_num(rd, key) : NAN;
+}
+
 static const char *get_str(reader *rd, const char *key) {
   const cJSON *x = item(rd, key);
   if (x && cJSON_IsString(x)) return x->valuestring;
@@ -215,6 +225,7 @@ kd_status kd_row_from_object(const cJSON *o, const char *origin, kd_row *r, char
     rd.st = kd_fail(KD_EINVAL, "%s: key 'flag' is not \"peak\", \"near-peak\" or \"\"", origin);
   snprintf(r->flag, sizeof r->flag, "%s", flag);
   r->wall_s = get_num(&rd, "wall_s");
+  r->real_fraction = get_later_num(&rd, "real_fraction");
   const cJSON *risks = cJSON_GetObjectItemCaseSensitive(o, "risks");
   if (rd.st == KD_OK && risks && !cJSON_IsArray(risks))
     rd.st = kd_fail(KD_EINVAL, "%s: key 'risks' is not an array", origin);

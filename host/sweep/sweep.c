@@ -59,6 +59,12 @@ static kd_status check_problems(const kd_config *c, const kd_grid *g) {
   return st;
 }
 
+/* The point the plan takes: the grid's values and the weak model's ridge. */
+static kd_point point_of(const kd_config *c, const kd_grid_point *gp) {
+  return (kd_point){.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k,
+                    .weak_ridge = c->weak_ridge, .real_fraction = gp->real_fraction};
+}
+
 /* ---- the memory check ---------------------------------------------------------------- */
 
 /* Whether a selected pipeline has a stage of the point's m samples (a weak teacher's):
@@ -110,7 +116,7 @@ static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_bac
     /* the problem, the plan's and one worker's p-vectors (kd_plan_bytes, kd_trial_ws_bytes) */
     if (avail && plus(beside, sizeof(double) * 8 * gp->p) > avail)
       return refuse(c, gp, gp->k, plus(beside, sizeof(double) * 8 * gp->p), avail, 0);
-    kd_point pt = {.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k};
+    kd_point pt = point_of(c, gp);
     kd_plan pl;
     st = problem_for(c, gp, &ps);
     if (st == KD_OK) st = kd_plan_point(&ps.pr, &pt, c->pipelines, &pl);
@@ -165,6 +171,12 @@ static const char *flag_of(const kd_plan *pl, int q) {
   return kd_plan_near_peak(pl, (kd_pipeline)q) ? "near-peak" : "";
 }
 
+static int swept(const kd_config *c, kd_axis a) {
+  for (int i = 0; i < c->n_swept; ++i)
+    if (c->swept[i] == a) return 1;
+  return 0;
+}
+
 static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *pl,
                        const kd_grid_point *gp, int q, const double *risks, long fallbacks) {
   kd_row r = {.pipeline = (kd_pipeline)q, .n = pl->pt.n, .p = pr->p};
@@ -172,6 +184,8 @@ static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *
   r.ridge = pl->pt.ridge;
   r.alpha = c->spectrum_spec.kind == KD_SPEC_POWERLAW ? gp->alpha : NAN;
   r.signal_exp = c->beta_spec.kind == KD_BETA_POWERLAW ? c->signal_exp : NAN;
+  /* the mix's rows, and every row where it is swept */
+  r.real_fraction = q == KD_PIPE_MIX || swept(c, KD_AXIS_REAL_FRACTION) ? gp->real_fraction : NAN;
   kd_summarize(risks, c->trials, &r.s);
   r.theory = pl->theory[q];
   r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
@@ -189,15 +203,11 @@ static double axis_value(const kd_row *r, kd_axis a, const kd_grid_point *gp) {
     case KD_AXIS_K: return (double)gp->k;
     case KD_AXIS_RIDGE: return r->ridge;
     case KD_AXIS_ALPHA: return gp->alpha;
+    case KD_AXIS_REAL_FRACTION: return gp->real_fraction;
     default: return gp->sigma;
   }
 }
 
-static int swept(const kd_config *c, kd_axis a) {
-  for (int i = 0; i < c->n_swept; ++i)
-    if (c->swept[i] == a) return 1;
-  return 0;
-}
 
 /* n and k, swept or not, are columns of every row: k is the row's (the weak model's,
  * the swept value, for w2s and weak; the mask's size for mask); a swept axis's own
@@ -334,7 +344,7 @@ static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key, 
   double t0 = now();
   kd_status st = problem_for(c, gp, ps);
   if (st != KD_OK) return st;
-  kd_point pt = {.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k};
+  kd_point pt = point_of(c, gp);
   kd_plan pl;
   st = kd_plan_point(&ps->pr, &pt, c->pipelines, &pl);
   if (st != KD_OK) return st;

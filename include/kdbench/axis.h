@@ -5,13 +5,16 @@
 #ifndef KDBENCH_AXIS_H
 #define KDBENCH_AXIS_H
 
+#include <stddef.h>
+
 typedef enum {
   KD_AXIS_N, KD_AXIS_P, KD_AXIS_M, KD_AXIS_K, KD_AXIS_RIDGE, KD_AXIS_ALPHA, KD_AXIS_SIGMA,
+  KD_AXIS_REAL_FRACTION,
   KD_NAXES
 } kd_axis;
 
 typedef struct {
-  const char *name;           /* flag --NAME, INI key, CSV column */
+  const char *name;           /* flag --NAME, INI key, CSV column (its '-' a '_') */
   int integer;                /* a count (samples, features): rounded, de-duplicated */
   const char *default_values; /* swept without values: this axis text ("1e-4:1:log9");
                                * NULL for n and k, whose defaults depend on p (grid.c) */
@@ -26,5 +29,7 @@ int kd_axis_parse(const char *name);
 int kd_axis_is_integer(kd_axis a);
 /* kd_axes[a].default_values (NULL for an unknown axis). */
 const char *kd_axis_default_values(kd_axis a);
+/* "n, p, m, k, ridge, alpha, sigma or real-fraction": the axes' names, for messages. */
+void kd_axis_names(char *buf, size_t len);
 
 #endif

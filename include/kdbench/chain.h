@@ -41,7 +41,9 @@ typedef struct {
   double ridge;      /* student ridge (0 = ridgeless) */
   size_t m;          /* weak model's samples */
   size_t k;          /* weak model's features; 0 = the theory-optimal k */
-  double weak_ridge; /* weak model's ridge */
+  double weak_ridge; /* weak model's ridge; < 0: the theory-optimal one (kd_plan_point) */
+  double real_fraction; /* the share of the student's rows with ground-truth labels in a
+                           mix that takes it from the point (kd_labels_mix.from_point) */
 } kd_point;
 
 /* The streams of a stage: {seed, id, trial, role | purpose} (include/kdbench/rng.h). */
@@ -96,12 +98,20 @@ typedef struct {
  * source and noise level), round to nearest, halves away from zero, the last part
  * ending at row n: the parts in the order listed, the first part's rows first. Each
  * fraction is >= 0 and they sum to 1 within 1e-9. A mix whose rows all come from one
- * part is that part's stage exactly (the same right-hand side, bit for bit). */
+ * part is that part's stage exactly (the same right-hand side, bit for bit). With
+ * from_point, the fractions are the point's: real_fraction for part 0, the rest for
+ * part 1 (two parts). */
 typedef struct kd_labels_mix {
   int parts;                       /* 1 .. KD_MIX_BLOCKS */
   kd_labels part[KD_MIX_BLOCKS];   /* none of them a MIX */
   double fraction[KD_MIX_BLOCKS];
+  int from_point;
 } kd_labels_mix;
+
+/* The rows of n that parts with fractions summing to `cum` take: round(cum n), halves
+ * away from zero, at most n. The one rounding of a mix's blocks, for the chains and
+ * their theory alike. */
+size_t kd_mix_rows(double cum, size_t n);
 
 typedef struct {
   kd_stream stream;

@@ -17,6 +17,7 @@
 #include "kdbench/status.h"
 
 #define KD_MAX_SWEPT 2
+#define KD_K_ALL ((size_t)-1) /* --k all: the weak model sees every feature (k = p) */
 #define KD_TEXT_LEN 2048
 
 /* One item of an axis's values (kd_axis_values gives the grammar): a number, or a
@@ -68,7 +69,9 @@ typedef struct {
   double teacher_sigma;       /* < 0: the same as sigma */
   /* student and teacher */
   double ridge;
-  size_t m, k;                /* k = 0: the theory-optimal k */
+  double real_fraction;       /* the mix's share of ground-truth rows, in [0, 1] */
+  size_t m, k;                /* k = 0: the theory-optimal k; KD_K_ALL: every feature */
+  double weak_ridge;          /* the weak model's ridge; < 0: the theory-optimal one */
   unsigned pipelines;
   /* sweep */
   int n_swept;
@@ -87,7 +90,7 @@ typedef struct {
 
 /* Sets one setting by its name ("p", "signal-exp", "sweep", "csv", ...) from text.
  * The error names the setting and the text. Axis settings (n, p, m, k, ridge, alpha,
- * sigma) accept a single value or, when the axis is swept, a list/range (see
+ * sigma, real-fraction) accept a single value or, when the axis is swept, a list/range (see
  * kd_axis_values). */
 kd_status kd_config_set(kd_config *c, const char *name, const char *text);
 /* 1 when `name` is a setting kd_config_set knows; its scenario-file section in *section. */

@@ -6,6 +6,8 @@
  *   mask     optimal 0-1 mask of beta*  -> student(n)
  *   w2s      beta* -> weak(m samples, top-k features) -> student(n)
  *   weak     the weak model of w2s itself (its own risk)
+ *   mix      beta* -> weak(m, k) -> student(n) on a fraction f of ground-truth rows and
+ *            1 - f of the weak model's
  * All student fits of one trial share one design X and one factorisation.
  *
  * Adding a pipeline: a file host/sim/pipeline_NAME.c defining `const kd_pipeline_type

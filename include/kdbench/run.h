@@ -31,6 +31,8 @@ typedef struct {
   int exact;             /* theory_kind: exact (1) or de (0) */
   char flag[12];         /* peak, near-peak or "" */
   double wall_s;
+  double real_fraction;  /* the mix's real fraction (NaN: empty): the mix's rows, all rows
+                            where it is swept */
   double *risks;         /* per-trial risks (--raw) or NULL; owned by the row */
   size_t n_risks;
 } kd_row;

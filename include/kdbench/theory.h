@@ -85,6 +85,34 @@ kd_status kd_best_k_w2s(const double *lambda, const double *beta, size_t p,
                         const kd_de *de, const kd_weak_spec *w, double sigma_lab,
                         size_t *k_best, double *risk_best);
 
+/* The weak model's ridge that minimises its own risk (kd_risk_weak of kd_weak_moments:
+ * the deterministic equivalent, or the exact moments at ridge 0 where they apply), over
+ * ridge 0 and 1e-12 .. 1e8: a scan of 8 points a decade, then a golden-section search
+ * between the best point's neighbours; w->ridge is ignored. For an isotropic spectrum
+ * with k = p it is p sigma^2 / (m ||beta*||^2) (docs/theory.md#mix). */
+kd_status kd_best_weak_ridge(const double *lambda, const double *beta, size_t p,
+                             const kd_weak_spec *w, double *ridge_best);
+
+/* Mixed labels (docs/theory.md#mix): the student's rows are a fraction f with
+ * ground-truth labels (noise sigma) and 1 - f labelled by a random source with
+ * coordinate means mu and variances v (a teacher; noise teacher_sigma), f the realised
+ * fraction round(f n) / n. */
+typedef struct {
+  const double *mu, *v;
+  double f, sigma, teacher_sigma;
+} kd_mix_source;
+/* The deterministic equivalent: the surrogate risk of the target (1 - f) beta_T + f beta*
+ * (mean (1 - f) mu + f beta*, variance (1 - f)^2 v) with the noise variance
+ * f sigma^2 + (1 - f) teacher_sigma^2 + f (1 - f) E||beta_T - beta*||^2_Sigma. */
+double kd_risk_mix(const double *lambda, const double *beta, size_t p, const kd_de *de,
+                   const kd_mix_source *src);
+/* The exact expected risk of the ridgeless student at n > p + 1 (Gaussian design):
+ * (1 - f)^2 D + (f sigma^2 + (1 - f) teacher_sigma^2) p / (n - p - 1) + D f (1 - f) c,
+ * c = 2 / (n + 2) + n (n + 1) (p - 1) / ((n + 2) (n - 1) (n - p - 1)), D = E||beta_T -
+ * beta*||^2_Sigma (exact as far as mu and v are); NaN outside n > p + 1. */
+double kd_exact_mix_ols(const double *lambda, const double *beta, size_t p, double n,
+                        const kd_mix_source *src);
+
 /* Exact finite-sample expected risks (docs/theory.md#finite-size). Outside their regime
  * (n <= p for OLS, p <= n for min-norm) they return NaN; at the threshold (n = p + 1,
  * p = n + 1) the noise term is +inf (0 without noise).
