@@ -28,7 +28,9 @@ STYLES = {"strong": ("#1f77b4", "o"), "optimal": ("#2ca02c", "s"), "mask": ("#94
           "w2s": ("#ff7f0e", "^"), "weak": ("#7f7f7f", "v")}
 SPARE_STYLES = [("#d62728", "P"), ("#8c564b", "X"), ("#e377c2", "*"), ("#17becf", "h")]
 RUN_SUFFIXES = (".meta.json", ".jsonl", ".csv", ".md", ".tex", ".png", ".pdf")
-AXES = ("n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma")
+AXES = ("n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma", "real_fraction")
+LATER_COLUMNS = ("real_fraction",)  # appended after flag: numbers, absent from older runs
+LINEAR_AXES = ("real_fraction",)  # a fraction in [0, 1]: a linear x axis
 INTEGER_COLUMNS = ("n", "p", "m", "k", "trials", "fallbacks")
 NUMBER_COLUMNS = ("n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma", "trials",
                   "sim_mean", "sim_se", "sim_ci_low", "sim_ci_high", "sim_median",
@@ -67,7 +69,7 @@ def read_meta(path):
             raise RunError(f'{path}: key "{where}{key}" has the wrong type')
         return obj[key]
 
-    axes = get(meta, "axes", list)
+    axes = [a.replace("-", "_") if isinstance(a, str) else a for a in get(meta, "axes", list)]
     if not 1 <= len(axes) <= 2 or any(a not in AXES for a in axes) or len(set(axes)) < len(axes):
         raise RunError(f'{path}: key "axes": {axes} is not one or two of {", ".join(AXES)}')
     pipelines = get(meta, "pipelines", list)
@@ -128,6 +130,8 @@ def read_csv(path, pipelines):
             raise RunError(f"{where}: column pipeline: '{row['pipeline']}' is not a pipeline")
         for column in NUMBER_COLUMNS:
             row[column] = parse_number(row[column], column, where)
+        for column in LATER_COLUMNS:
+            row[column] = parse_number(row.get(column, ""), column, where)
         for column in ("sim_mean", "sim_ci_low", "sim_ci_high", "sim_median"):
             if row[column] is None:
                 raise RunError(f"{where}: column {column} is empty")
@@ -226,8 +230,8 @@ def draw_panel(ax, series, xlabel, pipelines, style):
         if peak:
             ax.plot([x for x, _ in peak], [r["sim_median"] for _, r in peak], marker,
                     color=colour, markerfacecolor="none", markersize=7, zorder=3)
-    ax.set_xscale("log")
-    if any(x <= 0 for s in series.values() for x, _ in s):
+    ax.set_xscale("linear" if xlabel in LINEAR_AXES else "log")
+    if xlabel not in LINEAR_AXES and any(x <= 0 for s in series.values() for x, _ in s):
         smallest = min((x for s in series.values() for x, _ in s if x > 0), default=1)
         ax.set_xscale("symlog", linthresh=smallest)
     ax.set_yscale("log")

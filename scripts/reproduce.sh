@@ -22,3 +22,5 @@ for csv in "${csvs[@]}"; do
        "$py" scripts/plot_run.py "$csv" ;;
   esac
 done
+# The synthetic preset's own figures and summary table (risk against p/m, against f).
+if [[ $preset == synthetic ]]; then "$py" scripts/plot_synthetic.py "$(dirname "${csvs[0]}")"; fi

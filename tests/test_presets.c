@@ -93,6 +93,21 @@ Test(presets, w2s_grid) {
   free(csv);
 }
 
+/* Four runs: the isotropic table (n x p: strong, the teacher, the noiseless synthetic
+ * student), m real + 10 m synthetic rows, and two sweeps of the real fraction. */
+Test(presets, synthetic_four_runs) {
+  run_preset("synthetic");
+  const char *runs[] = {"table", "real-and-synthetic", "mixing", "overparameterised"};
+  const size_t rows[] = {5 * 6 * 3, 6, 5 * 4, 9 * 4};
+  for (int i = 0; i < 4; ++i) {
+    char *csv = kd_test_read(kd_test_pathf("results/quick/synthetic/%s.csv", runs[i]), NULL);
+    cr_assert_not_null(csv, "%s", runs[i]);
+    cr_expect_eq(count_lines(csv), 1 + rows[i], "%s", runs[i]);
+    cr_expect_not_null(strstr(csv, "\nmix,"), "%s has mix rows", runs[i]);
+    free(csv);
+  }
+}
+
 Test(presets, quick_needs_a_preset) {
   kd_test_expect_refused(kd_test_run("--sweep n --quick"), "--quick");
 }

@@ -30,6 +30,11 @@ typedef struct {
   "[sweep]\nn = 25:1000:log11\npipelines = strong,optimal,mask\ntrials = 100\n"             \
   "[output]\ncsv = results/scaling/alpha" #alpha "-b" #b ".csv\nraw = true\nfit = true\n"
 
+/* synthetic (issue 13): a teacher on m = 100 real samples labels the student's rows. */
+#define SYNTHETIC_ISOTROPIC                                                                \
+  "[problem]\nspectrum = isotropic\nbeta = gauss\nsigma = 0.5\nteacher-sigma = 0\n"        \
+  "[teacher]\nm = 100\nk = all\nweak-ridge = auto\n"
+
 static const preset PRESETS[] = {
     {"fig1", "the paper's Figure 1 setting: risk against n at p = 500, four pipelines (the default)",
      {""}, "[sweep]\nn = 20,100,1000\ntrials = 4\n"},
@@ -46,6 +51,26 @@ static const preset PRESETS[] = {
       "[sweep]\nsweep = k,m\nn = 200\npipelines = strong,w2s,weak\ntrials = 100\n"
       "[output]\ncsv = results/w2s/grid.csv\nraw = true\nfit = true\n"},
      "[teacher]\nm = 1000,2000\nk = 50,200\n[sweep]\ntrials = 4\n"},
+    {"synthetic", "synthetic data: a student on a ridge teacher's labels (K = n/m), mixed with real labels, and where mixing loses",
+     {SYNTHETIC_ISOTROPIC
+      "[problem]\np = 50,90,100,110,200,400\n"
+      "[sweep]\nsweep = n,p\nn = 100,200,500,1000,2000\npipelines = strong,weak,mix\ntrials = 100\n"
+      "[output]\ncsv = results/synthetic/table.csv\n",
+      SYNTHETIC_ISOTROPIC
+      "[problem]\np = 50,90,100,110,200,400\n[student]\nreal-fraction = 0.0909090909090909\n"
+      "[sweep]\nsweep = p\nn = 1100\npipelines = mix\ntrials = 100\n"
+      "[output]\ncsv = results/synthetic/real-and-synthetic.csv\n",
+      "[problem]\nspectrum = isotropic\nbeta = gauss\np = 100\nsigma = 0.5\nteacher-sigma = 0\n"
+      "[teacher]\nm = 137\nk = all\n"
+      "[student]\nreal-fraction = 0:1:lin5\n[sweep]\nsweep = real-fraction\nn = 300\n"
+      "pipelines = strong,w2s,weak,mix\ntrials = 400\n"
+      "[output]\ncsv = results/synthetic/mixing.csv\n",
+      "[problem]\np = 400\nsigma = 0.2\n"
+      "[teacher]\nm = 1000\nk = 200\n"
+      "[student]\nreal-fraction = 0:1:lin9\n[sweep]\nsweep = real-fraction\nn = 200\n"
+      "pipelines = strong,w2s,weak,mix\ntrials = 200\n"
+      "[output]\ncsv = results/synthetic/overparameterised.csv\n"},
+     "[sweep]\ntrials = 4\n"},
 };
 
 static const preset *find(const char *name) {
