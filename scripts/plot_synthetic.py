@@ -67,7 +67,7 @@ TOP = 10.0  # the risk axis ends here; a peak's median is marked at the top
 
 
 def plot_table(d, table, mixed, m):
-    fig, ax = plt.subplots(figsize=(7.2, 4.8))
+    fig, ax = plt.subplots(figsize=(9.0, 4.8))
     for label, style, pts in curves(table, mixed, m):
         x = [p / m for p, _ in pts]
         sim = [num(r["sim_median"]) if r["flag"] == "peak" else num(r["sim_mean"]) for _, r in pts]
@@ -76,7 +76,7 @@ def plot_table(d, table, mixed, m):
         ax.plot(x, sim, linestyle="none", label=label, markerfacecolor="none", **style)
         for xi, y in zip(x, sim):  # off the chart: the real-data student at its peak
             if y > TOP:
-                ax.annotate("peak: median %.2g" % y, (xi, TOP), xytext=(xi * 1.08, TOP / 2.2),
+                ax.annotate("peak: median %.2g" % y, (xi, TOP), xytext=(xi * 0.62, TOP / 2.5),
                             fontsize=8, arrowprops=dict(arrowstyle="->", color=style["color"]))
     ax.axvline(1.0, color="0.8", lw=0.8, zorder=0)
     ax.set_xscale("log")
@@ -89,7 +89,7 @@ def plot_table(d, table, mixed, m):
     ax.set_ylabel("excess risk")
     ax.set_title("Synthetic labels: the interpolation peak at p = m is gone once K >= 1\n"
                  "(markers: simulation, mean or at a peak the median; lines: theory)", fontsize=10)
-    ax.legend(fontsize=8, ncol=2)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     for ext in ("png", "pdf"):
         fig.savefig(os.path.join(d, "risk-vs-p." + ext), dpi=130)
