@@ -311,3 +311,31 @@ Test(mix_run, the_settings_in_the_scenario) {
   cr_expect_null(strstr(without, "weak-ridge"), "%s", without);
   free(without);
 }
+
+/* The synthetic preset's figures: scripts/plot_synthetic.py writes both figures and the
+ * summary table (a row per student, a column per p), and plot_run.py draws a run swept
+ * over real-fraction. Skipped without Debian's matplotlib. */
+Test(mix_run, the_synthetic_figures) {
+  if (system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
+    cr_skip_test("no matplotlib for /usr/bin/python3 (scripts/setup.sh installs it)");
+  kd_test_run_ok("--preset synthetic --quick --quiet --backend cpu");
+  cr_assert_eq(kd_test_sh("/usr/bin/python3 " KDBENCH_SOURCE_DIR "/scripts/plot_synthetic.py "
+                          "results/quick/synthetic"), 0, "%s", kd_test_err);
+  for (int i = 0; i < 2; ++i) {
+    size_t len = 0;
+    char *png = kd_test_read(i ? "results/quick/synthetic/risk-vs-f.png"
+                               : "results/quick/synthetic/risk-vs-p.png", &len);
+    cr_expect(png && len > 10000, "figure %d: %zu bytes", i, len);
+    free(png);
+  }
+  char *md = kd_test_text("results/quick/synthetic/table-summary.md");
+  cr_expect_not_null(strstr(md, "| student | p = 50 | p = 90 | p = 100 | p = 110 | p = 200 | "
+                                "p = 400 |"), "%s", md);
+  size_t rows = 0;
+  for (const char *at = md; (at = strstr(at, "\n| ")); ++at) ++rows;
+  cr_expect_eq(rows, 2 + 5 + 2, "real data, the teacher, K = 1..20, 10x real, mixed:\n%s", md);
+  free(md);
+  cr_expect_eq(kd_test_sh("/usr/bin/python3 " KDBENCH_SOURCE_DIR "/scripts/plot_run.py "
+                          "results/quick/synthetic/mixing.csv --out ."), 0, "%s", kd_test_err);
+  cr_expect(kd_test_exists("mixing.png"), "plot_run.py draws a real-fraction axis");
+}
