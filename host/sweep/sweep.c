@@ -249,6 +249,10 @@ static void live_caption(kd_table *t, const kd_config *c, const char *backend) {
   if (c->teacher_sigma >= 0) kd_table_caption(t, T, " teacher sigma = %g,", c->teacher_sigma);
   if (!swept(c, KD_AXIS_RIDGE)) kd_table_caption(t, T, " ridge = %g,", c->ridge);
   if (!swept(c, KD_AXIS_M)) kd_table_caption(t, T, " m = %zu,", c->m);
+  if (c->weak_ridge < 0) kd_table_caption(t, T, " weak ridge auto,");
+  else if (c->weak_ridge != 0) kd_table_caption(t, T, " weak ridge = %g,", c->weak_ridge);
+  if ((c->pipelines >> KD_PIPE_MIX & 1u) && !swept(c, KD_AXIS_REAL_FRACTION))
+    kd_table_caption(t, T, " real fraction = %g,", c->real_fraction);
   kd_table_caption(t, T, " %u trial%s, seed %llu\n# backend: %s\n", c->trials,
                    c->trials == 1 ? "" : "s", (unsigned long long)c->seed, backend);
   kd_table_caption(t, T,
