@@ -12,12 +12,20 @@ Peers:
               factors (NumPy has no triangular solve, so each of them is an LU: 2/3 m^3).
   gram_solve  the same, but numpy.linalg.solve on the Gram directly (one LU); recorded
               because it is the cheaper of the two ways plain NumPy can finish the fit.
+  gram_scipy  the same Gram, finished as a researcher with SciPy would: scipy.linalg's
+              cho_factor + cho_solve (LAPACK potrf + potrs, the factor's two triangular
+              solves with all 4 right-hand sides at once). The fair peer; run only where
+              SciPy is installed (scripts/setup.sh --bench installs python3-scipy), null
+              otherwise.
+  gram_tri    the same factor by scipy.linalg.cholesky, then two
+              scipy.linalg.solve_triangular calls (LAPACK trtrs): the other SciPy
+              spelling, recorded beside it (same LAPACK work as cho_solve).
   lstsq       what researchers write: numpy.linalg.lstsq (LAPACK gelsd) once per label
               vector (4 calls), always on X (no whitening). Not run with a ridge; at the
               largest ridgeless shape one call with all 4 label vectors, one trial, no
               warm-up (4 calls would take minutes), so its ratio there is a lower bound.
 
-Both Gram peers run inside one trial on the same G; each peer's time per trial is the sum
+All Gram peers run inside one trial on the same G; each peer's time per trial is the sum
 of its own steps (perf_counter around each). Rules: one warm-up trial per shape, then
 trials until at least 5 samples and 1.5 s (or 12 s and 3 samples); median, min, IQR.
 BLAS threads are left at NumPy's default (all cores).
@@ -34,6 +42,12 @@ import sys
 import time
 
 import numpy as np
+
+try:
+    import scipy
+    import scipy.linalg as sla
+except ImportError:  # the NumPy-only peers still run
+    scipy = sla = None
 
 K = 4
 SIGMA = 0.5
@@ -104,8 +118,24 @@ def chol_solve(g, rhs):
     return np.linalg.solve(low.T, np.linalg.solve(low, rhs))
 
 
+def scipy_cho(g, rhs):
+    return sla.cho_solve(sla.cho_factor(g, lower=True, check_finite=False), rhs,
+                         check_finite=False)
+
+
+def scipy_tri(g, rhs):
+    low = sla.cholesky(g, lower=True, check_finite=False)
+    w = sla.solve_triangular(low, rhs, lower=True, check_finite=False)
+    return sla.solve_triangular(low, w, lower=True, trans="T", check_finite=False)
+
+
+PEERS = [("gram_chol", chol_solve), ("gram_solve", np.linalg.solve)]
+if sla is not None:
+    PEERS += [("gram_scipy", scipy_cho), ("gram_tri", scipy_tri)]
+
+
 def gram_trial(pr, trial):
-    """Both Gram peers on one draw; returns {peer: seconds}, {step: seconds}, risks."""
+    """The Gram peers on one draw; returns {peer: seconds}, {step: seconds}, risks."""
     rng = pr.rng(trial)
     clock = Clock()
     x, y = draw(pr, rng, clock, pr.whiten)
@@ -115,7 +145,7 @@ def gram_trial(pr, trial):
     rhs = y if pr.kernel else x.T @ y
     clock.lap("products")  # X^T Y when n >= p
     risks = {}
-    for peer, solve in (("gram_chol", chol_solve), ("gram_solve", np.linalg.solve)):
+    for peer, solve in PEERS:
         a = solve(g, rhs)
         b = x.T @ a if pr.kernel else a
         risks[peer] = pr.risk(b / pr.sqrt_lam[:, None] if pr.whiten else b)
@@ -153,24 +183,28 @@ def summary(t):
 
 def run_gram(pr, budget):
     gram_trial(pr, 0)  # warm-up
-    times = {"gram_chol": [], "gram_solve": []}
+    times = {peer: [] for peer, _ in PEERS}
     steps = {}
     trial = mismatches = 0
     while not budget_met(budget, trial, sum(times["gram_chol"])):
         trial += 1
         t, s, risks = gram_trial(pr, trial)
-        if not np.allclose(risks["gram_chol"], risks["gram_solve"], rtol=1e-6, atol=0):
-            # the same G, two factorisations: they differ only when G is ill-conditioned
+        off = [peer for peer in risks
+               if not np.allclose(risks[peer], risks["gram_chol"], rtol=1e-6, atol=0)]
+        if off:
+            # the same G, several factorisations: they differ only when G is ill-conditioned
             # (the ridgeless peak), where kdbench's condition check falls back to QR
             mismatches += 1
-            print(f"numpy_peer: n={pr.n} p={pr.p} trial {trial}: risks {risks['gram_chol']} "
-                  f"(cholesky) vs {risks['gram_solve']} (solve): G is ill-conditioned",
+            print(f"numpy_peer: n={pr.n} p={pr.p} trial {trial}: risks of {', '.join(off)} "
+                  f"differ from gram_chol's {risks['gram_chol']}: G is ill-conditioned",
                   flush=True)
         for peer in times:
             times[peer].append(t[peer])
         for name, v in s.items():
             steps.setdefault(name, []).append(v)
     out = {peer: summary(v) for peer, v in times.items()}
+    out.setdefault("gram_scipy", None)  # SciPy not installed
+    out.setdefault("gram_tri", None)
     out["steps_median_s"] = {name: float(np.median(v)) for name, v in steps.items()}
     out["solve_mismatches"] = mismatches
     return out
@@ -214,7 +248,8 @@ def main():
     args = ap.parse_args()
     budget = QUICK if args.quick else FULL
     name, loaded = blas_config()
-    print(f"numpy {np.__version__}, BLAS {name} ({', '.join(os.path.basename(p) for p in loaded)}),"
+    sp = f"scipy {scipy.__version__}" if scipy else "no scipy (gram_scipy, gram_tri not run)"
+    print(f"numpy {np.__version__}, {sp}, BLAS {name} ({', '.join(os.path.basename(p) for p in loaded)}),"
           f" {os.cpu_count()} CPUs, threads: default")
     results = []
     for n, p, ridge, quick, plan in SHAPES:
@@ -226,18 +261,25 @@ def main():
         r["lstsq"] = run_lstsq(pr, budget, plan)
         results.append(r)
         ls = r["lstsq"]
+        sc = r["gram_scipy"]
         print(f"n={n} p={p} ridge={ridge:g}: gram+chol {1e3 * r['gram_chol']['median_s']:.3f} ms,"
-              f" gram+solve {1e3 * r['gram_solve']['median_s']:.3f} ms ({r['gram_chol']['count']}"
+              f" gram+solve {1e3 * r['gram_solve']['median_s']:.3f} ms,"
+              + (f" gram+cho_solve (scipy) {1e3 * sc['median_s']:.3f} ms,"
+                 f" gram+solve_triangular (scipy) {1e3 * r['gram_tri']['median_s']:.3f} ms"
+                 if sc else " scipy peers not run") + f" ({r['gram_chol']['count']}"
               f" trials), lstsq " + (f"{1e3 * ls['median_s']:.1f} ms ({ls['count']} trials,"
                                       f" {ls['mode']})" if ls else "not run (ridge)"))
         print("  steps (median ms): " + ", ".join(
             f"{k} {1e3 * v:.3f}" for k, v in r["steps_median_s"].items()), flush=True)
     if args.json:
-        doc = {"bench": "numpy_peer", "numpy": np.__version__, "python": sys.version.split()[0],
+        doc = {"bench": "numpy_peer", "numpy": np.__version__,
+               "scipy": scipy.__version__ if scipy else None, "python": sys.version.split()[0],
                "blas_config": name, "blas_loaded": loaded, "nproc": os.cpu_count(),
                "threads": "default", "quick": args.quick,
                "solve_note": "gram_chol = cholesky + 2 np.linalg.solve (LU) on the triangular "
-                             "factors; gram_solve = np.linalg.solve on the Gram",
+                             "factors; gram_solve = np.linalg.solve on the Gram; gram_scipy = "
+                             "scipy.linalg.cho_factor + cho_solve; gram_tri = "
+                             "scipy.linalg.cholesky + 2 solve_triangular",
                "shapes": results}
         with open(args.json, "w") as f:
             json.dump(doc, f, indent=1)

@@ -2,7 +2,7 @@
 # Installs the Debian packages kdbench needs, only those that are missing.
 # Idempotent and quiet when everything is already there.
 #   scripts/setup.sh          build + test dependencies
-#   scripts/setup.sh --bench  also the NumPy peer used by bench/
+#   scripts/setup.sh --bench  also the NumPy and NumPy + SciPy peers used by bench/
 set -euo pipefail
 
 # Beyond the build, the tests use /usr/bin/python3 (tests/test_slurm.sh) with matplotlib
@@ -15,7 +15,7 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev libcriterion-dev
       libinih-dev libcjson-dev python3 python3-matplotlib texlive-latex-base texlive-latex-recommended
       clang libclang-rt-dev libomp-dev)
-if [[ "${1:-}" == "--bench" ]]; then pkgs+=(python3-numpy); fi
+if [[ "${1:-}" == "--bench" ]]; then pkgs+=(python3-numpy python3-scipy); fi
 
 missing=()
 for p in "${pkgs[@]}"; do
