@@ -111,36 +111,82 @@ Test(normals, streams_differ) {
 /* Bit-for-bit equality (distinguishes -0.0 from 0.0, unlike ==). */
 static int same_bits(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
 
+/* Makes p the bulk path for this test, or skips the test, saying why, on a CPU (or a
+ * build) that cannot run it. */
+static void use_path(kd_rng_path p) {
+  if (!kd_rng_path_runs(p))
+    cr_skip_test("this CPU cannot run the %s path of the generator", kd_rng_path_name(p));
+  cr_assert_geq(kd_rng_use_path(p), 0);
+}
+
+/* Column j of a fill (ld >= n) against the pointwise reference, bit for bit. */
+static void expect_reference(kd_rng_addr a, size_t n, uint32_t col0, size_t ncol,
+                             const double *scale, const double *Z, size_t ld) {
+  for (size_t j = 0; j < ncol; ++j)
+    for (size_t i = 0; i < n; ++i) {
+      double want = kd_rng_normal_at(a, i, col0 + (uint32_t)j) * (scale ? scale[j] : 1.0);
+      cr_assert(same_bits(Z[i + j * ld], want), "%s n=%zu col %u (%zu, %zu): %.17g vs %.17g",
+                kd_rng_path_name(kd_rng_current_path()), n, col0, i, j, Z[i + j * ld], want);
+    }
+}
+
 /* Every column length from 1 to 70 (odd ones leave half a pair; short ones have no
- * whole SIMD block), a few longer ones, both bulk paths, against the pointwise
- * reference, with and without column scales. */
-Test(normals, bulk_fill_equals_pointwise_all_lengths) {
+ * whole SIMD block), a few longer ones, against the pointwise reference, with and
+ * without column scales. */
+static void all_lengths(kd_rng_path path) {
+  use_path(path);
   const size_t lengths[] = {1, 2, 3, 31, 32, 33, 63, 64, 65, 127, 1001};
   double scale[3] = {0.75, 1.0, 3e-3};
   double *Z = malloc(sizeof(double) * 1001 * 3);
   cr_assert_not_null(Z);
-  for (int simd = 1; simd >= 0; --simd) {
-    kd_rng_set_simd(simd);
-    for (size_t c = 0; c < 70 + sizeof lengths / sizeof lengths[0]; ++c) {
-      size_t n = c < 70 ? c + 1 : lengths[c - 70];
-      kd_rng_addr a = {.seed = 0x9e3779b97f4a7c15ULL ^ n, .point = (uint32_t)(1000 + n),
-                       .trial = (uint32_t)(n * 7919), .purpose = (uint32_t)(n & 0xff)};
-      const double *sc = (n & 1) ? scale : NULL;
-      kd_rng_fill(a, n, (uint32_t)(n * 3), 3, sc, Z, n);
-      for (size_t j = 0; j < 3; ++j)
-        for (size_t i = 0; i < n; ++i) {
-          double want = kd_rng_normal_at(a, i, (uint32_t)(n * 3 + j)) * (sc ? sc[j] : 1.0);
-          cr_assert(same_bits(Z[i + j * n], want), "simd %d n=%zu (%zu, %zu): %.17g vs %.17g",
-                    simd, n, i, j, Z[i + j * n], want);
-        }
-    }
+  for (size_t c = 0; c < 70 + sizeof lengths / sizeof lengths[0]; ++c) {
+    size_t n = c < 70 ? c + 1 : lengths[c - 70];
+    kd_rng_addr a = {.seed = 0x9e3779b97f4a7c15ULL ^ n, .point = (uint32_t)(1000 + n),
+                     .trial = (uint32_t)(n * 7919), .purpose = (uint32_t)(n & 0xff)};
+    const double *sc = (n & 1) ? scale : NULL;
+    kd_rng_fill(a, n, (uint32_t)(n * 3), 3, sc, Z, n);
+    expect_reference(a, n, (uint32_t)(n * 3), 3, sc, Z, n);
   }
-  kd_rng_set_simd(1);
+  kd_rng_use_path(KD_RNG_PATHS);
   free(Z);
 }
 
-/* 2 x 1M values: the SIMD and the generic path agree everywhere, in parallel fills. */
-Test(normals, simd_equals_generic_large) {
+/* 400 streams drawn at random (seed, point, trial, purpose), each with a random column
+ * length 1..300 (every tail a SIMD block can leave), a random first column anywhere in
+ * 0..2^32-3 and a leading dimension above n (nothing written between columns). */
+static void many_streams(kd_rng_path path) {
+  use_path(path);
+  enum { STREAMS = 400, NMAX = 300, NCOL = 2, PAD = 3 };
+  double *Z = malloc(sizeof(double) * (NMAX + PAD) * NCOL);
+  cr_assert_not_null(Z);
+  uint64_t x = 0x2545f4914f6cdd1dULL;
+  for (int s = 0; s < STREAMS; ++s) {
+    uint64_t r[4];
+    for (int i = 0; i < 4; ++i) {
+      x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+      r[i] = x;
+    }
+    kd_rng_addr a = {.seed = r[0], .point = (uint32_t)r[1],
+                     .trial = (uint32_t)(r[1] >> 32) % KD_MAX_TRIALS,
+                     .purpose = (uint32_t)r[2] & 0xff};
+    size_t n = 1 + (size_t)(r[2] >> 32) % NMAX, ld = n + PAD;
+    uint32_t col0 = (uint32_t)(r[3] % 0xfffffffeULL);
+    double scale[NCOL] = {1.0, 1.0 / (1.0 + (double)(r[3] >> 40))};
+    for (size_t i = 0; i < ld * NCOL; ++i) Z[i] = -1.0;
+    kd_rng_fill(a, n, col0, NCOL, (s & 1) ? scale : NULL, Z, ld);
+    expect_reference(a, n, col0, NCOL, (s & 1) ? scale : NULL, Z, ld);
+    for (size_t j = 0; j < NCOL; ++j)
+      for (size_t i = n; i < ld; ++i)
+        cr_assert_eq(Z[i + j * ld], -1.0, "row %zu of column %zu written (n = %zu)", i, j, n);
+  }
+  kd_rng_use_path(KD_RNG_PATHS);
+  free(Z);
+}
+
+/* 2 x 1M values in parallel fills: the path agrees with the generic one everywhere, and
+ * with the reference on a sample. */
+static void equals_generic_large(kd_rng_path path) {
+  use_path(path);
   const size_t n = 2001, p = 500;
   double *a = malloc(sizeof(double) * n * p), *b = malloc(sizeof(double) * n * p);
   double *scale = malloc(sizeof(double) * p);
@@ -148,27 +194,55 @@ Test(normals, simd_equals_generic_large) {
   for (size_t j = 0; j < p; ++j) scale[j] = 1.0 / (double)(j + 1);
   for (int s = 0; s < 2; ++s) {
     kd_rng_addr addr = {.seed = 1 + (uint64_t)s, .point = 0xdeadbeef, .trial = 77, .purpose = 1};
-    kd_rng_set_simd(0);
+    kd_rng_use_path(KD_RNG_GENERIC);
     kd_rng_fill(addr, n, 5, p, s ? scale : NULL, a, n);
-    kd_rng_set_simd(1);
+    kd_rng_use_path(path);
     kd_rng_fill(addr, n, 5, p, s ? scale : NULL, b, n);
-    cr_expect_eq(memcmp(a, b, sizeof(double) * n * p), 0, "the two bulk paths differ");
+    cr_expect_eq(memcmp(a, b, sizeof(double) * n * p), 0, "the %s and generic paths differ",
+                 kd_rng_path_name(path));
     for (size_t i = 0; i < n * p; i += 997) {
       size_t row = i % n, col = i / n;
       double want = kd_rng_normal_at(addr, row, (uint32_t)(5 + col)) * (s ? scale[col] : 1.0);
       cr_assert(same_bits(b[i], want), "(%zu, %zu)", row, col);
     }
   }
+  kd_rng_use_path(KD_RNG_PATHS);
   free(a);
   free(b);
   free(scale);
+}
+
+Test(rng_paths, generic_all_lengths) { all_lengths(KD_RNG_GENERIC); }
+Test(rng_paths, avx2_all_lengths) { all_lengths(KD_RNG_AVX2); }
+Test(rng_paths, avx512_all_lengths) { all_lengths(KD_RNG_AVX512); }
+Test(rng_paths, generic_many_streams) { many_streams(KD_RNG_GENERIC); }
+Test(rng_paths, avx2_many_streams) { many_streams(KD_RNG_AVX2); }
+Test(rng_paths, avx512_many_streams) { many_streams(KD_RNG_AVX512); }
+Test(rng_paths, avx2_equals_generic_large) { equals_generic_large(KD_RNG_AVX2); }
+Test(rng_paths, avx512_equals_generic_large) { equals_generic_large(KD_RNG_AVX512); }
+
+/* The default is the fastest path the CPU runs; the generic path always runs; a path
+ * that does not exist is refused and changes nothing. */
+Test(rng_paths, default_is_fastest_and_bad_paths_are_refused) {
+  kd_rng_path best = KD_RNG_GENERIC;
+  for (int p = 0; p < KD_RNG_PATHS; ++p)
+    if (kd_rng_path_runs((kd_rng_path)p)) best = (kd_rng_path)p;
+  cr_expect(kd_rng_path_runs(KD_RNG_GENERIC));
+  cr_expect_eq(kd_rng_current_path(), best, "in use: %s, fastest: %s",
+               kd_rng_path_name(kd_rng_current_path()), kd_rng_path_name(best));
+  cr_expect_eq(kd_rng_use_path(KD_RNG_GENERIC), (int)best);
+  cr_expect_eq(kd_rng_use_path((kd_rng_path)(KD_RNG_PATHS + 1)), -1);
+  cr_expect_eq(kd_rng_current_path(), KD_RNG_GENERIC);
+  cr_expect_eq(kd_rng_use_path(KD_RNG_PATHS), (int)KD_RNG_GENERIC);
+  cr_expect_eq(kd_rng_current_path(), best);
 }
 
 /* Words chosen for the edges of the transform: the extreme uniforms (u1 = 2^-53 and
  * u1 = 1, whose integer 2^53 has bit 53 set), the mantissa of u1 on either side of
  * sqrt(2) (the log's range reduction), and the angle at every quadrant boundary
  * (q = 0..4, r = -1/4 and just below 1/4); then pseudo-random words. */
-Test(normals, bulk_box_muller_edge_words) {
+static void edge_words(kd_rng_path path) {
+  use_path(path);
   enum { COUNT = 1024 };
   uint32_t *w = malloc(sizeof(uint32_t) * 4 * COUNT);
   double *got = malloc(sizeof(double) * 2 * COUNT);
@@ -200,20 +274,21 @@ Test(normals, bulk_box_muller_edge_words) {
     w[4 * i + 2] = (uint32_t)(k2 >> 21);
     w[4 * i + 3] = (uint32_t)((k2 & 0x1fffff) << 11) | (uint32_t)((i * 37) & 0x7ff);
   }
-  for (int simd = 1; simd >= 0; --simd) {
-    kd_rng_set_simd(simd);
-    for (size_t count = COUNT; count >= COUNT - 3; --count) { /* odd counts: the tails */
-      kd_normals_from_words(w, count, got);
-      for (size_t i = 0; i < count; ++i) {
-        double z0, z1;
-        kd_normal_pair(w + 4 * i, &z0, &z1);
-        cr_assert(same_bits(got[2 * i], z0) && same_bits(got[2 * i + 1], z1),
-                  "simd %d word set %zu: (%.17g, %.17g) vs (%.17g, %.17g)", simd, i,
-                  got[2 * i], got[2 * i + 1], z0, z1);
-      }
+  for (size_t count = COUNT; count >= COUNT - 9; --count) { /* every tail of 8 lanes */
+    kd_normals_from_words(w, count, got);
+    for (size_t i = 0; i < count; ++i) {
+      double z0, z1;
+      kd_normal_pair(w + 4 * i, &z0, &z1);
+      cr_assert(same_bits(got[2 * i], z0) && same_bits(got[2 * i + 1], z1),
+                "%s word set %zu: (%.17g, %.17g) vs (%.17g, %.17g)",
+                kd_rng_path_name(path), i, got[2 * i], got[2 * i + 1], z0, z1);
     }
   }
-  kd_rng_set_simd(1);
+  kd_rng_use_path(KD_RNG_PATHS);
   free(w);
   free(got);
 }
+
+Test(rng_paths, generic_edge_words) { edge_words(KD_RNG_GENERIC); }
+Test(rng_paths, avx2_edge_words) { edge_words(KD_RNG_AVX2); }
+Test(rng_paths, avx512_edge_words) { edge_words(KD_RNG_AVX512); }

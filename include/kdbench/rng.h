@@ -248,9 +248,26 @@ void kd_rng_fill(kd_rng_addr a, size_t n, uint32_t col0, size_t ncol,
  * w[4i .. 4i+3], i < count, exactly as kd_normal_pair (a test hook for edge-case words). */
 void kd_normals_from_words(const uint32_t *w, size_t count, double *z);
 
-/* Turns the AVX2 bulk path off (0) or back on (1, when the CPU has AVX2); returns
- * whether it was in use. Values never depend on it; tests compare both paths. */
-int kd_rng_set_simd(int on);
+/* The bulk paths of kd_rng_fill and kd_normals_from_words, slowest first. Each gives
+ * exactly the values of kd_rng_normal_at; tests/test_rng.c checks every path the machine
+ * runs, bench/bench_rng.c times them. */
+typedef enum {
+  KD_RNG_GENERIC, /* plain C, vectorised by the compiler for the baseline ISA */
+  KD_RNG_AVX2,    /* AVX2 intrinsics, 16 row pairs per step */
+  KD_RNG_AVX512,  /* AVX-512 F + DQ intrinsics, 32 row pairs per step */
+  KD_RNG_PATHS    /* their number; for kd_rng_use_path: the fastest this CPU runs */
+} kd_rng_path;
+
+/* Whether this build and this CPU can run the path. */
+int kd_rng_path_runs(kd_rng_path p);
+/* "generic", "avx2", "avx512". */
+const char *kd_rng_path_name(kd_rng_path p);
+/* The path in use (at start-up the fastest this CPU runs). */
+kd_rng_path kd_rng_current_path(void);
+/* Uses path p from now on (KD_RNG_PATHS: the fastest this CPU runs again); a path the
+ * CPU cannot run is refused (returns -1, nothing changes), else returns the path that
+ * was in use. Values never depend on it; it is for tests and benchmarks. */
+int kd_rng_use_path(kd_rng_path p);
 #ifdef __cplusplus
 }
 #endif
