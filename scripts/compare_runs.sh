@@ -41,6 +41,10 @@ kdbench=$(realpath "$kdbench")
 presets=("$@")
 ((${#presets[@]})) || mapfile -t presets < <("$kdbench" --list-presets | awk '{print $1}')
 py=/usr/bin/python3
+# The reference's OpenBLAS kernel where this CPU can run it (scripts/blas_core.sh): with
+# --write into an existing reference too, so that a partly rewritten one stays of one kernel.
+source "$(dirname "$0")/blas_core.sh"
+use_reference_core "${ref:-$write}/fig1/sweep-n.meta.json"
 
 out=${write:-$(mktemp -d)}
 [[ -n $write ]] || trap 'rm -rf "$out"' EXIT

@@ -4,7 +4,8 @@
 # byte: refactors move code, not results. And the comparison can fail: a reference with
 # one digit changed is reported, naming the file. The bytes hold on the machine kind
 # that made the reference: another BLAS kernel or thread count may move the last digits
-# of a sum, so there the test is skipped (exit 77), saying so. Usage:
+# of a sum. Where OpenBLAS can run the reference's kernel on this CPU, it is asked to
+# (scripts/blas_core.sh); otherwise the test is skipped (exit 77), saying so. Usage:
 # test_compare_runs.sh KDBENCH
 set -uo pipefail
 kdbench=$1
@@ -18,6 +19,9 @@ cd "$src"
 # The reference's BLAS and threads beside this machine's (the live table's first lines).
 backend_of() { /usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["backend"]["description"])' "$1"; }
 want=$(backend_of "$ref/fig1/sweep-n.meta.json")
+source scripts/blas_core.sh
+use_reference_core "$ref/fig1/sweep-n.meta.json"
+[[ -z ${OPENBLAS_CORETYPE:-} ]] || echo "test_compare_runs: OPENBLAS_CORETYPE=$OPENBLAS_CORETYPE, the reference's kernel"
 (cd "$work" && "$kdbench" --preset fig1 --quick --csv ./probe/ --quiet) || fail "the fig1 preset did not run"
 have=$(backend_of "$work/probe/sweep-n.meta.json")
 if [[ $want != "$have" ]]; then
