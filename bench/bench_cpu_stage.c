@@ -11,9 +11,12 @@
  * shapes, `max_time` seconds and `floor_samples` samples. Reported: median, min and
  * IQR of the time per trial, trials/s, GFLOP/s under the flop model below and its
  * share of a DGEMM ceiling measured in the same run, each trial's own latency; then
- * the stage's three big steps timed alone on the same shape (generation, Gram,
- * factor + solve) with the threads one trial has (one core side by side, all of them
- * one at a time) to show where time goes.
+ * the stage's steps timed alone on the same shape with the threads one trial has (one
+ * core side by side, all of them one at a time) to show where time goes: generation,
+ * the label products (X S + z sigma^T), the Gram by dsyrk (what the backend calls) and,
+ * beside it, by dgemm (the full product: SYRK against GEMM on this machine), the
+ * factorisation (dlansy + dpotrf), the condition estimate (dpocon), the k solves
+ * (dpotrs) and the product back to p coordinates (X^T A when p > n, X^T Y otherwise).
  *
  * Flop model (docs/gpu.md#flops), m = min(n, p), M = max(n, p), k right-hand sides:
  *   F = m^2 M + m^3/3 + 2 m^2 k + 2 n p k + [p > n] 2 n p k
@@ -22,10 +25,12 @@
  * Problem: lambda_i = i^-2, lambda_i beta*_i^2 = i^-1.5, k = 4 sources
  * beta* x {1, 0.75, 0.5, 0.25}, sigma = 0.5 for each, risk against beta*.
  *
- *   bench_cpu_stage [--quick] [--one-at-a-time] [--json FILE]
+ *   bench_cpu_stage [--quick] [--one-at-a-time] [--shape NxP[:RIDGE]] [--json FILE]
  *     --quick          the three small shapes on a short budget (a smoke test)
  *     --one-at-a-time  every shape one trial at a time with BLAS on every core (the
  *                      way kdbench ran before trials went side by side), for comparison
+ *     --shape          this shape alone instead of the list (e.g. 2048x2048, the largest
+ *                      design trials run side by side with, or 4000x4000:1e-3)
  *     --json           also write the results to FILE (read by bench/compare.sh) */
 #include <cblas.h>
 #include <lapacke.h>
@@ -216,8 +221,10 @@ typedef struct {
   double shift; /* n ridge */
   kd_rng_addr design;
   const double *scale; /* NULL on the whitened path (ridgeless n >= p) */
-  double *x, *gram, *factor, *rhs, *sol, *work;
+  const double *sources, *sigma;
+  double *x, *gram, *factor, *rhs, *sol, *work, *y, *z, *b;
   lapack_int *iwork;
+  double anorm; /* of the Gram, for the condition estimate */
 } parts_ctx;
 
 static double time_generation(void *ctx, unsigned rep) {
@@ -240,29 +247,87 @@ static double time_gram(void *ctx, unsigned rep) {
   return now() - t0;
 }
 
-/* What the backend does with a Gram: norm, Cholesky, condition estimate, k solves. */
-static double time_factor_solve(void *ctx, unsigned rep) {
+/* The Gram as a full m x m dgemm (twice SYRK's flops): is SYRK the faster here? */
+static double time_gram_gemm(void *ctx, unsigned rep) {
+  (void)rep;
+  parts_ctx *c = ctx;
+  const int m = (int)c->m, depth = (int)(c->kernel ? c->p : c->n), n = (int)c->n;
+  double t0 = now();
+  cblas_dgemm(CblasColMajor, c->kernel ? CblasNoTrans : CblasTrans,
+              c->kernel ? CblasTrans : CblasNoTrans, m, m, depth, 1.0, c->x, n, c->x, n, 0.0,
+              c->factor, m);
+  return now() - t0;
+}
+
+/* The label products as the backend forms them: Y = X S + z sigma^T. */
+static double time_labels(void *ctx, unsigned rep) {
+  (void)rep;
+  parts_ctx *c = ctx;
+  const int n = (int)c->n, p = (int)c->p;
+  double t0 = now();
+  cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, K_RHS, p, 1.0, c->x, n, c->sources,
+              p, 0.0, c->y, n);
+  cblas_dger(CblasColMajor, n, K_RHS, 1.0, c->z, 1, c->sigma, 1, c->y, n);
+  return now() - t0;
+}
+
+/* The product back to p coordinates: X^T A (p > n) or X^T Y (n >= p), p x k. */
+static double time_back(void *ctx, unsigned rep) {
+  (void)rep;
+  parts_ctx *c = ctx;
+  const int n = (int)c->n, p = (int)c->p;
+  double t0 = now();
+  cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, p, K_RHS, n, 1.0, c->x, n, c->y, n, 0.0,
+              c->b, p);
+  return now() - t0;
+}
+
+/* The norm and the Cholesky factor of the Gram, as the backend takes them. */
+static double time_factor(void *ctx, unsigned rep) {
   (void)rep;
   parts_ctx *c = ctx;
   const lapack_int m = (lapack_int)c->m;
   memcpy(c->factor, c->gram, c->m * c->m * sizeof(double));
-  memcpy(c->sol, c->rhs, c->m * K_RHS * sizeof(double));
-  double t0 = now(), rcond = 0;
-  double anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'L', m, c->factor, m, c->work);
+  double t0 = now();
+  c->anorm = LAPACKE_dlansy_work(LAPACK_COL_MAJOR, '1', 'L', m, c->factor, m, c->work);
   lapack_int info = LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', m, c->factor, m);
-  if (info == 0)
-    info = LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'L', m, c->factor, m, anorm, &rcond, c->work,
-                               c->iwork);
-  if (info == 0)
-    info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', m, K_RHS, c->factor, m, c->sol, m);
   double t = now() - t0;
   if (info != 0) fprintf(stderr, "bench_cpu_stage: Cholesky step failed (info %d)\n", (int)info);
   return info == 0 ? t : -1;
 }
 
+/* The condition estimate on the factor time_factor left. */
+static double time_cond(void *ctx, unsigned rep) {
+  (void)rep;
+  parts_ctx *c = ctx;
+  const lapack_int m = (lapack_int)c->m;
+  double rcond = 0, t0 = now();
+  lapack_int info = LAPACKE_dpocon_work(LAPACK_COL_MAJOR, 'L', m, c->factor, m, c->anorm,
+                                        &rcond, c->work, c->iwork);
+  double t = now() - t0;
+  return info == 0 ? t : -1;
+}
+
+/* The k solves against that factor. */
+static double time_solves(void *ctx, unsigned rep) {
+  (void)rep;
+  parts_ctx *c = ctx;
+  const lapack_int m = (lapack_int)c->m;
+  memcpy(c->sol, c->rhs, c->m * K_RHS * sizeof(double));
+  double t0 = now();
+  lapack_int info = LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', m, K_RHS, c->factor, m, c->sol, m);
+  double t = now() - t0;
+  return info == 0 ? t : -1;
+}
+
 typedef struct {
-  timing gen, gram, solve;
+  timing gen, labels, gram, gram_gemm, factor, cond, solves, back;
 } parts;
+
+/* factor + condition estimate + solves: what the backend does with a Gram. */
+static double factor_solve(const parts *p) {
+  return p->factor.median + p->cond.median + p->solves.median;
+}
 
 /* The steps alone, with the threads one trial of the team has: one core when trials
  * run side by side (BLAS and generation on one thread), every core otherwise. */
@@ -277,7 +342,12 @@ static int time_parts(const shape *s, const problem *pr, const budget *b,
                  .shift = (double)s->n * s->ridge,
                  .design = stream(s, KD_PURPOSE_DESIGN | KD_STAGE_STUDENT)};
   c.scale = (c.kernel || s->ridge > 0) ? pr->scale : NULL;
+  c.sources = pr->sources;
+  c.sigma = pr->sigma;
   c.x = xmalloc(s->n * s->p * sizeof(double));
+  c.y = xmalloc(s->n * K_RHS * sizeof(double));
+  c.z = xmalloc(s->n * sizeof(double));
+  c.b = xmalloc(s->p * K_RHS * sizeof(double));
   c.gram = xmalloc(c.m * c.m * sizeof(double));
   c.factor = xmalloc(c.m * c.m * sizeof(double));
   c.rhs = xmalloc(c.m * K_RHS * sizeof(double));
@@ -287,14 +357,23 @@ static int time_parts(const shape *s, const problem *pr, const budget *b,
   kd_rng_addr r = c.design;
   r.purpose = KD_PURPOSE_NOISE;
   kd_rng_fill(r, c.m, 0, K_RHS, NULL, c.rhs, c.m);
+  kd_rng_fill(r, s->n, 0, 1, NULL, c.z, s->n);
   int rc = measure(time_generation, &c, b, &out->gen);
+  if (rc == 0) rc = measure(time_labels, &c, b, &out->labels);
+  if (rc == 0) rc = measure(time_gram_gemm, &c, b, &out->gram_gemm);
   if (rc == 0) rc = measure(time_gram, &c, b, &out->gram);
-  if (rc == 0) rc = measure(time_factor_solve, &c, b, &out->solve);
+  if (rc == 0) rc = measure(time_factor, &c, b, &out->factor);
+  if (rc == 0) rc = measure(time_cond, &c, b, &out->cond);
+  if (rc == 0) rc = measure(time_solves, &c, b, &out->solves);
+  if (rc == 0) rc = measure(time_back, &c, b, &out->back);
   if (team->workers > 1) {
     openblas_set_num_threads(blas_before);
     omp_set_num_threads(omp_before);
   }
   free(c.x);
+  free(c.y);
+  free(c.z);
+  free(c.b);
   free(c.gram);
   free(c.factor);
   free(c.rhs);
@@ -392,12 +471,20 @@ static void print_result(FILE *f, const result *r, double ceiling) {
   const parts *p = &r->parts;
   /* the steps were timed with one trial's threads: compare them with its latency */
   const double lat = r->latency.median;
-  double rest = lat - p->gen.median - p->gram.median - p->solve.median;
+  const double fs = factor_solve(p);
+  double rest = lat - p->gen.median - p->gram.median - fs;
   fprintf(f, "  steps    (of one trial's latency) generation %.3f ms (%.0f %%; %.3g normals/s, "
              "%.2f GB/s), Gram %.3f ms (%.0f %%), factor+solve %.3f ms (%.0f %%), rest %.3f ms\n",
           1e3 * p->gen.median, 100 * p->gen.median / lat, normals_per_s(r),
           8e-9 * normals_per_s(r), 1e3 * p->gram.median, 100 * p->gram.median / lat,
-          1e3 * p->solve.median, 100 * p->solve.median / lat, 1e3 * rest);
+          1e3 * fs, 100 * fs / lat, 1e3 * rest);
+  fprintf(f, "  detail   labels %.3f ms, X^T %s %.3f ms (of the rest); dlansy + dpotrf %.3f ms, "
+             "dpocon %.3f ms, dpotrs %.3f ms (of factor+solve); the Gram by dgemm %.3f ms: "
+             "SYRK is %.2fx %s\n",
+          1e3 * p->labels.median, r->s.p > r->s.n ? "A" : "Y", 1e3 * p->back.median,
+          1e3 * p->factor.median, 1e3 * p->cond.median, 1e3 * p->solves.median,
+          1e3 * p->gram_gemm.median, p->gram_gemm.median / p->gram.median,
+          p->gram.median <= p->gram_gemm.median ? "faster (kept)" : "SLOWER than dgemm");
 }
 
 static void json_string(FILE *f, const char *s) {
@@ -430,8 +517,17 @@ static void json_result(FILE *f, const result *r, double ceiling) {
   json_timing(f, "generation", &r->parts.gen);
   fputs(",\n     ", f);
   json_timing(f, "gram", &r->parts.gram);
-  fputs(",\n     ", f);
-  json_timing(f, "factor_solve", &r->parts.solve);
+  fprintf(f, ",\n     \"factor_solve\": {\"median_s\": %.6e}", factor_solve(&r->parts));
+  const struct {
+    const char *name;
+    const timing *t;
+  } more[] = {{"labels", &r->parts.labels}, {"gram_gemm", &r->parts.gram_gemm},
+              {"factor", &r->parts.factor}, {"cond", &r->parts.cond},
+              {"solves", &r->parts.solves}, {"back", &r->parts.back}};
+  for (size_t i = 0; i < sizeof more / sizeof more[0]; ++i) {
+    fputs(",\n     ", f);
+    json_timing(f, more[i].name, more[i].t);
+  }
   fprintf(f, ",\n     \"gen_normals_per_s\": %.6e, \"gen_gb_per_s\": %.4f}", normals_per_s(r),
           8e-9 * normals_per_s(r));
 }
@@ -464,17 +560,48 @@ static int write_json(const char *path, const char *describe, double ceiling, in
 /* ---- main ------------------------------------------------------------------------------------------- */
 
 static int usage(void) {
-  fputs("usage: bench_cpu_stage [--quick] [--one-at-a-time] [--json FILE]\n", stderr);
+  fputs("usage: bench_cpu_stage [--quick] [--one-at-a-time] [--shape NxP[:RIDGE]] [--json FILE]\n",
+        stderr);
   return 2;
+}
+
+/* "NxP" or "NxP:RIDGE" -> *s (n, p >= 1, ridge >= 0); 0 on success. */
+static int parse_shape(const char *text, shape *s) {
+  char *end = NULL;
+  unsigned long long n = strtoull(text, &end, 10), p = 0;
+  if (end == text || *end != 'x') return -1;
+  const char *q = end + 1;
+  p = strtoull(q, &end, 10);
+  if (end == q) return -1;
+  double ridge = 0;
+  if (*end == ':') {
+    q = end + 1;
+    ridge = strtod(q, &end);
+    if (end == q) return -1;
+  }
+  if (*end || n == 0 || p == 0 || !(ridge >= 0)) return -1;
+  *s = (shape){(size_t)n, (size_t)p, ridge, 1};
+  return 0;
 }
 
 int main(int argc, char **argv) {
   int quick = 0, one_at_a_time = 0;
   const char *json = NULL;
+  const shape *list = shapes;
+  size_t nlist = N_SHAPES;
+  shape alone;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--quick") == 0) quick = 1;
     else if (strcmp(argv[i], "--one-at-a-time") == 0) one_at_a_time = 1;
     else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
+    else if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc) {
+      if (parse_shape(argv[++i], &alone) != 0) {
+        fprintf(stderr, "bench_cpu_stage: bad --shape '%s' (NxP or NxP:RIDGE)\n", argv[i]);
+        return 2;
+      }
+      list = &alone;
+      nlist = 1;
+    }
     else return usage();
   }
   kd_backend be;
@@ -495,9 +622,9 @@ int main(int argc, char **argv) {
   result res[N_SHAPES];
   size_t count = 0;
   int rc = 0;
-  for (size_t i = 0; i < N_SHAPES && rc == 0; ++i) {
-    if (quick && !shapes[i].quick) continue;
-    rc = run_shape(&be, &shapes[i], quick, one_at_a_time, &res[count]);
+  for (size_t i = 0; i < nlist && rc == 0; ++i) {
+    if (quick && !list[i].quick) continue;
+    rc = run_shape(&be, &list[i], quick, one_at_a_time, &res[count]);
     if (rc == 0) print_result(stdout, &res[count++], ceiling);
     fflush(stdout);
   }
