@@ -52,6 +52,8 @@ static void check_point(fixture *f, kd_point pt, unsigned pipes, uint32_t trials
     kd_summary s;
     kd_summarize(risk + q * trials, trials, &s);
     double th = pl.theory[q], dev = s.mean / th - 1;
+    cr_log_info("%s, %s: sim %.5g +- %.2g vs theory %.5g: %+.2f%%, %.1f SE", what,
+                kd_pipeline_name(q), s.mean, s.se, th, 100 * dev, (s.mean - th) / s.se);
     cr_expect(fabs(dev) < 0.05 && fabs(s.mean - th) < 4 * s.se,
               "%s, %s (n=%zu, k=%zu): sim %.5g +- %.2g vs theory %.5g (%s): %+.2f%%, %.1f SE",
               what, kd_pipeline_name(q), pt.n, pl.pt.k, s.mean, s.se, th,
@@ -124,6 +126,71 @@ Test(agreement, w2s_underparameterised_student) {
   setup(&f, powerlaw2, 150, 0.5);
   kd_point pt = {.n = 400, .m = 600, .k = 100};
   check_point(&f, pt, (1u << KD_PIPE_W2S) | (1u << KD_PIPE_WEAK), 300, "n > p, w2s k=100");
+  teardown(&f);
+}
+
+/* ---- covariance shift: the weak model draws its design from its own Sigma_s -------------- */
+
+/* Sigma_s a power law of exponent weak_alpha (flatter below the student's 2, steeper
+ * above), jointly diagonal with Sigma_t; the risks stay under Sigma_t. */
+static void shift(fixture *f, double weak_alpha) {
+  kd_spectrum_spec w = {.kind = KD_SPEC_POWERLAW, .alpha = weak_alpha};
+  cr_assert_eq(kd_problem_weak_spectrum(&f->pr, &w), KD_OK, "%s", kd_last_error());
+}
+
+static const unsigned weak_pipes = (1u << KD_PIPE_STRONG) | (1u << KD_PIPE_W2S) | (1u << KD_PIPE_WEAK);
+
+Test(agreement, covariance_shift_ridgeless_teacher) {
+  fixture f;
+  setup(&f, powerlaw2, 400, 0.5);
+  shift(&f, 1.5); /* flatter; k > m: the weak model's deterministic equivalent */
+  check_point(&f, (kd_point){.n = 200, .m = 150, .k = 300}, weak_pipes, 300,
+              "Sigma_s flatter, ridgeless teacher k > m");
+  shift(&f, 2.5); /* steeper; k < m - 1: the weak model's exact moments */
+  check_point(&f, (kd_point){.n = 200, .m = 600, .k = 100}, weak_pipes, 300,
+              "Sigma_s steeper, ridgeless teacher k < m");
+  teardown(&f);
+}
+
+Test(agreement, covariance_shift_ridge_teacher) {
+  fixture f;
+  setup(&f, powerlaw2, 400, 0.5);
+  shift(&f, 1.5);
+  check_point(&f, (kd_point){.n = 200, .m = 300, .k = 200, .weak_ridge = 1e-3}, weak_pipes, 300,
+              "Sigma_s flatter, ridge teacher");
+  shift(&f, 2.5);
+  check_point(&f, (kd_point){.n = 150, .m = 200, .k = 400, .weak_ridge = 1e-2}, weak_pipes, 300,
+              "Sigma_s steeper, ridge teacher on every feature");
+  teardown(&f);
+}
+
+/* A shift that is none (Sigma_s = Sigma_t) changes no number: the same risks, bit for
+ * bit, and the same theory; a real shift changes the weak model's risk. */
+Test(agreement, covariance_shift_to_the_same_spectrum_is_no_shift) {
+  fixture f;
+  setup(&f, powerlaw2, 300, 0.5);
+  const kd_point pt = {.n = 120, .m = 400, .k = 150};
+  double r[3][KD_NPIPES], th[3][KD_NPIPES];
+  for (int c = 0; c < 3; ++c) {
+    if (c) shift(&f, c == 1 ? 2 : 1.5);
+    kd_plan pl;
+    cr_assert_eq(kd_plan_point(&f.pr, &pt, weak_pipes, &pl), KD_OK, "%s", kd_last_error());
+    kd_trial_ws ws;
+    int fb[KD_NPIPES];
+    cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
+    cr_assert_eq(kd_run_trial(&f.be, &pl, 2024, 5, &ws, r[c], fb), KD_OK, "%s", kd_last_error());
+    memcpy(th[c], pl.theory, sizeof th[c]);
+    kd_trial_ws_free(&ws);
+    kd_plan_free(&pl);
+  }
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    if (!(weak_pipes >> q & 1u)) continue;
+    cr_expect_eq(r[1][q], r[0][q], "%s: %.17g vs %.17g", kd_pipeline_name(q), r[1][q], r[0][q]);
+    cr_expect_eq(th[1][q], th[0][q], "%s theory", kd_pipeline_name(q));
+  }
+  cr_expect_eq(r[2][KD_PIPE_STRONG], r[0][KD_PIPE_STRONG], "the student's own design is untouched");
+  cr_expect_neq(r[2][KD_PIPE_WEAK], r[0][KD_PIPE_WEAK]);
+  cr_expect_neq(th[2][KD_PIPE_WEAK], th[0][KD_PIPE_WEAK]);
   teardown(&f);
 }
 

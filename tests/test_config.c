@@ -1143,3 +1143,80 @@ Test(numbers, vector_files_read_the_grammar) {
     cr_expect(strncmp(kd_last_error(), want, strlen(want)) == 0, "message %s", kd_last_error());
   }
 }
+
+/* ---- the weak model's own spectrum (covariance shift) ----------------------------------- */
+
+/* --weak-spectrum and --weak-alpha: printed and read back only when given (a scenario
+ * without keeps its text and hash), part of the hash, the spectrum's grammar and its
+ * one-line refusals, a file's values hashed; the problem gets Sigma_s. */
+Test(scenario, weak_spectrum_round_trip_hash_and_refusals) {
+  kd_config c;
+  small_config(&c);
+  char plain[17], shifted[17], steeper[17], iso[17];
+  hash_of(&c, plain);
+  char *text = printed(&c, 0);
+  cr_expect_null(strstr(text, "weak-"), "%s", text);
+  free(text);
+  set(&c, "weak-alpha", "1.5"); /* alone: a power law */
+  cr_expect_str_eq(c.weak_spectrum, "powerlaw");
+  cr_assert_eq(kd_config_check(&c), KD_OK, "%s", kd_last_error());
+  text = printed(&c, 1);
+  cr_expect_not_null(strstr(text, "[teacher]\nm = 5000\nk = auto\nweak-spectrum = powerlaw\n"
+                                  "weak-alpha = 1.5\n"),
+                     "%s", text);
+  free(text);
+  round_trip(&c);
+  hash_of(&c, shifted);
+  set(&c, "weak-alpha", "2.5");
+  hash_of(&c, steeper);
+  cr_expect_str_neq(shifted, plain);
+  cr_expect_str_neq(steeper, shifted);
+  kd_problem pr;
+  cr_assert_eq(kd_config_problem(&c, 40, 2, 0.5, 0.5, &pr), KD_OK, "%s", kd_last_error());
+  cr_assert_not_null(pr.lambda_w);
+  cr_expect_eq(pr.lambda_w[9], pow(10, -2.5));
+  cr_expect_eq(pr.lambda[9], pow(10, -2));
+  kd_problem_free(&pr);
+
+  kd_config d;
+  small_config(&d);
+  set(&d, "weak-spectrum", "isotropic: 2.0");
+  cr_expect_str_eq(d.weak_spectrum, "isotropic:2.0"); /* as given, without blanks */
+  text = printed(&d, 1);
+  cr_expect_not_null(strstr(text, "\nweak-spectrum = isotropic:2\n"), "%s", text);
+  free(text);
+  round_trip(&d);
+  hash_of(&d, iso);
+  cr_expect_str_neq(iso, plain);
+  expect_set_error(&d, "weak-spectrum", "twolevel:5", "--weak-spectrum: expected twolevel:K,A,B");
+  expect_set_error(&d, "weak-spectrum", "cauchy", "--weak-spectrum: unknown 'cauchy'");
+  expect_set_error(&d, "weak-alpha", "0", "alpha");
+  set(&d, "weak-alpha", "3");
+  expect_check_error(&d, "--weak-alpha: needs --weak-spectrum powerlaw, got 'isotropic:2.0'");
+  kd_config e;
+  small_config(&e);
+  set(&e, "weak-spectrum", "powerlaw");
+  set(&e, "pipelines", "strong,optimal");
+  expect_check_error(&e, "--weak-spectrum: no pipeline with a weak model");
+
+  /* a file: p lines, its values in the hash */
+  kd_config f;
+  small_config(&f);
+  char lines[40 * 8 + 1] = "";
+  for (int i = 0; i < 40; ++i) strcat(lines, i < 20 ? "1\n" : "0.5\n");
+  kd_test_write("ws.txt", lines);
+  char spec[4200];
+  snprintf(spec, sizeof spec, "file:%s", kd_test_path("ws.txt"));
+  set(&f, "weak-spectrum", spec);
+  char h1[17], h2[17];
+  hash_of(&f, h1);
+  lines[0] = '2';
+  kd_test_write("ws.txt", lines);
+  hash_of(&f, h2);
+  cr_expect_str_neq(h1, h2, "the file's values are hashed");
+  cr_assert_eq(kd_config_problem(&f, 40, 2, 0.5, 0.5, &pr), KD_OK, "%s", kd_last_error());
+  cr_expect(pr.lambda_w[0] == 2 && pr.lambda_w[39] == 0.5);
+  kd_problem_free(&pr);
+  cr_expect_neq(kd_config_problem(&f, 30, 2, 0.5, 0.5, &pr), KD_OK, "a file of 40 lines at p = 30");
+  cr_expect_not_null(strstr(kd_last_error(), "--weak-spectrum"), "%s", kd_last_error());
+}

@@ -65,7 +65,8 @@ static kd_status w2s_entry(kd_fit_ctx *c, const kd_fit_point *pt, kd_w2s_entry *
   if ((st = kd_fit_problem_of(&c->ps, w->p, w->alpha, &pr)) ||
       (st = kd_de_solve(pr->lambda, pr->p, (double)w->n, w->ridge, &de)))
     return st;
-  kd_weak_spec ws = {.m = (double)w->m, .k = w->k, .ridge = 0, .lambda_w = NULL, .sigma = sigma};
+  kd_weak_spec ws = {.m = (double)w->m, .k = w->k, .ridge = 0, .lambda_w = pr->lambda_w,
+                     .sigma = sigma};
   kd_w2s_theory th;
   if ((st = kd_w2s_theory_point(pr->lambda, pr->beta, pr->p, &de, &ws, w->sigma, &th))) return st;
   e->weak_th = wk ? wk->theory : th.weak;

@@ -55,6 +55,11 @@ const char *kd_cli_usage =
     "                      every feature, k = p at each point)\n"
     "  --weak-ridge L      weak teacher's own ridge (default 0); auto: the ridge that\n"
     "                      minimises its theoretical risk (needs --k N or --k all)\n"
+    "  --weak-spectrum KIND  the weak teacher's own design spectrum Sigma_s (covariance\n"
+    "                      shift; the kinds of --spectrum, jointly diagonal with the\n"
+    "                      student's; default: the student's); risks stay under Sigma_t\n"
+    "  --weak-alpha A      its power-law exponent (default: the student's alpha; alone,\n"
+    "                      it means --weak-spectrum powerlaw)\n"
     "  --real-fraction F   mix: the share of the student's n rows with ground-truth\n"
     "                      labels (noise --sigma), in [0, 1] (default 0); the rest carry\n"
     "                      the weak teacher's labels (noise --teacher-sigma; 0 =\n"
@@ -161,6 +166,8 @@ static const struct option options[] = {
     {"teacher-sigma", required_argument, 0, OPT_SETTING},
     {"weak-ridge", required_argument, 0, OPT_SETTING},
     {"real-fraction", required_argument, 0, OPT_SETTING},
+    {"weak-spectrum", required_argument, 0, OPT_SETTING},
+    {"weak-alpha", required_argument, 0, OPT_SETTING},
     {"pipelines", required_argument, 0, OPT_SETTING},
     {"trials", required_argument, 0, OPT_SETTING},
     {"seed", required_argument, 0, OPT_SETTING},

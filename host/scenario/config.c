@@ -302,6 +302,7 @@ static const setting SETTINGS[] = {
     {"beta", "problem"},   {"signal-exp", "problem"}, {"sigma", "problem"},
     {"teacher-sigma", "problem"}, {"ridge", "student"}, {"real-fraction", "student"},
     {"m", "teacher"},      {"k", "teacher"},        {"weak-ridge", "teacher"},
+    {"weak-spectrum", "teacher"}, {"weak-alpha", "teacher"},
     {"pipelines", "sweep"}, {"sweep", "sweep"},
     {"n", "sweep"},        {"trials", "sweep"},     {"seed", "sweep"},
     {"job", "run"},        {"backend", "run"},      {"shard", "run"},
@@ -385,7 +386,8 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
 /* The one reading of a spectrum's text (powerlaw | isotropic[:L] | twolevel:K,A,B |
  * file:PATH) into *s (alpha from the config; the path points into text), checked as far
  * as it goes without p (kd_spectrum_check). */
-static kd_status parse_spectrum(const char *text, double alpha, kd_spectrum_spec *s) {
+static kd_status parse_spectrum(const char *name, const char *text, double alpha,
+                                kd_spectrum_spec *s) {
   memset(s, 0, sizeof *s);
   kd_status st = KD_OK;
   if (!strcmp(text, "powerlaw")) {
@@ -395,7 +397,7 @@ static kd_status parse_spectrum(const char *text, double alpha, kd_spectrum_spec
     *s = (kd_spectrum_spec){.kind = KD_SPEC_ISOTROPIC, .level_a = 1};
   } else if (!strncmp(text, "isotropic:", 10)) {
     *s = (kd_spectrum_spec){.kind = KD_SPEC_ISOTROPIC};
-    st = parse_positive("spectrum", text + 10, &s->level_a);
+    st = parse_positive(name, text + 10, &s->level_a);
   } else if (!strncmp(text, "twolevel:", 9)) {
     const char *k = text + 9, *c1 = strchr(k, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
     uint64_t strong = 0;
@@ -403,19 +405,19 @@ static kd_status parse_spectrum(const char *text, double alpha, kd_spectrum_spec
     if (!c2 || strchr(c2 + 1, ',') || kd_whole_parse_span(k, (size_t)(c1 - k), &strong) ||
         strong > SIZE_MAX || kd_number_parse_span(c1 + 1, (size_t)(c2 - c1 - 1), &a) ||
         kd_number_parse(c2 + 1, &b))
-      return kd_fail(KD_EINVAL, "--spectrum: expected twolevel:K,A,B (K an integer >= 0, A >= B > 0 "
-                     "numbers), got '%s'", text);
+      return kd_fail(KD_EINVAL, "--%s: expected twolevel:K,A,B (K an integer >= 0, A >= B > 0 "
+                     "numbers), got '%s'", name, text);
     *s = (kd_spectrum_spec){.kind = KD_SPEC_TWOLEVEL, .strong = (size_t)strong, .level_a = a,
                             .level_b = b};
   } else if (!strncmp(text, "file:", 5) && text[5]) {
     *s = (kd_spectrum_spec){.kind = KD_SPEC_FILE, .path = text + 5};
   } else {
     return kd_fail(KD_EINVAL,
-                   "--spectrum: unknown '%s' (expected powerlaw, isotropic[:LEVEL], "
-                   "twolevel:K,A,B or file:PATH)", text);
+                   "--%s: unknown '%s' (expected powerlaw, isotropic[:LEVEL], "
+                   "twolevel:K,A,B or file:PATH)", name, text);
   }
   if (st == KD_OK && kd_spectrum_check(s, 0) != KD_OK)
-    st = kd_fail(KD_EINVAL, "--spectrum %s: %s", text, kd_last_error());
+    st = kd_fail(KD_EINVAL, "--%s %s: %s", name, text, kd_last_error());
   return st;
 }
 
@@ -430,7 +432,7 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
   size_t z = 0;
   if (!strcmp(name, "spectrum")) {
     kd_spectrum_spec spec;
-    kd_status st = parse_spectrum(text, c->alpha, &spec);
+    kd_status st = parse_spectrum(name, text, c->alpha, &spec);
     if (st != KD_OK) return st;
     spec.alpha = 0; /* the config's, given by kd_config_spectrum */
     spec.path = NULL;
@@ -448,6 +450,26 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
       if (*t != ' ' && *t != '\t') c->spectrum[n++] = *t;
     c->spectrum[n] = '\0';
     return KD_OK;
+  }
+  if (!strcmp(name, "weak-spectrum")) {
+    kd_spectrum_spec spec;
+    kd_status st = parse_spectrum(name, text, 0, &spec);
+    if (st != KD_OK) return st;
+    spec.path = NULL; /* kd_config_weak_spectrum points it into the text */
+    c->weak_spectrum_spec = spec;
+    size_t n = 0; /* without blanks, as the spectrum (a path keeps its own) */
+    for (const char *t = text; *t; ++t)
+      if (spec.kind == KD_SPEC_FILE || (*t != ' ' && *t != '\t')) c->weak_spectrum[n++] = *t;
+    c->weak_spectrum[n] = '\0';
+    return KD_OK;
+  }
+  if (!strcmp(name, "weak-alpha")) {
+    kd_status st = parse_alpha(text, &c->weak_alpha);
+    if (st == KD_OK && !c->weak_spectrum[0]) { /* a weak-alpha alone: a power law */
+      c->weak_spectrum_spec = (kd_spectrum_spec){.kind = KD_SPEC_POWERLAW};
+      snprintf(c->weak_spectrum, sizeof c->weak_spectrum, "powerlaw");
+    }
+    return st;
   }
   if (!strcmp(name, "beta")) {
     kd_beta_kind kind = KD_BETA_POWERLAW;
@@ -539,6 +561,12 @@ kd_status kd_config_check(const kd_config *c) {
     return kd_fail(KD_EINVAL, "--sweep p: a spectrum file fixes p");
   if (is_swept(c, KD_AXIS_ALPHA) && c->spectrum_spec.kind != KD_SPEC_POWERLAW)
     return kd_fail(KD_EINVAL, "--sweep alpha: needs --spectrum powerlaw, got '%s'", c->spectrum);
+  if (c->weak_alpha > 0 && c->weak_spectrum_spec.kind != KD_SPEC_POWERLAW)
+    return kd_fail(KD_EINVAL, "--weak-alpha: needs --weak-spectrum powerlaw, got '%s'",
+                   c->weak_spectrum);
+  if (c->weak_spectrum[0] && !(c->pipelines & ((1u << KD_PIPE_W2S) | (1u << KD_PIPE_WEAK))))
+    return kd_fail(KD_EINVAL, "--weak-spectrum: no pipeline with a weak model (w2s, weak) in "
+                   "--pipelines");
   if (c->k && c->k != KD_K_ALL && c->p && c->k > c->p && !is_swept(c, KD_AXIS_K) &&
       !is_swept(c, KD_AXIS_P))
     return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu", c->k, c->p);
@@ -555,15 +583,27 @@ kd_status kd_config_spectrum(const kd_config *c, kd_spectrum_spec *s) {
   return KD_OK;
 }
 
+int kd_config_weak_spectrum(const kd_config *c, double alpha, kd_spectrum_spec *s) {
+  if (!c->weak_spectrum[0]) return 0;
+  *s = c->weak_spectrum_spec;
+  s->alpha = c->weak_alpha > 0 ? c->weak_alpha : alpha;
+  if (s->kind == KD_SPEC_FILE) s->path = c->weak_spectrum + 5; /* after "file:" */
+  return 1;
+}
+
 kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double sigma,
                             double teacher_sigma, kd_problem *pr) {
-  kd_spectrum_spec s;
+  kd_spectrum_spec s, w;
   kd_beta_spec b;
   kd_status st = kd_config_spectrum(c, &s);
   if (st == KD_OK) st = kd_config_beta(c, &b);
   if (st != KD_OK) return st;
   if (s.kind == KD_SPEC_POWERLAW) s.alpha = alpha;
-  return kd_problem_init(pr, &s, &b, p, sigma, teacher_sigma, c->seed);
+  st = kd_problem_init(pr, &s, &b, p, sigma, teacher_sigma, c->seed);
+  if (st == KD_OK && kd_config_weak_spectrum(c, alpha, &w) &&
+      (st = kd_problem_weak_spectrum(pr, &w)) != KD_OK)
+    kd_problem_free(pr);
+  return st;
 }
 
 kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b) {
@@ -590,8 +630,7 @@ static void print_axis(const kd_config *c, FILE *out, kd_axis a, const char *sca
 /* The spectrum from its typed values: "isotropic" and "isotropic:1.0" are one spectrum,
  * printed as "isotropic"; "twolevel:10,4.0,1" as "twolevel:10,4,1". A file by its path
  * (its values are hashed apart, kd_scenario_id_make). */
-static void print_spectrum(const kd_config *c, FILE *out) {
-  const kd_spectrum_spec *s = &c->spectrum_spec;
+static void print_spectrum(const kd_spectrum_spec *s, const char *text, FILE *out) {
   char a[KD_NUMBER_TEXT_LEN], b[KD_NUMBER_TEXT_LEN];
   kd_number_text(s->level_a, a);
   kd_number_text(s->level_b, b);
@@ -601,7 +640,7 @@ static void print_spectrum(const kd_config *c, FILE *out) {
       else fprintf(out, "isotropic:%s", a);
       break;
     case KD_SPEC_TWOLEVEL: fprintf(out, "twolevel:%zu,%s,%s", s->strong, a, b); break;
-    case KD_SPEC_FILE: fputs(c->spectrum, out); break; /* "file:PATH" as given */
+    case KD_SPEC_FILE: fputs(text, out); break; /* "file:PATH" as given */
     default: fputs("powerlaw", out); break;
   }
 }
@@ -615,7 +654,7 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
           "# ranges A:B:logN, A:B:linN or A:B:pow2.\n", out);
   /* spectrum before p: a spectrum file resets p to its length. */
   fputs("\n[problem]\nspectrum = ", out);
-  if (canonical) print_spectrum(c, out);
+  if (canonical) print_spectrum(&c->spectrum_spec, c->spectrum, out);
   else fputs(c->spectrum, out);
   fputc('\n', out);
   snprintf(buf, sizeof buf, "%zu", c->p);
@@ -651,6 +690,13 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   print_axis(c, out, KD_AXIS_K, c->k == KD_K_ALL ? "all" : c->k ? buf : "auto", canonical);
   if (c->weak_ridge < 0) fputs("weak-ridge = auto\n", out);
   else if (c->weak_ridge != 0) fprintf(out, "weak-ridge = %.17g\n", c->weak_ridge);
+  if (c->weak_spectrum[0]) { /* only when given: a scenario without keeps its text and hash */
+    fputs("weak-spectrum = ", out);
+    if (canonical) print_spectrum(&c->weak_spectrum_spec, c->weak_spectrum, out);
+    else fputs(c->weak_spectrum, out);
+    fputc('\n', out);
+    if (c->weak_alpha > 0) fprintf(out, "weak-alpha = %.17g\n", c->weak_alpha);
+  }
   fputs("\n[sweep]\nsweep = ", out);
   for (int i = 0; i < c->n_swept; ++i) fprintf(out, "%s%s", i ? "," : "", kd_axis_name(c->swept[i]));
   fputc('\n', out);

@@ -57,6 +57,19 @@ static kd_status values_hash(const char *path, char out[17]) {
   return KD_OK;
 }
 
+/* A weak spectrum from a file: its values join the settings' hash (a scenario without
+ * one keeps its hash). */
+static kd_status weak_file_hash(const kd_config *c, char settings[17]) {
+  kd_spectrum_spec w;
+  char values[17], text[64];
+  if (!kd_config_weak_spectrum(c, c->alpha, &w) || w.kind != KD_SPEC_FILE) return KD_OK;
+  kd_status st = values_hash(w.path, values);
+  if (st != KD_OK) return st;
+  int len = snprintf(text, sizeof text, "%s\nweak-spectrum values=%s\n", settings, values);
+  kd_hash_hex(kd_fnv1a(KD_FNV_INIT, text, (size_t)len), settings);
+  return KD_OK;
+}
+
 kd_status kd_scenario_id_make(const kd_config *c, const kd_grid *g, kd_scenario_id *id) {
   memset(id, 0, sizeof *id);
   id->numerics = KD_NUMERICS_VERSION;
@@ -73,6 +86,7 @@ kd_status kd_scenario_id_make(const kd_config *c, const kd_grid *g, kd_scenario_
     snprintf(id->beta_path, sizeof id->beta_path, "%s", b.path);
     st = values_hash(id->beta_path, id->beta);
   }
+  if (st == KD_OK) st = weak_file_hash(c, id->settings);
   if (st != KD_OK) return st;
   char text[128];
   int len = snprintf(text, sizeof text, "settings=%s\nnumerics=%d\nspectrum=%s\nbeta=%s\n",

@@ -211,7 +211,8 @@ static kd_status resolve(kd_program *prog, const kd_problem *pr, const kd_plan *
   c->ridge = st->solver.ridge == KD_RIDGE_STUDENT ? pl->pt.ridge
              : st->solver.ridge == KD_RIDGE_WEAK  ? pl->pt.weak_ridge
                                                   : st->solver.value;
-  const double *design = st->spectrum ? st->spectrum(pl) : pr->lambda;
+  const double *design = st->spectrum ? st->spectrum(pl) : NULL;
+  if (!design) design = pr->lambda;
   unsigned char *seen = NULL;
   c->top_k = f->kind == KD_FEATURES_TOP_K;
   if (f->kind == KD_FEATURES_SUBSET || f->noise > 0) { /* gathered copies */
@@ -225,7 +226,7 @@ static kd_status resolve(kd_program *prog, const kd_problem *pr, const kd_plan *
   } else { /* the first p features: the problem's own arrays */
     c->p = c->seen = c->top_k ? pl->pt.k : p;
     c->partial = c->top_k;
-    if (st->spectrum) { /* another design; the risk stays the problem's */
+    if (design != pr->lambda) { /* another design; the risk stays the problem's */
       c->lambda = design;
       c->metric = pr->lambda;
     }

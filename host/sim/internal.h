@@ -23,11 +23,16 @@ size_t kd_pipeline_weak_k(const kd_plan *pl);
    .features = {.kind = KD_FEATURES_ALL}, .solver = {.ridge = KD_RIDGE_STUDENT},    \
    .labels = {__VA_ARGS__}}
 
-/* The weak model: m samples of the top k features, the weak ridge, on ground-truth
+/* The weak model's design spectrum: the plan's weak_lambda (NULL: the problem's). */
+const double *kd_pipeline_weak_spectrum(const kd_plan *pl);
+
+/* The weak model: m samples of the top k features drawn from its own spectrum (the
+ * problem's, or Sigma_s under a covariance shift), the weak ridge, on ground-truth
  * labels with the problem's noise. */
 #define KD_WEAK_STAGE                                                               \
   {.stream = KD_STREAM_WEAK, .samples = {.kind = KD_SAMPLES_M},                     \
-   .features = {.kind = KD_FEATURES_TOP_K}, .solver = {.ridge = KD_RIDGE_WEAK},     \
+   .spectrum = kd_pipeline_weak_spectrum, .features = {.kind = KD_FEATURES_TOP_K},  \
+   .solver = {.ridge = KD_RIDGE_WEAK},                                              \
    .labels = {.kind = KD_LABELS_TRUTH, .noise = KD_NOISE_SIGMA}}
 
 #endif

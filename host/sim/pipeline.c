@@ -25,8 +25,9 @@ static int uses_weak(const kd_chain *ch) {
 
 static kd_status plan_weak(const kd_problem *pr, kd_plan *pl) {
   size_t p = pr->p;
+  pl->weak_lambda = pr->lambda_w;
   kd_weak_spec w = {.m = (double)pl->pt.m, .k = pl->pt.k, .ridge = pl->pt.weak_ridge,
-                    .lambda_w = NULL, .sigma = pr->sigma};
+                    .lambda_w = pr->lambda_w, .sigma = pr->sigma};
   if (w.m < 1) return kd_fail(KD_EINVAL, "m (the weak model's samples) must be positive");
   if (pl->pt.k == 0 && pl->pt.weak_ridge < 0)
     return kd_fail(KD_EINVAL, "the weak model's ridge 'auto' needs its k (--k N or --k all), "

@@ -41,3 +41,5 @@ void kd_pipeline_theory(double *value, kd_theory_kind *kind, double exact, doubl
 }
 
 size_t kd_pipeline_weak_k(const kd_plan *pl) { return pl->pt.k; }
+
+const double *kd_pipeline_weak_spectrum(const kd_plan *pl) { return pl->weak_lambda; }

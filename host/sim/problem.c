@@ -214,8 +214,25 @@ kd_status kd_problem_init(kd_problem *pr, const kd_spectrum_spec *s, const kd_be
   return KD_OK;
 }
 
+kd_status kd_problem_weak_spectrum(kd_problem *pr, const kd_spectrum_spec *s) {
+  size_t p = pr->p;
+  double *lambda_w = NULL;
+  kd_status st = kd_spectrum_build(s, &p, &lambda_w);
+  if (st != KD_OK) return kd_fail(st, "--weak-spectrum: %s", kd_last_error());
+  for (size_t i = 0; i < p; ++i)
+    if (!(lambda_w[i] * pr->beta[i] * pr->beta[i] <= KD_SCALE_MAX)) {
+      free(lambda_w);
+      return kd_fail(KD_EINVAL, "--weak-spectrum: feature %zu's signal share %g exceeds %g",
+                     i + 1, lambda_w[i] * pr->beta[i] * pr->beta[i], KD_SCALE_MAX);
+    }
+  free(pr->lambda_w);
+  pr->lambda_w = lambda_w;
+  return KD_OK;
+}
+
 void kd_problem_free(kd_problem *pr) {
   free(pr->lambda);
+  free(pr->lambda_w);
   free(pr->beta);
-  pr->lambda = pr->beta = NULL;
+  pr->lambda = pr->lambda_w = pr->beta = NULL;
 }

@@ -116,7 +116,8 @@ size_t kd_mix_rows(double cum, size_t n);
 typedef struct {
   kd_stream stream;
   kd_samples samples;
-  const double *(*spectrum)(const struct kd_plan *pl); /* NULL: the problem's lambda */
+  const double *(*spectrum)(const struct kd_plan *pl); /* NULL (or returning NULL): the
+                                                          problem's lambda */
   kd_features features;
   kd_solver solver;
   kd_labels labels;

@@ -72,6 +72,12 @@ typedef struct {
   double real_fraction;       /* the mix's share of ground-truth rows, in [0, 1] */
   size_t m, k;                /* k = 0: the theory-optimal k; KD_K_ALL: every feature */
   double weak_ridge;          /* the weak model's ridge; < 0: the theory-optimal one */
+  /* the weak model's own design spectrum Sigma_s (covariance shift), as given and parsed
+   * (the grammar of spectrum); "" = the student's. weak_alpha: its power-law exponent,
+   * 0 = the point's alpha (a weak-alpha alone means weak-spectrum powerlaw) */
+  char weak_spectrum[KD_TEXT_LEN];
+  kd_spectrum_spec weak_spectrum_spec;
+  double weak_alpha;
   unsigned pipelines;
   /* sweep */
   int n_swept;
@@ -108,9 +114,12 @@ kd_status kd_config_check(const kd_config *c);
 
 /* The spectrum and beta* specs of the config (their paths point into c). */
 kd_status kd_config_spectrum(const kd_config *c, kd_spectrum_spec *s);
+/* The weak model's spectrum spec at the point's alpha; 0 when the config has none (the
+ * weak model draws from the student's spectrum), 1 when *s is filled. */
+int kd_config_weak_spectrum(const kd_config *c, double alpha, kd_spectrum_spec *s);
 kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b);
 /* The problem of the config at p features, power-law exponent alpha (ignored for other
- * spectra) and the given noise levels. */
+ * spectra) and the given noise levels, with the weak model's spectrum where it has one. */
 kd_status kd_config_problem(const kd_config *c, size_t p, double alpha, double sigma,
                             double teacher_sigma, kd_problem *pr);
 

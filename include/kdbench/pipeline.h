@@ -57,6 +57,8 @@ typedef struct kd_plan {
   double *beta_mask; /* optimal 0-1 mask of beta* */
   size_t k_mask;
   double *mu, *v;    /* weak model's coordinate moments */
+  const double *weak_lambda; /* the weak model's design spectrum: the problem's lambda_w
+                                (covariance shift), NULL: its lambda */
   kd_weak_info weak;
   double dropped;    /* signal outside the weak model's top k: sum_{i>=k} lambda_i beta_i^2 */
   double theory[KD_NPIPES];

@@ -41,6 +41,9 @@ typedef struct {
 typedef struct {
   size_t p;
   double *lambda;         /* p eigenvalues, non-increasing */
+  double *lambda_w;       /* the weak model's design spectrum Sigma_s (p eigenvalues in the
+                             same basis as lambda: jointly diagonal), NULL: lambda; the
+                             risk is measured under lambda either way */
   double *beta;           /* p coordinates of beta* */
   double sigma;           /* noise of ground-truth labels */
   double teacher_sigma;   /* noise of surrogate (teacher) labels */
@@ -80,6 +83,9 @@ kd_status kd_beta_build(const kd_beta_spec *b, size_t p, const double *lambda,
 kd_status kd_problem_init(kd_problem *pr, const kd_spectrum_spec *s,
                           const kd_beta_spec *b, size_t p, double sigma,
                           double teacher_sigma, uint64_t seed);
+/* Sigma_s, the weak model's own design spectrum (covariance shift), built from `s` at
+ * the problem's p into pr->lambda_w (a file must have p lines). */
+kd_status kd_problem_weak_spectrum(kd_problem *pr, const kd_spectrum_spec *s);
 void kd_problem_free(kd_problem *pr);
 
 /* Reads a file of one double per line (blank lines and lines starting with '#'
