@@ -718,3 +718,108 @@ Test(fit_run, printed_tables_put_every_value_under_its_header) {
   free(text);
   kd_fit_result_free(&r);
 }
+
+/* ---- where w2s crosses strong ------------------------------------------------------------- */
+
+/* A run over m x k (n = 100) whose w2s - strong is, trial by trial, d(m) = C log(M0 / m)
+ * plus +-E (k = 50) or 0.1 +- E (k = 200): linear in log m, so the interpolated crossing
+ * is M0 exactly and its interval the crossings of d -+ h, M0 e^{-+h/C}, h the paired
+ * CI's half-width (the same at every m). */
+static const size_t CROSS_M[] = {250, 500, 1000, 2000, 4000}, CROSS_K[] = {50, 200};
+enum { CROSS_TRIALS = 20 };
+static const double CROSS_M0 = 1414.0, CROSS_C = 0.05, CROSS_E = 0.01;
+
+static void cross_risks(size_t m, size_t k, double *strong, double *w2s) {
+  for (int t = 0; t < CROSS_TRIALS; ++t) {
+    strong[t] = 1 + 0.1 * sin(t + 1.0);
+    const double d = k == 50 ? CROSS_C * log(CROSS_M0 / (double)m) : 0.1;
+    w2s[t] = strong[t] + d + (t % 2 ? CROSS_E : -CROSS_E) * (1 + 0.5 * (t / 2 % 3)); /* mean 0 */
+  }
+}
+
+static void write_cross_run(const char *name) {
+  char *text = NULL;
+  cr_assert_geq(asprintf(
+      &text,
+      "{\"schema\": 1, \"kdbench\": {\"version\": \"0.1.0\", \"git_commit\": \"abc\"},\n"
+      " \"command\": \"test\", \"scenario\": \"[problem]\\np = 400\\nsigma = 0.5\\n\",\n"
+      " \"scenario_hash\": \"%s\", \"axes\": [\"m\", \"k\"], \"seed\": 1, \"trials\": %d,\n"
+      " \"pipelines\": [], \"backend\": {\"name\": \"cpu\"},\n"
+      " \"conventions\": {\"risk\": \"excess risk\", \"ci\": \"95%% t-interval over trials\"},\n"
+      " \"complete\": true, \"points_total\": 10, \"points_done\": 10}\n",
+      RUN_HASH, CROSS_TRIALS), 0);
+  kd_test_write(kd_test_pathf("%s.meta.json", name), text);
+  free(text);
+  FILE *f = fopen(kd_test_pathf("%s.jsonl", name), "w");
+  cr_assert_not_null(f);
+  size_t point = 0;
+  for (size_t a = 0; a < 2; ++a)
+    for (size_t b = 0; b < 5; ++b, ++point) {
+      double risks[2][CROSS_TRIALS];
+      cross_risks(CROSS_M[b], CROSS_K[a], risks[0], risks[1]);
+      for (int i = 0; i < 2; ++i) {
+        kd_row r = {.point = point, .pipeline = i ? KD_PIPE_W2S : KD_PIPE_STRONG, .n = 100,
+                    .p = 400, .alpha = 2, .signal_exp = 1.5, .sigma = 0.5};
+        snprintf(r.key, sizeof r.key, "%016zx", point + 1);
+        if (i) r.m = CROSS_M[b], r.k = CROSS_K[a];
+        kd_summarize(risks[i], CROSS_TRIALS, &r.s);
+        r.theory = r.s.mean;
+        r.ratio = 1;
+        r.risks = risks[i], r.n_risks = CROSS_TRIALS;
+        char *line = kd_row_to_json(&r, RUN_HASH);
+        cr_assert_not_null(line);
+        fputs(line, f);
+        free(line);
+      }
+    }
+  fclose(f);
+}
+
+Test(fit_run, the_crossing_of_w2s_and_strong_along_m_is_found_with_its_interval) {
+  write_cross_run("cross");
+  kd_fit_options o;
+  kd_fit_options_default(&o);
+  o.bootstrap = 0;
+  kd_fit_result r;
+  cr_assert_eq(kd_fit_run(kd_test_path("cross"), &o, &r, NULL), KD_OK, "%s", kd_last_error());
+  double strong[CROSS_TRIALS], w2s[CROSS_TRIALS];
+  cross_risks(1000, 50, strong, w2s);
+  kd_summary d;
+  cr_assert_eq(kd_paired_diff(w2s, CROSS_TRIALS, strong, CROSS_TRIALS, &d), KD_OK);
+  const double h = (d.ci_high - d.ci_low) / 2;
+  cr_assert_eq(r.ncross, 2, "along m, at k = 50 and k = 200 (k itself is not n or m)");
+  const kd_w2s_crossing *x = &r.cross[0], *none = &r.cross[1];
+  cr_expect_str_eq(x->axis, "m");
+  cr_expect_str_eq(x->group, "k = 50");
+  cr_expect_eq(x->npts, 5);
+  cr_expect_eq(x->side, 0);
+  cr_expect_eq(x->beats, 1, "w2s beats strong from M0 on");
+  cr_expect_lt(fabs(x->at / CROSS_M0 - 1), 1e-9, "crossing %.17g, want %g", x->at, CROSS_M0);
+  cr_expect_lt(fabs(x->ci_low / (CROSS_M0 * exp(-h / CROSS_C)) - 1), 1e-9, "low %.17g", x->ci_low);
+  cr_expect_lt(fabs(x->ci_high / (CROSS_M0 * exp(h / CROSS_C)) - 1), 1e-9, "high %.17g",
+               x->ci_high);
+  cr_expect_str_eq(none->group, "k = 200");
+  cr_expect_eq(none->side, 1, "w2s above strong at every m");
+  cr_expect(isnan(none->at));
+  /* through NAME.fit.json and back, and into the report and the printed tables */
+  cr_assert_eq(kd_fit_write_json(&r, kd_test_path("cross.fit.json")), KD_OK);
+  kd_fit_result back;
+  cr_assert_eq(kd_fit_read_json(kd_test_path("cross.fit.json"), &back), KD_OK, "%s",
+               kd_last_error());
+  cr_assert_eq(back.ncross, 2);
+  cr_expect(back.cross[0].at == x->at && back.cross[0].ci_low == x->ci_low &&
+            back.cross[0].ci_high == x->ci_high && back.cross[0].beats == 1 &&
+            back.cross[1].side == 1 && isnan(back.cross[1].ci_low));
+  cr_assert_eq(kd_report_run(kd_test_path("cross"), KD_REPORT_MD, NULL), KD_OK, "%s",
+               kd_last_error());
+  char *md = kd_test_text("cross.md"), line[160];
+  snprintf(line, sizeof line,
+           "| m | k = 50 | 5 | %.4g | \\[%.5g, %.5g\\] | beats it above the crossing |",
+           x->at, x->ci_low, x->ci_high);
+  cr_expect_not_null(strstr(md, "### Where w2s crosses strong"), "%s", md);
+  cr_expect_not_null(strstr(md, line), "missing %s in\n%s", line, md);
+  cr_expect_not_null(strstr(md, "| m | k = 200 | 5 | — | — | above at every point |"), "%s", md);
+  free(md);
+  kd_fit_result_free(&back);
+  kd_fit_result_free(&r);
+}

@@ -105,6 +105,21 @@ static cJSON *w2s_json(const kd_w2s_entry *e) {
   return o;
 }
 
+static const char *const sides[] = {"below", "crosses", "above"}; /* side -1, 0, +1 */
+
+static cJSON *crossing_json(const kd_w2s_crossing *x) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "axis", x->axis);
+  cJSON_AddStringToObject(o, "group", x->group);
+  cJSON_AddNumberToObject(o, "points", (double)x->npts);
+  cJSON_AddStringToObject(o, "w2s", sides[x->side + 1]);
+  cJSON_AddBoolToObject(o, "beats_after", x->beats);
+  kd_json_add_number(o, "at", x->at);
+  kd_json_add_number(o, "ci_low", x->ci_low);
+  kd_json_add_number(o, "ci_high", x->ci_high);
+  return o;
+}
+
 static cJSON *result_json(const kd_fit_result *r) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "schema", KD_FIT_SCHEMA);
@@ -128,6 +143,11 @@ static cJSON *result_json(const kd_fit_result *r) {
   for (size_t g = 0; g < r->ngroups; ++g) cJSON_AddItemToArray(fits, group_json(&r->groups[g]));
   cJSON *w2s = cJSON_AddArrayToObject(o, "w2s");
   for (size_t i = 0; i < r->nw2s; ++i) cJSON_AddItemToArray(w2s, w2s_json(&r->w2s[i]));
+  if (r->ncross) { /* only where there are some: older fits keep their bytes */
+    cJSON *cross = cJSON_AddArrayToObject(o, "crossings");
+    for (size_t i = 0; i < r->ncross; ++i)
+      cJSON_AddItemToArray(cross, crossing_json(&r->cross[i]));
+  }
   return o;
 }
 
@@ -289,6 +309,39 @@ static void read_w2s(reader *rd, const cJSON *o, kd_w2s_entry *e) {
   e->best_k_sim = get_count(rd, o, "best_k_sim");
 }
 
+static void read_crossing(reader *rd, const cJSON *o, kd_w2s_crossing *x) {
+  char side[16];
+  get_str(rd, o, "axis", x->axis, sizeof x->axis);
+  get_str(rd, o, "group", x->group, sizeof x->group);
+  x->npts = get_count(rd, o, "points");
+  get_str(rd, o, "w2s", side, sizeof side);
+  x->side = 2;
+  for (int i = 0; i < 3; ++i)
+    if (!strcmp(side, sides[i])) x->side = i - 1;
+  if (x->side == 2 && rd->st == KD_OK)
+    rd->st = kd_fail(KD_EINVAL, "%s: key \"w2s\": '%s' is not below, crosses or above", rd->path,
+                     side);
+  x->beats = get_bool(rd, o, "beats_after");
+  x->at = get_num(rd, o, "at");
+  x->ci_low = get_num(rd, o, "ci_low");
+  x->ci_high = get_num(rd, o, "ci_high");
+}
+
+/* "crossings" (optional: a fit without any has none). */
+static void read_crossings(reader *rd, const cJSON *o, kd_fit_result *r) {
+  const cJSON *cross = cJSON_GetObjectItemCaseSensitive(o, "crossings"), *x;
+  if (!cross || rd->st != KD_OK) return;
+  if (!cJSON_IsArray(cross)) {
+    rd->st = kd_fail(KD_EINVAL, "%s: \"crossings\" must be an array", rd->path);
+    return;
+  }
+  if (!(r->cross = calloc((size_t)cJSON_GetArraySize(cross) + 1, sizeof *r->cross))) {
+    rd->st = kd_fail(KD_ENOMEM, "%s: out of memory", rd->path);
+    return;
+  }
+  cJSON_ArrayForEach(x, cross) if (rd->st == KD_OK) read_crossing(rd, x, &r->cross[r->ncross++]);
+}
+
 static void read_result(reader *rd, const cJSON *o, kd_fit_result *r) {
   double schema = get_num(rd, o, "schema");
   if (rd->st == KD_OK && schema != KD_FIT_SCHEMA)
@@ -334,6 +387,7 @@ static void read_result(reader *rd, const cJSON *o, kd_fit_result *r) {
   }
   cJSON_ArrayForEach(x, fits) if (rd->st == KD_OK) read_group(rd, x, &r->groups[r->ngroups++]);
   cJSON_ArrayForEach(x, w2s) if (rd->st == KD_OK) read_w2s(rd, x, &r->w2s[r->nw2s++]);
+  read_crossings(rd, o, r);
 }
 
 kd_status kd_fit_read_json(const char *path, kd_fit_result *res) {

@@ -27,5 +27,6 @@ void kd_fit_result_free(kd_fit_result *res) {
   free(res->notes);
   free(res->groups);
   free(res->w2s);
+  free(res->cross);
   memset(res, 0, sizeof *res);
 }

@@ -46,6 +46,7 @@ kd_status kd_fit_run(const char *run, const kd_fit_options *o, kd_fit_result *re
     st = kd_fit_all(&c);
   }
   if (st == KD_OK) st = kd_fit_w2s_all(&c);
+  if (st == KD_OK) st = kd_fit_crossings(&c);
   if (st == KD_OK) {
     snprintf(res->target, sizeof res->target, "%s",
              res->floor ? "mean excess risk less the label-noise floor sigma^2 (1 - Omega)/Omega "

@@ -1,7 +1,8 @@
 /* What the files of `kdbench fit RUN` share (kd_fit_run, fit_run.c): the stored run as
  * the fit reads it (fit_data.c), the problems rebuilt for its theory (fit_problem.c), the
- * result's notes (fit_result.c), the window (fit_window.c), the fits (fit_groups.c) and
- * the weak-to-strong metrics (fit_w2s.c). Private to host/analysis/. */
+ * result's notes (fit_result.c), the window (fit_window.c), the fits (fit_groups.c), the
+ * weak-to-strong metrics (fit_w2s.c) and their crossings (fit_crossing.c). Private to
+ * host/analysis/. */
 #ifndef KDBENCH_ANALYSIS_INTERNAL_H
 #define KDBENCH_ANALYSIS_INTERNAL_H
 
@@ -92,5 +93,7 @@ size_t kd_fit_collect(kd_fit_ctx *c, int q, const char *key, const kd_row **rows
 kd_status kd_fit_all(kd_fit_ctx *c);
 /* The weak-to-strong metrics of every point with a w2s row, into c->res. */
 kd_status kd_fit_w2s_all(kd_fit_ctx *c);
+/* Where w2s crosses strong along n and along m (kd_w2s_crossing), from c->res->w2s. */
+kd_status kd_fit_crossings(kd_fit_ctx *c);
 
 #endif

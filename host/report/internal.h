@@ -112,6 +112,8 @@ kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format
  * weak-to-strong, and the weak-to-strong grid where the run sweeps k at several m) in
  * `format` (KD_TABLE_MD or KD_TABLE_TEX; `wide`: LaTeX table* floats). */
 kd_status kd_report_load_fit(const char *stem, kd_report *r, FILE *log);
+/* report_fit_text.c: a crossing's 95 % interval as "[lo, hi]", "-" for an open end. */
+void kd_crossing_ci_text(const kd_w2s_crossing *x, char *out, size_t len);
 kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, int wide, FILE *out);
 
 #endif

@@ -398,6 +398,56 @@ static void grid_table(const kd_fit_result *f, const w2s_grid *g, kd_table *t) {
                 "risks).");
 }
 
+/* ---- where w2s crosses strong ------------------------------------------------------------- */
+
+static void crossing_table(const kd_fit_result *f, kd_table *t) {
+  char label[64], ci[64], tex[96];
+  t->nan_none = 1;
+  kd_table_column(t, &(kd_column){.head = "along", .align = KD_LEFT});
+  kd_table_column(t, &(kd_column){.head = "at", .align = KD_LEFT});
+  kd_table_column(t, &(kd_column){.head = "points", .fmt = "%.0f"});
+  kd_table_column(t, &(kd_column){.head = "crossing", .digits = 4});
+  kd_table_column(t, &(kd_column){.head = "95 % CI", .tex_head = "95\\,\\% CI", .align = KD_LEFT});
+  kd_table_column(t, &(kd_column){.head = "w2s against strong", .align = KD_LEFT});
+  for (size_t i = 0; i < f->ncross; ++i) {
+    const kd_w2s_crossing *x = &f->cross[i];
+    snprintf(tex, sizeof tex, "$%s$", x->axis); /* n or m */
+    kd_table_text(t, x->axis, tex);
+    if (x->group[0])
+      kd_table_text(t, x->group, NULL);
+    else
+      kd_table_none(t);
+    kd_table_num(t, (double)x->npts, NULL);
+    kd_table_num(t, x->at, NULL);
+    kd_crossing_ci_text(x, ci, sizeof ci);
+    if (x->side)
+      kd_table_none(t);
+    else
+      kd_table_text(t, ci, NULL);
+    kd_table_text(t, x->side < 0   ? "below at every point"
+                     : x->side > 0 ? "above at every point"
+                     : x->beats    ? "beats it above the crossing"
+                                   : "beats it below the crossing",
+                  NULL);
+  }
+  kd_table_caption(t, MD, "\n### Where w2s crosses strong\n\n");
+  kd_table_caption(t, TEX,
+                   "Where the student on weak labels (w2s) crosses the one on ground-truth labels "
+                   "(strong): the first sign change of the simulated $R_{\\mathrm{w2s}} - "
+                   "R_{\\mathrm{strong}}$ along $n$ or $m$, linear in $\\log n$ ($\\log m$), "
+                   "the other swept parameters fixed.");
+  snprintf(label, sizeof label, "tab:kdbench-cross-%s", f->scenario_hash);
+  kd_table_label(t, label);
+  kd_table_note(t, MD,
+                "crossing: where w2s − strong, interpolated linearly in log n (log m) between "
+                "the two points around its first sign change, is 0; 95 %% CI: where w2s − "
+                "strong ∓ the half-width of its 95 %% CI is (- : beyond the grid).");
+  kd_table_note(t, TEX,
+                "95\\,\\%% CI: where $R_{\\mathrm{w2s}} - R_{\\mathrm{strong}}$ $\\mp$ the "
+                "half-width of its 95\\,\\%% interval, interpolated alike, is 0 (-: beyond the "
+                "grid).");
+}
+
 /* ---- all of them --------------------------------------------------------------------------- */
 
 static kd_status write_table(const kd_table *t, unsigned format, FILE *out) {
@@ -407,19 +457,20 @@ static kd_status write_table(const kd_table *t, unsigned format, FILE *out) {
 /* The fit's notes: after the last table in Markdown; LaTeX has them as % comments
  * (kd_report_write: they say how the fit was made, not what the tables show). */
 kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, int wide, FILE *out) {
-  kd_table tables[3];
+  kd_table tables[4];
   w2s_grid g;
   int ntables = 1;
-  for (int i = 0; i < 3; ++i) kd_table_init(&tables[i]), tables[i].tex_wide = wide;
+  for (int i = 0; i < 4; ++i) kd_table_init(&tables[i]), tables[i].tex_wide = wide;
   scaling_table(f, &tables[0]);
   if (f->nw2s) w2s_table(f, &tables[ntables++]);
   if (f->nw2s && grid_build(f, &g)) {
     grid_table(f, &g, &tables[ntables++]);
     grid_free(&g);
   }
+  if (f->ncross) crossing_table(f, &tables[ntables++]);
   for (size_t i = 0; i < f->nnotes; ++i) kd_table_note(&tables[ntables - 1], MD, "%s.", f->notes[i]);
   kd_status st = KD_OK;
   for (int i = 0; i < ntables && st == KD_OK; ++i) st = write_table(&tables[i], format, out);
-  for (int i = 0; i < 3; ++i) kd_table_free(&tables[i]);
+  for (int i = 0; i < 4; ++i) kd_table_free(&tables[i]);
   return st;
 }

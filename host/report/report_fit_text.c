@@ -2,11 +2,13 @@
  * (pipeline and group), the local exponents, the weak-to-strong table, the notes; two
  * kd_tables printed by the text emitter. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kdbench/report.h"
 #include "kdbench/table.h"
+#include "internal.h"
 
 enum { TEXT = KD_TABLE_TEXT };
 
@@ -141,10 +143,51 @@ static void w2s_row(kd_table *t, const kd_w2s_entry *e) {
   kd_table_text(t, e->flag, NULL);
 }
 
+void kd_crossing_ci_text(const kd_w2s_crossing *x, char *out, size_t len) {
+  char lo[32] = "-", hi[32] = "-";
+  if (!isnan(x->ci_low)) snprintf(lo, sizeof lo, "%.5g", x->ci_low);
+  if (!isnan(x->ci_high)) snprintf(hi, sizeof hi, "%.5g", x->ci_high);
+  snprintf(out, len, "[%s, %s]", lo, hi);
+}
+
+/* Where w2s crosses strong: along which axis, at which group, the crossing and its CI. */
+static void crossing_table(const kd_fit_result *r, kd_table *t) {
+  t->nan_none = 1;
+  kd_table_caption(t, TEXT,
+                   "# where w2s crosses strong: the first sign change of w2s - strong along the "
+                   "axis, linear in log x; 95%% CI from w2s - strong -+ its CI (- : beyond the "
+                   "grid)\n");
+  kd_table_column(t, &(kd_column){.head = "along", .align = KD_LEFT, .width = 5});
+  kd_table_column(t, &(kd_column){.head = "at", .align = KD_LEFT, .width = 16});
+  kd_table_column(t, &(kd_column){.head = "points", .fmt = "%.0f", .width = 6});
+  kd_table_column(t, &(kd_column){.head = "crossing", .fmt = "%.5g", .width = 10});
+  kd_table_column(t, &(kd_column){.head = "95% CI", .align = KD_LEFT, .width = 22});
+  kd_table_column(t, &(kd_column){.head = "w2s", .align = KD_LEFT});
+  for (size_t i = 0; i < r->ncross; ++i) {
+    const kd_w2s_crossing *x = &r->cross[i];
+    kd_table_text(t, x->axis, NULL);
+    kd_table_text(t, x->group[0] ? x->group : "-", NULL);
+    kd_table_num(t, (double)x->npts, NULL);
+    kd_table_num(t, x->at, NULL);
+    char ci[64];
+    kd_crossing_ci_text(x, ci, sizeof ci);
+    if (x->side)
+      kd_table_none(t);
+    else
+      kd_table_text(t, ci, NULL);
+    kd_table_text(t, x->side < 0   ? "below strong at every point"
+                     : x->side > 0 ? "above strong at every point"
+                     : x->beats    ? "beats strong above the crossing"
+                                   : "beats strong below the crossing",
+                  NULL);
+  }
+}
+
 void kd_fit_print(const kd_fit_result *r, FILE *out) {
-  kd_table fits, w2s;
+  kd_table fits, w2s, cross;
   kd_table_init(&fits);
   kd_table_init(&w2s);
+  kd_table_init(&cross);
   fits.nan_none = w2s.nan_none = 1;
   setting(r, &fits);
   group_columns(&fits);
@@ -160,9 +203,13 @@ void kd_fit_print(const kd_fit_result *r, FILE *out) {
     w2s_columns(&w2s);
     for (size_t i = 0; i < r->nw2s; ++i) w2s_row(&w2s, &r->w2s[i]);
   }
-  kd_table *last = r->nw2s ? &w2s : &fits;
+  if (r->ncross) crossing_table(r, &cross);
+  kd_table *last = r->ncross ? &cross : r->nw2s ? &w2s : &fits;
   for (size_t i = 0; i < r->nnotes; ++i) kd_table_note(last, TEXT, "# note: %s", r->notes[i]);
-  if (kd_table_write_text(&fits, out) == KD_OK && r->nw2s) kd_table_write_text(&w2s, out);
+  if (kd_table_write_text(&fits, out) == KD_OK && r->nw2s && kd_table_write_text(&w2s, out) == KD_OK &&
+      r->ncross)
+    kd_table_write_text(&cross, out);
   kd_table_free(&fits);
   kd_table_free(&w2s);
+  kd_table_free(&cross);
 }

@@ -73,6 +73,21 @@ typedef struct {
                         siblings that differ only in k (0: k not swept) */
 } kd_w2s_entry;
 
+/* Where w2s meets strong along a swept n or m, the run's other swept axes fixed (its
+ * group): the first sign change of the simulated w2s - strong between two neighbouring
+ * points, interpolated linearly in log x, and its 95 % interval, the same interpolation
+ * of w2s - strong -+ the half-width of its paired 95 % CI (NaN: that end lies beyond the
+ * grid, or the run has no interval). side: 0 a crossing (beats: 1 when w2s is below
+ * strong after it, i.e. w2s beats strong from `at` on; 0 when above), -1 w2s below strong
+ * at every point of the group, +1 above at every point (at NaN). */
+typedef struct {
+  char axis[4];    /* "n" or "m" */
+  char group[128]; /* "k = 50" ("" with no other swept axis) */
+  size_t npts;
+  double at, ci_low, ci_high;
+  int beats, side;
+} kd_w2s_crossing;
+
 typedef struct {
   char run[256]; /* the stem's last component */
   char scenario_hash[17];
@@ -90,6 +105,8 @@ typedef struct {
   size_t ngroups;
   kd_w2s_entry *w2s;
   size_t nw2s;
+  kd_w2s_crossing *cross; /* along n and along m, where the run sweeps them */
+  size_t ncross;
 } kd_fit_result;
 
 /* Fits the stored run RUN (its stem or any of its files); warnings (a torn last
