@@ -564,9 +564,10 @@ kd_status kd_config_check(const kd_config *c) {
   if (c->weak_alpha > 0 && c->weak_spectrum_spec.kind != KD_SPEC_POWERLAW)
     return kd_fail(KD_EINVAL, "--weak-alpha: needs --weak-spectrum powerlaw, got '%s'",
                    c->weak_spectrum);
-  if (c->weak_spectrum[0] && !(c->pipelines & ((1u << KD_PIPE_W2S) | (1u << KD_PIPE_WEAK))))
-    return kd_fail(KD_EINVAL, "--weak-spectrum: no pipeline with a weak model (w2s, weak) in "
-                   "--pipelines");
+  if (c->weak_spectrum[0] &&
+      !(c->pipelines & ((1u << KD_PIPE_W2S) | (1u << KD_PIPE_WEAK) | (1u << KD_PIPE_MIX))))
+    return kd_fail(KD_EINVAL, "--weak-spectrum: no pipeline with a weak model (w2s, weak, "
+                   "mix) in --pipelines");
   if (c->k && c->k != KD_K_ALL && c->p && c->k > c->p && !is_swept(c, KD_AXIS_K) &&
       !is_swept(c, KD_AXIS_P))
     return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu", c->k, c->p);
