@@ -6,7 +6,8 @@
  * unless --force; SIGINT / SIGTERM / SIGKILL lose at most the point in flight;
  * --raw; standard error stays quiet when it is not a terminal; --print-scenario
  * round trip; presets; bad input leaves no file behind; axes swept without values
- * run their default grids. */
+ * run their default grids; --extend: more values on a swept axis and more trials give
+ * the run made whole at once, from the points and trials kept. */
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -29,6 +30,7 @@ TestSuite(refuse, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 TestSuite(signals, .init = kd_test_dir_make, .fini = kd_test_dir_remove, .timeout = 300);
 TestSuite(outputs, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 TestSuite(default_grids, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
+TestSuite(extend, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 
 /* A small sweep: 4 points x 4 pipelines, well under a second (each flag once: a flag
  * given twice is refused). */
@@ -1232,4 +1234,75 @@ Test(default_grids, print_scenario_writes_the_grid) {
   cr_expect_eq(kd_test_num(a, "points_total"), 9);
   cJSON_Delete(a);
   cJSON_Delete(b);
+}
+
+/* ---- --extend ----------------------------------------------------------------------------- */
+
+#define EXT "--sweep n --p 30 --m 80 --k 10 --pipelines strong,w2s,weak --raw"
+
+/* More values on the swept axis, then more trials: each extension keeps what was there
+ * and ends with the CSV (and rows) of the run made whole at once. */
+Test(extend, more_points_then_more_trials_equal_the_whole_run) {
+  kd_test_run_ok(EXT " --n 20,40 --trials 4 --csv e/run.csv");
+  kd_test_run_ok(EXT " --n 20,40,60 --trials 4 --csv e/run.csv --extend");
+  char *out = kd_test_read("stdout.txt", NULL);
+  cr_expect_not_null(strstr(out, "# extending e/run.csv: 2 of its points kept\n"), "%s", out);
+  free(out);
+  cr_expect_eq(kd_test_json_num("e/run.meta.json", "points_resumed"), 2);
+  kd_test_run_ok(EXT " --n 20,40,60 --trials 4 --csv w4/run.csv");
+  kd_test_expect_same_file("e/run.csv", "w4/run.csv");
+  kd_test_expect_same_rows("e/run.jsonl", "w4/run.jsonl");
+  kd_test_run_ok(EXT " --n 20,40,60 --trials 7 --csv e/run.csv --extend");
+  out = kd_test_read("stdout.txt", NULL);
+  cr_expect_not_null(strstr(out, "3 of its points kept, to be completed with the new trials"),
+                     "%s", out);
+  free(out);
+  kd_test_run_ok(EXT " --n 20,40,60 --trials 7 --csv w7/run.csv");
+  kd_test_expect_same_file("e/run.csv", "w7/run.csv");
+  kd_test_expect_same_rows("e/run.jsonl", "w7/run.jsonl");
+}
+
+/* The trials kept are the stored ones, not computed again: a stored risk edited (and its
+ * row resealed) shows in the extended row, the new trials beside it. */
+Test(extend, the_stored_trials_are_kept_and_only_the_new_ones_computed) {
+  kd_test_run_ok(EXT " --n 20 --trials 3 --csv e/run.csv");
+  char *row = kd_test_line("e/run.jsonl", 1), *risks = strstr(row, "\"risks\":[");
+  cr_assert_not_null(risks, "%s", row);
+  char *edited = NULL;
+  cr_assert_gt(asprintf(&edited, "%.*s\"risks\":[12.5,%s", (int)(risks - row), row,
+                        strchr(risks, ',') + 1), 0);
+  kd_test_reseal(edited);
+  kd_test_set_line("e/run.jsonl", 1, edited);
+  kd_test_run_ok(EXT " --n 20 --trials 5 --csv e/run.csv --extend");
+  kd_test_run_ok(EXT " --n 20 --trials 5 --csv w/run.csv");
+  cJSON *ext = kd_test_rows("e/run.jsonl"), *whole = kd_test_rows("w/run.jsonl");
+  const cJSON *a = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(ext, 0), "risks"),
+              *b = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(whole, 0), "risks");
+  cr_assert(cJSON_GetArraySize(a) == 5 && cJSON_GetArraySize(b) == 5);
+  cr_expect_eq(cJSON_GetArrayItem(a, 0)->valuedouble, 12.5, "trial 0 is the stored one");
+  cr_expect_neq(cJSON_GetArrayItem(b, 0)->valuedouble, 12.5);
+  for (int t = 1; t < 5; ++t)
+    cr_expect_eq(cJSON_GetArrayItem(a, t)->valuedouble, cJSON_GetArrayItem(b, t)->valuedouble,
+                 "trial %d", t);
+  cJSON_Delete(ext), cJSON_Delete(whole);
+  free(row), free(edited);
+}
+
+/* What cannot be extended is refused in one line, the run left as it was. */
+Test(extend, another_scenario_or_trials_without_risks_are_refused) {
+  kd_test_run_ok(EXT " --n 20 --trials 3 --csv e/run.csv");
+  char *before = kd_test_read("e/run.jsonl", NULL);
+  kd_test_expect_refused(kd_test_run(EXT " --n 20 --trials 3 --sigma 0.2 --csv e/run.csv --extend"),
+                         "--extend: e/run is a run of another scenario ('sigma = 0.5' there, "
+                         "'sigma = 0.20000000000000001' here)");
+  kd_test_expect_refused(kd_test_run(EXT " --n 20 --trials 2 --csv e/run.csv --extend"),
+                         "has 3 trials, more than the 2 asked for");
+  kd_test_run_ok("--sweep n --p 30 --m 80 --k 10 --pipelines strong,w2s,weak --n 20 --trials 3 "
+                 "--csv f/run.csv");
+  kd_test_expect_refused(kd_test_run("--sweep n --p 30 --m 80 --k 10 --pipelines strong,w2s,weak "
+                                     "--n 20 --trials 4 --csv f/run.csv --extend"),
+                         "without their risks (made without --raw)");
+  char *after = kd_test_read("e/run.jsonl", NULL);
+  cr_expect_str_eq(after, before);
+  free(before), free(after);
 }

@@ -116,6 +116,11 @@ const char *kd_cli_usage =
     "                      bootstrap needs them)\n"
     "  --fit               fit the finished run (as kdbench fit RUN does)\n"
     "  --force             overwrite an output made by another scenario\n"
+    "  --extend            extend the run at --csv: a scenario that differs from its\n"
+    "                      only in the swept axes' values or in more --trials (the run\n"
+    "                      made with --raw) keeps its points and their trials and\n"
+    "                      computes only the new ones; the files end as the run made\n"
+    "                      whole at once would write them\n"
     "  --quiet             nothing on standard output (no table, no --fit tables), no\n"
     "                      progress line\n"
     "  --verbose           a timing line per point on standard error\n"
@@ -147,7 +152,7 @@ const char *kd_cli_usage =
 
 enum {
   OPT_SETTING = 256, /* every setting of kd_config: the flag's name is the setting's */
-  OPT_SCENARIO, OPT_PRESET, OPT_PRINT, OPT_LIST, OPT_QUIET, OPT_VERBOSE, OPT_FORCE,
+  OPT_SCENARIO, OPT_PRESET, OPT_PRINT, OPT_LIST, OPT_QUIET, OPT_VERBOSE, OPT_FORCE, OPT_EXTEND,
   OPT_RAW, OPT_FIT, OPT_HELP, OPT_VERSION, OPT_QUICK, OPT_DEVICE,
 };
 
@@ -186,6 +191,7 @@ static const struct option options[] = {
     {"quiet", no_argument, 0, OPT_QUIET},
     {"verbose", no_argument, 0, OPT_VERBOSE},
     {"force", no_argument, 0, OPT_FORCE},
+    {"extend", no_argument, 0, OPT_EXTEND},
     {"help", no_argument, 0, OPT_HELP},
     {"version", no_argument, 0, OPT_VERSION},
     {0, 0, 0, 0},
@@ -248,6 +254,7 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
         case OPT_QUIET: c->run.quiet = 1; break;
         case OPT_VERBOSE: c->run.verbose = 1; break;
         case OPT_FORCE: c->run.force = 1; break;
+        case OPT_EXTEND: c->run.extend = 1; break;
         default: break;
       }
     }

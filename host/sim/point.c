@@ -166,7 +166,7 @@ typedef struct {
   const kd_problem *pr;
   const kd_plan *pl;
   uint64_t seed;
-  uint32_t trials;
+  uint32_t first, trials; /* trials first .. trials-1 are run */
   kd_teacher_cache *cache;
   int use_cache, hit;
   kd_trial_ws *ws; /* one per worker */
@@ -245,10 +245,11 @@ static size_t trials_per_call(const kd_backend *be, const kd_plan *pl, uint32_t 
  * between batches. */
 static kd_status run_batches(point_ctx *c, kd_backend *be, size_t batch,
                              volatile sig_atomic_t *stop) {
-  const uint32_t batches = (uint32_t)((c->trials + batch - 1) / batch);
+  const uint32_t todo = c->trials - c->first, batches = (uint32_t)((todo + batch - 1) / batch);
   for (uint32_t i = 0; i < batches; ++i) {
     uint32_t first, count;
-    kd_batch_range(c->trials, batches, i, &first, &count);
+    kd_batch_range(todo, batches, i, &first, &count);
+    first += c->first;
     if (stop && *stop) return kd_fail(KD_ESTOP, "stopped by a signal");
     kd_status st = point_trials(c, be, 0, first, count, c->r, c->fb);
     if (st != KD_OK) return st;
@@ -302,19 +303,21 @@ kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
   return m;
 }
 
-kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
-                       const kd_plan *pl, uint64_t seed, uint32_t trials,
-                       kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
-                       long fallbacks[KD_NPIPES]) {
-  point_ctx c = {.pr = pr, .pl = pl, .seed = seed, .trials = trials, .cache = cache,
-                 .use_cache = pl->prog.cached >= 0 && cache, .risks = risks};
+kd_status kd_run_point_from(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
+                            const kd_plan *pl, uint64_t seed, uint32_t first, uint32_t trials,
+                            kd_teacher_cache *cache, volatile sig_atomic_t *stop,
+                            double *risks, long fallbacks[KD_NPIPES]) {
+  if (first > trials) return kd_fail(KD_EINVAL, "trials %u .. %u: none", first, trials);
+  point_ctx c = {.pr = pr, .pl = pl, .seed = seed, .first = first, .trials = trials,
+                 .cache = cache, .use_cache = pl->prog.cached >= 0 && cache && first == 0,
+                 .risks = risks};
   c.hit = c.use_cache && cache_hit(cache, pl, problem_id, trials);
   /* a backend with batches takes many trials per call, one after the other; the CPU
    * backend runs them one per worker of the team */
-  const size_t batch = trials_per_call(be, pl, trials, c.hit);
+  const size_t batch = trials_per_call(be, pl, trials - first, c.hit);
   for (int q = 0; q < KD_NPIPES; ++q) fallbacks[q] = 0;
   kd_trial_team team;
-  kd_status st = kd_trial_team_open(&team, be, point_max_elems(pl), trials, 0);
+  kd_status st = kd_trial_team_open(&team, be, point_max_elems(pl), trials - first, 0);
   if (st != KD_OK) return st;
   c.ws = calloc((size_t)team.workers, sizeof *c.ws);
   c.fallback = calloc((size_t)KD_NPIPES * (trials ? trials : 1), sizeof *c.fallback);
@@ -329,10 +332,11 @@ kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id
     st = kd_trial_ws_init(&c.ws[ws_ready], &pl->prog, batch);
   if (st == KD_OK && c.use_cache && !c.hit) st = cache_reset(cache, pl, problem_id, trials);
   if (st == KD_OK && batch > 1) st = run_batches(&c, be, batch, stop);
-  else if (st == KD_OK) st = kd_trial_team_run(&team, 0, trials, point_trial, &c, stop);
+  else if (st == KD_OK)
+    st = kd_trial_team_run(&team, first, trials - first, point_trial, &c, stop);
   if (st == KD_OK)
     for (int q = 0; q < KD_NPIPES; ++q)
-      for (uint32_t t = 0; t < trials; ++t) fallbacks[q] += c.fallback[(size_t)q * trials + t];
+      for (uint32_t t = first; t < trials; ++t) fallbacks[q] += c.fallback[(size_t)q * trials + t];
   if (c.use_cache && !c.hit) cache->valid = st == KD_OK;
   for (int w = 0; w < ws_ready; ++w) kd_trial_ws_free(&c.ws[w]);
   free(c.ws);
@@ -341,4 +345,12 @@ kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id
   free(c.fb);
   kd_trial_team_close(&team);
   return st;
+}
+
+kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
+                       const kd_plan *pl, uint64_t seed, uint32_t trials,
+                       kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
+                       long fallbacks[KD_NPIPES]) {
+  return kd_run_point_from(be, pr, problem_id, pl, seed, 0, trials, cache, stop, risks,
+                           fallbacks);
 }

@@ -159,8 +159,12 @@ static int exists(const char *path) {
   return stat(path, &sb) == 0;
 }
 
-kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
-                      const kd_grid *g, size_t rows_per_point, int force, FILE *log) {
+static kd_status keep(kd_run_store *rs, const kd_row *rows, size_t count, size_t *at);
+
+/* kd_run_open, or with `init` (force): afresh, holding copies of init[0..n_init). */
+static kd_status open_run(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
+                          const kd_grid *g, size_t rows_per_point, int force,
+                          const kd_row *init, size_t n_init, FILE *log) {
   memset(rs, 0, sizeof *rs);
   rs->fd_csv = rs->fd_jsonl = rs->fd_lock = -1;
   const char *hash = id->hash;
@@ -192,10 +196,21 @@ kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_
     return st;
   }
   if (!force && have_jsonl) st = load(rs, stem, id, g, rows_per_point, log, &changed);
+  for (size_t i = 0, at; st == KD_OK && i < n_init; ++i) st = keep(rs, &init[i], 1, &at);
   /* The JSON Lines are the record; the CSV is rewritten from them. */
   if (st == KD_OK) st = rewrite(rs, changed || force || !have_jsonl);
   if (st != KD_OK) kd_run_close(rs);
   return st;
+}
+
+kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
+                      const kd_grid *g, size_t rows_per_point, int force, FILE *log) {
+  return open_run(rs, csv_path, id, g, rows_per_point, force, NULL, 0, log);
+}
+
+kd_status kd_run_open_from(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
+                           const kd_grid *g, const kd_row *rows, size_t count, FILE *log) {
+  return open_run(rs, csv_path, id, g, 0, 1, rows, count, log);
 }
 
 const kd_row *kd_run_find(const kd_run_store *rs, const char *key, size_t *count) {

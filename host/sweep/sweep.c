@@ -20,6 +20,7 @@
 #include "kdbench/shard.h"
 #include "kdbench/stop.h"
 #include "kdbench/table.h"
+#include "internal.h"
 
 /* SIGINT / SIGTERM: host/base/stop.c */
 int kd_sweep_stop_signal(void) { return *kd_stop_flag(); }
@@ -340,8 +341,11 @@ typedef struct {
   kd_progress *pg;
 } run_ctx;
 
-/* Computes point i (the j-th of this process: shard) and appends its rows. */
-static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key, problem_slot *ps,
+/* Computes point i (the j-th of this process: shard) and appends its rows; prior[0 ..
+ * nprior): its rows in the run extended (--extend), whose trials are kept (their risks)
+ * and completed with the rest. */
+static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key,
+                               const kd_row *prior, size_t nprior, problem_slot *ps,
                                kd_teacher_cache *cache, double *risks) {
   const kd_config *c = x->c;
   const kd_grid_point *gp = &x->g->pt[i];
@@ -352,9 +356,16 @@ static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key, 
   kd_plan pl;
   st = kd_plan_point(&ps->pr, &pt, c->pipelines, &pl);
   if (st != KD_OK) return st;
-  long fallbacks[KD_NPIPES];
-  st = kd_run_point(x->be, &ps->pr, ps->id, &pl, c->seed, c->trials, cache, kd_stop_flag(), risks,
-                    fallbacks);
+  long fallbacks[KD_NPIPES], before[KD_NPIPES] = {0};
+  const uint32_t first = nprior ? (uint32_t)prior->n_risks : 0;
+  for (size_t r = 0; r < nprior; ++r) {
+    const kd_row *o = &prior[r];
+    memcpy(risks + (size_t)o->pipeline * c->trials, o->risks, sizeof(double) * first);
+    before[o->pipeline] = o->fallbacks;
+  }
+  st = kd_run_point_from(x->be, &ps->pr, ps->id, &pl, c->seed, first, c->trials, cache,
+                         kd_stop_flag(), risks, fallbacks);
+  for (int q = 0; q < KD_NPIPES; ++q) fallbacks[q] += before[q];
   kd_row rows[KD_NPIPES];
   size_t count = 0;
   double wall = now() - t0;
@@ -408,7 +419,34 @@ typedef struct {
   int store_open;
   problem_slot ps;
   kd_teacher_cache cache;
+  kd_row *part; /* --extend: the kept points with fewer trials, to complete */
+  size_t n_part;
 } sweep;
+
+/* --extend: the run's files afresh, holding the kept points if they have all their
+ * trials; else (the run had fewer) kept aside, s->part, to be completed. No run there:
+ * as without --extend. */
+static kd_status open_extended(sweep *s) {
+  const size_t per_point = popcount(s->c.pipelines);
+  if (s->sh.spec.count) return kd_fail(KD_EINVAL, "--extend: not with --shard (extend the merged run)");
+  kd_row *rows;
+  size_t n;
+  kd_status st = kd_extend_rows(&s->c, &s->g, &s->id, s->sh.csv, &rows, &n, stderr);
+  if (st != KD_OK) return st;
+  if (!rows) return kd_run_open(&s->rs, s->sh.csv, &s->id, &s->g, per_point, s->c.run.force, stderr);
+  const int whole = n && rows[0].s.count == s->c.trials; /* every row has the run's trials */
+  st = kd_run_open_from(&s->rs, s->sh.csv, &s->id, &s->g, rows, whole ? n : 0, stderr);
+  if (st == KD_OK && !s->c.run.quiet)
+    printf("# extending %s: %zu of its points kept%s\n", s->sh.csv, n / per_point,
+           whole || !n ? "" : ", to be completed with the new trials");
+  if (whole) {
+    for (size_t i = 0; i < n; ++i) kd_row_free(&rows[i]);
+    free(rows);
+  } else {
+    s->part = rows, s->n_part = n;
+  }
+  return st;
+}
 
 /* Everything before the first point: checks, the grid, the shard, the backend, the
  * memory check and the run's files. */
@@ -432,7 +470,10 @@ static kd_status sweep_open(sweep *s, const kd_config *cfg) {
   s->cost = malloc(sizeof(double) * (s->g.count ? s->g.count : 1));
   if (st == KD_OK && !s->cost) st = kd_fail(KD_ENOMEM, "out of memory");
   if (st == KD_OK) st = model_memory(c, &s->g, &s->be, 1, &peak, s->cost);
-  if (st == KD_OK) {
+  if (st == KD_OK && c->run.extend) {
+    st = open_extended(s);
+    s->store_open = st == KD_OK;
+  } else if (st == KD_OK) {
     st = kd_run_open(&s->rs, s->sh.csv, &s->id, &s->g, popcount(c->pipelines), c->run.force, stderr);
     s->store_open = st == KD_OK;
     if (s->store_open) st = kd_shard_save_scenario(&s->sh, c); /* shard */
@@ -445,6 +486,8 @@ static kd_status sweep_open(sweep *s, const kd_config *cfg) {
 }
 
 static void sweep_close(sweep *s) {
+  for (size_t i = 0; i < s->n_part; ++i) kd_row_free(&s->part[i]);
+  free(s->part);
   kd_teacher_cache_free(&s->cache);
   if (s->ps.valid) kd_problem_free(&s->ps.pr);
   if (s->store_open) kd_run_close(&s->rs);
@@ -489,9 +532,14 @@ static kd_status walk_points(sweep *s, run_ctx *x) {
     kd_point_key(s->id.hash, &s->g.pt[i], key);
     size_t count = 0;
     const kd_row *done = kd_run_find(&s->rs, key, &count);
+    size_t nprior = 0;
+    const kd_row *prior = NULL;
+    for (size_t r = 0; !done && r < s->n_part && !prior; ++r) /* --extend: to complete */
+      if (!strcmp(s->part[r].key, key)) prior = &s->part[r];
+    while (prior && prior + nprior < s->part + s->n_part && !strcmp(prior[nprior].key, key)) ++nprior;
     if (done) resume_point(x, i, j, done, count);
     else if (*kd_stop_flag()) st = kd_fail(KD_ESTOP, "stopped");
-    else st = compute_point(x, i, j, key, &s->ps, &s->cache, s->risks);
+    else st = compute_point(x, i, j, key, prior, nprior, &s->ps, &s->cache, s->risks);
   }
   return st;
 }

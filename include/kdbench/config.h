@@ -51,6 +51,8 @@ typedef struct {
   int fit;               /* kdbench fit on the run when it is complete */
   char shard[24];        /* host/cluster/shard.c: "I/N", "off", or "" (the Slurm array task, if any) */
   int quiet, verbose, force; /* presentation: command line only, not part of a scenario */
+  int extend; /* keep the points (and trials) of the run at csv of the same scenario but for
+                 the swept axes' values and fewer trials (host/sweep/extend.c) */
 } kd_run_opts;
 
 /* What determines the numbers (hashed through kd_config_print's canonical text), and

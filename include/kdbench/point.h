@@ -42,6 +42,13 @@ kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id
                        const kd_plan *pl, uint64_t seed, uint32_t trials,
                        kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
                        long fallbacks[KD_NPIPES]);
+/* The same for trials first .. trials-1 only (a run extended with more trials): risks
+ * still has `trials` per pipeline, the first `first` left as they are; fallbacks counts
+ * the trials run. The teacher cache is not used (it holds whole points). */
+kd_status kd_run_point_from(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
+                            const kd_plan *pl, uint64_t seed, uint32_t first, uint32_t trials,
+                            kd_teacher_cache *cache, volatile sig_atomic_t *stop,
+                            double *risks, long fallbacks[KD_NPIPES]);
 
 /* Bytes on the host and on the device. */
 typedef struct {

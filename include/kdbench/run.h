@@ -78,6 +78,11 @@ typedef struct {
  * of order) and the CSV are rewritten from the rows kept, in grid order. */
 kd_status kd_run_open(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
                       const kd_grid *g, size_t rows_per_point, int force, FILE *log);
+/* Opens the run afresh (as `force` does) holding copies of rows[0..count), rows of the
+ * scenario `id` in grid order (an extended run's: host/sweep/extend.c): both files are
+ * replaced, each at once, by them. */
+kd_status kd_run_open_from(kd_run_store *rs, const char *csv_path, const kd_scenario_id *id,
+                           const kd_grid *g, const kd_row *rows, size_t count, FILE *log);
 /* The stored rows of point `key` (consecutive), or NULL; *count gets their number. */
 const kd_row *kd_run_find(const kd_run_store *rs, const char *key, size_t *count);
 /* Adds one point's rows to the JSON Lines, then the CSV: appended, each in one write

@@ -1,0 +1,142 @@
+/* --extend: a run made again with more values on a swept axis or more trials keeps what
+ * the run at its output computed (docs/run-format.md#extending-a-run). A point's numbers
+ * depend on its own values alone, and trial t of a point on t alone (its streams), so a
+ * kept point, and a kept point completed with the new trials, are what the whole run
+ * would compute. */
+#include "internal.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kdbench/run_paths.h"
+#include "kdbench/run_reader.h"
+#include "kdbench/scenario.h"
+
+/* kd_config_print's canonical text of c (NULL: out of memory). */
+static char *canonical(const kd_config *c) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (!f) return NULL;
+  kd_config_print(c, f, 1);
+  fclose(f);
+  return text;
+}
+
+/* The first line where a and b differ, into why. */
+static void first_difference(const char *a, const char *b, char *why, size_t len) {
+  size_t i = 0;
+  while (a[i] && a[i] == b[i]) ++i;
+  while (i > 0 && a[i - 1] != '\n') --i; /* to the line's start */
+  snprintf(why, len, "'%.*s' there, '%.*s' here", (int)strcspn(a + i, "\n"), a + i,
+           (int)strcspn(b + i, "\n"), b + i);
+}
+
+/* The scenario of the run at stem, its trials and hash; checked against c and id. */
+static kd_status same_scenario(const kd_config *c, const kd_scenario_id *id, const char *stem,
+                               const cJSON *meta, kd_config *old, char hash[17]) {
+  const cJSON *text = cJSON_GetObjectItemCaseSensitive(meta, "scenario"),
+              *h = cJSON_GetObjectItemCaseSensitive(meta, "scenario_hash");
+  if (!cJSON_IsString(text) || !cJSON_IsString(h) || strlen(h->valuestring) != 16)
+    return kd_fail(KD_EINVAL, "--extend: %s.meta.json has no scenario and hash", stem);
+  snprintf(hash, 17, "%s", h->valuestring);
+  kd_config_default(old);
+  kd_status st = kd_scenario_load_text(old, text->valuestring, "--extend: the run's scenario");
+  if (st != KD_OK) return st;
+  if (old->trials > c->trials)
+    return kd_fail(KD_EINVAL, "--extend: %s has %u trials, more than the %u asked for", stem,
+                   old->trials, c->trials);
+  if (old->trials < c->trials && !old->raw)
+    return kd_fail(KD_EINVAL, "--extend: %s has %u trials without their risks (made without "
+                   "--raw): more trials need them", stem, old->trials);
+  kd_config same = *old;
+  same.trials = c->trials;
+  char *a = canonical(&same), *b = canonical(c), why[512] = "";
+  if (!a || !b) st = kd_fail(KD_ENOMEM, "out of memory");
+  else if (strcmp(a, b)) first_difference(a, b, why, sizeof why);
+  free(a), free(b);
+  kd_scenario_id was;
+  kd_scenario_id_from_json(meta, &was);
+  if (!st && !*why && (was.numerics != id->numerics || strcmp(was.spectrum, id->spectrum) ||
+                       strcmp(was.beta, id->beta)))
+    snprintf(why, sizeof why, "%s", "its numerics version or a spectrum or beta* file's values");
+  if (!st && *why)
+    st = kd_fail(KD_EINVAL, "--extend: %s is a run of another scenario (%s): only the swept "
+                 "axes' values and the trials may differ", stem, why);
+  return st;
+}
+
+static int by_point(const void *a, const void *b) {
+  const kd_row *x = a, *y = b;
+  if (x->point != y->point) return x->point < y->point ? -1 : 1;
+  return (x->pipeline > y->pipeline) - (x->pipeline < y->pipeline);
+}
+
+/* The rows of the old run's complete points that are in g, re-keyed (see the header). */
+static kd_status keep_points(const kd_config *c, const kd_grid *g, const kd_scenario_id *id,
+                             const kd_grid *og, const kd_run_view *v, kd_row **rows,
+                             size_t *n) {
+  size_t per_point = 0, count = 0;
+  for (int q = 0; q < KD_NPIPES; ++q) per_point += c->pipelines >> q & 1u;
+  if (!(*rows = calloc(v->n_rows + 1, sizeof **rows))) return kd_fail(KD_ENOMEM, "out of memory");
+  for (size_t i = 0; i < v->n_rows;) {
+    size_t j = i, at = g->count;
+    while (j < v->n_rows && v->rows[j].point == v->rows[i].point) ++j;
+    char was[256], now[256];
+    kd_grid_point_text(&og->pt[v->rows[i].point], was, sizeof was);
+    for (size_t k = 0; j - i == per_point && k < g->count && at == g->count; ++k) {
+      kd_grid_point_text(&g->pt[k], now, sizeof now);
+      if (!strcmp(was, now)) at = k;
+    }
+    for (; at < g->count && i < j; ++i) {
+      kd_row r = v->rows[i];
+      r.point = at;
+      kd_point_key(id->hash, &g->pt[at], r.key);
+      if (r.risks && !(r.risks = malloc(sizeof(double) * (r.n_risks ? r.n_risks : 1)))) {
+        *n = count;
+        return kd_fail(KD_ENOMEM, "out of memory");
+      }
+      if (r.risks) memcpy(r.risks, v->rows[i].risks, sizeof(double) * r.n_risks);
+      (*rows)[count++] = r;
+    }
+    i = j;
+  }
+  qsort(*rows, count, sizeof **rows, by_point);
+  *n = count;
+  return KD_OK;
+}
+
+kd_status kd_extend_rows(const kd_config *c, const kd_grid *g, const kd_scenario_id *id,
+                         const char *csv, kd_row **rows, size_t *n, FILE *log) {
+  *rows = NULL;
+  *n = 0;
+  char stem[4096], jsonl[4200], hash[17];
+  kd_status st = kd_run_stem(csv, stem, sizeof stem);
+  if (st == KD_OK) st = kd_run_path(stem, ".jsonl", jsonl, sizeof jsonl);
+  if (st != KD_OK || access(jsonl, F_OK) != 0) return st; /* nothing to extend */
+  cJSON *meta = NULL;
+  kd_config *old = malloc(sizeof *old);
+  kd_grid og = {0};
+  kd_run_view v = {0};
+  if (!old) return kd_fail(KD_ENOMEM, "out of memory");
+  st = kd_run_read_meta(stem, &meta);
+  if (st == KD_OK) st = same_scenario(c, id, stem, meta, old, hash);
+  if (st == KD_OK) st = kd_config_resolve_p(old);
+  if (st == KD_OK) st = kd_grid_build(old, &og);
+  if (st == KD_OK)
+    st = kd_run_read(stem, &(kd_run_expect){.hash = hash, .points = og.count}, &v, log);
+  if (st == KD_OK) st = keep_points(c, g, id, &og, &v, rows, n);
+  if (st != KD_OK) {
+    for (size_t i = 0; i < *n; ++i) kd_row_free(&(*rows)[i]);
+    free(*rows);
+    *rows = NULL, *n = 0;
+  }
+  kd_run_view_free(&v);
+  kd_grid_free(&og);
+  cJSON_Delete(meta);
+  free(old);
+  return st;
+}
