@@ -106,6 +106,10 @@ static kd_status run_part(kd_cli *cli, const char *command) {
     fprintf(stderr, "kdbench: --fit: not for one shard; fit the run once merged: kdbench fit %s\n", cli->cfg.run.csv);
     return st;
   }
+  if (st == KD_OK && cli->cfg.run.fit && cli->cfg.theory_only) {
+    fprintf(stderr, "kdbench: --fit: a theory-only run has no simulation to fit; not fitted\n");
+    return st;
+  }
   if (st == KD_OK && cli->cfg.run.fit) {
     char *argv[] = {"fit", cli->cfg.run.csv, "--quiet", NULL};
     if (kd_fit_main(cli->cfg.run.quiet ? 3 : 2, argv) != 0) return kd_fail(KD_EINVAL, "the run is complete; its fit failed (above)");

@@ -307,6 +307,7 @@ static const setting SETTINGS[] = {
     {"n", "sweep"},        {"trials", "sweep"},     {"seed", "sweep"},
     {"job", "run"},        {"backend", "run"},      {"shard", "run"},
     {"csv", "output"},     {"raw", "output"}, {"fit", "output"},
+    {"theory-only", "output"},
 };
 
 int kd_config_known(const char *name, const char **section) {
@@ -525,6 +526,7 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
   }
   if (!strcmp(name, "raw")) return parse_bool(name, text, &c->raw);
   if (!strcmp(name, "fit")) return parse_bool(name, text, &c->run.fit);
+  if (!strcmp(name, "theory-only")) return parse_bool(name, text, &c->theory_only);
   if (!strcmp(name, "shard")) { /* shard: checked now, resolved by the sweep (host/cluster/shard.c) */
     kd_shard_spec spec;
     kd_status st = kd_shard_parse(text, &spec);
@@ -713,10 +715,14 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   /* --raw changes what a row holds: a run is resumed only with the same choice. */
   if (canonical) {
     fprintf(out, "raw = %s\n", c->raw ? "true" : "false");
+    /* so does --theory-only (no simulation); printed only when set, so that the hash of
+     * every simulated run is what it was before the setting existed */
+    if (c->theory_only) fputs("theory-only = true\n", out);
     return;
   }
   fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", JOB_NAMES[c->run.job], c->run.backend);
   if (c->run.shard[0]) fprintf(out, "shard = %s\n", c->run.shard); /* shard: only when given */
   fprintf(out, "\n[output]\ncsv = %s\nraw = %s\nfit = %s\n", c->run.csv, c->raw ? "true" : "false",
           c->run.fit ? "true" : "false");
+  if (c->theory_only) fputs("theory-only = true\n", out);
 }

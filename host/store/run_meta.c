@@ -28,11 +28,9 @@ static void add_time(cJSON *o, const char *key, time_t t) {
 
 static cJSON *backend_object(kd_backend *be) {
   cJSON *b = cJSON_CreateObject();
-  char desc[1024] = "";
-  if (be && be->type) {
-    be->type->describe(be->state, desc, sizeof desc);
-    cJSON_AddStringToObject(b, "name", be->type->name);
-  }
+  char desc[1024] = "theory only: no backend opened";
+  if (be && be->type) be->type->describe(be->state, desc, sizeof desc);
+  cJSON_AddStringToObject(b, "name", be && be->type ? be->type->name : "none");
   cJSON_AddStringToObject(b, "description", desc);
   /* The host's BLAS and LAPACK serve every backend (the CPU stages, the theory). */
   cJSON_AddStringToObject(b, "blas", openblas_get_config());
@@ -92,7 +90,7 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   for (int i = 0; i < c->n_swept; ++i)
     cJSON_AddItemToArray(axes, cJSON_CreateString(kd_axis_name(c->swept[i])));
   cJSON_AddNumberToObject(o, "seed", (double)c->seed);
-  cJSON_AddNumberToObject(o, "trials", c->trials);
+  cJSON_AddNumberToObject(o, "trials", c->theory_only ? 0 : c->trials); /* the rows' */
   cJSON *pipes = cJSON_AddArrayToObject(o, "pipelines");
   for (int q = 0; q < KD_NPIPES; ++q)
     if (c->pipelines >> q & 1u) cJSON_AddItemToArray(pipes, cJSON_CreateString(kd_pipeline_name((kd_pipeline)q)));

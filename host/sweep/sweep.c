@@ -3,6 +3,7 @@
  * skipped; a signal stops between trials. */
 #include "kdbench/sweep.h"
 
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -179,7 +180,8 @@ static int swept(const kd_config *c, kd_axis a) {
 }
 
 static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *pl,
-                       const kd_grid_point *gp, int q, const double *risks, long fallbacks) {
+                       const kd_grid_point *gp, int q, const double *risks, uint32_t trials,
+                       long fallbacks) {
   kd_row r = {.pipeline = (kd_pipeline)q, .n = pl->pt.n, .p = pr->p};
   kd_plan_columns(pr, pl, (kd_pipeline)q, &r.m, &r.k, &r.sigma); /* the pipeline's own */
   r.ridge = pl->pt.ridge;
@@ -187,7 +189,7 @@ static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *
   r.signal_exp = c->beta_spec.kind == KD_BETA_POWERLAW ? c->signal_exp : NAN;
   /* the mix's rows, and every row where it is swept */
   r.real_fraction = q == KD_PIPE_MIX || swept(c, KD_AXIS_REAL_FRACTION) ? gp->real_fraction : NAN;
-  kd_summarize(risks, c->trials, &r.s);
+  kd_summarize(risks, trials, &r.s);
   r.theory = pl->theory[q];
   r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
   r.fallbacks = fallbacks;
@@ -254,8 +256,10 @@ static void live_caption(kd_table *t, const kd_config *c, const char *backend) {
   else if (c->weak_ridge != 0) kd_table_caption(t, T, " weak ridge = %g,", c->weak_ridge);
   if ((c->pipelines >> KD_PIPE_MIX & 1u) && !swept(c, KD_AXIS_REAL_FRACTION))
     kd_table_caption(t, T, " real fraction = %g,", c->real_fraction);
-  kd_table_caption(t, T, " %u trial%s, seed %llu\n# backend: %s\n", c->trials,
-                   c->trials == 1 ? "" : "s", (unsigned long long)c->seed, backend);
+  if (c->theory_only) kd_table_caption(t, T, " theory only\n# backend: %s\n", backend);
+  else
+    kd_table_caption(t, T, " %u trial%s, seed %llu\n# backend: %s\n", c->trials,
+                     c->trials == 1 ? "" : "s", (unsigned long long)c->seed, backend);
   kd_table_caption(t, T,
                    "# risk = excess risk (b - beta*)' Sigma (b - beta*); CI = 95%% t-interval\n");
 }
@@ -310,6 +314,7 @@ static void table_rows(FILE *t, kd_progress *pg, const kd_config *c, const kd_ro
   if (!t) return;
   kd_table live;
   kd_table_init(&live);
+  live.nan_none = c->theory_only; /* no simulation: '-', not nan */
   live_columns(&live, c);
   for (size_t r = 0; r < count; ++r) live_row(&live, c, &rows[r], gp);
   kd_progress_hide(pg);
@@ -371,7 +376,8 @@ static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key,
   double wall = now() - t0;
   for (int q = 0; q < KD_NPIPES && st == KD_OK; ++q) {
     if (!(c->pipelines >> q & 1u)) continue;
-    kd_row r = make_row(c, &ps->pr, &pl, gp, q, risks + (size_t)q * c->trials, fallbacks[q]);
+    kd_row r = make_row(c, &ps->pr, &pl, gp, q, risks + (size_t)q * c->trials, c->trials,
+                        fallbacks[q]);
     r.point = i;
     memcpy(r.key, key, sizeof r.key);
     r.wall_s = wall;
@@ -465,11 +471,14 @@ static kd_status sweep_open(sweep *s, const kd_config *cfg) {
     fclose(sf);
   }
   if (st == KD_OK) st = kd_shard_open(&s->sh, c, &s->g);
-  if (st == KD_OK) st = kd_backend_open(c->run.backend, &s->be);
+  /* --theory-only opens no backend and runs no trials: no memory check, one unit of cost
+   * a point */
+  if (st == KD_OK && !c->theory_only) st = kd_backend_open(c->run.backend, &s->be);
   kd_memory peak;
   s->cost = malloc(sizeof(double) * (s->g.count ? s->g.count : 1));
   if (st == KD_OK && !s->cost) st = kd_fail(KD_ENOMEM, "out of memory");
-  if (st == KD_OK) st = model_memory(c, &s->g, &s->be, 1, &peak, s->cost);
+  for (size_t i = 0; st == KD_OK && c->theory_only && i < s->g.count; ++i) s->cost[i] = 1;
+  if (st == KD_OK && !c->theory_only) st = model_memory(c, &s->g, &s->be, 1, &peak, s->cost);
   if (st == KD_OK && c->run.extend) {
     st = open_extended(s);
     s->store_open = st == KD_OK;
@@ -503,8 +512,8 @@ static void sweep_close(sweep *s) {
 /* The shard's line (when sharded) and the live table's caption and header. */
 static void sweep_announce(const sweep *s, FILE *table) {
   if (!table) return;
-  char desc[512] = "";
-  s->be.type->describe(s->be.state, desc, sizeof desc);
+  char desc[512] = "none (theory only)";
+  if (s->be.type) s->be.type->describe(s->be.state, desc, sizeof desc);
   if (s->sh.spec.count) /* shard */
     fprintf(table, "# shard %u/%u%s: %zu of %zu points (%.1f %% of the flop-model cost), in %s\n",
             s->sh.spec.index, s->sh.spec.count, s->sh.from_slurm ? " (the Slurm array task)" : "",
@@ -523,8 +532,110 @@ static void resume_point(run_ctx *x, size_t i, size_t j, const kd_row *done, siz
   kd_progress_point(x->pg, label, 0, x->cost[i], x->c->trials, 1);
 }
 
+/* ---- theory only ------------------------------------------------------------------- */
+
+/* --theory-only: up to this many consecutive points not on disk that share a problem
+ * are planned side by side (OpenMP) and written in one append and one metadata write
+ * (per point, the metadata's rewrite alone would make 10^4 points quadratic). */
+#define THEORY_BLOCK 256
+
+static int same_problem(const kd_grid_point *a, const kd_grid_point *b) {
+  return a->p == b->p && a->alpha == b->alpha && a->sigma == b->sigma;
+}
+
+/* Shard points j0 .. j0+count-1 (none on disk, one problem): their rows, in order. */
+static kd_status theory_block(sweep *s, run_ctx *x, size_t j0, size_t count) {
+  const kd_config *c = &s->c;
+  kd_status st = problem_for(c, &s->g.pt[s->sh.points[j0]], &s->ps);
+  if (st != KD_OK) return st;
+  const size_t per = popcount(c->pipelines);
+  kd_row *rows = calloc(count * per, sizeof *rows);
+  kd_status *sts = calloc(count, sizeof *sts);
+  char(*why)[512] = calloc(count, sizeof *why);
+  if (!rows || !sts || !why) st = kd_fail(KD_ENOMEM, "out of memory");
+#pragma omp parallel for schedule(dynamic, 1) if (st == KD_OK && count > 1)
+  for (size_t b = 0; b < count; ++b) {
+    if (st != KD_OK) continue;
+    const size_t i = s->sh.points[j0 + b];
+    const kd_grid_point *gp = &s->g.pt[i];
+    double t0 = now();
+    kd_point pt = {.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k};
+    kd_plan pl;
+    sts[b] = kd_plan_point(&s->ps.pr, &pt, c->pipelines, &pl);
+    if (sts[b] != KD_OK) {
+      snprintf(why[b], sizeof why[b], "%s", kd_last_error());
+      continue;
+    }
+    char key[17];
+    kd_point_key(s->id.hash, gp, key);
+    kd_row *r = rows + b * per;
+    for (int q = 0; q < KD_NPIPES; ++q)
+      if (c->pipelines >> q & 1u) {
+        *r = make_row(c, &s->ps.pr, &pl, gp, q, NULL, 0, 0);
+        r->point = i;
+        memcpy(r->key, key, sizeof r->key);
+        ++r;
+      }
+    kd_plan_free(&pl);
+    const double wall = now() - t0;
+    for (size_t q = 0; q < per; ++q) rows[b * per + q].wall_s = wall;
+  }
+  size_t good = 0; /* the points before the first failure are kept */
+  while (st == KD_OK && good < count && sts[good] == KD_OK) ++good;
+  if (st == KD_OK && good < count) st = kd_fail(sts[good], "%s", why[good]);
+  kd_stop_hold(); /* a stop forced by the watchdog waits for the whole block */
+  kd_status wst = good ? kd_run_append(x->rs, rows, good * per) : KD_OK;
+  for (size_t b = 0; wst == KD_OK && b < good; ++b) {
+    const size_t i = s->sh.points[j0 + b];
+    x->wall[j0 + b] = rows[b * per].wall_s;
+    ++x->meta->points_done;
+    table_rows(x->table, x->pg, c, rows + b * per, per, &s->g.pt[i]);
+    char label[128];
+    point_label(c, &s->g.pt[i], label, sizeof label);
+    kd_progress_point(x->pg, label, x->wall[j0 + b], 1, 0, 0);
+  }
+  if (wst == KD_OK && good) wst = kd_run_meta_write(s->rs.meta_path, x->meta);
+  kd_stop_unhold();
+  free(rows);
+  free(sts);
+  free(why);
+  return wst != KD_OK ? wst : st;
+}
+
+/* The shard's points, --theory-only: those on disk as a resume takes them, the others
+ * in blocks (theory_block). */
+static kd_status walk_theory(sweep *s, run_ctx *x) {
+  /* Each plan allocates and frees a few p-vectors; glibc's default trimming hands that
+   * memory back to the kernel every time and faults it in again (a third of the CPU
+   * time at p = 10^5): keep it. */
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  kd_status st = kd_run_meta_write(s->rs.meta_path, x->meta);
+  for (size_t j = 0; j < s->sh.n_points && st == KD_OK;) {
+    char key[17];
+    size_t count = 0, b = 0;
+    kd_point_key(s->id.hash, &s->g.pt[s->sh.points[j]], key);
+    const kd_row *done = kd_run_find(&s->rs, key, &count);
+    if (done) {
+      resume_point(x, s->sh.points[j], j, done, count);
+      ++j;
+      continue;
+    }
+    if (*kd_stop_flag()) return kd_fail(KD_ESTOP, "stopped");
+    for (b = 1; b < THEORY_BLOCK && j + b < s->sh.n_points; ++b) {
+      const kd_grid_point *next = &s->g.pt[s->sh.points[j + b]];
+      kd_point_key(s->id.hash, next, key);
+      if (!same_problem(&s->g.pt[s->sh.points[j]], next) || kd_run_find(&s->rs, key, &count)) break;
+    }
+    st = theory_block(s, x, j, b);
+    j += b;
+  }
+  return st;
+}
+
 /* The shard's points in order, until the last or the first error or stop. */
 static kd_status walk_points(sweep *s, run_ctx *x) {
+  if (s->c.theory_only) return walk_theory(s, x);
   kd_status st = kd_run_meta_write(s->rs.meta_path, x->meta);
   for (size_t j = 0; j < s->sh.n_points && st == KD_OK; ++j) {
     size_t i = s->sh.points[j]; /* shard: the global index */

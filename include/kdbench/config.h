@@ -91,6 +91,7 @@ typedef struct {
   uint32_t trials;
   uint64_t seed;
   int raw;                    /* per-trial risks in the JSON Lines (a row holds them) */
+  int theory_only;            /* rows of theory alone: no trials, no backend (hashed too) */
   kd_run_opts run;            /* how to run: never hashed */
 } kd_config;
 

@@ -1,0 +1,137 @@
+/* kdbench --theory-only, with the real binary: the same rows as the simulated run,
+ * theory columns bit for bit, simulation columns empty; no backend opened; its own
+ * scenario (a simulated run does not resume it); --fit declined. */
+#include <cJSON.h>
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kd_test.h"
+
+TestSuite(theory_only, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
+
+/* Points in every regime: DE (n < p), near-peak, the peak, exact (n > p + 1), and a
+ * weak teacher (w2s, weak) with the exact and the DE moments (m > k, m < k). */
+#define N_SWEEP "--sweep n --p 60 --n 12,30,55,59,60,61,66,150 --m 300 " \
+                "--pipelines strong,optimal,mask,w2s,weak"
+#define KM_SWEEP "--sweep k,m --p 60 --n 40 --k 10,30,50 --m 25,49,50,51,400 --ridge 0.01 " \
+                 "--pipelines strong,w2s,weak"
+
+/* The keys that do not depend on the trials: the point, its parameters and its theory. */
+static const char *const SAME_KEYS[] = {"point", "point_key", "pipeline", "n", "p", "m", "k",
+                                        "ridge", "alpha", "signal_exp", "sigma", "theory_kind",
+                                        "flag"};
+static const char *const SIM_KEYS[] = {"sim_mean", "sim_se", "sim_ci_low", "sim_ci_high",
+                                       "sim_median", "ratio"};
+
+/* cJSON items equal: numbers bit for bit, strings and nulls as they are. */
+static int same_item(const cJSON *a, const cJSON *b) {
+  if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+    return memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)) == 0;
+  if (cJSON_IsString(a) && cJSON_IsString(b)) return !strcmp(a->valuestring, b->valuestring);
+  return cJSON_IsNull(a) && cJSON_IsNull(b);
+}
+
+/* Runs `grid` simulated (3 trials) into sim.csv and --theory-only into th.csv and
+ * compares them row by row; returns the number of rows. The point keys differ (each
+ * run is its own scenario), so they are compared for order only through `point`. */
+static size_t compare_runs(const char *grid) {
+  kd_test_run_ok("%s --trials 3 --quiet --csv sim.csv", grid);
+  kd_test_run_ok("%s --trials 3 --quiet --csv th.csv --theory-only", grid);
+  cJSON *sim = kd_test_rows("sim.jsonl"), *th = kd_test_rows("th.jsonl");
+  const size_t rows = (size_t)cJSON_GetArraySize(sim);
+  cr_assert_eq((size_t)cJSON_GetArraySize(th), rows, "the same rows");
+  for (size_t i = 0; i < rows; ++i) {
+    const cJSON *s = cJSON_GetArrayItem(sim, (int)i), *t = cJSON_GetArrayItem(th, (int)i);
+    for (size_t k = 0; k < sizeof SAME_KEYS / sizeof *SAME_KEYS; ++k) {
+      if (!strcmp(SAME_KEYS[k], "point_key")) continue;
+      cr_expect(same_item(kd_test_item(s, SAME_KEYS[k]), kd_test_item(t, SAME_KEYS[k])),
+                "row %zu: %s differs", i + 1, SAME_KEYS[k]);
+    }
+    const cJSON *a = kd_test_item(s, "theory"), *b = kd_test_item(t, "theory");
+    cr_expect(same_item(a, b), "row %zu: theory %.17g (simulated run) against %.17g", i + 1,
+              a->valuedouble, b->valuedouble);
+    for (size_t k = 0; k < sizeof SIM_KEYS / sizeof *SIM_KEYS; ++k)
+      cr_expect(cJSON_IsNull(kd_test_item(t, SIM_KEYS[k])), "row %zu: %s is not null", i + 1,
+                SIM_KEYS[k]);
+    cr_expect_eq(kd_test_num(t, "trials"), 0, "row %zu: trials", i + 1);
+    cr_expect_eq(kd_test_num(t, "fallbacks"), 0, "row %zu: fallbacks", i + 1);
+    cr_expect_null(kd_test_item(t, "risks"), "row %zu: no per-trial risks", i + 1);
+  }
+  cJSON_Delete(sim);
+  cJSON_Delete(th);
+  return rows;
+}
+
+Test(theory_only, rows_equal_the_simulated_runs_theory_bit_for_bit) {
+  cr_expect_eq(compare_runs(N_SWEEP), 8 * 5);
+  /* the peak (inf), an exact and a DE row are among them */
+  char *csv = kd_test_text("th.csv");
+  cr_expect(strstr(csv, "strong,60,60,,,0,2,1.5,0.5,0,,,,,,inf,,0,exact,peak\n") != NULL, "%s", csv);
+  cr_expect(strstr(csv, ",near-peak\n") != NULL && strstr(csv, ",de,\n") != NULL &&
+                strstr(csv, ",exact,\n") != NULL,
+            "%s", csv);
+  free(csv);
+}
+
+Test(theory_only, two_axes_and_weak_teachers_bit_for_bit) {
+  cr_expect_eq(compare_runs(KM_SWEEP), 3 * 5 * 3);
+}
+
+/* The CSV has the simulated run's header; a row's simulation cells (and ratio) are
+ * empty, trials and fallbacks 0; --raw stores nothing (there are no trials). */
+Test(theory_only, the_csv_has_the_columns_and_empty_simulation_cells) {
+  kd_test_run_ok(N_SWEEP " --quiet --csv th.csv --theory-only --raw");
+  kd_test_run_ok(N_SWEEP " --trials 2 --quiet --csv sim.csv");
+  char *head = kd_test_line("th.csv", 1), *sim_head = kd_test_line("sim.csv", 1);
+  char *row = kd_test_line("th.csv", 2);
+  cr_expect_str_eq(head, sim_head, "the same header");
+  const char *before = "strong,12,60,,,0,2,1.5,0.5,0,,,,,,", *after = ",,0,de,";
+  cr_expect(!strncmp(row, before, strlen(before)), "%s", row);
+  cr_expect(strlen(row) > strlen(before) + strlen(after) &&
+                !strcmp(row + strlen(row) - strlen(after), after),
+            "%s", row);
+  char *jsonl = kd_test_text("th.jsonl");
+  cr_expect(strstr(jsonl, "\"risks\"") == NULL, "no per-trial risks");
+  free(jsonl);
+  free(head);
+  free(sim_head);
+  free(row);
+}
+
+/* No backend is opened: --backend cuda runs on a machine without one, and the metadata
+ * says so. */
+Test(theory_only, opens_no_backend) {
+  kd_test_run_ok(N_SWEEP " --quiet --csv th.csv --theory-only --backend cuda");
+  cJSON *meta = kd_test_json("th.meta.json");
+  cr_expect_str_eq(kd_test_str(meta, "backend.name"), "none");
+  cr_expect_eq(kd_test_num(meta, "trials"), 0);
+  cr_expect(cJSON_IsTrue(kd_test_item(meta, "complete")));
+  cJSON_Delete(meta);
+}
+
+/* A theory-only run is its own scenario: the same command again resumes every point;
+ * the simulated run's command on its files is refused as another scenario's. */
+Test(theory_only, is_its_own_scenario) {
+  kd_test_run_ok(N_SWEEP " --csv th.csv --theory-only");
+  kd_test_run_ok(N_SWEEP " --csv th.csv --theory-only");
+  char *out = kd_test_text("stdout.txt");
+  cr_expect(strstr(out, "# 8 of 8 points were already in th.csv") != NULL, "%s", out);
+  free(out);
+  cr_expect_eq(kd_test_run(N_SWEEP " --trials 2 --quiet --csv th.csv"), 2);
+  kd_test_expect_refused(2, "another scenario");
+  kd_test_run_ok(N_SWEEP " --theory-only --print-scenario");
+  out = kd_test_text("stdout.txt");
+  cr_expect(strstr(out, "\ntheory-only = true\n") != NULL, "%s", out);
+  free(out);
+}
+
+/* --fit on a theory-only run: declined with a note, the run kept. */
+Test(theory_only, fit_is_declined) {
+  kd_test_run_ok(N_SWEEP " --quiet --csv th.csv --theory-only --fit");
+  cr_expect(strstr(kd_test_err, "a theory-only run has no simulation to fit") != NULL, "%s",
+            kd_test_err);
+  cr_expect(!kd_test_exists("th.fit.json"));
+  cr_expect(kd_test_exists("th.csv"));
+}
