@@ -6,14 +6,15 @@
 set -euo pipefail
 
 # Beyond the build, the tests use /usr/bin/python3 (tests/test_slurm.sh) with matplotlib
-# (tests/test_plot.c) and pdflatex with booktabs.sty (tests/test_report.c and
-# tests/test_fit.c compile the LaTeX tables). Slurm is installed by the test that uses
+# (tests/test_plot.c) and pandas (scripts/kdrun.py's DataFrames, tests/test_kdrun.c), and
+# pdflatex with booktabs.sty (tests/test_report.c and tests/test_fit.c compile the LaTeX
+# tables). Slurm is installed by the test that uses
 # it (tests/test_slurm.sh, through scripts/slurm_local.sh), which skips, saying why,
 # where it cannot be.
 # The fuzz targets (scripts/fuzz.sh) need clang with its runtime (libFuzzer, the
 # sanitizers: libclang-rt-dev, only recommended by clang) and its OpenMP (libomp-dev).
 pkgs=(build-essential cmake pkg-config libopenblas-dev liblapacke-dev libgsl-dev libcriterion-dev
-      libinih-dev libcjson-dev python3 python3-matplotlib texlive-latex-base texlive-latex-recommended
+      libinih-dev libcjson-dev python3 python3-matplotlib python3-pandas texlive-latex-base texlive-latex-recommended
       clang libclang-rt-dev libomp-dev)
 if [[ "${1:-}" == "--bench" ]]; then pkgs+=(python3-numpy python3-scipy); fi
 

@@ -6,7 +6,7 @@
 
 /* Longest first where one suffix ends another (".meta.json" before any ".json"). */
 static const char *const run_suffixes[] = {".meta.json", ".fit.json", ".jsonl", ".csv",
-                                           ".md", ".tex", ".png", ".pdf"};
+                                           ".md", ".tex", ".png", ".pdf", ".svg"};
 
 static int ends_with(const char *s, size_t len, const char *suffix) {
   size_t n = strlen(suffix);
@@ -40,7 +40,8 @@ static const struct {
 } taken[] = {{".jsonl", "the JSON Lines of run"},      {".meta.json", "the metadata of run"},
              {".fit.json", "the fits of run"},         {".md", "the Markdown tables of run"},
              {".tex", "the LaTeX tables of run"},      {".png", "the figure of run"},
-             {".pdf", "the figure of run"},            {".lock", "the lock of run"},
+             {".pdf", "the figure of run"},            {".svg", "the figure of run"},
+             {".lock", "the lock of run"},
              {".shards", "the shards' folder of run"},
              {".tmp", "the temporary file of the atomic rewrite of"}};
 

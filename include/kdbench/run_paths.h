@@ -1,5 +1,5 @@
 /* The files of a run share a stem: DIR/NAME.csv, .jsonl, .meta.json, .md, .tex,
- * .png, .pdf (docs/run-format.md). A RUN argument may be the stem or any of them. */
+ * .png, .pdf, .svg (docs/run-format.md). A RUN argument may be the stem or any of them. */
 #ifndef KDBENCH_RUN_PATHS_H
 #define KDBENCH_RUN_PATHS_H
 
@@ -12,7 +12,7 @@
 kd_status kd_run_stem(const char *run, char *stem, size_t len);
 
 /* KD_EINVAL, naming `csv`, when it cannot name a run's CSV: it ends in the suffix of
- * another file of a run (.jsonl, .meta.json, .fit.json, .md, .tex, .png, .pdf) or of
+ * another file of a run (.jsonl, .meta.json, .fit.json, .md, .tex, .png, .pdf, .svg) or of
  * what kdbench keeps beside one (.lock, .shards, .tmp), so that it would be, or be
  * overwritten as, that file; or it is a directory ("." included). */
 kd_status kd_run_name_check(const char *csv);
