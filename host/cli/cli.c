@@ -125,6 +125,8 @@ const char *kd_cli_usage =
     "                      made with --raw) keeps its points and their trials and\n"
     "                      computes only the new ones; the files end as the run made\n"
     "                      whole at once would write them\n"
+    "  --risk R            excess (default) | test: the table shows the test risk, excess\n"
+    "                      + sigma^2 (the CSV has both: test_risk is its last column)\n"
     "  --quiet             nothing on standard output (no table, no --fit tables), no\n"
     "                      progress line\n"
     "  --verbose           a timing line per point on standard error\n"
@@ -139,9 +141,9 @@ const char *kd_cli_usage =
     "\n"
     "CSV columns: pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,\n"
     "sim_ci_low,sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,\n"
-    "real_fraction (the mix's rows, and every row where it is swept).\n"
-    "Risks are excess risks (b - beta*)' Sigma (b - beta*) (test risk = risk + sigma^2);\n"
-    "ratio = sim_mean / theory; m, k are the weak model's (k is the mask's size for\n"
+    "real_fraction (the mix's rows, and every row where it is swept), test_risk.\n"
+    "Risks are excess risks (b - beta*)' Sigma (b - beta*); test_risk = sim_mean + sigma^2,\n"
+    "sigma the ground-truth labels' noise (empty where sim_mean is);\n"    "ratio = sim_mean / theory; m, k are the weak model's (k is the mask's size for\n"
     "mask); theory_kind is 'exact' where a finite-sample formula exists (ridgeless\n"
     "n > p + 1; isotropic p > n + 1) and 'de' (deterministic equivalent) elsewhere;\n"
     "flag is 'peak' at a ridgeless fit's interpolation peak, where the expected risk is\n"
@@ -157,7 +159,7 @@ const char *kd_cli_usage =
 enum {
   OPT_SETTING = 256, /* every setting of kd_config: the flag's name is the setting's */
   OPT_SCENARIO, OPT_PRESET, OPT_PRINT, OPT_LIST, OPT_QUIET, OPT_VERBOSE, OPT_FORCE, OPT_EXTEND,
-  OPT_RAW, OPT_THEORY_ONLY, OPT_FIT, OPT_HELP, OPT_VERSION, OPT_QUICK, OPT_DEVICE,
+  OPT_RAW, OPT_THEORY_ONLY, OPT_RISK, OPT_FIT, OPT_HELP, OPT_VERSION, OPT_QUICK, OPT_DEVICE,
 };
 
 static const struct option options[] = {
@@ -189,6 +191,7 @@ static const struct option options[] = {
     {"list-presets", no_argument, 0, OPT_LIST},
     {"raw", no_argument, 0, OPT_RAW},
     {"theory-only", no_argument, 0, OPT_THEORY_ONLY},
+    {"risk", required_argument, 0, OPT_RISK},
     {"fit", no_argument, 0, OPT_FIT},
     {"quick", no_argument, 0, OPT_QUICK},
     {"shard", required_argument, 0, OPT_SETTING},
@@ -256,6 +259,11 @@ static kd_status scan(int argc, char **argv, kd_cli *cli, int pass) {
           break;
         case OPT_RAW: c->raw = 1; break;
         case OPT_THEORY_ONLY: c->theory_only = 1; break;
+        case OPT_RISK:
+          if (strcmp(optarg, "excess") && strcmp(optarg, "test"))
+            st = kd_fail(KD_EINVAL, "--risk: unknown '%s' (expected excess or test)", optarg);
+          c->run.test_risk = !strcmp(optarg, "test");
+          break;
         case OPT_FIT: c->run.fit = 1; break;
         case OPT_QUIET: c->run.quiet = 1; break;
         case OPT_VERBOSE: c->run.verbose = 1; break;

@@ -29,7 +29,7 @@ static int fail(kd_status st) {
 }
 
 static const char *const report_help =
-    "usage: kdbench report RUN [--layout table|table*]\n"
+    "usage: kdbench report RUN [--layout table|table*] [--risk excess|test]\n"
     "The tables of a stored run (RUN: its stem or any of its files), made from\n"
     "NAME.jsonl and NAME.meta.json without recomputing anything: NAME.md (Markdown)\n"
     "and NAME.tex (booktabs table floats: \\usepackage{booktabs}, and graphicx to scale\n"
@@ -41,6 +41,8 @@ static const char *const report_help =
     "The same run gives the same bytes.\n"
     "  --layout table    one-column floats (the default)\n"
     "  --layout table*   table* floats, across both columns of a two-column page\n"
+    "  --risk test       the run's table in test risk, excess + sigma^2 (from the rows'\n"
+    "                    test_risk; --risk excess, the default, in excess risk)\n"
     "  --help            this text\n"
     "Bad input (a missing, malformed or empty run): a one-line error naming the file\n"
     "(and the line), and exit status 2.\n";
@@ -60,6 +62,12 @@ static int report_main(int argc, char **argv) {
       if (strcmp(v, "table") && strcmp(v, "table*"))
         return fail(kd_fail(KD_EINVAL, "--layout '%s': expected table or table*", v));
       formats = v[5] ? formats | KD_REPORT_WIDE : formats & ~(unsigned)KD_REPORT_WIDE;
+    } else if (!strcmp(argv[i], "--risk")) {
+      const char *v = i + 1 < argc ? argv[++i] : "";
+      if (strcmp(v, "excess") && strcmp(v, "test"))
+        return fail(kd_fail(KD_EINVAL, "--risk '%s': expected excess or test", v));
+      formats = !strcmp(v, "test") ? formats | KD_REPORT_TEST_RISK
+                                   : formats & ~(unsigned)KD_REPORT_TEST_RISK;
     } else if (argv[i][0] == '-' || run) {
       return fail(
           kd_fail(KD_EINVAL, "usage: kdbench report RUN [--layout table|table*] (near '%s')",

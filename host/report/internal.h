@@ -46,6 +46,7 @@ typedef struct {
   double theory;                        /* may be +-inf or nan */
   int has_theory;                       /* 0: null (not available) */
   int flag;                             /* KD_RFLAG_* */
+  double noise; /* the ground-truth labels' sigma^2 (test_risk - sim_mean); NaN: unknown */
 } kd_report_row;
 
 typedef struct {
@@ -75,6 +76,7 @@ typedef struct {
   int any_peak, any_near_peak;
   kd_fit_result *fit; /* NAME.fit.json (kdbench fit) when it exists for this run, else NULL */
   int wide;           /* LaTeX: table* floats (KD_REPORT_WIDE) */
+  int test_risk;      /* the run's table in test risk (KD_REPORT_TEST_RISK) */
 } kd_report;
 
 /* report_load.c: meta and rows (kd_run_read: in grid order, de-duplicated); warnings to log. */

@@ -3,6 +3,7 @@
  * sees half a table). */
 #include "kdbench/report.h"
 
+#include <math.h>
 #include <stdio.h>
 
 #include "kdbench/file_io.h"
@@ -29,7 +30,7 @@ static kd_status write_table(const char *stem, const char *ext, const table_job 
 }
 
 kd_status kd_report_run(const char *run, unsigned formats, FILE *log) {
-  const unsigned all = KD_REPORT_MD | KD_REPORT_TEX | KD_REPORT_WIDE;
+  const unsigned all = KD_REPORT_MD | KD_REPORT_TEX | KD_REPORT_WIDE | KD_REPORT_TEST_RISK;
   if (!(formats & (KD_REPORT_MD | KD_REPORT_TEX)) || (formats & ~all) ||
       ((formats & KD_REPORT_WIDE) && !(formats & KD_REPORT_TEX)))
     return kd_fail(KD_EINVAL,
@@ -45,6 +46,12 @@ kd_status kd_report_run(const char *run, unsigned formats, FILE *log) {
   if (!st) st = kd_report_layout(&r);
   if (!st) st = kd_report_load_fit(stem, &r, log);
   r.wide = (formats & KD_REPORT_WIDE) != 0;
+  r.test_risk = (formats & KD_REPORT_TEST_RISK) != 0;
+  for (size_t i = 0; !st && r.test_risk && i < r.nrows; ++i)
+    if (isnan(r.rows[i].noise))
+      st = kd_fail(KD_EINVAL, "%s: --risk test: the %s row of point %ld has no test_risk (a run "
+                   "written before kdbench recorded it, or without simulation)", stem,
+                   kd_pipeline_name((kd_pipeline)r.rows[i].pipe), r.rows[i].point);
   if (!st) kd_report_table(&r, &t);
   if (!st && (formats & KD_REPORT_MD))
     st = write_table(stem, ".md", &(table_job){&r, &t, KD_TABLE_MD}, log);

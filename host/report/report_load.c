@@ -151,6 +151,7 @@ static void view_row(const kd_row *x, kd_report_row *r) {
   r->ci_half = (x->s.ci_high - x->s.ci_low) / 2; /* NaN when either is null (one trial) */
   r->theory = x->theory;
   r->has_theory = !isnan(x->theory);
+  r->noise = x->test_risk - x->s.mean;
   r->flag = !strcmp(x->flag, "peak") ? KD_RFLAG_PEAK
             : !strcmp(x->flag, "near-peak") ? KD_RFLAG_NEAR_PEAK : KD_RFLAG_NONE;
 }

@@ -56,18 +56,19 @@ static void rows(const kd_report *r, kd_table *t) {
     for (int p = 0; p < KD_NPIPES; ++p) {
       if (!r->pipe_present[p]) continue;
       const kd_report_row *c = pt->cell[p];
+      const double shift = c && r->test_risk ? c->noise : 0; /* --risk test */
       for (int q = 0; q < KD_RP_COUNT; ++q)
         if (r->pipe_param[p][q]) param_cell(t, c && c->has_param[q], c ? c->param[q] : 0);
       if (!c)
         kd_table_none(t);
       else if (c->flag == KD_RFLAG_PEAK) /* the mean is meaningless there */
-        kd_table_num(t, c->sim_median, &kd_mark_dagger);
+        kd_table_num(t, c->sim_median + shift, &kd_mark_dagger);
       else
-        kd_table_pm(t, c->sim_mean, isfinite(c->ci_half) ? c->ci_half : NAN, NULL);
+        kd_table_pm(t, c->sim_mean + shift, isfinite(c->ci_half) ? c->ci_half : NAN, NULL);
       if (!c || !c->has_theory)
         kd_table_none(t);
       else
-        kd_table_num(t, c->theory, c->flag == KD_RFLAG_NEAR_PEAK ? &kd_mark_ddagger : NULL);
+        kd_table_num(t, c->theory + shift, c->flag == KD_RFLAG_NEAR_PEAK ? &kd_mark_ddagger : NULL);
     }
   }
 }
@@ -77,16 +78,18 @@ static void caption(const kd_report *r, kd_table *t) {
   const char *trials = m->trials == 1 ? "" : "s", *points = m->points_total == 1 ? "" : "s";
   const char *incomplete = m->complete ? "" : " (an incomplete run)";
   kd_table_caption(t, MD,
-                   "## kdbench run %s\n\nExcess risk, simulation beside theory. Scenario %s, "
+                   "## kdbench run %s\n\n%s, simulation beside theory. Scenario %s, "
                    "seed %ld, %ld trial%s, backend %s, kdbench %s (commit %s); %zu of %ld "
                    "point%s%s.\n\n",
-                   m->run_name, m->scenario_hash, m->seed, m->trials, trials, m->backend,
+                   m->run_name, r->test_risk ? "Test risk (excess + sigma^2)" : "Excess risk",
+                   m->scenario_hash, m->seed, m->trials, trials, m->backend,
                    m->version, m->commit, r->npoints, m->points_total, points, incomplete);
   /* LaTeX: words and math only; the scenario, seed, commit and backend are the file's
    * % comment (kd_report_write) */
   kd_table_caption(t, TEX,
-                   "Excess risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2$, simulation "
-                   "beside theory; %ld~trial%s, %zu of %ld point%s%s.",
+                   r->test_risk ? "Test risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2 + \\sigma^2$"
+                                : "Excess risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2$");
+  kd_table_caption(t, TEX, ", simulation beside theory; %ld~trial%s, %zu of %ld point%s%s.",
                    m->trials, trials, r->npoints, m->points_total, points, incomplete);
   if (*r->fixed) {
     kd_table_caption(t, MD, "Fixed: %s.\n\n", r->fixed);

@@ -9,7 +9,7 @@
 
 const char *const kd_csv_header =
     "pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,sim_ci_low,"
-    "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,real_fraction\n";
+    "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,real_fraction,test_risk\n";
 
 /* ---- CSV ------------------------------------------------------------------------------ */
 
@@ -43,6 +43,7 @@ void kd_row_write_csv(FILE *f, const kd_row *r) {
   put_num(f, r->ratio);
   fprintf(f, ",%ld,%s,%s", r->fallbacks, r->exact ? "exact" : "de", r->flag);
   put_num(f, r->real_fraction); /* the columns added later, after flag: empty if NaN */
+  put_num(f, r->test_risk);
   fputc('\n', f);
 }
 
@@ -93,6 +94,7 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
   /* the keys added later: only where the row has a value (a reader takes a missing one
    * as empty, so that rows written before them read as they did) */
   if (!isnan(r->real_fraction)) kd_json_add_number(o, "real_fraction", r->real_fraction);
+  if (!isnan(r->test_risk)) kd_json_add_number(o, "test_risk", r->test_risk);
   if (r->risks) {
     cJSON *a = cJSON_AddArrayToObject(o, "risks");
     for (size_t t = 0; a && t < r->n_risks; ++t) {
@@ -226,6 +228,7 @@ kd_status kd_row_from_object(const cJSON *o, const char *origin, kd_row *r, char
   snprintf(r->flag, sizeof r->flag, "%s", flag);
   r->wall_s = get_num(&rd, "wall_s");
   r->real_fraction = get_later_num(&rd, "real_fraction");
+  r->test_risk = get_later_num(&rd, "test_risk");
   const cJSON *risks = cJSON_GetObjectItemCaseSensitive(o, "risks");
   if (rd.st == KD_OK && risks && !cJSON_IsArray(risks))
     rd.st = kd_fail(KD_EINVAL, "%s: key 'risks' is not an array", origin);

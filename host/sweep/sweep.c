@@ -192,6 +192,7 @@ static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *
   kd_summarize(risks, trials, &r.s);
   r.theory = pl->theory[q];
   r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
+  r.test_risk = r.s.mean + gp->sigma * gp->sigma; /* the truth's noise, whatever the labels' */
   r.fallbacks = fallbacks;
   r.exact = pl->kind[q] == KD_THEORY_EXACT;
   snprintf(r.flag, sizeof r.flag, "%s", flag_of(pl, q));
@@ -227,9 +228,12 @@ static void live_columns(kd_table *t, const kd_config *c) {
   kd_table_column(t, &(kd_column){.head = "n", .fmt = "%.0f", .width = 6, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "pipeline", .align = KD_LEFT, .width = 8, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "k", .fmt = "%.0f", .width = 5});
-  kd_table_column(t, &(kd_column){.head = "sim_mean", .fmt = "%.5g", .width = 11, .sep = "  "});
+  const int test = c->run.test_risk; /* --risk test */
+  kd_table_column(t, &(kd_column){.head = test ? "sim_test" : "sim_mean", .fmt = "%.5g",
+                                  .width = 11, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "+-CI95", .fmt = "%.2g", .width = 9, .sep = "  "});
-  kd_table_column(t, &(kd_column){.head = "theory", .fmt = "%.5g", .width = 11, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = test ? "test_theory" : "theory", .fmt = "%.5g",
+                                  .width = 11, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "ratio", .fmt = "%.3f", .width = 6, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "kind", .align = KD_LEFT, .width = 5, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "flag", .align = KD_LEFT, .sep = "  "});
@@ -260,8 +264,10 @@ static void live_caption(kd_table *t, const kd_config *c, const char *backend) {
   else
     kd_table_caption(t, T, " %u trial%s, seed %llu\n# backend: %s\n", c->trials,
                      c->trials == 1 ? "" : "s", (unsigned long long)c->seed, backend);
-  kd_table_caption(t, T,
-                   "# risk = excess risk (b - beta*)' Sigma (b - beta*); CI = 95%% t-interval\n");
+  kd_table_caption(t, T, c->run.test_risk ? "# risk = test risk (b - beta*)' Sigma (b - beta*) + "
+                                            "sigma^2; ratio = their ratio; CI = 95%% t-interval\n"
+                                          : "# risk = excess risk (b - beta*)' Sigma (b - beta*); "
+                                            "CI = 95%% t-interval\n");
 }
 
 static void write_table_header(FILE *t, const kd_config *c, const char *backend) {
@@ -294,12 +300,15 @@ static void live_row(kd_table *t, const kd_config *c, const kd_row *r, const kd_
     kd_table_num(t, (double)r->k, NULL);
   else
     kd_table_none(t);
-  kd_table_num(t, r->s.mean, NULL);
+  const double noise = c->run.test_risk ? gp->sigma * gp->sigma : 0; /* --risk test */
+  const double theory = r->theory + noise;
+  kd_table_num(t, r->s.mean + noise, NULL);
   kd_table_num(t, r->s.ci_high - r->s.mean, NULL);
-  kd_table_num(t, r->theory, NULL);
-  kd_table_num(t, r->ratio, NULL);
+  kd_table_num(t, theory, NULL);
+  kd_table_num(t, noise && isfinite(theory) && theory > 0 ? (r->s.mean + noise) / theory : r->ratio,
+               NULL);
   kd_table_text(t, r->exact ? "exact" : "de", NULL);
-  if (!strcmp(r->flag, "peak")) snprintf(median, sizeof median, " (median %.4g)", r->s.median);
+  if (!strcmp(r->flag, "peak")) snprintf(median, sizeof median, " (median %.4g)", r->s.median + noise);
   if (r->fallbacks)
     snprintf(fallbacks, sizeof fallbacks, " [%ld fallback%s]", r->fallbacks,
              r->fallbacks == 1 ? "" : "s");

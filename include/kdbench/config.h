@@ -53,6 +53,7 @@ typedef struct {
   int quiet, verbose, force; /* presentation: command line only, not part of a scenario */
   int extend; /* keep the points (and trials) of the run at csv of the same scenario but for
                  the swept axes' values and fewer trials (host/sweep/extend.c) */
+  int test_risk;         /* --risk test: the live table shows test risk (excess + sigma^2) */
 } kd_run_opts;
 
 /* What determines the numbers (hashed through kd_config_print's canonical text), and

@@ -15,6 +15,8 @@ enum {
                               table wider than the column down to it) */
   KD_REPORT_WIDE = 1u << 2, /* with KD_REPORT_TEX: table* floats, across both columns of a
                                two-column page (--layout table*) */
+  KD_REPORT_TEST_RISK = 1u << 3, /* the test risk, excess + sigma^2, in the run's table
+                                    (--risk test; from the rows' test_risk) */
 };
 
 /* Writes NAME.md and/or NAME.tex beside the run (RUN: its stem or any of its files;

@@ -33,6 +33,7 @@ typedef struct {
   double wall_s;
   double real_fraction;  /* the mix's real fraction (NaN: empty): the mix's rows, all rows
                             where it is swept */
+  double test_risk;      /* sim mean + the ground-truth labels' sigma^2; NaN: empty */
   double *risks;         /* per-trial risks (--raw) or NULL; owned by the row */
   size_t n_risks;
 } kd_row;
