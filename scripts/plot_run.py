@@ -406,16 +406,18 @@ def draw_fits(ax, fit, style, keys, shift, symbol):
         handles.append(Line2D([], [], color=colour, linestyle="--", dashes=(3, 1.5),
                               linewidth=0.9, label=f"fit {what}"))
         window = (lo, hi)
-        lows.append(ys[0])
+        lows.append(ys[-1])
         slope = slope or (f.get("continuum") or {}).get("exponent")
     if window:
         ax.axvspan(*window, color="0.5", alpha=0.08, linewidth=0, zorder=0)
         handles.append(Patch(color="0.5", alpha=0.15, label="fit window"))
     if window and finite(slope) and slope > 0:
         lo, hi = window
-        start = 0.45 * min(lows)
-        ax.plot([lo, hi], [start, start * (hi / lo) ** -slope], "-.", color="0.2", linewidth=0.8,
+        end = 0.5 * min(lows)  # below the fits' right end, rising to the left beside them
+        ax.plot([lo, hi], [end * (hi / lo) ** slope, end], "-.", color="0.2", linewidth=0.8,
                 zorder=4)
+        bottom, top = ax.get_ylim()
+        ax.set_ylim(min(bottom, end / 1.2), top)  # the reference whole on the scale
         handles.append(Line2D([], [], color="0.2", linestyle="-.", linewidth=0.8,
                               label=rf"slope $-{slope:g}$ (continuum)"))
     return handles
