@@ -568,7 +568,7 @@ static kd_status theory_block(sweep *s, run_ctx *x, size_t j0, size_t count) {
     const size_t i = s->sh.points[j0 + b];
     const kd_grid_point *gp = &s->g.pt[i];
     double t0 = now();
-    kd_point pt = {.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k};
+    kd_point pt = point_of(c, gp);
     kd_plan pl;
     sts[b] = kd_plan_point(&s->ps.pr, &pt, c->pipelines, &pl);
     if (sts[b] != KD_OK) {
