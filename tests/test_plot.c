@@ -4,6 +4,8 @@
  * bytes twice; bad input gives one line and exit status 2. Skipped (with the reason)
  * without Debian's matplotlib. */
 #include <criterion/criterion.h>
+#include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,22 +55,27 @@ static int contains(const char *name, const char *what) {
   return found;
 }
 
-/* Every committed run: its figure, its caption; the w2s grid's heat map. */
+/* Every committed run (results/DIR/NAME.meta.json): its figure, its caption; the w2s
+ * grid's heat map; the fits of a run with NAME.fit.json. */
 Test(plot, every_committed_run) {
   need_matplotlib();
-  static const char *const runs[] = {"fig1/sweep-n", "fig1b/sweep-n", "scaling/alpha2-b1.5",
-                                     "scaling/alpha1.5-b2", "scaling/alpha2-b2",
-                                     "scaling/alpha3-b2", "w2s/grid"};
-  for (size_t i = 0; i < sizeof runs / sizeof *runs; ++i) {
-    const char *name = strrchr(runs[i], '/') + 1;
-    cr_assert_eq(plot(kd_test_pathf(RESULTS "%s --formats png", runs[i])), 0, "%s: %s", runs[i],
-                 kd_test_err);
+  glob_t runs;
+  cr_assert_eq(glob(RESULTS "*/*.meta.json", 0, NULL, &runs), 0);
+  cr_assert_geq(runs.gl_pathc, 7, "fig1, fig1b, the four scaling runs, w2s at least");
+  for (size_t i = 0; i < runs.gl_pathc; ++i) {
+    char name[256];
+    const char *base = strrchr(runs.gl_pathv[i], '/') + 1;
+    snprintf(name, sizeof name, "%.*s", (int)(strlen(base) - strlen(".meta.json")), base);
+    cr_assert_eq(plot(kd_test_pathf("%s --formats png", runs.gl_pathv[i])), 0, "%s: %s",
+                 runs.gl_pathv[i], kd_test_err);
     cr_expect(strstr(kd_test_err, "theory drawn at the run's points") == NULL,
-              "%s: the dense theory was made: %s", runs[i], kd_test_err);
+              "%s: the dense theory was made: %s", runs.gl_pathv[i], kd_test_err);
     cr_expect_eq(png_width(kd_test_pathf("%s.png", name)), 2070, "%s: two columns at 300 dpi",
-                 runs[i]);
-    cr_expect(contains(kd_test_pathf("%s.caption.tex", name), "\\caption{"), "%s", runs[i]);
+                 runs.gl_pathv[i]);
+    cr_expect(contains(kd_test_pathf("%s.caption.tex", name), "\\caption{"), "%s",
+              runs.gl_pathv[i]);
   }
+  globfree(&runs);
   cr_expect_gt(size_of("grid.heatmap.png"), 20000, "the w2s map");
   cr_expect(contains("grid.heatmap.caption.tex", "paired 95\\,\\% confidence interval"),
             "significant cells marked (from grid.fit.json)");

@@ -261,6 +261,10 @@ kd_status kd_run_append(kd_run_store *rs, const kd_row *rows, size_t count) {
   if (at + count < rs->n_rows) return rewrite(rs, 1);
   char *csv = NULL, *jsonl = NULL;
   size_t csv_len = 0, jsonl_len = 0;
+  /* where the files end now: a write cut short (a full disk) takes both back there, so
+   * that they hold the same whole points (the CSV's write can fail after the JSON
+   * Lines' succeeded) */
+  const off_t jsonl_end = lseek(rs->fd_jsonl, 0, SEEK_END), csv_end = lseek(rs->fd_csv, 0, SEEK_END);
   st = render(rows, count, rs->hash, &csv, &csv_len, &jsonl, &jsonl_len);
   /* The JSON Lines first: they are what resume trusts. */
   if (st == KD_OK) st = kd_file_write_all(rs->fd_jsonl, jsonl, jsonl_len, rs->jsonl_path);
@@ -269,6 +273,11 @@ kd_status kd_run_append(kd_run_store *rs, const kd_row *rows, size_t count) {
   if (st == KD_OK) st = kd_file_write_all(rs->fd_csv, csv, csv_len, rs->csv_path);
   if (st == KD_OK && fsync(rs->fd_csv) != 0)
     st = kd_fail(KD_EIO, "%s: fsync failed: %s", rs->csv_path, strerror(errno));
+  if (st != KD_OK && jsonl_end >= 0 && csv_end >= 0 && ftruncate(rs->fd_jsonl, jsonl_end) == 0 &&
+      ftruncate(rs->fd_csv, csv_end) == 0) {
+    fsync(rs->fd_jsonl); /* best effort: the error above is what is reported */
+    fsync(rs->fd_csv);
+  }
   free(csv);
   free(jsonl);
   return st;
