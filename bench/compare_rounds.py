@@ -87,7 +87,7 @@ def main():
             50 if m <= 512 else 80 if m >= 1000 else None)
         if goal:
             met = sum(x >= goal for x in pct)
-            v.append(f"{share:.0f} % of DGEMM {'met' if share >= goal else 'NOT met'} (goal "
+            v.append(f"{share:.1f} % of DGEMM {'met' if share >= goal else 'NOT met'} (goal "
                      f"{goal} %; met in {met} of {len(pct)} rounds)")
         print(f"| {key[0]} x {key[1]} | {key[2]:g} | {mode} | {1e3 * med:.2f} | {share:.0f} | "
               + " | ".join(ms) + " | " + " | ".join(ratios) + f" | {fb}/{trials} |")

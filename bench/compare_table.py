@@ -71,7 +71,7 @@ def main():
              for key, goal in GOALS if pe.get(key)]
         goal = ceiling_goal(s)
         if goal:
-            v.append(f"{s['pct_dgemm']:.0f} % of DGEMM "
+            v.append(f"{s['pct_dgemm']:.1f} % of DGEMM "
                      f"{'met' if s['pct_dgemm'] >= goal else 'NOT met'} (goal {goal} %)")
         if pe.get("solve_mismatches"):
             v.append(f"numpy's two Gram solves disagreed (> 1e-6) on {pe['solve_mismatches']} trials")
