@@ -32,33 +32,36 @@ static void teardown(fixture *f) {
   kd_problem_free(&f->pr);
 }
 
-/* Simulates `trials` trials of the point and checks every selected pipeline. */
+/* Simulates `trials` trials of the point and checks every row of it (every selected
+ * pipeline; every generation of a recursive one). */
 static void check_point(fixture *f, kd_point pt, unsigned pipes, uint32_t trials,
                         const char *what) {
   kd_plan pl;
   cr_assert_eq(kd_plan_point(&f->pr, &pt, pipes, &pl), KD_OK, "%s", kd_last_error());
   kd_trial_ws ws;
   cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
-  double *risk = malloc(sizeof(double) * KD_NPIPES * trials);
+  const int rows = pl.nrows;
+  double *risk = malloc(sizeof(double) * (size_t)rows * trials);
   for (uint32_t t = 0; t < trials; ++t) {
-    double r[KD_NPIPES];
-    int fb[KD_NPIPES];
+    double r[KD_PLAN_ROWS];
+    int fb[KD_PLAN_ROWS];
     cr_assert_eq(kd_run_trial(&f->be, &pl, 2024, t, &ws, r, fb), KD_OK, "%s",
                  kd_last_error());
-    for (int q = 0; q < KD_NPIPES; ++q) risk[q * trials + t] = r[q];
+    for (int q = 0; q < rows; ++q) risk[q * trials + t] = r[q];
   }
-  for (int q = 0; q < KD_NPIPES; ++q) {
-    if (!((pipes >> q) & 1u)) continue;
+  for (int q = 0; q < rows; ++q) {
+    const kd_plan_row *row = &pl.row[q];
     kd_summary s;
     kd_summarize(risk + q * trials, trials, &s);
-    double th = pl.theory[q], dev = s.mean / th - 1;
-    cr_log_info("%s, %s: sim %.5g +- %.2g vs theory %.5g: %+.2f%%, %.1f SE", what,
-                kd_pipeline_name(q), s.mean, s.se, th, 100 * dev, (s.mean - th) / s.se);
+    double th = row->theory, dev = s.mean / th - 1;
+    cr_log_info("%s, %s %s %d: sim %.5g +- %.2g vs theory %.5g: %+.2f%%, %.1f SE", what,
+                kd_pipeline_name(row->pipe), row->group, row->step, s.mean, s.se, th, 100 * dev,
+                (s.mean - th) / s.se);
     cr_expect(fabs(dev) < 0.05 && fabs(s.mean - th) < 4 * s.se,
-              "%s, %s (n=%zu, k=%zu): sim %.5g +- %.2g vs theory %.5g (%s): %+.2f%%, %.1f SE",
-              what, kd_pipeline_name(q), pt.n, pl.pt.k, s.mean, s.se, th,
-              pl.kind[q] == KD_THEORY_EXACT ? "exact" : "de", 100 * dev,
-              (s.mean - th) / s.se);
+              "%s, %s %s %d (n=%zu, k=%zu): sim %.5g +- %.2g vs theory %.5g (%s): %+.2f%%, "
+              "%.1f SE", what, kd_pipeline_name(row->pipe), row->group, row->step, pt.n,
+              pl.pt.k, s.mean, s.se, th, row->kind == KD_THEORY_EXACT ? "exact" : "de",
+              100 * dev, (s.mean - th) / s.se);
   }
   free(risk);
   kd_trial_ws_free(&ws);
@@ -170,27 +173,82 @@ Test(agreement, covariance_shift_to_the_same_spectrum_is_no_shift) {
   fixture f;
   setup(&f, powerlaw2, 300, 0.5);
   const kd_point pt = {.n = 120, .m = 400, .k = 150};
-  double r[3][KD_NPIPES], th[3][KD_NPIPES];
+  double r[3][KD_PLAN_ROWS], th[3][KD_PLAN_ROWS];
+  int rows = 0; /* strong, w2s and weak: rows 0, 1, 2 */
   for (int c = 0; c < 3; ++c) {
     if (c) shift(&f, c == 1 ? 2 : 1.5);
     kd_plan pl;
     cr_assert_eq(kd_plan_point(&f.pr, &pt, weak_pipes, &pl), KD_OK, "%s", kd_last_error());
     kd_trial_ws ws;
-    int fb[KD_NPIPES];
+    int fb[KD_PLAN_ROWS];
     cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
     cr_assert_eq(kd_run_trial(&f.be, &pl, 2024, 5, &ws, r[c], fb), KD_OK, "%s", kd_last_error());
-    memcpy(th[c], pl.theory, sizeof th[c]);
+    rows = pl.nrows;
+    for (int q = 0; q < rows; ++q) th[c][q] = pl.row[q].theory;
     kd_trial_ws_free(&ws);
     kd_plan_free(&pl);
   }
-  for (int q = 0; q < KD_NPIPES; ++q) {
-    if (!(weak_pipes >> q & 1u)) continue;
-    cr_expect_eq(r[1][q], r[0][q], "%s: %.17g vs %.17g", kd_pipeline_name(q), r[1][q], r[0][q]);
-    cr_expect_eq(th[1][q], th[0][q], "%s theory", kd_pipeline_name(q));
+  cr_assert_eq(rows, 3);
+  for (int q = 0; q < rows; ++q) {
+    cr_expect_eq(r[1][q], r[0][q], "row %d: %.17g vs %.17g", q, r[1][q], r[0][q]);
+    cr_expect_eq(th[1][q], th[0][q], "row %d theory", q);
   }
-  cr_expect_eq(r[2][KD_PIPE_STRONG], r[0][KD_PIPE_STRONG], "the student's own design is untouched");
-  cr_expect_neq(r[2][KD_PIPE_WEAK], r[0][KD_PIPE_WEAK]);
-  cr_expect_neq(th[2][KD_PIPE_WEAK], th[0][KD_PIPE_WEAK]);
+  cr_expect_eq(r[2][0], r[0][0], "the student's own design is untouched");
+  cr_expect_neq(r[2][2], r[0][2]);
+  cr_expect_neq(th[2][2], th[0][2]);
+  teardown(&f);
+}
+
+/* ---- generations (the recursive pipeline: every generation a row) ---------------------- */
+
+/* The recursive pipeline's options at a point: G generations of one schedule. */
+static kd_pipe_opts generations(int G, kd_schedule_kind kind, double synthetic, double ridge,
+                                kd_ridge_decay decay) {
+  kd_pipe_opts o = {.recursive = KD_RECURSIVE_DEFAULTS};
+  o.recursive.generations = G;
+  o.recursive.n_schedules = 1;
+  o.recursive.schedule[0] = (kd_schedule){.kind = kind};
+  o.recursive.synthetic_sigma = synthetic;
+  o.recursive.gen_ridge = ridge;
+  o.recursive.decay = decay;
+  return o;
+}
+
+#define RECURSIVE (1u << KD_PIPE_RECURSIVE)
+
+/* The exact risks, 4 generations each: A1 (replace, OLS) on a power law, A2
+ * (accumulate, OLS), A3 (isotropic minimum norm). */
+Test(agreement, generations_exact) {
+  fixture f;
+  setup(&f, powerlaw2, 20, 1);
+  kd_pipe_opts fixed = generations(4, KD_SCHEDULE_FIXED, -1, -1, KD_DECAY_NONE);
+  check_point(&f, (kd_point){.n = 60, .opts = &fixed}, RECURSIVE, 400, "A1 power law");
+  kd_pipe_opts acc = generations(4, KD_SCHEDULE_ACCUMULATE, -1, -1, KD_DECAY_NONE);
+  check_point(&f, (kd_point){.n = 60, .opts = &acc}, RECURSIVE, 400, "A2 accumulate");
+  teardown(&f);
+  kd_spectrum_spec iso = {.kind = KD_SPEC_ISOTROPIC, .level_a = 1};
+  setup(&f, iso, 120, 0.5);
+  check_point(&f, (kd_point){.n = 60, .opts = &fixed}, RECURSIVE, 400, "A3 isotropic");
+  teardown(&f);
+}
+
+/* The deterministic-equivalent recursion, 4 generations each: p > T ridgeless, p < T
+ * with a ridge, a growing schedule that crosses p, noiseless synthetic labels, and a
+ * ridge decaying as 1/g^2 on a quadratic schedule. */
+Test(agreement, generations_de) {
+  fixture f;
+  setup(&f, powerlaw2, 150, 0.5);
+  kd_pipe_opts fixed = generations(4, KD_SCHEDULE_FIXED, -1, -1, KD_DECAY_NONE);
+  check_point(&f, (kd_point){.n = 80, .opts = &fixed}, RECURSIVE, 300, "p > T ridgeless");
+  check_point(&f, (kd_point){.n = 300, .ridge = 1e-2, .opts = &fixed}, RECURSIVE, 300,
+              "p < T ridge");
+  kd_pipe_opts linear = generations(4, KD_SCHEDULE_LINEAR, -1, -1, KD_DECAY_NONE);
+  check_point(&f, (kd_point){.n = 100, .opts = &linear}, RECURSIVE, 300, "linear 100 g");
+  kd_pipe_opts quiet = generations(4, KD_SCHEDULE_FIXED, 0, -1, KD_DECAY_NONE);
+  check_point(&f, (kd_point){.n = 80, .opts = &quiet}, RECURSIVE, 300, "synthetic sigma 0");
+  kd_pipe_opts decay = generations(4, KD_SCHEDULE_QUADRATIC, -1, 1e-2, KD_DECAY_INVERSE_SQUARE);
+  check_point(&f, (kd_point){.n = 80, .ridge = 1e-2, .opts = &decay}, RECURSIVE, 300,
+              "quadratic, ridge 1e-2/g^2");
   teardown(&f);
 }
 
@@ -237,13 +295,13 @@ Test(reproducibility, trial_regenerated_alone) {
   cr_assert_eq(kd_plan_point(&f.pr, &pt, KD_PIPES_DEFAULT, &pl), KD_OK);
   kd_trial_ws ws;
   cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
-  double seq[6][KD_NPIPES], alone[KD_NPIPES];
-  int fb[KD_NPIPES];
+  double seq[6][KD_PLAN_ROWS], alone[KD_PLAN_ROWS];
+  int fb[KD_PLAN_ROWS];
   for (uint32_t t = 0; t < 6; ++t) kd_run_trial(&f.be, &pl, 99, t, &ws, seq[t], fb);
   cr_assert_eq(kd_run_trial(&f.be, &pl, 99, 4, &ws, alone, fb), KD_OK);
-  for (int q = 0; q <= KD_PIPE_W2S; ++q) {
-    cr_expect_eq(alone[q], seq[4][q], "%s: %.17g vs %.17g", kd_pipeline_name(q), alone[q],
-                 seq[4][q]);
+  for (int q = 0; q < pl.nrows; ++q) {
+    cr_expect_eq(alone[q], seq[4][q], "%s: %.17g vs %.17g", kd_pipeline_name(pl.row[q].pipe),
+                 alone[q], seq[4][q]);
     cr_expect_neq(seq[3][q], seq[4][q], "trials 3 and 4 differ");
   }
   kd_trial_ws_free(&ws);

@@ -50,6 +50,30 @@ Test(bad_input, fractional_trials) { expect_error("--sweep n --trials 2.5", "--t
 Test(bad_input, unknown_backend) { expect_error("--sweep n --backend tpu", "tpu"); }
 Test(bad_input, unknown_axis) { expect_error("--sweep q", "q"); }
 Test(bad_input, missing_sweep) { expect_error("--n 100", "--sweep"); }
+/* the recursive pipeline's settings */
+Test(bad_input, zero_generations) {
+  expect_error("--sweep n --pipelines recursive --generations 0", "--generations");
+}
+Test(bad_input, unknown_schedule) {
+  expect_error("--sweep n --pipelines recursive --schedule fixed,cubic", "cubic");
+}
+Test(bad_input, geometric_ratio_zero) {
+  expect_error("--sweep n --pipelines recursive --schedule geometric:0", "geometric:0");
+}
+Test(bad_input, schedule_overflows) {
+  expect_error("--sweep n --n 100 --pipelines recursive --schedule geometric:1e9 --generations 3",
+               "geometric:1000000000: generation 2");
+}
+Test(bad_input, negative_gen_ridge) {
+  expect_error("--sweep n --pipelines recursive --gen-ridge -1", "--gen-ridge");
+}
+Test(bad_input, unknown_ridge_decay) {
+  expect_error("--sweep n --pipelines recursive --gen-ridge-decay -2", "--gen-ridge-decay");
+}
+Test(bad_input, accumulate_beyond_its_blocks) {
+  expect_error("--sweep n --pipelines recursive --schedule accumulate --generations 9",
+               "accumulate");
+}
 Test(bad_input, k_above_p) { expect_error("--sweep n --n 100 --p 50 --k 60", "k = 60"); }
 
 Test(bad_input, spectrum_file_nonpositive) {

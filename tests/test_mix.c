@@ -46,13 +46,13 @@ static double *simulate(fixture *f, kd_point pt, kd_pipeline q, uint32_t trials,
   double *risk = malloc(sizeof(double) * trials);
   cr_assert_not_null(risk);
   for (uint32_t t = 0; t < trials; ++t) {
-    double r[KD_NPIPES];
-    int fb[KD_NPIPES];
+    double r[KD_PLAN_ROWS];
+    int fb[KD_PLAN_ROWS];
     cr_assert_eq(kd_run_trial(&f->be, &pl, 2024, t, &ws, r, fb), KD_OK, "%s", kd_last_error());
-    risk[t] = r[q];
+    risk[t] = r[0]; /* its one row */
   }
-  if (theory) *theory = pl.theory[q];
-  if (kind) *kind = pl.kind[q];
+  if (theory) *theory = pl.row[0].theory;
+  if (kind) *kind = pl.row[0].kind;
   kd_trial_ws_free(&ws);
   kd_plan_free(&pl);
   return risk;

@@ -46,15 +46,20 @@ static kd_plan plan(size_t n, double ridge, size_t m, size_t k, unsigned pipes) 
 }
 
 #define ALL_PIPES (KD_PIPES_DEFAULT | 1u << KD_PIPE_WEAK | 1u << KD_PIPE_MIX)
+#define PAPER_PIPES KD_PIPE_RECURSIVE /* the pipelines of one row each come first */
 
 /* ---- the registry ---------------------------------------------------------------------- */
 
 Test(registry, names_in_the_order_of_the_rows) {
-  const char *want[] = {"strong", "optimal", "mask", "w2s", "weak", "mix"};
-  cr_assert_eq(KD_NPIPES, 6);
+  const char *want[] = {"strong", "optimal", "mask", "w2s", "weak", "mix", "recursive"};
+  cr_assert_eq(KD_NPIPES, 7);
   for (int q = 0; q < KD_NPIPES; ++q) {
     cr_expect_str_eq(kd_pipeline_name((kd_pipeline)q), want[q]);
     cr_expect_eq(kd_pipelines[q]->name, kd_pipeline_name((kd_pipeline)q));
+    if (kd_pipelines[q]->groups) { /* several rows: groups of chains, and their theory */
+      cr_expect_not_null(kd_pipelines[q]->group_theory, "%s has no theory", want[q]);
+      continue;
+    }
     cr_expect_not_null(kd_pipelines[q]->theory, "%s has no theory", want[q]);
     cr_expect(kd_pipelines[q]->chain.length >= 1, "%s has no stage", want[q]);
   }
@@ -63,7 +68,8 @@ Test(registry, names_in_the_order_of_the_rows) {
   cr_expect_eq(mask, ALL_PIPES);
   cr_expect_eq(kd_pipelines_parse("strong,teacher", &mask), KD_EINVAL);
   cr_expect_str_eq(kd_last_error(),
-                   "unknown pipeline 'teacher' (expected strong, optimal, mask, w2s, weak or mix)");
+                   "unknown pipeline 'teacher' (expected strong, optimal, mask, w2s, weak, mix "
+                   "or recursive)");
 }
 
 /* ---- the paper's pipelines as fits ------------------------------------------------------ */
@@ -91,12 +97,14 @@ Test(program, one_weak_fit_then_one_shared_student_fit) {
   cr_expect(s->sigma[0] == pr.sigma && s->sigma[1] == pr.teacher_sigma &&
             s->sigma[2] == pr.teacher_sigma && s->sigma[3] == pr.teacher_sigma);
   /* mix at real fraction 0: the teacher's labels alone, w2s's right-hand side */
-  const unsigned uses[KD_NPIPES] = {2, 2, 2, 3, 1, 3};
-  const int out_call[KD_NPIPES] = {1, 1, 1, 1, 0, 1}, out_rhs[KD_NPIPES] = {0, 1, 2, 3, 0, 3};
-  for (int q = 0; q < KD_NPIPES; ++q) {
+  const unsigned uses[PAPER_PIPES] = {2, 2, 2, 3, 1, 3};
+  const int out_call[PAPER_PIPES] = {1, 1, 1, 1, 0, 1}, out_rhs[PAPER_PIPES] = {0, 1, 2, 3, 0, 3};
+  for (int q = 0; q < PAPER_PIPES; ++q) {
     const int ch = pl.chain_of[q];
     cr_assert_eq(ch, q, "every pipeline selected: chains in the registry's order");
-    cr_expect_eq(prog->uses[ch], uses[q], "%s", kd_pipeline_name((kd_pipeline)q));
+    unsigned used = 0; /* bit c: fit c holds a stage of the chain */
+    for (int c = 0; c < prog->ncalls; ++c) used |= (unsigned)kd_program_uses(prog, ch, 1, c) << c;
+    cr_expect_eq(used, uses[q], "%s", kd_pipeline_name((kd_pipeline)q));
     cr_expect_eq(prog->out_call[ch], out_call[q], "%s", kd_pipeline_name((kd_pipeline)q));
     cr_expect_eq(prog->out_rhs[ch], out_rhs[q], "%s", kd_pipeline_name((kd_pipeline)q));
   }
@@ -115,30 +123,34 @@ Test(program, one_weak_fit_then_one_shared_student_fit) {
 /* The columns of each pipeline's rows, and the peaks and near-peaks of its own fits. */
 Test(program, columns_and_peaks_of_each_pipeline) {
   kd_plan pl = plan(37, 0, 150, 12, ALL_PIPES); /* |n - p| = 3 < p/10: near the student's peak */
-  const size_t want_m[KD_NPIPES] = {0, 0, 0, 150, 150, 150},
-               want_k[KD_NPIPES] = {0, 0, pl.k_mask, 12, 12, 12};
-  const double want_sigma[KD_NPIPES] = {pr.sigma, pr.teacher_sigma, pr.teacher_sigma,
-                                        pr.teacher_sigma, pr.sigma, pr.sigma};
-  for (int q = 0; q < KD_NPIPES; ++q) {
+  const size_t want_m[PAPER_PIPES] = {0, 0, 0, 150, 150, 150},
+               want_k[PAPER_PIPES] = {0, 0, pl.k_mask, 12, 12, 12};
+  const double want_sigma[PAPER_PIPES] = {pr.sigma, pr.teacher_sigma, pr.teacher_sigma,
+                                          pr.teacher_sigma, pr.sigma, pr.sigma};
+  cr_assert_eq(pl.nrows, PAPER_PIPES, "one row per pipeline");
+  for (int q = 0; q < PAPER_PIPES; ++q) { /* row q: pipeline q */
     size_t m, k;
-    double sigma;
-    kd_plan_columns(&pr, &pl, (kd_pipeline)q, &m, &k, &sigma);
+    kd_plan_columns(&pl, q, &m, &k);
+    const double sigma = pl.row[q].sigma;
     const char *name = kd_pipeline_name((kd_pipeline)q);
+    cr_expect(pl.row[q].pipe == (kd_pipeline)q && pl.first_row[q] == q && pl.rows_of[q] == 1 &&
+              pl.row[q].step == 0 && !pl.row[q].group[0], "%s: its one row", name);
     cr_expect(m == want_m[q] && k == want_k[q] && sigma == want_sigma[q],
               "%s: m %zu, k %zu, sigma %g", name, m, k, sigma);
-    cr_expect_eq(kd_plan_near_peak(&pl, (kd_pipeline)q), q != KD_PIPE_WEAK, "%s", name);
-    cr_expect(!pl.peak[q], "%s", name);
+    cr_expect_eq(kd_plan_near_peak(&pl, q), q != KD_PIPE_WEAK, "%s", name);
+    cr_expect(!pl.row[q].peak, "%s", name);
   }
   kd_plan_free(&pl);
   pl = plan(P, 0, 13, 12, ALL_PIPES); /* the student's peak, and the teacher's */
-  for (int q = 0; q < KD_NPIPES; ++q) {
-    cr_expect(pl.peak[q] && pl.theory[q] == INFINITY && pl.kind[q] == KD_THEORY_EXACT, "%s",
+  for (int q = 0; q < PAPER_PIPES; ++q) {
+    const kd_plan_row *r = &pl.row[q];
+    cr_expect(r->peak && r->theory == INFINITY && r->kind == KD_THEORY_EXACT, "%s",
               kd_pipeline_name((kd_pipeline)q));
   }
   kd_plan_free(&pl);
   pl = plan(P, 0.1, 150, 12, ALL_PIPES); /* ridge: no peak, nothing near one */
-  for (int q = 0; q < KD_NPIPES; ++q)
-    cr_expect(!pl.peak[q] && !kd_plan_near_peak(&pl, (kd_pipeline)q), "%s",
+  for (int q = 0; q < PAPER_PIPES; ++q)
+    cr_expect(!pl.row[q].peak && !kd_plan_near_peak(&pl, q), "%s",
               kd_pipeline_name((kd_pipeline)q));
   kd_plan_free(&pl);
 }
@@ -188,7 +200,6 @@ Test(chains, generations_learn_from_the_fit_before) {
     id[g] = kd_stream_id(KD_STREAM_STAGE, g, 30, P, P, 0);
   }
   cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 1), KD_OK, "%s", kd_last_error());
-  kd_program_free(&prog);
   cr_assert_eq(prog.ncalls, 3, "one sample count, yet %d fits", prog.ncalls);
   cr_expect(id[0] != id[1] && id[1] != id[2] && id[0] != pl.id);
   for (int g = 0; g < 3; ++g) {
@@ -196,11 +207,14 @@ Test(chains, generations_learn_from_the_fit_before) {
     gens.stage[g].samples = (kd_samples){.kind = KD_SAMPLES_SCHEDULE, .schedule = growing};
     id[g] = kd_stream_id(KD_STREAM_STAGE, g, 30 * (size_t)(g + 1), P, P, 0);
   }
+  kd_program_free(&prog);
   cr_assert_eq(kd_program_build(&prog, &pr, &pl, chains, 1), KD_OK, "%s", kd_last_error());
   cr_assert_eq(prog.ncalls, 3);
   for (int g = 0; g < 3; ++g) cr_expect_eq(prog.call[g].n, 30 * (size_t)(g + 1));
   cr_expect(prog.call[0].keep && prog.call[1].keep && !prog.call[2].keep);
-  cr_expect(prog.out_call[0] == 2 && prog.uses[0] == 7 && prog.cached == -1);
+  cr_expect(prog.out_call[0] == 2 && prog.cached == -1);
+  for (int c = 0; c < 3; ++c) cr_expect(kd_program_uses(&prog, 0, 2, c), "fit %d: a stage", c);
+  cr_expect(!kd_program_uses(&prog, 0, 0, 1), "generation 1 does not use generation 2's fit");
   enum { TRIALS = 4 };
   kd_trial_ws ws;
   cr_assert_eq(kd_trial_ws_init(&ws, &prog, TRIALS), KD_OK);
@@ -453,14 +467,14 @@ Test(chains, subsets_and_pure_noise_features) {
   kd_trial_ws top;
   cr_assert_eq(kd_trial_ws_init(&top, &pl.prog, 1), KD_OK);
   for (uint32_t t = 0; t < 3; ++t) {
-    double r[KD_NPIPES];
-    int fb[KD_NPIPES];
+    double r[KD_PLAN_ROWS];
+    int fb[KD_PLAN_ROWS];
     cr_assert_eq(kd_program_run(&cpu, &prog, SEED, t, 1, &ws), KD_OK, "%s", kd_last_error());
     cr_assert_eq(kd_run_trial(&cpu, &pl, SEED, t, &top, r, fb), KD_OK, "%s", kd_last_error());
     const double *risk_of[3];
     for (int ch = 0; ch < 3; ++ch) risk_of[ch] = &ws.risk[prog.out_call[ch]][prog.out_rhs[ch]];
-    cr_expect_eq(*risk_of[0], r[KD_PIPE_WEAK], "trial %u: the first ten %.17g, the top k %.17g", t,
-                 *risk_of[0], r[KD_PIPE_WEAK]);
+    cr_expect_eq(*risk_of[0], r[pl.first_row[KD_PIPE_WEAK]], "trial %u: the first ten %.17g, the top k %.17g", t,
+                 *risk_of[0], r[pl.first_row[KD_PIPE_WEAK]]);
     /* the tail first, by hand */
     double lam[10], beta[10], hat[10], dropped = 0, src[P] = {0};
     for (size_t i = 0; i < 10; ++i) {
@@ -528,7 +542,7 @@ Test(chains, bad_mixes_are_refused) {
   bad.fraction[1] = NAN;
   expect_refused(&chain, NULL, "mix fraction 1 is nan");
   bad = real_and_teacher, bad.parts = 0;
-  expect_refused(&chain, NULL, "chain 0, stage 1: a mix of 0 parts (1 to 4)");
+  expect_refused(&chain, NULL, "chain 0, stage 1: a mix of 0 parts (1 to 8)");
   bad.parts = 2, bad.part[1] = (kd_labels){.kind = KD_LABELS_MIX, .mix = &real_and_teacher};
   expect_refused(&chain, NULL, "chain 0, stage 1: mix part 1 is itself a mix");
   bad = real_and_teacher, bad.part[1].stage = 1;

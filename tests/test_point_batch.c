@@ -185,7 +185,7 @@ Test(batched, split_order_and_bit_identical_risks) {
   const size_t sizes[] = {25, 40, 90}; /* p > n, the peak n = p (fallbacks), n > p */
   for (size_t c = 0; c < 3; ++c) {
     kd_plan pl = plan(&f, sizes[c], 120, 0, pipes);
-    outcome want, got;
+    outcome want = {{0}, {0}}, got = {{0}, {0}};
     cr_assert_eq(run(&f, &f.cpu, &pl, 20, NULL, NULL, &want), KD_OK, "%s", kd_last_error());
     fake_reset(7);
     cr_assert_eq(run(&f, &f.fake, &pl, 20, NULL, NULL, &got), KD_OK, "%s", kd_last_error());
@@ -227,7 +227,7 @@ Test(batched, whole_point_and_one_at_a_time) {
     const int weak = (pipes >> KD_PIPE_W2S & 1u) || (pipes >> KD_PIPE_WEAK & 1u);
     const int student = (pipes & KD_PIPES_DEFAULT) != 0;
     kd_plan pl = plan(&f, 50, 80, 10, pipes);
-    outcome want, got;
+    outcome want = {{0}, {0}}, got = {{0}, {0}};
     cr_assert_eq(run(&f, &f.cpu, &pl, 13, NULL, NULL, &want), KD_OK, "%s", kd_last_error());
     fake_reset(64);
     cr_assert_eq(run(&f, &f.fake, &pl, 13, NULL, NULL, &got), KD_OK, "%s", kd_last_error());
@@ -253,7 +253,7 @@ Test(batched, teacher_cache_serves_the_next_point) {
   setup(&f, 40);
   const unsigned pipes = KD_PIPES_DEFAULT | 1u << KD_PIPE_WEAK;
   kd_plan a = plan(&f, 30, 150, 12, pipes), b = plan(&f, 70, 150, 12, pipes);
-  outcome want, got;
+  outcome want = {{0}, {0}}, got = {{0}, {0}};
   cr_assert_eq(run(&f, &f.cpu, &b, 17, NULL, NULL, &want), KD_OK, "%s", kd_last_error());
   kd_teacher_cache cache = {0};
   fake_reset(5);
@@ -277,7 +277,7 @@ Test(batched, stop_between_batches) {
   setup(&f, 30);
   kd_plan pl = plan(&f, 50, 80, 10, 1u << KD_PIPE_STRONG);
   volatile sig_atomic_t stop = 0;
-  outcome got;
+  outcome got = {{0}, {0}};
   fake_reset(4);
   fake.stop = &stop;
   fake.stop_after = 1;

@@ -51,6 +51,7 @@ kd_status kd_fit_data_load(kd_fit_data *d, FILE *log) {
     return kd_fail(KD_ENOMEM, "fit: out of memory");
   for (size_t i = 0; i < d->nrows; ++i) {
     if (i == 0 || d->rows[i].point != d->rows[i - 1].point) d->npoints++;
+    if (d->rows[i].step > 0) continue; /* a pipeline with several rows: fit by step apart */
     d->points[d->npoints - 1].cell[d->rows[i].pipeline] = &d->rows[i];
   }
   return KD_OK;

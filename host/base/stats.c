@@ -25,3 +25,23 @@ void kd_summarize(const double *x, size_t count, kd_summary *out) {
   out->ci_low = out->mean - t * out->se;
   out->ci_high = out->mean + t * out->se;
 }
+
+void kd_wilson(size_t hits, size_t count, double *low, double *high) {
+  if (count == 0) {
+    *low = *high = NAN;
+    return;
+  }
+  const double z = 1.959963984540054, n = (double)count, f = (double)hits / n;
+  const double centre = (f + z * z / (2 * n)) / (1 + z * z / n);
+  const double half = z * sqrt(f * (1 - f) / n + z * z / (4 * n * n)) / (1 + z * z / n);
+  *low = fmax(0.0, centre - half);
+  *high = fmin(1.0, centre + half);
+}
+
+void kd_beats_fraction(const double *x, const double *ref, size_t count, double *fraction,
+                       double *low, double *high) {
+  size_t hits = 0;
+  for (size_t t = 0; t < count; ++t) hits += x[t] < ref[t];
+  *fraction = count ? (double)hits / (double)count : NAN;
+  kd_wilson(hits, count, low, high);
+}

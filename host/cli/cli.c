@@ -64,9 +64,19 @@ const char *kd_cli_usage =
     "                      labels (noise --sigma), in [0, 1] (default 0); the rest carry\n"
     "                      the weak teacher's labels (noise --teacher-sigma; 0 =\n"
     "                      noiseless synthetic labels)\n"
-    "  --pipelines LIST    comma list of strong, optimal, mask, w2s, weak, mix\n"
-    "                      (default strong,optimal,mask,w2s; weak = the teacher itself;\n"
-    "                      mix = the student on real and teacher-labelled rows)\n"
+    "  --pipelines LIST    comma list of strong, optimal, mask, w2s, weak, mix,\n"
+    "                      recursive (default strong,optimal,mask,w2s; weak = the\n"
+    "                      teacher itself; mix = the student on real and\n"
+    "                      teacher-labelled rows; recursive: generations, below)\n"
+    "Generations (the recursive pipeline: generation g learns from generation g-1)\n"
+    "  --generations G     generations, one row each (default 10, at most 32)\n"
+    "  --schedule LIST     comma list of fixed (T_g = n), linear (n g), quadratic\n"
+    "                      (n g^2), geometric:R (n R^(g-1)), accumulate (all g blocks of\n"
+    "                      n rows so far, each with its own labels; G <= 8); default fixed\n"
+    "  --synthetic-sigma S noise of generation g >= 2's labels (default: --sigma;\n"
+    "                      0 = noiseless)\n"
+    "  --gen-ridge L       ridge of generations g >= 2 (default: --ridge, generation 1's)\n"
+    "  --gen-ridge-decay D none (lambda_g = L) | inverse-square (lambda_g = L / g^2)\n"
     "Sweep\n"
     "  --sweep AXES        the swept axis, or two (n,p: the grid; the first is the x\n"
     "                      axis): n, p, m, k, ridge, alpha, sigma, real-fraction\n"
@@ -179,6 +189,11 @@ static const struct option options[] = {
     {"real-fraction", required_argument, 0, OPT_SETTING},
     {"weak-spectrum", required_argument, 0, OPT_SETTING},
     {"weak-alpha", required_argument, 0, OPT_SETTING},
+    {"generations", required_argument, 0, OPT_SETTING},
+    {"schedule", required_argument, 0, OPT_SETTING},
+    {"synthetic-sigma", required_argument, 0, OPT_SETTING},
+    {"gen-ridge", required_argument, 0, OPT_SETTING},
+    {"gen-ridge-decay", required_argument, 0, OPT_SETTING},
     {"pipelines", required_argument, 0, OPT_SETTING},
     {"trials", required_argument, 0, OPT_SETTING},
     {"seed", required_argument, 0, OPT_SETTING},

@@ -148,7 +148,10 @@ static kd_status load_meta(kd_shard_out *s, size_t *grid_points, size_t *rows_pe
   const cJSON *pipes = cJSON_GetObjectItemCaseSensitive(s->meta, "pipelines");
   if (!cJSON_IsArray(pipes) || cJSON_GetArraySize(pipes) < 1)
     return bad_key(path, "pipelines", "is missing or empty");
-  *rows_per_point = (size_t)cJSON_GetArraySize(pipes);
+  *rows_per_point = (size_t)cJSON_GetArraySize(pipes); /* a run older than rows_per_point */
+  if (cJSON_GetObjectItemCaseSensitive(s->meta, "rows_per_point"))
+    st = get_count(s->meta, "rows_per_point", path, rows_per_point);
+  if (st != KD_OK) return st;
   const cJSON *host = cJSON_GetObjectItemCaseSensitive(sh, "host");
   const cJSON *pid = cJSON_GetObjectItemCaseSensitive(sh, "pid");
   snprintf(s->who, sizeof s->who, "pid %.0f on %s", cJSON_IsNumber(pid) ? pid->valuedouble : -1.0,

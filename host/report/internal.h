@@ -47,6 +47,9 @@ typedef struct {
   int has_theory;                       /* 0: null (not available) */
   int flag;                             /* KD_RFLAG_* */
   double noise; /* the ground-truth labels' sigma^2 (test_risk - sim_mean); NaN: unknown */
+  int step;                             /* a pipeline with several rows: its step (> 0) */
+  char group[KD_GROUP_LEN];             /* ... and group */
+  double beats, beats_low, beats_high;  /* beats_first and its interval (NaN: empty) */
 } kd_report_row;
 
 typedef struct {

@@ -39,6 +39,7 @@ static kd_status group_points(kd_report *r) {
     const kd_report_row *row = &r->rows[i];
     if (i == 0 || row->point != r->rows[i - 1].point) r->npoints++;
     kd_report_point *pt = &r->points[r->npoints - 1];
+    if (row->step > 0) continue; /* a pipeline with several rows: not a cell of this table */
     if (pt->cell[row->pipe]) /* rows are de-duplicated by point_key: a second key */
       return kd_fail(KD_EINVAL, "run %s: point %ld has two point keys (%s, %s)", r->meta.run_name,
                      row->point, pt->cell[row->pipe]->point_key, row->point_key);

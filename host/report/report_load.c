@@ -152,6 +152,9 @@ static void view_row(const kd_row *x, kd_report_row *r) {
   r->theory = x->theory;
   r->has_theory = !isnan(x->theory);
   r->noise = x->test_risk - x->s.mean;
+  r->step = x->step;
+  memcpy(r->group, x->group, sizeof r->group);
+  r->beats = x->beats, r->beats_low = x->beats_low, r->beats_high = x->beats_high;
   r->flag = !strcmp(x->flag, "peak") ? KD_RFLAG_PEAK
             : !strcmp(x->flag, "near-peak") ? KD_RFLAG_NEAR_PEAK : KD_RFLAG_NONE;
 }

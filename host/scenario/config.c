@@ -305,6 +305,9 @@ static const setting SETTINGS[] = {
     {"weak-spectrum", "teacher"}, {"weak-alpha", "teacher"},
     {"pipelines", "sweep"}, {"sweep", "sweep"},
     {"n", "sweep"},        {"trials", "sweep"},     {"seed", "sweep"},
+    {"generations", "generations"}, {"schedule", "generations"},
+    {"synthetic-sigma", "generations"}, {"gen-ridge", "generations"},
+    {"gen-ridge-decay", "generations"},
     {"job", "run"},        {"backend", "run"},      {"shard", "run"},
     {"csv", "output"},     {"raw", "output"}, {"fit", "output"},
     {"theory-only", "output"},
@@ -422,6 +425,35 @@ static kd_status parse_spectrum(const char *name, const char *text, double alpha
   return st;
 }
 
+/* The recursive pipeline's settings (include/kdbench/recursive.h); "same": sigma's, the
+ * point's ridge. */
+static kd_status set_generations(kd_recursive_opts *o, const char *name, const char *text) {
+  if (!strcmp(name, "generations")) {
+    size_t g = 0;
+    kd_status st = parse_count(name, text, &g);
+    if (st == KD_OK && g > KD_GENERATIONS_MAX)
+      st = kd_fail(KD_EINVAL, "--generations: at most %d, got '%s'", KD_GENERATIONS_MAX, text);
+    if (st == KD_OK) o->generations = (int)g;
+    return st;
+  }
+  if (!strcmp(name, "schedule")) return kd_schedules_parse(text, o);
+  if (!strcmp(name, "gen-ridge-decay")) {
+    if (strcmp(text, "none") && strcmp(text, "inverse-square"))
+      return kd_fail(KD_EINVAL, "--gen-ridge-decay: unknown '%s' (expected none or "
+                     "inverse-square)", text);
+    o->decay = strcmp(text, "none") ? KD_DECAY_INVERSE_SQUARE : KD_DECAY_NONE;
+    return KD_OK;
+  }
+  double *x = !strcmp(name, "gen-ridge") ? &o->gen_ridge
+              : !strcmp(name, "synthetic-sigma") ? &o->synthetic_sigma : NULL;
+  if (!x) return kd_fail(KD_EINVAL, "unknown setting '%s'", name);
+  if (!strcmp(text, "same")) {
+    *x = -1;
+    return KD_OK;
+  }
+  return parse_nonneg(name, text, x == &o->gen_ridge ? 1e100 : KD_SIGMA_MAX, x);
+}
+
 kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
   /* Before any parsing: a list of a megabyte was parsed and de-duplicated first. */
   size_t len = strlen(text);
@@ -497,6 +529,8 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
     return parse_nonneg(name, text, KD_SCALE_MAX, &c->weak_ridge);
   }
   if (!strcmp(name, "pipelines")) return kd_pipelines_parse(text, &c->pipelines);
+  if (!strncmp(name, "gen", 3) || !strcmp(name, "schedule") || !strcmp(name, "synthetic-sigma"))
+    return set_generations(&c->pipe_opts.recursive, name, text);
   if (!strcmp(name, "sweep")) return set_sweep(c, text);
   if (!strcmp(name, "trials")) {
     kd_status st = parse_count(name, text, &z);
@@ -648,6 +682,26 @@ static void print_spectrum(const kd_spectrum_spec *s, const char *text, FILE *ou
   }
 }
 
+/* The recursive pipeline's settings: only in a scenario that runs it, so that the
+ * scenario (and its hash) of every other run is what it was. */
+static void print_generations(const kd_config *c, FILE *out) {
+  if (!(c->pipelines >> KD_PIPE_RECURSIVE & 1u)) return;
+  const kd_recursive_opts *o = &c->pipe_opts.recursive;
+  fprintf(out, "\n[generations]\ngenerations = %d\nschedule = ",
+          o->generations ? o->generations : KD_GENERATIONS_DEFAULT);
+  for (int i = 0; i < o->n_schedules; ++i) {
+    char name[KD_GROUP_LEN];
+    kd_schedule_name(&o->schedule[i], name, sizeof name);
+    fprintf(out, "%s%s", i ? "," : "", name);
+  }
+  if (!o->n_schedules) fputs("fixed", out);
+  if (o->synthetic_sigma < 0) fputs("\nsynthetic-sigma = same", out);
+  else fprintf(out, "\nsynthetic-sigma = %.17g", o->synthetic_sigma);
+  if (o->gen_ridge < 0) fputs("\ngen-ridge = same", out);
+  else fprintf(out, "\ngen-ridge = %.17g", o->gen_ridge);
+  fprintf(out, "\ngen-ridge-decay = %s\n", o->decay ? "inverse-square" : "none");
+}
+
 void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   char buf[64];
   if (!canonical)
@@ -718,8 +772,10 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
     /* so does --theory-only (no simulation); printed only when set, so that the hash of
      * every simulated run is what it was before the setting existed */
     if (c->theory_only) fputs("theory-only = true\n", out);
+    print_generations(c, out);
     return;
   }
+  print_generations(c, out);
   fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", JOB_NAMES[c->run.job], c->run.backend);
   if (c->run.shard[0]) fprintf(out, "shard = %s\n", c->run.shard); /* shard: only when given */
   fprintf(out, "\n[output]\ncsv = %s\nraw = %s\nfit = %s\n", c->run.csv, c->raw ? "true" : "false",

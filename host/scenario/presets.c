@@ -12,6 +12,8 @@ static const char *BASE =
     "[student]\nridge = 0\n"
     "[teacher]\nm = 5000\nk = auto\n"
     "[sweep]\nsweep = n\nn = default\npipelines = strong,optimal,mask,w2s\ntrials = 200\nseed = 1\n"
+    "[generations]\ngenerations = 10\nschedule = fixed\nsynthetic-sigma = same\ngen-ridge = same\n"
+    "gen-ridge-decay = none\n"
     "[run]\njob = sweep\nbackend = auto\n"
     "[output]\ncsv = results/sweep-n.csv\nraw = false\nfit = false\n";
 

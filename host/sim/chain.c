@@ -25,10 +25,6 @@ uint32_t kd_stream_id(kd_stream s, int stage, size_t n, size_t features, size_t 
 
 /* ---- building the program ---------------------------------------------------------------- */
 
-typedef struct {
-  int call, rhs;
-} slot;
-
 /* sum_{j >= from} lambda_j v_j^2: the signal of v on the features a stage does not see */
 static double unseen(const double *lambda, const double *v, size_t from, size_t p) {
   double s = 0;
@@ -54,6 +50,8 @@ static void *own(kd_program *prog, size_t bytes) {
 void kd_program_free(kd_program *prog) {
   for (size_t i = 0; i < prog->n_owned; ++i) free(prog->owned[i]);
   free(prog->owned);
+  free(prog->call);
+  prog->call = NULL;
   prog->owned = NULL;
   prog->n_owned = prog->owned_bytes = 0;
 }
@@ -372,20 +370,43 @@ static kd_status order_calls(kd_program *prog) {
     order[placed] = next;
     rank[next] = placed;
   }
-  kd_call calls[KD_PROGRAM_CALLS];
+  kd_call *calls = malloc(sizeof(kd_call) * (size_t)(prog->ncalls ? prog->ncalls : 1));
+  if (!calls) return kd_fail(KD_ENOMEM, "pipelines: cannot order %d fits", prog->ncalls);
   for (int i = 0; i < prog->ncalls; ++i) {
     calls[i] = prog->call[order[i]];
     for (size_t r = 0; r < calls[i].ncols; ++r)
       if (calls[i].src[r].call >= 0) calls[i].src[r].call = rank[calls[i].src[r].call];
   }
   memcpy(prog->call, calls, sizeof(kd_call) * (size_t)prog->ncalls);
+  free(calls);
   for (int i = 0; i < prog->chains; ++i) {
-    unsigned uses = 0;
-    for (int c = 0; c < prog->ncalls; ++c)
-      if (prog->uses[i] >> c & 1u) uses |= 1u << rank[c];
-    prog->uses[i] = uses;
+    for (int s = 0; s < prog->length[i]; ++s) prog->stage_call[i][s] = rank[prog->stage_call[i][s]];
     prog->out_call[i] = rank[prog->out_call[i]];
   }
+  return KD_OK;
+}
+
+int kd_program_uses(const kd_program *prog, int chain, int stage, int call) {
+  for (int s = 0; s <= stage && s < prog->length[chain]; ++s)
+    if (prog->stage_call[chain][s] == call) return 1;
+  return 0;
+}
+
+/* A KD_STREAM_EXTEND stage (one resolved alone) takes the streams of the earlier stage it
+ * extends: the same features and design, no fewer samples. */
+static kd_status extend(const kd_program *prog, const kd_chain_stage *st, int chain, int s,
+                        kd_call *one) {
+  const int from = st->extends;
+  if (from < 0 || from >= s)
+    return kd_fail(KD_EINVAL, "chain %d, stage %d extends stage %d, not an earlier one", chain, s,
+                   from);
+  const kd_call *base = &prog->call[prog->stage_call[chain][from]];
+  if (base->n > one->n || base->p != one->p || base->index || one->index ||
+      !same_values(base->lambda, one->lambda, one->p))
+    return kd_fail(KD_EINVAL, "chain %d, stage %d extends stage %d, whose design (%zu samples of "
+                   "%zu features) is not its first rows", chain, s, from, base->n, base->p);
+  one->id = base->id;
+  one->role = base->role;
   return KD_OK;
 }
 
@@ -395,16 +416,18 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
   prog->cached = -1;
   if (count > KD_PROGRAM_CHAINS)
     return kd_fail(KD_EINVAL, "pipelines: %d chains, at most %d", count, KD_PROGRAM_CHAINS);
+  prog->call = calloc(KD_PROGRAM_CALLS, sizeof *prog->call);
+  if (!prog->call) return kd_fail(KD_ENOMEM, "pipelines: cannot allocate %d fits", KD_PROGRAM_CALLS);
   prog->chains = count;
   for (int i = 0; i < count; ++i) {
     const kd_chain *ch = chains[i];
-    slot at[KD_CHAIN_MAX];
     if (ch->length < 1 || ch->length > KD_CHAIN_MAX)
       return kd_fail(KD_EINVAL, "chain %d: %d stages (1 to %d)", i, ch->length, KD_CHAIN_MAX);
     for (int s = 0; s < ch->length; ++s) {
       const kd_chain_stage *st = &ch->stage[s];
       kd_call one;
       kd_status rc = resolve(prog, pr, pl, st, s, i, &one);
+      if (rc == KD_OK && st->stream == KD_STREAM_EXTEND) rc = extend(prog, st, i, s, &one);
       if (rc != KD_OK) return rc;
       for (size_t q = 0; q < one.ncols; ++q) { /* the earlier fits it learns from */
         kd_call_source *src = &one.src[q];
@@ -413,10 +436,10 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
         if (from < 0 || from >= s)
           return kd_fail(KD_EINVAL, "chain %d, stage %d: labels from stage %d, not an earlier one",
                          i, s, from);
-        rc = learn_from(prog, &prog->call[at[from].call], &one, i, s, &src->map);
+        rc = learn_from(prog, &prog->call[prog->stage_call[i][from]], &one, i, s, &src->map);
         if (rc != KD_OK) return rc;
-        src->call = at[from].call;
-        src->rhs = at[from].rhs;
+        src->call = prog->stage_call[i][from];
+        src->rhs = prog->stage_rhs[i][from];
         prog->call[src->call].keep = 1;
       }
       int c = 0;
@@ -432,11 +455,12 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
       size_t r = 0;
       rc = add_rhs(&prog->call[c], &one, &r);
       if (rc != KD_OK) return rc;
-      at[s] = (slot){c, (int)r};
-      prog->uses[i] |= 1u << c;
+      prog->stage_call[i][s] = c;
+      prog->stage_rhs[i][s] = (int)r;
+      prog->length[i] = s + 1;
     }
-    prog->out_call[i] = at[ch->length - 1].call;
-    prog->out_rhs[i] = at[ch->length - 1].rhs;
+    prog->out_call[i] = prog->stage_call[i][ch->length - 1];
+    prog->out_rhs[i] = prog->stage_rhs[i][ch->length - 1];
   }
   kd_status rc = order_calls(prog);
   if (rc != KD_OK) return rc;

@@ -13,6 +13,10 @@ double kd_pipeline_exact(const kd_problem *pr, const kd_plan *pl, const double *
                          const double *v, double sigma_lab);
 /* *value = exact (*kind exact) when exact >= 0, else de (*kind DE). */
 void kd_pipeline_theory(double *value, kd_theory_kind *kind, double exact, double de);
+/* The theory of the student on ground-truth labels at the point (strong's; the first
+ * generation of recursive's). */
+void kd_pipeline_truth_theory(const kd_problem *pr, const kd_plan *pl, double *value,
+                              kd_theory_kind *kind);
 /* The rows' k column of the weak model's pipelines: the point's k. */
 size_t kd_pipeline_weak_k(const kd_plan *pl);
 

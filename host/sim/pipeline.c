@@ -55,6 +55,108 @@ static kd_status plan_weak(const kd_problem *pr, kd_plan *pl) {
   return KD_OK;
 }
 
+/* Row r's peak: ridgeless at |n - p| <= 1 (the weak model: |m - k| <= 1) in a fit it
+ * depends on, where the expected risk is infinite for Gaussian designs. */
+static int at_peak(const kd_plan *pl, const kd_plan_row *r) {
+  const kd_program *prog = &pl->prog;
+  for (int c = 0; c < prog->ncalls; ++c) {
+    const kd_call *call = &prog->call[c];
+    if (kd_program_uses(prog, r->chain, r->stage, c) && call->ridge == 0 &&
+        labs((long)call->n - (long)call->p) <= 1)
+      return 1;
+  }
+  return 0;
+}
+
+static double label_sigma(const kd_problem *pr, const kd_labels *lb) {
+  return lb->noise == KD_NOISE_SIGMA     ? pr->sigma
+         : lb->noise == KD_NOISE_TEACHER ? pr->teacher_sigma
+                                         : lb->sigma;
+}
+
+/* A new row of pipeline q: stage `stage` of the program's chain `chain`. */
+static kd_plan_row *add_row(kd_plan *pl, kd_pipeline q, int chain, int stage, const char *group,
+                            int step, double sigma) {
+  if (pl->nrows == KD_PLAN_ROWS) {
+    kd_fail(KD_EINVAL, "pipelines: more than %d rows at a point", KD_PLAN_ROWS);
+    return NULL;
+  }
+  kd_plan_row *r = &pl->row[pl->nrows++];
+  *r = (kd_plan_row){.pipe = q, .step = step, .chain = chain, .stage = stage, .sigma = sigma};
+  snprintf(r->group, sizeof r->group, "%s", group);
+  return r;
+}
+
+/* The selected pipelines' chains (a pipeline with groups: one chain per group, written
+ * into `groups`, KD_PROGRAM_CHAINS of them) and their rows, theory not yet in. */
+static kd_status plan_rows(const kd_problem *pr, kd_plan *pl, kd_pipe_group *groups,
+                           int *ngroups, const kd_chain **chains, int *count) {
+  *count = *ngroups = 0;
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    pl->chain_of[q] = pl->first_row[q] = -1;
+    if (!has(pl->pipes, (kd_pipeline)q)) continue;
+    const kd_pipeline_type *t = kd_pipelines[q];
+    pl->chain_of[q] = *count;
+    pl->first_row[q] = pl->nrows;
+    if (!t->groups) {
+      const kd_chain *ch = &t->chain;
+      if (*count == KD_PROGRAM_CHAINS)
+        return kd_fail(KD_EINVAL, "pipelines: more than %d chains", KD_PROGRAM_CHAINS);
+      chains[(*count)++] = ch;
+      const int last = ch->length - 1;
+      if (!add_row(pl, (kd_pipeline)q, *count - 1, last, "", 0,
+                   label_sigma(pr, &ch->stage[last].labels)))
+        return KD_EINVAL;
+      pl->rows_of[q] = 1;
+      continue;
+    }
+    int n = 0;
+    kd_status st = t->groups(pr, pl, groups + *ngroups, KD_PROGRAM_CHAINS - *count, &n);
+    if (st != KD_OK) return st;
+    for (int g = 0; g < n; ++g) {
+      const kd_pipe_group *grp = &groups[*ngroups + g];
+      chains[(*count)++] = &grp->chain;
+      for (int i = 0; i < grp->rows; ++i)
+        if (!add_row(pl, (kd_pipeline)q, *count - 1, grp->stage[i], grp->name, grp->step[i],
+                     label_sigma(pr, &grp->chain.stage[grp->stage[i]].labels)))
+          return KD_EINVAL;
+    }
+    *ngroups += n;
+    pl->rows_of[q] = pl->nrows - pl->first_row[q];
+  }
+  return KD_OK;
+}
+
+/* Every row's theory, and its peak (reported as an exact infinite risk). */
+static void plan_theory(const kd_problem *pr, kd_plan *pl, const kd_pipe_group *groups) {
+  double value[KD_CHAIN_MAX];
+  kd_theory_kind kind[KD_CHAIN_MAX];
+  int g = 0;
+  for (int q = 0; q < KD_NPIPES; ++q) {
+    if (pl->first_row[q] < 0) continue;
+    const kd_pipeline_type *t = kd_pipelines[q];
+    kd_plan_row *r = &pl->row[pl->first_row[q]];
+    if (!t->groups) {
+      t->theory(pr, pl, &r->theory, &r->kind);
+    } else {
+      for (int done = 0; done < pl->rows_of[q]; done += groups[g++].rows) {
+        t->group_theory(pr, pl, &groups[g], value, kind);
+        for (int i = 0; i < groups[g].rows; ++i) {
+          r[done + i].theory = value[i];
+          r[done + i].kind = kind[i];
+        }
+      }
+    }
+    for (int i = 0; i < pl->rows_of[q]; ++i) {
+      r[i].peak = at_peak(pl, &r[i]);
+      if (r[i].peak) {
+        r[i].theory = INFINITY;
+        r[i].kind = KD_THEORY_EXACT;
+      }
+    }
+  }
+}
+
 kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes, kd_plan *pl) {
   size_t p = pr->p;
   memset(pl, 0, sizeof *pl);
@@ -70,7 +172,9 @@ kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes
   pl->beta_mask = malloc(sizeof(double) * p);
   pl->mu = calloc(p, sizeof(double));
   pl->v = calloc(p, sizeof(double));
-  if (!pl->beta_opt || !pl->beta_mask || !pl->mu || !pl->v) {
+  kd_pipe_group *groups = malloc(sizeof *groups * KD_PROGRAM_CHAINS);
+  if (!pl->beta_opt || !pl->beta_mask || !pl->mu || !pl->v || !groups) {
+    free(groups);
     kd_plan_free(pl);
     return kd_fail(KD_ENOMEM, "cannot allocate the plan of a point with p = %zu", p);
   }
@@ -79,37 +183,18 @@ kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes
   pl->k_mask = kd_optimal_mask_k(pr->lambda, p, &pl->de);
   for (size_t i = 0; i < p; ++i) pl->beta_mask[i] = i < pl->k_mask ? pr->beta[i] : 0.0;
 
-  const kd_chain *chains[KD_NPIPES];
-  int count = 0, weak = 0;
-  for (int q = 0; q < KD_NPIPES; ++q) {
-    pl->chain_of[q] = -1;
-    if (!has(pipes, (kd_pipeline)q)) continue;
-    weak |= uses_weak(&kd_pipelines[q]->chain);
-    pl->chain_of[q] = count;
-    chains[count++] = &kd_pipelines[q]->chain;
-  }
+  const kd_chain *chains[KD_PROGRAM_CHAINS];
+  int count = 0, ngroups = 0, weak = 0;
+  for (int q = 0; q < KD_NPIPES; ++q)
+    weak |= has(pipes, (kd_pipeline)q) && uses_weak(&kd_pipelines[q]->chain);
   if (weak) st = plan_weak(pr, pl);
+  if (st == KD_OK) st = plan_rows(pr, pl, groups, &ngroups, chains, &count);
   if (st == KD_OK) st = kd_program_build(&pl->prog, pr, pl, chains, count);
+  if (st == KD_OK) plan_theory(pr, pl, groups);
+  free(groups);
   if (st != KD_OK) {
     kd_plan_free(pl);
     return st;
-  }
-  for (int q = 0; q < KD_NPIPES; ++q) {
-    if (pl->chain_of[q] < 0) continue;
-    kd_pipelines[q]->theory(pr, pl, &pl->theory[q], &pl->kind[q]);
-    /* Ridgeless at |n - p| <= 1 (the weak model: |m - k| <= 1) in any fit of the chain:
-     * the expected risk is infinite for Gaussian designs. Report it so, exactly. */
-    const kd_program *prog = &pl->prog;
-    for (int c = 0; c < prog->ncalls; ++c) {
-      const kd_call *call = &prog->call[c];
-      if (prog->uses[pl->chain_of[q]] >> c & 1u && call->ridge == 0 &&
-          labs((long)call->n - (long)call->p) <= 1)
-        pl->peak[q] = 1;
-    }
-    if (pl->peak[q]) {
-      pl->theory[q] = INFINITY;
-      pl->kind[q] = KD_THEORY_EXACT;
-    }
   }
   /* The streams (kd_stream): the student's depend on (n, p) only, the weak model's on
    * (m, k, p, weak ridge) only. */
@@ -137,23 +222,18 @@ size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl) {
   return sizeof(double) * (4 * pr->p + (weak ? 2 * (pr->p + 1) : 0)) + pl->prog.owned_bytes;
 }
 
-void kd_plan_columns(const kd_problem *pr, const kd_plan *pl, kd_pipeline q, size_t *m,
-                     size_t *k, double *sigma) {
-  const kd_pipeline_type *t = kd_pipelines[q];
-  const kd_labels *last = &t->chain.stage[t->chain.length - 1].labels;
+void kd_plan_columns(const kd_plan *pl, int r, size_t *m, size_t *k) {
+  const kd_pipeline_type *t = kd_pipelines[pl->row[r].pipe];
   *m = t->m_column ? pl->pt.m : 0;
   *k = t->k_column ? t->k_column(pl) : 0;
-  *sigma = last->noise == KD_NOISE_SIGMA     ? pr->sigma
-           : last->noise == KD_NOISE_TEACHER ? pr->teacher_sigma
-                                             : last->sigma;
 }
 
-int kd_plan_near_peak(const kd_plan *pl, kd_pipeline q) {
-  if (pl->chain_of[q] < 0) return 0;
+int kd_plan_near_peak(const kd_plan *pl, int r) {
   const kd_program *prog = &pl->prog;
+  const kd_plan_row *row = &pl->row[r];
   for (int c = 0; c < prog->ncalls; ++c) {
     const kd_call *call = &prog->call[c];
-    if (!(prog->uses[pl->chain_of[q]] >> c & 1u) || call->ridge != 0) continue;
+    if (!kd_program_uses(prog, row->chain, row->stage, c) || call->ridge != 0) continue;
     if (call->top_k && pl->weak.exact) continue; /* the weak moments are exact: no DE error */
     const double n = (double)call->n, p = (double)call->p;
     if (fabs(n - p) < p / 10.0) return 1;
@@ -168,18 +248,15 @@ kd_status kd_run_trials(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32
   kd_status s = kd_program_run(be, &pl->prog, seed, first, count, ws);
   if (s != KD_OK) return s;
   const kd_program *prog = &pl->prog;
-  for (int q = 0; q < KD_NPIPES; ++q) {
-    const int ch = pl->chain_of[q];
+  for (int q = 0; q < pl->nrows; ++q) {
+    const kd_plan_row *row = &pl->row[q];
+    const int out = prog->stage_call[row->chain][row->stage];
+    const size_t rhs = (size_t)prog->stage_rhs[row->chain][row->stage];
     for (uint32_t i = 0; i < count; ++i) {
-      double r = NAN;
       int fb = 0;
-      if (ch >= 0) {
-        const int out = prog->out_call[ch];
-        r = ws->risk[out][(size_t)i * prog->call[out].nrhs + (size_t)prog->out_rhs[ch]];
-        for (int c = 0; c < prog->ncalls; ++c) /* a fallback in any of its fits */
-          if (prog->uses[ch] >> c & 1u) fb |= ws->fallback[c][i];
-      }
-      risk[(size_t)q * count + i] = r;
+      for (int c = 0; c < prog->ncalls; ++c) /* a fallback in any of its fits */
+        if (kd_program_uses(prog, row->chain, row->stage, c)) fb |= ws->fallback[c][i];
+      risk[(size_t)q * count + i] = ws->risk[out][(size_t)i * prog->call[out].nrhs + rhs];
       fallback[(size_t)q * count + i] = fb;
     }
   }
@@ -187,6 +264,6 @@ kd_status kd_run_trials(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32
 }
 
 kd_status kd_run_trial(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_t trial,
-                       kd_trial_ws *ws, double risk[KD_NPIPES], int fallback[KD_NPIPES]) {
+                       kd_trial_ws *ws, double *risk, int *fallback) {
   return kd_run_trials(be, pl, seed, trial, 1, ws, risk, fallback);
 }

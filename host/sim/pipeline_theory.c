@@ -43,3 +43,9 @@ void kd_pipeline_theory(double *value, kd_theory_kind *kind, double exact, doubl
 size_t kd_pipeline_weak_k(const kd_plan *pl) { return pl->pt.k; }
 
 const double *kd_pipeline_weak_spectrum(const kd_plan *pl) { return pl->weak_lambda; }
+
+void kd_pipeline_truth_theory(const kd_problem *pr, const kd_plan *pl, double *value,
+                              kd_theory_kind *kind) {
+  kd_pipeline_theory(value, kind, kd_pipeline_exact(pr, pl, pr->beta, NULL, pr->sigma),
+                     kd_risk_surrogate(pr->lambda, pr->beta, pr->beta, pr->p, &pl->de, pr->sigma));
+}

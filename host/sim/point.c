@@ -170,14 +170,14 @@ typedef struct {
   kd_teacher_cache *cache;
   int use_cache, hit;
   kd_trial_ws *ws; /* one per worker */
-  double *risks;   /* risks[q * trials + t] */
-  int *fallback;   /* fallback[q * trials + t] */
-  double *r;       /* KD_NPIPES x ws[0].batch: one call's risks ... */
+  double *risks;   /* risks[r * trials + t], r a row of the plan */
+  int *fallback;   /* fallback[r * trials + t] */
+  double *r;       /* rows x ws[0].batch: one call's risks ... */
   int *fb;         /* ... and fallbacks (the batched loop's) */
 } point_ctx;
 
 /* Trials first .. first+count-1 on `be`, through worker `worker`'s buffers, into r and
- * fb (KD_NPIPES x count), then into the point's arrays and the teacher cache. */
+ * fb (rows x count), then into the point's arrays and the teacher cache. */
 static kd_status point_trials(point_ctx *c, kd_backend *be, int worker, uint32_t first,
                               uint32_t count, double *r, int *fb) {
   kd_trial_ws *ws = &c->ws[worker];
@@ -198,7 +198,7 @@ static kd_status point_trials(point_ctx *c, kd_backend *be, int worker, uint32_t
     memcpy(c->cache->risk + first * risks, ws->risk[t], sizeof(double) * risks * count);
     memcpy(c->cache->fallback + first, ws->fallback[t], sizeof(int) * count);
   }
-  for (int q = 0; q < KD_NPIPES; ++q) {
+  for (int q = 0; q < c->pl->nrows; ++q) {
     memcpy(c->risks + (size_t)q * c->trials + first, r + (size_t)q * count,
            sizeof(double) * count);
     memcpy(c->fallback + (size_t)q * c->trials + first, fb + (size_t)q * count,
@@ -208,8 +208,8 @@ static kd_status point_trials(point_ctx *c, kd_backend *be, int worker, uint32_t
 }
 
 static kd_status point_trial(void *vctx, kd_backend *be, int worker, uint32_t t) {
-  double r[KD_NPIPES];
-  int fb[KD_NPIPES];
+  double r[KD_PLAN_ROWS];
+  int fb[KD_PLAN_ROWS];
   return point_trials(vctx, be, worker, t, 1, r, fb);
 }
 
@@ -293,9 +293,10 @@ kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
   /* a backend with batches: at most host_batch trials per call, and their results */
   const size_t batch = type->run_batch && type->batch_size ? host_batch(pl, trials) : 1;
   m.host = add_sat(m.host, mul_sat(workers, kd_trial_ws_bytes(&pl->prog, batch)));
-  if (batch > 1) m.host = add_sat(m.host, mul_sat(batch, KD_NPIPES * (sizeof(double) + sizeof(int))));
+  const size_t rows = (size_t)pl->nrows;
+  if (batch > 1) m.host = add_sat(m.host, mul_sat(batch, rows * (sizeof(double) + sizeof(int))));
   m.host = add_sat(m.host, kd_plan_bytes(pr, pl));
-  m.host = add_sat(m.host, mul_sat(trials, KD_NPIPES * sizeof(int))); /* c.fallback */
+  m.host = add_sat(m.host, mul_sat(trials, rows * sizeof(int))); /* c.fallback */
   if (pl->prog.cached >= 0) { /* the teacher cache: per trial, the fit, its risks, its flag */
     const kd_call *t = cached_call(pl);
     m.host = add_sat(m.host, mul_sat(trials, sizeof(double) * (t->p + 1) * t->nrhs + sizeof(int)));
@@ -306,7 +307,7 @@ kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
 kd_status kd_run_point_from(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
                             const kd_plan *pl, uint64_t seed, uint32_t first, uint32_t trials,
                             kd_teacher_cache *cache, volatile sig_atomic_t *stop,
-                            double *risks, long fallbacks[KD_NPIPES]) {
+                            double *risks, long *fallbacks) {
   if (first > trials) return kd_fail(KD_EINVAL, "trials %u .. %u: none", first, trials);
   point_ctx c = {.pr = pr, .pl = pl, .seed = seed, .first = first, .trials = trials,
                  .cache = cache, .use_cache = pl->prog.cached >= 0 && cache && first == 0,
@@ -315,15 +316,16 @@ kd_status kd_run_point_from(kd_backend *be, const kd_problem *pr, uint64_t probl
   /* a backend with batches takes many trials per call, one after the other; the CPU
    * backend runs them one per worker of the team */
   const size_t batch = trials_per_call(be, pl, trials - first, c.hit);
-  for (int q = 0; q < KD_NPIPES; ++q) fallbacks[q] = 0;
+  const size_t rows = (size_t)pl->nrows;
+  for (size_t q = 0; q < rows; ++q) fallbacks[q] = 0;
   kd_trial_team team;
   kd_status st = kd_trial_team_open(&team, be, point_max_elems(pl), trials - first, 0);
   if (st != KD_OK) return st;
   c.ws = calloc((size_t)team.workers, sizeof *c.ws);
-  c.fallback = calloc((size_t)KD_NPIPES * (trials ? trials : 1), sizeof *c.fallback);
+  c.fallback = calloc((rows ? rows : 1) * (trials ? trials : 1), sizeof *c.fallback);
   if (batch > 1) {
-    c.r = malloc(sizeof(double) * KD_NPIPES * batch);
-    c.fb = malloc(sizeof(int) * KD_NPIPES * batch);
+    c.r = malloc(sizeof(double) * (rows ? rows : 1) * batch);
+    c.fb = malloc(sizeof(int) * (rows ? rows : 1) * batch);
   }
   if (!c.ws || !c.fallback || (batch > 1 && (!c.r || !c.fb)))
     st = kd_fail(KD_ENOMEM, "cannot allocate the trial buffers of %u trials", trials);
@@ -335,8 +337,8 @@ kd_status kd_run_point_from(kd_backend *be, const kd_problem *pr, uint64_t probl
   else if (st == KD_OK)
     st = kd_trial_team_run(&team, first, trials - first, point_trial, &c, stop);
   if (st == KD_OK)
-    for (int q = 0; q < KD_NPIPES; ++q)
-      for (uint32_t t = first; t < trials; ++t) fallbacks[q] += c.fallback[(size_t)q * trials + t];
+    for (size_t q = 0; q < rows; ++q)
+      for (uint32_t t = first; t < trials; ++t) fallbacks[q] += c.fallback[q * trials + t];
   if (c.use_cache && !c.hit) cache->valid = st == KD_OK;
   for (int w = 0; w < ws_ready; ++w) kd_trial_ws_free(&c.ws[w]);
   free(c.ws);
@@ -350,7 +352,7 @@ kd_status kd_run_point_from(kd_backend *be, const kd_problem *pr, uint64_t probl
 kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
                        const kd_plan *pl, uint64_t seed, uint32_t trials,
                        kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
-                       long fallbacks[KD_NPIPES]) {
+                       long *fallbacks) {
   return kd_run_point_from(be, pr, problem_id, pl, seed, 0, trials, cache, stop, risks,
                            fallbacks);
 }

@@ -94,6 +94,8 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   cJSON *pipes = cJSON_AddArrayToObject(o, "pipelines");
   for (int q = 0; q < KD_NPIPES; ++q)
     if (c->pipelines >> q & 1u) cJSON_AddItemToArray(pipes, cJSON_CreateString(kd_pipeline_name((kd_pipeline)q)));
+  if (m->rows_per_point != (size_t)cJSON_GetArraySize(pipes)) /* a pipeline of several rows */
+    cJSON_AddNumberToObject(o, "rows_per_point", (double)m->rows_per_point);
   cJSON_AddItemToObject(o, "backend", backend_object(m->backend));
   cJSON *conv = cJSON_AddObjectToObject(o, "conventions");
   cJSON_AddStringToObject(conv, "risk", "excess risk (b - beta*)' Sigma (b - beta*); test risk = risk + sigma^2");

@@ -167,13 +167,38 @@ static kd_status read_lines(reader *rd, const char *path, const char *hash, size
   return st;
 }
 
+/* A row's identity: its point, pipeline, group and step (docs/architecture.md). */
+static int same_row(const kd_row *x, const kd_row *y) {
+  return x->point == y->point && x->pipeline == y->pipeline && x->step == y->step &&
+         !strcmp(x->group, y->group);
+}
+
+static int by_line(const kd_run_view *v, size_t i, size_t j) {
+  return (v->at[i].line > v->at[j].line) - (v->at[i].line < v->at[j].line);
+}
+
+/* By identity, then line: a row's copies side by side, the last line last. */
+static int by_identity_line(const void *a, const void *b, void *ctx) {
+  const kd_run_view *v = ctx;
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  const kd_row *x = &v->rows[i], *y = &v->rows[j];
+  if (x->point != y->point) return x->point < y->point ? -1 : 1;
+  if (x->pipeline != y->pipeline) return x->pipeline < y->pipeline ? -1 : 1;
+  int g = strcmp(x->group, y->group);
+  if (g) return g;
+  if (x->step != y->step) return x->step < y->step ? -1 : 1;
+  return by_line(v, i, j);
+}
+
+/* The kept rows in the order of the run: by point and pipeline, then as written (a
+ * pipeline's groups and steps in the order it gives them). */
 static int by_point_pipeline_line(const void *a, const void *b, void *ctx) {
   const kd_run_view *v = ctx;
   size_t i = *(const size_t *)a, j = *(const size_t *)b;
   const kd_row *x = &v->rows[i], *y = &v->rows[j];
   if (x->point != y->point) return x->point < y->point ? -1 : 1;
   if (x->pipeline != y->pipeline) return x->pipeline < y->pipeline ? -1 : 1;
-  return (v->at[i].line > v->at[j].line) - (v->at[i].line < v->at[j].line);
+  return by_line(v, i, j);
 }
 
 /* The rows of each point (idx: by point) share one key: the key of most of them is
@@ -196,9 +221,9 @@ static kd_status one_key(const kd_run_view *v, const size_t *idx, size_t n, cons
   return KD_OK;
 }
 
-/* Rows by (point, pipeline), the later line of a pair winning; a point's rows (a
- * pair's included) must share one key (the grid's, when known, was checked row by
- * row). */
+/* Rows by (point, pipeline, group, step), the later line of a pair winning, then in
+ * the order of the run; a point's rows (a pair's included) must share one key (the
+ * grid's, when known, was checked row by row). */
 static kd_status order(kd_run_view *v, const char *path) {
   size_t n = v->n_rows, kept = 0;
   if (!n) return KD_OK;
@@ -210,18 +235,23 @@ static kd_status order(kd_run_view *v, const char *path) {
     return kd_fail(KD_ENOMEM, "out of memory for %zu rows", n);
   }
   for (size_t i = 0; i < n; ++i) idx[i] = i;
-  qsort_r(idx, n, sizeof *idx, by_point_pipeline_line, v);
+  qsort_r(idx, n, sizeof *idx, by_identity_line, v);
   kd_status st = one_key(v, idx, n, path);
+  size_t live = 0; /* the rows that win, in idx[0 .. live) */
   for (size_t i = 0; i < n; ++i) {
     kd_row *r = &v->rows[idx[i]];
     const kd_row *next = i + 1 < n ? &v->rows[idx[i + 1]] : NULL;
-    if (next && next->point == r->point && next->pipeline == r->pipeline) {
-      kd_row_free(r); /* a later row of the same point and pipeline follows: it wins */
+    if (next && same_row(next, r)) {
+      kd_row_free(r); /* a later row of the same identity follows: it wins */
       continue;
     }
+    idx[live++] = idx[i];
+  }
+  qsort_r(idx, live, sizeof *idx, by_point_pipeline_line, v);
+  for (size_t i = 0; i < live; ++i) {
     if (kept && at[kept - 1].line > v->at[idx[i]].line) v->reordered = 1;
     at[kept] = v->at[idx[i]];
-    rows[kept++] = *r;
+    rows[kept++] = v->rows[idx[i]];
   }
   if (kept != n) v->reordered = 1;
   free(idx);

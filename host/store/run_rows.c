@@ -9,7 +9,20 @@
 
 const char *const kd_csv_header =
     "pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,sim_ci_low,"
-    "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,real_fraction,test_risk\n";
+    "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,real_fraction,test_risk,"
+    "generation,schedule,beats_first\n";
+
+/* The columns of the pipelines with several rows at a point (docs/architecture.md),
+ * after the others: a step or group column holds the rows' step or group where their
+ * pipeline names it (kd_pipeline_type.step_column, group_column), and is empty
+ * elsewhere. */
+static int names(const char *column, const char *want) { return column && !strcmp(column, want); }
+static int step_in(const kd_row *r, const char *column) {
+  return r->step > 0 && names(kd_pipelines[r->pipeline]->step_column, column);
+}
+static int group_in(const kd_row *r, const char *column) {
+  return r->group[0] && names(kd_pipelines[r->pipeline]->group_column, column);
+}
 
 /* ---- CSV ------------------------------------------------------------------------------ */
 
@@ -44,6 +57,9 @@ void kd_row_write_csv(FILE *f, const kd_row *r) {
   fprintf(f, ",%ld,%s,%s", r->fallbacks, r->exact ? "exact" : "de", r->flag);
   put_num(f, r->real_fraction); /* the columns added later, after flag: empty if NaN */
   put_num(f, r->test_risk);
+  put_count(f, step_in(r, "generation") ? (size_t)r->step : 0);
+  fprintf(f, ",%s", group_in(r, "schedule") ? r->group : "");
+  put_num(f, r->beats);
   fputc('\n', f);
 }
 
@@ -95,6 +111,13 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
    * as empty, so that rows written before them read as they did) */
   if (!isnan(r->real_fraction)) kd_json_add_number(o, "real_fraction", r->real_fraction);
   if (!isnan(r->test_risk)) kd_json_add_number(o, "test_risk", r->test_risk);
+  if (step_in(r, "generation")) cJSON_AddNumberToObject(o, "generation", r->step);
+  if (group_in(r, "schedule")) cJSON_AddStringToObject(o, "schedule", r->group);
+  if (!isnan(r->beats)) {
+    kd_json_add_number(o, "beats_first", r->beats);
+    kd_json_add_number(o, "beats_first_low", r->beats_low);
+    kd_json_add_number(o, "beats_first_high", r->beats_high);
+  }
   if (r->risks) {
     cJSON *a = cJSON_AddArrayToObject(o, "risks");
     for (size_t t = 0; a && t < r->n_risks; ++t) {
@@ -177,6 +200,20 @@ static const char *get_str(reader *rd, const char *key) {
   return "";
 }
 
+/* The columns of the pipelines with several rows (missing where they do not apply, and
+ * in older runs: empty). */
+static void read_multi(reader *rd, kd_row *r) {
+  const size_t gen = cJSON_GetObjectItemCaseSensitive(rd->o, "generation") ? get_count(rd, "generation") : 0;
+  if (gen > 1000000 && rd->st == KD_OK)
+    rd->st = kd_fail(KD_EINVAL, "%s: key 'generation' is %zu, not a generation", rd->origin, gen);
+  r->step = (int)gen;
+  if (cJSON_GetObjectItemCaseSensitive(rd->o, "schedule"))
+    snprintf(r->group, sizeof r->group, "%s", get_str(rd, "schedule"));
+  r->beats = get_later_num(rd, "beats_first");
+  r->beats_low = get_later_num(rd, "beats_first_low");
+  r->beats_high = get_later_num(rd, "beats_first_high");
+}
+
 kd_status kd_row_from_json(const char *line, const char *origin, kd_row *r, char hash[17]) {
   memset(r, 0, sizeof *r);
   cJSON *o = cJSON_Parse(line);
@@ -229,6 +266,7 @@ kd_status kd_row_from_object(const cJSON *o, const char *origin, kd_row *r, char
   r->wall_s = get_num(&rd, "wall_s");
   r->real_fraction = get_later_num(&rd, "real_fraction");
   r->test_risk = get_later_num(&rd, "test_risk");
+  read_multi(&rd, r);
   const cJSON *risks = cJSON_GetObjectItemCaseSensitive(o, "risks");
   if (rd.st == KD_OK && risks && !cJSON_IsArray(risks))
     rd.st = kd_fail(KD_EINVAL, "%s: key 'risks' is not an array", origin);

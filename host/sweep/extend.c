@@ -69,18 +69,24 @@ static kd_status same_scenario(const kd_config *c, const kd_scenario_id *id, con
   return st;
 }
 
+/* By point, then pipeline; a pipeline's several rows as they were (`at`: its place
+ * in the old run, read in its order). */
+typedef struct {
+  kd_row row;
+  size_t at;
+} ranked;
+
 static int by_point(const void *a, const void *b) {
-  const kd_row *x = a, *y = b;
-  if (x->point != y->point) return x->point < y->point ? -1 : 1;
-  return (x->pipeline > y->pipeline) - (x->pipeline < y->pipeline);
+  const ranked *x = a, *y = b;
+  if (x->row.point != y->row.point) return x->row.point < y->row.point ? -1 : 1;
+  if (x->row.pipeline != y->row.pipeline) return x->row.pipeline < y->row.pipeline ? -1 : 1;
+  return (x->at > y->at) - (x->at < y->at);
 }
 
 /* The rows of the old run's complete points that are in g, re-keyed (see the header). */
-static kd_status keep_points(const kd_config *c, const kd_grid *g, const kd_scenario_id *id,
-                             const kd_grid *og, const kd_run_view *v, kd_row **rows,
-                             size_t *n) {
-  size_t per_point = 0, count = 0;
-  for (int q = 0; q < KD_NPIPES; ++q) per_point += c->pipelines >> q & 1u;
+static kd_status keep_points(const kd_grid *g, const kd_scenario_id *id, const kd_grid *og,
+                             const kd_run_view *v, size_t per_point, kd_row **rows, size_t *n) {
+  size_t count = 0;
   if (!(*rows = calloc(v->n_rows + 1, sizeof **rows))) return kd_fail(KD_ENOMEM, "out of memory");
   for (size_t i = 0; i < v->n_rows;) {
     size_t j = i, at = g->count;
@@ -104,13 +110,22 @@ static kd_status keep_points(const kd_config *c, const kd_grid *g, const kd_scen
     }
     i = j;
   }
-  qsort(*rows, count, sizeof **rows, by_point);
+  ranked *order = malloc(sizeof *order * (count ? count : 1));
+  if (!order) {
+    *n = count;
+    return kd_fail(KD_ENOMEM, "out of memory");
+  }
+  for (size_t i = 0; i < count; ++i) order[i] = (ranked){(*rows)[i], i};
+  qsort(order, count, sizeof *order, by_point);
+  for (size_t i = 0; i < count; ++i) (*rows)[i] = order[i].row;
+  free(order);
   *n = count;
   return KD_OK;
 }
 
 kd_status kd_extend_rows(const kd_config *c, const kd_grid *g, const kd_scenario_id *id,
-                         const char *csv, kd_row **rows, size_t *n, FILE *log) {
+                         const char *csv, size_t rows_per_point, kd_row **rows, size_t *n,
+                         FILE *log) {
   *rows = NULL;
   *n = 0;
   char stem[4096], jsonl[4200], hash[17];
@@ -128,7 +143,7 @@ kd_status kd_extend_rows(const kd_config *c, const kd_grid *g, const kd_scenario
   if (st == KD_OK) st = kd_grid_build(old, &og);
   if (st == KD_OK)
     st = kd_run_read(stem, &(kd_run_expect){.hash = hash, .points = og.count}, &v, log);
-  if (st == KD_OK) st = keep_points(c, g, id, &og, &v, rows, n);
+  if (st == KD_OK) st = keep_points(g, id, &og, &v, rows_per_point, rows, n);
   if (st != KD_OK) {
     for (size_t i = 0; i < *n; ++i) kd_row_free(&(*rows)[i]);
     free(*rows);

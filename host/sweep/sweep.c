@@ -64,7 +64,22 @@ static kd_status check_problems(const kd_config *c, const kd_grid *g) {
 /* The point the plan takes: the grid's values and the weak model's ridge. */
 static kd_point point_of(const kd_config *c, const kd_grid_point *gp) {
   return (kd_point){.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k,
-                    .weak_ridge = c->weak_ridge, .real_fraction = gp->real_fraction};
+                    .weak_ridge = c->weak_ridge, .real_fraction = gp->real_fraction, .opts = &c->pipe_opts};
+}
+
+/* The rows of a point, every point's alike: the grid's first point's (a run that plans
+ * no point before its files are opened, --theory-only). */
+static kd_status point_rows(const kd_config *c, const kd_grid *g, size_t *rows) {
+  problem_slot ps = {0};
+  kd_plan pl;
+  kd_status st = g->count ? problem_for(c, &g->pt[0], &ps) : KD_OK;
+  if (st == KD_OK && g->count) {
+    kd_point pt = point_of(c, &g->pt[0]);
+    st = kd_plan_point(&ps.pr, &pt, c->pipelines, &pl);
+    if (st == KD_OK) *rows = (size_t)pl.nrows, kd_plan_free(&pl);
+  }
+  if (ps.valid) kd_problem_free(&ps.pr);
+  return st;
 }
 
 /* ---- the memory check ---------------------------------------------------------------- */
@@ -103,7 +118,7 @@ static size_t plus(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a 
  * kd_point_cost, plus its weak teachers' stages where the teacher cache (host/sim/point.c)
  * cannot serve them from the point before. */
 static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_backend *be,
-                              int check, kd_memory *peak, double *cost) {
+                              int check, kd_memory *peak, double *cost, size_t *rows) {
   const size_t avail = check ? kd_available_memory() : 0;
   const size_t dev_free = check && be->type->device_free ? be->type->device_free(be->state) : 0;
   problem_slot ps = {0};
@@ -114,7 +129,7 @@ static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_bac
   uint64_t teacher_problem = 0;
   for (size_t i = 0; i < g->count && st == KD_OK; ++i) {
     const kd_grid_point *gp = &g->pt[i];
-    const size_t beside = sizeof(double) * (2 * gp->p + KD_NPIPES * (size_t)c->trials + g->count);
+    size_t beside = sizeof(double) * (2 * gp->p + g->count);
     /* the problem, the plan's and one worker's p-vectors (kd_plan_bytes, kd_trial_ws_bytes) */
     if (avail && plus(beside, sizeof(double) * 8 * gp->p) > avail)
       return refuse(c, gp, gp->k, plus(beside, sizeof(double) * 8 * gp->p), avail, 0);
@@ -123,6 +138,8 @@ static kd_status model_memory(const kd_config *c, const kd_grid *g, const kd_bac
     st = problem_for(c, gp, &ps);
     if (st == KD_OK) st = kd_plan_point(&ps.pr, &pt, c->pipelines, &pl);
     if (st != KD_OK) break;
+    if (i == 0) *rows = (size_t)pl.nrows;
+    beside = plus(beside, sizeof(double) * (size_t)pl.nrows * c->trials); /* its risks */
     kd_memory m = kd_point_memory(be->type, &grown, &ps.pr, &pl, c->trials);
     if (cost) {
       cost[i] = kd_point_cost(gp->n, gp->p, c->trials);
@@ -154,7 +171,8 @@ kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
   if (st == KD_OK) st = kd_config_resolve_p(&c);
   if (st == KD_OK) st = kd_grid_build(&c, &g);
   if (st == KD_OK) st = kd_backend_open(c.run.backend, &be);
-  if (st == KD_OK) st = model_memory(&c, &g, &be, 0, peak, NULL);
+  size_t rows = 0;
+  if (st == KD_OK) st = model_memory(&c, &g, &be, 0, peak, NULL, &rows);
   kd_backend_close(&be);
   kd_grid_free(&g);
   return st;
@@ -168,9 +186,9 @@ kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
  * "near-peak": a theory that is a deterministic equivalent of a ridgeless fit within
  * a tenth of that fit's peak (kd_plan_near_peak). */
 static const char *flag_of(const kd_plan *pl, int q) {
-  if (pl->peak[q]) return "peak";
-  if (pl->kind[q] != KD_THEORY_DE) return "";
-  return kd_plan_near_peak(pl, (kd_pipeline)q) ? "near-peak" : "";
+  if (pl->row[q].peak) return "peak";
+  if (pl->row[q].kind != KD_THEORY_DE) return "";
+  return kd_plan_near_peak(pl, q) ? "near-peak" : "";
 }
 
 static int swept(const kd_config *c, kd_axis a) {
@@ -179,24 +197,41 @@ static int swept(const kd_config *c, kd_axis a) {
   return 0;
 }
 
+/* Row q of the point; `first`: the risks of its group's step 1 (NULL: none, or it is
+ * that row), against which beats_first counts the trials. */
 static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *pl,
                        const kd_grid_point *gp, int q, const double *risks, uint32_t trials,
-                       long fallbacks) {
-  kd_row r = {.pipeline = (kd_pipeline)q, .n = pl->pt.n, .p = pr->p};
-  kd_plan_columns(pr, pl, (kd_pipeline)q, &r.m, &r.k, &r.sigma); /* the pipeline's own */
+                       const double *first, long fallbacks) {
+  const kd_plan_row *pr_row = &pl->row[q];
+  kd_row r = {.pipeline = pr_row->pipe, .n = pl->pt.n, .p = pr->p, .sigma = pr_row->sigma,
+              .step = pr_row->step, .beats = NAN, .beats_low = NAN, .beats_high = NAN};
+  snprintf(r.group, sizeof r.group, "%s", pr_row->group);
+  kd_plan_columns(pl, q, &r.m, &r.k); /* the pipeline's own */
   r.ridge = pl->pt.ridge;
   r.alpha = c->spectrum_spec.kind == KD_SPEC_POWERLAW ? gp->alpha : NAN;
   r.signal_exp = c->beta_spec.kind == KD_BETA_POWERLAW ? c->signal_exp : NAN;
   /* the mix's rows, and every row where it is swept */
-  r.real_fraction = q == KD_PIPE_MIX || swept(c, KD_AXIS_REAL_FRACTION) ? gp->real_fraction : NAN;
+  r.real_fraction = pr_row->pipe == KD_PIPE_MIX || swept(c, KD_AXIS_REAL_FRACTION) ? gp->real_fraction : NAN;
   kd_summarize(risks, trials, &r.s);
-  r.theory = pl->theory[q];
+  r.theory = pr_row->theory;
   r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
   r.test_risk = r.s.mean + gp->sigma * gp->sigma; /* the truth's noise, whatever the labels' */
   r.fallbacks = fallbacks;
-  r.exact = pl->kind[q] == KD_THEORY_EXACT;
+  r.exact = pr_row->kind == KD_THEORY_EXACT;
   snprintf(r.flag, sizeof r.flag, "%s", flag_of(pl, q));
+  if (first && first != risks && trials)
+    kd_beats_fraction(risks, first, trials, &r.beats, &r.beats_low, &r.beats_high);
   return r;
+}
+
+/* The risks of row q's group's step 1 at the point (NULL: a row without steps). */
+static const double *first_of(const kd_plan *pl, int q, const double *risks, uint32_t trials) {
+  const kd_plan_row *r = &pl->row[q];
+  if (r->step < 1) return NULL;
+  for (int i = pl->first_row[r->pipe]; i <= q; ++i)
+    if (pl->row[i].step == 1 && !strcmp(pl->row[i].group, r->group))
+      return risks + (size_t)i * trials;
+  return NULL;
 }
 
 static double axis_value(const kd_row *r, kd_axis a, const kd_grid_point *gp) {
@@ -218,16 +253,35 @@ static double axis_value(const kd_row *r, kd_axis a, const kd_grid_point *gp) {
  * column would repeat them. */
 static int own_column(kd_axis a) { return a == KD_AXIS_N || a == KD_AXIS_K; }
 
+/* The first selected pipeline with several rows at a point (NULL: none). */
+static const kd_pipeline_type *multi_rows(const kd_config *c) {
+  for (int q = 0; q < KD_NPIPES; ++q)
+    if (c->pipelines >> q & 1u && kd_pipelines[q]->groups) return kd_pipelines[q];
+  return NULL;
+}
+
 /* The live table's columns: the swept axes without a column of their own (the last
- * first), then n, pipeline, k, the simulation, its theory and their ratio. */
+ * first), then n, pipeline, k, (with a pipeline of several rows: its group and step,
+ * named as its columns), the simulation, its theory and their ratio. */
 static void live_columns(kd_table *t, const kd_config *c) {
   for (int i = c->n_swept - 1; i >= 0; --i)
     if (!own_column(c->swept[i]))
       kd_table_column(t, &(kd_column){.head = kd_axis_name(c->swept[i]), .fmt = "%.4g",
                                       .width = 8, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "n", .fmt = "%.0f", .width = 6, .sep = "  "});
-  kd_table_column(t, &(kd_column){.head = "pipeline", .align = KD_LEFT, .width = 8, .sep = "  "});
+  int name = 8; /* the pipeline column: as wide as the longest selected name */
+  for (int q = 0; q < KD_NPIPES; ++q)
+    if (c->pipelines >> q & 1u && (int)strlen(kd_pipelines[q]->name) > name)
+      name = (int)strlen(kd_pipelines[q]->name);
+  kd_table_column(t, &(kd_column){.head = "pipeline", .align = KD_LEFT, .width = name, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "k", .fmt = "%.0f", .width = 5});
+  const kd_pipeline_type *multi = multi_rows(c);
+  if (multi) {
+    kd_table_column(t, &(kd_column){.head = multi->group_column, .align = KD_LEFT, .width = 14,
+                                    .sep = "  "});
+    kd_table_column(t, &(kd_column){.head = multi->step_column, .fmt = "%.0f", .width = 4,
+                                    .sep = "  "});
+  }
   const int test = c->run.test_risk; /* --risk test */
   kd_table_column(t, &(kd_column){.head = test ? "sim_test" : "sim_mean", .fmt = "%.5g",
                                   .width = 11, .sep = "  "});
@@ -300,6 +354,11 @@ static void live_row(kd_table *t, const kd_config *c, const kd_row *r, const kd_
     kd_table_num(t, (double)r->k, NULL);
   else
     kd_table_none(t);
+  if (multi_rows(c)) {
+    kd_table_text(t, r->group, NULL);
+    if (r->step) kd_table_num(t, (double)r->step, NULL);
+    else kd_table_none(t);
+  }
   const double noise = c->run.test_risk ? gp->sigma * gp->sigma : 0; /* --risk test */
   const double theory = r->theory + noise;
   kd_table_num(t, r->s.mean + noise, NULL);
@@ -370,23 +429,27 @@ static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key,
   kd_plan pl;
   st = kd_plan_point(&ps->pr, &pt, c->pipelines, &pl);
   if (st != KD_OK) return st;
-  long fallbacks[KD_NPIPES], before[KD_NPIPES] = {0};
+  long fallbacks[KD_PLAN_ROWS], before[KD_PLAN_ROWS] = {0};
   const uint32_t first = nprior ? (uint32_t)prior->n_risks : 0;
-  for (size_t r = 0; r < nprior; ++r) {
+  for (size_t r = 0; r < nprior; ++r) { /* an extended run's trials so far, row by row */
     const kd_row *o = &prior[r];
-    memcpy(risks + (size_t)o->pipeline * c->trials, o->risks, sizeof(double) * first);
-    before[o->pipeline] = o->fallbacks;
+    for (int q = 0; q < pl.nrows; ++q)
+      if (pl.row[q].pipe == o->pipeline && pl.row[q].step == o->step &&
+          !strcmp(pl.row[q].group, o->group)) {
+        memcpy(risks + (size_t)q * c->trials, o->risks, sizeof(double) * first);
+        before[q] = o->fallbacks;
+      }
   }
   st = kd_run_point_from(x->be, &ps->pr, ps->id, &pl, c->seed, first, c->trials, cache,
                          kd_stop_flag(), risks, fallbacks);
-  for (int q = 0; q < KD_NPIPES; ++q) fallbacks[q] += before[q];
-  kd_row rows[KD_NPIPES];
+  for (int q = 0; q < pl.nrows; ++q) fallbacks[q] += before[q];
+  kd_row *rows = st == KD_OK ? malloc(sizeof *rows * (size_t)pl.nrows) : NULL;
+  if (st == KD_OK && !rows) st = kd_fail(KD_ENOMEM, "cannot allocate %d rows", pl.nrows);
   size_t count = 0;
   double wall = now() - t0;
-  for (int q = 0; q < KD_NPIPES && st == KD_OK; ++q) {
-    if (!(c->pipelines >> q & 1u)) continue;
+  for (int q = 0; q < pl.nrows && st == KD_OK; ++q) {
     kd_row r = make_row(c, &ps->pr, &pl, gp, q, risks + (size_t)q * c->trials, c->trials,
-                        fallbacks[q]);
+                        first_of(&pl, q, risks, c->trials), fallbacks[q]);
     r.point = i;
     memcpy(r.key, key, sizeof r.key);
     r.wall_s = wall;
@@ -409,14 +472,9 @@ static kd_status compute_point(run_ctx *x, size_t i, size_t j, const char *key,
   point_label(c, gp, label, sizeof label);
   if (st == KD_OK)
     kd_progress_point(x->pg, label, wall, x->cost[i], c->trials, 0);
+  free(rows);
   kd_plan_free(&pl);
   return st;
-}
-
-static size_t popcount(unsigned x) {
-  size_t n = 0;
-  for (; x; x &= x - 1) ++n;
-  return n;
 }
 
 /* What a run holds from its start to its end. Zero-initialised, so that sweep_close frees
@@ -430,6 +488,7 @@ typedef struct {
   kd_backend be;
   double *cost; /* the cost model's, by grid point (model_memory) */
   double *risks, *wall;
+  size_t rows; /* of every point */
   kd_run_store rs;
   int store_open;
   problem_slot ps;
@@ -442,11 +501,11 @@ typedef struct {
  * trials; else (the run had fewer) kept aside, s->part, to be completed. No run there:
  * as without --extend. */
 static kd_status open_extended(sweep *s) {
-  const size_t per_point = popcount(s->c.pipelines);
+  const size_t per_point = s->rows;
   if (s->sh.spec.count) return kd_fail(KD_EINVAL, "--extend: not with --shard (extend the merged run)");
   kd_row *rows;
   size_t n;
-  kd_status st = kd_extend_rows(&s->c, &s->g, &s->id, s->sh.csv, &rows, &n, stderr);
+  kd_status st = kd_extend_rows(&s->c, &s->g, &s->id, s->sh.csv, per_point, &rows, &n, stderr);
   if (st != KD_OK) return st;
   if (!rows) return kd_run_open(&s->rs, s->sh.csv, &s->id, &s->g, per_point, s->c.run.force, stderr);
   const int whole = n && rows[0].s.count == s->c.trials; /* every row has the run's trials */
@@ -487,16 +546,17 @@ static kd_status sweep_open(sweep *s, const kd_config *cfg) {
   s->cost = malloc(sizeof(double) * (s->g.count ? s->g.count : 1));
   if (st == KD_OK && !s->cost) st = kd_fail(KD_ENOMEM, "out of memory");
   for (size_t i = 0; st == KD_OK && c->theory_only && i < s->g.count; ++i) s->cost[i] = 1;
-  if (st == KD_OK && !c->theory_only) st = model_memory(c, &s->g, &s->be, 1, &peak, s->cost);
+  if (st == KD_OK && !c->theory_only) st = model_memory(c, &s->g, &s->be, 1, &peak, s->cost, &s->rows);
+  if (st == KD_OK && c->theory_only) st = point_rows(c, &s->g, &s->rows);
   if (st == KD_OK && c->run.extend) {
     st = open_extended(s);
     s->store_open = st == KD_OK;
   } else if (st == KD_OK) {
-    st = kd_run_open(&s->rs, s->sh.csv, &s->id, &s->g, popcount(c->pipelines), c->run.force, stderr);
+    st = kd_run_open(&s->rs, s->sh.csv, &s->id, &s->g, s->rows, c->run.force, stderr);
     s->store_open = st == KD_OK;
     if (s->store_open) st = kd_shard_save_scenario(&s->sh, c); /* shard */
   }
-  s->risks = malloc(sizeof(double) * KD_NPIPES * c->trials);
+  s->risks = malloc(sizeof(double) * (s->rows ? s->rows : 1) * c->trials);
   s->wall = malloc(sizeof(double) * (s->sh.n_points ? s->sh.n_points : 1));
   if (st == KD_OK && (!s->risks || !s->wall))
     st = kd_fail(KD_ENOMEM, "cannot allocate %u trials", c->trials);
@@ -557,7 +617,7 @@ static kd_status theory_block(sweep *s, run_ctx *x, size_t j0, size_t count) {
   const kd_config *c = &s->c;
   kd_status st = problem_for(c, &s->g.pt[s->sh.points[j0]], &s->ps);
   if (st != KD_OK) return st;
-  const size_t per = popcount(c->pipelines);
+  const size_t per = s->rows;
   kd_row *rows = calloc(count * per, sizeof *rows);
   kd_status *sts = calloc(count, sizeof *sts);
   char(*why)[512] = calloc(count, sizeof *why);
@@ -578,13 +638,11 @@ static kd_status theory_block(sweep *s, run_ctx *x, size_t j0, size_t count) {
     char key[17];
     kd_point_key(s->id.hash, gp, key);
     kd_row *r = rows + b * per;
-    for (int q = 0; q < KD_NPIPES; ++q)
-      if (c->pipelines >> q & 1u) {
-        *r = make_row(c, &s->ps.pr, &pl, gp, q, NULL, 0, 0);
-        r->point = i;
-        memcpy(r->key, key, sizeof r->key);
-        ++r;
-      }
+    for (int q = 0; q < pl.nrows && (size_t)q < per; ++q, ++r) {
+      *r = make_row(c, &s->ps.pr, &pl, gp, q, NULL, 0, NULL, 0);
+      r->point = i;
+      memcpy(r->key, key, sizeof r->key);
+    }
     kd_plan_free(&pl);
     const double wall = now() - t0;
     for (size_t q = 0; q < per; ++q) rows[b * per + q].wall_s = wall;
@@ -692,7 +750,8 @@ static kd_status sweep_points(sweep *s, const char *command, FILE *table) {
                                         s->sh.cost_share, s->sh.points, s->sh.n_points};
   kd_run_meta meta = {.cfg = c, .command = command, .scenario = s->scenario ? s->scenario : "",
                       .id = &s->id, .backend = &s->be, .started = time(NULL),
-                      .points_total = s->sh.n_points, .wall_s = s->wall,
+                      .points_total = s->sh.n_points, .rows_per_point = s->rows,
+                      .wall_s = s->wall,
                       .shard = s->sh.spec.count ? &shard_meta : NULL};
   double cost_total = 0;
   for (size_t j = 0; j < s->sh.n_points; ++j) {

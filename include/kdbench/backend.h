@@ -26,7 +26,7 @@
  * So row i's noise is z_i whichever column labels it, and a mix whose every row comes
  * from column c has the labels (and, run alone, the fit) of the unmixed stage whose one
  * right-hand side is c. Blocks of 0 rows are allowed. */
-#define KD_MIX_BLOCKS 4
+#define KD_MIX_BLOCKS 8
 typedef struct {
   size_t blocks;                /* 1 .. KD_MIX_BLOCKS */
   size_t rows[KD_MIX_BLOCKS];   /* summing to n */

@@ -36,6 +36,8 @@
 
 struct kd_plan; /* pipeline.h: the point's plan, whose surrogates and spectra stages use */
 
+struct kd_pipe_opts; /* pipeline.h: the options of the pipelines that have any */
+
 typedef struct {
   size_t n;          /* student samples */
   double ridge;      /* student ridge (0 = ridgeless) */
@@ -44,6 +46,7 @@ typedef struct {
   double weak_ridge; /* weak model's ridge; < 0: the theory-optimal one (kd_plan_point) */
   double real_fraction; /* the share of the student's rows with ground-truth labels in a
                            mix that takes it from the point (kd_labels_mix.from_point) */
+  const struct kd_pipe_opts *opts; /* NULL: every pipeline's defaults */
 } kd_point;
 
 /* The streams of a stage: {seed, id, trial, role | purpose} (include/kdbench/rng.h). */
@@ -56,6 +59,9 @@ typedef enum {
   KD_STREAM_STAGE,   /* id a hash of (the stage's index in its chain, samples, features, p,
                         ridge), role KD_STAGE_STUDENT: a fresh design for every stage of a
                         chain (generations), shared by the same stage of other chains */
+  KD_STREAM_EXTEND,  /* the streams of the chain's earlier stage `extends`: a stage of more
+                        samples whose first rows (design and noise) are that stage's, the
+                        rows after them new (data accumulated over generations) */
 } kd_stream;
 
 typedef enum { KD_SAMPLES_N, KD_SAMPLES_M, KD_SAMPLES_FIXED, KD_SAMPLES_SCHEDULE } kd_samples_kind;
@@ -115,6 +121,7 @@ size_t kd_mix_rows(double cum, size_t n);
 
 typedef struct {
   kd_stream stream;
+  int extends; /* KD_STREAM_EXTEND: the earlier stage whose streams it draws from */
   kd_samples samples;
   const double *(*spectrum)(const struct kd_plan *pl); /* NULL (or returning NULL): the
                                                           problem's lambda */
@@ -123,7 +130,7 @@ typedef struct {
   kd_labels labels;
 } kd_chain_stage;
 
-#define KD_CHAIN_MAX 8
+#define KD_CHAIN_MAX 32 /* stages of a chain: generations */
 typedef struct {
   int length;
   kd_chain_stage stage[KD_CHAIN_MAX];
@@ -132,7 +139,7 @@ typedef struct {
 /* ---- the program: the distinct fits of one trial --------------------------------------- */
 
 #define KD_PROGRAM_CHAINS 16 /* chains in one program */
-#define KD_PROGRAM_CALLS 16  /* distinct fits */
+#define KD_PROGRAM_CALLS 128 /* distinct fits (several chains of generations) */
 #define KD_CALL_RHS 8        /* right-hand sides of one fit */
 
 typedef struct {
@@ -169,10 +176,13 @@ typedef struct {
 
 typedef struct {
   int ncalls;
-  kd_call call[KD_PROGRAM_CALLS]; /* in the order they run: a fit after those it reads */
+  kd_call *call; /* KD_PROGRAM_CALLS of them, the first ncalls used, in the order they run:
+                    a fit after those it reads */
   int chains;
   int out_call[KD_PROGRAM_CHAINS], out_rhs[KD_PROGRAM_CHAINS]; /* a chain's result: its last fit */
-  unsigned uses[KD_PROGRAM_CHAINS]; /* bit c: chain i has a stage in fit c (its fallbacks) */
+  int length[KD_PROGRAM_CHAINS]; /* a chain's stages */
+  int stage_call[KD_PROGRAM_CHAINS][KD_CHAIN_MAX]; /* stage s of chain i: fit stage_call[i][s], */
+  int stage_rhs[KD_PROGRAM_CHAINS][KD_CHAIN_MAX];  /* its right-hand side stage_rhs[i][s] */
   int cached; /* the fit a teacher cache may hold across points (its stream is the weak
                  model's, its labels the ground truth's, its features the first k), -1: none */
   void **owned; /* the gathered spectra, targets, sources and maps of subset fits */
@@ -187,6 +197,9 @@ typedef struct {
 kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const struct kd_plan *pl,
                            const kd_chain *const *chains, int count);
 void kd_program_free(kd_program *prog);
+/* Whether fit `call` holds one of stages 0 .. `stage` of chain `chain` (what a result
+ * read off that stage depends on: its fallbacks, its peaks). */
+int kd_program_uses(const kd_program *prog, int chain, int stage, int call);
 
 /* Buffers of `batch` trials of a program, reused across trials. Fit c's label columns
  * (batch x p x ncols) are src[c], its coefficients (batch x p x nrhs, trial by trial,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "kdbench/axis.h"
+#include "kdbench/pipeline.h"
 #include "kdbench/problem.h"
 #include "kdbench/status.h"
 
@@ -82,6 +83,7 @@ typedef struct {
   kd_spectrum_spec weak_spectrum_spec;
   double weak_alpha;
   unsigned pipelines;
+  kd_pipe_opts pipe_opts;     /* the options of the pipelines that have any (recursive) */
   /* sweep */
   int n_swept;
   kd_axis swept[KD_MAX_SWEPT];      /* swept[0] is the x axis: the inner loop */

@@ -23,6 +23,7 @@
 #include "kdbench/backend.h"
 #include "kdbench/chain.h"
 #include "kdbench/problem.h"
+#include "kdbench/recursive.h"
 #include "kdbench/theory.h"
 
 typedef enum {
@@ -44,6 +45,29 @@ kd_status kd_pipelines_parse(const char *list, unsigned *mask);
 
 typedef enum { KD_THEORY_DE, KD_THEORY_EXACT } kd_theory_kind;
 
+/* The options of the pipelines that have any, set by the scenario (scenario/config.c)
+ * and read by their descriptors through kd_point.opts. */
+typedef struct kd_pipe_opts {
+  kd_recursive_opts recursive;
+} kd_pipe_opts;
+
+/* One row of a point: which pipeline, which of its groups and steps, the fit whose
+ * risk it reports and the theory beside it. A pipeline of one row has group "" and
+ * step 0; a pipeline with several rows (docs/architecture.md) labels each by a group
+ * (a schedule, an order) and a step in it (a generation, a checkpoint), 1, 2, ... */
+#define KD_GROUP_LEN 24
+#define KD_PLAN_ROWS 256 /* rows of one point, all pipelines together */
+typedef struct {
+  kd_pipeline pipe;
+  char group[KD_GROUP_LEN];
+  int step;
+  int chain, stage;    /* the program's chain and the stage of it whose risk the row is */
+  double sigma;        /* the noise level of the labels that stage learns from */
+  double theory;
+  kd_theory_kind kind;
+  int peak;            /* ridgeless at the interpolation peak: expected risk infinite */
+} kd_plan_row;
+
 /* Everything a grid point needs before its trials: theory, the surrogates and the
  * program of fits its trials run. */
 typedef struct kd_plan {
@@ -61,12 +85,23 @@ typedef struct kd_plan {
                                 (covariance shift), NULL: its lambda */
   kd_weak_info weak;
   double dropped;    /* signal outside the weak model's top k: sum_{i>=k} lambda_i beta_i^2 */
-  double theory[KD_NPIPES];
-  kd_theory_kind kind[KD_NPIPES];
-  int peak[KD_NPIPES]; /* ridgeless at the interpolation peak: expected risk infinite */
+  int nrows;         /* the point's rows, pipeline by pipeline in the registry's order */
+  kd_plan_row row[KD_PLAN_ROWS];
+  int first_row[KD_NPIPES]; /* pipeline q's first row, -1 when not selected */
+  int rows_of[KD_NPIPES];   /* and how many */
   kd_program prog;     /* the selected pipelines' chains, as fits */
-  int chain_of[KD_NPIPES]; /* pipeline q's chain in prog, -1 when not selected */
+  int chain_of[KD_NPIPES]; /* pipeline q's first chain in prog, -1 when not selected */
 } kd_plan;
+
+/* A group of rows of a pipeline with several rows at a point: its name (the group
+ * column), its chain, and its rows: row i is stage stage[i] of the chain, step step[i]. */
+typedef struct {
+  char name[KD_GROUP_LEN];
+  kd_chain chain;
+  int rows;
+  int stage[KD_CHAIN_MAX], step[KD_CHAIN_MAX];
+  kd_labels_mix mix[KD_CHAIN_MAX]; /* what the chain's mixed stages point to */
+} kd_pipe_group;
 
 /* A pipeline: its name (the rows' `pipeline`), its chain, its theory and the columns
  * its rows fill beside the risk. */
@@ -80,6 +115,16 @@ typedef struct {
   /* The rows' k column (NULL: empty) and whether their m column holds the point's m. */
   size_t (*k_column)(const kd_plan *pl);
   int m_column;
+  /* A pipeline with several rows at a point (NULL: one row, `chain` and `theory`):
+   * `groups` writes its groups at the point (at most `max`) and their count, or fails
+   * naming the setting; `group_theory` gives the theory of group g's rows, in order
+   * (value[i], kind[i]). Its rows fill the columns named here with their step and
+   * group (run_rows.c). */
+  kd_status (*groups)(const kd_problem *pr, const kd_plan *pl, kd_pipe_group *group, int max,
+                      int *count);
+  void (*group_theory)(const kd_problem *pr, const kd_plan *pl, const kd_pipe_group *g,
+                       double *value, kd_theory_kind *kind);
+  const char *step_column, *group_column;
 } kd_pipeline_type;
 
 #define KD_PIPELINE(ID, name) extern const kd_pipeline_type kd_pipeline_##name;
@@ -91,25 +136,23 @@ extern const kd_pipeline_type *const kd_pipelines[KD_NPIPES];
 kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes, kd_plan *pl);
 void kd_plan_free(kd_plan *pl);
 
-/* The columns of pipeline q's rows at this point: m and k (0: empty) and the noise level
- * of the labels its last stage learns from. */
-void kd_plan_columns(const kd_problem *pr, const kd_plan *pl, kd_pipeline q, size_t *m,
-                     size_t *k, double *sigma);
-/* Whether pipeline q is within a tenth of an interpolation peak of one of its ridgeless
+/* The columns of row r of the point: m and k (0: empty). */
+void kd_plan_columns(const kd_plan *pl, int r, size_t *m, size_t *k);
+/* Whether row r is within a tenth of an interpolation peak of one of its ridgeless
  * fits, where a deterministic equivalent's finite-size error grows like 1/distance
  * (docs/theory.md#near-peak): |n - p| < p/10 for a fit on every feature, |m - k| < k/10
  * for the weak model unless its moments are exact. */
-int kd_plan_near_peak(const kd_plan *pl, kd_pipeline q);
+int kd_plan_near_peak(const kd_plan *pl, int r);
 
-/* One trial of every selected pipeline: risk[pipeline] (excess risk, NaN when not
- * selected), and fallback[pipeline] = 1 when a stage of that pipeline took the
- * orthogonal-factorisation fallback. ws: kd_trial_ws_init(ws, &pl->prog, batch). */
+/* One trial of every row of the point: risk[r] (excess risk) and fallback[r] = 1 when a
+ * fit row r depends on took the orthogonal-factorisation fallback (arrays of
+ * pl->nrows). ws: kd_trial_ws_init(ws, &pl->prog, batch). */
 kd_status kd_run_trial(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_t trial,
-                       kd_trial_ws *ws, double risk[KD_NPIPES], int fallback[KD_NPIPES]);
-/* Trials first .. first+count-1 (count <= ws->batch) of every selected pipeline, fit by
- * fit (kd_program_run: the weak teachers' fits before the students' that learn from
- * them, each in one kd_stage_run_batch call for the `count` trials). risk[q * count + i]
- * and fallback[q * count + i] are trial first + i's, as kd_run_trial gives them. */
+                       kd_trial_ws *ws, double *risk, int *fallback);
+/* Trials first .. first+count-1 (count <= ws->batch) of every row, fit by fit
+ * (kd_program_run: the weak teachers' fits before the students' that learn from
+ * them, each in one kd_stage_run_batch call for the `count` trials). risk[r * count + i]
+ * and fallback[r * count + i] are trial first + i's, as kd_run_trial gives them. */
 kd_status kd_run_trials(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32_t first,
                         uint32_t count, kd_trial_ws *ws, double *risk, int *fallback);
 

@@ -29,9 +29,9 @@ void kd_teacher_cache_free(kd_teacher_cache *c);
  * batches, host/sim/point.c): a point of more trials takes several calls. */
 #define KD_BATCH_HOST_BYTES ((size_t)256 << 20)
 
-/* Runs trials 0 .. trials-1 of the planned point. risks[q * trials + t] is the
- * excess risk of pipeline q in trial t (NaN for pipelines not selected);
- * fallbacks[q] counts the trials where a stage of q took the fallback.
+/* Runs trials 0 .. trials-1 of the planned point. risks[r * trials + t] is the
+ * excess risk of the plan's row r in trial t (pl->nrows rows); fallbacks[r] counts
+ * the trials where a fit row r depends on took the fallback.
  * `cache` may be NULL. `problem_id` identifies the problem (spectrum, beta*, noise)
  * for the cache. On the CPU backend the trials run side by side (kd_trial_team); a
  * backend with batches (run_batch and batch_size) gets them in near-equal batches,
@@ -41,14 +41,14 @@ void kd_teacher_cache_free(kd_teacher_cache *c);
 kd_status kd_run_point(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
                        const kd_plan *pl, uint64_t seed, uint32_t trials,
                        kd_teacher_cache *cache, volatile sig_atomic_t *stop, double *risks,
-                       long fallbacks[KD_NPIPES]);
+                       long *fallbacks);
 /* The same for trials first .. trials-1 only (a run extended with more trials): risks
- * still has `trials` per pipeline, the first `first` left as they are; fallbacks counts
+ * still has `trials` per row, the first `first` left as they are; fallbacks counts
  * the trials run. The teacher cache is not used (it holds whole points). */
 kd_status kd_run_point_from(kd_backend *be, const kd_problem *pr, uint64_t problem_id,
                             const kd_plan *pl, uint64_t seed, uint32_t first, uint32_t trials,
                             kd_teacher_cache *cache, volatile sig_atomic_t *stop,
-                            double *risks, long fallbacks[KD_NPIPES]);
+                            double *risks, long *fallbacks);
 
 /* Bytes on the host and on the device. */
 typedef struct {

@@ -36,6 +36,14 @@ typedef struct {
   double test_risk;      /* sim mean + the ground-truth labels' sigma^2; NaN: empty */
   double *risks;         /* per-trial risks (--raw) or NULL; owned by the row */
   size_t n_risks;
+  /* a pipeline with several rows at a point (docs/architecture.md): the row's step and
+   * group (0 and "": a pipeline of one row), written in the columns its descriptor
+   * names (kd_pipeline_type.step_column, group_column) */
+  int step;
+  char group[KD_GROUP_LEN];
+  /* the fraction of trials in which this row's risk is below its group's step 1 on the
+   * same trial, and its Wilson 95 % interval; NaN: empty (step 1, one-row pipelines) */
+  double beats, beats_low, beats_high;
 } kd_row;
 
 extern const char *const kd_csv_header;

@@ -29,6 +29,8 @@ typedef struct {
   kd_backend *backend;
   time_t started, finished;  /* finished = 0: not finished */
   size_t points_total, points_done, points_resumed;
+  size_t rows_per_point;     /* every point's rows (one per pipeline but for those with
+                                several rows: docs/architecture.md) */
   const double *wall_s;      /* points_total wall times; NaN = not done */
   const kd_run_meta_shard *shard; /* NULL when not sharded; for a shard, points_* and
                                    * wall_s count its points, not the grid's */

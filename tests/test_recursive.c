@@ -1,0 +1,179 @@
+/* The recursive pipeline (host/sim/pipeline_recursive.c, host/sim/recursive.c): its
+ * options (schedules by name, T_g, the ridge by generation), its rows (G per
+ * schedule, steps 1 .. G, named groups), generation 1 the strong student itself (the
+ * same fit, the same right-hand side: the same numbers bit for bit, G = 1 included),
+ * later generations on fresh designs of their own sizes, accumulate's generations
+ * extending generation 1's streams by rows with one label block per generation, and
+ * beats_first in the rows a sweep writes. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kdbench/pipeline.h"
+#include "kdbench/recursive.h"
+#include "kdbench/scenario.h"
+#include "kdbench/sweep.h"
+#include "kd_test.h"
+
+#define P 30
+
+static kd_problem pr;
+static kd_backend cpu;
+
+static void setup(void) {
+  kd_spectrum_spec spec = {.kind = KD_SPEC_POWERLAW, .alpha = 1.5};
+  kd_beta_spec beta = {.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
+  cr_assert_eq(kd_problem_init(&pr, &spec, &beta, P, 0.5, 0.5, 3), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(kd_backend_open("cpu", &cpu), KD_OK, "%s", kd_last_error());
+}
+
+static void teardown(void) {
+  kd_backend_close(&cpu);
+  kd_problem_free(&pr);
+}
+
+TestSuite(options);
+TestSuite(rows, .init = setup, .fini = teardown);
+TestSuite(sweep, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
+
+static kd_pipe_opts opts(int G, const char *schedules) {
+  kd_pipe_opts o = {.recursive = KD_RECURSIVE_DEFAULTS};
+  o.recursive.generations = G;
+  cr_assert_eq(kd_schedules_parse(schedules, &o.recursive), KD_OK, "%s", kd_last_error());
+  return o;
+}
+
+Test(options, schedules_samples_and_ridges) {
+  kd_recursive_opts o = KD_RECURSIVE_DEFAULTS;
+  cr_assert_eq(kd_schedules_parse("fixed,linear,quadratic,geometric:1.5,accumulate", &o), KD_OK);
+  cr_assert_eq(o.n_schedules, 5);
+  const size_t want[5][3] = {{100, 100, 100}, {100, 200, 300}, {100, 400, 900},
+                             {100, 150, 225}, {100, 200, 300}};
+  for (int s = 0; s < 5; ++s)
+    for (int g = 1; g <= 3; ++g) {
+      size_t t = 0;
+      cr_assert_eq(kd_schedule_samples(&o.schedule[s], 100, g, &t), KD_OK);
+      cr_expect_eq(t, want[s][g - 1], "schedule %d, g = %d: %zu", s, g, t);
+    }
+  char name[32];
+  kd_schedule_name(&o.schedule[3], name, sizeof name);
+  cr_expect_str_eq(name, "geometric:1.5");
+  cr_expect_eq(kd_schedules_parse("fixed,linear,fixed", &o), KD_EINVAL);
+  cr_expect_not_null(strstr(kd_last_error(), "'fixed' given twice"), "%s", kd_last_error());
+  cr_expect_eq(o.n_schedules, 5, "a refused list leaves the options as they were");
+  cr_expect_eq(kd_schedules_parse("geometric:-2", &o), KD_EINVAL);
+  size_t t;
+  kd_schedule big = {.kind = KD_SCHEDULE_GEOMETRIC, .ratio = 1e6};
+  cr_expect_eq(kd_schedule_samples(&big, 100, 3, &t), KD_EINVAL);
+  o.gen_ridge = 1e-2;
+  cr_expect_eq(kd_generation_ridge(&o, 1e-3, 1), 1e-3, "generation 1: the point's ridge");
+  cr_expect_eq(kd_generation_ridge(&o, 1e-3, 4), 1e-2);
+  o.decay = KD_DECAY_INVERSE_SQUARE;
+  cr_expect_eq(kd_generation_ridge(&o, 1e-3, 4), 1e-2 / 16);
+  o.gen_ridge = -1; /* the point's */
+  cr_expect_eq(kd_generation_ridge(&o, 1e-3, 2), 1e-3 / 4);
+}
+
+/* G rows per schedule, in the order given; every generation 1 is strong's fit and
+ * right-hand side; linear's later generations are fits of n g samples on streams of
+ * their own; accumulate's generation g draws g n rows from generation 1's streams,
+ * labelled by g blocks (the truth, then each earlier generation's fit). */
+Test(rows, groups_steps_and_fits) {
+  kd_pipe_opts o = opts(3, "linear,accumulate");
+  kd_point pt = {.n = 50, .opts = &o};
+  kd_plan pl;
+  cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_STRONG | 1u << KD_PIPE_RECURSIVE, &pl),
+               KD_OK, "%s", kd_last_error());
+  cr_assert_eq(pl.nrows, 7);
+  cr_expect(pl.first_row[KD_PIPE_RECURSIVE] == 1 && pl.rows_of[KD_PIPE_RECURSIVE] == 6);
+  const kd_program *prog = &pl.prog;
+  const kd_plan_row *strong = &pl.row[0];
+  const int strong_call = prog->stage_call[strong->chain][strong->stage];
+  for (int i = 0; i < 6; ++i) {
+    const kd_plan_row *r = &pl.row[1 + i];
+    cr_expect_str_eq(r->group, i < 3 ? "linear" : "accumulate");
+    cr_expect_eq(r->step, i % 3 + 1);
+    const int c = prog->stage_call[r->chain][r->stage];
+    const kd_call *call = &prog->call[c];
+    if (r->step == 1) {
+      cr_expect(c == strong_call && prog->stage_rhs[r->chain][r->stage] ==
+                                        prog->stage_rhs[strong->chain][strong->stage],
+                "generation 1 is strong's right-hand side");
+      cr_expect(r->theory == strong->theory && r->kind == strong->kind);
+      continue;
+    }
+    cr_expect_eq(call->n, 50 * (size_t)r->step);
+    if (i < 3) {
+      cr_expect(call->id != prog->call[strong_call].id && !call->mixed, "a fresh design");
+    } else {
+      cr_expect(call->id == prog->call[strong_call].id && call->role == KD_STAGE_STUDENT,
+                "accumulate: generation 1's streams");
+      cr_expect(call->mixed && call->mix[0].blocks == (size_t)r->step && call->ncols == (size_t)r->step);
+      for (int b = 0; b < r->step; ++b) cr_expect_eq(call->mix[0].rows[b], 50);
+      cr_expect_eq(call->src[0].kind, KD_LABELS_TRUTH);
+      cr_expect(call->src[1].kind == KD_LABELS_STAGE && call->src[1].call == strong_call);
+    }
+  }
+  kd_plan_free(&pl);
+}
+
+/* G = 1 is strong: the same numbers trial by trial (bit for bit) and the same theory;
+ * and generation 1 of G = 3 too. */
+Test(rows, one_generation_is_strong) {
+  for (int G = 1; G <= 3; G += 2) {
+    kd_pipe_opts o = opts(G, "fixed,quadratic");
+    kd_point pt = {.n = 20, .opts = &o};
+    kd_plan pl;
+    cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_STRONG | 1u << KD_PIPE_RECURSIVE, &pl),
+                 KD_OK, "%s", kd_last_error());
+    kd_trial_ws ws;
+    cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
+    for (uint32_t t = 0; t < 5; ++t) {
+      double r[KD_PLAN_ROWS];
+      int fb[KD_PLAN_ROWS];
+      cr_assert_eq(kd_run_trial(&cpu, &pl, 9, t, &ws, r, fb), KD_OK, "%s", kd_last_error());
+      cr_expect(r[1] == r[0] && r[1 + G] == r[0], "G = %d trial %u: %.17g %.17g vs %.17g", G, t,
+                r[1], r[1 + G], r[0]);
+      if (G > 1) cr_expect(r[2] != r[0], "generation 2 is another fit");
+    }
+    cr_expect(pl.row[1].theory == pl.row[0].theory);
+    kd_trial_ws_free(&ws);
+    kd_plan_free(&pl);
+  }
+}
+
+/* A sweep's rows: G per schedule with their generation and schedule; beats_first from
+ * generation 2 on, within its Wilson interval, and empty in generation 1's and
+ * strong's rows. */
+Test(sweep, rows_with_generations_and_beats_first) {
+  kd_test_run_ok("--sweep n --n 40 --p 20 --alpha 1 --sigma 1 --pipelines strong,recursive "
+                 "--generations 3 --schedule fixed,quadratic --trials 30 --quiet --csv r.csv");
+  cJSON *rows = kd_test_rows("r.jsonl");
+  cr_assert_eq(cJSON_GetArraySize(rows), 7);
+  const char *sched[] = {NULL, "fixed", "fixed", "fixed", "quadratic", "quadratic", "quadratic"};
+  for (int i = 0; i < 7; ++i) {
+    const cJSON *r = cJSON_GetArrayItem(rows, i);
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(r, "beats_first");
+    if (!i) { /* the keys of several rows only where they apply */
+      cr_expect(!b && !cJSON_GetObjectItemCaseSensitive(r, "generation") &&
+                !cJSON_GetObjectItemCaseSensitive(r, "schedule"));
+      continue;
+    }
+    cr_expect_str_eq(kd_test_str(r, "schedule"), sched[i]);
+    cr_expect_eq(kd_test_num(r, "generation"), (i - 1) % 3 + 1);
+    if ((i - 1) % 3 == 0) {
+      cr_expect(!b, "generation 1 does not beat itself");
+      continue;
+    }
+    const double f = kd_test_num(r, "beats_first"), lo = kd_test_num(r, "beats_first_low"),
+                 hi = kd_test_num(r, "beats_first_high");
+    cr_expect(0 <= lo && lo <= f && f <= hi && hi <= 1 && f * 30 == floor(f * 30),
+              "row %d: %g [%g, %g]", i, f, lo, hi);
+  }
+  cJSON_Delete(rows);
+  char *csv = kd_test_text("r.csv");
+  cr_expect_not_null(strstr(csv, ",flag,real_fraction,test_risk,generation,schedule,beats_first\n"));
+  cr_expect_not_null(strstr(csv, ",3,quadratic,"), "%s", csv);
+  free(csv);
+}

@@ -1,0 +1,185 @@
+/* The theory of generations (host/theory/theory_generations.c, docs/theory.md
+ * #generations): the exact risks of replaced data (A1, A3), of accumulated data (A2),
+ * the deterministic-equivalent recursion against them and against the one-generation
+ * formula, the reference numbers the collapse preset reproduces, and the location
+ * model's probability of beating generation 0 (A5) against its Monte Carlo through
+ * kd_beats_fraction. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "kdbench/rng.h"
+#include "kdbench/stats.h"
+#include "kdbench/theory.h"
+#include "kdbench/theory_generations.h"
+
+#define GMAX 20
+
+/* lambda_i = i^-alpha, beta_i with lambda_i beta_i^2 = i^-b */
+static void power_law(size_t p, double alpha, double b, double *lambda, double *beta) {
+  for (size_t i = 0; i < p; ++i) {
+    lambda[i] = pow((double)(i + 1), -alpha);
+    beta[i] = pow((double)(i + 1), 0.5 * (alpha - b));
+  }
+}
+
+/* G generations on schedule t(g) = t1 * f(g), one ridge, sigma for all. */
+static void schedule(kd_generation *gen, int G, double t1, int power, double ridge,
+                     double sigma) {
+  for (int g = 1; g <= G; ++g)
+    gen[g - 1] = (kd_generation){.t = t1 * pow(g, power), .ridge = ridge, .sigma = sigma};
+}
+
+/* Under-parameterised OLS, p = 20, lambda_j = 1/j, T = 60, sigma = 1: fixed grows by
+ * sigma^2 p / (T - p - 1) = 20/39 a generation; linear like log g; quadratic and
+ * accumulate stay bounded (0.699 and 0.715 at g = 8, the latter's limit 0.755). */
+Test(exact, under_parameterised_ols_schedules) {
+  enum { P = 20, G = 8 };
+  double lambda[P], beta[P], risk[GMAX], acc[2000], sigma[2000];
+  power_law(P, 1, 1.5, lambda, beta);
+  kd_generation gen[GMAX];
+  schedule(gen, G, 60, 0, 0, 1);
+  cr_assert(kd_generations_exact(lambda, beta, P, gen, G, risk));
+  for (int g = 1; g <= G; ++g) cr_expect_float_eq(risk[g - 1], g * 20.0 / 39, 1e-12);
+  schedule(gen, G, 60, 1, 0, 1);
+  cr_assert(kd_generations_exact(lambda, beta, P, gen, G, risk));
+  const double linear[] = {0.513, 0.715, 0.841, 0.932};
+  for (int g = 0; g < 4; ++g) cr_expect(fabs(risk[g] - linear[g]) < 5e-4, "linear %d: %g", g, risk[g]);
+  cr_expect(fabs(risk[7] - 1.156) < 5e-4, "linear 8: %g", risk[7]);
+  schedule(gen, G, 60, 2, 0, 1);
+  cr_assert(kd_generations_exact(lambda, beta, P, gen, G, risk));
+  cr_expect(fabs(risk[7] - 0.699) < 5e-4, "quadratic 8: %g", risk[7]);
+  for (int i = 0; i < 2000; ++i) sigma[i] = 1;
+  cr_assert(kd_generations_accumulate_exact(P, 60, sigma, 2000, acc));
+  cr_expect(fabs(acc[0] - 0.513) < 5e-4 && fabs(acc[1] - 0.614) < 5e-4 &&
+            fabs(acc[7] - 0.715) < 5e-4, "accumulate %g %g %g", acc[0], acc[1], acc[7]);
+  cr_expect(fabs(acc[1999] - 0.755) < 1e-3, "accumulate's limit: %g", acc[1999]);
+  cr_expect(!kd_generations_accumulate_exact(P, 21, sigma, 3, acc), "n <= p + 1: no exact risk");
+  gen[3].ridge = 1e-3;
+  cr_expect(!kd_generations_exact(lambda, beta, P, gen, G, risk), "a ridge: no exact risk");
+}
+
+/* Isotropic over-parameterised minimum norm (p = 200, T = 100, sigma = 0.5,
+ * ||beta*|| = 1): (1 - r^G)(1 + v/(1 - r)), r = 1/2, v = sigma^2 T/(p - T - 1). */
+Test(exact, isotropic_over_parameterised) {
+  enum { P = 200, G = 6 };
+  double lambda[P], beta[P], risk[GMAX];
+  for (size_t i = 0; i < P; ++i) lambda[i] = 1, beta[i] = 1 / sqrt(P);
+  kd_generation gen[GMAX];
+  schedule(gen, G, 100, 0, 0, 0.5);
+  cr_assert(kd_generations_exact(lambda, beta, P, gen, G, risk));
+  const double want[] = {0.753, 1.129, 1.317, 1.411, 1.458, 1.482};
+  const double v = 0.25 * 100 / 99;
+  for (int g = 1; g <= G; ++g) {
+    cr_expect_float_eq(risk[g - 1], (1 - pow(0.5, g)) * (1 + v / 0.5), 1e-12);
+    cr_expect(fabs(risk[g - 1] - want[g - 1]) < 1e-3, "g = %d: %g", g, risk[g - 1]);
+  }
+  lambda[7] = 2; /* not isotropic: no exact risk below p */
+  cr_expect(!kd_generations_exact(lambda, beta, P, gen, G, risk));
+}
+
+/* The DE recursion: one generation is kd_risk_surrogate's student on the truth; a
+ * first generation with unlimited noiseless samples hands the second beta* itself
+ * (the fixed source of the one-stage formula); far above p it is A1 to O(1/T). */
+Test(de, one_generation_and_a_fixed_source) {
+  enum { P = 300 };
+  double lambda[P], beta[P], risk[GMAX];
+  power_law(P, 1.5, 1.2, lambda, beta);
+  const double cases[][2] = {{150, 0}, {150, 1e-2}, {600, 0}, {600, 1e-3}};
+  for (int c = 0; c < 4; ++c) {
+    kd_de de;
+    cr_assert_eq(kd_de_solve(lambda, P, cases[c][0], cases[c][1], &de), KD_OK);
+    const double one = kd_risk_surrogate(lambda, beta, beta, P, &de, 0.3);
+    kd_generation gen[2] = {{.t = cases[c][0], .ridge = cases[c][1], .sigma = 0.3}};
+    cr_assert_eq(kd_generations_de(lambda, beta, P, gen, 1, risk), KD_OK, "%s", kd_last_error());
+    cr_expect(fabs(risk[0] - one) <= 1e-12 * one, "T %g ridge %g: %.17g vs %.17g", cases[c][0],
+              cases[c][1], risk[0], one);
+    gen[1] = gen[0];
+    gen[0] = (kd_generation){.t = 1e15, .ridge = 0, .sigma = 0};
+    cr_assert_eq(kd_generations_de(lambda, beta, P, gen, 2, risk), KD_OK);
+    cr_expect(fabs(risk[1] - one) <= 1e-9 * one, "after a perfect first generation: %.17g vs %.17g",
+              risk[1], one);
+  }
+  kd_generation gen[GMAX];
+  double exact[GMAX];
+  schedule(gen, 5, 30000, 0, 0, 0.5);
+  cr_assert_eq(kd_generations_de(lambda, beta, P, gen, 5, risk), KD_OK);
+  cr_assert(kd_generations_exact(lambda, beta, P, gen, 5, exact));
+  for (int g = 0; g < 5; ++g) cr_expect(fabs(risk[g] / exact[g] - 1) < 2e-4, "%g vs %g", risk[g], exact[g]);
+  gen[2].t = P; /* ridgeless at the threshold: infinite from there on */
+  cr_assert_eq(kd_generations_de(lambda, beta, P, gen, 5, risk), KD_OK);
+  cr_expect(isfinite(risk[1]) && isinf(risk[2]) && isinf(risk[4]));
+  gen[2].t = 0;
+  cr_expect_eq(kd_generations_de(lambda, beta, P, gen, 5, risk), KD_EINVAL);
+}
+
+/* The Ildiz spectrum (p = 500, lambda_i = i^-2, lambda_i beta_i^2 = i^-1.5, sigma =
+ * 0.5, null risk 2.523), generations 1, 2, 3, 5, 10, 20: the numbers the collapse
+ * preset reproduces; and the ridge pair at sigma = 0.1 (quadratic 200 g^2). */
+Test(de, ildiz_spectrum_reference_numbers) {
+  enum { P = 500 };
+  double lambda[P], beta[P], risk[GMAX], null = 0;
+  power_law(P, 2, 1.5, lambda, beta);
+  for (size_t j = 0; j < P; ++j) null += lambda[j] * beta[j] * beta[j];
+  cr_expect(fabs(null - 2.523) < 1e-3, "null risk %g", null);
+  const int at[] = {1, 2, 3, 5, 10, 20};
+  const struct {
+    double t1;
+    int power;
+    double want[6];
+  } cases[] = {{200, 0, {0.515, 0.872, 1.159, 1.622, 2.470, 3.649}},
+               {200, 1, {0.515, 1.710, 2.960, 3.627, 4.237, 4.744}},
+               {200, 2, {0.515, 0.932, 1.028, 1.102, 1.159, 1.188}},
+               {1000, 0, {0.25, 0.5, 0.75, 1.25, 2.5, 5.0}}};
+  for (int c = 0; c < 4; ++c) {
+    kd_generation gen[GMAX];
+    schedule(gen, 20, cases[c].t1, cases[c].power, 0, 0.5);
+    cr_assert_eq(kd_generations_de(lambda, beta, P, gen, 20, risk), KD_OK);
+    for (int i = 0; i < 6; ++i)
+      cr_expect(fabs(risk[at[i] - 1] / cases[c].want[i] - 1) < 4e-3, "case %d, g = %d: %.4f vs %.3f",
+                c, at[i], risk[at[i] - 1], cases[c].want[i]);
+  }
+  kd_generation fixed[GMAX], decayed[GMAX];
+  schedule(fixed, 10, 200, 2, 1e-2, 0.1);
+  for (int g = 1; g <= 10; ++g)
+    decayed[g - 1] = (kd_generation){.t = 200.0 * g * g, .ridge = 1e-2 / (g * g), .sigma = 0.1};
+  double f[GMAX], d[GMAX];
+  cr_assert_eq(kd_generations_de(lambda, beta, P, fixed, 10, f), KD_OK);
+  cr_assert_eq(kd_generations_de(lambda, beta, P, decayed, 10, d), KD_OK);
+  cr_expect(fabs(f[0] - 0.464) < 2e-3 && fabs(f[9] - 1.017) < 4e-3, "fixed ridge %g .. %g", f[0], f[9]);
+  cr_expect(fabs(d[0] - 0.464) < 2e-3 && d[9] < 0.62, "decayed ridge %g .. %g", d[0], d[9]);
+}
+
+/* A5: (1/pi) atan(2/sqrt(t)) for equal sizes, 0.352, 0.304, 0.250, 0.187 at t = 1, 2,
+ * 4, 9; kd_beats_fraction on 20000 simulated chains of the location model is within
+ * its Wilson interval of it. */
+Test(beats_first, gaussian_location_model) {
+  const int ts[] = {1, 2, 4, 9};
+  const double want[] = {0.352, 0.304, 0.250, 0.187}, n[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+  enum { TRIALS = 20000 };
+  double *first = malloc(sizeof(double) * TRIALS), *later = malloc(sizeof(double) * TRIALS);
+  cr_assert(first && later);
+  for (int i = 0; i < 4; ++i) {
+    const double p = kd_location_beats_first(1, n, ts[i]);
+    cr_expect(fabs(p - want[i]) < 5e-4, "t = %d: %g", ts[i], p);
+    kd_rng_addr a = {.seed = 5, .point = 0, .trial = 0, .purpose = 0};
+    for (uint32_t t = 0; t < TRIALS; ++t) {
+      const double mu0 = kd_rng_normal_at(a, t, 0); /* n0 = 1: error N(0, 1) */
+      double mu = mu0;
+      for (int k = 1; k <= ts[i]; ++k) mu += kd_rng_normal_at(a, t, (uint32_t)k);
+      first[t] = fabs(mu0), later[t] = fabs(mu);
+    }
+    double f, lo, hi;
+    kd_beats_fraction(later, first, TRIALS, &f, &lo, &hi);
+    cr_expect(lo <= p && p <= hi, "t = %d: simulated %.4f [%.4f, %.4f], exact %.4f", ts[i], f, lo,
+              hi, p);
+    cr_expect(hi - lo < 0.015 && lo < f && f < hi);
+  }
+  double lo, hi;
+  kd_wilson(0, 10, &lo, &hi);
+  cr_expect(lo == 0 && fabs(hi - 0.27753279) < 1e-6, "Wilson 0/10: [%g, %g]", lo, hi);
+  kd_wilson(10, 10, &lo, &hi);
+  cr_expect(fabs(hi - 1) < 1e-12 && fabs(lo - 0.72246721) < 1e-6, "Wilson 10/10: [%g, %g]", lo, hi);
+  free(first);
+  free(later);
+}
