@@ -19,7 +19,9 @@ for csv in "${csvs[@]}"; do
   case "$csv" in
     */weights.csv) "$py" scripts/plot_weights.py "$csv" ;;
     *) "$kdbench" report "$csv"
-       "$py" scripts/plot_run.py "$csv" ;;
+       # the collapse preset's runs are by generation (scripts/plot_generations.py)
+       if [[ $preset == collapse ]]; then "$py" scripts/plot_generations.py "$csv"
+       else "$py" scripts/plot_run.py "$csv"; fi ;;
   esac
 done
 # The synthetic preset's own figures and summary table (risk against p/m, against f).

@@ -177,3 +177,38 @@ Test(sweep, rows_with_generations_and_beats_first) {
   cr_expect_not_null(strstr(csv, ",3,quadratic,"), "%s", csv);
   free(csv);
 }
+
+/* kdbench fit: the slope of the risk against the generation, per schedule, with its
+ * 95 % interval over trials (--raw): fixed T = 60 at p = 20 grows by sigma^2 p/(T - p - 1)
+ * = 20/39 a generation (its theory slope exactly), inside the interval; quadratic grows
+ * slower; without per-trial risks the interval is the regression's t-interval. And
+ * kdbench report: the table by generation, schedules side by side, and the slopes. */
+Test(sweep, slopes_against_the_generation_and_the_report) {
+  const char *run = "--sweep n --n 60 --p 20 --alpha 1 --sigma 1 --pipelines recursive "
+                    "--generations 5 --schedule fixed,quadratic --trials 200 --quiet";
+  kd_test_run_ok("%s --raw --csv r.csv", run);
+  kd_test_run_ok("fit r --quiet");
+  cJSON *fit = kd_test_json("r.fit.json");
+  const cJSON *steps = kd_test_item(fit, "steps");
+  cr_assert_eq(cJSON_GetArraySize(steps), 2);
+  const cJSON *fixed = cJSON_GetArrayItem(steps, 0), *quad = cJSON_GetArrayItem(steps, 1);
+  cr_expect_str_eq(kd_test_str(fixed, "group"), "fixed");
+  cr_expect_str_eq(kd_test_str(fixed, "ci"), "trials");
+  const double th = kd_test_num(fixed, "theory_slope"), lo = kd_test_num(fixed, "ci_low"),
+               hi = kd_test_num(fixed, "ci_high"), b = kd_test_num(fixed, "slope");
+  cr_expect(fabs(th - 20.0 / 39) < 1e-12, "theory slope %.17g", th);
+  cr_expect(lo < th && th < hi && lo < b && b < hi, "slope %g [%g, %g], theory %g", b, lo, hi, th);
+  cr_expect_lt(kd_test_num(quad, "slope"), 0.5 * b, "quadratic grows slower");
+  cJSON_Delete(fit);
+  kd_test_run_ok("report r");
+  char *md = kd_test_text("r.md");
+  cr_expect_not_null(strstr(md, "recursive, by generation"), "%s", md);
+  cr_expect_not_null(strstr(md, "fixed: sim") ? strstr(md, "quadratic: theory") : NULL, "%s", md);
+  cr_expect_not_null(strstr(md, "Slopes against the generation"), "%s", md);
+  free(md);
+  kd_test_run_ok("%s --csv s.csv", run); /* no per-trial risks */
+  kd_test_run_ok("fit s --quiet");
+  fit = kd_test_json("s.fit.json");
+  cr_expect_str_eq(kd_test_str(cJSON_GetArrayItem(kd_test_item(fit, "steps"), 0), "ci"), "t");
+  cJSON_Delete(fit);
+}

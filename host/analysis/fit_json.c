@@ -120,6 +120,22 @@ static cJSON *crossing_json(const kd_w2s_crossing *x) {
   return o;
 }
 
+static cJSON *steps_json(const kd_fit_steps *f) {
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "pipeline", f->pipeline);
+  cJSON_AddStringToObject(o, "group", f->group);
+  cJSON_AddNumberToObject(o, "point", (double)f->point);
+  cJSON_AddNumberToObject(o, "n", (double)f->n);
+  cJSON_AddNumberToObject(o, "p", (double)f->p);
+  cJSON_AddNumberToObject(o, "steps", f->steps);
+  kd_json_add_number(o, "slope", f->slope);
+  kd_json_add_number(o, "ci_low", f->ci_low);
+  kd_json_add_number(o, "ci_high", f->ci_high);
+  cJSON_AddStringToObject(o, "ci", f->ci_kind);
+  kd_json_add_number(o, "theory_slope", f->theory_slope);
+  return o;
+}
+
 static cJSON *result_json(const kd_fit_result *r) {
   cJSON *o = cJSON_CreateObject();
   cJSON_AddNumberToObject(o, "schema", KD_FIT_SCHEMA);
@@ -147,6 +163,10 @@ static cJSON *result_json(const kd_fit_result *r) {
     cJSON *cross = cJSON_AddArrayToObject(o, "crossings");
     for (size_t i = 0; i < r->ncross; ++i)
       cJSON_AddItemToArray(cross, crossing_json(&r->cross[i]));
+  }
+  if (r->nsteps) { /* only in the fit of a run with a pipeline of several rows */
+    cJSON *steps = cJSON_AddArrayToObject(o, "steps");
+    for (size_t i = 0; i < r->nsteps; ++i) cJSON_AddItemToArray(steps, steps_json(&r->steps[i]));
   }
   return o;
 }
@@ -342,6 +362,35 @@ static void read_crossings(reader *rd, const cJSON *o, kd_fit_result *r) {
   cJSON_ArrayForEach(x, cross) if (rd->st == KD_OK) read_crossing(rd, x, &r->cross[r->ncross++]);
 }
 
+static void read_steps(reader *rd, const cJSON *o, kd_fit_steps *f) {
+  get_str(rd, o, "pipeline", f->pipeline, sizeof f->pipeline);
+  get_str(rd, o, "group", f->group, sizeof f->group);
+  f->point = (long)get_count(rd, o, "point");
+  f->n = get_count(rd, o, "n");
+  f->p = get_count(rd, o, "p");
+  f->steps = (int)get_count(rd, o, "steps");
+  f->slope = get_num(rd, o, "slope");
+  f->ci_low = get_num(rd, o, "ci_low");
+  f->ci_high = get_num(rd, o, "ci_high");
+  get_str(rd, o, "ci", f->ci_kind, sizeof f->ci_kind);
+  f->theory_slope = get_num(rd, o, "theory_slope");
+}
+
+/* "steps" (optional: only the fit of a run with a pipeline of several rows has them). */
+static void read_all_steps(reader *rd, const cJSON *o, kd_fit_result *r) {
+  const cJSON *steps = cJSON_GetObjectItemCaseSensitive(o, "steps"), *x;
+  if (rd->st != KD_OK || !steps) return;
+  if (!cJSON_IsArray(steps)) {
+    rd->st = kd_fail(KD_EINVAL, "%s: \"steps\" must be an array", rd->path);
+    return;
+  }
+  if (!(r->steps = calloc((size_t)cJSON_GetArraySize(steps) + 1, sizeof *r->steps))) {
+    rd->st = kd_fail(KD_ENOMEM, "%s: out of memory", rd->path);
+    return;
+  }
+  cJSON_ArrayForEach(x, steps) if (rd->st == KD_OK) read_steps(rd, x, &r->steps[r->nsteps++]);
+}
+
 static void read_result(reader *rd, const cJSON *o, kd_fit_result *r) {
   double schema = get_num(rd, o, "schema");
   if (rd->st == KD_OK && schema != KD_FIT_SCHEMA)
@@ -388,6 +437,7 @@ static void read_result(reader *rd, const cJSON *o, kd_fit_result *r) {
   cJSON_ArrayForEach(x, fits) if (rd->st == KD_OK) read_group(rd, x, &r->groups[r->ngroups++]);
   cJSON_ArrayForEach(x, w2s) if (rd->st == KD_OK) read_w2s(rd, x, &r->w2s[r->nw2s++]);
   read_crossings(rd, o, r);
+  read_all_steps(rd, o, r);
 }
 
 kd_status kd_fit_read_json(const char *path, kd_fit_result *res) {

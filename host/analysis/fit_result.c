@@ -28,5 +28,6 @@ void kd_fit_result_free(kd_fit_result *res) {
   free(res->groups);
   free(res->w2s);
   free(res->cross);
+  free(res->steps);
   memset(res, 0, sizeof *res);
 }

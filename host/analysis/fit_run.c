@@ -43,8 +43,13 @@ kd_status kd_fit_run(const char *run, const kd_fit_options *o, kd_fit_result *re
     res->window_lo = o->lo, res->window_hi = o->hi;
     kd_fit_window_text(&c, res->window, sizeof res->window);
     res->bootstrap = o->bootstrap, res->seed = o->seed;
-    st = kd_fit_all(&c);
+    st = kd_fit_steps_all(&c);
   }
+  /* the scaling laws of the pipelines of one row (a run of pipelines with several rows
+   * alone has only their slopes) */
+  int one_row = 0;
+  for (size_t i = 0; i < d.npoints; ++i) one_row |= kd_fit_any_row(&d.points[i]) != NULL;
+  if (st == KD_OK && (one_row || !res->nsteps)) st = kd_fit_all(&c);
   if (st == KD_OK) st = kd_fit_w2s_all(&c);
   if (st == KD_OK) st = kd_fit_crossings(&c);
   if (st == KD_OK) {

@@ -95,5 +95,8 @@ kd_status kd_fit_all(kd_fit_ctx *c);
 kd_status kd_fit_w2s_all(kd_fit_ctx *c);
 /* Where w2s crosses strong along n and along m (kd_w2s_crossing), from c->res->w2s. */
 kd_status kd_fit_crossings(kd_fit_ctx *c);
+/* The slopes against the step of every group of a pipeline with several rows, into
+ * c->res (fit_steps.c). */
+kd_status kd_fit_steps_all(kd_fit_ctx *c);
 
 #endif

@@ -47,6 +47,7 @@ typedef struct {
   int has_theory;                       /* 0: null (not available) */
   int flag;                             /* KD_RFLAG_* */
   double noise; /* the ground-truth labels' sigma^2 (test_risk - sim_mean); NaN: unknown */
+  int exact;                            /* theory_kind exact */
   int step;                             /* a pipeline with several rows: its step (> 0) */
   char group[KD_GROUP_LEN];             /* ... and group */
   double beats, beats_low, beats_high;  /* beats_first and its interval (NaN: empty) */
@@ -109,6 +110,10 @@ const char *kd_report_param_tex(int q);
  * notes), and NAME.md or NAME.tex (format KD_TABLE_MD or KD_TABLE_TEX) with the fit's
  * tables after it. */
 void kd_report_table(const kd_report *r, kd_table *t);
+/* report_steps.c: the table of pipeline `pipe`'s rows when it has several at a point
+ * (into t, initialised), by grid point and step, its groups side by side; 0 (t
+ * untouched) when the run has no such rows of it. */
+int kd_report_steps_table(const kd_report *r, int pipe, kd_table *t);
 kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format, FILE *out);
 
 
@@ -120,5 +125,8 @@ kd_status kd_report_load_fit(const char *stem, kd_report *r, FILE *log);
 /* report_fit_text.c: a crossing's 95 % interval as "[lo, hi]", "-" for an open end. */
 void kd_crossing_ci_text(const kd_w2s_crossing *x, char *out, size_t len);
 kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, int wide, FILE *out);
+/* report_fit_steps.c: the table of the fit's slopes against the step (kd_fit_steps), in all three formats
+ * (kdbench fit prints its text, the report its Markdown and LaTeX). */
+void kd_report_steps_fit_table(const kd_fit_result *f, kd_table *t);
 
 #endif

@@ -457,11 +457,12 @@ static kd_status write_table(const kd_table *t, unsigned format, FILE *out) {
 /* The fit's notes: after the last table in Markdown; LaTeX has them as % comments
  * (kd_report_write: they say how the fit was made, not what the tables show). */
 kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, int wide, FILE *out) {
-  kd_table tables[4];
+  kd_table tables[5];
   w2s_grid g;
-  int ntables = 1;
-  for (int i = 0; i < 4; ++i) kd_table_init(&tables[i]), tables[i].tex_wide = wide;
-  scaling_table(f, &tables[0]);
+  int ntables = 0;
+  for (int i = 0; i < 5; ++i) kd_table_init(&tables[i]), tables[i].tex_wide = wide;
+  if (f->ngroups || !f->nsteps) scaling_table(f, &tables[ntables++]);
+  if (f->nsteps) kd_report_steps_fit_table(f, &tables[ntables++]);
   if (f->nw2s) w2s_table(f, &tables[ntables++]);
   if (f->nw2s && grid_build(f, &g)) {
     grid_table(f, &g, &tables[ntables++]);
@@ -471,6 +472,6 @@ kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, int wide,
   for (size_t i = 0; i < f->nnotes; ++i) kd_table_note(&tables[ntables - 1], MD, "%s.", f->notes[i]);
   kd_status st = KD_OK;
   for (int i = 0; i < ntables && st == KD_OK; ++i) st = write_table(&tables[i], format, out);
-  for (int i = 0; i < 4; ++i) kd_table_free(&tables[i]);
+  for (int i = 0; i < 5; ++i) kd_table_free(&tables[i]);
   return st;
 }

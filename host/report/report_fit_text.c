@@ -204,12 +204,17 @@ void kd_fit_print(const kd_fit_result *r, FILE *out) {
     for (size_t i = 0; i < r->nw2s; ++i) w2s_row(&w2s, &r->w2s[i]);
   }
   if (r->ncross) crossing_table(r, &cross);
-  kd_table *last = r->ncross ? &cross : r->nw2s ? &w2s : &fits;
+  kd_table steps;
+  kd_table_init(&steps);
+  if (r->nsteps) kd_report_steps_fit_table(r, &steps);
+  kd_table *last = r->ncross ? &cross : r->nw2s ? &w2s : r->nsteps ? &steps : &fits;
   for (size_t i = 0; i < r->nnotes; ++i) kd_table_note(last, TEXT, "# note: %s", r->notes[i]);
-  if (kd_table_write_text(&fits, out) == KD_OK && r->nw2s && kd_table_write_text(&w2s, out) == KD_OK &&
-      r->ncross)
+  kd_status st = r->ngroups || !r->nsteps ? kd_table_write_text(&fits, out) : KD_OK;
+  if (st == KD_OK && r->nsteps) st = kd_table_write_text(&steps, out);
+  if (st == KD_OK && r->nw2s && kd_table_write_text(&w2s, out) == KD_OK && r->ncross)
     kd_table_write_text(&cross, out);
   kd_table_free(&fits);
   kd_table_free(&w2s);
   kd_table_free(&cross);
+  kd_table_free(&steps);
 }

@@ -152,6 +152,7 @@ static void view_row(const kd_row *x, kd_report_row *r) {
   r->theory = x->theory;
   r->has_theory = !isnan(x->theory);
   r->noise = x->test_risk - x->s.mean;
+  r->exact = x->exact;
   r->step = x->step;
   memcpy(r->group, x->group, sizeof r->group);
   r->beats = x->beats, r->beats_low = x->beats_low, r->beats_high = x->beats_high;

@@ -163,15 +163,31 @@ static void provenance(const kd_report_meta *m, FILE *out) {
   comment(out, "backend", m->backend_description ? m->backend_description : m->backend, NULL);
 }
 
+static kd_status write_one(const kd_table *t, unsigned format, FILE *out) {
+  return format == KD_TABLE_TEX ? kd_table_write_tex(t, out) : kd_table_write_md(t, out);
+}
+
+/* The run's table (when a pipeline of one row has rows), then the table of each
+ * pipeline with several rows at a point, then the fit's. */
 kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format, FILE *out) {
-  kd_status st;
+  kd_status st = KD_OK;
+  int one_row = 0;
+  for (int p = 0; p < KD_NPIPES; ++p) one_row |= r->pipe_present[p];
   if (format == KD_TABLE_TEX) {
     provenance(&r->meta, out);
     for (size_t i = 0; r->fit && i < r->fit->nnotes; ++i)
       comment(out, "fit note", r->fit->notes[i], ".");
-    st = kd_table_write_tex(t, out);
-  } else {
-    st = kd_table_write_md(t, out);
+  }
+  if (one_row) st = write_one(t, format, out);
+  for (int p = 0; st == KD_OK && p < KD_NPIPES; ++p) {
+    if (!kd_pipelines[p]->groups) continue;
+    kd_table steps;
+    kd_table_init(&steps);
+    if (kd_report_steps_table(r, p, &steps)) {
+      if (one_row && format == KD_TABLE_MD) fputc('\n', out);
+      st = steps.st ? steps.st : write_one(&steps, format, out);
+    }
+    kd_table_free(&steps);
   }
   if (st == KD_OK && r->fit) st = kd_report_write_fit(r->fit, format, r->wide, out);
   return st;

@@ -17,7 +17,7 @@ static const char *BASE =
     "[run]\njob = sweep\nbackend = auto\n"
     "[output]\ncsv = results/sweep-n.csv\nraw = false\nfit = false\n";
 
-#define MAX_PARTS 4
+#define MAX_PARTS 8
 
 typedef struct {
   const char *name, *about;
@@ -36,6 +36,14 @@ typedef struct {
 #define SYNTHETIC_ISOTROPIC                                                                \
   "[problem]\nspectrum = isotropic\nbeta = gauss\nsigma = 0.5\nteacher-sigma = 0\n"        \
   "[teacher]\nm = 100\nk = all\nweak-ridge = auto\n"
+
+/* collapse: the recursive pipeline alone (the power-law parts are p = 500, lambda_i =
+ * i^-2, lambda_i beta_i^2 = i^-1.5, sigma = 0.5: BASE's); isotropic's signal-exp 50 puts
+ * all of beta* on feature 1, ||beta*|| = 1 to 1e-15 (the isotropic risks depend on beta*
+ * through its norm only). */
+#define COLLAPSE(name, trials, settings)                                                   \
+  settings "[sweep]\npipelines = recursive\ntrials = " #trials "\n"                          \
+  "[output]\ncsv = results/collapse/" name ".csv\nraw = true\n"
 
 static const preset PRESETS[] = {
     {"fig1", "the paper's Figure 1 setting: risk against n at p = 500, four pipelines (the default)",
@@ -73,6 +81,20 @@ static const preset PRESETS[] = {
       "pipelines = strong,w2s,weak,mix\ntrials = 200\n"
       "[output]\ncsv = results/synthetic/overparameterised.csv\n"},
      "[sweep]\ntrials = 4\n"},
+    {"collapse", "generations (model collapse): risk against generation by schedule, exact and DE theory",
+     {COLLAPSE("ols", 1000, "[problem]\np = 20\nalpha = 1\nsigma = 1\n[sweep]\nn = 60\n"
+                      "[generations]\ngenerations = 8\nschedule = fixed,linear,quadratic,accumulate\n"),
+      COLLAPSE("power-fixed", 100, "[sweep]\nn = 200,1000\n[generations]\ngenerations = 20\n"),
+      COLLAPSE("power-growing", 100, "[sweep]\nn = 200\n[generations]\ngenerations = 10\n"
+                                "schedule = linear,quadratic\n"),
+      COLLAPSE("ridge-fixed", 60, "[problem]\nsigma = 0.1\n[student]\nridge = 0.01\n[sweep]\nn = 200\n"
+                              "[generations]\ngenerations = 8\nschedule = quadratic\n"),
+      COLLAPSE("ridge-decay", 60, "[problem]\nsigma = 0.1\n[student]\nridge = 0.01\n[sweep]\nn = 200\n"
+                              "[generations]\ngenerations = 8\nschedule = quadratic\n"
+                              "gen-ridge-decay = inverse-square\n"),
+      COLLAPSE("isotropic", 400, "[problem]\np = 200\nspectrum = isotropic\nsignal-exp = 50\n[sweep]\n"
+                            "n = 100\n[generations]\ngenerations = 6\n")},
+     "[sweep]\ntrials = 4\n[generations]\ngenerations = 3\n"},
 };
 
 static const preset *find(const char *name) {

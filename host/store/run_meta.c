@@ -96,6 +96,11 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
     if (c->pipelines >> q & 1u) cJSON_AddItemToArray(pipes, cJSON_CreateString(kd_pipeline_name((kd_pipeline)q)));
   if (m->rows_per_point != (size_t)cJSON_GetArraySize(pipes)) /* a pipeline of several rows */
     cJSON_AddNumberToObject(o, "rows_per_point", (double)m->rows_per_point);
+  if (m->null_risk) {
+    cJSON *null = cJSON_AddArrayToObject(o, "null_risk");
+    for (size_t i = 0; i < m->grid_points; ++i)
+      cJSON_AddItemToArray(null, kd_json_number(m->null_risk[i]));
+  }
   cJSON_AddItemToObject(o, "backend", backend_object(m->backend));
   cJSON *conv = cJSON_AddObjectToObject(o, "conventions");
   cJSON_AddStringToObject(conv, "risk", "excess risk (b - beta*)' Sigma (b - beta*); test risk = risk + sigma^2");

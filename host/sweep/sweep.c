@@ -82,6 +82,26 @@ static kd_status point_rows(const kd_config *c, const kd_grid *g, size_t *rows) 
   return st;
 }
 
+/* The null risk beta*' Sigma beta* (the zero predictor's) of every grid point, for the
+ * metadata of a run with generations (the level a collapsing chain drifts to). */
+static kd_status null_risks(const kd_config *c, const kd_grid *g, double **out) {
+  *out = NULL;
+  if (!(c->pipelines >> KD_PIPE_RECURSIVE & 1u)) return KD_OK;
+  if (!(*out = malloc(sizeof(double) * (g->count ? g->count : 1))))
+    return kd_fail(KD_ENOMEM, "out of memory");
+  problem_slot ps = {0};
+  kd_status st = KD_OK;
+  for (size_t i = 0; i < g->count && st == KD_OK; ++i) {
+    st = problem_for(c, &g->pt[i], &ps);
+    double sum = 0;
+    for (size_t j = 0; st == KD_OK && j < ps.pr.p; ++j)
+      sum += ps.pr.lambda[j] * ps.pr.beta[j] * ps.pr.beta[j];
+    (*out)[i] = sum;
+  }
+  if (ps.valid) kd_problem_free(&ps.pr);
+  return st;
+}
+
 /* ---- the memory check ---------------------------------------------------------------- */
 
 /* Whether a selected pipeline has a stage of the point's m samples (a weak teacher's):
@@ -487,6 +507,7 @@ typedef struct {
   kd_shard sh;    /* shard: the points this process computes and the CSV it writes */
   kd_backend be;
   double *cost; /* the cost model's, by grid point (model_memory) */
+  double *null_risk; /* by grid point, with generations (null_risks); else NULL */
   double *risks, *wall;
   size_t rows; /* of every point */
   kd_run_store rs;
@@ -548,6 +569,7 @@ static kd_status sweep_open(sweep *s, const kd_config *cfg) {
   for (size_t i = 0; st == KD_OK && c->theory_only && i < s->g.count; ++i) s->cost[i] = 1;
   if (st == KD_OK && !c->theory_only) st = model_memory(c, &s->g, &s->be, 1, &peak, s->cost, &s->rows);
   if (st == KD_OK && c->theory_only) st = point_rows(c, &s->g, &s->rows);
+  if (st == KD_OK) st = null_risks(c, &s->g, &s->null_risk);
   if (st == KD_OK && c->run.extend) {
     st = open_extended(s);
     s->store_open = st == KD_OK;
@@ -576,6 +598,7 @@ static void sweep_close(sweep *s) {
   free(s->risks);
   free(s->wall);
   free(s->cost);
+  free(s->null_risk);
 }
 
 /* The shard's line (when sharded) and the live table's caption and header. */
@@ -751,6 +774,7 @@ static kd_status sweep_points(sweep *s, const char *command, FILE *table) {
   kd_run_meta meta = {.cfg = c, .command = command, .scenario = s->scenario ? s->scenario : "",
                       .id = &s->id, .backend = &s->be, .started = time(NULL),
                       .points_total = s->sh.n_points, .rows_per_point = s->rows,
+                      .null_risk = s->null_risk, .grid_points = s->g.count,
                       .wall_s = s->wall,
                       .shard = s->sh.spec.count ? &shard_meta : NULL};
   double cost_total = 0;

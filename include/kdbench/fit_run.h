@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "kdbench/fit.h"
+#include "kdbench/pipeline.h"
 #include "kdbench/w2s_metrics.h"
 
 #define KD_FIT_SCHEMA 1
@@ -88,6 +89,21 @@ typedef struct {
   int beats, side;
 } kd_w2s_crossing;
 
+/* A pipeline with several rows at a grid point (recursive: its generations): the
+ * least-squares slope of the mean risk against the step, per point and group, with
+ * its 95 % interval: from the per-trial slopes where the run has its per-trial risks
+ * (--raw; every step holds the same trials, and the slope is linear in the risks), else
+ * the regression's t-interval; and the same slope of the theory. */
+typedef struct {
+  char pipeline[16];
+  char group[KD_GROUP_LEN]; /* the schedule */
+  long point;
+  size_t n, p;
+  int steps;                /* the steps fitted: 1 .. steps */
+  double slope, ci_low, ci_high, theory_slope; /* NaN: not available */
+  char ci_kind[16];         /* "trials", "t" or "none" */
+} kd_fit_steps;
+
 typedef struct {
   char run[256]; /* the stem's last component */
   char scenario_hash[17];
@@ -107,6 +123,8 @@ typedef struct {
   size_t nw2s;
   kd_w2s_crossing *cross; /* along n and along m, where the run sweeps them */
   size_t ncross;
+  kd_fit_steps *steps; /* the slopes of the pipelines with several rows (none: NULL, 0) */
+  size_t nsteps;
 } kd_fit_result;
 
 /* Fits the stored run RUN (its stem or any of its files); warnings (a torn last

@@ -29,6 +29,9 @@ typedef struct {
   kd_backend *backend;
   time_t started, finished;  /* finished = 0: not finished */
   size_t points_total, points_done, points_resumed;
+  const double *null_risk;   /* beta*' Sigma beta* by grid point (grid_points of them), or
+                                NULL: not written (a run without generations) */
+  size_t grid_points;
   size_t rows_per_point;     /* every point's rows (one per pipeline but for those with
                                 several rows: docs/architecture.md) */
   const double *wall_s;      /* points_total wall times; NaN = not done */
