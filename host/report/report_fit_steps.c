@@ -8,14 +8,15 @@
 enum { MD = KD_TABLE_MD, TEX = KD_TABLE_TEX };
 
 void kd_report_steps_fit_table(const kd_fit_result *f, kd_table *t) {
-  static const kd_mark mark_t = {" t", " (t)", "$^{t}$"};
+  static const kd_mark mark_t = {" t", " (t)", "^{t}"};
   t->nan_none = 1;
   static const char *const heads[] = {"pipeline", "schedule", "n", "p", "generations"};
   for (int i = 0; i < 5; ++i)
     kd_table_column(t, &(kd_column){.head = heads[i], .align = i < 2 ? KD_LEFT : KD_RIGHT,
                                     .fmt = "%.0f", .width = i < 2 ? 12 : 6, .sep = "  "});
   kd_table_column(t, &(kd_column){.head = "slope", .fmt = "%.4g", .width = 10, .sep = "  "});
-  kd_table_column(t, &(kd_column){.head = "95% CI", .fmt = "%.4g", .width = 20, .sep = "  "});
+  kd_table_column(t, &(kd_column){.head = "95% CI", .tex_head = "95\\,\\% CI", .fmt = "%.4g",
+                                  .width = 20, .sep = "  ", .pair = 1});
   kd_table_column(t, &(kd_column){.head = "theory slope", .fmt = "%.4g", .width = 12,
                                   .sep = "  "});
   for (size_t i = 0; i < f->nsteps; ++i) {

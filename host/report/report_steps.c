@@ -57,7 +57,7 @@ static void columns(const kd_report *r, const kd_pipeline_type *type, int ngroup
   }
 }
 
-static const kd_mark exact_mark = {.text = "*", .md = "*", .tex = "$^{*}$"};
+static const kd_mark exact_mark = {.text = "*", .md = "*", .tex = "^{*}"};
 
 static void cells(kd_table *t, const kd_report_row *c) {
   if (!c) {
