@@ -18,6 +18,7 @@ mapfile -t csvs < <("$kdbench" --preset "$preset" "$@" --print-scenario | sed -n
 for csv in "${csvs[@]}"; do
   case "$csv" in
     */weights.csv) "$py" scripts/plot_weights.py "$csv" ;;
+    */curriculum/*.csv) "$kdbench" report "$csv" ;; # its figure: all runs in one, below
     *) "$kdbench" report "$csv"
        # the collapse preset's runs are by generation (scripts/plot_generations.py)
        if [[ $preset == collapse ]]; then "$py" scripts/plot_generations.py "$csv"
@@ -26,3 +27,8 @@ for csv in "${csvs[@]}"; do
 done
 # The synthetic preset's own figures and summary table (risk against p/m, against f).
 if [[ $preset == synthetic ]]; then "$py" scripts/plot_synthetic.py "$(dirname "${csvs[0]}")"; fi
+# The curriculum preset: one figure and one table of all its runs.
+if [[ $preset == curriculum ]]; then
+  dir=$(dirname "${csvs[0]}")
+  "$py" scripts/plot_curriculum.py --table "$dir/curriculum.md" "$dir/curriculum.png" "${csvs[@]}"
+fi

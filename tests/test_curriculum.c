@@ -11,6 +11,7 @@
 
 #include "kdbench/backend.h"
 #include "kdbench/curriculum.h"
+#include "kd_test.h"
 #include "kdbench/sgd.h"
 #include "stage_fixture.h"
 
@@ -456,4 +457,119 @@ Test(settings, refused_with_the_culprit) {
   c.difficulty = KD_DIFFICULTY_FEATURES;
   cr_expect_eq(kd_curriculum_check(&c, KD_ORDER_RANDOM), KD_EINVAL);
   cr_expect(strstr(kd_last_error(), "--order random"), "%s", kd_last_error());
+}
+
+/* ---- the pipeline through the command line ------------------------------------------- */
+
+TestSuite(pipeline, .init = kd_test_dir_make, .fini = kd_test_dir_remove, .timeout = 120);
+
+#define RUN "--quiet --sweep n --n 600 --p 50 --alpha 1 --signal-exp 2 --pipelines curriculum " \
+            "--trials 40 --csv run/c.csv"
+
+/* One row per order and checkpoint: t the samples seen, order the group, the theory the
+ * exact recursion of the same settings (lambda_j = 1/j, lambda_j beta*_j^2 = j^-2). */
+Test(pipeline, a_row_per_order_and_checkpoint) {
+  kd_test_run_ok(RUN " --order anti,curriculum --checkpoints 3 --step decay:0.5,50 --pacing linear "
+                 "--budget 450");
+  cJSON *rows = kd_test_rows("run/c.jsonl");
+  cr_assert_eq(cJSON_GetArraySize(rows), 6);
+  const char *order[6] = {"anti", "anti", "anti", "curriculum", "curriculum", "curriculum"};
+  const size_t t[6] = {150, 300, 450, 150, 300, 450};
+  kd_curriculum c = base(KD_DIFFICULTY_NOISE, 600, 0.5);
+  c.step = (kd_step_rule){KD_STEP_DECAY, 0.5, 50};
+  c.pacing = KD_PACING_LINEAR;
+  c.budget = 450;
+  c.checkpoints = 3;
+  double lambda[50], beta[50], anti[3], cur[3];
+  base_problem(50, lambda, beta);
+  cr_assert_eq(kd_curriculum_risk(&c, KD_ORDER_ANTI, lambda, beta, 50, anti), KD_OK);
+  cr_assert_eq(kd_curriculum_risk(&c, KD_ORDER_CURRICULUM, lambda, beta, 50, cur), KD_OK);
+  for (int i = 0; i < 6; ++i) {
+    const cJSON *r = cJSON_GetArrayItem(rows, i);
+    cr_expect_str_eq(kd_test_str(r, "pipeline"), "curriculum");
+    cr_expect_str_eq(kd_test_str(r, "order"), order[i]);
+    cr_expect_eq(kd_test_num(r, "t"), (double)t[i]);
+    cr_expect_str_eq(kd_test_str(r, "theory_kind"), "exact");
+    const double want = i < 3 ? anti[i] : cur[i - 3];
+    cr_expect(fabs(kd_test_num(r, "theory") - want) <= 1e-12 * want, "row %d: theory %.17g, %.17g",
+              i, kd_test_num(r, "theory"), want);
+    cr_expect(kd_test_item(r, "generation") == NULL, "no generation key in a curriculum row");
+  }
+  cJSON_Delete(rows);
+  char *line = kd_test_line("run/c.csv", 1);
+  cr_expect(strstr(line, ",t,order") != NULL, "the CSV's last columns: %s", line);
+  free(line);
+  line = kd_test_line("run/c.csv", 2);
+  cr_expect(strstr(line, ",150,anti") != NULL, "%s", line);
+  free(line);
+  /* checkpoints are not a scaling law: the fit says so */
+  kd_test_expect_refused(kd_test_run("fit run/c"), "nothing to fit");
+  /* the same command again computes nothing and leaves the rows as they are */
+  char *before = kd_test_stable_rows("run/c.jsonl");
+  kd_test_run_ok(RUN " --order anti,curriculum --checkpoints 3 --step decay:0.5,50 --pacing linear "
+                 "--budget 450");
+  char *after = kd_test_stable_rows("run/c.jsonl");
+  cr_expect_str_eq(after, before);
+  free(before);
+  free(after);
+}
+
+/* The scenario carries the settings only where the pipeline runs: another scenario's
+ * text (hence its hash) does not change. */
+Test(pipeline, settings_in_the_scenario_only_where_it_runs) {
+  kd_test_run_ok("--print-scenario --sweep n --pipelines curriculum --step decay:2e-1,1e2");
+  char *text = kd_test_text("stdout.txt");
+  cr_expect(strstr(text, "[curriculum]\ndifficulty = noise\norder = curriculum,anti,random\n"
+                         "pacing = none\nstep = decay:0.2,100\nbudget = all\ncheckpoints = 10\n"),
+            "%s", text);
+  free(text);
+  kd_test_run_ok("--print-scenario --sweep n --step decay:2e-1,1e2");
+  text = kd_test_text("stdout.txt");
+  cr_expect(strstr(text, "[curriculum]") == NULL, "%s", text);
+  free(text);
+}
+
+/* Bad settings: one line naming the culprit, exit status 2, nothing written. */
+Test(pipeline, bad_settings_are_refused) {
+  const struct { const char *flags, *culprit; } bad[] = {
+      {"--step constant:0", "--step 'constant:0'"},
+      {"--step constant:-0.5", "--step 'constant:-0.5'"},
+      {"--step decay:0.5,0", "--step 'decay:0.5,0'"},
+      {"--budget 601", "--budget 601"},
+      {"--order curriculum,sideways", "'sideways'"},
+      {"--order anti,anti", "--order: 'anti' given twice"},
+      {"--pacing cubic", "--pacing: unknown pacing 'cubic'"},
+      {"--difficulty length", "--difficulty: unknown difficulty 'length'"},
+      {"--difficulty features --order random", "--order random"},
+      {"--checkpoints 601", "--checkpoints 601"},
+      {"--easy-fraction 1.5", "--easy-fraction"},
+      {"--hard-sigma -1", "--hard-sigma"}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+    kd_test_expect_refused(kd_test_run(RUN " %s", bad[i].flags), bad[i].culprit);
+    cr_expect(!kd_test_exists("run/c.csv") && !kd_test_exists("run/c.jsonl") &&
+                  !kd_test_exists("run/c.meta.json"),
+              "%s: a file was written", bad[i].flags);
+  }
+}
+
+/* scripts/plot_curriculum.py on a run: its figure and its table (skipped without
+ * Debian's matplotlib). */
+Test(pipeline, figure_and_table) {
+  if (system("/usr/bin/python3 -c 'import matplotlib' 2>/dev/null") != 0)
+    cr_skip_test("no matplotlib for /usr/bin/python3 (scripts/setup.sh installs python3-matplotlib)");
+  kd_test_run_ok(RUN " --order curriculum,random --checkpoints 4");
+  cr_assert_eq(kd_test_sh("/usr/bin/python3 " KDBENCH_SOURCE_DIR "/scripts/plot_curriculum.py "
+                          "--table t.md f.png run/c.csv"), 0, "%s", kd_test_err);
+  size_t len = 0;
+  char *png = kd_test_read("f.png", &len);
+  cr_expect(png && len > 10000, "a PNG of some substance");
+  free(png);
+  char *md = kd_test_text("t.md");
+  cr_expect(strstr(md, "| c | curriculum | 300 |") && strstr(md, "| c | random | 300 |"),
+            "a row per order, halfway and at the end: %s", md);
+  free(md);
+  cr_expect_eq(kd_test_sh("/usr/bin/python3 " KDBENCH_SOURCE_DIR "/scripts/plot_curriculum.py "
+                          "g.png run/c.jsonl"), 2, "not a CSV of the pipeline");
+  cr_expect(kd_test_one_line(kd_test_err) && strstr(kd_test_err, "run/c.jsonl"), "%s", kd_test_err);
+  cr_expect(!kd_test_exists("g.png"), "nothing written");
 }

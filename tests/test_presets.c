@@ -108,6 +108,21 @@ Test(presets, synthetic_four_runs) {
   }
 }
 
+Test(presets, curriculum_eight_runs) {
+  run_preset("curriculum");
+  const struct { const char *run; size_t rows; } runs[] = {
+      {"noise-constant", 30}, {"noise-decay", 30}, {"noise-budget", 30}, {"source", 20},
+      {"features-none", 10}, {"features-log", 20}, {"features-none-small-steps", 10},
+      {"features-linear-small-steps", 20}};
+  for (size_t i = 0; i < sizeof runs / sizeof runs[0]; ++i) {
+    char *csv = kd_test_read(kd_test_pathf("results/quick/curriculum/%s.csv", runs[i].run), NULL);
+    cr_assert_not_null(csv, "%s not written", runs[i].run);
+    cr_expect_eq(count_lines(csv), 1 + runs[i].rows, "%s: 10 checkpoints x its orders",
+                 runs[i].run);
+    free(csv);
+  }
+}
+
 Test(presets, quick_needs_a_preset) {
   kd_test_expect_refused(kd_test_run("--sweep n --quick"), "--quick");
 }

@@ -49,6 +49,9 @@ kd_status kd_fit_run(const char *run, const kd_fit_options *o, kd_fit_result *re
    * alone has only their slopes) */
   int one_row = 0;
   for (size_t i = 0; i < d.npoints; ++i) one_row |= kd_fit_any_row(&d.points[i]) != NULL;
+  if (st == KD_OK && !one_row && !res->nsteps && d.npoints > 0) /* curriculum's checkpoints */
+    st = kd_fail(KD_EINVAL, "fit: run %s: nothing to fit (its rows are neither one per "
+                 "pipeline and point nor steps 1, 2, ... of a group)", res->run);
   if (st == KD_OK && (one_row || !res->nsteps)) st = kd_fit_all(&c);
   if (st == KD_OK) st = kd_fit_w2s_all(&c);
   if (st == KD_OK) st = kd_fit_crossings(&c);

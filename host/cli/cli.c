@@ -65,9 +65,10 @@ const char *kd_cli_usage =
     "                      the weak teacher's labels (noise --teacher-sigma; 0 =\n"
     "                      noiseless synthetic labels)\n"
     "  --pipelines LIST    comma list of strong, optimal, mask, w2s, weak, mix,\n"
-    "                      recursive (default strong,optimal,mask,w2s; weak = the\n"
-    "                      teacher itself; mix = the student on real and\n"
-    "                      teacher-labelled rows; recursive: generations, below)\n"
+    "                      recursive, curriculum (default strong,optimal,mask,w2s;\n"
+    "                      weak = the teacher itself; mix = the student on real and\n"
+    "                      teacher-labelled rows; recursive: generations, curriculum:\n"
+    "                      one pass of SGD along a curriculum, below)\n"
     "Generations (the recursive pipeline: generation g learns from generation g-1)\n"
     "  --generations G     generations, one row each (default 10, at most 32)\n"
     "  --schedule LIST     comma list of fixed (T_g = n), linear (n g), quadratic\n"
@@ -77,6 +78,28 @@ const char *kd_cli_usage =
     "                      0 = noiseless)\n"
     "  --gen-ridge L       ridge of generations g >= 2 (default: --ridge, generation 1's)\n"
     "  --gen-ridge-decay D none (lambda_g = L) | inverse-square (lambda_g = L / g^2)\n"
+    "Curriculum (the curriculum pipeline: one pass of SGD over the n samples, from\n"
+    "w = 0, w <- w - eta_t (x_t'w - y_t) x_t; theory: the exact recursion)\n"
+    "  --difficulty D      noise (a fraction of the samples with noise --easy-sigma, the\n"
+    "                      rest --hard-sigma; default) | source (easy: a teacher's labels\n"
+    "                      0.6 beta*, noiseless; hard: the truth's, noise --sigma) |\n"
+    "                      features (alike samples; a paced curriculum masks the features\n"
+    "                      beyond the pace's top fraction)\n"
+    "  --order LIST        comma list of curriculum (easy first), anti (hard first),\n"
+    "                      random (shuffled each trial): one group of rows each, column\n"
+    "                      order (default all three; features: not random)\n"
+    "  --pacing P          none (a plain sort, default) | linear | quad | root | step |\n"
+    "                      exp | log: CLIMB's pacing (start at 6.25 % of the steps, full\n"
+    "                      at 87.5 %, initial 0.1); a paced step draws its sample\n"
+    "                      uniformly below the pace's difficulty percentile\n"
+    "  --step S            constant:C (eta = C / tr Sigma; default constant:0.5) |\n"
+    "                      decay:C,TAU (eta_t = (C / tr Sigma) / (1 + t/TAU)); C, TAU > 0\n"
+    "  --budget B          samples seen, at most n (default all)\n"
+    "  --checkpoints K     rows per order: the risk after floor(i B / K) samples,\n"
+    "                      i = 1..K, in column t (default 10, at most 32)\n"
+    "  --easy-fraction F   the easy share of the samples (default 0.5)\n"
+    "  --easy-sigma S, --hard-sigma S\n"
+    "                      noise of the easy and hard samples (default 0.1 and 1)\n"
     "Sweep\n"
     "  --sweep AXES        the swept axis, or two (n,p: the grid; the first is the x\n"
     "                      axis): n, p, m, k, ridge, alpha, sigma, real-fraction\n"
@@ -151,9 +174,11 @@ const char *kd_cli_usage =
     "\n"
     "CSV columns: pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,\n"
     "sim_ci_low,sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,\n"
-    "real_fraction (the mix's rows, and every row where it is swept), test_risk.\n"
+    "real_fraction (the mix's rows, and every row where it is swept), test_risk,\n"
+    "generation,schedule,beats_first (recursive's rows), t,order (curriculum's rows).\n"
     "Risks are excess risks (b - beta*)' Sigma (b - beta*); test_risk = sim_mean + sigma^2,\n"
-    "sigma the ground-truth labels' noise (empty where sim_mean is);\n"    "ratio = sim_mean / theory; m, k are the weak model's (k is the mask's size for\n"
+    "sigma the ground-truth labels' noise (empty where sim_mean is);\n"
+    "ratio = sim_mean / theory; m, k are the weak model's (k is the mask's size for\n"
     "mask); theory_kind is 'exact' where a finite-sample formula exists (ridgeless\n"
     "n > p + 1; isotropic p > n + 1) and 'de' (deterministic equivalent) elsewhere;\n"
     "flag is 'peak' at a ridgeless fit's interpolation peak, where the expected risk is\n"
@@ -200,6 +225,15 @@ static const struct option options[] = {
     {"backend", required_argument, 0, OPT_SETTING},
     {"csv", required_argument, 0, OPT_SETTING},
     {"job", required_argument, 0, OPT_SETTING},
+    {"difficulty", required_argument, 0, OPT_SETTING},
+    {"order", required_argument, 0, OPT_SETTING},
+    {"pacing", required_argument, 0, OPT_SETTING},
+    {"step", required_argument, 0, OPT_SETTING},
+    {"budget", required_argument, 0, OPT_SETTING},
+    {"checkpoints", required_argument, 0, OPT_SETTING},
+    {"easy-fraction", required_argument, 0, OPT_SETTING},
+    {"easy-sigma", required_argument, 0, OPT_SETTING},
+    {"hard-sigma", required_argument, 0, OPT_SETTING},
     {"scenario", required_argument, 0, OPT_SCENARIO},
     {"preset", required_argument, 0, OPT_PRESET},
     {"print-scenario", no_argument, 0, OPT_PRINT},

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/curriculum_settings.h"
 #include "kdbench/number.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/rng.h"
@@ -308,6 +309,9 @@ static const setting SETTINGS[] = {
     {"generations", "generations"}, {"schedule", "generations"},
     {"synthetic-sigma", "generations"}, {"gen-ridge", "generations"},
     {"gen-ridge-decay", "generations"},
+    {"difficulty", "curriculum"}, {"order", "curriculum"}, {"pacing", "curriculum"},
+    {"step", "curriculum"}, {"budget", "curriculum"}, {"checkpoints", "curriculum"},
+    {"easy-fraction", "curriculum"}, {"easy-sigma", "curriculum"}, {"hard-sigma", "curriculum"},
     {"job", "run"},        {"backend", "run"},      {"shard", "run"},
     {"csv", "output"},     {"raw", "output"}, {"fit", "output"},
     {"theory-only", "output"},
@@ -531,6 +535,7 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
   if (!strcmp(name, "pipelines")) return kd_pipelines_parse(text, &c->pipelines);
   if (!strncmp(name, "gen", 3) || !strcmp(name, "schedule") || !strcmp(name, "synthetic-sigma"))
     return set_generations(&c->pipe_opts.recursive, name, text);
+  if (kd_curriculum_setting(name)) return kd_curriculum_set(c, name, text);
   if (!strcmp(name, "sweep")) return set_sweep(c, text);
   if (!strcmp(name, "trials")) {
     kd_status st = parse_count(name, text, &z);
@@ -773,9 +778,11 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
      * every simulated run is what it was before the setting existed */
     if (c->theory_only) fputs("theory-only = true\n", out);
     print_generations(c, out);
+    if (c->pipelines >> KD_PIPE_CURRICULUM & 1u) kd_curriculum_print(c, out);
     return;
   }
   print_generations(c, out);
+  if (c->pipelines >> KD_PIPE_CURRICULUM & 1u) kd_curriculum_print(c, out);
   fprintf(out, "\n[run]\njob = %s\nbackend = %s\n", JOB_NAMES[c->run.job], c->run.backend);
   if (c->run.shard[0]) fprintf(out, "shard = %s\n", c->run.shard); /* shard: only when given */
   fprintf(out, "\n[output]\ncsv = %s\nraw = %s\nfit = %s\n", c->run.csv, c->raw ? "true" : "false",

@@ -36,6 +36,13 @@ typedef struct {
 #define SYNTHETIC_ISOTROPIC                                                                \
   "[problem]\nspectrum = isotropic\nbeta = gauss\nsigma = 0.5\nteacher-sigma = 0\n"        \
   "[teacher]\nm = 100\nk = all\nweak-ridge = auto\n"
+/* curriculum: one pass of SGD at n = 3000, p = 100, lambda_j = 1/j, beta*_j = j^-1/2
+ * (lambda_j beta*_j^2 = j^-2), the three orders, 10 checkpoints; NAME the run, SET what
+ * differs (docs/theory.md#curriculum). */
+#define CURRICULUM(NAME, SET)                                                               \
+  "[problem]\np = 100\nalpha = 1\nsignal-exp = 2\nsigma = 0.5\n"                          \
+  "[sweep]\nn = 3000\npipelines = curriculum\ntrials = 300\n"                               \
+  "[curriculum]\ncheckpoints = 10\n" SET "[output]\ncsv = results/curriculum/" NAME ".csv\n"
 
 /* collapse: the recursive pipeline alone (the power-law parts are p = 500, lambda_i =
  * i^-2, lambda_i beta_i^2 = i^-1.5, sigma = 0.5: BASE's); isotropic's signal-exp 50 puts
@@ -95,6 +102,18 @@ static const preset PRESETS[] = {
       COLLAPSE("isotropic", 400, "[problem]\np = 200\nspectrum = isotropic\nsignal-exp = 50\n[sweep]\n"
                             "n = 100\n[generations]\ngenerations = 6\n")},
      "[sweep]\ntrials = 4\n[generations]\ngenerations = 3\n"},
+    {"curriculum", "curricula for a one-pass SGD student: orders, steps, a budget, label sources, features",
+     {CURRICULUM("noise-constant", "step = constant:0.5\n"),
+      CURRICULUM("noise-decay", "step = decay:0.5,100\n"),
+      CURRICULUM("noise-budget", "step = constant:0.5\nbudget = 1500\n"),
+      CURRICULUM("source", "difficulty = source\norder = curriculum,anti\n"),
+      CURRICULUM("features-none", "difficulty = features\norder = curriculum\n"),
+      CURRICULUM("features-log", "difficulty = features\norder = curriculum,anti\npacing = log\n"),
+      CURRICULUM("features-none-small-steps",
+                 "difficulty = features\norder = curriculum\nstep = constant:0.05\n"),
+      CURRICULUM("features-linear-small-steps",
+                 "difficulty = features\norder = curriculum,anti\npacing = linear\nstep = constant:0.05\n")},
+     "[sweep]\ntrials = 4\n"},
 };
 
 static const preset *find(const char *name) {

@@ -9,6 +9,8 @@
 
 #include "kdbench/hash.h"
 #include "kdbench/pipeline.h"
+#include "kdbench/sgd.h"
+#include "internal.h"
 
 uint32_t kd_stream_id(kd_stream s, int stage, size_t n, size_t features, size_t p,
                       double ridge) {
@@ -193,6 +195,34 @@ static kd_status resolve_mix(kd_program *prog, const kd_problem *pr, const kd_pl
   return KD_OK;
 }
 
+/* An SGD stage (kd_solver.sgd) resolved alone: ridgeless on every feature of the
+ * problem's design, its two label columns the point's curriculum's easy and hard samples'
+ * (kd_sgd_labels), its one right-hand side along the stage's order. */
+static kd_status resolve_sgd(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
+                             const kd_chain_stage *st, int chain, int s, kd_call *c) {
+  const size_t p = pr->p;
+  if (st->features.kind != KD_FEATURES_ALL || st->features.noise || st->spectrum)
+    return kd_fail(KD_EINVAL, "chain %d, stage %d: an SGD stage sees every feature of the "
+                   "problem's own design", chain, s);
+  c->p = c->seen = p;
+  c->ridge = 0;
+  c->sgd = 1;
+  c->cur = kd_plan_curriculum(pr, pl, c->n);
+  kd_status rc = kd_curriculum_check(&c->cur, (int)st->solver.order);
+  if (rc != KD_OK) return rc;
+  double *src = own(prog, sizeof(double) * 2 * p);
+  if (!src) return no_memory(chain, s);
+  kd_sgd_labels(&c->cur, pr->beta, p, src, c->sigma);
+  for (size_t q = 0; q < 2; ++q)
+    c->src[q] = (kd_call_source){.kind = KD_LABELS_SURROGATE, .vector = src + q * p, .call = -1,
+                                 .rhs = -1};
+  c->ncols = 2;
+  c->order[0] = st->solver.order;
+  c->id = kd_stream_id(st->stream, s, c->n, p, p, 0);
+  c->role = KD_STAGE_STUDENT;
+  return KD_OK;
+}
+
 /* Stage s of a chain as a fit of its own, one right-hand side: one label column (src[0],
  * sigma[0]), or those of its mix (mix[0]). */
 static kd_status resolve(kd_program *prog, const kd_problem *pr, const kd_plan *pl,
@@ -209,6 +239,7 @@ static kd_status resolve(kd_program *prog, const kd_problem *pr, const kd_plan *
   c->ridge = st->solver.ridge == KD_RIDGE_STUDENT ? pl->pt.ridge
              : st->solver.ridge == KD_RIDGE_WEAK  ? pl->pt.weak_ridge
                                                   : st->solver.value;
+  if (st->solver.sgd) return resolve_sgd(prog, pr, pl, st, chain, s, c);
   const double *design = st->spectrum ? st->spectrum(pl) : NULL;
   if (!design) design = pr->lambda;
   unsigned char *seen = NULL;
@@ -248,7 +279,19 @@ static int same_values(const double *a, const double *b, size_t len) {
   return a == b || (a && b && memcmp(a, b, sizeof(double) * len) == 0);
 }
 
+/* Two SGD fits of one curriculum (the same steps, budget, checkpoints, difficulty and
+ * pace), which differ in their orders only. */
+static int same_curriculum(const kd_call *a, const kd_call *b) {
+  const kd_curriculum *x = &a->cur, *y = &b->cur;
+  return x->difficulty == y->difficulty && x->pacing == y->pacing &&
+         x->step.kind == y->step.kind && x->step.c == y->step.c && x->step.tau == y->step.tau &&
+         x->n == y->n && x->budget == y->budget && x->checkpoints == y->checkpoints &&
+         x->easy_fraction == y->easy_fraction && x->easy_sigma == y->easy_sigma &&
+         x->hard_sigma == y->hard_sigma && x->sigma == y->sigma;
+}
+
 static int same_design(const kd_call *a, const kd_call *b) {
+  if (a->sgd != b->sgd || (a->sgd && !same_curriculum(a, b))) return 0;
   return a->n == b->n && a->p == b->p && a->seen == b->seen && a->ridge == b->ridge &&
          a->id == b->id && a->role == b->role && a->top_k == b->top_k &&
          (a->index == b->index ||
@@ -275,6 +318,16 @@ static int same_mix(const kd_row_mix *a, const kd_row_mix *b) {
  * fit, column r itself; otherwise a mix of the fit's columns, the fit's earlier
  * right-hand sides becoming one-block mixes of their own columns. */
 static kd_status add_rhs(kd_call *call, const kd_call *one, size_t *r) {
+  if (call->sgd) { /* the curriculum's two columns; a right-hand side per order */
+    if (call->ncols == 0) {
+      memcpy(call->src, one->src, sizeof one->src[0] * 2);
+      memcpy(call->sigma, one->sigma, sizeof one->sigma[0] * 2);
+      call->ncols = 2;
+    }
+    for (*r = 0; *r < call->nrhs && call->order[*r] != one->order[0]; ++*r) continue;
+    if (*r == call->nrhs) call->order[call->nrhs++] = one->order[0]; /* at most KD_NORDERS */
+    return KD_OK;
+  }
   size_t cols[KD_MIX_BLOCKS];
   for (size_t q = 0; q < one->ncols; ++q) {
     size_t c = 0;
@@ -478,7 +531,7 @@ kd_status kd_program_build(kd_program *prog, const kd_problem *pr, const kd_plan
 
 /* doubles and ints of fit c's buffers per trial */
 static size_t doubles_per_trial(const kd_call *c) {
-  return c->p * c->ncols + (c->keep ? c->p * c->nrhs : 0) + c->nrhs;
+  return c->p * c->ncols + (c->keep ? c->p * c->nrhs : 0) + c->nrhs * kd_call_risks(c);
 }
 
 size_t kd_trial_ws_bytes(const kd_program *prog, size_t batch) {
@@ -513,7 +566,7 @@ kd_status kd_trial_ws_init(kd_trial_ws *ws, const kd_program *prog, size_t batch
       at += batch * call->p * call->nrhs;
     }
     ws->risk[c] = at;
-    at += batch * call->nrhs;
+    at += batch * call->nrhs * kd_call_risks(call);
     ws->fallback[c] = ws->flags + (size_t)c * batch;
   }
   return KD_OK;
@@ -555,7 +608,8 @@ kd_status kd_program_run(kd_backend *be, const kd_program *prog, uint64_t seed, 
   for (int ci = 0; ci < prog->ncalls; ++ci) {
     if (ci == ws->given) continue;
     const kd_call *c = &prog->call[ci];
-    const size_t width = c->p * c->nrhs;
+    const size_t width = c->p * c->nrhs, risks = c->nrhs * kd_call_risks(c);
+    const kd_sgd sgd = {.cur = &c->cur, .orders = c->order}; /* read by SGD fits only */
     for (uint32_t i = 0; i < count; ++i) {
       double *src = ws->src[ci] + (size_t)i * c->p * c->ncols;
       fill_sources(prog, c, i, ws, src);
@@ -565,7 +619,8 @@ kd_status kd_program_run(kd_backend *be, const kd_program *prog, uint64_t seed, 
           .columns = c->ncols, .target = c->target, .metric = c->metric,
           .design = {seed, c->id, first + i, c->role | KD_PURPOSE_DESIGN},
           .noise = {seed, c->id, first + i, c->role | KD_PURPOSE_NOISE},
-          .risk = ws->risk[ci] + (size_t)i * c->nrhs,
+          .sgd = c->sgd ? &sgd : NULL,
+          .risk = ws->risk[ci] + (size_t)i * risks,
           .beta_hat = c->keep ? ws->hat[ci] + (size_t)i * width : NULL};
     }
     kd_status s = count == 1 ? kd_stage_run(be, ws->stages)

@@ -17,6 +17,10 @@ void kd_pipeline_theory(double *value, kd_theory_kind *kind, double exact, doubl
  * generation of recursive's). */
 void kd_pipeline_truth_theory(const kd_problem *pr, const kd_plan *pl, double *value,
                               kd_theory_kind *kind);
+/* The curriculum of the point's SGD stages on n samples (include/kdbench/curriculum.h):
+ * the scenario's (kd_point.opts) or, without one, KD_CURRICULUM_DEFAULTS; its budget 0
+ * resolved to n, its noise the problem's. */
+kd_curriculum kd_plan_curriculum(const kd_problem *pr, const kd_plan *pl, size_t n);
 /* The rows' k column of the weak model's pipelines: the point's k. */
 size_t kd_pipeline_weak_k(const kd_plan *pl);
 

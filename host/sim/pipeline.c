@@ -55,13 +55,14 @@ static kd_status plan_weak(const kd_problem *pr, kd_plan *pl) {
   return KD_OK;
 }
 
-/* Row r's peak: ridgeless at |n - p| <= 1 (the weak model: |m - k| <= 1) in a fit it
- * depends on, where the expected risk is infinite for Gaussian designs. */
+/* Row r's peak: ridgeless at |n - p| <= 1 (the weak model: |m - k| <= 1) in a direct fit
+ * it depends on, where the expected risk is infinite for Gaussian designs (an SGD fit
+ * has no peak). */
 static int at_peak(const kd_plan *pl, const kd_plan_row *r) {
   const kd_program *prog = &pl->prog;
   for (int c = 0; c < prog->ncalls; ++c) {
     const kd_call *call = &prog->call[c];
-    if (kd_program_uses(prog, r->chain, r->stage, c) && call->ridge == 0 &&
+    if (kd_program_uses(prog, r->chain, r->stage, c) && call->ridge == 0 && !call->sgd &&
         labs((long)call->n - (long)call->p) <= 1)
       return 1;
   }
@@ -116,10 +117,13 @@ static kd_status plan_rows(const kd_problem *pr, kd_plan *pl, kd_pipe_group *gro
     for (int g = 0; g < n; ++g) {
       const kd_pipe_group *grp = &groups[*ngroups + g];
       chains[(*count)++] = &grp->chain;
-      for (int i = 0; i < grp->rows; ++i)
-        if (!add_row(pl, (kd_pipeline)q, *count - 1, grp->stage[i], grp->name, grp->step[i],
-                     label_sigma(pr, &grp->chain.stage[grp->stage[i]].labels)))
-          return KD_EINVAL;
+      for (int i = 0; i < grp->rows; ++i) {
+        kd_plan_row *r = add_row(pl, (kd_pipeline)q, *count - 1, grp->stage[i], grp->name,
+                                 grp->step[i],
+                                 label_sigma(pr, &grp->chain.stage[grp->stage[i]].labels));
+        if (!r) return KD_EINVAL;
+        r->checkpoint = grp->checkpoint[i];
+      }
     }
     *ngroups += n;
     pl->rows_of[q] = pl->nrows - pl->first_row[q];
@@ -172,7 +176,7 @@ kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes
   pl->beta_mask = malloc(sizeof(double) * p);
   pl->mu = calloc(p, sizeof(double));
   pl->v = calloc(p, sizeof(double));
-  kd_pipe_group *groups = malloc(sizeof *groups * KD_PROGRAM_CHAINS);
+  kd_pipe_group *groups = calloc(KD_PROGRAM_CHAINS, sizeof *groups); /* checkpoints 0 */
   if (!pl->beta_opt || !pl->beta_mask || !pl->mu || !pl->v || !groups) {
     free(groups);
     kd_plan_free(pl);
@@ -256,7 +260,9 @@ kd_status kd_run_trials(kd_backend *be, const kd_plan *pl, uint64_t seed, uint32
       int fb = 0;
       for (int c = 0; c < prog->ncalls; ++c) /* a fallback in any of its fits */
         if (kd_program_uses(prog, row->chain, row->stage, c)) fb |= ws->fallback[c][i];
-      risk[(size_t)q * count + i] = ws->risk[out][(size_t)i * prog->call[out].nrhs + rhs];
+      const kd_call *c = &prog->call[out];
+      risk[(size_t)q * count + i] =
+          ws->risk[out][((size_t)i * c->nrhs + rhs) * kd_call_risks(c) + (size_t)row->checkpoint];
       fallback[(size_t)q * count + i] = fb;
     }
   }

@@ -49,3 +49,12 @@ void kd_pipeline_truth_theory(const kd_problem *pr, const kd_plan *pl, double *v
   kd_pipeline_theory(value, kind, kd_pipeline_exact(pr, pl, pr->beta, NULL, pr->sigma),
                      kd_risk_surrogate(pr->lambda, pr->beta, pr->beta, pr->p, &pl->de, pr->sigma));
 }
+
+kd_curriculum kd_plan_curriculum(const kd_problem *pr, const kd_plan *pl, size_t n) {
+  static const kd_curriculum defaults = KD_CURRICULUM_DEFAULTS;
+  kd_curriculum c = pl->pt.opts && pl->pt.opts->orders ? pl->pt.opts->curriculum : defaults;
+  c.n = n;
+  if (c.budget == 0) c.budget = n;
+  c.sigma = pr->sigma;
+  return c;
+}

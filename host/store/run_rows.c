@@ -1,5 +1,6 @@
 /* A run's rows as CSV lines and as JSON Lines objects (cJSON), both ways. */
 #include <cJSON.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 const char *const kd_csv_header =
     "pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,sim_ci_low,"
     "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,real_fraction,test_risk,"
-    "generation,schedule,beats_first\n";
+    "generation,schedule,beats_first,t,order\n";
 
 /* The columns of the pipelines with several rows at a point (docs/architecture.md),
  * after the others: a step or group column holds the rows' step or group where their
@@ -60,6 +61,8 @@ void kd_row_write_csv(FILE *f, const kd_row *r) {
   put_count(f, step_in(r, "generation") ? (size_t)r->step : 0);
   fprintf(f, ",%s", group_in(r, "schedule") ? r->group : "");
   put_num(f, r->beats);
+  put_count(f, step_in(r, "t") ? (size_t)r->step : 0);
+  fprintf(f, ",%s", group_in(r, "order") ? r->group : "");
   fputc('\n', f);
 }
 
@@ -118,6 +121,8 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
     kd_json_add_number(o, "beats_first_low", r->beats_low);
     kd_json_add_number(o, "beats_first_high", r->beats_high);
   }
+  if (step_in(r, "t")) cJSON_AddNumberToObject(o, "t", r->step);
+  if (group_in(r, "order")) cJSON_AddStringToObject(o, "order", r->group);
   if (r->risks) {
     cJSON *a = cJSON_AddArrayToObject(o, "risks");
     for (size_t t = 0; a && t < r->n_risks; ++t) {
@@ -203,12 +208,15 @@ static const char *get_str(reader *rd, const char *key) {
 /* The columns of the pipelines with several rows (missing where they do not apply, and
  * in older runs: empty). */
 static void read_multi(reader *rd, kd_row *r) {
-  const size_t gen = cJSON_GetObjectItemCaseSensitive(rd->o, "generation") ? get_count(rd, "generation") : 0;
-  if (gen > 1000000 && rd->st == KD_OK)
-    rd->st = kd_fail(KD_EINVAL, "%s: key 'generation' is %zu, not a generation", rd->origin, gen);
-  r->step = (int)gen;
-  if (cJSON_GetObjectItemCaseSensitive(rd->o, "schedule"))
-    snprintf(r->group, sizeof r->group, "%s", get_str(rd, "schedule"));
+  const kd_pipeline_type *t = kd_pipelines[r->pipeline]; /* its step and group keys */
+  const char *step_key = t->step_column ? t->step_column : "generation";
+  const char *group_key = t->group_column ? t->group_column : "schedule";
+  const size_t step = cJSON_GetObjectItemCaseSensitive(rd->o, step_key) ? get_count(rd, step_key) : 0;
+  if (step > INT_MAX && rd->st == KD_OK)
+    rd->st = kd_fail(KD_EINVAL, "%s: key '%s' is %zu, not a step", rd->origin, step_key, step);
+  r->step = (int)step;
+  if (cJSON_GetObjectItemCaseSensitive(rd->o, group_key))
+    snprintf(r->group, sizeof r->group, "%s", get_str(rd, group_key));
   r->beats = get_later_num(rd, "beats_first");
   r->beats_low = get_later_num(rd, "beats_first_low");
   r->beats_high = get_later_num(rd, "beats_first_high");

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "kdbench/backend.h"
+#include "kdbench/curriculum.h"
 #include "kdbench/problem.h"
 
 struct kd_plan; /* pipeline.h: the point's plan, whose surrogates and spectra stages use */
@@ -86,6 +87,12 @@ typedef enum { KD_RIDGE_STUDENT, KD_RIDGE_WEAK, KD_RIDGE_FIXED } kd_ridge_kind;
 typedef struct {
   kd_ridge_kind ridge;
   double value; /* KD_RIDGE_FIXED; 0 = ridgeless */
+  /* 1: one pass of SGD (include/kdbench/sgd.h) along the point's curriculum
+   * (kd_point.opts) in the order `order`, its risk read at the curriculum's checkpoints,
+   * instead of the direct solve; ridge and labels are then the curriculum's (its easy
+   * and hard samples' sources and noise), not the fields above */
+  int sgd;
+  kd_order order;
 } kd_solver;
 
 typedef enum { KD_LABELS_TRUTH, KD_LABELS_SURROGATE, KD_LABELS_STAGE, KD_LABELS_MIX } kd_labels_kind;
@@ -172,7 +179,15 @@ typedef struct {
                                   says; else it is column r */
   kd_row_mix mix[KD_CALL_RHS];
   int keep;                    /* its coefficients are kept (a later fit or the cache reads them) */
+  int sgd;                     /* one pass of SGD (kd_solver.sgd): label columns 0 and 1 the
+                                  curriculum's easy and hard samples', right-hand side r along
+                                  order[r], cur.checkpoints risks each */
+  kd_curriculum cur;
+  kd_order order[KD_CALL_RHS];
 } kd_call;
+
+/* The risks a fit gives per right-hand side: its checkpoints (SGD), else 1. */
+static inline size_t kd_call_risks(const kd_call *c) { return c->sgd ? c->cur.checkpoints : 1; }
 
 typedef struct {
   int ncalls;

@@ -29,6 +29,7 @@
 #ifndef KDBENCH_CURRICULUM_H
 #define KDBENCH_CURRICULUM_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include "kdbench/status.h"
@@ -78,6 +79,13 @@ typedef struct {
   double easy_sigma, hard_sigma; /* noise: the two noise levels */
   double sigma;         /* source (the truth's labels), features: the problem's noise */
 } kd_curriculum;
+
+/* The defaults of a run (kdbench --help): noise 0.1 and 1, half of the pool easy,
+ * constant steps 0.5 / tr Sigma over all n samples, 10 checkpoints, unpaced. */
+#define KD_CURRICULUM_DEFAULTS                                                               \
+  {.difficulty = KD_DIFFICULTY_NOISE, .pacing = KD_PACING_NONE,                              \
+   .step = {.kind = KD_STEP_CONSTANT, .c = 0.5, .tau = INFINITY}, .n = 0, .budget = 0,        \
+   .checkpoints = 10, .easy_fraction = 0.5, .easy_sigma = 0.1, .hard_sigma = 1.0, .sigma = 0}
 
 /* Names: "curriculum" "anti" "random"; "none" "linear" "quad" "root" "step" "exp" "log";
  * "noise" "source" "features". The parsers take the first len characters and name the

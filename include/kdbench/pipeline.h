@@ -49,6 +49,12 @@ typedef enum { KD_THEORY_DE, KD_THEORY_EXACT } kd_theory_kind;
  * and read by their descriptors through kd_point.opts. */
 typedef struct kd_pipe_opts {
   kd_recursive_opts recursive;
+  /* curriculum (include/kdbench/curriculum_settings.h): its SGD student's settings (n:
+   * the point's; budget 0: all of it; sigma: the problem's) and its orders, the groups;
+   * orders 0: the defaults of pipeline_curriculum.c */
+  kd_curriculum curriculum;
+  int orders;
+  kd_order order[KD_NORDERS];
 } kd_pipe_opts;
 
 /* One row of a point: which pipeline, which of its groups and steps, the fit whose
@@ -62,6 +68,7 @@ typedef struct {
   char group[KD_GROUP_LEN];
   int step;
   int chain, stage;    /* the program's chain and the stage of it whose risk the row is */
+  int checkpoint;      /* an SGD stage's (kd_solver.sgd): which of its checkpoints */
   double sigma;        /* the noise level of the labels that stage learns from */
   double theory;
   kd_theory_kind kind;
@@ -100,6 +107,7 @@ typedef struct {
   kd_chain chain;
   int rows;
   int stage[KD_CHAIN_MAX], step[KD_CHAIN_MAX];
+  int checkpoint[KD_CHAIN_MAX]; /* row i of an SGD stage: its checkpoint (else 0) */
   kd_labels_mix mix[KD_CHAIN_MAX]; /* what the chain's mixed stages point to */
 } kd_pipe_group;
 
