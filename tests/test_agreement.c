@@ -252,6 +252,46 @@ Test(agreement, generations_de) {
   teardown(&f);
 }
 
+/* The features pipeline: the student sees s features (head, tail or random first), with
+ * or without q pure-noise features of level rho; exact where s + q < n - 1, DE else. */
+static kd_point features_point(size_t n, double ridge, size_t s, kd_feature_order order,
+                               size_t q, double rho) {
+  return (kd_point){.n = n, .ridge = ridge, .m = 1000,
+                    .features = {.count = s, .order = order, .seed = 3, .noise = q, .level = rho}};
+}
+
+static const unsigned features_only = 1u << KD_PIPE_FEATURES;
+
+Test(agreement, features_overparameterised) {
+  fixture f;
+  setup(&f, powerlaw2, 500, 0.5);
+  check_point(&f, features_point(200, 0, 100, KD_GROW_HEAD, 0, 0), features_only, 300,
+              "p > n, head s = 100 (exact OLS)");
+  check_point(&f, features_point(200, 0, 300, KD_GROW_TAIL, 0, 0), features_only, 300,
+              "p > n, tail s = 300 (DE)");
+  check_point(&f, features_point(200, 0, 400, KD_GROW_RANDOM, 0, 0), features_only, 300,
+              "p > n, random s = 400 (DE)");
+  check_point(&f, features_point(200, 0, 60, KD_GROW_HEAD, 400, 0.01), features_only, 300,
+              "p > n, head s = 60, q = 400 noise features (DE)");
+  check_point(&f, features_point(200, 0, 300, KD_GROW_RANDOM, 300, 0.01), features_only, 300,
+              "p > n, random s = 300, q = 300 noise features (DE)");
+  teardown(&f);
+}
+
+Test(agreement, features_underparameterised) {
+  fixture f;
+  setup(&f, powerlaw2, 150, 0.5);
+  check_point(&f, features_point(400, 0, 100, KD_GROW_HEAD, 100, 0.05), features_only, 300,
+              "n > p, head s = 100, q = 100 (exact OLS)");
+  check_point(&f, features_point(400, 0, 50, KD_GROW_TAIL, 0, 0), features_only, 300,
+              "n > p, tail s = 50 (exact OLS)");
+  check_point(&f, features_point(400, 0, 120, KD_GROW_RANDOM, 600, 0.002), features_only, 300,
+              "n > p, random s = 120, q = 600: over-parameterised by noise (DE)");
+  check_point(&f, features_point(400, 1e-2, 80, KD_GROW_TAIL, 200, 0.05), features_only, 300,
+              "n > p, ridge 1e-2, tail s = 80, q = 200 (DE)");
+  teardown(&f);
+}
+
 /* ---- reproducibility ------------------------------------------------------------------ */
 
 TestSuite(reproducibility, .init = kd_test_dir_make, .fini = kd_test_dir_remove);

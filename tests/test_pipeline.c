@@ -52,8 +52,8 @@ static kd_plan plan(size_t n, double ridge, size_t m, size_t k, unsigned pipes) 
 
 Test(registry, names_in_the_order_of_the_rows) {
   const char *want[] = {"strong", "optimal", "mask", "w2s", "weak", "mix", "recursive",
-                        "curriculum"};
-  cr_assert_eq(KD_NPIPES, 8);
+                        "curriculum", "features"};
+  cr_assert_eq(KD_NPIPES, 9);
   for (int q = 0; q < KD_NPIPES; ++q) {
     cr_expect_str_eq(kd_pipeline_name((kd_pipeline)q), want[q]);
     cr_expect_eq(kd_pipelines[q]->name, kd_pipeline_name((kd_pipeline)q));
@@ -70,7 +70,7 @@ Test(registry, names_in_the_order_of_the_rows) {
   cr_expect_eq(kd_pipelines_parse("strong,teacher", &mask), KD_EINVAL);
   cr_expect_str_eq(kd_last_error(),
                    "unknown pipeline 'teacher' (expected strong, optimal, mask, w2s, weak, mix, "
-                   "recursive or curriculum)");
+                   "recursive, curriculum or features)");
 }
 
 /* ---- the paper's pipelines as fits ------------------------------------------------------ */

@@ -81,6 +81,8 @@ double kd_fit_point_axis(const kd_fit_point *pt, kd_axis a) {
       return r->alpha;
     case KD_AXIS_REAL_FRACTION:
       return r->real_fraction;
+    case KD_AXIS_STUDENT_FEATURES:
+      return pt->cell[KD_PIPE_FEATURES] ? (double)pt->cell[KD_PIPE_FEATURES]->student_features : NAN;
     default:
       if (pt->cell[KD_PIPE_STRONG]) return pt->cell[KD_PIPE_STRONG]->sigma;
       if (pt->cell[KD_PIPE_WEAK]) return pt->cell[KD_PIPE_WEAK]->sigma;

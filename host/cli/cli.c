@@ -64,11 +64,20 @@ const char *kd_cli_usage =
     "                      labels (noise --sigma), in [0, 1] (default 0); the rest carry\n"
     "                      the weak teacher's labels (noise --teacher-sigma; 0 =\n"
     "                      noiseless synthetic labels)\n"
+    "  --student-features S  features: the student sees S of the p features (default\n"
+    "                      all; also an axis: --sweep student-features)\n"
+    "  --feature-order O   features: which S, in order: head (decreasing\n"
+    "                      lambda_i beta*_i^2, default) | tail (the reverse) | random\n"
+    "                      (a permutation drawn from --seed)\n"
+    "  --noise-features Q  features: Q pure-noise features beside them (default 0)\n"
+    "  --noise-level RHO   features: their variance, > 0 (default 1); they act like a\n"
+    "                      ridge of Q RHO / n (docs/theory.md#features)\n"
     "  --pipelines LIST    comma list of strong, optimal, mask, w2s, weak, mix,\n"
-    "                      recursive, curriculum (default strong,optimal,mask,w2s;\n"
-    "                      weak = the teacher itself; mix = the student on real and\n"
-    "                      teacher-labelled rows; recursive: generations, curriculum:\n"
-    "                      one pass of SGD along a curriculum, below)\n"
+    "                      recursive, curriculum, features (default\n"
+    "                      strong,optimal,mask,w2s; weak = the teacher itself; mix = the\n"
+    "                      student on real and teacher-labelled rows; recursive:\n"
+    "                      generations, curriculum: one pass of SGD along a curriculum,\n"
+    "                      below; features = the student on S features and Q noise ones)\n"
     "Generations (the recursive pipeline: generation g learns from generation g-1)\n"
     "  --generations G     generations, one row each (default 10, at most 32)\n"
     "  --schedule LIST     comma list of fixed (T_g = n), linear (n g), quadratic\n"
@@ -102,16 +111,18 @@ const char *kd_cli_usage =
     "                      noise of the easy and hard samples (default 0.1 and 1)\n"
     "Sweep\n"
     "  --sweep AXES        the swept axis, or two (n,p: the grid; the first is the x\n"
-    "                      axis): n, p, m, k, ridge, alpha, sigma, real-fraction\n"
-    "  --n, --p, --m, --k, --ridge, --alpha, --sigma, --real-fraction VALUES\n"
+    "                      axis): n, p, m, k, ridge, alpha, sigma, real-fraction,\n"
+    "                      student-features\n"
+    "  --n, --p, --m, --k, --ridge, --alpha, --sigma, --real-fraction,\n"
+    "  --student-features VALUES\n"
     "                      a swept axis's values: a comma list whose items are numbers\n"
     "                      or ranges A:B:logN (N log-spaced), A:B:linN (N evenly\n"
     "                      spaced) or A:B:pow2 (powers of two); n, p, m, k are rounded\n"
     "                      and de-duplicated. Defaults: n: log grid 20..2000 through\n"
     "                      n = p (about 8 a decade); p: 100,200,500,1000,2000;\n"
-    "                      m: 500,...,20000; k: 10:p:log8; ridge: 1e-4:1:log9;\n"
-    "                      alpha: 1.25,1.5,2,3,4; sigma: 0,0.1,0.25,0.5,1;\n"
-    "                      real-fraction: 0:1:lin5, unless\n"
+    "                      m: 500,...,20000; k and student-features: 10:p:log8;\n"
+    "                      ridge: 1e-4:1:log9; alpha: 1.25,1.5,2,3,4;\n"
+    "                      sigma: 0,0.1,0.25,0.5,1; real-fraction: 0:1:lin5, unless\n"
     "                      values are given here or in the scenario file (the value\n"
     "                      a preset gives an axis it does not sweep, as m = 5000 in\n"
     "                      fig1, is a default, not a sweep value)\n"
@@ -175,7 +186,8 @@ const char *kd_cli_usage =
     "CSV columns: pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,\n"
     "sim_ci_low,sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,\n"
     "real_fraction (the mix's rows, and every row where it is swept), test_risk,\n"
-    "generation,schedule,beats_first (recursive's rows), t,order (curriculum's rows).\n"
+    "generation,schedule,beats_first (recursive's rows), t,order (curriculum's rows),\n"
+    "student_features (the features rows' S; empty in the others).\n"
     "Risks are excess risks (b - beta*)' Sigma (b - beta*); test_risk = sim_mean + sigma^2,\n"
     "sigma the ground-truth labels' noise (empty where sim_mean is);\n"
     "ratio = sim_mean / theory; m, k are the weak model's (k is the mask's size for\n"
@@ -219,6 +231,10 @@ static const struct option options[] = {
     {"synthetic-sigma", required_argument, 0, OPT_SETTING},
     {"gen-ridge", required_argument, 0, OPT_SETTING},
     {"gen-ridge-decay", required_argument, 0, OPT_SETTING},
+    {"student-features", required_argument, 0, OPT_SETTING},
+    {"feature-order", required_argument, 0, OPT_SETTING},
+    {"noise-features", required_argument, 0, OPT_SETTING},
+    {"noise-level", required_argument, 0, OPT_SETTING},
     {"pipelines", required_argument, 0, OPT_SETTING},
     {"trials", required_argument, 0, OPT_SETTING},
     {"seed", required_argument, 0, OPT_SETTING},

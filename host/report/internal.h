@@ -26,6 +26,7 @@ enum {
   KD_RP_SIGMA,
   KD_RP_TRIALS,
   KD_RP_REAL_FRACTION, /* the axis real-fraction */
+  KD_RP_STUDENT_FEATURES,
   KD_RP_COUNT
 };
 extern const char *const kd_report_param_names[KD_RP_COUNT];

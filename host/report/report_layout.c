@@ -198,7 +198,8 @@ void kd_report_free(kd_report *r) {
 /* ---- numbers ------------------------------------------------------------------------ */
 
 const char *kd_report_param_fmt(int q) {
-  int integer = q == KD_RP_N || q == KD_RP_P || q == KD_RP_M || q == KD_RP_K || q == KD_RP_TRIALS;
+  int integer = q == KD_RP_N || q == KD_RP_P || q == KD_RP_M || q == KD_RP_K || q == KD_RP_TRIALS ||
+                q == KD_RP_STUDENT_FEATURES;
   return integer ? "%.0f" : "%g";
 }
 

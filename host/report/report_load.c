@@ -10,7 +10,8 @@
 #include "internal.h"
 
 const char *const kd_report_param_names[KD_RP_COUNT] = {
-    "n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma", "trials", "real_fraction"};
+    "n", "p", "m", "k", "ridge", "alpha", "signal_exp", "sigma", "trials", "real_fraction",
+    "student_features"};
 
 /* ---- typed access to the metadata's keys; errors name the file (w) and the key ---- */
 
@@ -136,15 +137,18 @@ static void view_row(const kd_row *x, kd_report_row *r) {
       [KD_RP_M] = (double)x->m,     [KD_RP_K] = (double)x->k,
       [KD_RP_RIDGE] = x->ridge,     [KD_RP_ALPHA] = x->alpha,
       [KD_RP_SIGNAL_EXP] = x->signal_exp, [KD_RP_SIGMA] = x->sigma,
-      [KD_RP_TRIALS] = (double)x->s.count, [KD_RP_REAL_FRACTION] = x->real_fraction};
+      [KD_RP_TRIALS] = (double)x->s.count, [KD_RP_REAL_FRACTION] = x->real_fraction,
+      [KD_RP_STUDENT_FEATURES] = (double)x->student_features};
   memset(r, 0, sizeof *r);
   memcpy(r->point_key, x->key, sizeof r->point_key);
   r->point = (long)x->point;
   r->pipe = (int)x->pipeline;
   for (int q = 0; q < KD_RP_COUNT; ++q) {
     r->param[q] = param[q];
-    /* null in the JSON Lines: 0 for a count (m, k), NaN for a real (alpha, ...) */
-    r->has_param[q] = q == KD_RP_M || q == KD_RP_K ? param[q] != 0 : !isnan(param[q]);
+    /* null in the JSON Lines: 0 for a count (m, k, s), NaN for a real (alpha, ...) */
+    r->has_param[q] = q == KD_RP_M || q == KD_RP_K || q == KD_RP_STUDENT_FEATURES
+                          ? param[q] != 0
+                          : !isnan(param[q]);
   }
   r->sim_mean = x->s.mean;
   r->sim_median = x->s.median;

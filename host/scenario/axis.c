@@ -14,6 +14,7 @@ const kd_axis_type kd_axes[KD_NAXES] = {
     [KD_AXIS_ALPHA] = {"alpha", 0, "1.25,1.5,2,3,4"},
     [KD_AXIS_SIGMA] = {"sigma", 0, "0,0.1,0.25,0.5,1"},
     [KD_AXIS_REAL_FRACTION] = {"real-fraction", 0, "0:1:lin5"},
+    [KD_AXIS_STUDENT_FEATURES] = {"student-features", 1, NULL},
 };
 
 const char *kd_axis_name(kd_axis a) { return (unsigned)a < KD_NAXES ? kd_axes[a].name : "?"; }

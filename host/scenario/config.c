@@ -13,6 +13,8 @@
 #include "kdbench/shard_spec.h"
 
 static const char *const JOB_NAMES[] = {[KD_JOB_SWEEP] = "sweep", [KD_JOB_WEIGHTS] = "weights"};
+static const char *const ORDER_NAMES[] = {
+    [KD_GROW_HEAD] = "head", [KD_GROW_TAIL] = "tail", [KD_GROW_RANDOM] = "random"};
 
 /* ---- numbers: the one grammar of include/kdbench/number.h, each setting's range ---- */
 
@@ -64,6 +66,15 @@ static kd_status parse_alpha(const char *text, double *out) {
     return expected("alpha", "a positive number of at most 332.2 (p^-alpha >= 1e-100 at p = 2)",
                     text, r);
   *out = x;
+  return KD_OK;
+}
+
+/* An integer >= 0. */
+static kd_status parse_whole(const char *name, const char *text, size_t *out) {
+  uint64_t x = 0;
+  kd_num r = kd_whole_parse(text, &x);
+  if (r != KD_NUM_OK || x > SIZE_MAX) return expected(name, "an integer >= 0", text, r);
+  *out = (size_t)x;
   return KD_OK;
 }
 
@@ -302,6 +313,8 @@ static const setting SETTINGS[] = {
     {"spectrum", "problem"}, {"p", "problem"}, {"alpha", "problem"},
     {"beta", "problem"},   {"signal-exp", "problem"}, {"sigma", "problem"},
     {"teacher-sigma", "problem"}, {"ridge", "student"}, {"real-fraction", "student"},
+    {"student-features", "student"}, {"feature-order", "student"},
+    {"noise-features", "student"}, {"noise-level", "student"},
     {"m", "teacher"},      {"k", "teacher"},        {"weak-ridge", "teacher"},
     {"weak-spectrum", "teacher"}, {"weak-alpha", "teacher"},
     {"pipelines", "sweep"}, {"sweep", "sweep"},
@@ -363,6 +376,12 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
     c->axis_values[a].count = 0;
     return KD_OK;
   }
+  if (a == KD_AXIS_STUDENT_FEATURES && strcmp(text, "all") == 0) {
+    c->student_features = 0;
+    c->values[a][0] = '\0';
+    c->axis_values[a].count = 0;
+    return KD_OK;
+  }
   if (a == KD_AXIS_N && strcmp(text, "default") == 0) {
     c->values[a][0] = '\0';
     c->axis_values[a].count = 0;
@@ -381,6 +400,7 @@ static kd_status set_axis(kd_config *c, kd_axis a, const char *text) {
       case KD_AXIS_ALPHA: st = parse_alpha(text, &c->alpha); break;
       case KD_AXIS_SIGMA: st = parse_nonneg(name, text, KD_SIGMA_MAX, &c->sigma); break;
       case KD_AXIS_REAL_FRACTION: st = parse_nonneg(name, text, 1, &c->real_fraction); break;
+      case KD_AXIS_STUDENT_FEATURES: st = parse_count(name, text, &c->student_features); break;
       default: break;
     }
   } else if (a == KD_AXIS_K && c->k == KD_K_ALL) {
@@ -531,6 +551,24 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
       return KD_OK;
     }
     return parse_nonneg(name, text, KD_SCALE_MAX, &c->weak_ridge);
+  }
+  if (!strcmp(name, "feature-order")) {
+    for (int o = 0; o < (int)(sizeof ORDER_NAMES / sizeof *ORDER_NAMES); ++o)
+      if (!strcmp(text, ORDER_NAMES[o])) {
+        c->feature_order = (kd_feature_order)o;
+        return KD_OK;
+      }
+    return kd_fail(KD_EINVAL, "--feature-order: unknown '%s' (expected head, tail or random)",
+                   text);
+  }
+  if (!strcmp(name, "noise-features")) return parse_whole(name, text, &c->noise_features);
+  if (!strcmp(name, "noise-level")) {
+    double x = 0;
+    kd_num r = kd_number_parse(text, &x);
+    if (r != KD_NUM_OK || !(x > 0 && x <= KD_SCALE_MAX))
+      return expected(name, "a number above 0, at most 1e+100", text, r);
+    c->noise_level = x;
+    return KD_OK;
   }
   if (!strcmp(name, "pipelines")) return kd_pipelines_parse(text, &c->pipelines);
   if (!strncmp(name, "gen", 3) || !strcmp(name, "schedule") || !strcmp(name, "synthetic-sigma"))
@@ -707,6 +745,20 @@ static void print_generations(const kd_config *c, FILE *out) {
   fprintf(out, "\ngen-ridge-decay = %s\n", o->decay ? "inverse-square" : "none");
 }
 
+/* The features pipeline's settings, only those that differ from their defaults (all,
+ * head, 0, 1): the scenarios made before them keep their text, hence their hash. */
+static void print_features(const kd_config *c, FILE *out, int canonical) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%zu", c->student_features);
+  if (c->student_features || c->values[KD_AXIS_STUDENT_FEATURES][0] ||
+      is_swept(c, KD_AXIS_STUDENT_FEATURES))
+    print_axis(c, out, KD_AXIS_STUDENT_FEATURES, c->student_features ? buf : "all", canonical);
+  if (c->feature_order != KD_GROW_HEAD)
+    fprintf(out, "feature-order = %s\n", ORDER_NAMES[c->feature_order]);
+  if (c->noise_features) fprintf(out, "noise-features = %zu\n", c->noise_features);
+  if (c->noise_level != 1) fprintf(out, "noise-level = %.17g\n", c->noise_level);
+}
+
 void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   char buf[64];
   if (!canonical)
@@ -745,6 +797,7 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
     snprintf(buf, sizeof buf, "%.17g", c->real_fraction);
     print_axis(c, out, KD_AXIS_REAL_FRACTION, buf, canonical);
   }
+  print_features(c, out, canonical);
   fputs("\n[teacher]\n", out);
   snprintf(buf, sizeof buf, "%zu", c->m);
   print_axis(c, out, KD_AXIS_M, buf, canonical);

@@ -46,7 +46,7 @@ static kd_status axis_values(const kd_config *c, kd_axis a, size_t p, double **v
     free(n);
     return *v ? KD_OK : kd_fail(KD_ENOMEM, "out of memory");
   }
-  if (a == KD_AXIS_K) { /* 8 log-spaced k from 10 (or 1) to p */
+  if (a == KD_AXIS_K || a == KD_AXIS_STUDENT_FEATURES) { /* 8 log-spaced from 10 (or 1) to p */
     kd_axis_spec *k = malloc(sizeof *k); /* a spec is 24 KiB: not on the stack */
     if (!k) return kd_fail(KD_ENOMEM, "out of memory");
     k->count = 1;
@@ -69,6 +69,7 @@ static void set_axis(kd_grid_point *pt, kd_axis a, double x) {
     case KD_AXIS_ALPHA: pt->alpha = x; break;
     case KD_AXIS_SIGMA: pt->sigma = x; break;
     case KD_AXIS_REAL_FRACTION: pt->real_fraction = x; break;
+    case KD_AXIS_STUDENT_FEATURES: pt->student_features = (size_t)x; break;
     default: break;
   }
 }
@@ -78,6 +79,12 @@ static kd_status push(kd_grid *g, size_t *cap, const kd_grid_point *pt) {
     char text[256];
     kd_grid_point_text(pt, text, sizeof text);
     return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu at the point %s", pt->k, pt->p, text);
+  }
+  if (pt->student_features > pt->p) {
+    char text[256];
+    kd_grid_point_text(pt, text, sizeof text);
+    return kd_fail(KD_EINVAL, "student-features = %zu exceeds p = %zu at the point %s",
+                   pt->student_features, pt->p, text);
   }
   if (g->count == *cap) {
     size_t nc = *cap ? 2 * *cap : 64;
@@ -98,7 +105,8 @@ kd_status kd_grid_build(const kd_config *c, kd_grid *g) {
   if (!n_swept && !kd_axis_spec_single(&c->axis_values[KD_AXIS_N], &n))
     return kd_fail(KD_EINVAL, "n is not swept: give the student's sample size with --n N");
   kd_grid_point base = {.p = c->p, .m = c->m, .k = c->k, .ridge = c->ridge, .alpha = c->alpha,
-                        .sigma = c->sigma, .real_fraction = c->real_fraction};
+                        .sigma = c->sigma, .real_fraction = c->real_fraction,
+                        .student_features = c->student_features};
   base.n = (size_t)n;
   kd_axis inner = c->swept[0];
   double *outer_v = NULL;
@@ -133,4 +141,6 @@ void kd_grid_point_text(const kd_grid_point *pt, char *buf, size_t len) {
                       pt->n, pt->p, pt->m, pt->k, pt->ridge, pt->alpha, pt->sigma);
   if (pt->real_fraction != 0 && used >= 0 && (size_t)used < len)
     snprintf(buf + used, len - (size_t)used, " real_fraction=%.17g", pt->real_fraction);
+  if (pt->student_features && used >= 0 && (size_t)used < len)
+    snprintf(buf + used, len - (size_t)used, " student_features=%zu", pt->student_features);
 }

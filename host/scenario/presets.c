@@ -9,7 +9,8 @@
 static const char *BASE =
     "[problem]\np = 500\nspectrum = powerlaw\nalpha = 2\nbeta = powerlaw\nsignal-exp = 1.5\n"
     "sigma = 0.5\nteacher-sigma = same\n"
-    "[student]\nridge = 0\n"
+    "[student]\nridge = 0\nstudent-features = all\nfeature-order = head\nnoise-features = 0\n"
+    "noise-level = 1\n"
     "[teacher]\nm = 5000\nk = auto\n"
     "[sweep]\nsweep = n\nn = default\npipelines = strong,optimal,mask,w2s\ntrials = 200\nseed = 1\n"
     "[generations]\ngenerations = 10\nschedule = fixed\nsynthetic-sigma = same\ngen-ridge = same\n"
@@ -17,7 +18,7 @@ static const char *BASE =
     "[run]\njob = sweep\nbackend = auto\n"
     "[output]\ncsv = results/sweep-n.csv\nraw = false\nfit = false\n";
 
-#define MAX_PARTS 8
+#define MAX_PARTS 12
 
 typedef struct {
   const char *name, *about;
@@ -43,6 +44,17 @@ typedef struct {
   "[problem]\np = 100\nalpha = 1\nsignal-exp = 2\nsigma = 0.5\n"                          \
   "[sweep]\nn = 3000\npipelines = curriculum\ntrials = 300\n"                               \
   "[curriculum]\ncheckpoints = 10\n" SET "[output]\ncsv = results/curriculum/" NAME ".csv\n"
+/* features: the student grown feature by feature at n = 200 (p = 500) along one order,
+ * padded with q pure-noise features of level rho, an implicit ridge q rho / n of 1e-3,
+ * 0.03 and 1 (docs/theory.md#features). */
+#define FEATURES(order, q, rho)                                                            \
+  "[student]\nstudent-features = 10:500:log12\nfeature-order = " #order "\n"                \
+  "noise-features = " #q "\nnoise-level = " #rho "\n"                                        \
+  "[sweep]\nsweep = student-features\nn = 200\npipelines = features\ntrials = 100\n"        \
+  "[output]\ncsv = results/features/" #order "-q" #q ".csv\n"
+#define FEATURES_ORDER(order)                                                              \
+  FEATURES(order, 0, 1), FEATURES(order, 100, 0.002), FEATURES(order, 1000, 0.006),         \
+      FEATURES(order, 10000, 0.02)
 
 /* collapse: the recursive pipeline alone (the power-law parts are p = 500, lambda_i =
  * i^-2, lambda_i beta_i^2 = i^-1.5, sigma = 0.5: BASE's); isotropic's signal-exp 50 puts
@@ -114,6 +126,10 @@ static const preset PRESETS[] = {
       CURRICULUM("features-linear-small-steps",
                  "difficulty = features\norder = curriculum,anti\npacing = linear\nstep = constant:0.05\n")},
      "[sweep]\ntrials = 4\n"},
+    {"features", "feature growth: risk against the student's features s at n = 200, p = 500, "
+                 "head, tail or random first, with 0, 100, 1000, 10000 noise features",
+     {FEATURES_ORDER(head), FEATURES_ORDER(tail), FEATURES_ORDER(random)},
+     "[student]\nstudent-features = 10,100,300\n[sweep]\ntrials = 4\n"},
 };
 
 static const preset *find(const char *name) {

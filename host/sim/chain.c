@@ -77,10 +77,20 @@ static kd_status resolve_subset(kd_program *prog, const kd_problem *pr, const kd
                                 const double *design, unsigned char *seen) {
   const size_t p = pr->p;
   const kd_features *f = &st->features;
+  const kd_student_features *sf = &pl->pt.features;
+  const int student = f->kind == KD_FEATURES_STUDENT;
+  const size_t noise = student ? sf->noise : f->noise;
+  const double noise_var = student ? sf->level : f->noise_var;
   size_t *index = own(prog, sizeof(size_t) * p);
   if (!index) return no_memory(chain, s);
   if (f->kind == KD_FEATURES_SUBSET) {
     c->seen = f->subset(pl, p, index);
+  } else if (student) { /* the first s of the plan's order */
+    if (!pl->order)
+      return kd_fail(KD_EINVAL, "chain %d, stage %d: the student's features have no order",
+                     chain, s);
+    c->seen = sf->count ? sf->count : p;
+    for (size_t j = 0; j < c->seen && j < p; ++j) index[j] = pl->order[j];
   } else { /* the first ones, before pure-noise features */
     c->seen = f->kind == KD_FEATURES_TOP_K ? pl->pt.k : p;
     for (size_t j = 0; j < c->seen && j < p; ++j) index[j] = j;
@@ -95,12 +105,15 @@ static kd_status resolve_subset(kd_program *prog, const kd_problem *pr, const kd
     seen[index[i]] = 1;
   }
   c->index = index;
-  c->p = c->seen + f->noise;
+  c->p = c->seen + noise;
   c->partial = c->seen < p;
   if (c->p == 0) return KD_OK; /* refused by the caller */
-  c->lambda = gather(prog, c, design, f->noise_var);
+  if (noise && !(noise_var > 0 && noise_var <= KD_SCALE_MAX))
+    return kd_fail(KD_EINVAL, "chain %d, stage %d: pure-noise features of variance %g "
+                   "(expected a number above 0, at most %g)", chain, s, noise_var, KD_SCALE_MAX);
+  c->lambda = gather(prog, c, design, noise_var);
   c->target = gather(prog, c, pr->beta, 0);
-  if (design != pr->lambda) c->metric = gather(prog, c, pr->lambda, f->noise_var);
+  if (design != pr->lambda) c->metric = gather(prog, c, pr->lambda, noise_var);
   if (!c->lambda || !c->target || (design != pr->lambda && !c->metric))
     return no_memory(chain, s);
   for (size_t j = 0; j < p; ++j)
@@ -244,7 +257,8 @@ static kd_status resolve(kd_program *prog, const kd_problem *pr, const kd_plan *
   if (!design) design = pr->lambda;
   unsigned char *seen = NULL;
   c->top_k = f->kind == KD_FEATURES_TOP_K;
-  if (f->kind == KD_FEATURES_SUBSET || f->noise > 0) { /* gathered copies */
+  if (f->kind == KD_FEATURES_SUBSET || f->kind == KD_FEATURES_STUDENT || f->noise > 0) {
+    /* gathered copies */
     seen = calloc(p, 1);
     kd_status rc = seen ? resolve_subset(prog, pr, pl, st, s, chain, c, design, seen)
                         : no_memory(chain, s);

@@ -23,6 +23,23 @@ static int uses_weak(const kd_chain *ch) {
   return 0;
 }
 
+/* Whether a chain has a stage on the point's student features, whose order the plan
+ * builds. */
+static int uses_student(const kd_chain *ch) {
+  for (int s = 0; s < ch->length; ++s)
+    if (ch->stage[s].features.kind == KD_FEATURES_STUDENT) return 1;
+  return 0;
+}
+
+static kd_status plan_student(const kd_problem *pr, kd_plan *pl) {
+  const kd_student_features *f = &pl->pt.features;
+  if (f->count > pr->p)
+    return kd_fail(KD_EINVAL, "student-features = %zu exceeds p = %zu", f->count, pr->p);
+  pl->order = malloc(sizeof(size_t) * pr->p);
+  if (!pl->order) return kd_fail(KD_ENOMEM, "cannot allocate the feature order of p = %zu", pr->p);
+  return kd_feature_order_build(pr, f->order, f->seed, pl->order);
+}
+
 static kd_status plan_weak(const kd_problem *pr, kd_plan *pl) {
   size_t p = pr->p;
   pl->weak_lambda = pr->lambda_w;
@@ -188,10 +205,13 @@ kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes
   for (size_t i = 0; i < p; ++i) pl->beta_mask[i] = i < pl->k_mask ? pr->beta[i] : 0.0;
 
   const kd_chain *chains[KD_PROGRAM_CHAINS];
-  int count = 0, ngroups = 0, weak = 0;
-  for (int q = 0; q < KD_NPIPES; ++q)
+  int count = 0, ngroups = 0, weak = 0, student = 0;
+  for (int q = 0; q < KD_NPIPES; ++q) {
     weak |= has(pipes, (kd_pipeline)q) && uses_weak(&kd_pipelines[q]->chain);
+    student |= has(pipes, (kd_pipeline)q) && uses_student(&kd_pipelines[q]->chain);
+  }
   if (weak) st = plan_weak(pr, pl);
+  if (st == KD_OK && student) st = plan_student(pr, pl);
   if (st == KD_OK) st = plan_rows(pr, pl, groups, &ngroups, chains, &count);
   if (st == KD_OK) st = kd_program_build(&pl->prog, pr, pl, chains, count);
   if (st == KD_OK) plan_theory(pr, pl, groups);
@@ -212,18 +232,21 @@ void kd_plan_free(kd_plan *pl) {
   free(pl->beta_mask);
   free(pl->mu);
   free(pl->v);
+  free(pl->order);
   pl->beta_opt = pl->beta_mask = pl->mu = pl->v = NULL;
+  pl->order = NULL;
   kd_program_free(&pl->prog);
 }
 
 /* The four p-vectors above, kd_best_k_w2s's two scratch vectors of p + 1 while it
- * searches k (counted whenever the plan has a weak model: it may have searched), and
- * the program's own copies (subset fits). */
+ * searches k (counted whenever the plan has a weak model: it may have searched), the
+ * feature order, and the program's own copies (subset fits). */
 size_t kd_plan_bytes(const kd_problem *pr, const kd_plan *pl) {
   int weak = 0;
   for (int q = 0; q < KD_NPIPES; ++q)
     weak |= has(pl->pipes, (kd_pipeline)q) && uses_weak(&kd_pipelines[q]->chain);
-  return sizeof(double) * (4 * pr->p + (weak ? 2 * (pr->p + 1) : 0)) + pl->prog.owned_bytes;
+  return sizeof(double) * (4 * pr->p + (weak ? 2 * (pr->p + 1) : 0)) +
+         (pl->order ? sizeof(size_t) * pr->p : 0) + pl->prog.owned_bytes;
 }
 
 void kd_plan_columns(const kd_plan *pl, int r, size_t *m, size_t *k) {

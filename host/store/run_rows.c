@@ -11,7 +11,7 @@
 const char *const kd_csv_header =
     "pipeline,n,p,m,k,ridge,alpha,signal_exp,sigma,trials,sim_mean,sim_se,sim_ci_low,"
     "sim_ci_high,sim_median,theory,ratio,fallbacks,theory_kind,flag,real_fraction,test_risk,"
-    "generation,schedule,beats_first,t,order\n";
+    "generation,schedule,beats_first,t,order,student_features\n";
 
 /* The columns of the pipelines with several rows at a point (docs/architecture.md),
  * after the others: a step or group column holds the rows' step or group where their
@@ -63,6 +63,7 @@ void kd_row_write_csv(FILE *f, const kd_row *r) {
   put_num(f, r->beats);
   put_count(f, step_in(r, "t") ? (size_t)r->step : 0);
   fprintf(f, ",%s", group_in(r, "order") ? r->group : "");
+  put_count(f, r->student_features);
   fputc('\n', f);
 }
 
@@ -123,6 +124,8 @@ char *kd_row_to_json(const kd_row *r, const char *scenario_hash) {
   }
   if (step_in(r, "t")) cJSON_AddNumberToObject(o, "t", r->step);
   if (group_in(r, "order")) cJSON_AddStringToObject(o, "order", r->group);
+  if (r->student_features)
+    cJSON_AddNumberToObject(o, "student_features", (double)r->student_features);
   if (r->risks) {
     cJSON *a = cJSON_AddArrayToObject(o, "risks");
     for (size_t t = 0; a && t < r->n_risks; ++t) {
@@ -193,9 +196,13 @@ static size_t get_count(reader *rd, const char *key) {
   return (size_t)x;
 }
 
-/* A key added after the first rows were written: missing is empty (NaN). */
+/* A key added after the first rows were written: missing is empty (NaN; a count 0). */
 static double get_later_num(reader *rd, const char *key) {
   return cJSON_GetObjectItemCaseSensitive(rd->o, key) ? get_num(rd, key) : NAN;
+}
+
+static size_t get_later_count(reader *rd, const char *key) {
+  return cJSON_GetObjectItemCaseSensitive(rd->o, key) ? get_count(rd, key) : 0;
 }
 
 static const char *get_str(reader *rd, const char *key) {
@@ -275,6 +282,7 @@ kd_status kd_row_from_object(const cJSON *o, const char *origin, kd_row *r, char
   r->real_fraction = get_later_num(&rd, "real_fraction");
   r->test_risk = get_later_num(&rd, "test_risk");
   read_multi(&rd, r);
+  r->student_features = get_later_count(&rd, "student_features");
   const cJSON *risks = cJSON_GetObjectItemCaseSensitive(o, "risks");
   if (rd.st == KD_OK && risks && !cJSON_IsArray(risks))
     rd.st = kd_fail(KD_EINVAL, "%s: key 'risks' is not an array", origin);

@@ -61,10 +61,14 @@ static kd_status check_problems(const kd_config *c, const kd_grid *g) {
   return st;
 }
 
-/* The point the plan takes: the grid's values and the weak model's ridge. */
+/* The point the plan takes: the grid's values, the weak model's ridge and the student's
+ * features. */
 static kd_point point_of(const kd_config *c, const kd_grid_point *gp) {
   return (kd_point){.n = gp->n, .ridge = gp->ridge, .m = gp->m, .k = gp->k,
-                    .weak_ridge = c->weak_ridge, .real_fraction = gp->real_fraction, .opts = &c->pipe_opts};
+                    .weak_ridge = c->weak_ridge, .real_fraction = gp->real_fraction, .opts = &c->pipe_opts,
+                    .features = {.count = gp->student_features, .order = c->feature_order,
+                                 .seed = c->seed, .noise = c->noise_features,
+                                 .level = c->noise_level}};
 }
 
 /* The rows of a point, every point's alike: the grid's first point's (a run that plans
@@ -232,6 +236,8 @@ static kd_row make_row(const kd_config *c, const kd_problem *pr, const kd_plan *
   r.signal_exp = c->beta_spec.kind == KD_BETA_POWERLAW ? c->signal_exp : NAN;
   /* the mix's rows, and every row where it is swept */
   r.real_fraction = pr_row->pipe == KD_PIPE_MIX || swept(c, KD_AXIS_REAL_FRACTION) ? gp->real_fraction : NAN;
+  if (kd_pipelines[pr_row->pipe]->features_column)
+    r.student_features = pl->pt.features.count ? pl->pt.features.count : pr->p;
   kd_summarize(risks, trials, &r.s);
   r.theory = pr_row->theory;
   r.ratio = isfinite(r.theory) && r.theory > 0 ? r.s.mean / r.theory : NAN;
@@ -263,6 +269,8 @@ static double axis_value(const kd_row *r, kd_axis a, const kd_grid_point *gp) {
     case KD_AXIS_RIDGE: return r->ridge;
     case KD_AXIS_ALPHA: return gp->alpha;
     case KD_AXIS_REAL_FRACTION: return gp->real_fraction;
+    case KD_AXIS_STUDENT_FEATURES:
+      return (double)(gp->student_features ? gp->student_features : gp->p);
     default: return gp->sigma;
   }
 }

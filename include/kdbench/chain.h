@@ -7,7 +7,8 @@
  *     count, or a schedule of the stage's index in its chain (generations),
  *   - its design spectrum: the problem's (NULL) or another of the plan's, the risk
  *     being measured in the problem's spectrum either way,
- *   - the features it sees: all, the top k (the point's k) or a subset, and optionally
+ *   - the features it sees: all, the top k (the point's k), a subset, or the point's
+ *     student features (the first s of an order: kd_student_features), and optionally
  *     pure-noise features after them; the features it does not see reach its labels as
  *     extra Gaussian noise (a diagonal design makes that exact), and its risk counts
  *     their signal,
@@ -38,6 +39,20 @@
 struct kd_plan; /* pipeline.h: the point's plan, whose surrogates and spectra stages use */
 
 struct kd_pipe_opts; /* pipeline.h: the options of the pipelines that have any */
+/* The order in which a student grown feature by feature takes the problem's features:
+ * head first (decreasing lambda_i beta*_i^2, ties by index), tail first (the reverse)
+ * or a random permutation drawn from the run's seed. */
+typedef enum { KD_GROW_HEAD, KD_GROW_TAIL, KD_GROW_RANDOM } kd_feature_order;
+
+/* The features a KD_FEATURES_STUDENT stage sees: the first `count` of `order` (0: all
+ * p), then `noise` pure-noise features of variance `level`. */
+typedef struct {
+  size_t count;
+  kd_feature_order order;
+  uint64_t seed;     /* the random order's */
+  size_t noise;
+  double level;
+} kd_student_features;
 
 typedef struct {
   size_t n;          /* student samples */
@@ -48,6 +63,7 @@ typedef struct {
   double real_fraction; /* the share of the student's rows with ground-truth labels in a
                            mix that takes it from the point (kd_labels_mix.from_point) */
   const struct kd_pipe_opts *opts; /* NULL: every pipeline's defaults */
+  kd_student_features features; /* what a KD_FEATURES_STUDENT stage sees */
 } kd_point;
 
 /* The streams of a stage: {seed, id, trial, role | purpose} (include/kdbench/rng.h). */
@@ -72,7 +88,13 @@ typedef struct {
   size_t (*schedule)(const kd_point *pt, int stage); /* KD_SAMPLES_SCHEDULE */
 } kd_samples;
 
-typedef enum { KD_FEATURES_ALL, KD_FEATURES_TOP_K, KD_FEATURES_SUBSET } kd_features_kind;
+typedef enum {
+  KD_FEATURES_ALL,
+  KD_FEATURES_TOP_K,
+  KD_FEATURES_SUBSET,
+  KD_FEATURES_STUDENT, /* the point's student features (kd_point.features), in the
+                          plan's order (kd_plan.order); noise and noise_var unused */
+} kd_features_kind;
 typedef struct {
   kd_features_kind kind;
   /* SUBSET: writes the indices of the problem's features the stage sees, distinct and

@@ -14,6 +14,7 @@
 
 #include "kdbench/axis.h"
 #include "kdbench/pipeline.h"
+#include "kdbench/chain.h"
 #include "kdbench/problem.h"
 #include "kdbench/status.h"
 
@@ -74,6 +75,12 @@ typedef struct {
   /* student and teacher */
   double ridge;
   double real_fraction;       /* the mix's share of ground-truth rows, in [0, 1] */
+  /* the features pipeline's student: s features (0: all p) in an order, plus q
+   * pure-noise features of variance rho (defaults: all, head, 0, 1) */
+  size_t student_features;
+  kd_feature_order feature_order;
+  size_t noise_features;
+  double noise_level;
   size_t m, k;                /* k = 0: the theory-optimal k; KD_K_ALL: every feature */
   double weak_ridge;          /* the weak model's ridge; < 0: the theory-optimal one */
   /* the weak model's own design spectrum Sigma_s (covariance shift), as given and parsed

@@ -10,6 +10,7 @@ typedef struct {
   size_t n, p, m, k; /* k = 0: the theory-optimal k */
   double ridge, alpha, sigma;
   double real_fraction;
+  size_t student_features; /* the features pipeline's s; 0: all p */
 } kd_grid_point;
 
 typedef struct {
@@ -28,8 +29,8 @@ void kd_grid_free(kd_grid *g);
 kd_status kd_default_n_grid(size_t p, size_t **n, size_t *count);
 
 /* "n=200 p=500 m=5000 k=0 ridge=0 alpha=2 sigma=0.5": what identifies a point, with
- * " real_fraction=F" after it when F is not 0 (so that the points of runs made before
- * the axis keep their keys). */
+ * " real_fraction=F" after it when F is not 0 and " student_features=S" when S is
+ * given (so that the points of runs made before those axes keep their keys). */
 void kd_grid_point_text(const kd_grid_point *pt, char *buf, size_t len);
 
 #endif

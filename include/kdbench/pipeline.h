@@ -8,6 +8,8 @@
  *   weak     the weak model of w2s itself (its own risk)
  *   mix      beta* -> weak(m, k) -> student(n) on a fraction f of ground-truth rows and
  *            1 - f of the weak model's
+ *   features beta*                      -> student(n) on s of the features (an order's
+ *                                          first), plus q pure-noise features
  * All student fits of one trial share one design X and one factorisation.
  *
  * Adding a pipeline: a file host/sim/pipeline_NAME.c defining `const kd_pipeline_type
@@ -96,6 +98,8 @@ typedef struct kd_plan {
   kd_plan_row row[KD_PLAN_ROWS];
   int first_row[KD_NPIPES]; /* pipeline q's first row, -1 when not selected */
   int rows_of[KD_NPIPES];   /* and how many */
+  size_t *order;       /* the student's feature order (kd_feature_order_build), p entries,
+                          when a selected chain has a KD_FEATURES_STUDENT stage; else NULL */
   kd_program prog;     /* the selected pipelines' chains, as fits */
   int chain_of[KD_NPIPES]; /* pipeline q's first chain in prog, -1 when not selected */
 } kd_plan;
@@ -133,6 +137,7 @@ typedef struct {
   void (*group_theory)(const kd_problem *pr, const kd_plan *pl, const kd_pipe_group *g,
                        double *value, kd_theory_kind *kind);
   const char *step_column, *group_column;
+  int features_column; /* its rows' student_features column holds the features it sees */
 } kd_pipeline_type;
 
 #define KD_PIPELINE(ID, name) extern const kd_pipeline_type kd_pipeline_##name;
@@ -142,6 +147,11 @@ typedef struct {
 extern const kd_pipeline_type *const kd_pipelines[KD_NPIPES];
 
 kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes, kd_plan *pl);
+/* The problem's p features in the order a student grown feature by feature takes them
+ * (kd_feature_order): index[0..p), a permutation (host/sim/feature_order.c). The random
+ * order depends on the seed and p only. */
+kd_status kd_feature_order_build(const kd_problem *pr, kd_feature_order order, uint64_t seed,
+                                 size_t *index);
 void kd_plan_free(kd_plan *pl);
 
 /* The columns of row r of the point: m and k (0: empty). */

@@ -34,6 +34,7 @@ typedef struct {
   double real_fraction;  /* the mix's real fraction (NaN: empty): the mix's rows, all rows
                             where it is swept */
   double test_risk;      /* sim mean + the ground-truth labels' sigma^2; NaN: empty */
+  size_t student_features; /* the features pipeline's s; 0: empty (does not apply) */
   double *risks;         /* per-trial risks (--raw) or NULL; owned by the row */
   size_t n_risks;
   /* a pipeline with several rows at a point (docs/architecture.md): the row's step and

@@ -123,6 +123,18 @@ double kd_exact_ols(const double *lambda, const double *beta, const double *beta
 double kd_exact_iso_minnorm(double c, const double *beta, const double *beta_s,
                             size_t p, double n, double sigma_lab);
 
+/* A student that sees s of the p features, seen[0..s), plus q pure-noise features of
+ * variance rho, fitted on n samples with ridge `ridge` to labels X beta* + sigma z
+ * (docs/theory.md#features). The signal it does not see, sum over the unseen j of
+ * lambda_j beta*_j^2, is extra label noise and counts in the risk. *risk is exact
+ * (*exact = 1) for a ridgeless fit with s + q < n - 1 (OLS), or s + q > n + 1 over one
+ * eigenvalue (isotropic min-norm); else the DE over the seen eigenvalues and q times
+ * rho (*exact = 0). KD_EINVAL for s + q = 0, s > p or a seen index that is not one;
+ * kd_de_solve's errors. */
+kd_status kd_risk_features(const double *lambda, const double *beta, size_t p, const size_t *seen,
+                           size_t s, size_t q, double rho, double n, double ridge, double sigma,
+                           double *risk, int *exact);
+
 /* Continuum limit (docs/theory.md#continuum): lambda_i = i^-alpha,
  * lambda_i beta_i^2 = i^-b, p -> inf, ridgeless, noiseless: E(n) ~ C n^-exponent. */
 typedef struct {
