@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces a preset end to end: its runs (kdbench --preset NAME, with the fits the
-# preset asks for), then the report tables and the figure of each run.
+# preset asks for), then the report tables and the figure of each run (of the preset
+# features: one figure of its runs, scripts/plot_features.py).
 #   scripts/reproduce.sh PRESET [kdbench flags...]     e.g. scripts/reproduce.sh scaling --backend cuda
 # Outputs land where the preset writes them (results/PRESET/, or results/quick/PRESET/
 # with --quick). Needs a built ./build/kdbench (or KDBENCH=path) and Debian's
@@ -19,6 +20,7 @@ for csv in "${csvs[@]}"; do
   case "$csv" in
     */weights.csv) "$py" scripts/plot_weights.py "$csv" ;;
     */curriculum/*.csv) "$kdbench" report "$csv" ;; # its figure: all runs in one, below
+    */features/*-q*.csv) "$kdbench" report "$csv" ;; # one figure of them all, below
     *) "$kdbench" report "$csv"
        # the collapse preset's runs are by generation (scripts/plot_generations.py)
        if [[ $preset == collapse ]]; then "$py" scripts/plot_generations.py "$csv"
@@ -32,3 +34,5 @@ if [[ $preset == curriculum ]]; then
   dir=$(dirname "${csvs[0]}")
   "$py" scripts/plot_curriculum.py --table "$dir/curriculum.md" "$dir/curriculum.png" "${csvs[@]}"
 fi
+# The feature-growth runs share one figure: risk against s per order, a panel per q.
+if [[ $preset == features ]]; then "$py" scripts/plot_features.py "$(dirname "${csvs[0]}")"; fi
