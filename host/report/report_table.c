@@ -12,7 +12,8 @@
 enum { MD = KD_TABLE_MD, TEX = KD_TABLE_TEX };
 
 static const char *const tex_param_names[KD_RP_COUNT] = {
-    "$n$", "$p$", "$m$", "$k$", "ridge", "$\\alpha$", "signal\\_exp", "$\\sigma$", "trials", "$s$"};
+    "$n$", "$p$", "$m$", "$k$", "ridge", "$\\alpha$", "signal\\_exp", "$\\sigma$", "trials",
+    [KD_RP_STUDENT_FEATURES] = "$s$"}; /* real_fraction: its column name */
 
 static void param_column(kd_table *t, int q, const char *pipe) {
   char head[64];
