@@ -93,17 +93,10 @@ KD_AVX2 static inline __m256d log4(__m256d x) {
   __m256d one = _mm256_set1_pd(1.0);
   __m256d s = _mm256_div_pd(_mm256_sub_pd(f, one), _mm256_add_pd(f, one));
   __m256d s2 = _mm256_mul_pd(s, s);
-  __m256d p = _mm256_set1_pd(1.0 / 23);
-  p = KD_HORNER(1.0 / 21, s2, p);
-  p = KD_HORNER(1.0 / 19, s2, p);
-  p = KD_HORNER(1.0 / 17, s2, p);
-  p = KD_HORNER(1.0 / 15, s2, p);
-  p = KD_HORNER(1.0 / 13, s2, p);
-  p = KD_HORNER(1.0 / 11, s2, p);
-  p = KD_HORNER(1.0 / 9, s2, p);
-  p = KD_HORNER(1.0 / 7, s2, p);
-  p = KD_HORNER(1.0 / 5, s2, p);
-  p = KD_HORNER(1.0 / 3, s2, p);
+  __m256d p = _mm256_set1_pd(KD_LOG_LEAD);
+#define KD_STEP(c) p = KD_HORNER(c, s2, p);
+  KD_LOG_STEPS(KD_STEP)
+#undef KD_STEP
   __m256d two_s = _mm256_mul_pd(_mm256_set1_pd(2.0), s);
   __m256d logf = _mm256_add_pd(two_s, _mm256_mul_pd(_mm256_mul_pd(two_s, s2), p));
   /* e = biased - 1023 (+ 1 when big): small integers, exact in any order */
@@ -120,24 +113,14 @@ KD_AVX2 static inline void sincos4(__m256i k, __m256d *s, __m256d *c) {
   __m256i d = _mm256_sub_epi64(k, _mm256_slli_epi64(q, 51)); /* [-2^50, 2^50) */
   __m256d r = _mm256_mul_pd(small_i_to_pd(d), _mm256_set1_pd(0x1p-52));
   __m256d r2 = _mm256_mul_pd(r, r);
-  __m256d ps = _mm256_set1_pd(7.95205400147551278478e-7);
-  ps = KD_HORNER(-2.19153534478302158274e-5, r2, ps);
-  ps = KD_HORNER(4.66302805767612564421e-4, r2, ps);
-  ps = KD_HORNER(-7.37043094571435077726e-3, r2, ps);
-  ps = KD_HORNER(8.21458866111282287988e-2, r2, ps);
-  ps = KD_HORNER(-5.99264529320792076888e-1, r2, ps);
-  ps = KD_HORNER(2.55016403987734544386, r2, ps);
-  ps = KD_HORNER(-5.16771278004997002925, r2, ps);
-  ps = KD_HORNER(3.14159265358979323846, r2, ps);
-  __m256d pc = _mm256_set1_pd(4.3030695870329470073e-6);
-  pc = KD_HORNER(-1.04638104924845707118e-4, r2, pc);
-  pc = KD_HORNER(1.92957430940392304790e-3, r2, pc);
-  pc = KD_HORNER(-2.58068913900140600126e-2, r2, pc);
-  pc = KD_HORNER(2.35330630358893204542e-1, r2, pc);
-  pc = KD_HORNER(-1.33526276885458949588, r2, pc);
-  pc = KD_HORNER(4.05871212641676821819, r2, pc);
-  pc = KD_HORNER(-4.93480220054467930942, r2, pc);
-  pc = KD_HORNER(1.0, r2, pc);
+  __m256d ps = _mm256_set1_pd(KD_SINPI_LEAD);
+#define KD_STEP(c) ps = KD_HORNER(c, r2, ps);
+  KD_SINPI_STEPS(KD_STEP)
+#undef KD_STEP
+  __m256d pc = _mm256_set1_pd(KD_COSPI_LEAD);
+#define KD_STEP(c) pc = KD_HORNER(c, r2, pc);
+  KD_COSPI_STEPS(KD_STEP)
+#undef KD_STEP
   __m256d sr = _mm256_mul_pd(r, ps), cr = pc;
   const __m256i one = _mm256_set1_epi64x(1);
   __m256d odd = _mm256_castsi256_pd(_mm256_cmpeq_epi64(_mm256_and_si256(q, one), one));

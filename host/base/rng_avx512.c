@@ -78,17 +78,10 @@ KD_INLINE __m512d log8(__m512d x) {
   e = _mm512_mask_add_epi64(e, big, e, _mm512_set1_epi64(1));
   __m512d s = _mm512_div_pd(_mm512_sub_pd(f, one), _mm512_add_pd(f, one));
   __m512d s2 = _mm512_mul_pd(s, s);
-  __m512d p = _mm512_set1_pd(1.0 / 23);
-  p = KD_HORNER(1.0 / 21, s2, p);
-  p = KD_HORNER(1.0 / 19, s2, p);
-  p = KD_HORNER(1.0 / 17, s2, p);
-  p = KD_HORNER(1.0 / 15, s2, p);
-  p = KD_HORNER(1.0 / 13, s2, p);
-  p = KD_HORNER(1.0 / 11, s2, p);
-  p = KD_HORNER(1.0 / 9, s2, p);
-  p = KD_HORNER(1.0 / 7, s2, p);
-  p = KD_HORNER(1.0 / 5, s2, p);
-  p = KD_HORNER(1.0 / 3, s2, p);
+  __m512d p = _mm512_set1_pd(KD_LOG_LEAD);
+#define KD_STEP(c) p = KD_HORNER(c, s2, p);
+  KD_LOG_STEPS(KD_STEP)
+#undef KD_STEP
   __m512d two_s = _mm512_mul_pd(_mm512_set1_pd(2.0), s);
   __m512d logf = _mm512_add_pd(two_s, _mm512_mul_pd(_mm512_mul_pd(two_s, s2), p));
   __m512d de = _mm512_cvtepi64_pd(e); /* a small integer: exact */
@@ -104,24 +97,14 @@ KD_INLINE void sincos8(__m512i k, __m512d *s, __m512d *c) {
   __m512i d = _mm512_sub_epi64(k, _mm512_slli_epi64(q, 51)); /* [-2^50, 2^50) */
   __m512d r = _mm512_mul_pd(_mm512_cvtepi64_pd(d), _mm512_set1_pd(0x1p-52));
   __m512d r2 = _mm512_mul_pd(r, r);
-  __m512d ps = _mm512_set1_pd(7.95205400147551278478e-7);
-  ps = KD_HORNER(-2.19153534478302158274e-5, r2, ps);
-  ps = KD_HORNER(4.66302805767612564421e-4, r2, ps);
-  ps = KD_HORNER(-7.37043094571435077726e-3, r2, ps);
-  ps = KD_HORNER(8.21458866111282287988e-2, r2, ps);
-  ps = KD_HORNER(-5.99264529320792076888e-1, r2, ps);
-  ps = KD_HORNER(2.55016403987734544386, r2, ps);
-  ps = KD_HORNER(-5.16771278004997002925, r2, ps);
-  ps = KD_HORNER(3.14159265358979323846, r2, ps);
-  __m512d pc = _mm512_set1_pd(4.3030695870329470073e-6);
-  pc = KD_HORNER(-1.04638104924845707118e-4, r2, pc);
-  pc = KD_HORNER(1.92957430940392304790e-3, r2, pc);
-  pc = KD_HORNER(-2.58068913900140600126e-2, r2, pc);
-  pc = KD_HORNER(2.35330630358893204542e-1, r2, pc);
-  pc = KD_HORNER(-1.33526276885458949588, r2, pc);
-  pc = KD_HORNER(4.05871212641676821819, r2, pc);
-  pc = KD_HORNER(-4.93480220054467930942, r2, pc);
-  pc = KD_HORNER(1.0, r2, pc);
+  __m512d ps = _mm512_set1_pd(KD_SINPI_LEAD);
+#define KD_STEP(c) ps = KD_HORNER(c, r2, ps);
+  KD_SINPI_STEPS(KD_STEP)
+#undef KD_STEP
+  __m512d pc = _mm512_set1_pd(KD_COSPI_LEAD);
+#define KD_STEP(c) pc = KD_HORNER(c, r2, pc);
+  KD_COSPI_STEPS(KD_STEP)
+#undef KD_STEP
   __m512d sr = _mm512_mul_pd(r, ps), cr = pc;
   __mmask8 odd = _mm512_test_epi64_mask(q, one);
   __m512i a = _mm512_castpd_si512(_mm512_mask_blend_pd(odd, sr, cr)); /* odd: swapped */

@@ -116,6 +116,17 @@ KD_HD double kd_u2d(uint64_t u) {
 #endif
 }
 
+/* The polynomials of kd_log and kd_sincospi_reduced: the leading coefficient, then the
+ * others highest degree first as STEP(c) for the Horner step p = c + s2 p. One list for
+ * every path that must give the same bits (this scalar reference, the device, the host's
+ * AVX2 and AVX-512 paths): the same constants, the same steps. */
+#define KD_LOG_LEAD (1.0 / 23)
+#define KD_LOG_STEPS(STEP) STEP(1.0 / 21) STEP(1.0 / 19) STEP(1.0 / 17) STEP(1.0 / 15) STEP(1.0 / 13) STEP(1.0 / 11) STEP(1.0 / 9) STEP(1.0 / 7) STEP(1.0 / 5) STEP(1.0 / 3)
+#define KD_SINPI_LEAD 7.95205400147551278478e-7
+#define KD_SINPI_STEPS(STEP) STEP(-2.19153534478302158274e-5) STEP(4.66302805767612564421e-4) STEP(-7.37043094571435077726e-3) STEP(8.21458866111282287988e-2) STEP(-5.99264529320792076888e-1) STEP(2.55016403987734544386) STEP(-5.16771278004997002925) STEP(3.14159265358979323846)
+#define KD_COSPI_LEAD 4.3030695870329470073e-6
+#define KD_COSPI_STEPS(STEP) STEP(-1.04638104924845707118e-4) STEP(1.92957430940392304790e-3) STEP(-2.58068913900140600126e-2) STEP(2.35330630358893204542e-1) STEP(-1.33526276885458949588) STEP(4.05871212641676821819) STEP(-4.93480220054467930942) STEP(1.0)
+
 /* Natural log of a positive normal double: x = 2^e f, f in [sqrt(1/2), sqrt(2)),
  * log f = 2 atanh(s), s = (f-1)/(f+1), |s| <= 0.1716, series to s^23. */
 KD_HD double kd_log(double x) {
@@ -128,17 +139,10 @@ KD_HD double kd_log(double x) {
   }
   double s = KD_SUB(f, 1.0) / KD_ADD(f, 1.0);
   double s2 = KD_MUL(s, s);
-  double p = 1.0 / 23;
-  p = KD_ADD(1.0 / 21, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 19, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 17, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 15, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 13, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 11, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 9, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 7, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 5, KD_MUL(s2, p));
-  p = KD_ADD(1.0 / 3, KD_MUL(s2, p));
+  double p = KD_LOG_LEAD;
+#define KD_STEP(c) p = KD_ADD(c, KD_MUL(s2, p));
+  KD_LOG_STEPS(KD_STEP)
+#undef KD_STEP
   double two_s = KD_MUL(2.0, s);
   double logf = KD_ADD(two_s, KD_MUL(KD_MUL(two_s, s2), p));
   /* ln 2 split (fdlibm): e * LN2_HI is exact for |e| < 2^11. */
@@ -151,24 +155,13 @@ KD_HD double kd_log(double x) {
 /* sin(pi r), cos(pi r) for |r| <= 1/4: Taylor series in r^2 to degree 17/16. */
 KD_HD void kd_sincospi_reduced(double r, double *s, double *c) {
   double r2 = KD_MUL(r, r);
-  double ps = 7.95205400147551278478e-7;
-  ps = KD_ADD(-2.19153534478302158274e-5, KD_MUL(r2, ps));
-  ps = KD_ADD(4.66302805767612564421e-4, KD_MUL(r2, ps));
-  ps = KD_ADD(-7.37043094571435077726e-3, KD_MUL(r2, ps));
-  ps = KD_ADD(8.21458866111282287988e-2, KD_MUL(r2, ps));
-  ps = KD_ADD(-5.99264529320792076888e-1, KD_MUL(r2, ps));
-  ps = KD_ADD(2.55016403987734544386, KD_MUL(r2, ps));
-  ps = KD_ADD(-5.16771278004997002925, KD_MUL(r2, ps));
-  ps = KD_ADD(3.14159265358979323846, KD_MUL(r2, ps));
-  double pc = 4.3030695870329470073e-6;
-  pc = KD_ADD(-1.04638104924845707118e-4, KD_MUL(r2, pc));
-  pc = KD_ADD(1.92957430940392304790e-3, KD_MUL(r2, pc));
-  pc = KD_ADD(-2.58068913900140600126e-2, KD_MUL(r2, pc));
-  pc = KD_ADD(2.35330630358893204542e-1, KD_MUL(r2, pc));
-  pc = KD_ADD(-1.33526276885458949588, KD_MUL(r2, pc));
-  pc = KD_ADD(4.05871212641676821819, KD_MUL(r2, pc));
-  pc = KD_ADD(-4.93480220054467930942, KD_MUL(r2, pc));
-  pc = KD_ADD(1.0, KD_MUL(r2, pc));
+  double ps = KD_SINPI_LEAD, pc = KD_COSPI_LEAD;
+#define KD_STEP(c) ps = KD_ADD(c, KD_MUL(r2, ps));
+  KD_SINPI_STEPS(KD_STEP)
+#undef KD_STEP
+#define KD_STEP(c) pc = KD_ADD(c, KD_MUL(r2, pc));
+  KD_COSPI_STEPS(KD_STEP)
+#undef KD_STEP
   *s = KD_MUL(r, ps);
   *c = pc;
 }
