@@ -123,8 +123,10 @@ kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format
  * weak-to-strong, and the weak-to-strong grid where the run sweeps k at several m) in
  * `format` (KD_TABLE_MD or KD_TABLE_TEX; `wide`: LaTeX table* floats). */
 kd_status kd_report_load_fit(const char *stem, kd_report *r, FILE *log);
-/* report_fit_text.c: a crossing's 95 % interval as "[lo, hi]", "-" for an open end. */
-void kd_crossing_ci_text(const kd_w2s_crossing *x, char *out, size_t len);
+/* report_fit_text.c: a crossing's last four cells (points, crossing, its 95 % interval as
+ * "[lo, hi]" with "-" for an open end, and the verdict, naming strong when name_strong),
+ * for the fit's text and the report alike. */
+void kd_crossing_cells(kd_table *t, const kd_w2s_crossing *x, int name_strong);
 kd_status kd_report_write_fit(const kd_fit_result *f, unsigned format, int wide, FILE *out);
 /* report_fit_steps.c: the table of the fit's slopes against the step (kd_fit_steps), in all three formats
  * (kdbench fit prints its text, the report its Markdown and LaTeX). */

@@ -401,7 +401,7 @@ static void grid_table(const kd_fit_result *f, const w2s_grid *g, kd_table *t) {
 /* ---- where w2s crosses strong ------------------------------------------------------------- */
 
 static void crossing_table(const kd_fit_result *f, kd_table *t) {
-  char label[64], ci[64], tex[96];
+  char label[64], tex[96];
   t->nan_none = 1;
   kd_table_column(t, &(kd_column){.head = "along", .align = KD_LEFT});
   kd_table_column(t, &(kd_column){.head = "at", .align = KD_LEFT});
@@ -417,18 +417,7 @@ static void crossing_table(const kd_fit_result *f, kd_table *t) {
       kd_table_text(t, x->group, NULL);
     else
       kd_table_none(t);
-    kd_table_num(t, (double)x->npts, NULL);
-    kd_table_num(t, x->at, NULL);
-    kd_crossing_ci_text(x, ci, sizeof ci);
-    if (x->side)
-      kd_table_none(t);
-    else
-      kd_table_text(t, ci, NULL);
-    kd_table_text(t, x->side < 0   ? "below at every point"
-                     : x->side > 0 ? "above at every point"
-                     : x->beats    ? "beats it above the crossing"
-                                   : "beats it below the crossing",
-                  NULL);
+    kd_crossing_cells(t, x, 0); /* the column's head names strong */
   }
   kd_table_caption(t, MD, "\n### Where w2s crosses strong\n\n");
   kd_table_caption(t, TEX,

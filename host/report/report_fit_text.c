@@ -143,11 +143,23 @@ static void w2s_row(kd_table *t, const kd_w2s_entry *e) {
   kd_table_text(t, e->flag, NULL);
 }
 
-void kd_crossing_ci_text(const kd_w2s_crossing *x, char *out, size_t len) {
-  char lo[32] = "-", hi[32] = "-";
-  if (!isnan(x->ci_low)) snprintf(lo, sizeof lo, "%.5g", x->ci_low);
-  if (!isnan(x->ci_high)) snprintf(hi, sizeof hi, "%.5g", x->ci_high);
-  snprintf(out, len, "[%s, %s]", lo, hi);
+void kd_crossing_cells(kd_table *t, const kd_w2s_crossing *x, int name_strong) {
+  char lo[32] = "-", hi[32] = "-", ci[72], verdict[64];
+  kd_table_num(t, (double)x->npts, NULL);
+  kd_table_num(t, x->at, NULL);
+  if (x->side) {
+    kd_table_none(t);
+    snprintf(verdict, sizeof verdict, "%s%s at every point", x->side < 0 ? "below" : "above",
+             name_strong ? " strong" : "");
+  } else {
+    if (!isnan(x->ci_low)) snprintf(lo, sizeof lo, "%.5g", x->ci_low);
+    if (!isnan(x->ci_high)) snprintf(hi, sizeof hi, "%.5g", x->ci_high);
+    snprintf(ci, sizeof ci, "[%s, %s]", lo, hi);
+    kd_table_text(t, ci, NULL);
+    snprintf(verdict, sizeof verdict, "beats %s %s the crossing", name_strong ? "strong" : "it",
+             x->beats ? "above" : "below");
+  }
+  kd_table_text(t, verdict, NULL);
 }
 
 /* Where w2s crosses strong: along which axis, at which group, the crossing and its CI. */
@@ -167,19 +179,7 @@ static void crossing_table(const kd_fit_result *r, kd_table *t) {
     const kd_w2s_crossing *x = &r->cross[i];
     kd_table_text(t, x->axis, NULL);
     kd_table_text(t, x->group[0] ? x->group : "-", NULL);
-    kd_table_num(t, (double)x->npts, NULL);
-    kd_table_num(t, x->at, NULL);
-    char ci[64];
-    kd_crossing_ci_text(x, ci, sizeof ci);
-    if (x->side)
-      kd_table_none(t);
-    else
-      kd_table_text(t, ci, NULL);
-    kd_table_text(t, x->side < 0   ? "below strong at every point"
-                     : x->side > 0 ? "above strong at every point"
-                     : x->beats    ? "beats strong above the crossing"
-                                   : "beats strong below the crossing",
-                  NULL);
+    kd_crossing_cells(t, x, 1);
   }
 }
 
