@@ -252,6 +252,27 @@ Test(agreement, generations_de) {
   teardown(&f);
 }
 
+/* Accumulated data, ridgeless, 4 generations each (generation 1's risk plus each
+ * block's noise through the Gram so far): over-parameterised throughout (p = 400 above
+ * every 60 g, a power law: the DE), blocks crossing p (p = 100, n = 60: 60, 120, 180,
+ * 240 rows; generation 1 a DE, the blocks' terms exact), and the same isotropic (every
+ * term exact). */
+Test(agreement, generations_accumulate) {
+  fixture f;
+  kd_pipe_opts acc = generations(4, KD_SCHEDULE_ACCUMULATE, -1, -1, KD_DECAY_NONE);
+  setup(&f, powerlaw2, 400, 0.5);
+  check_point(&f, (kd_point){.n = 60, .opts = &acc}, RECURSIVE, 300, "accumulate, p > 4 n");
+  teardown(&f);
+  setup(&f, powerlaw2, 100, 0.5);
+  check_point(&f, (kd_point){.n = 60, .opts = &acc}, RECURSIVE, 300, "accumulate, n < p < 2 n");
+  teardown(&f);
+  kd_spectrum_spec iso = {.kind = KD_SPEC_ISOTROPIC, .level_a = 1};
+  setup(&f, iso, 100, 0.5);
+  check_point(&f, (kd_point){.n = 60, .opts = &acc}, RECURSIVE, 300,
+              "accumulate, isotropic, n < p < 2 n (exact)");
+  teardown(&f);
+}
+
 /* The features pipeline: the student sees s features (head, tail or random first), with
  * or without q pure-noise features of level rho; exact where s + q < n - 1, DE else. */
 static kd_point features_point(size_t n, double ridge, size_t s, kd_feature_order order,

@@ -3,8 +3,8 @@
  * schedule, steps 1 .. G, named groups), generation 1 the strong student itself (the
  * same fit, the same right-hand side: the same numbers bit for bit, G = 1 included),
  * later generations on fresh designs of their own sizes, accumulate's generations
- * extending generation 1's streams by rows with one label block per generation, and
- * beats_first in the rows a sweep writes. */
+ * extending generation 1's streams by rows with one label block per generation (without
+ * synthetic noise, generation 1 refitted) and beats_first in the rows a sweep writes. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
@@ -139,6 +139,59 @@ Test(rows, one_generation_is_strong) {
     }
     cr_expect(pl.row[1].theory == pl.row[0].theory);
     kd_trial_ws_free(&ws);
+    kd_plan_free(&pl);
+  }
+}
+
+/* Ridgeless accumulate without synthetic noise: every block's labels are generation 1's
+ * fit on the block's rows, so every generation refits generation 1 (b_g = b_1): the
+ * same risk trial by trial to rounding (crossing p = 30: 20, 40, 60, 80 rows; and
+ * below it throughout: 5 .. 20), and the same theory. With noise: a DE below p (the
+ * power law), exact from generation 1 on above p + 1, none (NaN) with a ridge. */
+Test(rows, accumulate_without_noise_refits_generation_one) {
+  const size_t ns[] = {20, 5};
+  for (int c = 0; c < 2; ++c) {
+    kd_pipe_opts o = opts(4, "accumulate");
+    o.recursive.synthetic_sigma = 0;
+    kd_point pt = {.n = ns[c], .opts = &o};
+    kd_plan pl;
+    cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_RECURSIVE, &pl), KD_OK, "%s",
+                 kd_last_error());
+    kd_trial_ws ws;
+    cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
+    double worst = 0;
+    for (uint32_t t = 0; t < 20; ++t) {
+      double r[KD_PLAN_ROWS];
+      int fb[KD_PLAN_ROWS];
+      cr_assert_eq(kd_run_trial(&cpu, &pl, 11, t, &ws, r, fb), KD_OK, "%s", kd_last_error());
+      for (int g = 1; g < 4; ++g) worst = fmax(worst, fabs(r[g] / r[0] - 1));
+    }
+    cr_log_info("n = %zu: largest relative difference from generation 1 %.3g", ns[c], worst);
+    cr_expect(worst < 1e-12, "n = %zu: %.3g", ns[c], worst);
+    for (int g = 1; g < 4; ++g)
+      cr_expect(pl.row[g].theory == pl.row[0].theory && pl.row[g].kind == pl.row[0].kind &&
+                    isfinite(pl.row[g].theory), "generation %d's theory %g vs %g", g + 1,
+                pl.row[g].theory, pl.row[0].theory);
+    kd_trial_ws_free(&ws);
+    kd_plan_free(&pl);
+  }
+  const struct {
+    size_t n;
+    double ridge;
+    kd_theory_kind kind;
+  } cases[] = {{20, 0, KD_THEORY_DE}, {40, 0, KD_THEORY_EXACT}, {40, 1e-2, KD_THEORY_DE}};
+  for (int c = 0; c < 3; ++c) {
+    kd_pipe_opts o = opts(4, "accumulate");
+    kd_point pt = {.n = cases[c].n, .ridge = cases[c].ridge, .opts = &o};
+    kd_plan pl;
+    cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_RECURSIVE, &pl), KD_OK, "%s",
+                 kd_last_error());
+    for (int g = 1; g < 4; ++g) {
+      cr_expect(pl.row[g].kind == cases[c].kind, "case %d, generation %d", c, g + 1);
+      cr_expect(cases[c].ridge ? isnan(pl.row[g].theory)
+                               : pl.row[g].theory > pl.row[g - 1].theory,
+                "case %d, generation %d: %g", c, g + 1, pl.row[g].theory);
+    }
     kd_plan_free(&pl);
   }
 }

@@ -1,12 +1,14 @@
 /* The theory of generations (host/theory/theory_generations.c, docs/theory.md
  * #generations): the exact risks of replaced data (A1, A3), of accumulated data (A2),
- * the deterministic-equivalent recursion against them and against the one-generation
+ * of accumulated data at any p against the blocks (exact, DE, the peak), the
+ * deterministic-equivalent recursion against them and against the one-generation
  * formula, the reference numbers the collapse preset reproduces, and the location
  * model's probability of beating generation 0 (A5) against its Monte Carlo through
  * kd_beats_fraction. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kdbench/rng.h"
 #include "kdbench/stats.h"
@@ -50,13 +52,57 @@ Test(exact, under_parameterised_ols_schedules) {
   cr_assert(kd_generations_exact(lambda, beta, P, gen, G, risk));
   cr_expect(fabs(risk[7] - 0.699) < 5e-4, "quadratic 8: %g", risk[7]);
   for (int i = 0; i < 2000; ++i) sigma[i] = 1;
-  cr_assert(kd_generations_accumulate_exact(P, 60, sigma, 2000, acc));
+  int exact[2000];
+  cr_assert_eq(kd_generations_accumulate(lambda, P, 60, sigma, 2000, 20.0 / 39, acc, exact), KD_OK);
   cr_expect(fabs(acc[0] - 0.513) < 5e-4 && fabs(acc[1] - 0.614) < 5e-4 &&
             fabs(acc[7] - 0.715) < 5e-4, "accumulate %g %g %g", acc[0], acc[1], acc[7]);
   cr_expect(fabs(acc[1999] - 0.755) < 1e-3, "accumulate's limit: %g", acc[1999]);
-  cr_expect(!kd_generations_accumulate_exact(P, 21, sigma, 3, acc), "n <= p + 1: no exact risk");
+  cr_expect(exact[1999], "n > p + 1: every block's term exact");
   gen[3].ridge = 1e-3;
   cr_expect(!kd_generations_exact(lambda, beta, P, gen, G, risk), "a ridge: no exact risk");
+}
+
+/* Accumulated data, ridgeless, at any p against the blocks: generation 1's risk plus
+ * sigma_k^2 V(k n) / k; V exact on either side of p for an isotropic Sigma (p = 100,
+ * n = 60: V(120) = 100/19, V(180) = 100/79), the DE df2/(N - df2) below p otherwise (a
+ * spectrum isotropic but for 1e-9: N/(p - N), the exact value's p - N - 1 without the
+ * 1); infinite from a block at its threshold on, unless that block has no noise;
+ * noiseless blocks add exactly nothing; bad input refused, naming it. */
+Test(exact, accumulate_any_p_against_the_blocks) {
+  enum { P = 100, G = 4 };
+  double lambda[P], sigma[G] = {0.7, 0.5, 0.5, 0.5}, risk[G];
+  int exact[G];
+  for (size_t j = 0; j < P; ++j) lambda[j] = 2;
+  cr_assert_eq(kd_generations_accumulate(lambda, P, 60, sigma, G, 1.5, risk, exact), KD_OK);
+  const double want[G] = {1.5, 1.5 + 0.25 * 100 / 19 / 2, 0, 0};
+  cr_expect(risk[0] == 1.5 && exact[0] && exact[3]);
+  cr_expect(fabs(risk[1] - want[1]) < 1e-14 && fabs(risk[2] - risk[1] - 0.25 * 100 / 79 / 3) < 1e-14 &&
+                fabs(risk[3] - risk[2] - 0.25 * 100 / 139 / 4) < 1e-14,
+            "%.17g %.17g %.17g", risk[1], risk[2], risk[3]);
+  /* n = 20: blocks of 40, 60, 80 rows, all below p - 1 */
+  cr_assert_eq(kd_generations_accumulate(lambda, P, 20, sigma, G, 1, risk, exact), KD_OK);
+  cr_expect(fabs(risk[3] - 1 - 0.25 * (40.0 / 59 / 2 + 60.0 / 39 / 3 + 80.0 / 19 / 4)) < 1e-14 &&
+            exact[3], "%.17g", risk[3]);
+  for (size_t j = 0; j < P; ++j) lambda[j] = 2 * (1 + 1e-9 * (double)j);
+  cr_assert_eq(kd_generations_accumulate(lambda, P, 20, sigma, G, 1, risk, exact), KD_OK);
+  cr_expect(!exact[1] && !exact[3]);
+  const double de = 1 + 0.25 * (40.0 / 60 / 2 + 60.0 / 40 / 3 + 80.0 / 20 / 4);
+  cr_expect(fabs(risk[3] / de - 1) < 1e-9, "DE %.17g vs %.17g", risk[3], de);
+  /* n = 50: the second block brings 100 = p rows */
+  cr_assert_eq(kd_generations_accumulate(lambda, P, 50, sigma, G, 1, risk, exact), KD_OK);
+  cr_expect(isfinite(risk[0]) && isinf(risk[1]) && isinf(risk[3]) && exact[1]);
+  sigma[1] = 0;
+  cr_assert_eq(kd_generations_accumulate(lambda, P, 50, sigma, G, 1, risk, exact), KD_OK);
+  cr_expect(risk[1] == 1 && exact[1] && risk[2] == 1 + 0.25 * 100 / 49 / 3,
+            "a noiseless block at the threshold adds nothing: %.17g %.17g", risk[1], risk[2]);
+  const double none[G] = {0.7, 0, 0, 0};
+  cr_assert_eq(kd_generations_accumulate(lambda, P, 50, none, G, 0.8, risk, exact), KD_OK);
+  for (int g = 0; g < G; ++g) cr_expect(risk[g] == 0.8 && exact[g], "g = %d: %.17g", g + 1, risk[g]);
+  cr_expect_eq(kd_generations_accumulate(lambda, P, 0, sigma, G, 1, risk, exact), KD_EINVAL);
+  cr_expect_not_null(strstr(kd_last_error(), "0 samples a block"), "%s", kd_last_error());
+  sigma[2] = -1;
+  cr_expect_eq(kd_generations_accumulate(lambda, P, 60, sigma, G, 1, risk, exact), KD_EINVAL);
+  cr_expect_not_null(strstr(kd_last_error(), "block 3: sigma -1"), "%s", kd_last_error());
 }
 
 /* Isotropic over-parameterised minimum norm (p = 200, T = 100, sigma = 0.5,

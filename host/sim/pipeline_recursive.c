@@ -86,15 +86,17 @@ static kd_status groups(const kd_problem *pr, const kd_plan *pl, kd_pipe_group *
 }
 
 /* Generation 1 is the strong student: its theory is strong's. Later ones: exact where
- * the prefix of generations up to them has an exact risk (A1, A3; accumulate: A2),
- * else the deterministic-equivalent recursion (accumulate: none, NaN). */
+ * the prefix of generations up to them has an exact risk (A1, A3), else the
+ * deterministic-equivalent recursion; accumulate, ridgeless: generation 1's risk plus
+ * each block's noise through the Gram of the blocks so far (exact where generation 1's
+ * and every block's term are), with a ridge: none (NaN). */
 static void group_theory(const kd_problem *pr, const kd_plan *pl, const kd_pipe_group *g,
                          double *value, kd_theory_kind *kind) {
   const kd_recursive_opts *o = opts_of(pl);
   const int G = g->rows, acc = g->chain.stage[G - 1].stream == KD_STREAM_EXTEND;
   kd_generation gen[KD_CHAIN_MAX] = {{0}};
   double sigma[KD_CHAIN_MAX] = {0}, de[KD_CHAIN_MAX], ex[KD_CHAIN_MAX];
-  int ridgeless = 1;
+  int ridgeless = 1, exact[KD_CHAIN_MAX];
   for (int s = 0; s < G; ++s) {
     const kd_chain_stage *c = &g->chain.stage[s];
     gen[s] = (kd_generation){.t = s ? (double)c->samples.count : (double)pl->pt.n,
@@ -103,20 +105,24 @@ static void group_theory(const kd_problem *pr, const kd_plan *pl, const kd_pipe_
     sigma[s] = gen[s].sigma;
     ridgeless &= gen[s].ridge == 0;
   }
-  if (acc) {
-    const int exact = ridgeless && kd_generations_accumulate_exact(pr->p, (double)pl->pt.n, sigma,
-                                                                   G, ex);
-    for (int s = 0; s < G; ++s) value[s] = exact ? ex[s] : NAN, kind[s] = exact ? KD_THEORY_EXACT : KD_THEORY_DE;
-  } else {
-    if (kd_generations_de(pr->lambda, pr->beta, pr->p, gen, G, de) != KD_OK)
-      for (int s = 0; s < G; ++s) de[s] = NAN;
-    for (int s = 0; s < G; ++s) {
-      const int exact = kd_generations_exact(pr->lambda, pr->beta, pr->p, gen, s + 1, ex);
-      value[s] = exact ? ex[s] : de[s];
-      kind[s] = exact ? KD_THEORY_EXACT : KD_THEORY_DE;
-    }
-  }
   kd_pipeline_truth_theory(pr, pl, &value[0], &kind[0]);
+  if (acc) {
+    const int ok = ridgeless && kd_generations_accumulate(pr->lambda, pr->p, (double)pl->pt.n,
+                                                          sigma, G, value[0], value,
+                                                          exact) == KD_OK;
+    for (int s = 1; s < G; ++s) {
+      if (!ok) value[s] = NAN;
+      kind[s] = ok && exact[s] && kind[0] == KD_THEORY_EXACT ? KD_THEORY_EXACT : KD_THEORY_DE;
+    }
+    return;
+  }
+  if (kd_generations_de(pr->lambda, pr->beta, pr->p, gen, G, de) != KD_OK)
+    for (int s = 0; s < G; ++s) de[s] = NAN;
+  for (int s = 1; s < G; ++s) {
+    const int exact_prefix = kd_generations_exact(pr->lambda, pr->beta, pr->p, gen, s + 1, ex);
+    value[s] = exact_prefix ? ex[s] : de[s];
+    kind[s] = exact_prefix ? KD_THEORY_EXACT : KD_THEORY_DE;
+  }
 }
 
 const kd_pipeline_type kd_pipeline_recursive = {

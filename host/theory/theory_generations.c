@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "internal.h"
 #include "kdbench/theory.h"
 
 static kd_status check(const kd_generation *gen, int G) {
@@ -73,10 +74,15 @@ kd_status kd_generations_de(const double *lambda, const double *beta, size_t p,
   return st;
 }
 
-int kd_generations_exact(const double *lambda, const double *beta, size_t p,
-                         const kd_generation *gen, int G, double *risk) {
+static int spectrum_isotropic(const double *lambda, size_t p) {
   int isotropic = 1;
   for (size_t j = 1; j < p; ++j) isotropic &= lambda[j] == lambda[0];
+  return isotropic;
+}
+
+int kd_generations_exact(const double *lambda, const double *beta, size_t p,
+                         const kd_generation *gen, int G, double *risk) {
+  const int isotropic = spectrum_isotropic(lambda, p);
   const double P = (double)p;
   for (int g = 0; g < G; ++g) {
     const double t = gen[g].t;
@@ -100,16 +106,54 @@ int kd_generations_exact(const double *lambda, const double *beta, size_t p,
   return 1;
 }
 
-int kd_generations_accumulate_exact(size_t p, double n, const double *sigma, int G,
-                                    double *risk) {
+/* V(N) = E tr(Sigma (X'X)^+) for N Gaussian rows: p / (N - p - 1) above p + 1 (any
+ * Sigma) and N / (p - N - 1) below p - 1 for an isotropic one (*exact = 1), +inf within
+ * 1 of p (exact too: the Gaussian expectation does not exist), else the ridgeless DE
+ * df2 / (N - df2) (*exact = 0). */
+static kd_status pinv_trace(const double *lambda, size_t p, int isotropic, double N, double *v,
+                            int *exact) {
   const double P = (double)p;
-  if (!(n > P + 1)) return 0;
-  double sum = 0;
-  for (int i = 1; i <= G; ++i) {
-    sum += sigma[i - 1] * sigma[i - 1] * P / (i * (i * n - P - 1));
-    risk[i - 1] = sum;
+  *exact = 1;
+  if (N > P + 1) {
+    *v = P / (N - P - 1);
+  } else if (N >= P - 1) {
+    *v = INFINITY;
+  } else if (isotropic) {
+    *v = N / (P - N - 1);
+  } else {
+    kd_de de;
+    kd_status st = kd_de_solve(lambda, p, N, 0, &de);
+    if (st != KD_OK) return st;
+    *v = kd_var_amp(1.0, &de);
+    *exact = 0;
   }
-  return 1;
+  return KD_OK;
+}
+
+kd_status kd_generations_accumulate(const double *lambda, size_t p, double n, const double *sigma,
+                                    int G, double first, double *risk, int *exact) {
+  if (!(n >= 1 && isfinite(n)))
+    return kd_fail(KD_EINVAL, "kd_generations_accumulate: %g samples a block (at least 1)", n);
+  kd_status st = kd_check_spectrum("kd_generations_accumulate", "lambda", lambda, p);
+  for (int g = 1; g < G && st == KD_OK; ++g)
+    if (!(sigma[g] >= 0 && isfinite(sigma[g])))
+      st = kd_fail(KD_EINVAL, "kd_generations_accumulate: block %d: sigma %g", g + 1, sigma[g]);
+  const int isotropic = st == KD_OK && spectrum_isotropic(lambda, p);
+  double r = first;
+  int all_exact = 1;
+  for (int g = 0; g < G && st == KD_OK; ++g) {
+    if (g && sigma[g] != 0) { /* b_g = b_(g-1) + A_g^+ X_g' sigma_g z_g */
+      double v;
+      int e;
+      st = pinv_trace(lambda, p, isotropic, (g + 1) * n, &v, &e);
+      if (st != KD_OK) break;
+      r += sigma[g] * sigma[g] * v / (g + 1);
+      all_exact &= e;
+    }
+    risk[g] = r;
+    exact[g] = all_exact;
+  }
+  return st;
 }
 
 double kd_location_beats_first(double n0, const double *n, int t) {

@@ -30,12 +30,20 @@ kd_status kd_generations_de(const double *lambda, const double *beta, size_t p,
 int kd_generations_exact(const double *lambda, const double *beta, size_t p,
                          const kd_generation *gen, int G, double *risk);
 
-/* Accumulated data, ridgeless, blocks of n > p + 1 samples (A2, exact for any Sigma):
- * generation g is fitted on the g blocks so far, each with the labels it was born
- * with (block i's noise sigma[i]); risk[g - 1] = p sum_{i <= g} sigma_i^2 /
- * (i (i n - p - 1)). 0 (risk untouched) when n <= p + 1. */
-int kd_generations_accumulate_exact(size_t p, double n, const double *sigma, int G,
-                                    double *risk);
+/* Accumulated data, ridgeless throughout (docs/theory.md#generations): generation g is
+ * the minimum-norm fit on the g blocks of n Gaussian samples so far, block k keeping
+ * the labels it was born with (X_k b_(k-1) + sigma[k - 1] z_k; block 1's are the truth's,
+ * its fit's risk `first`, generation 1's). Then b_g = b_(g-1) + A_g^+ X_g' sigma_g z_g
+ * (A_g the g blocks' Gram) and
+ *   risk[g - 1] = first + sum_{2 <= k <= g} sigma_k^2 V(k n) / k,
+ * V(N) = E tr(Sigma (X'X)^+) on N rows: p / (N - p - 1) for N > p + 1 (any Sigma; with
+ * n > p + 1 throughout this is A2), N / (p - N - 1) for an isotropic Sigma and N < p - 1,
+ * +inf for |N - p| <= 1, else the ridgeless DE df2 / (N - df2). exact[g - 1] = 1 when
+ * every V up to generation g is exact (the caller adds first's kind); a block without
+ * noise adds exactly 0. KD_EINVAL (naming it) for a bad n, sigma or lambda; KD_ENUM when
+ * a tau solve fails. sigma[0] is not read; risk may be the array first is read from. */
+kd_status kd_generations_accumulate(const double *lambda, size_t p, double n, const double *sigma,
+                                    int G, double first, double *risk, int *exact);
 
 /* The probability that generation t of the Gaussian location model beats generation
  * 0 (|mu_t - mu| < |mu_0 - mu|), where mu_0 is the mean of n0 samples and mu_k the
