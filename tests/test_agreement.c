@@ -11,6 +11,7 @@
 #include "kdbench/pipeline.h"
 #include "kdbench/scenario.h"
 #include "kdbench/stats.h"
+#include "kdbench/theory.h"
 #include "kdbench/grid.h"
 #include "kdbench/sweep.h"
 #include "kd_test.h"
@@ -270,6 +271,101 @@ Test(agreement, generations_accumulate) {
   setup(&f, iso, 100, 0.5);
   check_point(&f, (kd_point){.n = 60, .opts = &acc}, RECURSIVE, 300,
               "accumulate, isotropic, n < p < 2 n (exact)");
+  teardown(&f);
+}
+
+/* Generation 2 in simulation against the model-shift theory of its own source. Generation
+ * 2 is fitted on T_2 fresh samples labelled X_2 b_1 + sigma_s z, b_1 generation 1's fit:
+ * conditionally on b_1 it is section 4's student of a fixed surrogate beta_s = b_1
+ * (docs/theory.md#surrogate-risk, #generations), whose expected risk kdbench has for any
+ * beta_s: exact for OLS (T_2 > p + 1, kd_exact_ols) and for the isotropic minimum norm
+ * (p > T_2 + 1, kd_exact_iso_minnorm), the deterministic equivalent otherwise
+ * (kd_risk_surrogate). Trial by trial, b_1 is read off generation 1's fit (the
+ * coefficients generation 2's labels are made from; its excess risk must be generation
+ * 1's row, which checks that it is that fit), the theory of a student on labels of that
+ * b_1 with generation 2's T_2, ridge and sigma_s is evaluated, and the simulated
+ * generation-2 risks must agree with the mean of those theories within 5 % and 4
+ * standard errors of the paired differences (risk minus its own trial's theory: the
+ * spread of b_1 across trials cancels). This checks the simulated generation (a design
+ * of its own, independent of b_1; its labels, size, ridge and noise) against the
+ * one-stage theory, apart from the recursion of theory_generations.c. */
+static void generation_two_against_model_shift(fixture *f, kd_pipe_opts *o, kd_point pt,
+                                               double t2, double ridge2, double sigma_s,
+                                               int isotropic, const char *what) {
+  enum { TRIALS = 300 };
+  const size_t p = f->pr.p;
+  pt.opts = o;
+  kd_plan pl;
+  cr_assert_eq(kd_plan_point(&f->pr, &pt, RECURSIVE, &pl), KD_OK, "%s", kd_last_error());
+  cr_assert_eq(pl.nrows, 2);
+  const kd_program *prog = &pl.prog;
+  const int c1 = prog->stage_call[pl.row[0].chain][pl.row[0].stage];
+  const size_t rhs1 = (size_t)prog->stage_rhs[pl.row[0].chain][pl.row[0].stage];
+  cr_assert(prog->call[c1].keep && prog->call[c1].p == p, "generation 1's coefficients are kept");
+  const int exact_ols = ridge2 == 0 && t2 > (double)p + 1,
+            exact_iso = ridge2 == 0 && isotropic && (double)p > t2 + 1;
+  kd_de de;
+  cr_assert_eq(kd_de_solve(f->pr.lambda, p, t2, ridge2, &de), KD_OK, "%s", kd_last_error());
+  kd_trial_ws ws;
+  cr_assert_eq(kd_trial_ws_init(&ws, prog, 1), KD_OK);
+  double sim[TRIALS], diff[TRIALS], theory = 0;
+  for (uint32_t t = 0; t < TRIALS; ++t) {
+    double r[KD_PLAN_ROWS];
+    int fb[KD_PLAN_ROWS];
+    cr_assert_eq(kd_run_trial(&f->be, &pl, 2024, t, &ws, r, fb), KD_OK, "%s", kd_last_error());
+    const double *b1 = ws.hat[c1] + rhs1 * p;
+    double r1 = 0;
+    for (size_t i = 0; i < p; ++i) r1 += f->pr.lambda[i] * (b1[i] - f->pr.beta[i]) * (b1[i] - f->pr.beta[i]);
+    cr_assert(fabs(r1 - r[0]) <= 1e-9 * r[0], "%s, trial %u: b_1's risk %.17g, generation 1's %.17g",
+              what, t, r1, r[0]);
+    const double th = exact_ols   ? kd_exact_ols(f->pr.lambda, f->pr.beta, b1, p, t2, sigma_s)
+                      : exact_iso ? kd_exact_iso_minnorm(f->pr.lambda[0], f->pr.beta, b1, p, t2, sigma_s)
+                                  : kd_risk_surrogate(f->pr.lambda, f->pr.beta, b1, p, &de, sigma_s);
+    sim[t] = r[1], diff[t] = r[1] - th, theory += th / TRIALS;
+  }
+  kd_summary s, d;
+  kd_summarize(sim, TRIALS, &s);
+  kd_summarize(diff, TRIALS, &d);
+  const double dev = s.mean / theory - 1;
+  cr_log_info("%s: generation 2 sim %.5g, model-shift theory %.5g (%s): %+.2f%%, %.1f SE", what,
+              s.mean, theory, exact_ols || exact_iso ? "exact" : "de", 100 * dev, d.mean / d.se);
+  cr_expect(fabs(dev) < 0.05 && fabs(d.mean) < 4 * d.se,
+            "%s: generation 2 sim %.5g +- %.2g against the mean model-shift theory of its b_1 %.5g "
+            "(%s): %+.2f%%, %.1f SE of the paired differences", what, s.mean, s.se, theory,
+            exact_ols || exact_iso ? "exact" : "de", 100 * dev, d.mean / d.se);
+  kd_trial_ws_free(&ws);
+  kd_plan_free(&pl);
+}
+
+/* p < T_2 (exact OLS after a generation 1 above and one below p), p > T_2 ridgeless
+ * (DE), a ridge on both sides of p (DE), noiseless synthetic labels, and the isotropic
+ * minimum norm (exact). */
+Test(agreement, generation_two_is_the_model_shift_of_its_source) {
+  fixture f;
+  setup(&f, powerlaw2, 20, 1);
+  kd_pipe_opts fixed = generations(2, KD_SCHEDULE_FIXED, -1, -1, KD_DECAY_NONE);
+  generation_two_against_model_shift(&f, &fixed, (kd_point){.n = 60}, 60, 0, 1, 0,
+                                     "p = 20 < T_2 = 60 (exact OLS)");
+  teardown(&f);
+  setup(&f, powerlaw2, 150, 0.5);
+  kd_pipe_opts linear = generations(2, KD_SCHEDULE_LINEAR, 0.3, -1, KD_DECAY_NONE);
+  generation_two_against_model_shift(&f, &linear, (kd_point){.n = 100}, 200, 0, 0.3, 0,
+                                     "n = 100 < p = 150 < T_2 = 200, sigma_s 0.3 (exact OLS)");
+  generation_two_against_model_shift(&f, &fixed, (kd_point){.n = 80}, 80, 0, 0.5, 0,
+                                     "p = 150 > T_2 = 80 ridgeless (DE)");
+  kd_pipe_opts quiet = generations(2, KD_SCHEDULE_FIXED, 0, -1, KD_DECAY_NONE);
+  generation_two_against_model_shift(&f, &quiet, (kd_point){.n = 80}, 80, 0, 0, 0,
+                                     "p = 150 > T_2 = 80, noiseless synthetic labels (DE)");
+  kd_pipe_opts ridge = generations(2, KD_SCHEDULE_FIXED, -1, 1e-2, KD_DECAY_NONE);
+  generation_two_against_model_shift(&f, &ridge, (kd_point){.n = 100, .ridge = 1e-3}, 100, 1e-2,
+                                     0.5, 0, "p = 150 > T_2 = 100, ridge 1e-2 (DE)");
+  generation_two_against_model_shift(&f, &ridge, (kd_point){.n = 300, .ridge = 1e-3}, 300, 1e-2,
+                                     0.5, 0, "p = 150 < T_2 = 300, ridge 1e-2 (DE)");
+  teardown(&f);
+  kd_spectrum_spec iso = {.kind = KD_SPEC_ISOTROPIC, .level_a = 1};
+  setup(&f, iso, 120, 0.5);
+  generation_two_against_model_shift(&f, &fixed, (kd_point){.n = 60}, 60, 0, 0.5, 1,
+                                     "isotropic p = 120 > T_2 = 60 (exact minimum norm)");
   teardown(&f);
 }
 
