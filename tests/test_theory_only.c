@@ -1,6 +1,7 @@
 /* kdbench --theory-only, with the real binary: the same rows as the simulated run,
  * theory columns bit for bit, simulation columns empty; no backend opened; its own
- * scenario (a simulated run does not resume it); --fit declined. */
+ * scenario (a simulated run does not resume it); --fit declined. The pipelines of
+ * one row and recursive's rows by generation and schedule alike. */
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
@@ -26,6 +27,8 @@ TestSuite(theory_only, .init = kd_test_dir_make, .fini = kd_test_dir_remove);
 static const char *const SAME_KEYS[] = {"point", "point_key", "pipeline", "n", "p", "m", "k",
                                         "ridge", "alpha", "signal_exp", "sigma", "theory_kind",
                                         "flag"};
+/* The keys of a row of a pipeline with several rows (absent in the others'). */
+static const char *const STEP_KEYS[] = {"generation", "schedule"};
 static const char *const SIM_KEYS[] = {"sim_mean", "sim_se", "sim_ci_low", "sim_ci_high",
                                        "sim_median", "ratio"};
 
@@ -59,6 +62,12 @@ static size_t compare_runs(const char *grid) {
     for (size_t k = 0; k < sizeof SIM_KEYS / sizeof *SIM_KEYS; ++k)
       cr_expect(cJSON_IsNull(kd_test_item(t, SIM_KEYS[k])), "row %zu: %s is not null", i + 1,
                 SIM_KEYS[k]);
+    for (size_t k = 0; k < sizeof STEP_KEYS / sizeof *STEP_KEYS; ++k) {
+      const cJSON *x = kd_test_item(s, STEP_KEYS[k]), *y = kd_test_item(t, STEP_KEYS[k]);
+      cr_expect((!x && !y) || (x && y && same_item(x, y)), "row %zu: %s differs", i + 1,
+                STEP_KEYS[k]);
+    }
+    cr_expect_null(kd_test_item(t, "beats_first"), "row %zu: beats_first without trials", i + 1);
     cr_expect_eq(kd_test_num(t, "trials"), 0, "row %zu: trials", i + 1);
     cr_expect_eq(kd_test_num(t, "fallbacks"), 0, "row %zu: fallbacks", i + 1);
     cr_expect_null(kd_test_item(t, "risks"), "row %zu: no per-trial risks", i + 1);
@@ -92,6 +101,35 @@ Test(theory_only, the_mix_and_a_weak_ridge_bit_for_bit) {
   cr_expect_neq(kd_test_num(first, "theory"), kd_test_num(second, "theory"),
                 "the mix's theory moves with its real fraction");
   cJSON_Delete(rows);
+}
+
+/* recursive: 4 generations of four schedules at n below p (DE), at the peak n = p, just
+ * above it and far above it (exact from generation 1 on; accumulate's exact A2), beside
+ * strong; then a ridge, a ridge of the later generations decaying as 1/g^2 and noiseless
+ * synthetic labels. Every generation's theory of every schedule as the simulated run
+ * has it, bit for bit. */
+#define GEN_SWEEP "--sweep n --p 20 --n 12,20,23,60 --pipelines strong,recursive --generations 4 " \
+                  "--schedule fixed,linear,geometric:1.5,accumulate"
+#define GEN_RIDGE_SWEEP "--sweep n --p 20 --n 12,60 --ridge 0.01 --pipelines recursive " \
+                        "--generations 3 --schedule quadratic,fixed --gen-ridge 0.05 " \
+                        "--gen-ridge-decay inverse-square --synthetic-sigma 0"
+
+Test(theory_only, recursive_every_generation_and_schedule_bit_for_bit) {
+  cr_expect_eq(compare_runs(GEN_SWEEP), 4 * (1 + 4 * 4));
+  cJSON *rows = kd_test_rows("th.jsonl");
+  int exact = 0, de = 0;
+  const cJSON *r;
+  cJSON_ArrayForEach(r, rows) {
+    if (strcmp(kd_test_str(r, "pipeline"), "recursive")) continue;
+    exact += !strcmp(kd_test_str(r, "theory_kind"), "exact");
+    de += !strcmp(kd_test_str(r, "theory_kind"), "de");
+  }
+  cr_expect(exact > 0 && de > 0, "exact %d, de %d rows", exact, de);
+  const cJSON *last = cJSON_GetArrayItem(rows, cJSON_GetArraySize(rows) - 1);
+  cr_expect(kd_test_num(last, "generation") == 4 && !strcmp(kd_test_str(last, "schedule"), "accumulate"));
+  cJSON_Delete(rows);
+  cr_assert_eq(kd_test_sh("rm sim.* th.*"), 0); /* another scenario in the same files */
+  cr_expect_eq(compare_runs(GEN_RIDGE_SWEEP), 2 * 2 * 3);
 }
 
 /* The CSV has the simulated run's header; a row's simulation cells (and ratio) are
