@@ -5,7 +5,8 @@
  * foreign shards, naming them; `kdbench missing` prints what completes the run; a
  * merge killed at any moment (SIGKILL at seeded random moments, or each state a crash
  * leaves) is restarted by the same merge, byte-identical, no temporary file left, and
- * a full merge replaces a partial one. */
+ * a full merge replaces a partial one; the same for a pipeline of several rows a point
+ * (recursive). */
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -404,6 +405,73 @@ Test(shards, a_changed_beta_file_makes_another_scenario) {
                           beta), 0);
   kd_test_expect_refused(kd_test_run("merge --out old run.shards"), "another scenario");
   cr_expect(strstr(kd_test_err, "the values in the --beta file b.txt differ"), "%s", kd_test_err);
+}
+
+/* ---- a pipeline of several rows at a point (recursive) ------------------------------------- */
+
+/* strong and recursive's G = 3 generations of fixed, linear and accumulate: 10 rows a
+ * point (point x pipeline x group x step), 5 points. */
+#define GENS_GRID "--sweep n --n 30,40,50,60,80 --p 20 --trials 4 --pipelines strong,recursive " \
+                  "--backend cpu --quiet"
+#define GENS GENS_GRID " --generations 3 --schedule fixed,linear,accumulate"
+
+/* The shards of GENS merged are the unsharded run byte for byte, with its rows a point
+ * in every shard's metadata; a shard that lost the rows of its last point's last group
+ * has that point missing (merge refuses, `missing` names the shard, its resume computes
+ * the point again), and shards or resumes of other generations or schedules are
+ * refused. */
+Test(shards, recursive_several_rows_a_point_merged_equals_unsharded) {
+  cr_assert_eq(kd_test_run(GENS " --csv full.csv"), 0, "%s", kd_test_err);
+  for (unsigned i = 1; i <= 3; ++i)
+    cr_assert_eq(kd_test_run(GENS " --csv run.csv --shard %u/3", i), 0, "shard %u/3: %s", i, kd_test_err);
+  unsigned index = 0; /* the shard with the most rows */
+  size_t most = 0;
+  for (unsigned i = 1; i <= 3; ++i) {
+    cr_expect_eq(kd_test_json_num(kd_test_pathf("run.shards/shard-%03u-of-003.meta.json", i),
+                                  "rows_per_point"), 10, "shard %u/3", i);
+    const size_t lines = kd_test_count_lines(kd_test_pathf("run.shards/shard-%03u-of-003.jsonl", i));
+    cr_expect_eq(lines % 10, 0, "shard %u/3 has %zu rows", i, lines);
+    if (lines > most) most = lines, index = i;
+  }
+  cr_assert_eq(kd_test_run("merge run.shards"), 0, "%s", kd_test_err);
+  kd_test_expect_same_file("run.csv", "full.csv");
+  kd_test_expect_same_rows("run.jsonl", "full.jsonl");
+  cr_expect_eq(kd_test_count_lines("run.jsonl"), 50u, "5 points x 10 rows");
+  cr_expect_eq(kd_test_json_num("run.meta.json", "rows_per_point"), 10);
+
+  /* That shard loses its last 3 lines: its last point's accumulate generations. */
+  cr_assert_geq(most, 20u, "a shard of two points or more");
+  char shard[64];
+  snprintf(shard, sizeof shard, "run.shards/shard-%03u-of-003.jsonl", index);
+  for (size_t k = 0; k < 3; ++k) kd_test_set_line(shard, most - k, NULL);
+  cr_assert_eq(kd_test_sh("rm run.csv run.jsonl run.meta.json"), 0);
+  cr_expect_eq(kd_test_run("merge run.shards"), 2);
+  cr_expect(strstr(kd_test_err, "1 of 5 points missing"), "%s", kd_test_err);
+  cr_expect(!kd_test_exists("run.csv"), "a refused merge wrote run.csv");
+  char *out = missing("--array run");
+  char want[16];
+  snprintf(want, sizeof want, "%u\n", index);
+  cr_expect_str_eq(out, want);
+  free(out);
+
+  /* Resuming the shard with other generations or schedules is refused; as it was, it
+   * computes that point again, whole. */
+  kd_test_expect_refused(kd_test_run(GENS_GRID " --generations 3 --schedule fixed,accumulate,linear "
+                                     "--csv run.csv --shard %u/3", index), "--force");
+  kd_test_expect_refused(kd_test_run(GENS_GRID " --generations 4 --schedule fixed,linear,accumulate "
+                                     "--csv run.csv --shard %u/3", index), "--force");
+  cr_assert_eq(kd_test_run(GENS " --csv run.csv --shard %u/3", index), 0, "%s", kd_test_err);
+  cr_expect_eq(kd_test_json_num(kd_test_pathf("run.shards/shard-%03u-of-003.meta.json", index),
+                                "points_resumed"), (double)(most / 10 - 1));
+  cr_assert_eq(kd_test_run("merge run.shards"), 0, "%s", kd_test_err);
+  kd_test_expect_same_file("run.csv", "full.csv");
+  kd_test_expect_same_rows("run.jsonl", "full.jsonl");
+
+  /* A shard of another number of generations is another scenario's. */
+  cr_assert_eq(kd_test_run(GENS_GRID " --generations 4 --schedule fixed,linear,accumulate --csv "
+                           "other.csv --shard 2/3"), 0, "%s", kd_test_err);
+  cr_assert_eq(kd_test_sh("cp other.shards/shard-002-of-003.* run.shards/"), 0);
+  kd_test_expect_refused(kd_test_run("merge --force run.shards"), "shards of different scenarios");
 }
 
 /* ---- a merge that is interrupted ------------------------------------------------------------ */
