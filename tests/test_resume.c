@@ -7,7 +7,8 @@
  * --raw; standard error stays quiet when it is not a terminal; --print-scenario
  * round trip; presets; bad input leaves no file behind; axes swept without values
  * run their default grids; --extend: more values on a swept axis and more trials give
- * the run made whole at once, from the points and trials kept. */
+ * the run made whole at once, from the points and trials kept. The repairs, refusals and
+ * extensions hold for a pipeline of several rows a point (recursive) as well. */
 #include <cJSON.h>
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -795,6 +796,94 @@ Test(resume, a_hole_filled_by_a_resume_ends_in_grid_order) {
   cJSON_Delete(meta);
 }
 
+/* ---- a pipeline of several rows at a point (recursive) ------------------------------------- */
+
+/* strong, then recursive's G = 3 generations of three schedules (fixed and linear on
+ * fresh designs, accumulate extending generation 1's streams): 10 rows a point, each
+ * identified by (point, pipeline, group, step), at 3 points: point i's rows are lines
+ * 10 i + 1 (strong), + 2 .. 4 (fixed), + 5 .. 7 (linear), + 8 .. 10 (accumulate). --raw,
+ * so that the per-trial risks and beats_first (against generation 1 of the same trial)
+ * go through every repair. */
+#define GENS_GRID "--sweep n --n 30,45,60 --p 20 --pipelines strong,recursive --trials 6 --raw --quiet"
+#define GENS GENS_GRID " --generations 3 --schedule fixed,linear,accumulate"
+
+/* What a crash (or an edit) leaves of a run of GENS: r.jsonl cut at the start of line
+ * `cut` (1-based) plus `plus` bytes, r.csv cut to its header and `csv_rows` rows, line
+ * `drop` deleted, line `copy` appended again; the resume warns saying `warning` and keeps
+ * `resumed` points. */
+typedef struct {
+  const char *what;
+  size_t cut;
+  long plus;
+  size_t csv_rows, drop, copy;
+  const char *warning;
+  double resumed;
+} gens_crash;
+
+/* Every crash of the list, each on a fresh copy of the run: the resume ends with the CSV
+ * of the run made whole at once, byte for byte, and its rows (wall times and checks
+ * aside), in grid order: a point that lost any of its rows is computed again, whole. */
+Test(resume, several_rows_a_point_resume_to_the_whole_run) {
+  kd_test_run_ok(GENS " --csv @/ref.csv");
+  cr_assert_eq(kd_test_count_lines("ref.jsonl"), 30, "3 points x (strong + 3 schedules x 3 generations)");
+  cr_expect_eq(kd_test_json_num("ref.meta.json", "rows_per_point"), 10);
+  const gens_crash crashes[] = {
+      {"point 1 cut after its linear generation 1", .cut = 16, .csv_rows = 14,
+       .warning = "point 1 has 5 of its 10 rows", .resumed = 1},
+      {"a line torn inside point 1's accumulate", .cut = 18, .plus = 25,
+       .warning = "point 1 has 7 of its 10 rows", .resumed = 1},
+      {"point 2 without its linear generation 2", .drop = 26,
+       .warning = "point 2 has 9 of its 10 rows", .resumed = 2},
+      {"point 0 without its accumulate generation 1 (a hole before kept points)", .drop = 8,
+       .warning = "point 0 has 9 of its 10 rows", .resumed = 2},
+  };
+  for (size_t i = 0; i < sizeof crashes / sizeof *crashes; ++i) {
+    const gens_crash *c = &crashes[i];
+    cr_assert_eq(kd_test_sh("cp ref.csv r.csv && cp ref.jsonl r.jsonl && cp ref.meta.json r.meta.json"), 0);
+    if (c->cut) cut("r.jsonl", (size_t)((long)line_start("r.jsonl", c->cut - 1) + c->plus));
+    if (c->csv_rows) cut("r.csv", line_start("r.csv", c->csv_rows + 1));
+    if (c->copy) {
+      char *line = kd_test_line("r.jsonl", c->copy), *text = kd_test_text("r.jsonl"), *more = NULL;
+      cr_assert_gt(asprintf(&more, "%s%s\n", text, line), 0);
+      kd_test_write("r.jsonl", more);
+      free(line), free(text), free(more);
+    }
+    if (c->drop) kd_test_set_line("r.jsonl", c->drop, NULL);
+    kd_test_run_ok(GENS " --csv @/r.csv");
+    cr_expect(strstr(kd_test_err, c->warning) != NULL, "%s: no warning saying '%s': '%s'", c->what,
+              c->warning, kd_test_err);
+    cr_expect(kd_test_expect_same_file("ref.csv", "r.csv"), "%s", c->what);
+    kd_test_expect_same_rows("ref.jsonl", "r.jsonl");
+    cJSON *meta = kd_test_json("r.meta.json");
+    cr_expect_eq(kd_test_num(meta, "points_resumed"), c->resumed, "%s: points kept", c->what);
+    cr_expect_eq(kd_test_num(meta, "points_done"), 3, "%s", c->what);
+    cJSON_Delete(meta);
+  }
+}
+
+/* The generations, the schedules (their order too: it is the rows'), the synthetic
+ * labels' noise and the generations' ridge are the scenario's: a resume with any of them
+ * changed is refused, naming --force, and leaves the run as it was; with --force the
+ * new run replaces it, at its own rows a point. */
+Test(refuse, another_recursive_setting_is_another_scenario) {
+  kd_test_run_ok(GENS " --csv @/r.csv");
+  const char *others[] = {" --generations 4 --schedule fixed,linear,accumulate",
+                          " --generations 3 --schedule fixed,accumulate,linear",
+                          " --generations 3 --schedule fixed,linear",
+                          " --generations 3 --schedule fixed,linear,accumulate --synthetic-sigma 0",
+                          " --generations 3 --schedule fixed,linear,accumulate --gen-ridge 0.01",
+                          " --generations 3 --schedule fixed,linear,accumulate --gen-ridge-decay "
+                          "inverse-square"};
+  for (size_t i = 0; i < sizeof others / sizeof *others; ++i) {
+    expect_refused_untouched("--force", GENS_GRID "%s --csv @/r.csv", others[i]);
+    cr_expect(strstr(kd_test_err, "another scenario") && strstr(kd_test_err, "r.jsonl"), "%s: %s",
+              others[i], kd_test_err);
+  }
+  kd_test_run_ok(GENS_GRID " --generations 4 --schedule fixed,linear --csv @/r.csv --force");
+  cr_expect_eq(kd_test_count_lines("r.jsonl"), 3 * 9, "3 points x (strong + 2 x 4 generations)");
+  cr_expect_eq(kd_test_json_num("r.meta.json", "rows_per_point"), 9);
+}
+
 /* ---- signals --------------------------------------------------------------------------------- */
 
 /* Waits until @/NAME has a whole line (a point on disk); fails when the process
@@ -1302,6 +1391,48 @@ Test(extend, another_scenario_or_trials_without_risks_are_refused) {
   kd_test_expect_refused(kd_test_run("--sweep n --p 30 --m 80 --k 10 --pipelines strong,w2s,weak "
                                      "--n 20 --trials 4 --csv f/run.csv --extend"),
                          "without their risks (made without --raw)");
+  char *after = kd_test_read("e/run.jsonl", NULL);
+  cr_expect_str_eq(after, before);
+  free(before), free(after);
+}
+
+/* recursive (strong beside it; fixed on fresh designs, accumulate on generation 1's
+ * streams): values added on the swept axis, before, between and after the kept ones,
+ * then trials, give the run made whole at once, its 7 rows a point matched by (pipeline,
+ * group, step) and beats_first counted over all the trials, the kept and the new. */
+#define GEXT "--sweep n --p 20 --pipelines strong,recursive --generations 3 --schedule fixed,accumulate --raw"
+
+Test(extend, recursive_more_points_then_more_trials_equal_the_whole_run) {
+  kd_test_run_ok(GEXT " --n 30,50 --trials 4 --csv e/run.csv");
+  kd_test_run_ok(GEXT " --n 25,30,40,50,70 --trials 4 --csv e/run.csv --extend");
+  char *out = kd_test_read("stdout.txt", NULL);
+  cr_expect_not_null(strstr(out, "# extending e/run.csv: 2 of its points kept\n"), "%s", out);
+  free(out);
+  cr_expect_eq(kd_test_json_num("e/run.meta.json", "points_resumed"), 2);
+  kd_test_run_ok(GEXT " --n 25,30,40,50,70 --trials 4 --csv w4/run.csv");
+  kd_test_expect_same_file("e/run.csv", "w4/run.csv");
+  kd_test_expect_same_rows("e/run.jsonl", "w4/run.jsonl");
+  cr_expect_eq(kd_test_count_lines("e/run.jsonl"), 5 * 7);
+  kd_test_run_ok(GEXT " --n 25,30,40,50,70 --trials 9 --csv e/run.csv --extend");
+  out = kd_test_read("stdout.txt", NULL);
+  cr_expect_not_null(strstr(out, "5 of its points kept, to be completed with the new trials"),
+                     "%s", out);
+  free(out);
+  kd_test_run_ok(GEXT " --n 25,30,40,50,70 --trials 9 --csv w9/run.csv");
+  kd_test_expect_same_file("e/run.csv", "w9/run.csv");
+  kd_test_expect_same_rows("e/run.jsonl", "w9/run.jsonl");
+  /* the generations and schedules are not axes: another count or list is another run */
+  char *before = kd_test_read("e/run.jsonl", NULL);
+  kd_test_expect_refused(kd_test_run("--sweep n --p 20 --pipelines strong,recursive --generations 4 "
+                                     "--schedule fixed,accumulate --raw --n 25,30,40,50,70 --trials 9 "
+                                     "--csv e/run.csv --extend"),
+                         "--extend: e/run is a run of another scenario");
+  cr_expect(strstr(kd_test_err, "generations = 3") && strstr(kd_test_err, "generations = 4"), "%s",
+            kd_test_err);
+  kd_test_expect_refused(kd_test_run("--sweep n --p 20 --pipelines strong,recursive --generations 3 "
+                                     "--schedule fixed,linear,accumulate --raw --n 25,30,40,50,70 "
+                                     "--trials 9 --csv e/run.csv --extend"),
+                         "--extend: e/run is a run of another scenario");
   char *after = kd_test_read("e/run.jsonl", NULL);
   cr_expect_str_eq(after, before);
   free(before), free(after);
