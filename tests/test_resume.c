@@ -836,6 +836,7 @@ Test(resume, several_rows_a_point_resume_to_the_whole_run) {
        .warning = "point 2 has 9 of its 10 rows", .resumed = 2},
       {"point 0 without its accumulate generation 1 (a hole before kept points)", .drop = 8,
        .warning = "point 0 has 9 of its 10 rows", .resumed = 2},
+      {"point 1's fixed generation 3 written twice", .copy = 14, .warning = "", .resumed = 3},
   };
   for (size_t i = 0; i < sizeof crashes / sizeof *crashes; ++i) {
     const gens_crash *c = &crashes[i];

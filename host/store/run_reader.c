@@ -191,14 +191,21 @@ static int by_identity_line(const void *a, const void *b, void *ctx) {
 }
 
 /* The kept rows in the order of the run: by point and pipeline, then as written (a
- * pipeline's groups and steps in the order it gives them). */
-static int by_point_pipeline_line(const void *a, const void *b, void *ctx) {
-  const kd_run_view *v = ctx;
+ * pipeline's groups and steps in the order it gives them), a row that won over an
+ * earlier copy of itself in that copy's place (`place`: by row, the line of its
+ * identity's first copy). */
+typedef struct {
+  const kd_run_view *v;
+  const size_t *place;
+} placed;
+
+static int by_point_pipeline_place(const void *a, const void *b, void *ctx) {
+  const placed *c = ctx;
   size_t i = *(const size_t *)a, j = *(const size_t *)b;
-  const kd_row *x = &v->rows[i], *y = &v->rows[j];
+  const kd_row *x = &c->v->rows[i], *y = &c->v->rows[j];
   if (x->point != y->point) return x->point < y->point ? -1 : 1;
   if (x->pipeline != y->pipeline) return x->pipeline < y->pipeline ? -1 : 1;
-  return by_line(v, i, j);
+  return (c->place[i] > c->place[j]) - (c->place[i] < c->place[j]);
 }
 
 /* The rows of each point (idx: by point) share one key: the key of most of them is
@@ -227,27 +234,32 @@ static kd_status one_key(const kd_run_view *v, const size_t *idx, size_t n, cons
 static kd_status order(kd_run_view *v, const char *path) {
   size_t n = v->n_rows, kept = 0;
   if (!n) return KD_OK;
-  size_t *idx = malloc(n * sizeof *idx);
+  size_t *idx = malloc(n * sizeof *idx), *place = malloc(n * sizeof *place);
   kd_row *rows = malloc(n * sizeof *rows);
   kd_run_line *at = malloc(n * sizeof *at);
-  if (!idx || !rows || !at) {
-    free(idx), free(rows), free(at);
+  if (!idx || !place || !rows || !at) {
+    free(idx), free(place), free(rows), free(at);
     return kd_fail(KD_ENOMEM, "out of memory for %zu rows", n);
   }
   for (size_t i = 0; i < n; ++i) idx[i] = i;
   qsort_r(idx, n, sizeof *idx, by_identity_line, v);
   kd_status st = one_key(v, idx, n, path);
-  size_t live = 0; /* the rows that win, in idx[0 .. live) */
+  /* the rows that win, in idx[0 .. live); first: the line (from 1) of the first copy of
+   * idx[i]'s identity, 0 before it */
+  size_t live = 0, first = 0;
   for (size_t i = 0; i < n; ++i) {
     kd_row *r = &v->rows[idx[i]];
     const kd_row *next = i + 1 < n ? &v->rows[idx[i + 1]] : NULL;
+    if (!first) first = v->at[idx[i]].line;
     if (next && same_row(next, r)) {
       kd_row_free(r); /* a later row of the same identity follows: it wins */
       continue;
     }
+    place[idx[i]] = first;
+    first = 0;
     idx[live++] = idx[i];
   }
-  qsort_r(idx, live, sizeof *idx, by_point_pipeline_line, v);
+  qsort_r(idx, live, sizeof *idx, by_point_pipeline_place, &(placed){v, place});
   for (size_t i = 0; i < live; ++i) {
     if (kept && at[kept - 1].line > v->at[idx[i]].line) v->reordered = 1;
     at[kept] = v->at[idx[i]];
@@ -255,6 +267,7 @@ static kd_status order(kd_run_view *v, const char *path) {
   }
   if (kept != n) v->reordered = 1;
   free(idx);
+  free(place);
   free(v->rows);
   free(v->at);
   v->rows = rows;

@@ -42,7 +42,8 @@ typedef struct {
   cJSON *meta;          /* NAME.meta.json when the hash came from it, else NULL */
   char *text;           /* NAME.jsonl as read */
   size_t len;
-  kd_row *rows;         /* by (point, pipeline), one per pair (the later line won) */
+  kd_row *rows;         /* by (point, pipeline), one per identity (the later line won, in
+                         * the place of the first) */
   kd_run_line *at;      /* at[i]: where rows[i] came from */
   size_t n_rows;
   size_t dropped;       /* lines dropped: a torn last one, damaged rows */
