@@ -123,6 +123,50 @@ Test(presets, curriculum_eight_runs) {
   }
 }
 
+/* Six runs of the recursive pipeline (--quick: 3 generations, 4 trials): the OLS table's
+ * four schedules, the power law at T = 200 and 1000, its linear and quadratic schedules,
+ * the fixed and the decaying ridge, the isotropic minimum norm. Each run's rows are its
+ * points' schedules, in order, each with generations 1, 2, 3, generation 1 the same
+ * fit in all; exact theory where A1, A2, A3 hold (the OLS table, T = 1000, isotropic),
+ * and every row's simulation within a factor 1.5 of its theory: at 4 trials a gross
+ * check (a wrong generation, source or noise), the tight ones being
+ * agreement/generations_* and agreement/generation_two_* (tests/test_agreement.c). */
+Test(presets, collapse_six_runs) {
+  run_preset("collapse");
+  const struct {
+    const char *run, *schedules[4], *kinds;
+    int points;
+  } runs[] = {{"ols", {"fixed", "linear", "quadratic", "accumulate"}, "eeeeeeeeeeee", 1},
+              {"power-fixed", {"fixed"}, "dddeee", 2},
+              {"power-growing", {"linear", "quadratic"}, "dddddd", 1},
+              {"ridge-fixed", {"quadratic"}, "ddd", 1},
+              {"ridge-decay", {"quadratic"}, "ddd", 1},
+              {"isotropic", {"fixed"}, "eee", 1}};
+  for (size_t i = 0; i < sizeof runs / sizeof *runs; ++i) {
+    int groups = 0;
+    while (groups < 4 && runs[i].schedules[groups]) ++groups;
+    cJSON *rows = kd_test_rows(kd_test_pathf("results/quick/collapse/%s.jsonl", runs[i].run));
+    cr_assert_eq(cJSON_GetArraySize(rows), runs[i].points * groups * 3, "%s", runs[i].run);
+    double first = 0;
+    for (int r = 0; r < cJSON_GetArraySize(rows); ++r) {
+      const cJSON *o = cJSON_GetArrayItem(rows, r);
+      const int g = r % 3 + 1;
+      const double sim = kd_test_num(o, "sim_mean"), theory = kd_test_num(o, "theory");
+      cr_expect_str_eq(kd_test_str(o, "pipeline"), "recursive");
+      cr_expect_eq(kd_test_num(o, "generation"), g, "%s row %d", runs[i].run, r + 1);
+      cr_expect_str_eq(kd_test_str(o, "schedule"), runs[i].schedules[r / 3 % groups], "%s row %d",
+                       runs[i].run, r + 1);
+      cr_expect_str_eq(kd_test_str(o, "theory_kind"), runs[i].kinds[r] == 'e' ? "exact" : "de",
+                       "%s row %d", runs[i].run, r + 1);
+      if (g == 1 && r % (3 * groups) == 0) first = sim;
+      if (g == 1) cr_expect_eq(sim, first, "%s row %d: generation 1 is one fit", runs[i].run, r + 1);
+      cr_expect(sim > theory / 1.5 && sim < 1.5 * theory, "%s row %d (%s, generation %d): sim %g, "
+                "theory %g", runs[i].run, r + 1, runs[i].schedules[r / 3 % groups], g, sim, theory);
+    }
+    cJSON_Delete(rows);
+  }
+}
+
 Test(presets, quick_needs_a_preset) {
   kd_test_expect_refused(kd_test_run("--sweep n --quick"), "--quick");
 }
