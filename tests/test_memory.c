@@ -1,5 +1,5 @@
-/* The memory check's model (kd_sweep_memory: host/sweep/sweep.c, host/sim/point.c and each
- * backend's workspace model) against the peak resident memory of a real kdbench run
+/* The memory check's model (kd_sweep_memory: host/sweep/sweep_memory.c, host/sim/point.c
+ * and each backend's workspace model) against the peak resident memory of a real kdbench run
  * of the same command line, and the refusal of a point that cannot fit.
  *
  * The peak is the child's ru_maxrss (wait4), which is its VmHWM. The model counts what

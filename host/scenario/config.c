@@ -614,7 +614,7 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text) {
 
 /* ---- cross-setting checks ------------------------------------------------------------ */
 
-static int is_swept(const kd_config *c, kd_axis a) {
+int kd_config_swept(const kd_config *c, kd_axis a) {
   for (int i = 0; i < c->n_swept; ++i)
     if (c->swept[i] == a) return 1;
   return 0;
@@ -622,7 +622,7 @@ static int is_swept(const kd_config *c, kd_axis a) {
 
 void kd_config_unswept_as_defaults(kd_config *c) {
   for (int a = 0; a < KD_NAXES; ++a)
-    if (a != KD_AXIS_N && !is_swept(c, (kd_axis)a)) {
+    if (a != KD_AXIS_N && !kd_config_swept(c, (kd_axis)a)) {
       c->values[a][0] = '\0';
       c->axis_values[a].count = 0;
     }
@@ -632,13 +632,13 @@ kd_status kd_config_check(const kd_config *c) {
   if (c->run.job == KD_JOB_WEIGHTS) return KD_OK; /* kd_weights_run checks its own */
   if (c->n_swept == 0) return kd_fail(KD_EINVAL, "nothing to sweep: give --sweep AXIS (see kdbench --help)");
   for (int a = 0; a < KD_NAXES; ++a)
-    if (!is_swept(c, (kd_axis)a) && c->axis_values[a].count &&
+    if (!kd_config_swept(c, (kd_axis)a) && c->axis_values[a].count &&
         !kd_axis_spec_single(&c->axis_values[a], NULL))
       return kd_fail(KD_EINVAL, "--%s: several values ('%s') but %s is not swept (add it to --sweep)",
                      kd_axis_name((kd_axis)a), c->values[a], kd_axis_name((kd_axis)a));
-  if (c->spectrum_spec.kind == KD_SPEC_FILE && is_swept(c, KD_AXIS_P))
+  if (c->spectrum_spec.kind == KD_SPEC_FILE && kd_config_swept(c, KD_AXIS_P))
     return kd_fail(KD_EINVAL, "--sweep p: a spectrum file fixes p");
-  if (is_swept(c, KD_AXIS_ALPHA) && c->spectrum_spec.kind != KD_SPEC_POWERLAW)
+  if (kd_config_swept(c, KD_AXIS_ALPHA) && c->spectrum_spec.kind != KD_SPEC_POWERLAW)
     return kd_fail(KD_EINVAL, "--sweep alpha: needs --spectrum powerlaw, got '%s'", c->spectrum);
   if (c->weak_alpha > 0 && c->weak_spectrum_spec.kind != KD_SPEC_POWERLAW)
     return kd_fail(KD_EINVAL, "--weak-alpha: needs --weak-spectrum powerlaw, got '%s'",
@@ -647,10 +647,10 @@ kd_status kd_config_check(const kd_config *c) {
       !(c->pipelines & ((1u << KD_PIPE_W2S) | (1u << KD_PIPE_WEAK) | (1u << KD_PIPE_MIX))))
     return kd_fail(KD_EINVAL, "--weak-spectrum: no pipeline with a weak model (w2s, weak, "
                    "mix) in --pipelines");
-  if (c->k && c->k != KD_K_ALL && c->p && c->k > c->p && !is_swept(c, KD_AXIS_K) &&
-      !is_swept(c, KD_AXIS_P))
+  if (c->k && c->k != KD_K_ALL && c->p && c->k > c->p && !kd_config_swept(c, KD_AXIS_K) &&
+      !kd_config_swept(c, KD_AXIS_P))
     return kd_fail(KD_EINVAL, "k = %zu exceeds p = %zu", c->k, c->p);
-  if (c->weak_ridge < 0 && c->k == 0 && !is_swept(c, KD_AXIS_K))
+  if (c->weak_ridge < 0 && c->k == 0 && !kd_config_swept(c, KD_AXIS_K))
     return kd_fail(KD_EINVAL, "--weak-ridge auto: needs the weak model's k (--k N or --k all), "
                    "not --k auto");
   return KD_OK;
@@ -701,9 +701,9 @@ kd_status kd_config_beta(const kd_config *c, kd_beta_spec *b) {
 static void print_axis(const kd_config *c, FILE *out, kd_axis a, const char *scalar,
                        int canonical) {
   const char *text = c->values[a][0] ? c->values[a] : scalar;
-  if (!c->values[a][0] && is_swept(c, a) && kd_axis_default_values(a))
+  if (!c->values[a][0] && kd_config_swept(c, a) && kd_axis_default_values(a))
     text = kd_axis_default_values(a);
-  if (canonical) text = is_swept(c, a) ? "(the grid)" : scalar;
+  if (canonical) text = kd_config_swept(c, a) ? "(the grid)" : scalar;
   fprintf(out, "%s = %s\n", kd_axis_name(a), text);
 }
 
@@ -751,7 +751,7 @@ static void print_features(const kd_config *c, FILE *out, int canonical) {
   char buf[64];
   snprintf(buf, sizeof buf, "%zu", c->student_features);
   if (c->student_features || c->values[KD_AXIS_STUDENT_FEATURES][0] ||
-      is_swept(c, KD_AXIS_STUDENT_FEATURES))
+      kd_config_swept(c, KD_AXIS_STUDENT_FEATURES))
     print_axis(c, out, KD_AXIS_STUDENT_FEATURES, c->student_features ? buf : "all", canonical);
   if (c->feature_order != KD_GROW_HEAD)
     fprintf(out, "feature-order = %s\n", ORDER_NAMES[c->feature_order]);
@@ -793,7 +793,7 @@ void kd_config_print(const kd_config *c, FILE *out, int canonical) {
   /* the settings of the mix only where they are not their defaults (0): the scenarios
    * made before them keep their text, hence their hash */
   if (c->real_fraction != 0 || c->values[KD_AXIS_REAL_FRACTION][0] ||
-      is_swept(c, KD_AXIS_REAL_FRACTION)) {
+      kd_config_swept(c, KD_AXIS_REAL_FRACTION)) {
     snprintf(buf, sizeof buf, "%.17g", c->real_fraction);
     print_axis(c, out, KD_AXIS_REAL_FRACTION, buf, canonical);
   }

@@ -83,7 +83,7 @@ static int by_point(const void *a, const void *b) {
   return (x->at > y->at) - (x->at < y->at);
 }
 
-/* The rows of the old run's complete points that are in g, re-keyed (see the header). */
+/* The rows of the old run's complete points that are in g, re-keyed (see extend_rows). */
 static kd_status keep_points(const kd_grid *g, const kd_scenario_id *id, const kd_grid *og,
                              const kd_run_view *v, size_t per_point, kd_row **rows, size_t *n) {
   size_t count = 0;
@@ -123,9 +123,17 @@ static kd_status keep_points(const kd_grid *g, const kd_scenario_id *id, const k
   return KD_OK;
 }
 
-kd_status kd_extend_rows(const kd_config *c, const kd_grid *g, const kd_scenario_id *id,
-                         const char *csv, size_t rows_per_point, kd_row **rows, size_t *n,
-                         FILE *log) {
+/* The rows of the run at `csv` that the run of c over grid g (scenario id) keeps. That
+ * run's scenario must be c's but for the swept axes' values and its trials, at most c's
+ * (fewer only with per-trial risks). Every point of it that is in g, with all its rows
+ * (rows_per_point of them), is kept: its rows with g's point index and key, in grid
+ * order, their risks copied (a row with fewer risks than c->trials is a point to
+ * complete). No run there: none. The refusals (another scenario, more trials, fewer
+ * without risks, a damaged run) are one line naming the run and what differs. Free with
+ * kd_row_free. */
+static kd_status extend_rows(const kd_config *c, const kd_grid *g, const kd_scenario_id *id,
+                             const char *csv, size_t rows_per_point, kd_row **rows, size_t *n,
+                             FILE *log) {
   *rows = NULL;
   *n = 0;
   char stem[4096], jsonl[4200], hash[17];
@@ -153,5 +161,27 @@ kd_status kd_extend_rows(const kd_config *c, const kd_grid *g, const kd_scenario
   kd_grid_free(&og);
   cJSON_Delete(meta);
   free(old);
+  return st;
+}
+
+kd_status kd_sweep_open_extended(kd_sweep *s) {
+  const size_t per_point = s->rows;
+  if (s->sh.spec.count) return kd_fail(KD_EINVAL, "--extend: not with --shard (extend the merged run)");
+  kd_row *rows;
+  size_t n;
+  kd_status st = extend_rows(&s->c, &s->g, &s->id, s->sh.csv, per_point, &rows, &n, stderr);
+  if (st != KD_OK) return st;
+  if (!rows) return kd_run_open(&s->rs, s->sh.csv, &s->id, &s->g, per_point, s->c.run.force, stderr);
+  const int whole = n && rows[0].s.count == s->c.trials; /* every row has the run's trials */
+  st = kd_run_open_from(&s->rs, s->sh.csv, &s->id, &s->g, rows, whole ? n : 0, stderr);
+  if (st == KD_OK && !s->c.run.quiet)
+    printf("# extending %s: %zu of its points kept%s\n", s->sh.csv, n / per_point,
+           whole || !n ? "" : ", to be completed with the new trials");
+  if (whole) {
+    for (size_t i = 0; i < n; ++i) kd_row_free(&rows[i]);
+    free(rows);
+  } else {
+    s->part = rows, s->n_part = n;
+  }
   return st;
 }

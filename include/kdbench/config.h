@@ -115,6 +115,8 @@ kd_status kd_config_set(kd_config *c, const char *name, const char *text);
 /* 1 when `name` is a setting kd_config_set knows; its scenario-file section in *section. */
 int kd_config_known(const char *name, const char **section);
 
+/* Whether c sweeps axis a. */
+int kd_config_swept(const kd_config *c, kd_axis a);
 /* Forgets the values text of every axis c does not sweep, but n (whose single value
  * is its only setting), keeping the scalar: what a preset sets for such an axis is
  * the default of a run, not the values of a later --sweep of it, which then takes

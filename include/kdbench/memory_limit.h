@@ -1,5 +1,5 @@
-/* The memory this process may use: what the memory check of a sweep (host/sweep/sweep.c)
- * compares its model's need with. */
+/* The memory this process may use: what the memory check of a sweep
+ * (host/sweep/sweep_memory.c) compares its model's need with. */
 #ifndef KDBENCH_MEMORY_LIMIT_H
 #define KDBENCH_MEMORY_LIMIT_H
 

@@ -22,10 +22,10 @@ kd_status kd_sweep_run(const kd_config *cfg, const char *command, FILE *table);
  * within KD_STOP_GRACE_S of it ends the process instead (include/kdbench/stop.h). */
 int kd_sweep_stop_signal(void);
 
-/* The memory check's model of the sweep (host/sweep/sweep.c, host/sim/point.c): the most it
- * holds at any point, on the host and on the device of the config's backend, beyond
- * the process's baseline (code, libraries, the BLAS's own buffers). kd_sweep_run
- * refuses, before any output exists, a point whose need exceeds what is available. */
+/* The memory check's model of the sweep (host/sweep/sweep_memory.c, host/sim/point.c):
+ * the most it holds at any point, on the host and on the device of the config's
+ * backend, beyond the process's baseline (code, libraries, the BLAS's own buffers).
+ * kd_sweep_run refuses, before any output exists, a point whose need exceeds what is available. */
 kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak);
 
 #endif

@@ -1,0 +1,103 @@
+/* The memory check: what each point of the grid needs beside what is available or free
+ * on the device (a point that does not fit refused before any output exists), and the
+ * progress line's cost of each point, from one plan of each. */
+#include "kdbench/sweep.h"
+
+#include <stdint.h>
+
+#include "kdbench/memory_limit.h"
+#include "internal.h"
+
+/* Whether a selected pipeline has a stage of the point's m samples (a weak teacher's):
+ * then m and k are part of what names the point. */
+static int fits_m(unsigned pipes) {
+  for (int q = 0; q < KD_NPIPES; ++q)
+    for (int s = 0; (pipes >> q & 1u) && s < kd_pipelines[q]->chain.length; ++s)
+      if (kd_pipelines[q]->chain.stage[s].samples.kind == KD_SAMPLES_M) return 1;
+  return 0;
+}
+
+static kd_status refuse(const kd_config *c, const kd_grid_point *gp, size_t k, size_t need,
+                        size_t have, int device) {
+  char weak[64] = "";
+  if (fits_m(c->pipelines)) snprintf(weak, sizeof weak, ", m = %zu, k = %zu", gp->m, k);
+  const char *why = ""; /* the limit that binds (ulimit -v, the cgroup's) */
+  if (!device) kd_available_memory_why(&why);
+  return kd_fail(KD_ENOMEM, "point n = %zu, p = %zu%s needs %.2f GiB of %smemory but only "
+                 "%.2f GiB is %s%s%s", gp->n, gp->p, weak, need / 1073741824.0,
+                 device ? "device " : "", have / 1073741824.0,
+                 device ? "free on the device" : "available", *why ? " " : "", why);
+}
+
+static size_t plus(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
+
+/* Plans every point once, in the order they run, for two models of the run.
+ * Memory (kd_point_memory, host/sim/point.c), plus what the sweep holds beside a point:
+ * the problem's lambda and beta*, the risks of its trials, the wall times; the largest
+ * need goes into *peak. With `check`, the first point whose need exceeds what is
+ * available (host) or free (the device) is refused in one line naming it, the need and
+ * what is free; a point's p-vectors are checked before it is planned, so that an absurd
+ * p is refused rather than allocated.
+ * Cost (the progress line's, when `cost` is not NULL): cost[i] is point i's
+ * kd_point_cost, plus its weak teachers' stages where the teacher cache (host/sim/point.c)
+ * cannot serve them from the point before. */
+kd_status kd_sweep_model_memory(const kd_config *c, const kd_grid *g, const kd_backend *be,
+                                int check, kd_memory *peak, double *cost, size_t *rows) {
+  const size_t avail = check ? kd_available_memory() : 0;
+  const size_t dev_free = check && be->type->device_free ? be->type->device_free(be->state) : 0;
+  kd_sweep_problem ps = {0};
+  kd_workspace grown = {0};
+  kd_status st = KD_OK;
+  *peak = (kd_memory){0};
+  kd_point teacher = {0}; /* the cached teachers' (m, k, weak ridge) */
+  uint64_t teacher_problem = 0;
+  for (size_t i = 0; i < g->count && st == KD_OK; ++i) {
+    const kd_grid_point *gp = &g->pt[i];
+    size_t beside = sizeof(double) * (2 * gp->p + g->count);
+    /* the problem, the plan's and one worker's p-vectors (kd_plan_bytes, kd_trial_ws_bytes) */
+    if (avail && plus(beside, sizeof(double) * 8 * gp->p) > avail)
+      return refuse(c, gp, gp->k, plus(beside, sizeof(double) * 8 * gp->p), avail, 0);
+    kd_point pt = kd_sweep_point_of(c, gp);
+    kd_plan pl;
+    st = kd_sweep_problem_for(c, gp, &ps);
+    if (st == KD_OK) st = kd_plan_point(&ps.pr, &pt, c->pipelines, &pl);
+    if (st != KD_OK) break;
+    if (i == 0) *rows = (size_t)pl.nrows;
+    beside = plus(beside, sizeof(double) * (size_t)pl.nrows * c->trials); /* its risks */
+    kd_memory m = kd_point_memory(be->type, &grown, &ps.pr, &pl, c->trials);
+    if (cost) {
+      cost[i] = kd_point_cost(gp->n, gp->p, c->trials);
+      int fitted = teacher_problem != ps.id || teacher.m != pl.pt.m || teacher.k != pl.pt.k ||
+                   teacher.weak_ridge != pl.pt.weak_ridge;
+      if (pl.prog.cached >= 0 && fitted) { /* the program's teacher, the fit the cache holds */
+        const kd_call *t = &pl.prog.call[pl.prog.cached];
+        cost[i] += c->trials * kd_stage_cost(t->n, t->p);
+        teacher = pl.pt;
+        teacher_problem = ps.id;
+      }
+    }
+    m.host = plus(m.host, beside);
+    if (avail && m.host > avail) st = refuse(c, gp, pl.pt.k, m.host, avail, 0);
+    else if (dev_free && m.device > dev_free) st = refuse(c, gp, pl.pt.k, m.device, dev_free, 1);
+    kd_plan_free(&pl);
+    if (m.host > peak->host) peak->host = m.host;
+    if (m.device > peak->device) peak->device = m.device;
+  }
+  if (ps.valid) kd_problem_free(&ps.pr);
+  return st;
+}
+
+kd_status kd_sweep_memory(const kd_config *cfg, kd_memory *peak) {
+  kd_config c = *cfg;
+  kd_grid g = {0};
+  kd_backend be = {0};
+  kd_status st = kd_config_check(&c);
+  if (st == KD_OK) st = kd_config_resolve_p(&c);
+  if (st == KD_OK) st = kd_grid_build(&c, &g);
+  if (st == KD_OK) st = kd_backend_open(c.run.backend, &be);
+  size_t rows = 0;
+  if (st == KD_OK) st = kd_sweep_model_memory(&c, &g, &be, 0, peak, NULL, &rows);
+  kd_backend_close(&be);
+  kd_grid_free(&g);
+  return st;
+}
