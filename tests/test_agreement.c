@@ -369,6 +369,37 @@ Test(agreement, generation_two_is_the_model_shift_of_its_source) {
   teardown(&f);
 }
 
+/* Accumulated data with a ridge, the pencil's DE, 4 generations each: p / n = 0.5, 1.5,
+ * 3 on a power law and an isotropic spectrum, ridges 1e-3 .. 1, fixed and decaying as
+ * 1/g^2, with and without synthetic noise. */
+Test(agreement, generations_accumulate_ridge) {
+  fixture f;
+  const struct {
+    int iso;
+    size_t p, n;
+    double ridge, synthetic;
+    kd_ridge_decay decay;
+  } cases[] = {{0, 150, 300, 1e-2, -1, KD_DECAY_NONE},
+               {0, 150, 100, 1e-3, 0, KD_DECAY_INVERSE_SQUARE},
+               {0, 240, 80, 1e-1, -1, KD_DECAY_NONE},
+               {1, 150, 300, 1, 0, KD_DECAY_NONE},
+               {1, 150, 100, 1e-2, -1, KD_DECAY_INVERSE_SQUARE},
+               {1, 240, 80, 1e-3, -1, KD_DECAY_NONE}};
+  const kd_spectrum_spec iso = {.kind = KD_SPEC_ISOTROPIC, .level_a = 1};
+  for (int c = 0; c < 6; ++c) {
+    setup(&f, cases[c].iso ? iso : powerlaw2, cases[c].p, 0.5);
+    kd_pipe_opts acc = generations(4, KD_SCHEDULE_ACCUMULATE, cases[c].synthetic, -1,
+                                   cases[c].decay);
+    char what[112];
+    snprintf(what, sizeof what, "accumulate ridge %g%s, %s, p = %zu, n = %zu, synthetic sigma %g",
+             cases[c].ridge, cases[c].decay ? "/g^2" : "", cases[c].iso ? "isotropic" : "power law",
+             cases[c].p, cases[c].n, cases[c].synthetic < 0 ? 0.5 : 0);
+    check_point(&f, (kd_point){.n = cases[c].n, .ridge = cases[c].ridge, .opts = &acc}, RECURSIVE,
+                300, what);
+    teardown(&f);
+  }
+}
+
 /* The features pipeline: the student sees s features (head, tail or random first), with
  * or without q pure-noise features of level rho; exact where s + q < n - 1, DE else. */
 static kd_point features_point(size_t n, double ridge, size_t s, kd_feature_order order,

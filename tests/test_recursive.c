@@ -147,7 +147,8 @@ Test(rows, one_generation_is_strong) {
  * fit on the block's rows, so every generation refits generation 1 (b_g = b_1): the
  * same risk trial by trial to rounding (crossing p = 30: 20, 40, 60, 80 rows; and
  * below it throughout: 5 .. 20), and the same theory. With noise: a DE below p (the
- * power law), exact from generation 1 on above p + 1, none (NaN) with a ridge. */
+ * power law), exact from generation 1 on above p + 1, the pencil's DE with a ridge; a
+ * ridge in generation 1 only: none (NaN). */
 Test(rows, accumulate_without_noise_refits_generation_one) {
   const size_t ns[] = {20, 5};
   for (int c = 0; c < 2; ++c) {
@@ -188,12 +189,18 @@ Test(rows, accumulate_without_noise_refits_generation_one) {
                  kd_last_error());
     for (int g = 1; g < 4; ++g) {
       cr_expect(pl.row[g].kind == cases[c].kind, "case %d, generation %d", c, g + 1);
-      cr_expect(cases[c].ridge ? isnan(pl.row[g].theory)
-                               : pl.row[g].theory > pl.row[g - 1].theory,
+      cr_expect(isfinite(pl.row[g].theory) && pl.row[g].theory > pl.row[g - 1].theory,
                 "case %d, generation %d: %g", c, g + 1, pl.row[g].theory);
     }
     kd_plan_free(&pl);
   }
+  kd_pipe_opts o = opts(3, "accumulate");
+  o.recursive.gen_ridge = 0;
+  kd_point pt = {.n = 40, .ridge = 1e-2, .opts = &o};
+  kd_plan pl;
+  cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_RECURSIVE, &pl), KD_OK, "%s", kd_last_error());
+  cr_expect(isfinite(pl.row[0].theory) && isnan(pl.row[1].theory) && isnan(pl.row[2].theory));
+  kd_plan_free(&pl);
 }
 
 /* A sweep's rows: G per schedule with their generation and schedule; beats_first from

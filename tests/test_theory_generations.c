@@ -1,6 +1,7 @@
 /* The theory of generations (host/theory/theory_generations.c, docs/theory.md
  * #generations): the exact risks of replaced data (A1, A3), of accumulated data (A2),
- * of accumulated data at any p against the blocks (exact, DE, the peak), the
+ * of accumulated data at any p against the blocks (exact, DE, the peak) and the DE of
+ * accumulated data with a ridge (its limits), the
  * deterministic-equivalent recursion against them and against the one-generation
  * formula, the reference numbers the collapse preset reproduces, and the location
  * model's probability of beating generation 0 (A5) against its Monte Carlo through
@@ -103,6 +104,40 @@ Test(exact, accumulate_any_p_against_the_blocks) {
   sigma[2] = -1;
   cr_expect_eq(kd_generations_accumulate(lambda, P, 60, sigma, G, 1, risk, exact), KD_EINVAL);
   cr_expect_not_null(strstr(kd_last_error(), "block 3: sigma -1"), "%s", kd_last_error());
+}
+
+/* Accumulated data with a ridge, the pencil's DE: one generation is the core's ridge
+ * student (kd_risk_surrogate); with a vanishing ridge above p it is the ridgeless
+ * accumulate formula with the DE's V(N) = p / (N - p); a ridgeless generation and a
+ * bad n are refused. */
+Test(de, accumulate_with_a_ridge) {
+  enum { P = 80, G = 4 };
+  double lambda[P], beta[P], risk[G], ridge[G], sigma[G] = {0.5, 0.3, 0.3, 0.3};
+  power_law(P, 1.5, 1.2, lambda, beta);
+  const double cases[][2] = {{40, 1e-2}, {200, 1e-1}};
+  for (int c = 0; c < 2; ++c) {
+    kd_de de;
+    cr_assert_eq(kd_de_solve(lambda, P, cases[c][0], cases[c][1], &de), KD_OK);
+    const double one = kd_risk_surrogate(lambda, beta, beta, P, &de, 0.5);
+    ridge[0] = cases[c][1];
+    cr_assert_eq(kd_generations_accumulate_de(lambda, beta, P, cases[c][0], ridge, sigma, 1, risk),
+                 KD_OK, "%s", kd_last_error());
+    cr_expect(fabs(risk[0] / one - 1) < 1e-10, "n %g ridge %g: %.17g vs %.17g", cases[c][0],
+              cases[c][1], risk[0], one);
+  }
+  for (int g = 0; g < G; ++g) ridge[g] = 1e-12;
+  cr_assert_eq(kd_generations_accumulate_de(lambda, beta, P, 200, ridge, sigma, G, risk), KD_OK,
+               "%s", kd_last_error());
+  double want = 0.25 * P / (200.0 - P);
+  for (int g = 0; g < G; ++g) {
+    if (g) want += 0.09 * P / ((g + 1) * 200.0 - P) / (g + 1);
+    cr_expect(fabs(risk[g] / want - 1) < 1e-6, "g = %d: %.10g vs %.10g", g + 1, risk[g], want);
+  }
+  ridge[2] = 0;
+  cr_expect_eq(kd_generations_accumulate_de(lambda, beta, P, 200, ridge, sigma, G, risk), KD_EINVAL);
+  cr_expect_not_null(strstr(kd_last_error(), "generation 3: ridge 0"), "%s", kd_last_error());
+  ridge[2] = 1e-2;
+  cr_expect_eq(kd_generations_accumulate_de(lambda, beta, P, 0.5, ridge, sigma, G, risk), KD_EINVAL);
 }
 
 /* Isotropic over-parameterised minimum norm (p = 200, T = 100, sigma = 0.5,

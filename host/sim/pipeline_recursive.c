@@ -89,7 +89,8 @@ static kd_status groups(const kd_problem *pr, const kd_plan *pl, kd_pipe_group *
  * the prefix of generations up to them has an exact risk (A1, A3), else the
  * deterministic-equivalent recursion; accumulate, ridgeless: generation 1's risk plus
  * each block's noise through the Gram of the blocks so far (exact where generation 1's
- * and every block's term are), with a ridge: none (NaN). */
+ * and every block's term are); with a ridge in every generation: the DE of the
+ * errors' linear pencil; a ridge in some generations only: none (NaN). */
 static void group_theory(const kd_problem *pr, const kd_plan *pl, const kd_pipe_group *g,
                          double *value, kd_theory_kind *kind) {
   const kd_recursive_opts *o = opts_of(pl);
@@ -106,14 +107,22 @@ static void group_theory(const kd_problem *pr, const kd_plan *pl, const kd_pipe_
     ridgeless &= gen[s].ridge == 0;
   }
   kd_pipeline_truth_theory(pr, pl, &value[0], &kind[0]);
-  if (acc) {
-    const int ok = ridgeless && kd_generations_accumulate(pr->lambda, pr->p, (double)pl->pt.n,
-                                                          sigma, G, value[0], value,
-                                                          exact) == KD_OK;
+  if (acc && ridgeless) {
+    const int ok = kd_generations_accumulate(pr->lambda, pr->p, (double)pl->pt.n, sigma, G,
+                                             value[0], value, exact) == KD_OK;
     for (int s = 1; s < G; ++s) {
       if (!ok) value[s] = NAN;
       kind[s] = ok && exact[s] && kind[0] == KD_THEORY_EXACT ? KD_THEORY_EXACT : KD_THEORY_DE;
     }
+    return;
+  }
+  if (acc) { /* the pencil's DE where every generation has a ridge, else none */
+    double ridge[KD_CHAIN_MAX];
+    int ok = 1;
+    for (int s = 0; s < G; ++s) ok &= (ridge[s] = gen[s].ridge) > 0;
+    ok = ok && kd_generations_accumulate_de(pr->lambda, pr->beta, pr->p, (double)pl->pt.n, ridge,
+                                            sigma, G, de) == KD_OK;
+    for (int s = 1; s < G; ++s) value[s] = ok ? de[s] : NAN, kind[s] = KD_THEORY_DE;
     return;
   }
   if (kd_generations_de(pr->lambda, pr->beta, pr->p, gen, G, de) != KD_OK)

@@ -2,8 +2,10 @@
  * (include/kdbench/theory_generations.h, docs/theory.md#generations). */
 #include "kdbench/theory_generations.h"
 
+#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 #include "kdbench/theory.h"
@@ -153,6 +155,183 @@ kd_status kd_generations_accumulate(const double *lambda, size_t p, double n, co
     risk[g] = r;
     exact[g] = all_exact;
   }
+  return st;
+}
+
+/* ---- accumulated data with a ridge: the deterministic equivalent of a linear pencil ---- */
+
+/* y = a b (G x G, row-major); at: a' b. */
+static void mat_mul(int G, const double *a, int at, const double *b, double *y) {
+  for (int i = 0; i < G; ++i)
+    for (int k = 0; k < G; ++k) {
+      double s = 0;
+      for (int l = 0; l < G; ++l) s += (at ? a[l * G + i] : a[i * G + l]) * b[l * G + k];
+      y[i * G + k] = s;
+    }
+}
+
+/* inv = a^-1 (G x G); a is overwritten. */
+static kd_status mat_inverse(int G, double *a, double *inv, lapack_int *piv) {
+  for (int i = 0; i < G * G; ++i) inv[i] = i % (G + 1) == 0;
+  if (LAPACKE_dgesv(LAPACK_ROW_MAJOR, G, G, a, G, piv, inv, G) != 0)
+    return kd_fail(KD_ENUM, "kd_generations_accumulate_de: a singular pencil block");
+  return KD_OK;
+}
+
+/* F_l: block l's Gram in generation k >= l's equation, on e_k and (k > 0) -e_(k-1). */
+static void block_pattern(int G, int l, double *F) {
+  memset(F, 0, sizeof *F * (size_t)(G * G));
+  for (int k = l; k < G; ++k) {
+    F[k * G + k] = 1;
+    if (k) F[k * G + k - 1] = -1;
+  }
+}
+
+#define PENCIL_TOL 1e-13
+#define PENCIL_MAX_ITER 100000
+
+kd_status kd_generations_accumulate_de(const double *lambda, const double *beta, size_t p,
+                                       double n, const double *ridge, const double *sigma, int G,
+                                       double *risk) {
+  if (!(n >= 1 && isfinite(n)))
+    return kd_fail(KD_EINVAL, "kd_generations_accumulate_de: %g samples a block (at least 1)", n);
+  if (G < 1) return kd_fail(KD_EINVAL, "kd_generations_accumulate_de: %d generations", G);
+  for (int k = 0; k < G; ++k)
+    if (!(ridge[k] > 0 && isfinite(ridge[k]) && sigma[k] >= 0 && isfinite(sigma[k])))
+      return kd_fail(KD_EINVAL, "kd_generations_accumulate_de: generation %d: ridge %g (must be "
+                     "> 0), sigma %g", k + 1, ridge[k], sigma[k]);
+  kd_status st = kd_check_spectrum("kd_generations_accumulate_de", "lambda", lambda, p);
+  if (st != KD_OK) return st;
+  const size_t GG = (size_t)G * G, G4 = GG * GG;
+  double *buf = calloc(GG * (7 + 3 * (size_t)G + p) + 3 * G4 + 2 * GG + (size_t)G, sizeof *buf);
+  lapack_int *piv = malloc(sizeof *piv * GG);
+  if (!buf || !piv) {
+    free(buf);
+    free(piv);
+    return kd_fail(KD_ENOMEM, "out of memory");
+  }
+  /* F_l, L_l = (I + F_l Q')^-1 and E_l = L_l F_l: G each; N_j^-1: p */
+  double *M0 = buf, *F = M0 + GG, *L = F + GG * G, *El = L + GG * G, *Es = El + GG * G,
+         *Q = Es + GG, *Qn = Q + GG, *A = Qn + GG, *P = A + GG, *Y = P + GG, *Ninv = Y + GG,
+         *T0 = Ninv + GG * p, *W = T0 + G4, *Tm = W + G4, *vb = Tm + G4, *c = vb + GG,
+         *u = c + G;
+  /* M0: the ridges, mu_k = k n lambda_k; c_k = mu_k - mu_(k-1) multiplies -beta* */
+  for (int k = 0; k < G && st == KD_OK; ++k) {
+    const double mu = (k + 1) * n * ridge[k], prev = k ? k * n * ridge[k - 1] : 0;
+    M0[k * G + k] = mu;
+    if (k) M0[k * G + k - 1] = -prev;
+    c[k] = mu - prev;
+    block_pattern(G, k, F + GG * k);
+  }
+  /* the first-order fixed point: Q = sum_j lambda_j N_j^-T, N_j = M0 + n lambda_j sum_l
+   * (I + F_l Q')^-1 F_l */
+  int converged = 0;
+  for (int it = 0; it < PENCIL_MAX_ITER && st == KD_OK && !converged; ++it) {
+    memset(Es, 0, sizeof *Es * GG);
+    for (int l = 0; l < G && st == KD_OK; ++l) {
+      double *Fl = F + GG * l, *Ll = L + GG * l, *Ell = El + GG * l;
+      for (int i = 0; i < G; ++i)
+        for (int k = 0; k < G; ++k) {
+          double s = i == k;
+          for (int m = 0; m < G; ++m) s += Fl[i * G + m] * Q[k * G + m];
+          A[i * G + k] = s;
+        }
+      st = mat_inverse(G, A, Ll, piv);
+      mat_mul(G, Ll, 0, Fl, Ell);
+      for (size_t i = 0; i < GG; ++i) Es[i] += Ell[i];
+    }
+    memset(Qn, 0, sizeof *Qn * GG);
+    for (size_t j = 0; j < p && st == KD_OK; ++j) {
+      for (size_t i = 0; i < GG; ++i) A[i] = M0[i] + n * lambda[j] * Es[i];
+      double *Nj = Ninv + GG * j;
+      st = mat_inverse(G, A, Nj, piv);
+      for (int a = 0; a < G; ++a)
+        for (int b = 0; b < G; ++b) Qn[a * G + b] += lambda[j] * Nj[b * G + a];
+    }
+    double diff = 0, size = 0;
+    for (size_t i = 0; i < GG; ++i) {
+      diff = fmax(diff, fabs(Qn[i] - Q[i]));
+      size = fmax(size, fabs(Qn[i]));
+      Q[i] = 0.5 * (Q[i] + Qn[i]);
+    }
+    converged = diff <= PENCIL_TOL * size;
+  }
+  if (st == KD_OK && !converged)
+    st = kd_fail(KD_ENUM, "kd_generations_accumulate_de: the pencil's fixed point did not "
+                 "converge (p = %zu, n = %g, %d generations)", p, n, G);
+  /* generation g: the second-order block P solves P = b + T P (linear), then the risk */
+  for (int g = 1; g <= G && st == KD_OK; ++g) {
+    const int g2 = g * g;
+    memset(T0, 0, sizeof *T0 * (size_t)(g2 * g2));
+    memset(W, 0, sizeof *W * (size_t)(g2 * g2));
+    memset(vb, 0, sizeof *vb * (size_t)g2);
+    for (size_t j = 0; j < p; ++j) {
+      const double *Nj = Ninv + GG * j, w = n * lambda[j] * lambda[j];
+      for (int a = 0; a < g; ++a)
+        for (int d = 0; d < g; ++d) {
+          vb[a * g + d] -= lambda[j] * lambda[j] * Nj[(g - 1) * G + a] * Nj[(g - 1) * G + d];
+          for (int b = 0; b < g; ++b)
+            for (int cc = 0; cc < g; ++cc)
+              T0[(a * g + d) * g2 + b * g + cc] += w * Nj[b * G + a] * Nj[cc * G + d];
+        }
+    }
+    for (int l = 0; l < g; ++l) {
+      const double *Ell = El + GG * l;
+      for (int a = 0; a < g; ++a)
+        for (int d = 0; d < g; ++d)
+          for (int b = 0; b < g; ++b)
+            for (int cc = 0; cc < g; ++cc)
+              W[(a * g + d) * g2 + b * g + cc] += Ell[b * G + a] * Ell[cc * G + d];
+    }
+    for (int r = 0; r < g2; ++r)
+      for (int q = 0; q < g2; ++q) {
+        double s = r == q;
+        for (int m = 0; m < g2; ++m) s -= T0[r * g2 + m] * W[m * g2 + q];
+        Tm[r * g2 + q] = s;
+      }
+    if (LAPACKE_dgesv(LAPACK_ROW_MAJOR, g2, 1, Tm, g2, piv, vb, 1) != 0) {
+      st = kd_fail(KD_ENUM, "kd_generations_accumulate_de: a singular second-order system");
+      break;
+    }
+    memcpy(P, vb, sizeof *P * (size_t)g2); /* g x g */
+    /* Y = sum_l E_l' P E_l (g x g) */
+    memset(Y, 0, sizeof *Y * (size_t)g2);
+    for (int l = 0; l < g; ++l) {
+      const double *Ell = El + GG * l;
+      for (int a = 0; a < g; ++a)
+        for (int d = 0; d < g; ++d) {
+          double s = 0;
+          for (int b = 0; b < g; ++b)
+            for (int cc = 0; cc < g; ++cc) s += Ell[b * G + a] * P[b * g + cc] * Ell[cc * G + d];
+          Y[a * g + d] += s;
+        }
+    }
+    /* bias: sum_j beta_j^2 (u' W_j u), u = N_j^-1 c, W_j = lambda_j e_g e_g' - n lambda_j Y */
+    kd_acc bias = {0, 0}, noise = {0, 0};
+    for (size_t j = 0; j < p; ++j) {
+      const double *Nj = Ninv + GG * j;
+      for (int a = 0; a < g; ++a) {
+        double s = 0;
+        for (int b = 0; b <= a; ++b) s += Nj[a * G + b] * c[b];
+        u[a] = s;
+      }
+      double uyu = 0;
+      for (int a = 0; a < g; ++a)
+        for (int d = 0; d < g; ++d) uyu += u[a] * Y[a * g + d] * u[d];
+      kd_acc_add(&bias, beta[j] * beta[j] * lambda[j] * (u[g - 1] * u[g - 1] - n * uyu));
+    }
+    /* noise of block k: -sigma_k^2 n (L_k' P L_k)_kk, L_k = (I + F_k Q')^-1 */
+    for (int k = 0; k < g; ++k) {
+      const double *Lk = L + GG * k;
+      double s = 0;
+      for (int a = 0; a < g; ++a)
+        for (int b = 0; b < g; ++b) s += Lk[a * G + k] * P[a * g + b] * Lk[b * G + k];
+      kd_acc_add(&noise, -sigma[k] * sigma[k] * n * s);
+    }
+    risk[g - 1] = kd_acc_sum(&bias) + kd_acc_sum(&noise);
+  }
+  free(buf);
+  free(piv);
   return st;
 }
 

@@ -45,6 +45,18 @@ int kd_generations_exact(const double *lambda, const double *beta, size_t p,
 kd_status kd_generations_accumulate(const double *lambda, size_t p, double n, const double *sigma,
                                     int G, double first, double *risk, int *exact);
 
+/* Accumulated data with a ridge in every generation (docs/theory.md#generations):
+ * generation g fits the g blocks of n samples with b_g = (A_g + g n ridge[g-1] I)^-1
+ * sum_k X_k' y_k, block k labelled X_k b_(k-1) + sigma[k - 1] z_k (b_0 = beta*); the
+ * errors solve a block-bidiagonal system in the blocks' Grams, and risk[g - 1] is the
+ * deterministic equivalent of its linear pencil (a first-order fixed point over G x G
+ * matrices, then a linear solve for the second order; O(p G^4) a generation).
+ * KD_EINVAL (naming it) for a bad n, a ridge that is not > 0, a bad sigma or lambda;
+ * KD_ENUM when the fixed point does not converge. */
+kd_status kd_generations_accumulate_de(const double *lambda, const double *beta, size_t p,
+                                       double n, const double *ridge, const double *sigma, int G,
+                                       double *risk);
+
 /* The probability that generation t of the Gaussian location model beats generation
  * 0 (|mu_t - mu| < |mu_0 - mu|), where mu_0 is the mean of n0 samples and mu_k the
  * mean of n[k-1] samples drawn around mu_{k-1}: (1/pi) atan(2 / sqrt(n0 sum 1/n_k))
