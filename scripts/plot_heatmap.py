@@ -13,6 +13,8 @@ import os
 import tempfile
 
 import kdrun
+from figure.output import provenance
+from figure.theory import axis_grid
 from kdrun import RunError
 
 AXIS_MATH = {"n": "n", "p": "p", "m": "m", "k": "k", "ridge": r"\lambda", "alpha": r"\alpha",
@@ -121,11 +123,10 @@ def plot(stem, out_dir, meta, rows, args, plt, save, theory_run):
 
     contour = None  # the theory's w2s / strong - 1 on a dense grid
     if not args.no_dense and len(xs) > 1 and len(ys) > 1:
-        import plot_run
         with tempfile.TemporaryDirectory(prefix="plot_heatmap.") as folder:
             dense = theory_run(meta, rows, [x, y], args.kdbench,
-                               {x: plot_run.axis_grid(x, xs, 60, []),
-                                y: plot_run.axis_grid(y, ys, 30, [])}, folder)
+                               {x: axis_grid(x, xs, 60, []), y: axis_grid(y, ys, 30, [])},
+                               folder)
         if dense is not None:
             contour = cells(dense, dict(meta, pipelines=meta["pipelines"]))
     if contour is None:
@@ -210,9 +211,8 @@ def plot(stem, out_dir, meta, rows, args, plt, save, theory_run):
     if sig:
         text += r" Outlined, in bold: the paired 95\,\% confidence interval of $R_{\rm w2s} - R_{\rm strong}$ excludes 0."
     path = os.path.join(out_dir, f"{name}.caption.tex")
-    import plot_run
     with open(path, "w", encoding="utf-8") as f:
-        f.write(f"% {plot_run.provenance(meta, os.path.basename(stem))}\n"
+        f.write(f"% {provenance(meta, os.path.basename(stem))}\n"
                 f"% command: {meta.get('command', '')}\n"
                 f"% figure: {name}.pdf by scripts/plot_run.py"
                 f"{'; significance from ' + sig_source if sig_source else ''}\n"
