@@ -2,13 +2,7 @@
  * is written to the terminal. */
 #include "kdbench/progress.h"
 
-#include <time.h>
-
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "kdbench/clock.h"
 
 /* The cost model's constants, in flops: a least-squares fit of the wall time of a
  * trial, t = a (lo^2 hi + lo^3/3 + 4 n p) + b n p + c p, over strong points of the
@@ -34,7 +28,7 @@ double kd_point_cost(size_t n, size_t p, unsigned trials) {
 void kd_progress_start(kd_progress *pg, FILE *out, int line, int verbose, size_t total,
                        double cost_total) {
   *pg = (kd_progress){.out = out, .line = line, .verbose = verbose, .total = total,
-                      .cost_left = cost_total, .t0 = now()};
+                      .cost_left = cost_total, .t0 = kd_clock_s()};
 }
 
 void kd_progress_hide(kd_progress *pg) {
@@ -72,7 +66,7 @@ void kd_progress_point(kd_progress *pg, const char *what, double wall_s, double 
   if (pg->resumed) fprintf(pg->out, " (%zu already done)", pg->resumed);
   /* the pace of the points computed so far (seconds per unit of cost), applied to the
    * cost of the points left: none computed yet, no pace */
-  double elapsed = now() - pg->t0;
+  double elapsed = kd_clock_s() - pg->t0;
   if (pg->cost_done > 0 && elapsed > 0) {
     char left[32];
     clock_text(elapsed / pg->cost_done * (pg->cost_left > 0 ? pg->cost_left : 0), left,

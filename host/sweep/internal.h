@@ -113,8 +113,6 @@ typedef struct {
   kd_progress *pg;
 } kd_sweep_ctx;
 
-/* The monotonic clock, in seconds (a point's wall time). */
-double kd_sweep_now(void);
 /* Point i (the j-th of the shard), finished by an earlier run of the same scenario: its
  * rows, as they are. */
 void kd_sweep_resume_point(kd_sweep_ctx *x, size_t i, size_t j, const kd_row *done, size_t count);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/clock.h"
 #include "kdbench/stop.h"
 #include "internal.h"
 
@@ -32,7 +33,7 @@ static kd_status theory_block(kd_sweep *s, kd_sweep_ctx *x, size_t j0, size_t co
     if (st != KD_OK) continue;
     const size_t i = s->sh.points[j0 + b];
     const kd_grid_point *gp = &s->g.pt[i];
-    double t0 = kd_sweep_now();
+    double t0 = kd_clock_s();
     kd_point pt = kd_sweep_point_of(c, gp);
     kd_plan pl;
     sts[b] = kd_plan_point(&s->ps.pr, &pt, c->pipelines, &pl);
@@ -49,7 +50,7 @@ static kd_status theory_block(kd_sweep *s, kd_sweep_ctx *x, size_t j0, size_t co
       memcpy(r->key, key, sizeof r->key);
     }
     kd_plan_free(&pl);
-    const double wall = kd_sweep_now() - t0;
+    const double wall = kd_clock_s() - t0;
     for (size_t q = 0; q < per; ++q) rows[b * per + q].wall_s = wall;
   }
   size_t good = 0; /* the points before the first failure are kept */

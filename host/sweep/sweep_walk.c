@@ -3,16 +3,10 @@
  * rows appended and shown, until the last point, the first error or a stop. */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "kdbench/clock.h"
 #include "kdbench/stop.h"
 #include "internal.h"
-
-double kd_sweep_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void kd_sweep_resume_point(kd_sweep_ctx *x, size_t i, size_t j, const kd_row *done, size_t count) {
   x->wall[j] = done->wall_s;
@@ -32,7 +26,7 @@ static kd_status compute_point(kd_sweep_ctx *x, size_t i, size_t j, const char *
                                kd_teacher_cache *cache, double *risks) {
   const kd_config *c = x->c;
   const kd_grid_point *gp = &x->g->pt[i];
-  double t0 = kd_sweep_now();
+  double t0 = kd_clock_s();
   kd_status st = kd_sweep_problem_for(c, gp, ps);
   if (st != KD_OK) return st;
   kd_point pt = kd_sweep_point_of(c, gp);
@@ -56,7 +50,7 @@ static kd_status compute_point(kd_sweep_ctx *x, size_t i, size_t j, const char *
   kd_row *rows = st == KD_OK ? malloc(sizeof *rows * (size_t)pl.nrows) : NULL;
   if (st == KD_OK && !rows) st = kd_fail(KD_ENOMEM, "cannot allocate %d rows", pl.nrows);
   size_t count = 0;
-  double wall = kd_sweep_now() - t0;
+  double wall = kd_clock_s() - t0;
   for (int q = 0; q < pl.nrows && st == KD_OK; ++q) {
     kd_row r = kd_sweep_make_row(c, &ps->pr, &pl, gp, q, risks + (size_t)q * c->trials,
                                  c->trials, kd_sweep_first_of(&pl, q, risks, c->trials),
