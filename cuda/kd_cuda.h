@@ -18,6 +18,7 @@
 extern "C" {
 #include "kdbench/backend.h"
 #include "kdbench/cuda_debug.h"
+#include "kdbench/size_sat.h"
 #include "kdbench/cuda_batch.h"
 #include "kdbench/cuda_plan.h"
 }
@@ -42,16 +43,6 @@ int kd_cuda_sync_on(void);
 #define KD_CUDA(call) KD_TRY(kd_cuda_check((call), #call))
 #define KD_CUBLAS(call) KD_TRY(kd_cublas_check((call), #call))
 #define KD_CUSOLVER(call) KD_TRY(kd_cusolver_check((call), #call))
-
-/* ---- sizes --------------------------------------------------------------------------- */
-
-/* a * b and a + b, or SIZE_MAX when they overflow (the memory check then refuses). */
-static inline size_t kd_mul_sat(size_t a, size_t b) {
-  return (b != 0 && a > SIZE_MAX / b) ? SIZE_MAX : a * b;
-}
-static inline size_t kd_add_sat(size_t a, size_t b) {
-  return a > SIZE_MAX - b ? SIZE_MAX : a + b;
-}
 
 /* ---- the state ------------------------------------------------------------------------- */
 

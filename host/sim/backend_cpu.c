@@ -38,6 +38,7 @@
 
 #include "kdbench/backend.h"
 #include "kdbench/sgd.h"
+#include "kdbench/size_sat.h"
 
 /* Cholesky on the Gram has a forward error of about u / rcond(G); at rcond = 1e-10
  * that is ~1e-6 relative, the least accuracy we accept before paying for QR. */
@@ -115,10 +116,6 @@ static int force_gelsy(void) { return __atomic_load_n(&force_gelsy_flag, __ATOMI
 static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
-/* a * b, or SIZE_MAX when it overflows. */
-static size_t mul_sat(size_t a, size_t b) {
-  return (b != 0 && a > SIZE_MAX / b) ? SIZE_MAX : a * b;
-}
 
 /* The fallback's system, rows x cols, whose least-squares (n >= p) or minimum-norm
  * (p > n) solution is the fit: X (Z when whitened), or with ridge the augmented
@@ -134,15 +131,15 @@ static size_t label_columns(const kd_stage *st) { return st->mix || st->sgd ? st
 static void main_bytes(size_t n, size_t p, size_t k, size_t columns, int mixed, int whiten,
                        size_t bytes[W_COUNT]) {
   size_t m = min_sz(n, p), d = sizeof(double);
-  bytes[W_X] = mul_sat(mul_sat(n, p), d);
-  bytes[W_Y] = mul_sat(mul_sat(n, k + (mixed != 0)), d);
-  bytes[W_G] = mul_sat(mul_sat(m, m), d);
-  bytes[W_B] = mul_sat(mul_sat(p, k), d);
-  bytes[W_NOISE] = mul_sat(n, d);
-  bytes[W_SCALE] = mul_sat(p, d);
-  bytes[W_SRC] = whiten ? mul_sat(mul_sat(p, columns), d) : 0;
-  bytes[W_WORK] = mul_sat(mul_sat(3, m), d);
-  bytes[W_IWORK] = mul_sat(m, sizeof(lapack_int));
+  bytes[W_X] = kd_mul_sat(kd_mul_sat(n, p), d);
+  bytes[W_Y] = kd_mul_sat(kd_mul_sat(n, k + (mixed != 0)), d);
+  bytes[W_G] = kd_mul_sat(kd_mul_sat(m, m), d);
+  bytes[W_B] = kd_mul_sat(kd_mul_sat(p, k), d);
+  bytes[W_NOISE] = kd_mul_sat(n, d);
+  bytes[W_SCALE] = kd_mul_sat(p, d);
+  bytes[W_SRC] = whiten ? kd_mul_sat(kd_mul_sat(p, columns), d) : 0;
+  bytes[W_WORK] = kd_mul_sat(kd_mul_sat(3, m), d);
+  bytes[W_IWORK] = kd_mul_sat(m, sizeof(lapack_int));
 }
 
 /* dgelsy's optimal workspace, in doubles, from its own query (no data touched). */
@@ -169,15 +166,15 @@ static size_t qr_nb(size_t cols) { return cols < KD_CPU_QR_NB ? cols : KD_CPU_QR
 static void fallback_bytes(size_t n, size_t p, size_t k, int ridge, size_t bytes[W_COUNT]) {
   size_t rows = system_rows(n, p, ridge), sys_cols = system_cols(n, p, ridge), d = sizeof(double);
   /* the augmented system, or (p > n) its transpose for the QR: the same size */
-  bytes[W_AUG] = ridge ? mul_sat(mul_sat(rows, sys_cols), d) : 0;
-  bytes[W_RHS] = mul_sat(mul_sat(max_sz(rows, sys_cols), k), d);
+  bytes[W_AUG] = ridge ? kd_mul_sat(kd_mul_sat(rows, sys_cols), d) : 0;
+  bytes[W_RHS] = kd_mul_sat(kd_mul_sat(max_sz(rows, sys_cols), k), d);
   bytes[W_LSWORK] =
-      mul_sat(gelsy_lwork((lapack_int)rows, (lapack_int)sys_cols, (lapack_int)k), d);
-  bytes[W_JPVT] = mul_sat(sys_cols, sizeof(lapack_int));
+      kd_mul_sat(gelsy_lwork((lapack_int)rows, (lapack_int)sys_cols, (lapack_int)k), d);
+  bytes[W_JPVT] = kd_mul_sat(sys_cols, sizeof(lapack_int));
   size_t cols = qr_cols(n, p), nb = qr_nb(cols);
-  bytes[W_QRT] = mul_sat(mul_sat(nb, cols), d);
+  bytes[W_QRT] = kd_mul_sat(kd_mul_sat(nb, cols), d);
   /* dgeqrt: nb cols; dgemqrt from the left: nb k; dtrcon: 3 cols */
-  bytes[W_QRWORK] = mul_sat(max_sz(mul_sat(nb, max_sz(cols, k)), mul_sat(3, cols)), d);
+  bytes[W_QRWORK] = kd_mul_sat(max_sz(kd_mul_sat(nb, max_sz(cols, k)), kd_mul_sat(3, cols)), d);
 }
 
 /* Shapes whose every dimension (the augmented system's n + p rows included) fits a
@@ -511,11 +508,11 @@ static void score(cpu_state *s, kd_stage *st) {
 static kd_status run_sgd(cpu_state *s, kd_stage *st) {
   const size_t n = st->n, p = st->p, d = sizeof(double);
   size_t bytes[W_COUNT] = {0};
-  bytes[W_X] = mul_sat(mul_sat(n, p), d);
-  bytes[W_NOISE] = mul_sat(n, d);
-  bytes[W_B] = mul_sat(mul_sat(p, st->k), d);
-  bytes[W_Y] = mul_sat(mul_sat(n, st->k), d);
-  bytes[W_SCALE] = mul_sat(p, d);
+  bytes[W_X] = kd_mul_sat(kd_mul_sat(n, p), d);
+  bytes[W_NOISE] = kd_mul_sat(n, d);
+  bytes[W_B] = kd_mul_sat(kd_mul_sat(p, st->k), d);
+  bytes[W_Y] = kd_mul_sat(kd_mul_sat(n, st->k), d);
+  bytes[W_SCALE] = kd_mul_sat(p, d);
   kd_status rc = reserve_all(s, bytes, W_X, W_SCALE);
   if (rc != KD_OK) return rc;
   double *scale = dbuf(s, W_SCALE);

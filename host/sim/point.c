@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kdbench/size_sat.h"
+
 /* ---- the team ---------------------------------------------------------------------- */
 
 /* Trials side by side, BLAS on one thread: small stages on the CPU backend only (a
@@ -269,10 +271,6 @@ static size_t point_max_elems(const kd_plan *pl) {
 
 /* ---- the memory check's model of a point ---------------------------------------------- */
 
-static size_t add_sat(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
-static size_t mul_sat(size_t a, size_t b) {
-  return b != 0 && a > SIZE_MAX / b ? SIZE_MAX : a * b;
-}
 
 kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
                           const kd_problem *pr, const kd_plan *pl, uint32_t trials) {
@@ -288,18 +286,18 @@ kd_memory kd_point_memory(const kd_backend_type *type, kd_workspace *caller,
   kd_memory m = {.host = kd_workspace_total(caller->host),
                  .device = kd_workspace_total(caller->device)};
   /* workers 1 .. workers-1 open their own states for this point alone */
-  m.host = add_sat(m.host, mul_sat(workers - 1, kd_workspace_total(one.host)));
-  m.device = add_sat(m.device, mul_sat(workers - 1, kd_workspace_total(one.device)));
+  m.host = kd_add_sat(m.host, kd_mul_sat(workers - 1, kd_workspace_total(one.host)));
+  m.device = kd_add_sat(m.device, kd_mul_sat(workers - 1, kd_workspace_total(one.device)));
   /* a backend with batches: at most host_batch trials per call, and their results */
   const size_t batch = type->run_batch && type->batch_size ? host_batch(pl, trials) : 1;
-  m.host = add_sat(m.host, mul_sat(workers, kd_trial_ws_bytes(&pl->prog, batch)));
+  m.host = kd_add_sat(m.host, kd_mul_sat(workers, kd_trial_ws_bytes(&pl->prog, batch)));
   const size_t rows = (size_t)pl->nrows;
-  if (batch > 1) m.host = add_sat(m.host, mul_sat(batch, rows * (sizeof(double) + sizeof(int))));
-  m.host = add_sat(m.host, kd_plan_bytes(pr, pl));
-  m.host = add_sat(m.host, mul_sat(trials, rows * sizeof(int))); /* c.fallback */
+  if (batch > 1) m.host = kd_add_sat(m.host, kd_mul_sat(batch, rows * (sizeof(double) + sizeof(int))));
+  m.host = kd_add_sat(m.host, kd_plan_bytes(pr, pl));
+  m.host = kd_add_sat(m.host, kd_mul_sat(trials, rows * sizeof(int))); /* c.fallback */
   if (pl->prog.cached >= 0) { /* the teacher cache: per trial, the fit, its risks, its flag */
     const kd_call *t = cached_call(pl);
-    m.host = add_sat(m.host, mul_sat(trials, sizeof(double) * (t->p + 1) * t->nrhs + sizeof(int)));
+    m.host = kd_add_sat(m.host, kd_mul_sat(trials, sizeof(double) * (t->p + 1) * t->nrhs + sizeof(int)));
   }
   return m;
 }

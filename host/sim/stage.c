@@ -9,6 +9,7 @@
 
 #include "kdbench/backend.h"
 #include "kdbench/sgd.h"
+#include "kdbench/size_sat.h"
 
 /* ---- the workspace model ---------------------------------------------------------------- */
 
@@ -20,7 +21,7 @@ void kd_workspace_grow(size_t *slots, const size_t *bytes, size_t count) {
 size_t kd_workspace_total(const size_t slots[KD_WORKSPACE_SLOTS]) {
   size_t total = 0;
   for (int i = 0; i < KD_WORKSPACE_SLOTS; ++i)
-    total = slots[i] > SIZE_MAX - total ? SIZE_MAX : total + slots[i];
+    total = kd_add_sat(total, slots[i]);
   return total;
 }
 

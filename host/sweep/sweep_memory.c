@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "kdbench/memory_limit.h"
+#include "kdbench/size_sat.h"
 #include "internal.h"
 
 /* Whether a selected pipeline has a stage of the point's m samples (a weak teacher's):
@@ -29,7 +30,6 @@ static kd_status refuse(const kd_config *c, const kd_grid_point *gp, size_t k, s
                  device ? "free on the device" : "available", *why ? " " : "", why);
 }
 
-static size_t plus(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
 /* Plans every point once, in the order they run, for two models of the run.
  * Memory (kd_point_memory, host/sim/point.c), plus what the sweep holds beside a point:
@@ -55,15 +55,17 @@ kd_status kd_sweep_model_memory(const kd_config *c, const kd_grid *g, const kd_b
     const kd_grid_point *gp = &g->pt[i];
     size_t beside = sizeof(double) * (2 * gp->p + g->count);
     /* the problem, the plan's and one worker's p-vectors (kd_plan_bytes, kd_trial_ws_bytes) */
-    if (avail && plus(beside, sizeof(double) * 8 * gp->p) > avail)
-      return refuse(c, gp, gp->k, plus(beside, sizeof(double) * 8 * gp->p), avail, 0);
+    if (avail && kd_add_sat(beside, sizeof(double) * 8 * gp->p) > avail) {
+      st = refuse(c, gp, gp->k, kd_add_sat(beside, sizeof(double) * 8 * gp->p), avail, 0);
+      break; /* and free the problem the points before held */
+    }
     kd_point pt = kd_sweep_point_of(c, gp);
     kd_plan pl;
     st = kd_sweep_problem_for(c, gp, &ps);
     if (st == KD_OK) st = kd_plan_point(&ps.pr, &pt, c->pipelines, &pl);
     if (st != KD_OK) break;
     if (i == 0) *rows = (size_t)pl.nrows;
-    beside = plus(beside, sizeof(double) * (size_t)pl.nrows * c->trials); /* its risks */
+    beside = kd_add_sat(beside, sizeof(double) * (size_t)pl.nrows * c->trials); /* its risks */
     kd_memory m = kd_point_memory(be->type, &grown, &ps.pr, &pl, c->trials);
     if (cost) {
       cost[i] = kd_point_cost(gp->n, gp->p, c->trials);
@@ -76,7 +78,7 @@ kd_status kd_sweep_model_memory(const kd_config *c, const kd_grid *g, const kd_b
         teacher_problem = ps.id;
       }
     }
-    m.host = plus(m.host, beside);
+    m.host = kd_add_sat(m.host, beside);
     if (avail && m.host > avail) st = refuse(c, gp, pl.pt.k, m.host, avail, 0);
     else if (dev_free && m.device > dev_free) st = refuse(c, gp, pl.pt.k, m.device, dev_free, 1);
     kd_plan_free(&pl);
