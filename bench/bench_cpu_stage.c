@@ -565,22 +565,12 @@ static int usage(void) {
   return 2;
 }
 
-/* "NxP" or "NxP:RIDGE" -> *s (n, p >= 1, ridge >= 0); 0 on success. */
+/* "NxP" or "NxP:RIDGE" -> *s (parse_shape_arg); 0 on success. */
 static int parse_shape(const char *text, shape *s) {
-  char *end = NULL;
-  unsigned long long n = strtoull(text, &end, 10), p = 0;
-  if (end == text || *end != 'x') return -1;
-  const char *q = end + 1;
-  p = strtoull(q, &end, 10);
-  if (end == q) return -1;
-  double ridge = 0;
-  if (*end == ':') {
-    q = end + 1;
-    ridge = strtod(q, &end);
-    if (end == q) return -1;
-  }
-  if (*end || n == 0 || p == 0 || !(ridge >= 0)) return -1;
-  *s = (shape){(size_t)n, (size_t)p, ridge, 1};
+  size_t n, p;
+  double ridge;
+  if (parse_shape_arg(text, &n, &p, &ridge) != 0) return -1;
+  *s = (shape){n, p, ridge, 1};
   return 0;
 }
 

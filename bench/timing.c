@@ -4,12 +4,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#include "kdbench/clock.h"
+
+double now(void) { return kd_clock_s(); }
+
+int parse_shape_arg(const char *text, size_t *n, size_t *p, double *ridge) {
+  char *end = NULL;
+  unsigned long long rows = strtoull(text, &end, 10), cols = 0;
+  if (end == text || *end != 'x') return -1;
+  const char *q = end + 1;
+  cols = strtoull(q, &end, 10);
+  if (end == q) return -1;
+  double r = 0;
+  if (*end == ':') {
+    q = end + 1;
+    r = strtod(q, &end);
+    if (end == q) return -1;
+  }
+  if (*end || rows == 0 || cols == 0 || !(r >= 0)) return -1;
+  *n = (size_t)rows;
+  *p = (size_t)cols;
+  *ridge = r;
+  return 0;
 }
 
 void *xmalloc(size_t bytes) {

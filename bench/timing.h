@@ -21,8 +21,10 @@ typedef struct {
 /* Seconds spent in the timed part of one repetition (rep 0 = warm-up), < 0 on failure. */
 typedef double (*timed_fn)(void *ctx, unsigned rep);
 
-/* A monotonic clock, in seconds. */
+/* A monotonic clock, in seconds (kd_clock_s). */
 double now(void);
+/* "NxP" or "NxP:RIDGE" (n, p >= 1, ridge >= 0, default 0) -> n, p, ridge; 0 on success. */
+int parse_shape_arg(const char *text, size_t *n, size_t *p, double *ridge);
 /* malloc that exits, naming the size, when it fails. */
 void *xmalloc(size_t bytes);
 /* Sorts t[0 .. count) and summarises it. */
