@@ -9,11 +9,13 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kdbench/pipeline.h"
 #include "kdbench/recursive.h"
 #include "kdbench/scenario.h"
 #include "kdbench/sweep.h"
+#include "kdbench/theory_generations.h"
 #include "kd_test.h"
 
 #define P 30
@@ -271,4 +273,79 @@ Test(sweep, slopes_against_the_generation_and_the_report) {
   fit = kd_test_json("s.fit.json");
   cr_expect_str_eq(kd_test_str(cJSON_GetArrayItem(kd_test_item(fit, "steps"), 0), "ci"), "t");
   cJSON_Delete(fit);
+}
+
+/* Long chains, up to KD_GENERATIONS_MAX generations. Simulated: 256 generations of
+ * replace at T = 20 > p + 1 = 6, whose exact risk is g sigma^2 p / (T - p - 1) (A1),
+ * within 4 standard errors at g = 64, 128, 256, one row each. Theory only: the ridge
+ * bias of a fixed ridge 1e-2 under the quadratic schedule at p = 500 (the power law,
+ * sigma = 0.1), 1.017 at g = 10 and 2.268 at g = 200 (drifting to the null risk, 2.523),
+ * kd_generations_de's numbers bit for bit (generation 1: strong's theory, the same to
+ * 1e-9). One more generation is refused. */
+Test(sweep, long_chains) {
+  kd_test_run_ok("--sweep n --n 20 --p 5 --sigma 0.5 --pipelines recursive --generations 256 "
+                 "--trials 400 --quiet --csv long.csv");
+  cJSON *rows = kd_test_rows("long.jsonl");
+  cr_assert_eq(cJSON_GetArraySize(rows), 256);
+  for (int g = 64; g <= 256; g *= 2) {
+    const cJSON *r = cJSON_GetArrayItem(rows, g - 1);
+    const double want = g * 0.25 * 5 / 14, sim = kd_test_num(r, "sim_mean");
+    cr_expect_eq(kd_test_num(r, "generation"), g);
+    cr_expect(fabs(kd_test_num(r, "theory") / want - 1) < 1e-12);
+    cr_expect(fabs(sim - want) < 4 * kd_test_num(r, "sim_se"), "g = %d: %g vs %g (se %g)", g,
+              sim, want, kd_test_num(r, "sim_se"));
+  }
+  cJSON_Delete(rows);
+
+  kd_test_run_ok("--sweep n --n 200 --sigma 0.1 --ridge 0.01 --pipelines recursive "
+                 "--generations 200 --schedule quadratic --theory-only --quiet --csv ridge.csv");
+  rows = kd_test_rows("ridge.jsonl");
+  cr_assert_eq(cJSON_GetArraySize(rows), 200);
+  kd_problem p500;
+  kd_spectrum_spec spec = {.kind = KD_SPEC_POWERLAW, .alpha = 2};
+  kd_beta_spec beta = {.kind = KD_BETA_POWERLAW, .signal_exp = 1.5};
+  cr_assert_eq(kd_problem_init(&p500, &spec, &beta, 500, 0.1, 0.1, 1), KD_OK, "%s",
+               kd_last_error());
+  kd_generation gen[200];
+  double risk[200];
+  for (int g = 1; g <= 200; ++g)
+    gen[g - 1] = (kd_generation){.t = 200.0 * g * g, .ridge = 1e-2, .sigma = 0.1};
+  cr_assert_eq(kd_generations_de(p500.lambda, p500.beta, 500, gen, 200, risk), KD_OK);
+  cr_expect(fabs(kd_test_num(cJSON_GetArrayItem(rows, 0), "theory") / risk[0] - 1) < 1e-9,
+            "generation 1 is strong's theory");
+  for (int g = 1; g < 200; ++g)
+    cr_expect_eq(kd_test_num(cJSON_GetArrayItem(rows, g), "theory"), risk[g], "g = %d", g + 1);
+  cr_expect(fabs(risk[9] - 1.017) < 1e-3 && fabs(risk[199] - 2.268) < 1e-3, "%.5f %.5f",
+            risk[9], risk[199]);
+  cJSON_Delete(rows);
+  kd_problem_free(&p500);
+
+  kd_test_expect_refused(kd_test_run("--sweep n --pipelines recursive --generations 257 --quiet "
+                                     "--csv over.csv"),
+                         "--generations: at most 256");
+  cr_expect(access("over.csv", F_OK) != 0 && access("over.jsonl", F_OK) != 0, "nothing written");
+}
+
+/* The largest point: 8 schedules of 256 generations, 2048 rows (KD_PLAN_ROWS), at most
+ * 2041 distinct fits (generation 1 shared, and generations of one size on one stream
+ * share a design); a strong row beside them is one row too many, refused naming the
+ * limit. */
+Test(rows, eight_schedules_of_the_longest_chains) {
+  kd_pipe_opts o = opts(KD_GENERATIONS_MAX, "fixed,linear,quadratic,geometric:1.01,"
+                                            "geometric:1.02,geometric:1.03,geometric:0.99,"
+                                            "geometric:1.001");
+  kd_point pt = {.n = 20, .opts = &o};
+  kd_plan pl;
+  cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_RECURSIVE, &pl), KD_OK, "%s",
+               kd_last_error());
+  cr_expect_eq(pl.nrows, KD_PLAN_ROWS);
+  cr_expect(pl.prog.ncalls > 4 * KD_GENERATIONS_MAX &&
+                pl.prog.ncalls <= 8 * (KD_GENERATIONS_MAX - 1) + 1,
+            "%d fits", pl.prog.ncalls);
+  cr_expect_eq(pl.row[KD_PLAN_ROWS - 1].step, KD_GENERATIONS_MAX);
+  cr_expect_str_eq(pl.row[KD_PLAN_ROWS - 1].group, "geometric:1.001");
+  kd_plan_free(&pl);
+  cr_expect_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_STRONG | 1u << KD_PIPE_RECURSIVE, &pl),
+               KD_EINVAL);
+  cr_expect_not_null(strstr(kd_last_error(), "more than 2048 rows"), "%s", kd_last_error());
 }

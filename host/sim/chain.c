@@ -437,7 +437,7 @@ static kd_status order_calls(kd_program *prog) {
     order[placed] = next;
     rank[next] = placed;
   }
-  kd_call *calls = malloc(sizeof(kd_call) * (size_t)(prog->ncalls ? prog->ncalls : 1));
+  kd_call *calls = malloc(sizeof(kd_call) * (prog->ncalls > 0 ? (size_t)prog->ncalls : 1));
   if (!calls) return kd_fail(KD_ENOMEM, "pipelines: cannot order %d fits", prog->ncalls);
   for (int i = 0; i < prog->ncalls; ++i) {
     calls[i] = prog->call[order[i]];

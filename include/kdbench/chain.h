@@ -159,7 +159,7 @@ typedef struct {
   kd_labels labels;
 } kd_chain_stage;
 
-#define KD_CHAIN_MAX 32 /* stages of a chain: generations */
+#define KD_CHAIN_MAX 256 /* stages of a chain (generations), rows of a group (checkpoints) */
 typedef struct {
   int length;
   kd_chain_stage stage[KD_CHAIN_MAX];
@@ -168,7 +168,7 @@ typedef struct {
 /* ---- the program: the distinct fits of one trial --------------------------------------- */
 
 #define KD_PROGRAM_CHAINS 16 /* chains in one program */
-#define KD_PROGRAM_CALLS 128 /* distinct fits (several chains of generations) */
+#define KD_PROGRAM_CALLS 2048 /* distinct fits: 8 schedules of 256 generations */
 #define KD_CALL_RHS 8        /* right-hand sides of one fit */
 
 typedef struct {

@@ -64,7 +64,7 @@ typedef struct kd_pipe_opts {
  * step 0; a pipeline with several rows (docs/architecture.md) labels each by a group
  * (a schedule, an order) and a step in it (a generation, a checkpoint), 1, 2, ... */
 #define KD_GROUP_LEN 24
-#define KD_PLAN_ROWS 256 /* rows of one point, all pipelines together */
+#define KD_PLAN_ROWS 2048 /* rows of one point, all pipelines together */
 typedef struct {
   kd_pipeline pipe;
   char group[KD_GROUP_LEN];
@@ -112,7 +112,9 @@ typedef struct {
   int rows;
   int stage[KD_CHAIN_MAX], step[KD_CHAIN_MAX];
   int checkpoint[KD_CHAIN_MAX]; /* row i of an SGD stage: its checkpoint (else 0) */
-  kd_labels_mix mix[KD_CHAIN_MAX]; /* what the chain's mixed stages point to */
+  kd_labels_mix mix[KD_MIX_BLOCKS]; /* what the chain's mixed stages point to (stage s:
+                                      mix[s]; a mix has at most KD_MIX_BLOCKS parts, so
+                                      its stage is among the first KD_MIX_BLOCKS) */
 } kd_pipe_group;
 
 /* A pipeline: its name (the rows' `pipeline`), its chain, its theory and the columns

@@ -8,7 +8,7 @@
 
 #include "kdbench/status.h"
 
-#define KD_GENERATIONS_MAX 32 /* = KD_CHAIN_MAX: one stage per generation */
+#define KD_GENERATIONS_MAX 256 /* = KD_CHAIN_MAX: one stage per generation */
 #define KD_SCHEDULES_MAX 8
 #define KD_SCHEDULE_SAMPLES_MAX ((size_t)1 << 31) /* T_g above this: refused */
 
