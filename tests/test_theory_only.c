@@ -188,3 +188,27 @@ Test(theory_only, fit_is_declined) {
   cr_expect(!kd_test_exists("th.fit.json"));
   cr_expect(kd_test_exists("th.csv"));
 }
+
+/* kdbench report on a theory-only run: the tables hold theory columns only (no sim, no
+ * beats 1), say so in the caption and the notes, mark the peak on its theory, and the
+ * LaTeX compiles. */
+Test(theory_only, report_tables_hold_theory_only) {
+  kd_test_run_ok(N_SWEEP " --quiet --csv th.csv --theory-only");
+  kd_test_run_ok(GEN_SWEEP " --quiet --csv gen.csv --theory-only");
+  kd_test_run_ok("report th");
+  kd_test_run_ok("report gen");
+  char *md = kd_test_text("th.md"), *gen = kd_test_text("gen.md");
+  cr_expect(strstr(md, ": sim") == NULL && strstr(md, "nan") == NULL, "%s", md);
+  cr_expect(strstr(md, "| strong: theory |") && strstr(md, "theory only (no simulation)") &&
+                strstr(md, "theory only, no trials"), "%s", md);
+  cr_expect(strstr(md, "| ∞† |") && strstr(md, "† Interpolation peak: the expected risk is "
+                                               "infinite.\n"), "%s", md);
+  cr_expect(strstr(gen, ": sim") == NULL && strstr(gen, "beats 1 |") == NULL &&
+                strstr(gen, "nan") == NULL, "%s", gen);
+  cr_expect(strstr(gen, "| fixed: theory | linear: theory |") &&
+                strstr(gen, "theory only (no simulation)"), "%s", gen);
+  free(md);
+  free(gen);
+  kd_test_need_latex();
+  free(kd_test_latex((const char *[]){"th", "gen", NULL}));
+}

@@ -84,6 +84,10 @@ typedef struct {
   int test_risk;      /* the run's table in test risk (KD_REPORT_TEST_RISK) */
 } kd_report;
 
+/* Whether the run simulated: a theory-only run (--theory-only) has no trials, and its
+ * tables no simulation columns. */
+static inline int kd_report_simulated(const kd_report *r) { return r->meta.trials > 0; }
+
 /* report_load.c: meta and rows (kd_run_read: in grid order, de-duplicated); warnings to log. */
 kd_status kd_report_load(const char *stem, kd_report *r, FILE *log);
 /* report_layout.c: points, leading and per-pipeline columns, the fixed text (plain and

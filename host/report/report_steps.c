@@ -48,34 +48,45 @@ static void columns(const kd_report *r, const kd_pipeline_type *type, int ngroup
     snprintf(sim, sizeof sim, "%.*s: sim", KD_GROUP_LEN, names[g]);
     snprintf(theory, sizeof theory, "%.*s: theory", KD_GROUP_LEN, names[g]);
     snprintf(beats, sizeof beats, "%.*s: beats 1", KD_GROUP_LEN, names[g]);
-    kd_table_column(t, &(kd_column){.head = sim, .tex_head = "sim", .group = names[g],
-                                    .pair = 1, .digits = 4, .ci_digits = 2});
+    if (kd_report_simulated(r))
+      kd_table_column(t, &(kd_column){.head = sim, .tex_head = "sim", .group = names[g],
+                                      .pair = 1, .digits = 4, .ci_digits = 2});
     kd_table_column(t, &(kd_column){.head = theory, .tex_head = "theory", .group = names[g],
                                     .digits = 4, .md_infinity = 1});
-    kd_table_column(t, &(kd_column){.head = beats, .tex_head = "beats 1", .group = names[g],
-                                    .fmt = "%.2f"});
+    if (kd_report_simulated(r))
+      kd_table_column(t, &(kd_column){.head = beats, .tex_head = "beats 1", .group = names[g],
+                                      .fmt = "%.2f"});
   }
 }
 
 static const kd_mark exact_mark = {.text = "*", .md = "*", .tex = "^{*}"};
 
-static void cells(kd_table *t, const kd_report_row *c) {
+/* A group's cells at a step: sim, theory, beats 1; theory alone in a theory-only run
+ * (its peak's dagger then on the theory). */
+static void cells(kd_table *t, const kd_report_row *c, int sim) {
   if (!c) {
-    kd_table_none(t), kd_table_none(t), kd_table_none(t);
+    for (int i = 0; i < (sim ? 3 : 1); ++i) kd_table_none(t);
     return;
   }
-  if (c->flag == KD_RFLAG_PEAK)
+  if (!sim)
+    ;
+  else if (c->flag == KD_RFLAG_PEAK)
     kd_table_num(t, c->sim_median, &kd_mark_dagger);
   else
     kd_table_pm(t, c->sim_mean, isfinite(c->ci_half) ? c->ci_half : NAN, NULL);
   if (!c->has_theory)
     kd_table_none(t);
   else
-    kd_table_num(t, c->theory, c->flag == KD_RFLAG_NEAR_PEAK ? &kd_mark_ddagger
-                               : c->exact                    ? &exact_mark
-                                                             : NULL);
-  if (isnan(c->beats)) kd_table_none(t);
-  else kd_table_num(t, c->beats, NULL);
+    kd_table_num(t, c->theory, c->flag == KD_RFLAG_NEAR_PEAK       ? &kd_mark_ddagger
+                               : c->flag == KD_RFLAG_PEAK && !sim ? &kd_mark_dagger
+                               : c->exact                         ? &exact_mark
+                                                                  : NULL);
+  if (!sim)
+    ;
+  else if (isnan(c->beats))
+    kd_table_none(t);
+  else
+    kd_table_num(t, c->beats, NULL);
 }
 
 static void rows(const kd_report *r, int pipe, int ngroups, char names[GROUPS][KD_GROUP_LEN],
@@ -92,7 +103,8 @@ static void rows(const kd_report *r, int pipe, int ngroups, char names[GROUPS][K
         else kd_table_none(t);
       }
       kd_table_num(t, s, NULL);
-      for (int g = 0; g < ngroups; ++g) cells(t, find(r, i, point, pipe, names[g], s));
+      for (int g = 0; g < ngroups; ++g)
+        cells(t, find(r, i, point, pipe, names[g], s), kd_report_simulated(r));
     }
     while (i < r->nrows && r->rows[i].point == point) ++i;
   }
@@ -100,15 +112,21 @@ static void rows(const kd_report *r, int pipe, int ngroups, char names[GROUPS][K
 
 static void caption(const kd_report *r, const kd_pipeline_type *type, kd_table *t) {
   const kd_report_meta *m = &r->meta;
-  kd_table_caption(t, MD,
-                   "## kdbench run %s: %s, by %s\n\nExcess risk of each %s and %s, simulation "
-                   "beside theory; %ld trials.\n\n",
+  char how[64], tex_how[64];
+  if (kd_report_simulated(r)) {
+    snprintf(how, sizeof how, "simulation beside theory; %ld trials", m->trials);
+    snprintf(tex_how, sizeof tex_how, "simulation beside theory; %ld~trials", m->trials);
+  } else {
+    snprintf(how, sizeof how, "theory only (no simulation)");
+    snprintf(tex_how, sizeof tex_how, "theory only (no simulation)");
+  }
+  kd_table_caption(t, MD, "## kdbench run %s: %s, by %s\n\nExcess risk of each %s and %s, %s.\n\n",
                    m->run_name, type->name, type->step_column, type->step_column,
-                   type->group_column, m->trials);
+                   type->group_column, how);
   kd_table_caption(t, TEX,
                    "Excess risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2$ of each %s "
-                   "(pipeline %s) and %s, simulation beside theory; %ld~trials.",
-                   type->step_column, type->name, type->group_column, m->trials);
+                   "(pipeline %s) and %s, %s.",
+                   type->step_column, type->name, type->group_column, tex_how);
   if (*r->fixed) {
     kd_table_caption(t, MD, "Fixed: %s.\n\n", r->fixed);
     kd_table_caption(t, TEX, " Fixed: ");
@@ -118,23 +136,30 @@ static void caption(const kd_report *r, const kd_pipeline_type *type, kd_table *
 }
 
 static void notes(const kd_report *r, const kd_pipeline_type *type, kd_table *t) {
-  kd_table_note(t, MD,
-                "sim: mean ± half-width of the 95 %% confidence interval (%s); theory: the "
-                "deterministic-equivalent recursion, or (*) the exact finite-sample value; "
-                "beats 1: the fraction of trials in which the %s's risk is below %s 1's on "
-                "the same trial (its Wilson 95 %% interval is in the JSON Lines); —: not "
-                "available.", r->meta.ci, type->step_column, type->step_column);
-  kd_table_note(t, TEX,
-                "Sim: mean $\\pm$ half-width of the 95\\,\\%% confidence interval (%s); theory: "
-                "the deterministic-equivalent recursion, or ($^{*}$) the exact finite-sample "
-                "value; beats 1: the fraction of trials in which the %s's risk is below %s~1's "
-                "on the same trial; ---: not available.", r->meta.ci, type->step_column,
-                type->step_column);
+  if (kd_report_simulated(r)) {
+    kd_table_note(t, MD,
+                  "sim: mean ± half-width of the 95 %% confidence interval (%s); theory: the "
+                  "deterministic-equivalent recursion, or (*) the exact finite-sample value; "
+                  "beats 1: the fraction of trials in which the %s's risk is below %s 1's on "
+                  "the same trial (its Wilson 95 %% interval is in the JSON Lines); —: not "
+                  "available.", r->meta.ci, type->step_column, type->step_column);
+    kd_table_note(t, TEX,
+                  "Sim: mean $\\pm$ half-width of the 95\\,\\%% confidence interval (%s); theory: "
+                  "the deterministic-equivalent recursion, or ($^{*}$) the exact finite-sample "
+                  "value; beats 1: the fraction of trials in which the %s's risk is below %s~1's "
+                  "on the same trial; ---: not available.", r->meta.ci, type->step_column,
+                  type->step_column);
+  } else {
+    kd_table_note(t, MD, "theory only, no trials: the deterministic-equivalent recursion, or "
+                  "(*) the exact finite-sample value; —: not available.");
+    kd_table_note(t, TEX, "Theory only, no trials: the deterministic-equivalent recursion, or "
+                  "($^{*}$) the exact finite-sample value; ---: not available.");
+  }
   if (r->any_peak) {
-    kd_table_note(t, MD, "† Interpolation peak: the expected risk is infinite; the median is "
-                  "shown.");
-    kd_table_note(t, TEX, "$^{\\dagger}$\\,Interpolation peak: the expected risk is infinite; "
-                  "the median is shown.");
+    const char *median = kd_report_simulated(r) ? "; the median is shown" : "";
+    kd_table_note(t, MD, "† Interpolation peak: the expected risk is infinite%s.", median);
+    kd_table_note(t, TEX, "$^{\\dagger}$\\,Interpolation peak: the expected risk is infinite%s.",
+                  median);
   }
   if (r->any_near_peak) {
     kd_table_note(t, MD, "‡ Near an interpolation peak: the deterministic equivalent's "

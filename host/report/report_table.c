@@ -32,8 +32,9 @@ static void columns(const kd_report *r, kd_table *t) {
       if (r->pipe_param[p][q]) param_column(t, q, name);
     snprintf(sim, sizeof sim, "%s: sim", name);
     snprintf(theory, sizeof theory, "%s: theory", name);
-    kd_table_column(t, &(kd_column){.head = sim, .tex_head = "sim", .group = name, .pair = 1,
-                                    .digits = 4, .ci_digits = 2});
+    if (kd_report_simulated(r))
+      kd_table_column(t, &(kd_column){.head = sim, .tex_head = "sim", .group = name, .pair = 1,
+                                      .digits = 4, .ci_digits = 2});
     kd_table_column(t, &(kd_column){.head = theory, .tex_head = "theory", .group = name,
                                     .digits = 4, .md_infinity = 1});
   }
@@ -60,7 +61,9 @@ static void rows(const kd_report *r, kd_table *t) {
       const double shift = c && r->test_risk ? c->noise : 0; /* --risk test */
       for (int q = 0; q < KD_RP_COUNT; ++q)
         if (r->pipe_param[p][q]) param_cell(t, c && c->has_param[q], c ? c->param[q] : 0);
-      if (!c)
+      if (!kd_report_simulated(r))
+        ;
+      else if (!c)
         kd_table_none(t);
       else if (c->flag == KD_RFLAG_PEAK) /* the mean is meaningless there */
         kd_table_num(t, c->sim_median + shift, &kd_mark_dagger);
@@ -69,7 +72,10 @@ static void rows(const kd_report *r, kd_table *t) {
       if (!c || !c->has_theory)
         kd_table_none(t);
       else
-        kd_table_num(t, c->theory + shift, c->flag == KD_RFLAG_NEAR_PEAK ? &kd_mark_ddagger : NULL);
+        kd_table_num(t, c->theory + shift,
+                     c->flag == KD_RFLAG_NEAR_PEAK                         ? &kd_mark_ddagger
+                     : c->flag == KD_RFLAG_PEAK && !kd_report_simulated(r) ? &kd_mark_dagger
+                                                                           : NULL);
     }
   }
 }
@@ -78,20 +84,34 @@ static void caption(const kd_report *r, kd_table *t) {
   const kd_report_meta *m = &r->meta;
   const char *trials = m->trials == 1 ? "" : "s", *points = m->points_total == 1 ? "" : "s";
   const char *incomplete = m->complete ? "" : " (an incomplete run)";
-  kd_table_caption(t, MD,
-                   "## kdbench run %s\n\n%s, simulation beside theory. Scenario %s, "
-                   "seed %ld, %ld trial%s, backend %s, kdbench %s (commit %s); %zu of %ld "
-                   "point%s%s.\n\n",
-                   m->run_name, r->test_risk ? "Test risk (excess + sigma^2)" : "Excess risk",
-                   m->scenario_hash, m->seed, m->trials, trials, m->backend,
-                   m->version, m->commit, r->npoints, m->points_total, points, incomplete);
+  const int sim = kd_report_simulated(r);
+  char how[64];
+  snprintf(how, sizeof how, sim ? "simulation beside theory" : "theory only (no simulation)");
+  if (sim)
+    kd_table_caption(t, MD,
+                     "## kdbench run %s\n\n%s, %s. Scenario %s, seed %ld, %ld trial%s, backend "
+                     "%s, kdbench %s (commit %s); %zu of %ld point%s%s.\n\n",
+                     m->run_name, r->test_risk ? "Test risk (excess + sigma^2)" : "Excess risk",
+                     how, m->scenario_hash, m->seed, m->trials, trials, m->backend, m->version,
+                     m->commit, r->npoints, m->points_total, points, incomplete);
+  else
+    kd_table_caption(t, MD,
+                     "## kdbench run %s\n\n%s, %s. Scenario %s, kdbench %s (commit %s); %zu "
+                     "of %ld point%s%s.\n\n",
+                     m->run_name, r->test_risk ? "Test risk (excess + sigma^2)" : "Excess risk",
+                     how, m->scenario_hash, m->version, m->commit, r->npoints, m->points_total,
+                     points, incomplete);
   /* LaTeX: words and math only; the scenario, seed, commit and backend are the file's
    * % comment (kd_report_write) */
   kd_table_caption(t, TEX,
                    r->test_risk ? "Test risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2 + \\sigma^2$"
                                 : "Excess risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2$");
-  kd_table_caption(t, TEX, ", simulation beside theory; %ld~trial%s, %zu of %ld point%s%s.",
-                   m->trials, trials, r->npoints, m->points_total, points, incomplete);
+  if (sim)
+    kd_table_caption(t, TEX, ", %s; %ld~trial%s, %zu of %ld point%s%s.", how, m->trials, trials,
+                     r->npoints, m->points_total, points, incomplete);
+  else
+    kd_table_caption(t, TEX, ", %s; %zu of %ld point%s%s.", how, r->npoints, m->points_total,
+                     points, incomplete);
   if (*r->fixed) {
     kd_table_caption(t, MD, "Fixed: %s.\n\n", r->fixed);
     kd_table_caption(t, TEX, " Fixed: ");
@@ -104,22 +124,30 @@ static void notes(const kd_report *r, kd_table *t) {
   const kd_report_meta *m = &r->meta;
   static const char *const theory =
       "theory: deterministic equivalent, or the exact finite-sample formula where one exists";
-  kd_table_note(t, MD,
-                "sim: mean ± half-width of the 95 %% confidence interval (%s); %s; —: not "
-                "available.",
-                m->ci, theory);
-  kd_table_note(t, TEX,
-                "Sim: mean $\\pm$ half-width of the 95\\,\\%% confidence interval (%s); %s; "
-                "---: not available.",
-                m->ci, theory);
+  if (kd_report_simulated(r)) {
+    kd_table_note(t, MD,
+                  "sim: mean ± half-width of the 95 %% confidence interval (%s); %s; —: not "
+                  "available.",
+                  m->ci, theory);
+    kd_table_note(t, TEX,
+                  "Sim: mean $\\pm$ half-width of the 95\\,\\%% confidence interval (%s); %s; "
+                  "---: not available.",
+                  m->ci, theory);
+  } else {
+    static const char *const alone = "theory only, no trials: the deterministic equivalent, "
+                                     "or the exact finite-sample formula where one exists";
+    kd_table_note(t, MD, "%s; —: not available.", alone);
+    kd_table_note(t, TEX, "%s; ---: not available.", alone);
+  }
   kd_table_note(t, MD, "Risk: %s.", m->risk);
   kd_table_note(t, TEX,
                 "Risk: the excess risk $(\\hat\\beta - \\beta^*)^\\top \\Sigma\\, (\\hat\\beta - "
                 "\\beta^*)$; the test risk is the excess risk $+\\,\\sigma^2$.");
   if (r->any_peak) {
-    static const char *const peak =
-        "Interpolation peak: the expected risk is infinite and the mean over trials "
-        "meaningless; the median over trials is shown.";
+    const char *const peak =
+        kd_report_simulated(r) ? "Interpolation peak: the expected risk is infinite and the "
+                                 "mean over trials meaningless; the median over trials is shown."
+                               : "Interpolation peak: the expected risk is infinite.";
     kd_table_note(t, MD, "† %s", peak);
     kd_table_note(t, TEX, "$^{\\dagger}$\\,%s", peak);
   }
