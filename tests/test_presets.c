@@ -123,15 +123,17 @@ Test(presets, curriculum_eight_runs) {
   }
 }
 
-/* Six runs of the recursive pipeline (--quick: 3 generations, 4 trials): the OLS table's
+/* Eight runs of the recursive pipeline (--quick: 3 generations, 4 trials): the OLS table's
  * four schedules, the power law at T = 200 and 1000, its linear and quadratic schedules,
- * the fixed and the decaying ridge, the isotropic minimum norm. Each run's rows are its
+ * the fixed and the decaying ridge, the isotropic minimum norm, and the ridge pair again
+ * as theory alone (200 generations in full), whose rows are the simulated pair's theory
+ * bit for bit, without simulation. Each run's rows are its
  * points' schedules, in order, each with generations 1, 2, 3, generation 1 the same
  * fit in all; exact theory where A1, A2, A3 hold (the OLS table, T = 1000, isotropic),
  * and every row's simulation within a factor 1.5 of its theory: at 4 trials a gross
  * check (a wrong generation, source or noise), the tight ones being
  * agreement/generations_* and agreement/generation_two_* (tests/test_agreement.c). */
-Test(presets, collapse_six_runs) {
+Test(presets, collapse_eight_runs) {
   run_preset("collapse");
   const struct {
     const char *run, *schedules[4], *kinds;
@@ -164,6 +166,21 @@ Test(presets, collapse_six_runs) {
                 "theory %g", runs[i].run, r + 1, runs[i].schedules[r / 3 % groups], g, sim, theory);
     }
     cJSON_Delete(rows);
+  }
+  const char *longs[][2] = {{"ridge-fixed-long", "ridge-fixed"}, {"ridge-decay-long", "ridge-decay"}};
+  for (int i = 0; i < 2; ++i) {
+    cJSON *th = kd_test_rows(kd_test_pathf("results/quick/collapse/%s.jsonl", longs[i][0]));
+    cJSON *sim = kd_test_rows(kd_test_pathf("results/quick/collapse/%s.jsonl", longs[i][1]));
+    cr_assert_eq(cJSON_GetArraySize(th), 3, "%s", longs[i][0]);
+    for (int r = 0; r < 3; ++r) {
+      const cJSON *a = cJSON_GetArrayItem(th, r), *b = cJSON_GetArrayItem(sim, r);
+      cr_expect_eq(kd_test_num(a, "theory"), kd_test_num(b, "theory"), "%s row %d", longs[i][0],
+                   r + 1);
+      cr_expect_eq(kd_test_num(a, "generation"), r + 1);
+      cr_expect(!cJSON_IsNumber(kd_test_item(a, "sim_mean")), "%s: no simulation", longs[i][0]);
+    }
+    cJSON_Delete(th);
+    cJSON_Delete(sim);
   }
 }
 

@@ -63,6 +63,12 @@ typedef struct {
 #define COLLAPSE(name, trials, settings)                                                   \
   settings "[sweep]\npipelines = recursive\ntrials = " #trials "\n"                          \
   "[output]\ncsv = results/collapse/" name ".csv\nraw = true\n"
+/* the ridge-bias pair: simulated to g = 10 (T_10 = 100 n), theory alone to g = 200 */
+#define RIDGE_BIAS(decay) "[problem]\nsigma = 0.1\n[student]\nridge = 0.01\n[sweep]\nn = 200\n"  \
+  "[generations]\nschedule = quadratic\ngen-ridge-decay = " decay "\n"
+#define COLLAPSE_LONG(name, settings)                                                      \
+  settings "generations = 200\n[sweep]\npipelines = recursive\n"                              \
+  "[output]\ncsv = results/collapse/" name ".csv\ntheory-only = true\n"
 
 static const preset PRESETS[] = {
     {"fig1", "the paper's Figure 1 setting: risk against n at p = 500, four pipelines (the default)",
@@ -106,13 +112,12 @@ static const preset PRESETS[] = {
       COLLAPSE("power-fixed", 100, "[sweep]\nn = 200,1000\n[generations]\ngenerations = 20\n"),
       COLLAPSE("power-growing", 100, "[sweep]\nn = 200\n[generations]\ngenerations = 10\n"
                                 "schedule = linear,quadratic\n"),
-      COLLAPSE("ridge-fixed", 60, "[problem]\nsigma = 0.1\n[student]\nridge = 0.01\n[sweep]\nn = 200\n"
-                              "[generations]\ngenerations = 8\nschedule = quadratic\n"),
-      COLLAPSE("ridge-decay", 60, "[problem]\nsigma = 0.1\n[student]\nridge = 0.01\n[sweep]\nn = 200\n"
-                              "[generations]\ngenerations = 8\nschedule = quadratic\n"
-                              "gen-ridge-decay = inverse-square\n"),
+      COLLAPSE("ridge-fixed", 60, RIDGE_BIAS("none") "generations = 10\n"),
+      COLLAPSE("ridge-decay", 60, RIDGE_BIAS("inverse-square") "generations = 10\n"),
       COLLAPSE("isotropic", 400, "[problem]\np = 200\nspectrum = isotropic\nsignal-exp = 50\n[sweep]\n"
-                            "n = 100\n[generations]\ngenerations = 6\n")},
+                            "n = 100\n[generations]\ngenerations = 6\n"),
+      COLLAPSE_LONG("ridge-fixed-long", RIDGE_BIAS("none")),
+      COLLAPSE_LONG("ridge-decay-long", RIDGE_BIAS("inverse-square"))},
      "[sweep]\ntrials = 4\n[generations]\ngenerations = 3\n"},
     {"curriculum", "curricula for a one-pass SGD student: orders, steps, a budget, label sources, features",
      {CURRICULUM("noise-constant", "step = constant:0.5\n"),
