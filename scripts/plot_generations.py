@@ -9,7 +9,8 @@ default the run's folder): one line per schedule (and, for a run of several grid
 points, per point), the theory as a line, the simulation as markers with their 95 %
 CI, and each point's null risk (beta*' Sigma beta*, the zero predictor's, from the
 metadata) as a dotted horizontal line. A peak row (expected risk infinite) is a hollow
-marker at its median; --log draws the risk on a log scale.
+marker at its median; --log draws the risk on a log scale. A theory-only run (no
+trials) is drawn as its theory lines alone.
 
 Needs matplotlib: run it with Debian's /usr/bin/python3 (python3-matplotlib).
 Bad input: one line on standard error, exit status 2.
@@ -91,6 +92,7 @@ def main():
             order.append(key)
         groups[key].append(r)
     null = meta.get("null_risk") or []
+    simulated = (meta.get("trials") or 0) > 0
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
     for i, key in enumerate(order):
         g = sorted(groups[key], key=lambda r: int(r["generation"]))
@@ -103,7 +105,7 @@ def main():
         theory = [number(r["theory"]) for r in g]
         ax.plot(gen, [t if math.isfinite(t) else math.nan for t in theory], "-", color=colour,
                 lw=1.4, label=label + ": theory")
-        for r, x in zip(g, gen):
+        for r, x in zip(g, gen if simulated else []):
             mean, lo, hi = number(r["sim_mean"]), number(r["sim_ci_low"]), number(r["sim_ci_high"])
             if r["flag"] == "peak":
                 ax.plot([x], [number(r["sim_median"])], marker, mfc="none", color=colour)
@@ -112,7 +114,8 @@ def main():
             hi = hi if math.isfinite(hi) else mean
             ax.errorbar([x], [mean], yerr=[[mean - lo], [hi - mean]], fmt=marker, color=colour,
                         ms=4.5, capsize=2.5, lw=1)
-        ax.plot([], [], marker, color=colour, label=label + ": simulation (95 % CI)")
+        if simulated:
+            ax.plot([], [], marker, color=colour, label=label + ": simulation (95 % CI)")
     # the null risk of each grid point (it depends on p and the spectrum only)
     for v in sorted({v for v in null if v is not None}):
         ax.axhline(v, ls=":", color="0.35", lw=1.2)
@@ -125,7 +128,8 @@ def main():
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("generation g")
     ax.set_ylabel(r"excess risk $E\,\|\hat\beta_g - \beta^*\|_\Sigma^2$")
-    ax.set_title(os.path.basename(stem) + f": {meta.get('trials')} trials per point", fontsize=10)
+    how = f"{meta.get('trials')} trials per point" if simulated else "theory only"
+    ax.set_title(os.path.basename(stem) + f": {how}", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, ncol=1 if len(order) < 4 else 2, loc="best")
     fig.tight_layout()

@@ -1,7 +1,8 @@
 /* scripts/plot_run.py on every committed run, on the fixtures and on a theory-only run:
  * the figures, their sizes, the caption with the provenance (in the metadata, not the
  * figure), the dense theory made with kdbench, the weak-to-strong heat map, the same
- * bytes twice; bad input gives one line and exit status 2. Skipped (with the reason)
+ * bytes twice; bad input gives one line and exit status 2; scripts/plot_generations.py
+ * on every collapse run. Skipped (with the reason)
  * without Debian's matplotlib. */
 #include <criterion/criterion.h>
 #include <glob.h>
@@ -154,4 +155,36 @@ Test(plot, bad_input_one_line_exit_2) {
   cr_expect(kd_test_one_line(kd_test_err), "one line: %s", kd_test_err);
   cr_expect_eq(plot(KDBENCH_SOURCE_DIR "/tests/data/fig1-mini --formats gif"), 2);
   cr_expect(kd_test_one_line(kd_test_err), "one line: %s", kd_test_err);
+}
+
+/* scripts/plot_generations.py ARGS, its figures into the test folder. */
+static int plot_generations(const char *args) {
+  return kd_test_sh(PY " " KDBENCH_SOURCE_DIR "/scripts/plot_generations.py %s --out .", args);
+}
+
+/* scripts/plot_generations.py on every committed collapse run (theory-only ones too: the
+ * title says so) and on a fresh simulated one; a run without generations, one line and
+ * exit status 2. */
+Test(plot, generations_every_collapse_run) {
+  need_matplotlib();
+  glob_t runs;
+  cr_assert_eq(glob(RESULTS "collapse/*.meta.json", 0, NULL, &runs), 0);
+  cr_assert_geq(runs.gl_pathc, 8);
+  for (size_t i = 0; i < runs.gl_pathc; ++i) {
+    char name[256];
+    const char *base = strrchr(runs.gl_pathv[i], '/') + 1;
+    snprintf(name, sizeof name, "%.*s", (int)(strlen(base) - strlen(".meta.json")), base);
+    cr_assert_eq(plot_generations(kd_test_pathf("%s --formats png", runs.gl_pathv[i])), 0,
+                 "%s: %s", runs.gl_pathv[i], kd_test_err);
+    cr_expect_gt(size_of(kd_test_pathf("%s.png", name)), 20000, "%s", name);
+  }
+  globfree(&runs);
+  kd_test_run_ok("--sweep n --n 40 --p 10 --pipelines recursive --generations 4 "
+                 "--schedule fixed,quadratic --trials 20 --quiet --csv gen.csv");
+  cr_assert_eq(plot_generations("gen --formats png,pdf"), 0, "%s", kd_test_err);
+  cr_expect_gt(size_of("gen.png"), 20000);
+  cr_expect_gt(size_of("gen.pdf"), 5000);
+  cr_expect_eq(plot_generations(KDBENCH_SOURCE_DIR "/tests/data/fig1-mini"), 2);
+  cr_expect(strstr(kd_test_err, "no rows with a generation") && kd_test_one_line(kd_test_err),
+            "%s", kd_test_err);
 }
