@@ -400,6 +400,36 @@ Test(agreement, generations_accumulate_ridge) {
   }
 }
 
+/* Accumulated data mixing ridge and ridgeless generations, the pencil's DE with its
+ * ridgeless generations at ridge -> 0 (minimum norm below p), 4 generations each:
+ * generation 1 with a ridge and the later ones ridgeless (blocks above p throughout, all
+ * below p, crossing p; once without synthetic noise), and generation 1 ridgeless with
+ * ridges after it (p < n and p > n); power-law and isotropic spectra. */
+Test(agreement, generations_accumulate_mixed_ridge) {
+  fixture f;
+  const struct {
+    int iso;
+    size_t p, n;
+    double ridge, gen_ridge, synthetic;
+  } cases[] = {{0, 100, 200, 1e-2, 0, -1}, {0, 240, 50, 1e-2, 0, -1}, {1, 200, 40, 1e-1, 0, -1},
+               {0, 150, 100, 1e-2, 0, -1}, {1, 150, 60, 1e-2, 0, 0},  {0, 100, 200, 0, 1e-2, -1},
+               {1, 200, 80, 0, 1e-1, -1},  {0, 200, 80, 0, 1e-2, 0}};
+  const kd_spectrum_spec iso = {.kind = KD_SPEC_ISOTROPIC, .level_a = 1};
+  for (size_t c = 0; c < sizeof cases / sizeof *cases; ++c) {
+    setup(&f, cases[c].iso ? iso : powerlaw2, cases[c].p, 0.5);
+    kd_pipe_opts acc = generations(4, KD_SCHEDULE_ACCUMULATE, cases[c].synthetic,
+                                   cases[c].gen_ridge, KD_DECAY_NONE);
+    char what[128];
+    snprintf(what, sizeof what,
+             "accumulate ridge %g then %g, %s, p = %zu, n = %zu, synthetic sigma %g",
+             cases[c].ridge, cases[c].gen_ridge, cases[c].iso ? "isotropic" : "power law",
+             cases[c].p, cases[c].n, cases[c].synthetic < 0 ? 0.5 : 0);
+    check_point(&f, (kd_point){.n = cases[c].n, .ridge = cases[c].ridge, .opts = &acc}, RECURSIVE,
+                300, what);
+    teardown(&f);
+  }
+}
+
 /* The features pipeline: the student sees s features (head, tail or random first), with
  * or without q pure-noise features of level rho; exact where s + q < n - 1, DE else. */
 static kd_point features_point(size_t n, double ridge, size_t s, kd_feature_order order,

@@ -149,8 +149,11 @@ Test(rows, one_generation_is_strong) {
  * fit on the block's rows, so every generation refits generation 1 (b_g = b_1): the
  * same risk trial by trial to rounding (crossing p = 30: 20, 40, 60, 80 rows; and
  * below it throughout: 5 .. 20), and the same theory. With noise: a DE below p (the
- * power law), exact from generation 1 on above p + 1, the pencil's DE with a ridge; a
- * ridge in generation 1 only: none (NaN). */
+ * power law), exact from generation 1 on above p + 1, the pencil's DE with a ridge. A
+ * ridge in generation 1 only, ridgeless after it: the pencil's DE, finite; without
+ * synthetic noise generation 2 refits b_1 (its ridge gone) and every later generation
+ * refits b_2 (b_g = b_2, trial by trial to rounding, in the theory to 1e-6). A ridge
+ * after a ridgeless generation 1 below p: the pencil's DE, finite. */
 Test(rows, accumulate_without_noise_refits_generation_one) {
   const size_t ns[] = {20, 5};
   for (int c = 0; c < 2; ++c) {
@@ -196,13 +199,38 @@ Test(rows, accumulate_without_noise_refits_generation_one) {
     }
     kd_plan_free(&pl);
   }
-  kd_pipe_opts o = opts(3, "accumulate");
-  o.recursive.gen_ridge = 0;
-  kd_point pt = {.n = 40, .ridge = 1e-2, .opts = &o};
-  kd_plan pl;
-  cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_RECURSIVE, &pl), KD_OK, "%s", kd_last_error());
-  cr_expect(isfinite(pl.row[0].theory) && isnan(pl.row[1].theory) && isnan(pl.row[2].theory));
-  kd_plan_free(&pl);
+  const struct {
+    size_t n;
+    double ridge, gen_ridge, synthetic;
+  } mixed[] = {{40, 1e-2, 0, -1}, {40, 1e-1, 0, 0}, {8, 1e-1, 0, 0}, {20, 0, 1e-2, -1}};
+  for (int c = 0; c < 4; ++c) {
+    kd_pipe_opts o = opts(3, "accumulate");
+    o.recursive.gen_ridge = mixed[c].gen_ridge;
+    o.recursive.synthetic_sigma = mixed[c].synthetic;
+    kd_point pt = {.n = mixed[c].n, .ridge = mixed[c].ridge, .opts = &o};
+    kd_plan pl;
+    cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_RECURSIVE, &pl), KD_OK, "%s",
+                 kd_last_error());
+    for (int g = 0; g < 3; ++g)
+      cr_expect(isfinite(pl.row[g].theory) && (g == 0 || pl.row[g].kind == KD_THEORY_DE),
+                "mixed case %d, generation %d: %g", c, g + 1, pl.row[g].theory);
+    if (mixed[c].synthetic == 0) {
+      kd_trial_ws ws;
+      cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
+      double worst = 0;
+      for (uint32_t t = 0; t < 20; ++t) {
+        double r[KD_PLAN_ROWS];
+        int fb[KD_PLAN_ROWS];
+        cr_assert_eq(kd_run_trial(&cpu, &pl, 11, t, &ws, r, fb), KD_OK, "%s", kd_last_error());
+        worst = fmax(worst, fabs(r[2] / r[1] - 1));
+      }
+      cr_expect(worst < 1e-10, "mixed case %d: generation 3 vs 2 %.3g", c, worst);
+      cr_expect(fabs(pl.row[2].theory / pl.row[1].theory - 1) < 1e-6, "mixed case %d: %.12g %.12g",
+                c, pl.row[2].theory, pl.row[1].theory);
+      kd_trial_ws_free(&ws);
+    }
+    kd_plan_free(&pl);
+  }
 }
 
 /* A sweep's rows: G per schedule with their generation and schedule; beats_first from

@@ -1,7 +1,7 @@
 /* The theory of generations (host/theory/theory_generations.c, docs/theory.md
  * #generations): the exact risks of replaced data (A1, A3), of accumulated data (A2),
  * of accumulated data at any p against the blocks (exact, DE, the peak) and the DE of
- * accumulated data with a ridge (its limits), the
+ * accumulated data with a ridge (its limits, ridgeless generations among them), the
  * deterministic-equivalent recursion against them and against the one-generation
  * formula, the reference numbers the collapse preset reproduces, and the location
  * model's probability of beating generation 0 (A5) against its Monte Carlo through
@@ -108,8 +108,8 @@ Test(exact, accumulate_any_p_against_the_blocks) {
 
 /* Accumulated data with a ridge, the pencil's DE: one generation is the core's ridge
  * student (kd_risk_surrogate); with a vanishing ridge above p it is the ridgeless
- * accumulate formula with the DE's V(N) = p / (N - p); a ridgeless generation and a
- * bad n are refused. */
+ * accumulate formula with the DE's V(N) = p / (N - p); a negative ridge and a bad n are
+ * refused, naming them. */
 Test(de, accumulate_with_a_ridge) {
   enum { P = 80, G = 4 };
   double lambda[P], beta[P], risk[G], ridge[G], sigma[G] = {0.5, 0.3, 0.3, 0.3};
@@ -133,11 +133,77 @@ Test(de, accumulate_with_a_ridge) {
     if (g) want += 0.09 * P / ((g + 1) * 200.0 - P) / (g + 1);
     cr_expect(fabs(risk[g] / want - 1) < 1e-6, "g = %d: %.10g vs %.10g", g + 1, risk[g], want);
   }
-  ridge[2] = 0;
+  ridge[2] = -1e-3;
   cr_expect_eq(kd_generations_accumulate_de(lambda, beta, P, 200, ridge, sigma, G, risk), KD_EINVAL);
-  cr_expect_not_null(strstr(kd_last_error(), "generation 3: ridge 0"), "%s", kd_last_error());
+  cr_expect_not_null(strstr(kd_last_error(), "generation 3: ridge -0.001"), "%s", kd_last_error());
+  ridge[2] = NAN;
+  cr_expect_eq(kd_generations_accumulate_de(lambda, beta, P, 200, ridge, sigma, G, risk), KD_EINVAL);
+  cr_expect_not_null(strstr(kd_last_error(), "generation 3: ridge nan"), "%s", kd_last_error());
   ridge[2] = 1e-2;
   cr_expect_eq(kd_generations_accumulate_de(lambda, beta, P, 0.5, ridge, sigma, G, risk), KD_EINVAL);
+}
+
+/* The pencil's DE with ridgeless generations (mu_g = 0 above p + 1, the limit of a
+ * vanishing ridge below p - 1). Every generation ridgeless, it is the ridgeless
+ * accumulate formula with the DE's V and first risk: V(N) = df2 / (N - df2) below p
+ * (kd_generations_accumulate itself, a power law, blocks all below p), p / (N - p) above
+ * it (blocks all above p: no extrapolation, to rounding), crossing p. Generation 1 with
+ * a ridge and the later ones ridgeless without synthetic noise: b_g = b_2 from
+ * generation 2 on, exactly (b_2 lies in the row space, A_g b_2 = s_g), on either side of
+ * p. A ridgeless generation at N = p: infinite from it on, the rows before it unchanged. */
+Test(de, accumulate_with_ridgeless_generations) {
+  enum { G = 4 };
+  double lambda[300], beta[300], risk[G], want[G], ridge[G] = {0}, exact[G];
+  const double sigma[G] = {0.5, 0.3, 0.3, 0.3}, quiet[G] = {0.5, 0, 0, 0};
+  int ex[G];
+  power_law(300, 1.5, 1.2, lambda, beta);
+  const struct {
+    size_t p;
+    double n, tol;
+  } all[] = {{300, 50, 1e-6}, {150, 30, 1e-5}, {80, 100, 1e-12}, {100, 40, 1e-5}};
+  for (int c = 0; c < 4; ++c) {
+    const size_t P = all[c].p;
+    const double n = all[c].n;
+    kd_de de;
+    cr_assert_eq(kd_de_solve(lambda, P, n, 0, &de), KD_OK);
+    want[0] = kd_risk_surrogate(lambda, beta, beta, P, &de, sigma[0]);
+    if (G * n < P - 1) {
+      cr_assert_eq(kd_generations_accumulate(lambda, P, n, sigma, G, want[0], want, ex), KD_OK);
+    } else {
+      for (int g = 1; g < G; ++g) {
+        const double N = (g + 1) * n;
+        cr_assert_eq(kd_de_solve(lambda, P, N, 0, &de), KD_OK);
+        want[g] = want[g - 1] + sigma[g] * sigma[g] *
+                                    (N > P ? P / (N - P) : de.df2 / (N - de.df2)) / (g + 1);
+      }
+    }
+    cr_assert_eq(kd_generations_accumulate_de(lambda, beta, P, n, ridge, sigma, G, risk), KD_OK,
+                 "%s", kd_last_error());
+    for (int g = 0; g < G; ++g)
+      cr_expect(fabs(risk[g] / want[g] - 1) < all[c].tol, "p %zu n %g g = %d: %.12g vs %.12g", P,
+                n, g + 1, risk[g], want[g]);
+  }
+  const double quiet_cases[][3] = {{300, 60, 1e-2}, {100, 60, 1e-1}, {150, 100, 1}};
+  for (int c = 0; c < 3; ++c) {
+    const size_t P = (size_t)quiet_cases[c][0];
+    ridge[0] = quiet_cases[c][2];
+    cr_assert_eq(kd_generations_accumulate_de(lambda, beta, P, quiet_cases[c][1], ridge, quiet, G,
+                                              risk), KD_OK, "%s", kd_last_error());
+    kd_de de;
+    cr_assert_eq(kd_de_solve(lambda, P, quiet_cases[c][1], ridge[0], &de), KD_OK);
+    const double one = kd_risk_surrogate(lambda, beta, beta, P, &de, quiet[0]);
+    cr_expect(fabs(risk[0] / one - 1) < 1e-10, "p %zu: %.12g vs %.12g", P, risk[0], one);
+    cr_expect(fabs(risk[1] - risk[0]) > 1e-3 * risk[0], "p %zu: the ridgeless refit moves b_1",
+              P);
+    for (int g = 2; g < G; ++g)
+      cr_expect(fabs(risk[g] / risk[1] - 1) < 1e-6, "p %zu g = %d: %.12g vs %.12g", P, g + 1,
+                risk[g], risk[1]);
+  }
+  ridge[0] = 1e-2; /* blocks of 50: generation 2 fits p = 100 rows ridgeless */
+  cr_assert_eq(kd_generations_accumulate_de(lambda, beta, 100, 50, ridge, sigma, G, risk), KD_OK);
+  cr_assert_eq(kd_generations_accumulate_de(lambda, beta, 100, 50, ridge, sigma, 1, exact), KD_OK);
+  cr_expect(risk[0] == exact[0] && isinf(risk[1]) && isinf(risk[3]), "%g %g %g", risk[0], risk[1],
+            risk[3]);
 }
 
 /* Isotropic over-parameterised minimum norm (p = 200, T = 100, sigma = 0.5,

@@ -87,10 +87,11 @@ static kd_status groups(const kd_problem *pr, const kd_plan *pl, kd_pipe_group *
 
 /* Generation 1 is the strong student: its theory is strong's. Later ones: exact where
  * the prefix of generations up to them has an exact risk (A1, A3), else the
- * deterministic-equivalent recursion; accumulate, ridgeless: generation 1's risk plus
- * each block's noise through the Gram of the blocks so far (exact where generation 1's
- * and every block's term are); with a ridge in every generation: the DE of the
- * errors' linear pencil; a ridge in some generations only: none (NaN). */
+ * deterministic-equivalent recursion; accumulate, ridgeless throughout: generation 1's
+ * risk plus each block's noise through the Gram of the blocks so far (exact where
+ * generation 1's and every block's term are); with a ridge in any generation: the DE of
+ * the errors' linear pencil, its ridgeless generations taken as ridge -> 0 (NaN only if
+ * that solve fails). */
 static void group_theory(const kd_problem *pr, const kd_plan *pl, const kd_pipe_group *g,
                          double *value, kd_theory_kind *kind) {
   const kd_recursive_opts *o = opts_of(pl);
@@ -116,12 +117,11 @@ static void group_theory(const kd_problem *pr, const kd_plan *pl, const kd_pipe_
     }
     return;
   }
-  if (acc) { /* the pencil's DE where every generation has a ridge, else none */
+  if (acc) { /* the pencil's DE, with a ridge in some generations at least */
     double ridge[KD_CHAIN_MAX];
-    int ok = 1;
-    for (int s = 0; s < G; ++s) ok &= (ridge[s] = gen[s].ridge) > 0;
-    ok = ok && kd_generations_accumulate_de(pr->lambda, pr->beta, pr->p, (double)pl->pt.n, ridge,
-                                            sigma, G, de) == KD_OK;
+    for (int s = 0; s < G; ++s) ridge[s] = gen[s].ridge;
+    const int ok = kd_generations_accumulate_de(pr->lambda, pr->beta, pr->p, (double)pl->pt.n,
+                                                ridge, sigma, G, de) == KD_OK;
     for (int s = 1; s < G; ++s) value[s] = ok ? de[s] : NAN, kind[s] = KD_THEORY_DE;
     return;
   }

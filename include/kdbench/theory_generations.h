@@ -45,14 +45,18 @@ int kd_generations_exact(const double *lambda, const double *beta, size_t p,
 kd_status kd_generations_accumulate(const double *lambda, size_t p, double n, const double *sigma,
                                     int G, double first, double *risk, int *exact);
 
-/* Accumulated data with a ridge in every generation (docs/theory.md#generations):
+/* Accumulated data with a ridge in some generations or all (docs/theory.md#generations):
  * generation g fits the g blocks of n samples with b_g = (A_g + g n ridge[g-1] I)^-1
  * sum_k X_k' y_k, block k labelled X_k b_(k-1) + sigma[k - 1] z_k (b_0 = beta*); the
  * errors solve a block-bidiagonal system in the blocks' Grams, and risk[g - 1] is the
  * deterministic equivalent of its linear pencil (a first-order fixed point over G x G
- * matrices, then a linear solve for the second order; O(p G^4) a generation).
- * KD_EINVAL (naming it) for a bad n, a ridge that is not > 0, a bad sigma or lambda;
- * KD_ENUM when the fixed point does not converge. */
+ * matrices, then a linear solve for the second order; O(p G^4) a generation). A
+ * generation with ridge 0 is the minimum-norm fit: mu_g = 0 on more than p + 1 rows; on
+ * fewer than p - 1, the limit ridge -> 0+ (three solves at small ridges, extrapolated
+ * to 0); within 1 of p, inf from it on. With every ridge 0 this is the ridgeless
+ * formula above with the DE's V and first risk. KD_EINVAL (naming it) for a bad n, a
+ * negative or non-finite ridge, a bad sigma or lambda; KD_ENUM when the fixed point does
+ * not converge. */
 kd_status kd_generations_accumulate_de(const double *lambda, const double *beta, size_t p,
                                        double n, const double *ridge, const double *sigma, int G,
                                        double *risk);
