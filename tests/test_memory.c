@@ -202,3 +202,27 @@ Test(memory, impossible_point_is_refused) {
             "message: %s", err);
   cr_expect(!kd_test_exists("out.csv"), "output left behind");
 }
+
+/* An absurd p (a typo's 2e8 features) is refused on the student's design alone, before
+ * any problem of that size is built: the bound's message ("at least"), exit status 2,
+ * nothing written, and (measured) a small peak where building lambda, beta* and the
+ * plan took 9 GB and minutes; with recursive too (its generation 1 is the student). */
+Test(memory, absurd_p_refused_before_its_problem_is_built) {
+  char err[4096];
+  size_t peak = 0;
+  int code = run("--sweep n --n 100 --p 200000000 --trials 1 --pipelines strong,recursive", 2,
+                 &peak, err, sizeof err);
+  cr_expect_eq(code, 2, "exit %d: %s", code, err);
+  const char *want = "kdbench: point n = 100, p = 200000000 needs at least ";
+  cr_expect(strncmp(err, want, strlen(want)) == 0 && strstr(err, " GiB is available"),
+            "message: %s", err);
+  char *nl = strchr(err, '\n');
+  cr_expect(nl && nl[1] == '\0', "more than one line: %s", err);
+  cr_expect(!kd_test_exists("out.csv") && !kd_test_exists("out.jsonl"), "output left behind");
+  if (MEASURED_PEAKS)
+    cr_expect_lt(peak, (size_t)200 << 20, "the refusal allocated %.1f MiB", peak / MIB);
+  /* the weak teacher alone has no student's stage: its point is planned, and fits */
+  code = run("--sweep n --n 100 --p 100000 --k 50 --m 200 --trials 1 --pipelines weak", 2, &peak,
+             err, sizeof err);
+  cr_expect_eq(code, 0, "exit %d: %s", code, err);
+}

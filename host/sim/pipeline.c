@@ -23,6 +23,17 @@ static int uses_weak(const kd_chain *ch) {
   return 0;
 }
 
+int kd_pipeline_fits_student(const kd_pipeline_type *t) {
+  if (t->groups) return t->student_groups;
+  for (int s = 0; s < t->chain.length; ++s) {
+    const kd_chain_stage *c = &t->chain.stage[s];
+    if (c->stream == KD_STREAM_STUDENT && c->samples.kind == KD_SAMPLES_N &&
+        c->features.kind == KD_FEATURES_ALL)
+      return 1;
+  }
+  return 0;
+}
+
 /* Whether a chain has a stage on the point's student features, whose order the plan
  * builds. */
 static int uses_student(const kd_chain *ch) {

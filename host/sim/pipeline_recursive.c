@@ -39,7 +39,8 @@ static kd_status one_group(const kd_problem *pr, const kd_plan *pl, const kd_rec
   kd_schedule_name(&sc, g->name, sizeof g->name);
   if (acc && G > KD_MIX_BLOCKS)
     return kd_fail(KD_EINVAL, "--schedule accumulate: at most %d generations (its last fits on "
-                   "%d blocks), got %d", KD_MIX_BLOCKS, KD_MIX_BLOCKS, G);
+                   "%d blocks), got %d: give --generations %d or fewer", KD_MIX_BLOCKS,
+                   KD_MIX_BLOCKS, G, KD_MIX_BLOCKS);
   g->chain.length = g->rows = G;
   g->chain.stage[0] = (kd_chain_stage)KD_STUDENT_STAGE(.kind = KD_LABELS_TRUTH,
                                                        .noise = KD_NOISE_SIGMA);
@@ -140,4 +141,5 @@ const kd_pipeline_type kd_pipeline_recursive = {
     .group_theory = group_theory,
     .step_column = "generation",
     .group_column = "schedule",
+    .student_groups = 1, /* generation 1 */
 };

@@ -47,6 +47,13 @@ kd_status kd_sweep_null_risks(const kd_config *c, const kd_grid *g, double **out
 
 /* ---- the memory check (sweep_memory.c) ---- */
 
+/* The first point whose student's stage alone (kd_pipeline_fits_student: the
+ * backend's workspace of its n x p design, and the problem's p-vectors) exceeds the
+ * memory available or free on the device, refused in one line, before any problem is
+ * built: an absurd p is refused in milliseconds rather than after minutes and
+ * gigabytes. KD_OK when every point may fit, or no selected pipeline has that stage. */
+kd_status kd_sweep_bound_memory(const kd_config *c, const kd_grid *g, const kd_backend *be);
+
 /* Plans every point once, in the order they run, for two models of the run: its
  * memory (the largest need into *peak; with `check`, the first point that does not fit
  * refused in one line) and (when `cost` is not NULL) the progress line's cost of each

@@ -25,6 +25,10 @@ static kd_status sweep_open(kd_sweep *s, const kd_config *cfg) {
   kd_status st = kd_config_check(c);
   if (st == KD_OK) st = kd_config_resolve_p(c);
   if (st == KD_OK) st = kd_grid_build(c, &s->g);
+  /* --theory-only opens no backend and runs no trials: no memory check, one unit of cost
+   * a point */
+  if (st == KD_OK && !c->theory_only) st = kd_backend_open(c->run.backend, &s->be);
+  if (st == KD_OK && !c->theory_only) st = kd_sweep_bound_memory(c, &s->g, &s->be);
   if (st == KD_OK) st = kd_sweep_check_problems(c, &s->g);
   if (st == KD_OK) st = kd_scenario_id_make(c, &s->g, &s->id);
   size_t scenario_len = 0;
@@ -34,9 +38,6 @@ static kd_status sweep_open(kd_sweep *s, const kd_config *cfg) {
     fclose(sf);
   }
   if (st == KD_OK) st = kd_shard_open(&s->sh, c, &s->g);
-  /* --theory-only opens no backend and runs no trials: no memory check, one unit of cost
-   * a point */
-  if (st == KD_OK && !c->theory_only) st = kd_backend_open(c->run.backend, &s->be);
   kd_memory peak;
   s->cost = malloc(sizeof(double) * (s->g.count ? s->g.count : 1));
   if (st == KD_OK && !s->cost) st = kd_fail(KD_ENOMEM, "out of memory");

@@ -19,17 +19,51 @@ static int fits_m(unsigned pipes) {
 }
 
 static kd_status refuse(const kd_config *c, const kd_grid_point *gp, size_t k, size_t need,
-                        size_t have, int device) {
+                        size_t have, int device, int at_least) {
   char weak[64] = "";
-  if (fits_m(c->pipelines)) snprintf(weak, sizeof weak, ", m = %zu, k = %zu", gp->m, k);
+  if (fits_m(c->pipelines) && !at_least) /* a bound before k is resolved: n and p's */
+    snprintf(weak, sizeof weak, ", m = %zu, k = %zu", gp->m, k);
   const char *why = ""; /* the limit that binds (ulimit -v, the cgroup's) */
   if (!device) kd_available_memory_why(&why);
-  return kd_fail(KD_ENOMEM, "point n = %zu, p = %zu%s needs %.2f GiB of %smemory but only "
-                 "%.2f GiB is %s%s%s", gp->n, gp->p, weak, need / 1073741824.0,
+  return kd_fail(KD_ENOMEM, "point n = %zu, p = %zu%s needs %s%.2f GiB of %smemory but only "
+                 "%.2f GiB is %s%s%s", gp->n, gp->p, weak, at_least ? "at least " : "",
+                 need / 1073741824.0,
                  device ? "device " : "", have / 1073741824.0,
                  device ? "free on the device" : "available", *why ? " " : "", why);
 }
 
+/* A lower bound of a point's need known before its problem is built: the backend's
+ * workspace for the student's stage (n samples, all p features, one right-hand side),
+ * which the point fits when a selected pipeline does (kd_pipeline_fits_student); 0
+ * when none does. Building an absurd p's problem and plan would take minutes and
+ * gigabytes before the plan's own model refused it. */
+static int student_bound(const kd_config *c, const kd_backend *be, const kd_grid_point *gp,
+                         kd_memory *least) {
+  int fits = 0;
+  for (int q = 0; q < KD_NPIPES; ++q)
+    fits |= (c->pipelines >> q & 1u) && kd_pipeline_fits_student(kd_pipelines[q]);
+  if (!fits || !be->type->workspace) return 0;
+  kd_workspace w = {0};
+  be->type->workspace(&w, gp->n, gp->p, 1, gp->ridge);
+  *least = (kd_memory){.host = kd_workspace_total(w.host), .device = kd_workspace_total(w.device)};
+  return 1;
+}
+
+kd_status kd_sweep_bound_memory(const kd_config *c, const kd_grid *g, const kd_backend *be) {
+  const size_t avail = kd_available_memory();
+  const size_t dev_free = be->type->device_free ? be->type->device_free(be->state) : 0;
+  for (size_t i = 0; i < g->count; ++i) {
+    const kd_grid_point *gp = &g->pt[i];
+    kd_memory least;
+    if (!student_bound(c, be, gp, &least)) return KD_OK; /* the same pipelines everywhere */
+    /* the problem's lambda and beta* beside the design */
+    const size_t host = kd_add_sat(least.host, sizeof(double) * 2 * gp->p);
+    if (avail && host > avail) return refuse(c, gp, gp->k, host, avail, 0, 1);
+    if (dev_free && least.device > dev_free)
+      return refuse(c, gp, gp->k, least.device, dev_free, 1, 1);
+  }
+  return KD_OK;
+}
 
 /* Plans every point once, in the order they run, for two models of the run.
  * Memory (kd_point_memory, host/sim/point.c), plus what the sweep holds beside a point:
@@ -55,8 +89,9 @@ kd_status kd_sweep_model_memory(const kd_config *c, const kd_grid *g, const kd_b
     const kd_grid_point *gp = &g->pt[i];
     size_t beside = sizeof(double) * (2 * gp->p + g->count);
     /* the problem, the plan's and one worker's p-vectors (kd_plan_bytes, kd_trial_ws_bytes) */
-    if (avail && kd_add_sat(beside, sizeof(double) * 8 * gp->p) > avail) {
-      st = refuse(c, gp, gp->k, kd_add_sat(beside, sizeof(double) * 8 * gp->p), avail, 0);
+    const size_t vectors = kd_add_sat(beside, sizeof(double) * 8 * gp->p);
+    if (avail && vectors > avail) {
+      st = refuse(c, gp, gp->k, vectors, avail, 0, 1);
       break; /* and free the problem the points before held */
     }
     kd_point pt = kd_sweep_point_of(c, gp);
@@ -79,8 +114,8 @@ kd_status kd_sweep_model_memory(const kd_config *c, const kd_grid *g, const kd_b
       }
     }
     m.host = kd_add_sat(m.host, beside);
-    if (avail && m.host > avail) st = refuse(c, gp, pl.pt.k, m.host, avail, 0);
-    else if (dev_free && m.device > dev_free) st = refuse(c, gp, pl.pt.k, m.device, dev_free, 1);
+    if (avail && m.host > avail) st = refuse(c, gp, pl.pt.k, m.host, avail, 0, 0);
+    else if (dev_free && m.device > dev_free) st = refuse(c, gp, pl.pt.k, m.device, dev_free, 1, 0);
     kd_plan_free(&pl);
     if (m.host > peak->host) peak->host = m.host;
     if (m.device > peak->device) peak->device = m.device;

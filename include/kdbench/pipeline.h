@@ -140,6 +140,8 @@ typedef struct {
                        double *value, kd_theory_kind *kind);
   const char *step_column, *group_column;
   int features_column; /* its rows' student_features column holds the features it sees */
+  int student_groups;  /* a pipeline with groups each of which starts with the student's
+                          stage (n samples, all p features): kd_pipeline_fits_student */
 } kd_pipeline_type;
 
 #define KD_PIPELINE(ID, name) extern const kd_pipeline_type kd_pipeline_##name;
@@ -149,6 +151,10 @@ typedef struct {
 extern const kd_pipeline_type *const kd_pipelines[KD_NPIPES];
 
 kd_status kd_plan_point(const kd_problem *pr, const kd_point *pt, unsigned pipes, kd_plan *pl);
+/* Whether every point of pipeline t fits the student's stage: n samples of all p
+ * features (a stage of its chain, or its groups' first: student_groups). The memory
+ * check bounds a point's need by that design before building anything of size p. */
+int kd_pipeline_fits_student(const kd_pipeline_type *t);
 /* The problem's p features in the order a student grown feature by feature takes them
  * (kd_feature_order): index[0..p), a permutation (host/sim/feature_order.c). The random
  * order depends on the seed and p only. */
