@@ -27,10 +27,13 @@
 typedef struct {
   kd_problem pr;
   int valid;
-  size_t p;
-  double alpha, sigma;
+  kd_grid_point at; /* the point it was built for */
   uint64_t id; /* changes whenever the problem does (the teacher cache's key) */
 } kd_sweep_problem;
+
+/* Whether two grid points have one problem (p, alpha and sigma: the spectrum, beta*
+ * and the noise; the other axes are the plan's). */
+int kd_sweep_same_problem(const kd_grid_point *a, const kd_grid_point *b);
 
 /* ps's problem made gp's (p, alpha, sigma), built only when it differs. */
 kd_status kd_sweep_problem_for(const kd_config *c, const kd_grid_point *gp, kd_sweep_problem *ps);

@@ -5,17 +5,19 @@
 
 #include "internal.h"
 
+int kd_sweep_same_problem(const kd_grid_point *a, const kd_grid_point *b) {
+  return a->p == b->p && a->alpha == b->alpha && a->sigma == b->sigma;
+}
+
 kd_status kd_sweep_problem_for(const kd_config *c, const kd_grid_point *gp, kd_sweep_problem *ps) {
-  if (ps->valid && ps->p == gp->p && ps->alpha == gp->alpha && ps->sigma == gp->sigma) return KD_OK;
+  if (ps->valid && kd_sweep_same_problem(&ps->at, gp)) return KD_OK;
   if (ps->valid) kd_problem_free(&ps->pr);
   ps->valid = 0;
   double tsig = c->teacher_sigma < 0 ? gp->sigma : c->teacher_sigma;
   kd_status st = kd_config_problem(c, gp->p, gp->alpha, gp->sigma, tsig, &ps->pr);
   if (st != KD_OK) return st;
   ps->valid = 1;
-  ps->p = gp->p;
-  ps->alpha = gp->alpha;
-  ps->sigma = gp->sigma;
+  ps->at = *gp;
   ++ps->id;
   return KD_OK;
 }

@@ -14,10 +14,6 @@
  * (per point, the metadata's rewrite alone would make 10^4 points quadratic). */
 #define THEORY_BLOCK 256
 
-static int same_problem(const kd_grid_point *a, const kd_grid_point *b) {
-  return a->p == b->p && a->alpha == b->alpha && a->sigma == b->sigma;
-}
-
 /* Shard points j0 .. j0+count-1 (none on disk, one problem): their rows, in order. */
 static kd_status theory_block(kd_sweep *s, kd_sweep_ctx *x, size_t j0, size_t count) {
   const kd_config *c = &s->c;
@@ -96,7 +92,7 @@ kd_status kd_sweep_walk_theory(kd_sweep *s, kd_sweep_ctx *x) {
     for (b = 1; b < THEORY_BLOCK && j + b < s->sh.n_points; ++b) {
       const kd_grid_point *next = &s->g.pt[s->sh.points[j + b]];
       kd_point_key(s->id.hash, next, key);
-      if (!same_problem(&s->g.pt[s->sh.points[j]], next) || kd_run_find(&s->rs, key, &count)) break;
+      if (!kd_sweep_same_problem(&s->g.pt[s->sh.points[j]], next) || kd_run_find(&s->rs, key, &count)) break;
     }
     st = theory_block(s, x, j, b);
     j += b;
