@@ -14,14 +14,10 @@ import tempfile
 
 import kdrun
 from figure.output import provenance
+from figure.style import AXIS_MATH, AXIS_WORDS
 from figure.theory import axis_grid
 from kdrun import RunError
 
-AXIS_MATH = {"n": "n", "p": "p", "m": "m", "k": "k", "ridge": r"\lambda", "alpha": r"\alpha",
-             "sigma": r"\sigma"}
-AXIS_WORDS = {"n": "sample size $n$", "p": "features $p$", "m": "teacher's sample size $m$",
-              "k": "teacher's features $k$", "ridge": r"ridge $\lambda$",
-              "alpha": r"spectral decay $\alpha$", "sigma": r"label noise $\sigma$"}
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
         9: 2.262, 10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042, 60: 2.000, 120: 1.980}
 
