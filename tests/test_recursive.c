@@ -145,6 +145,22 @@ Test(rows, one_generation_is_strong) {
   }
 }
 
+/* The largest relative difference, over 20 trials, of rows first .. last of the point's
+ * risks from row base's (trial by trial). */
+static double largest_difference(const kd_plan *pl, int base, int first, int last) {
+  kd_trial_ws ws;
+  cr_assert_eq(kd_trial_ws_init(&ws, &pl->prog, 1), KD_OK);
+  double worst = 0;
+  for (uint32_t t = 0; t < 20; ++t) {
+    double r[KD_PLAN_ROWS];
+    int fb[KD_PLAN_ROWS];
+    cr_assert_eq(kd_run_trial(&cpu, pl, 11, t, &ws, r, fb), KD_OK, "%s", kd_last_error());
+    for (int g = first; g <= last; ++g) worst = fmax(worst, fabs(r[g] / r[base] - 1));
+  }
+  kd_trial_ws_free(&ws);
+  return worst;
+}
+
 /* Ridgeless accumulate without synthetic noise: every block's labels are generation 1's
  * fit on the block's rows, so every generation refits generation 1 (b_g = b_1): the
  * same risk trial by trial to rounding (crossing p = 30: 20, 40, 60, 80 rows; and
@@ -163,22 +179,13 @@ Test(rows, accumulate_without_noise_refits_generation_one) {
     kd_plan pl;
     cr_assert_eq(kd_plan_point(&pr, &pt, 1u << KD_PIPE_RECURSIVE, &pl), KD_OK, "%s",
                  kd_last_error());
-    kd_trial_ws ws;
-    cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
-    double worst = 0;
-    for (uint32_t t = 0; t < 20; ++t) {
-      double r[KD_PLAN_ROWS];
-      int fb[KD_PLAN_ROWS];
-      cr_assert_eq(kd_run_trial(&cpu, &pl, 11, t, &ws, r, fb), KD_OK, "%s", kd_last_error());
-      for (int g = 1; g < 4; ++g) worst = fmax(worst, fabs(r[g] / r[0] - 1));
-    }
+    const double worst = largest_difference(&pl, 0, 1, 3);
     cr_log_info("n = %zu: largest relative difference from generation 1 %.3g", ns[c], worst);
     cr_expect(worst < 1e-12, "n = %zu: %.3g", ns[c], worst);
     for (int g = 1; g < 4; ++g)
       cr_expect(pl.row[g].theory == pl.row[0].theory && pl.row[g].kind == pl.row[0].kind &&
                     isfinite(pl.row[g].theory), "generation %d's theory %g vs %g", g + 1,
                 pl.row[g].theory, pl.row[0].theory);
-    kd_trial_ws_free(&ws);
     kd_plan_free(&pl);
   }
   const struct {
@@ -215,19 +222,10 @@ Test(rows, accumulate_without_noise_refits_generation_one) {
       cr_expect(isfinite(pl.row[g].theory) && (g == 0 || pl.row[g].kind == KD_THEORY_DE),
                 "mixed case %d, generation %d: %g", c, g + 1, pl.row[g].theory);
     if (mixed[c].synthetic == 0) {
-      kd_trial_ws ws;
-      cr_assert_eq(kd_trial_ws_init(&ws, &pl.prog, 1), KD_OK);
-      double worst = 0;
-      for (uint32_t t = 0; t < 20; ++t) {
-        double r[KD_PLAN_ROWS];
-        int fb[KD_PLAN_ROWS];
-        cr_assert_eq(kd_run_trial(&cpu, &pl, 11, t, &ws, r, fb), KD_OK, "%s", kd_last_error());
-        worst = fmax(worst, fabs(r[2] / r[1] - 1));
-      }
+      const double worst = largest_difference(&pl, 1, 2, 2);
       cr_expect(worst < 1e-10, "mixed case %d: generation 3 vs 2 %.3g", c, worst);
       cr_expect(fabs(pl.row[2].theory / pl.row[1].theory - 1) < 1e-6, "mixed case %d: %.12g %.12g",
                 c, pl.row[2].theory, pl.row[1].theory);
-      kd_trial_ws_free(&ws);
     }
     kd_plan_free(&pl);
   }
