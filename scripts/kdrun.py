@@ -64,6 +64,38 @@ def _json(path):
         raise RunError(f"{path}: not valid JSON ({e})")
 
 
+def _backend_names(meta):
+    """The distinct names of the backends that computed a run's points, earliest first:
+    those a resume kept (`resumed_from`), those of merged shards (and what each of them
+    resumed), then the backend of the process that wrote the metadata."""
+    names = []
+
+    def listed(x):
+        return x if isinstance(x, list) else []
+
+    def shards(merged_shards):
+        for s in listed(merged_shards):
+            if isinstance(s, dict):
+                earlier(s.get("resumed_from"))
+                add(s.get("backend"))
+
+    def earlier(entries):
+        for e in listed(entries):
+            if isinstance(e, dict):
+                add(e["backend"].get("name") if isinstance(e.get("backend"), dict) else None)
+                shards(e.get("shards"))
+
+    def add(name):
+        if isinstance(name, str) and name and name not in names:
+            names.append(name)
+
+    earlier(meta.get("resumed_from"))
+    merged = meta.get("merged")
+    shards(merged.get("shards") if isinstance(merged, dict) else None)
+    add(meta["backend"]["name"])
+    return names
+
+
 def read_meta(path):
     """NAME.meta.json as a dict, with the keys a reader needs checked, and `axes` (as
     columns; `axis_flags` as kdbench's flags), `pipelines`, `backend_name`,
@@ -93,7 +125,7 @@ def read_meta(path):
     get(get(meta, "backend", dict), "name", str, "backend.")
     get(get(meta, "kdbench", dict), "version", str, "kdbench.")
     get(get(meta, "kdbench", dict), "git_commit", str, "kdbench.")
-    meta["backend_name"] = meta["backend"]["name"]
+    meta["backend_name"] = ", ".join(_backend_names(meta))
     meta["theory_only"] = meta["trials"] == 0
     return meta
 

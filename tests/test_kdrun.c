@@ -96,3 +96,21 @@ Test(kdrun, bad_input_names_the_file) {
                       "        raise AssertionError(want)\n"),
                0, "%s", kd_test_err);
 }
+
+/* backend_name (the figures' captions) names every backend that computed the run's
+ * points, earliest first and each once: those a resume kept (their merged shards' and
+ * what those resumed), the merged shards', then the metadata's own. */
+Test(kdrun, backend_name_of_resumed_and_merged_runs) {
+  cr_assert_eq(python("import json, kdrun\n"
+                      "meta = json.load(open('" KDBENCH_SOURCE_DIR "/results/fig1/sweep-n.meta.json'))\n"
+                      "def name(**keys):\n"
+                      "    json.dump(dict(meta, **keys), open('m.meta.json', 'w'))\n"
+                      "    return kdrun.read_meta('m.meta.json')['backend_name']\n"
+                      "assert name() == 'cpu'\n"
+                      "assert name(resumed_from=[{'backend': {'name': 'cuda'}}, {'backend': None}]) == 'cuda, cpu'\n"
+                      "shards = [{'backend': 'cpu', 'resumed_from': [{'backend': {'name': 'cuda'}}]},\n"
+                      "          {'backend': 'opencl'}]\n"
+                      "assert name(merged={'shards': shards}) == 'cuda, cpu, opencl'\n"
+                      "assert name(resumed_from=[{'shards': shards[1:]}]) == 'opencl, cpu'\n"),
+               0, "%s", kd_test_err);
+}

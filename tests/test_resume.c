@@ -173,6 +173,90 @@ Test(resume, same_command_again_computes_nothing) {
   free(out);
 }
 
+/* Writes the metadata's backend as another machine's (name, description, BLAS). */
+static void backend_elsewhere(const char *meta_file) {
+  cJSON *m = kd_test_json(meta_file);
+  cJSON *be = cJSON_GetObjectItemCaseSensitive(m, "backend");
+  cJSON_ReplaceItemInObjectCaseSensitive(be, "name", cJSON_CreateString("cuda"));
+  cJSON_ReplaceItemInObjectCaseSensitive(be, "description", cJSON_CreateString("FAKE device"));
+  cJSON_ReplaceItemInObjectCaseSensitive(be, "blas", cJSON_CreateString("FAKE BLAS"));
+  char *text = cJSON_Print(m);
+  kd_test_write(meta_file, text);
+  free(text);
+  cJSON_Delete(m);
+}
+
+/* A resume keeps who computed the points it did not: the earlier metadata's command,
+ * times, backend and count in resumed_from, the backend at the top this process's; a
+ * re-run that computes nothing adds no entry; the report says it; --force forgets it;
+ * kept rows without readable metadata are said to come from an unknown backend. */
+Test(resume, points_computed_elsewhere_keep_their_backend) {
+  kd_test_run_ok(SMALL " --csv @/r.csv --quiet");
+  char *first = kd_test_read("r.csv", NULL);
+  cJSON *m = kd_test_json("r.meta.json");
+  char *command = strdup(kd_test_str(m, "command")), *started = strdup(kd_test_str(m, "started"));
+  char *here = strdup(kd_test_str(m, "backend.description"));
+  cJSON_Delete(m);
+  backend_elsewhere("r.meta.json");
+  for (int k = 0; k < 4; ++k) kd_test_set_line("r.jsonl", 13, NULL); /* the last point's 4 rows */
+  kd_test_run_ok(SMALL " --csv @/r.csv --quiet");
+  char *again = kd_test_read("r.csv", NULL);
+  cr_expect_str_eq(again, first, "the resumed run's CSV differs");
+  free(again);
+  free(first);
+  m = kd_test_json("r.meta.json");
+  cr_expect_str_eq(kd_test_str(m, "backend.description"), here, "the top backend is not this one's");
+  cr_expect_eq(kd_test_num(m, "points_resumed"), 3);
+  const cJSON *list = kd_test_item(m, "resumed_from");
+  cr_assert(cJSON_IsArray(list) && cJSON_GetArraySize(list) == 1, "resumed_from: %s",
+            list ? cJSON_PrintUnformatted(list) : "absent");
+  const cJSON *e = cJSON_GetArrayItem(list, 0);
+  cr_expect_str_eq(kd_test_str(e, "backend.blas"), "FAKE BLAS");
+  cr_expect_str_eq(kd_test_str(e, "backend.name"), "cuda");
+  cr_expect_str_eq(kd_test_str(e, "command"), command);
+  cr_expect_str_eq(kd_test_str(e, "started"), started);
+  cr_expect_eq(kd_test_num(e, "points_computed"), 4, "as its metadata said");
+  cJSON_Delete(m);
+  /* again: the second process computed 1 point, this one none */
+  kd_test_run_ok(SMALL " --csv @/r.csv --quiet");
+  m = kd_test_json("r.meta.json");
+  list = kd_test_item(m, "resumed_from");
+  cr_assert(cJSON_IsArray(list) && cJSON_GetArraySize(list) == 2);
+  cr_expect_str_eq(kd_test_str(cJSON_GetArrayItem(list, 0), "backend.blas"), "FAKE BLAS");
+  e = cJSON_GetArrayItem(list, 1);
+  cr_expect_str_eq(kd_test_str(e, "backend.description"), here);
+  cr_expect_eq(kd_test_num(e, "points_computed"), 1);
+  cJSON_Delete(m);
+  cr_assert_eq(kd_test_run("report r"), 0, "%s", kd_test_err);
+  char *md = kd_test_read("r.md", NULL), *tex = kd_test_read("r.tex", NULL);
+  cr_expect(strstr(md, "- Computed earlier and resumed: 4 points by FAKE device; 1 point by cpu") != NULL,
+            "%s", md);
+  cr_expect(strstr(tex, "\n% computed earlier and resumed: 4 points by FAKE device; 1 point by cpu") != NULL,
+            "%s", tex);
+  free(md);
+  free(tex);
+  /* --force: a fresh run, nothing resumed */
+  kd_test_run_ok(SMALL " --csv @/r.csv --quiet --force");
+  m = kd_test_json("r.meta.json");
+  cr_expect_null(kd_test_item(m, "resumed_from"));
+  cJSON_Delete(m);
+  /* rows kept, their metadata gone: an unknown backend */
+  unlink(kd_test_path("r.meta.json"));
+  kd_test_run_ok(SMALL " --csv @/r.csv --quiet");
+  m = kd_test_json("r.meta.json");
+  list = kd_test_item(m, "resumed_from");
+  cr_assert(cJSON_IsArray(list) && cJSON_GetArraySize(list) == 1);
+  cr_expect(cJSON_IsNull(kd_test_item(cJSON_GetArrayItem(list, 0), "backend")));
+  cJSON_Delete(m);
+  cr_assert_eq(kd_test_run("report r"), 0, "%s", kd_test_err);
+  md = kd_test_read("r.md", NULL);
+  cr_expect(strstr(md, "resumed: points by an unknown backend (its metadata was unreadable)") != NULL, "%s", md);
+  free(md);
+  free(command);
+  free(started);
+  free(here);
+}
+
 Test(resume, csv_and_jsonl_agree_row_by_row) {
   kd_test_run_ok(SMALL " --csv @/r.csv --quiet --pipelines strong,w2s,weak");
   char *csv = kd_test_read("r.csv", NULL);
@@ -1376,6 +1460,13 @@ Test(extend, the_stored_trials_are_kept_and_only_the_new_ones_computed) {
                  "trial %d", t);
   cJSON_Delete(ext), cJSON_Delete(whole);
   free(row), free(edited);
+  /* whose the stored trials were: the first run's, in resumed_from */
+  cJSON *m = kd_test_json("e/run.meta.json");
+  const cJSON *earlier = cJSON_GetArrayItem(kd_test_item(m, "resumed_from"), 0);
+  cr_assert_not_null(earlier, "the extended run lost who computed its first trials");
+  cr_expect(strstr(kd_test_str(earlier, "command"), "--trials 3") != NULL, "%s", kd_test_str(earlier, "command"));
+  cr_expect_eq(kd_test_num(earlier, "points_computed"), 1);
+  cJSON_Delete(m);
 }
 
 /* What cannot be extended is refused in one line, the run left as it was. */

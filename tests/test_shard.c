@@ -294,6 +294,52 @@ Test(shards, sigkill_then_resume_without_recomputing) {
   kd_test_expect_same_file("run.csv", "full.csv");
 }
 
+/* A shard resumed on another machine: the merge keeps the shard's resumed_from in its
+ * entry of merged.shards (not at the top, which was the first shard's); the unsharded
+ * command resuming a partial merge names the merged shards as who computed the rest. */
+Test(shards, who_computed_a_resumed_shard_survives_the_merge) {
+  run_reference_and_shards(2);
+  const char *meta = "run.shards/shard-001-of-002.meta.json";
+  cJSON *m = kd_test_json(meta);
+  cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "backend"), "name",
+                                         cJSON_CreateString("cuda"));
+  char *text = cJSON_Print(m);
+  kd_test_write(meta, text);
+  free(text);
+  cJSON_Delete(m);
+  kd_test_set_line("run.shards/shard-001-of-002.jsonl", 1, NULL); /* its first point, torn off */
+  cr_assert_eq(kd_test_run(GRID " --csv run.csv --shard 1/2"), 0, "%s", kd_test_err);
+  cr_assert_eq(kd_test_run("merge run.shards"), 0, "%s", kd_test_err);
+  kd_test_expect_same_file("run.csv", "full.csv");
+  m = kd_test_json("run.meta.json");
+  cr_expect_null(kd_test_item(m, "resumed_from"), "the first shard's resumed_from at the top");
+  const cJSON *entry = cJSON_GetArrayItem(kd_test_item(m, "merged.shards"), 0);
+  const cJSON *earlier = cJSON_GetArrayItem(kd_test_item(entry, "resumed_from"), 0);
+  cr_assert_not_null(earlier, "shard 1/2 lost its resumed_from");
+  cr_expect_str_eq(kd_test_str(earlier, "backend.name"), "cuda");
+  cr_expect_null(kd_test_item(cJSON_GetArrayItem(kd_test_item(m, "merged.shards"), 1), "resumed_from"));
+  cJSON_Delete(m);
+  /* a partial merge resumed by the unsharded command */
+  cr_assert_eq(kd_test_sh("rm -r run.csv run.jsonl run.meta.json run.shards/shard-002-of-002.*"), 0);
+  cr_assert_eq(kd_test_run("merge --partial run.shards"), 0, "%s", kd_test_err);
+  cr_assert_eq(kd_test_run(GRID " --csv run.csv"), 0, "%s", kd_test_err);
+  kd_test_expect_same_file("run.csv", "full.csv");
+  m = kd_test_json("run.meta.json");
+  earlier = cJSON_GetArrayItem(kd_test_item(m, "resumed_from"), 0);
+  cr_assert_not_null(earlier, "the partial merge's points lost who computed them");
+  cr_expect_eq(kd_test_num(earlier, "points_computed"), 1, "shard 1/2's resume computed one point");
+  const cJSON *shard = cJSON_GetArrayItem(kd_test_item(earlier, "shards"), 0);
+  cr_expect_str_eq(kd_test_str(shard, "backend"), "cpu", "shard 1/2's resume ran here");
+  cr_expect_str_eq(kd_test_str(cJSON_GetArrayItem(kd_test_item(shard, "resumed_from"), 0), "backend.name"),
+                   "cuda");
+  cJSON_Delete(m);
+  cr_assert_eq(kd_test_run("report run"), 0, "%s", kd_test_err);
+  char *md = kd_test_read("run.md", NULL);
+  cr_expect(strstr(md, "Computed earlier and resumed: 1 point by a merge of 1 shard (cuda, cpu).") != NULL,
+            "%s", md);
+  free(md);
+}
+
 Test(shards, merge_refuses_a_running_shard) {
   run_reference_and_shards(2);
   /* What a shard being computed holds: the flock of its .lock (host/store/run_store.c). */

@@ -108,6 +108,8 @@ static cJSON *merged_meta(const kd_shard_set *set, const char *command, int part
     cJSON_AddStringToObject(e, "backend", name ? name : "");
     cJSON_AddNumberToObject(e, "points", (double)s->n_points);
     cJSON_AddNumberToObject(e, "points_done", (double)s->done);
+    const cJSON *earlier = cJSON_GetObjectItemCaseSensitive(s->meta, "resumed_from");
+    if (earlier) cJSON_AddItemToObject(e, "resumed_from", cJSON_Duplicate(earlier, 1));
     cJSON_AddItemToArray(from, e);
   }
   cJSON *gone = cJSON_AddArrayToObject(merged, "missing_points");
@@ -139,6 +141,7 @@ static cJSON *merged_meta(const kd_shard_set *set, const char *command, int part
   set_item(m, "points_done", cJSON_CreateNumber((double)(set->grid_points - missing)));
   set_item(m, "points_resumed", cJSON_CreateNumber((double)resumed));
   cJSON_DeleteItemFromObjectCaseSensitive(m, "shard");
+  cJSON_DeleteItemFromObjectCaseSensitive(m, "resumed_from"); /* the first shard's: in merged */
   set_item(m, "point_wall_s", wall);
   set_item(m, "merged", merged);
   return m;

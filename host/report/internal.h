@@ -57,6 +57,7 @@ typedef struct {
 typedef struct {
   char *run_name; /* the stem's last component */
   char *scenario_hash, *version, *commit, *backend, *backend_description, *risk, *ci;
+  char *earlier; /* "N points by BACKEND; ..." of resumed_from, or NULL: none */
   long seed, trials, points_total;
   int complete;
   int axes[KD_RP_COUNT], naxes; /* swept parameters, in meta order */

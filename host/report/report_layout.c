@@ -189,6 +189,7 @@ void kd_report_free(kd_report *r) {
   kd_report_meta *m = &r->meta;
   free(m->run_name), free(m->scenario_hash), free(m->version), free(m->commit);
   free(m->backend), free(m->backend_description), free(m->risk), free(m->ci);
+  free(m->earlier);
   free(r->rows), free(r->points), free(r->fixed), free(r->fixed_tex);
   if (r->fit) kd_fit_result_free(r->fit);
   free(r->fit);

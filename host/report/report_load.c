@@ -99,6 +99,66 @@ static kd_status parse_axes(const cJSON *meta, const char *w, kd_report_meta *m)
   return KD_OK;
 }
 
+/* The backend names of merged shards, earliest first: what each shard resumed, then the
+ * shard's own. */
+static void shard_backends(FILE *f, const cJSON *shards, const char **sep) {
+  const cJSON *s, *e;
+  cJSON_ArrayForEach(s, shards) {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(s, "resumed_from")) {
+      const cJSON *name = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "backend"), "name");
+      fprintf(f, "%s%s", *sep, cJSON_IsString(name) ? name->valuestring : "?");
+      *sep = ", ";
+    }
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(s, "backend");
+    fprintf(f, "%s%s", *sep, cJSON_IsString(b) ? b->valuestring : "?");
+    *sep = ", ";
+  }
+}
+
+/* What made an entry of resumed_from: its backend's description (or name), its merged
+ * shards' backends, or "an unknown backend". */
+static void earlier_backend(FILE *f, const cJSON *e) {
+  const cJSON *be = cJSON_GetObjectItemCaseSensitive(e, "backend");
+  const cJSON *desc = cJSON_GetObjectItemCaseSensitive(be, "description");
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(be, "name");
+  const cJSON *shards = cJSON_GetObjectItemCaseSensitive(e, "shards");
+  if (cJSON_IsString(desc) || cJSON_IsString(name)) {
+    fputs(cJSON_IsString(desc) ? desc->valuestring : name->valuestring, f);
+    return;
+  }
+  if (!cJSON_IsArray(shards)) {
+    fputs("an unknown backend (its metadata was unreadable)", f);
+    return;
+  }
+  const int n = cJSON_GetArraySize(shards);
+  const char *sep = "";
+  fprintf(f, "a merge of %d shard%s (", n, n == 1 ? "" : "s");
+  shard_backends(f, shards, &sep);
+  fputc(')', f);
+}
+
+/* The points a resume kept, by who computed them: "12 points by DESC; ...", or NULL. */
+static kd_status parse_earlier(const cJSON *meta, const char *w, char **out) {
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(meta, "resumed_from"), *e;
+  *out = NULL;
+  if (!list) return KD_OK;
+  if (!cJSON_IsArray(list)) return key_error(w, "resumed_from", "is not an array");
+  size_t len = 0;
+  FILE *f = open_memstream(out, &len);
+  if (!f) return kd_fail(KD_ENOMEM, "%s: out of memory", w);
+  const char *sep = "";
+  cJSON_ArrayForEach(e, list) {
+    const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "points_computed");
+    fputs(sep, f);
+    if (cJSON_IsNumber(n)) fprintf(f, "%g point%s by ", n->valuedouble, n->valuedouble == 1 ? "" : "s");
+    else fputs("points by ", f);
+    earlier_backend(f, e);
+    sep = "; ";
+  }
+  fclose(f);
+  return KD_OK;
+}
+
 static kd_status parse_meta(const cJSON *meta, const char *w, kd_report_meta *m) {
   const cJSON *kd, *backend, *conv, *complete, *desc;
   long schema;
@@ -123,6 +183,7 @@ static kd_status parse_meta(const cJSON *meta, const char *w, kd_report_meta *m)
   desc = cJSON_GetObjectItemCaseSensitive(backend, "description"); /* optional */
   if (cJSON_IsString(desc) && !(m->backend_description = strdup(desc->valuestring)))
     return kd_fail(KD_ENOMEM, "%s: out of memory", w);
+  if ((st = parse_earlier(meta, w, &m->earlier))) return st;
   if ((st = get_object(meta, "conventions", w, &conv))) return st;
   if ((st = copy_string(conv, "risk", w, &m->risk))) return st;
   return copy_string(conv, "ci", w, &m->ci);

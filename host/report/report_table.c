@@ -158,6 +158,7 @@ static void notes(const kd_report *r, kd_table *t) {
     kd_table_note(t, TEX, "$^{\\ddagger}$\\,%s $1/|n - p|$ there.", near);
   }
   if (m->backend_description) kd_table_note(t, MD, "Backend: %s.", m->backend_description);
+  if (m->earlier) kd_table_note(t, MD, "Computed earlier and resumed: %s.", m->earlier);
 }
 
 void kd_report_table(const kd_report *r, kd_table *t) {
@@ -190,6 +191,7 @@ static void provenance(const kd_report_meta *m, FILE *out) {
   comment(out, "kdbench", m->version, NULL);
   comment(out, "commit", m->commit, NULL);
   comment(out, "backend", m->backend_description ? m->backend_description : m->backend, NULL);
+  if (m->earlier) comment(out, "computed earlier and resumed", m->earlier, NULL);
 }
 
 static kd_status write_one(const kd_table *t, unsigned format, FILE *out) {

@@ -13,6 +13,7 @@
 #include "kdbench/json_num.h"
 #include "kdbench/pipeline.h"
 #include "kdbench/run.h"
+#include "kdbench/run_reader.h"
 #include "kdbench/version.h"
 
 static void add_time(cJSON *o, const char *key, time_t t) {
@@ -112,6 +113,7 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   cJSON_AddNumberToObject(o, "points_total", (double)m->points_total);
   cJSON_AddNumberToObject(o, "points_done", (double)m->points_done);
   cJSON_AddNumberToObject(o, "points_resumed", (double)m->points_resumed);
+  if (m->resumed_from) cJSON_AddItemToObject(o, "resumed_from", cJSON_Duplicate(m->resumed_from, 1));
   if (m->shard) add_shard(o, m->shard); /* shard */
   cJSON *wall = cJSON_AddArrayToObject(o, "point_wall_s");
   for (size_t i = 0; i < m->points_total; ++i)
@@ -119,4 +121,48 @@ kd_status kd_run_meta_write(const char *path, const kd_run_meta *m) {
   kd_status st = kd_json_replace(path, o);
   cJSON_Delete(o);
   return st;
+}
+
+/* A copy of o[key] added to e, or null. */
+static void copy_key(cJSON *e, const cJSON *o, const char *key) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+  cJSON_AddItemToObject(e, key, x ? cJSON_Duplicate(x, 1) : cJSON_CreateNull());
+}
+
+static double count_of(const cJSON *o, const char *key) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
+  return cJSON_IsNumber(x) ? x->valuedouble : 0;
+}
+
+cJSON *kd_run_meta_earlier(const char *stem) {
+  cJSON *old = NULL, *list = cJSON_CreateArray();
+  if (!list) return NULL;
+  if (kd_run_read_meta(stem, &old) != KD_OK) { /* rows kept, but not who made them */
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddNullToObject(e, "backend");
+    cJSON_AddItemToArray(list, e);
+    return list;
+  }
+  const cJSON *before = cJSON_GetObjectItemCaseSensitive(old, "resumed_from");
+  const cJSON *x;
+  cJSON_ArrayForEach(x, before) cJSON_AddItemToArray(list, cJSON_Duplicate(x, 1));
+  const double computed = count_of(old, "points_done") - count_of(old, "points_resumed");
+  if (computed > 0) {
+    cJSON *e = cJSON_CreateObject();
+    copy_key(e, old, "command");
+    copy_key(e, old, "started");
+    copy_key(e, old, "finished");
+    const cJSON *merged = cJSON_GetObjectItemCaseSensitive(old, "merged");
+    /* a merged run's own backend is its first shard's: each shard's says more */
+    if (merged) copy_key(e, merged, "shards");
+    else copy_key(e, old, "backend");
+    cJSON_AddNumberToObject(e, "points_computed", computed);
+    cJSON_AddItemToArray(list, e);
+  }
+  cJSON_Delete(old);
+  if (cJSON_GetArraySize(list) == 0) {
+    cJSON_Delete(list);
+    return NULL;
+  }
+  return list;
 }

@@ -108,6 +108,7 @@ typedef struct {
   kd_teacher_cache cache;
   kd_row *part; /* --extend: the kept points with fewer trials, to complete */
   size_t n_part;
+  struct cJSON *earlier; /* who computed the points kept (kd_run_meta_earlier), or NULL */
 } kd_sweep;
 
 /* What the walk writes to, for the points of one run. */

@@ -5,12 +5,14 @@
  * the last word and the cleanup. */
 #include "kdbench/sweep.h"
 
+#include <cJSON.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "kdbench/run_paths.h"
 #include "kdbench/stop.h"
 #include "internal.h"
 
@@ -54,6 +56,10 @@ static kd_status sweep_open(kd_sweep *s, const kd_config *cfg) {
     s->store_open = st == KD_OK;
     if (s->store_open) st = kd_shard_save_scenario(&s->sh, c); /* shard */
   }
+  /* before this process first writes the metadata, which then says who made the rest */
+  char stem[4096];
+  if (st == KD_OK && (s->rs.n_rows || s->n_part) && kd_run_stem(s->sh.csv, stem, sizeof stem) == KD_OK)
+    s->earlier = kd_run_meta_earlier(stem);
   s->risks = malloc(sizeof(double) * (s->rows ? s->rows : 1) * c->trials);
   s->wall = malloc(sizeof(double) * (s->sh.n_points ? s->sh.n_points : 1));
   if (st == KD_OK && (!s->risks || !s->wall))
@@ -75,6 +81,7 @@ static void sweep_close(kd_sweep *s) {
   free(s->wall);
   free(s->cost);
   free(s->null_risk);
+  cJSON_Delete(s->earlier);
 }
 
 /* The shard's line (when sharded) and the live table's caption and header. */
@@ -119,7 +126,7 @@ static kd_status sweep_points(kd_sweep *s, const char *command, FILE *table) {
                       .id = &s->id, .backend = &s->be, .started = time(NULL),
                       .points_total = s->sh.n_points, .rows_per_point = s->rows,
                       .null_risk = s->null_risk, .grid_points = s->g.count,
-                      .wall_s = s->wall,
+                      .wall_s = s->wall, .resumed_from = s->earlier,
                       .shard = s->sh.spec.count ? &shard_meta : NULL};
   double cost_total = 0;
   for (size_t j = 0; j < s->sh.n_points; ++j) {

@@ -11,6 +11,8 @@
 #include "kdbench/scenario_id.h"
 #include "kdbench/shard_spec.h"
 
+struct cJSON;
+
 /* A shard's part of the metadata: which of how many, and the grid points it computes. */
 typedef struct {
   kd_shard_spec spec;
@@ -37,8 +39,17 @@ typedef struct {
   const double *wall_s;      /* points_total wall times; NaN = not done */
   const kd_run_meta_shard *shard; /* NULL when not sharded; for a shard, points_* and
                                    * wall_s count its points, not the grid's */
+  const struct cJSON *resumed_from; /* kd_run_meta_earlier's list, or NULL: none */
 } kd_run_meta;
 
 kd_status kd_run_meta_write(const char *path, const kd_run_meta *m);
+
+/* Who computed the points a resume (or --extend) keeps, read from the run's metadata
+ * before this process rewrites it (docs/run-format.md, "Points computed earlier"):
+ * that metadata's own `resumed_from`, then an entry for the process that wrote it
+ * when it computed any point (its command, times, backend, or its merged shards, and
+ * points_computed); an entry with backend null when the metadata cannot be read.
+ * NULL when the list is empty or out of memory; cJSON_Delete it. */
+struct cJSON *kd_run_meta_earlier(const char *stem);
 
 #endif
