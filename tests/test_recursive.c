@@ -294,6 +294,9 @@ Test(sweep, slopes_against_the_generation_and_the_report) {
   cr_expect_not_null(strstr(md, "fixed: sim") ? strstr(md, "quadratic: theory") : NULL, "%s", md);
   cr_expect_not_null(strstr(md, "Slopes against the generation"), "%s", md);
   free(md);
+  char *tex = kd_test_text("r.tex");
+  cr_expect_not_null(strstr(tex, " and schedule, simulation beside theory; 200~trials.}"), "%s", tex);
+  free(tex);
   kd_test_run_ok("%s --csv s.csv", run); /* no per-trial risks */
   kd_test_run_ok("fit s --quiet");
   fit = kd_test_json("s.fit.json");

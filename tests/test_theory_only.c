@@ -212,3 +212,55 @@ Test(theory_only, report_tables_hold_theory_only) {
   kd_test_need_latex();
   free(kd_test_latex((const char *[]){"th", "gen", NULL}));
 }
+
+/* Lines of a file that begin with `prefix`. */
+static int lines_starting(const char *name, const char *prefix) {
+  char *text = kd_test_text(name);
+  int n = 0;
+  for (const char *line = text; line && *line;) {
+    n += !strncmp(line, prefix, strlen(prefix));
+    const char *nl = strchr(line, '\n');
+    line = nl ? nl + 1 : NULL;
+  }
+  free(text);
+  return n;
+}
+
+/* A chain of more than 20 generations: its LaTeX table shows generations 1 .. 10, 20,
+ * 50 and the last at every point, its caption says so, and it fits the page; the
+ * Markdown table has every generation; a chain of 20 shows all 20 in both. A curriculum
+ * of 40 checkpoints (its steps are the sample sizes t) shows those of rank 1 .. 10, 20
+ * and 40, listed by their t. */
+Test(theory_only, a_long_chains_latex_table_shows_some_generations) {
+  const char *chain = "--sweep n --n 60,120 --p 20 --pipelines recursive --schedule fixed,quadratic "
+                      "--theory-only --quiet";
+  kd_test_run_ok("%s --generations 64 --csv long.csv", chain);
+  kd_test_run_ok("%s --generations 20 --csv short.csv", chain);
+  kd_test_run_ok("report long");
+  kd_test_run_ok("report short");
+  cr_expect_eq(lines_starting("long.tex", "$60$ & $"), 13, "generations 1-10, 20, 50, 64");
+  cr_expect_eq(lines_starting("long.tex", "$120$ & $"), 13);
+  cr_expect_eq(lines_starting("long.tex", "$60$ & $64$ & "), 1);
+  cr_expect_eq(lines_starting("long.tex", "$60$ & $11$ & "), 0);
+  cr_expect_eq(lines_starting("long.md", "| 60 | "), 64);
+  char *tex = kd_test_text("long.tex");
+  cr_expect(strstr(tex, " Shown: generation 1--10, 20, 50, 64 (13 of the 64; every generation in "
+                        "the Markdown table and the CSV).}") != NULL, "%s", tex);
+  free(tex);
+  cr_expect_eq(lines_starting("short.tex", "$60$ & $"), 20);
+  cr_expect_eq(lines_starting("short.md", "| 60 | "), 20);
+  tex = kd_test_text("short.tex");
+  cr_expect(strstr(tex, "Shown:") == NULL, "%s", tex);
+  free(tex);
+  kd_test_run_ok("--sweep n --n 400 --p 20 --pipelines curriculum --order curriculum,anti "
+                 "--checkpoints 40 --theory-only --quiet --csv cur.csv");
+  kd_test_run_ok("report cur");
+  cr_expect_eq(lines_starting("cur.tex", "$400$ & $"), 12, "ranks 1-10, 20, 40");
+  cr_expect_eq(lines_starting("cur.md", "| 400 | "), 40);
+  tex = kd_test_text("cur.tex");
+  cr_expect(strstr(tex, " Shown: t 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 200, 400 (12 of the 40; "
+                        "every t in the Markdown table and the CSV).}") != NULL, "%s", tex);
+  free(tex);
+  kd_test_need_latex();
+  free(kd_test_latex_in("", "graphicx", (const char *[]){"long", "short", "cur", NULL}));
+}

@@ -117,9 +117,10 @@ const char *kd_report_param_tex(int q);
  * tables after it. */
 void kd_report_table(const kd_report *r, kd_table *t);
 /* report_steps.c: the table of pipeline `pipe`'s rows when it has several at a point
- * (into t, initialised), by grid point and step, its groups side by side; 0 (t
- * untouched) when the run has no such rows of it. */
-int kd_report_steps_table(const kd_report *r, int pipe, kd_table *t);
+ * (into t, initialised) for `format` (LaTeX: a long chain's steps 1 .. 10, 20, 50, ...
+ * and its last), by grid point and step, its groups side by side; 0 (t untouched)
+ * when the run has no such rows of it. */
+int kd_report_steps_table(const kd_report *r, int pipe, unsigned format, kd_table *t);
 kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format, FILE *out);
 
 

@@ -2,23 +2,56 @@
  * one line per grid point and step (a generation), the run's leading columns and the
  * step first, then per group (a schedule) the simulation (mean ± CI, or the median at
  * the peak), the theory (its kind) and the fraction of trials beating the group's step
- * 1. NAME.md and NAME.tex have it after the run's table. */
+ * 1. NAME.md and NAME.tex have it after the run's table; in NAME.tex a long chain shows
+ * some of its steps (a float is one page), which its caption lists. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
 enum { MD = KD_TABLE_MD, TEX = KD_TABLE_TEX, GROUPS = 16 };
 
+/* LaTeX: a chain of more steps than this shows its steps of rank 1 .. 10, then 20, 50,
+ * 100, 200, 500, ... and its last; Markdown shows every step. */
+enum { TEX_STEPS = 20 };
+
+/* Whether the step of rank k (from 1) of nsteps is a row of the table. */
+static int shown(int k, int nsteps, unsigned format) {
+  if (format != TEX || nsteps <= TEX_STEPS || k <= 10 || k == nsteps) return 1;
+  int d = k;
+  while (d % 10 == 0) d /= 10;
+  return d == 1 || d == 2 || d == 5;
+}
+
+static int by_value(const void *a, const void *b) {
+  const int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+/* The distinct steps of the pipeline's rows, increasing (malloc'd; NULL when out of
+ * memory), their count in *n. */
+static int *steps_of(const kd_report *r, int pipe, int *n) {
+  int *v = malloc(sizeof *v * (r->nrows ? r->nrows : 1));
+  *n = 0;
+  if (!v) return NULL;
+  for (size_t i = 0; i < r->nrows; ++i)
+    if (r->rows[i].pipe == pipe && r->rows[i].step >= 1) v[(*n)++] = r->rows[i].step;
+  qsort(v, (size_t)*n, sizeof *v, by_value);
+  int kept = 0;
+  for (int i = 0; i < *n; ++i)
+    if (!kept || v[i] != v[kept - 1]) v[kept++] = v[i];
+  *n = kept;
+  return v;
+}
+
 /* The pipeline's groups, in the order its rows first name them; their count. */
-static int groups_of(const kd_report *r, int pipe, char names[GROUPS][KD_GROUP_LEN], int *steps) {
+static int groups_of(const kd_report *r, int pipe, char names[GROUPS][KD_GROUP_LEN]) {
   int n = 0;
-  *steps = 0;
   for (size_t i = 0; i < r->nrows; ++i) {
     const kd_report_row *x = &r->rows[i];
     if (x->pipe != pipe || x->step < 1) continue;
-    if (x->step > *steps) *steps = x->step;
     int g = 0;
     while (g < n && strcmp(names[g], x->group)) ++g;
     if (g == n && n < GROUPS) snprintf(names[n++], KD_GROUP_LEN, "%s", x->group);
@@ -90,10 +123,12 @@ static void cells(kd_table *t, const kd_report_row *c, int sim) {
 }
 
 static void rows(const kd_report *r, int pipe, int ngroups, char names[GROUPS][KD_GROUP_LEN],
-                 int steps, kd_table *t) {
+                 const int *steps, int nsteps, unsigned format, kd_table *t) {
   for (size_t i = 0; i < r->nrows;) {
     const long point = r->rows[i].point;
-    for (int s = 1; s <= steps; ++s) {
+    for (int k = 0; k < nsteps; ++k) {
+      const int s = steps[k];
+      if (!shown(k + 1, nsteps, format)) continue;
       const kd_report_row *any = NULL;
       for (int g = 0; g < ngroups && !any; ++g) any = find(r, i, point, pipe, names[g], s);
       if (!any) continue;
@@ -110,23 +145,44 @@ static void rows(const kd_report *r, int pipe, int ngroups, char names[GROUPS][K
   }
 }
 
+/* LaTeX: which steps a long chain's table shows, as "1--10, 20, 50, 64" (a run of
+ * three or more consecutive values as its ends). */
+static void steps_shown(const kd_pipeline_type *type, const int *steps, int nsteps, kd_table *t) {
+  char list[512] = "";
+  size_t len = 0;
+  int count = 0;
+  for (int k = 0; k < nsteps && len < sizeof list - 32; ++k) {
+    if (!shown(k + 1, nsteps, TEX)) continue;
+    int end = k; /* the run of consecutive values from k, all shown */
+    while (end + 1 < nsteps && steps[end + 1] == steps[end] + 1 && shown(end + 2, nsteps, TEX)) ++end;
+    if (end - k < 2) end = k;
+    len += (size_t)snprintf(list + len, sizeof list - len, end > k ? "%s%d--%d" : "%s%d",
+                            len ? ", " : "", steps[k], steps[end]);
+    count += end - k + 1;
+    k = end;
+  }
+  kd_table_caption(t, TEX, " Shown: %s ", type->step_column);
+  kd_table_caption_source(t, TEX, list); /* digits, commas and en dashes */
+  kd_table_caption(t, TEX, " (%d of the %d; every %s in the Markdown table and the CSV).", count,
+                   nsteps, type->step_column);
+}
+
 static void caption(const kd_report *r, const kd_pipeline_type *type, kd_table *t) {
   const kd_report_meta *m = &r->meta;
-  char how[64], tex_how[64];
-  if (kd_report_simulated(r)) {
-    snprintf(how, sizeof how, "simulation beside theory; %ld trials", m->trials);
-    snprintf(tex_how, sizeof tex_how, "simulation beside theory; %ld~trials", m->trials);
-  } else {
-    snprintf(how, sizeof how, "theory only (no simulation)");
-    snprintf(tex_how, sizeof tex_how, "theory only (no simulation)");
-  }
+  const int sim = kd_report_simulated(r);
+  char how[64];
+  if (sim) snprintf(how, sizeof how, "simulation beside theory; %ld trials", m->trials);
+  else snprintf(how, sizeof how, "theory only (no simulation)");
   kd_table_caption(t, MD, "## kdbench run %s: %s, by %s\n\nExcess risk of each %s and %s, %s.\n\n",
                    m->run_name, type->name, type->step_column, type->step_column,
                    type->group_column, how);
   kd_table_caption(t, TEX,
                    "Excess risk $\\mathrm{E}\\,\\|\\hat\\beta - \\beta^*\\|_\\Sigma^2$ of each %s "
-                   "(pipeline %s) and %s, %s.",
-                   type->step_column, type->name, type->group_column, tex_how);
+                   "(pipeline %s) and %s, ",
+                   type->step_column, type->name, type->group_column);
+  /* the trials' tie (~) is LaTeX source: in the format, not an escaped argument */
+  if (sim) kd_table_caption(t, TEX, "simulation beside theory; %ld~trials.", m->trials);
+  else kd_table_caption(t, TEX, "theory only (no simulation).");
   if (*r->fixed) {
     kd_table_caption(t, MD, "Fixed: %s.\n\n", r->fixed);
     kd_table_caption(t, TEX, " Fixed: ");
@@ -169,17 +225,23 @@ static void notes(const kd_report *r, const kd_pipeline_type *type, kd_table *t)
   }
 }
 
-int kd_report_steps_table(const kd_report *r, int pipe, kd_table *t) {
+int kd_report_steps_table(const kd_report *r, int pipe, unsigned format, kd_table *t) {
   char names[GROUPS][KD_GROUP_LEN];
-  int steps = 0;
-  const int ngroups = groups_of(r, pipe, names, &steps);
+  const int ngroups = groups_of(r, pipe, names);
   if (!ngroups) return 0;
+  int nsteps = 0, *steps = steps_of(r, pipe, &nsteps);
+  if (!steps) {
+    t->st = kd_fail(KD_ENOMEM, "out of memory");
+    return 1;
+  }
   const kd_pipeline_type *type = kd_pipelines[pipe];
   char label[96];
   t->tex_wide = r->wide;
   columns(r, type, ngroups, names, t);
-  rows(r, pipe, ngroups, names, steps, t);
+  rows(r, pipe, ngroups, names, steps, nsteps, format, t);
   caption(r, type, t);
+  if (nsteps > TEX_STEPS) steps_shown(type, steps, nsteps, t);
+  free(steps);
   notes(r, type, t);
   snprintf(label, sizeof label, "tab:kdbench-%s-%s", r->meta.scenario_hash, type->name);
   kd_table_label(t, label);

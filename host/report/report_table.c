@@ -214,7 +214,7 @@ kd_status kd_report_write(const kd_report *r, const kd_table *t, unsigned format
     if (!kd_pipelines[p]->groups) continue;
     kd_table steps;
     kd_table_init(&steps);
-    if (kd_report_steps_table(r, p, &steps)) {
+    if (kd_report_steps_table(r, p, format, &steps)) {
       if (one_row && format == KD_TABLE_MD) fputc('\n', out);
       st = steps.st ? steps.st : write_one(&steps, format, out);
     }
