@@ -598,6 +598,16 @@ Test(shards, an_interrupted_merge_restarts_without_force) {
   cr_expect(strstr(out, "nothing to compute: merged into run.csv, complete\n") &&
             !strstr(out, " merge "), "%s", out);
   free(out);
+  /* A merge over the complete run killed in its first write: the complete run stands,
+   * beside the metadata's temporary file, which the merge advised clears. */
+  cr_assert_eq(kd_test_sh("echo '{\"sch' > run.meta.json.tmp"), 0);
+  out = missing("run");
+  cr_expect(strstr(out, "# nothing to compute: merged into run.csv, complete; a merge over it was "
+                        "interrupted and left run.meta.json.tmp: run it again to clear it:\n") &&
+            strstr(out, " merge run.shards\n"), "%s", out);
+  free(out);
+  follow_missing_advice("after a kill in the first write of a merge over the complete run");
+  expect_merged_like_ref("after a kill in the first write of a merge over the complete run");
   /* What a merge would refuse is said as the merge would say it. */
   kd_test_write("run.meta.json", "not JSON\n");
   out = missing("run");

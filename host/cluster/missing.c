@@ -52,6 +52,17 @@ static unsigned *to_run(const kd_shard_set *set, size_t *n) {
   return v;
 }
 
+/* The first of the temporary files a merge into `stem` writes (kd_merge: the metadata,
+ * the JSON Lines, the CSV) that is on disk, into `name`; 0 when none is. A merge over a
+ * complete run killed inside a write leaves one beside the complete run. */
+static int merge_leftover(const char *stem, char *name, size_t len) {
+  static const char *const ext[] = {".meta.json.tmp", ".jsonl.tmp", ".csv.tmp"};
+  struct stat sb;
+  for (size_t i = 0; i < sizeof ext / sizeof *ext; ++i)
+    if (kd_run_path(stem, ext[i], name, len) == KD_OK && stat(name, &sb) == 0) return 1;
+  return 0;
+}
+
 /* The command that merges the shards in `where`. */
 static void print_merge(FILE *out, const char *argv0, const char *where) {
   put_word(out, argv0);
@@ -105,9 +116,17 @@ kd_status kd_missing_print(const kd_shard_set *set, const char *argv0, int array
   if (!n && !missing && !kd_shard_set_running(set)) {
     char stem[4096];
     switch (kd_merged_state(set, stem, sizeof stem)) {
-      case KD_MERGED_COMPLETE:
-        fprintf(out, "# nothing to compute: merged into %s.csv, complete\n", stem);
+      case KD_MERGED_COMPLETE: {
+        char left[4200];
+        if (merge_leftover(stem, left, sizeof left)) {
+          fprintf(out, "# nothing to compute: merged into %s.csv, complete; a merge over it was "
+                  "interrupted and left %s: run it again to clear it:\n", stem, left);
+          print_merge(out, argv0, where);
+        } else {
+          fprintf(out, "# nothing to compute: merged into %s.csv, complete\n", stem);
+        }
         break;
+      }
       case KD_MERGED_REFUSED: /* what the merge would say */
         fprintf(out, "# nothing to compute, but a merge would be refused: %s\n", kd_last_error());
         break;
