@@ -293,6 +293,8 @@ Test(sweep, slopes_against_the_generation_and_the_report) {
   cr_expect_not_null(strstr(md, "recursive, by generation"), "%s", md);
   cr_expect_not_null(strstr(md, "fixed: sim") ? strstr(md, "quadratic: theory") : NULL, "%s", md);
   cr_expect_not_null(strstr(md, "Slopes against the generation"), "%s", md);
+  const char *backend = strstr(md, "\n- Backend: cpu: "); /* its only table names the backend */
+  cr_expect(backend && !strstr(backend + 1, "\n- Backend: "), "%s", md);
   free(md);
   char *tex = kd_test_text("r.tex");
   cr_expect_not_null(strstr(tex, " and schedule, simulation beside theory; 200~trials.}"), "%s", tex);

@@ -207,6 +207,9 @@ Test(theory_only, report_tables_hold_theory_only) {
                 strstr(gen, "nan") == NULL, "%s", gen);
   cr_expect(strstr(gen, "| fixed: theory | linear: theory |") &&
                 strstr(gen, "theory only (no simulation)"), "%s", gen);
+  const char *backend = strstr(gen, "\n- Backend: theory only"); /* once: the run's table's */
+  cr_expect(backend && !strstr(backend + 1, "\n- Backend: ") &&
+                strstr(gen, "fixed: theory") > backend, "%s", gen);
   free(md);
   free(gen);
   kd_test_need_latex();

@@ -191,7 +191,8 @@ static void caption(const kd_report *r, const kd_pipeline_type *type, kd_table *
   }
 }
 
-static void notes(const kd_report *r, const kd_pipeline_type *type, kd_table *t) {
+static void notes(const kd_report *r, int pipe, kd_table *t) {
+  const kd_pipeline_type *type = kd_pipelines[pipe];
   if (kd_report_simulated(r)) {
     kd_table_note(t, MD,
                   "sim: mean ± half-width of the 95 %% confidence interval (%s); theory: the "
@@ -223,6 +224,12 @@ static void notes(const kd_report *r, const kd_pipeline_type *type, kd_table *t)
     kd_table_note(t, TEX, "$^{\\ddagger}$\\,Near an interpolation peak: the deterministic "
                   "equivalent's finite-size error grows like $1/|T - p|$ there.");
   }
+  /* the backend where no table comes before this one (kd_report_write's order) */
+  int before = 0;
+  for (int p = 0; p < KD_NPIPES; ++p) before |= r->pipe_present[p]; /* the run's table */
+  for (size_t i = 0; i < r->nrows && !before; ++i)
+    before = r->rows[i].step >= 1 && r->rows[i].pipe < pipe && kd_pipelines[r->rows[i].pipe]->groups != NULL;
+  if (!before) kd_report_backend_notes(r, t);
 }
 
 int kd_report_steps_table(const kd_report *r, int pipe, unsigned format, kd_table *t) {
@@ -242,7 +249,7 @@ int kd_report_steps_table(const kd_report *r, int pipe, unsigned format, kd_tabl
   caption(r, type, t);
   if (nsteps > TEX_STEPS) steps_shown(type, steps, nsteps, t);
   free(steps);
-  notes(r, type, t);
+  notes(r, pipe, t);
   snprintf(label, sizeof label, "tab:kdbench-%s-%s", r->meta.scenario_hash, type->name);
   kd_table_label(t, label);
   return 1;
