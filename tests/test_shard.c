@@ -310,6 +310,8 @@ Test(shards, who_computed_a_resumed_shard_survives_the_merge) {
   kd_test_set_line("run.shards/shard-001-of-002.jsonl", 1, NULL); /* its first point, torn off */
   cr_assert_eq(kd_test_run(GRID " --csv run.csv --shard 1/2"), 0, "%s", kd_test_err);
   cr_assert_eq(kd_test_run("merge run.shards"), 0, "%s", kd_test_err);
+  cr_expect_str_eq(kd_test_err, "kdbench: warning: shards ran on different backends (cuda, cpu): their "
+                   "last digits may differ from a run on one backend\n");
   kd_test_expect_same_file("run.csv", "full.csv");
   m = kd_test_json("run.meta.json");
   cr_expect_null(kd_test_item(m, "resumed_from"), "the first shard's resumed_from at the top");

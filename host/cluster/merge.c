@@ -78,6 +78,18 @@ static void set_item(cJSON *o, const char *key, cJSON *value) {
 
 /* The first shard's metadata made the run's: command, times, counts, wall times,
  * and "merged" (where each shard ran) in place of "shard". */
+/* The warning that the shards' points were computed on different backends, once:
+ * `name` against the first named (*first). */
+static void differ_once(FILE *log, const char **first, int *warned, const char *name) {
+  if (!name) return;
+  if (!*first) *first = name;
+  else if (strcmp(name, *first) && !*warned && log) {
+    fprintf(log, "kdbench: warning: shards ran on different backends (%s, %s): their last digits "
+            "may differ from a run on one backend\n", *first, name);
+    *warned = 1;
+  }
+}
+
 static cJSON *merged_meta(const kd_shard_set *set, const char *command, int partial, FILE *log) {
   cJSON *m = cJSON_Duplicate(set->shard[0].meta, 1);
   if (!m) return NULL;
@@ -86,6 +98,7 @@ static cJSON *merged_meta(const kd_shard_set *set, const char *command, int part
   const char *started = NULL, *finished = NULL;
   cJSON *merged = cJSON_CreateObject(), *from = cJSON_AddArrayToObject(merged, "shards");
   const char *backend0 = NULL;
+  int warned = 0;
   for (size_t k = 0; k < set->n_shards; ++k) {
     const kd_shard_out *s = &set->shard[k];
     const char *a = meta_text(s->meta, "started"), *b = meta_text(s->meta, "finished");
@@ -95,10 +108,10 @@ static cJSON *merged_meta(const kd_shard_set *set, const char *command, int part
     resumed += meta_count(s->meta, "points_resumed");
     const cJSON *be = cJSON_GetObjectItemCaseSensitive(s->meta, "backend");
     const char *name = meta_text(be, "name");
-    if (name && !backend0) backend0 = name;
-    if (name && backend0 && strcmp(name, backend0) && log)
-      fprintf(log, "kdbench: warning: shards ran on different backends (%s, %s): their last digits "
-              "may differ from a run on one backend\n", backend0, name);
+    const cJSON *earlier = cJSON_GetObjectItemCaseSensitive(s->meta, "resumed_from"), *x;
+    cJSON_ArrayForEach(x, earlier) /* the points it resumed were computed there */
+      differ_once(log, &backend0, &warned, meta_text(cJSON_GetObjectItemCaseSensitive(x, "backend"), "name"));
+    differ_once(log, &backend0, &warned, name);
     cJSON *e = cJSON_CreateObject();
     char id[48];
     snprintf(id, sizeof id, "%u/%u", s->spec.index, s->spec.count);
@@ -108,7 +121,6 @@ static cJSON *merged_meta(const kd_shard_set *set, const char *command, int part
     cJSON_AddStringToObject(e, "backend", name ? name : "");
     cJSON_AddNumberToObject(e, "points", (double)s->n_points);
     cJSON_AddNumberToObject(e, "points_done", (double)s->done);
-    const cJSON *earlier = cJSON_GetObjectItemCaseSensitive(s->meta, "resumed_from");
     if (earlier) cJSON_AddItemToObject(e, "resumed_from", cJSON_Duplicate(earlier, 1));
     cJSON_AddItemToArray(from, e);
   }
