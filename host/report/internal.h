@@ -116,9 +116,9 @@ const char *kd_report_param_tex(int q);
  * notes), and NAME.md or NAME.tex (format KD_TABLE_MD or KD_TABLE_TEX) with the fit's
  * tables after it. */
 void kd_report_table(const kd_report *r, kd_table *t);
-/* The Markdown notes of what computed the run (its backend, and the points resumed from
- * others): in the run's table, or in the first table of several rows a point when the
- * run has no other. */
+/* report_backend.c: the Markdown notes of what computed the run (its backend, and the
+ * points resumed from other backends): in the run's table, or in the first table of
+ * several rows a point when the run has no other. */
 void kd_report_backend_notes(const kd_report *r, kd_table *t);
 /* report_steps.c: the table of pipeline `pipe`'s rows when it has several at a point
  * (into t, initialised) for `format` (LaTeX: a long chain's steps 1 .. 10, 20, 50, ...

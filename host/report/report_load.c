@@ -137,17 +137,30 @@ static void earlier_backend(FILE *f, const cJSON *e) {
   fputc(')', f);
 }
 
-/* The points a resume kept, by who computed them: "12 points by DESC; ...", or NULL. */
-static kd_status parse_earlier(const cJSON *meta, const char *w, char **out) {
+/* An entry of resumed_from whose backend is described as `here` is (the run's own
+ * backend, which the tables already name). */
+static int same_backend(const cJSON *e, const char *here) {
+  const cJSON *desc = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(e, "backend"),
+                                                      "description");
+  return here && cJSON_IsString(desc) && !strcmp(desc->valuestring, here);
+}
+
+/* The points a resume kept that another backend computed, by who computed them: "12
+ * points by DESC; ...", or NULL when there are none. */
+static kd_status parse_earlier(const cJSON *meta, const char *w, const char *here, char **out) {
   const cJSON *list = cJSON_GetObjectItemCaseSensitive(meta, "resumed_from"), *e;
   *out = NULL;
   if (!list) return KD_OK;
   if (!cJSON_IsArray(list)) return key_error(w, "resumed_from", "is not an array");
+  int others = 0;
+  cJSON_ArrayForEach(e, list) others |= !same_backend(e, here);
+  if (!others) return KD_OK;
   size_t len = 0;
   FILE *f = open_memstream(out, &len);
   if (!f) return kd_fail(KD_ENOMEM, "%s: out of memory", w);
   const char *sep = "";
   cJSON_ArrayForEach(e, list) {
+    if (same_backend(e, here)) continue;
     const cJSON *n = cJSON_GetObjectItemCaseSensitive(e, "points_computed");
     fputs(sep, f);
     if (cJSON_IsNumber(n)) fprintf(f, "%g point%s by ", n->valuedouble, n->valuedouble == 1 ? "" : "s");
@@ -183,7 +196,7 @@ static kd_status parse_meta(const cJSON *meta, const char *w, kd_report_meta *m)
   desc = cJSON_GetObjectItemCaseSensitive(backend, "description"); /* optional */
   if (cJSON_IsString(desc) && !(m->backend_description = strdup(desc->valuestring)))
     return kd_fail(KD_ENOMEM, "%s: out of memory", w);
-  if ((st = parse_earlier(meta, w, &m->earlier))) return st;
+  if ((st = parse_earlier(meta, w, m->backend_description, &m->earlier))) return st;
   if ((st = get_object(meta, "conventions", w, &conv))) return st;
   if ((st = copy_string(conv, "risk", w, &m->risk))) return st;
   return copy_string(conv, "ci", w, &m->ci);

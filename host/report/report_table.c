@@ -160,12 +160,6 @@ static void notes(const kd_report *r, kd_table *t) {
   kd_report_backend_notes(r, t);
 }
 
-void kd_report_backend_notes(const kd_report *r, kd_table *t) {
-  const kd_report_meta *m = &r->meta;
-  if (m->backend_description) kd_table_note(t, MD, "Backend: %s.", m->backend_description);
-  if (m->earlier) kd_table_note(t, MD, "Computed earlier and resumed: %s.", m->earlier);
-}
-
 void kd_report_table(const kd_report *r, kd_table *t) {
   char label[64];
   t->tex_wide = r->wide;
