@@ -180,9 +180,7 @@ static void backend_elsewhere(const char *meta_file) {
   cJSON_ReplaceItemInObjectCaseSensitive(be, "name", cJSON_CreateString("cuda"));
   cJSON_ReplaceItemInObjectCaseSensitive(be, "description", cJSON_CreateString("FAKE device"));
   cJSON_ReplaceItemInObjectCaseSensitive(be, "blas", cJSON_CreateString("FAKE BLAS"));
-  char *text = cJSON_Print(m);
-  kd_test_write(meta_file, text);
-  free(text);
+  kd_test_write_json(meta_file, m);
   cJSON_Delete(m);
 }
 
@@ -459,14 +457,6 @@ Test(refuse, fit_of_a_run_whose_beta_file_changed) {
   kd_test_run_ok("fit @/r --quiet");
 }
 
-/* Writes @/NAME as the JSON of o. */
-static void write_json(const char *name, const cJSON *o) {
-  char *text = cJSON_Print(o);
-  cr_assert_not_null(text);
-  kd_test_write(name, text);
-  free(text);
-}
-
 /* Rewrites every occurrence of `from` in @/NAME as `to` (of the same length). */
 static void replace_in(const char *name, const char *from, const char *to) {
   size_t len = 0;
@@ -495,7 +485,7 @@ Test(refuse, run_of_other_numerics) {
   cJSON_ReplaceItemInObjectCaseSensitive(meta, "scenario_hash", cJSON_CreateString(other));
   cJSON_ReplaceItemInObjectCaseSensitive(meta, "numerics_version",
                                          cJSON_CreateNumber(KD_NUMERICS_VERSION - 1));
-  write_json("r.meta.json", meta);
+  kd_test_write_json("r.meta.json", meta);
   expect_refused_untouched("--force", SMALL " --csv @/r.csv --quiet");
   char want[96];
   snprintf(want, sizeof want, "computed by numerics version %d, not %d", KD_NUMERICS_VERSION - 1,
@@ -505,7 +495,7 @@ Test(refuse, run_of_other_numerics) {
   /* A run of a kdbench from before numerics versions: no version, no parts. */
   cJSON_DeleteItemFromObjectCaseSensitive(meta, "numerics_version");
   cJSON_DeleteItemFromObjectCaseSensitive(meta, "hash_parts");
-  write_json("r.meta.json", meta);
+  kd_test_write_json("r.meta.json", meta);
   cJSON_Delete(meta);
   kd_test_expect_refused(kd_test_run(SMALL " --csv @/r.csv --quiet"), "no numerics version recorded");
 

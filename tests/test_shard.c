@@ -303,9 +303,7 @@ Test(shards, who_computed_a_resumed_shard_survives_the_merge) {
   cJSON *m = kd_test_json(meta);
   cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "backend"), "name",
                                          cJSON_CreateString("cuda"));
-  char *text = cJSON_Print(m);
-  kd_test_write(meta, text);
-  free(text);
+  kd_test_write_json(meta, m);
   cJSON_Delete(m);
   kd_test_set_line("run.shards/shard-001-of-002.jsonl", 1, NULL); /* its first point, torn off */
   cr_assert_eq(kd_test_run(GRID " --csv run.csv --shard 1/2"), 0, "%s", kd_test_err);
@@ -577,9 +575,7 @@ Test(shards, an_interrupted_merge_restarts_without_force) {
     cJSON_ReplaceItemInObjectCaseSensitive(merged, "in_progress", cJSON_CreateTrue());
     cJSON_ReplaceItemInObjectCaseSensitive(m, "complete", cJSON_CreateFalse());
     cJSON_ReplaceItemInObjectCaseSensitive(m, "points_done", cJSON_CreateNumber(0));
-    char *text = cJSON_Print(m);
-    kd_test_write("run.meta.json", text);
-    free(text);
+    kd_test_write_json("run.meta.json", m);
     cJSON_Delete(m);
     cr_assert_eq(kd_test_sh("%s", after[k]), 0);
     char *out = missing("run");

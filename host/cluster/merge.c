@@ -1,6 +1,5 @@
 /* kdbench merge: the shards' rows in grid order as one run (CSV, JSON Lines,
  * metadata), refused while anything is missing unless asked for a partial merge. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,21 +62,11 @@ static const char *meta_text(const cJSON *meta, const char *key) {
   return cJSON_IsString(x) ? x->valuestring : NULL;
 }
 
-/* A count of the metadata; 0 unless a whole number in [0, 2^53] (casting 1e30 or a
- * negative to size_t would be undefined). */
-static size_t meta_count(const cJSON *meta, const char *key) {
-  const cJSON *x = cJSON_GetObjectItemCaseSensitive(meta, key);
-  double v = cJSON_IsNumber(x) ? x->valuedouble : 0;
-  return v >= 0 && v <= 9007199254740992.0 && v == floor(v) ? (size_t)v : 0;
-}
-
 static void set_item(cJSON *o, const char *key, cJSON *value) {
   if (cJSON_GetObjectItemCaseSensitive(o, key)) cJSON_ReplaceItemInObjectCaseSensitive(o, key, value);
   else cJSON_AddItemToObject(o, key, value);
 }
 
-/* The first shard's metadata made the run's: command, times, counts, wall times,
- * and "merged" (where each shard ran) in place of "shard". */
 /* The warning that the shards' points were computed on different backends, once:
  * `name` against the first named (*first). */
 static void differ_once(FILE *log, const char **first, int *warned, const char *name) {
@@ -90,6 +79,8 @@ static void differ_once(FILE *log, const char **first, int *warned, const char *
   }
 }
 
+/* The first shard's metadata made the run's: command, times, counts, wall times,
+ * and "merged" (where each shard ran) in place of "shard". */
 static cJSON *merged_meta(const kd_shard_set *set, const char *command, int partial, FILE *log) {
   cJSON *m = cJSON_Duplicate(set->shard[0].meta, 1);
   if (!m) return NULL;
@@ -105,7 +96,7 @@ static cJSON *merged_meta(const kd_shard_set *set, const char *command, int part
     if (a && (!started || strcmp(a, started) < 0)) started = a;
     if (!b) complete = 0;
     else if (!finished || strcmp(b, finished) > 0) finished = b;
-    resumed += meta_count(s->meta, "points_resumed");
+    resumed += kd_run_meta_count(s->meta, "points_resumed");
     const cJSON *be = cJSON_GetObjectItemCaseSensitive(s->meta, "backend");
     const char *name = meta_text(be, "name");
     const cJSON *earlier = cJSON_GetObjectItemCaseSensitive(s->meta, "resumed_from"), *x;

@@ -129,11 +129,6 @@ static void copy_key(cJSON *e, const cJSON *o, const char *key) {
   cJSON_AddItemToObject(e, key, x ? cJSON_Duplicate(x, 1) : cJSON_CreateNull());
 }
 
-static double count_of(const cJSON *o, const char *key) {
-  const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
-  return cJSON_IsNumber(x) ? x->valuedouble : 0;
-}
-
 cJSON *kd_run_meta_earlier(const char *stem) {
   cJSON *old = NULL, *list = cJSON_CreateArray();
   if (!list) return NULL;
@@ -146,8 +141,9 @@ cJSON *kd_run_meta_earlier(const char *stem) {
   const cJSON *before = cJSON_GetObjectItemCaseSensitive(old, "resumed_from");
   const cJSON *x;
   cJSON_ArrayForEach(x, before) cJSON_AddItemToArray(list, cJSON_Duplicate(x, 1));
-  const double computed = count_of(old, "points_done") - count_of(old, "points_resumed");
-  if (computed > 0) {
+  const size_t done = kd_run_meta_count(old, "points_done"),
+               resumed = kd_run_meta_count(old, "points_resumed");
+  if (done > resumed) {
     cJSON *e = cJSON_CreateObject();
     copy_key(e, old, "command");
     copy_key(e, old, "started");
@@ -156,7 +152,7 @@ cJSON *kd_run_meta_earlier(const char *stem) {
     /* a merged run's own backend is its first shard's: each shard's says more */
     if (merged) copy_key(e, merged, "shards");
     else copy_key(e, old, "backend");
-    cJSON_AddNumberToObject(e, "points_computed", computed);
+    cJSON_AddNumberToObject(e, "points_computed", (double)(done - resumed));
     cJSON_AddItemToArray(list, e);
   }
   cJSON_Delete(old);

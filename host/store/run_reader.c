@@ -33,8 +33,7 @@ kd_status kd_run_read_meta(const char *stem, cJSON **meta) {
   return st;
 }
 
-/* A count of the metadata's, 0 when it has none. */
-static size_t meta_count(const cJSON *o, const char *key) {
+size_t kd_run_meta_count(const cJSON *o, const char *key) {
   const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, key);
   if (!cJSON_IsNumber(x) || !(x->valuedouble >= 0 && x->valuedouble <= 9007199254740992.0) ||
       x->valuedouble != floor(x->valuedouble))
@@ -53,7 +52,8 @@ static kd_status from_meta(const char *stem, kd_run_view *v, char hash[17], size
                    stem);
   memcpy(hash, h->valuestring, 17);
   const cJSON *shard = cJSON_GetObjectItemCaseSensitive(v->meta, "shard");
-  *points = cJSON_IsObject(shard) ? meta_count(shard, "grid_points") : meta_count(v->meta, "points_total");
+  *points = cJSON_IsObject(shard) ? kd_run_meta_count(shard, "grid_points")
+                                 : kd_run_meta_count(v->meta, "points_total");
   return KD_OK;
 }
 

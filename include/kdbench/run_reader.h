@@ -62,4 +62,8 @@ void kd_run_view_free(kd_run_view *v);
  * after it, an object); the caller deletes it. */
 kd_status kd_run_read_meta(const char *stem, cJSON **meta);
 
+/* A count of a run's metadata, o[key]: 0 unless a whole number in [0, 2^53] (casting
+ * 1e30 or a negative to size_t would be undefined). */
+size_t kd_run_meta_count(const cJSON *o, const char *key);
+
 #endif

@@ -69,6 +69,13 @@ void kd_test_write(const char *name, const char *text) {
   kd_test_write_bytes(name, text, strlen(text));
 }
 
+void kd_test_write_json(const char *name, const cJSON *o) {
+  char *text = cJSON_Print(o);
+  cr_assert_not_null(text);
+  kd_test_write(name, text);
+  free(text);
+}
+
 int kd_test_exists(const char *name) {
   struct stat sb;
   return stat(kd_test_path(name), &sb) == 0;

@@ -28,6 +28,8 @@ char *kd_test_text(const char *name);
 /* Writes text (kd_test_write_bytes: len bytes of it) to the file, asserting success. */
 void kd_test_write(const char *name, const char *text);
 void kd_test_write_bytes(const char *name, const char *text, size_t len);
+/* Writes the file as the JSON of o (cJSON_Print's). */
+void kd_test_write_json(const char *name, const cJSON *o);
 int kd_test_exists(const char *name);
 /* The file parsed as JSON (asserts that it exists and parses); cJSON_Delete it. */
 cJSON *kd_test_json(const char *name);
